@@ -1,0 +1,60 @@
+/** What the extractor receives: the bytes of one fetched response and what the server said of them. */
+export interface ExtractInput {
+  /** Final URL of the response (after redirects); base for relative links. */
+  url: string;
+  /** The raw Content-Type header, if any (e.g. `text/html; charset=windows-1251`). */
+  contentType: string | undefined;
+  /** The response body, already decompressed, at most the fetcher's body cap. */
+  body: Uint8Array;
+  /** Which outputs the client wants; skipping `markdown` saves work. @default ['text','markdown','links'] */
+  formats?: readonly DocumentFormat[];
+}
+
+/** Optional outputs a client may ask for; title, metadata and quality always come. */
+export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links';
+
+/** Which path produced the document's main content. */
+export type ExtractorPath = 'html-main' | 'html-fallback' | 'pdf' | 'docx' | 'text' | 'markdown';
+
+/** Signals a client can filter on to drop thin or non-content pages. */
+export interface QualitySignals {
+  /** `main` when a main-content algorithm found the content, `fallback` when we fell back to heuristics. */
+  path: 'main' | 'fallback' | 'whole';
+  /** Characters of plain text. */
+  textLength: number;
+  /** Share of the text's characters that sit inside links, 0..1. */
+  linkDensity: number;
+  /** Set when the page looks like an error page, login wall or cookie wall rather than content. */
+  wall: 'error' | 'login' | 'cookie' | 'paywall' | null;
+}
+
+/** One extracted document: the output of extraction for one URL. */
+export interface ExtractedDocument {
+  /** The URL the content came from (final URL after redirects). */
+  url: string;
+  /** `<link rel=canonical>` or og:url, made absolute, when the page declares one. */
+  canonicalUrl: string | null;
+  /** Media type the extractor used after sniffing, e.g. `text/html`, `application/pdf`. */
+  mimeType: string;
+  title: string | null;
+  byline: string | null;
+  description: string | null;
+  siteName: string | null;
+  /** BCP 47 language tag from `<html lang>` or metadata, when declared. */
+  lang: string | null;
+  /** ISO 8601 publication time from meta tags or JSON-LD, when declared. */
+  publishedTime: string | null;
+  /** Plain main text, paragraphs separated by blank lines ('' when not requested). */
+  text: string;
+  /** Main content as Markdown (null when not requested). */
+  markdown: string | null;
+  /** Main content as cleaned HTML (null when not requested). */
+  html: string | null;
+  /** Absolute, unique http(s) links found in the main content (empty when not requested). */
+  links: string[];
+  wordCount: number;
+  extractor: ExtractorPath;
+  quality: QualitySignals;
+  /** Extra metadata by content type: PDF author and page count, and so on. */
+  metadata: Record<string, string | number | null>;
+}

@@ -1,0 +1,41 @@
+/** Options of one fetch. */
+export interface FetchOptions {
+  /** Aborts the request (cancel, shutdown); the fetch rejects with `AbortedError`. */
+  signal?: AbortSignal;
+  /** Total time limit for this request, overriding the fetcher's default, in milliseconds. */
+  timeoutMs?: number;
+  /** Conditional request validators (later issues); sent as If-None-Match / If-Modified-Since. */
+  etag?: string;
+  lastModified?: string;
+}
+
+/** A successful (2xx) response, fully read and decompressed. */
+export interface FetchedResponse {
+  /** The URL asked for. */
+  requestedUrl: string;
+  /** The URL of the final response after redirects. */
+  finalUrl: string;
+  status: number;
+  /** The Content-Type header as the server sent it, if any. */
+  contentType: string | undefined;
+  /** Response headers, lower-cased names. */
+  headers: Record<string, string>;
+  /** Body bytes after decompression, never more than `maxBodyBytes`. */
+  body: Uint8Array;
+  /** Number of redirects followed. */
+  redirects: number;
+  /** Milliseconds from start to the last byte. */
+  elapsedMs: number;
+}
+
+/** Fetches URLs politely and safely; implemented by `HttpFetcher` over undici. */
+export interface Fetcher {
+  /**
+   * Fetches `url`, following redirects, checking every hop against the private-network guard and
+   * robots.txt. Resolves with a 2xx response; rejects with a `DistillError` subclass whose `code`
+   * is one of the documented item error codes.
+   */
+  fetch(url: string, options?: FetchOptions): Promise<FetchedResponse>;
+  /** Closes the connection pools. Idempotent. */
+  close(): Promise<void>;
+}

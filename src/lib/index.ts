@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './sleep.js';
+export * from './deferred.js';
+export * from './clock.js';
+export * from './backoff.js';
