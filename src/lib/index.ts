@@ -3,3 +3,4 @@ export * from './sleep.js';
 export * from './deferred.js';
 export * from './clock.js';
 export * from './backoff.js';
+export * from './logger.js';

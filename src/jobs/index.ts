@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './ports.js';
+export * from './errors.js';
+export * from './normalize-url.js';

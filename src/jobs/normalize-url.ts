@@ -1,0 +1,68 @@
+/** Longest URL accepted, in characters (after trimming). Browsers and CDNs cap near 8 KiB too. */
+export const MAX_URL_LENGTH = 8192;
+
+/** Why a submitted URL was refused; stable codes returned per entry by the API. */
+export type UrlRejection = 'invalid_url' | 'unsupported_scheme' | 'url_too_long' | 'credentials_in_url';
+
+export type NormalizedUrl =
+  | { ok: true; url: string }
+  | { ok: false; reason: UrlRejection; message: string };
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * Percent-encoding normalisation (RFC 3986 §6.2.2): hex digits upper-cased, and escapes of
+ * unreserved characters decoded, since `%7E` and `~` name the same resource. Reserved characters
+ * stay escaped: `%2F` in a path is not the same as `/`.
+ */
+function normalizePercentEncoding(part: string): string {
+  return part.replace(/%([0-9A-Fa-f]{2})/g, (_match, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * Normalises a URL so that two spellings of one resource become one key: scheme and host in lower
+ * case, IDN hosts in punycode, default port and fragment dropped, an empty path made `/`, path and
+ * query kept as given but for percent-encoding normalisation. Numeric IPv4 spellings
+ * (`http://0x7f.1/`) become dotted quads through the WHATWG parser. Only http and https are
+ * accepted, and never URLs carrying credentials, which would end up in logs and documents.
+ */
+export function normalizeUrl(input: string): NormalizedUrl {
+  const text = input.trim();
+  if (text.length === 0) return { ok: false, reason: 'invalid_url', message: 'The URL is empty' };
+  if (text.length > MAX_URL_LENGTH) {
+    return {
+      ok: false,
+      reason: 'url_too_long',
+      message: `The URL has ${text.length} characters; at most ${MAX_URL_LENGTH} are accepted`,
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, reason: 'invalid_url', message: `Not an absolute URL: ${preview(text)}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return {
+      ok: false,
+      reason: 'unsupported_scheme',
+      message: `Only http and https URLs are fetched, got ${url.protocol.slice(0, -1)}:`,
+    };
+  }
+  if (url.hostname === '') return { ok: false, reason: 'invalid_url', message: 'The URL has no host' };
+  if (url.username !== '' || url.password !== '') {
+    return { ok: false, reason: 'credentials_in_url', message: 'URLs with user names or passwords are refused' };
+  }
+  url.hash = '';
+  const path = normalizePercentEncoding(url.pathname);
+  const search = normalizePercentEncoding(url.search);
+  // URL.href already lower-cases scheme and host, applies punycode and drops the default port.
+  return { ok: true, url: `${url.protocol}//${url.host}${path}${search === '?' ? '' : search}` };
+}
+
+function preview(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}

@@ -1,0 +1,40 @@
+import type { ClaimedItem, ItemCounts, ItemRef, Queue } from '../../jobs/index.js';
+import type { KyselyJobRepository } from '../../storage/index.js';
+
+/**
+ * The embedded queue: the items table of the SQLite database is the queue. An item is runnable
+ * when it is `queued` and its `run_after` has come; a claim leases it under a fresh token. There is
+ * no second copy of the queue to keep in step, so enqueueing is the insert of the item itself.
+ * The queries live in the repository with every other query (no SQL outside storage/).
+ */
+export class EmbeddedQueue implements Queue {
+  readonly #repository: KyselyJobRepository;
+
+  constructor(repository: KyselyJobRepository) {
+    this.#repository = repository;
+  }
+
+  enqueue(_items: readonly ItemRef[]): Promise<void> {
+    return Promise.resolve();
+  }
+
+  claim(max: number, leaseMs: number): Promise<ClaimedItem[]> {
+    return this.#repository.claimBatch(max, leaseMs);
+  }
+
+  renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
+    return this.#repository.renewLease(item, leaseMs);
+  }
+
+  reclaimExpired(): Promise<number> {
+    return this.#repository.reclaimExpired();
+  }
+
+  depth(): Promise<ItemCounts> {
+    return this.#repository.countItemsByState();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

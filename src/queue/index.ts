@@ -1,0 +1,1 @@
+export { EmbeddedQueue } from './embedded/embedded-queue.js';

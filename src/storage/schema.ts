@@ -1,0 +1,92 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types for Kysely. Times are integers of milliseconds since the epoch (bigint columns) so
+ * that comparisons such as `run_after <= now` are plain and portable across SQLite, PostgreSQL and
+ * MySQL. JSON goes in text columns, parsed by the repository, for the same reason.
+ */
+export interface JobsTable {
+  id: string;
+  status: string;
+  options: string;
+  webhook: string | null;
+  idempotency_key: string | null;
+  total: number;
+  reused: number;
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Next item sequence number to hand out. */
+  next_seq: number;
+  /** When a worker last claimed from this job: the claim round-robin serves the oldest first. */
+  last_claimed_at: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface JobItemsTable {
+  job_id: string;
+  seq: number;
+  url: string;
+  /** Hash of the normalised URL: unique per job, used for dedupe and document lookups. */
+  url_key: string;
+  state: string;
+  attempts: number;
+  run_after: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  http_status: number | null;
+  document_id: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface DocumentsTable {
+  id: string;
+  url_key: string;
+  url: string;
+  final_url: string;
+  canonical_url: string | null;
+  mime_type: string;
+  http_status: number;
+  title: string | null;
+  byline: string | null;
+  description: string | null;
+  site_name: string | null;
+  lang: string | null;
+  published_time: string | null;
+  text: string;
+  markdown: string | null;
+  html: string | null;
+  links: string;
+  word_count: number;
+  extractor: string;
+  quality: string;
+  metadata: string;
+  content_hash: string;
+  fetched_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  job_id: string | null;
+  type: string;
+  payload: string;
+  created_at: number;
+  published_at: number | null;
+}
+
+export interface Database {
+  jobs: JobsTable;
+  job_items: JobItemsTable;
+  documents: DocumentsTable;
+  events: EventsTable;
+}

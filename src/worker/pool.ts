@@ -1,0 +1,307 @@
+import type { ClaimedItem, ItemOutcome, JobRepository, Queue } from '../jobs/index.js';
+import {
+  createDeferred,
+  silentLogger,
+  systemClock,
+  toError,
+  type BackoffOptions,
+  type Clock,
+  type Deferred,
+  type Logger,
+} from '../lib/index.js';
+import { outcomeForError, type AbortReason } from './retry-policy.js';
+
+/** The work the pool runs for one item: resolves with the outcome or throws (see retry-policy). */
+export type TaskFunction = (item: ClaimedItem, context: { signal: AbortSignal }) => Promise<ItemOutcome>;
+
+/** Options of `WorkerPool`. */
+export interface WorkerPoolOptions {
+  queue: Queue;
+  repository: Pick<JobRepository, 'finishAttempt' | 'cancelledJobIds'>;
+  task: TaskFunction;
+  /** Items run at once in this process. @default 16 */
+  concurrency?: number;
+  /** Lease of a claimed item; a heartbeat renews it while the task runs. @default 30000 ms */
+  leaseMs?: number;
+  /** How often leases are renewed. @default leaseMs / 3 */
+  heartbeatMs?: number;
+  /** Wait between claims when the queue had nothing runnable. @default 250 ms */
+  pollIntervalMs?: number;
+  /** How often expired leases of dead workers are reclaimed. @default 5000 ms */
+  reclaimIntervalMs?: number;
+  /** How often in-flight items are checked for a cancelled job. @default 500 ms */
+  cancelCheckMs?: number;
+  /** How long `stop()` lets in-flight items finish before aborting them. @default 10000 ms */
+  shutdownTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface InFlight {
+  item: ClaimedItem;
+  controller: AbortController;
+  abortReason: AbortReason | undefined;
+  done: Promise<void>;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
+  }
+  return value;
+}
+
+/**
+ * Runs queued items through a task function with at most `concurrency` in flight. It claims only
+ * when a slot is free (bounded in-flight, back-pressure on the queue), renews the leases of what it
+ * holds, aborts items whose job was cancelled, and records every outcome, error or not, on the
+ * item; a task that throws never takes the pool down.
+ *
+ * Lifecycle: `start()` begins the claim loop; `stop()` stops claiming, lets in-flight items finish
+ * within `shutdownTimeoutMs`, aborts the rest (they go back to the queue with their attempt
+ * uncounted), and clears every timer. Both are idempotent.
+ */
+export class WorkerPool {
+  readonly #queue: Queue;
+  readonly #repository: WorkerPoolOptions['repository'];
+  readonly #task: TaskFunction;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #reclaimIntervalMs: number;
+  readonly #cancelCheckMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #backoff: BackoffOptions | undefined;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  readonly #inFlight = new Map<string, InFlight>();
+  #isRunning = false;
+  #loop: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #wake: Deferred<void> | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #idleWaiters: Array<() => void> = [];
+  #lastClaimWasEmpty = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#queue = options.queue;
+    this.#repository = options.repository;
+    this.#task = options.task;
+    this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
+    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
+    this.#heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)));
+    this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 250);
+    this.#reclaimIntervalMs = positiveInteger('reclaimIntervalMs', options.reclaimIntervalMs ?? 5000);
+    this.#cancelCheckMs = positiveInteger('cancelCheckMs', options.cancelCheckMs ?? 500);
+    this.#shutdownTimeoutMs = positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 10_000);
+    this.#backoff = options.backoff;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Items running now. */
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  get isRunning(): boolean {
+    return this.#isRunning;
+  }
+
+  /** Starts claiming. Calling it again while running does nothing. */
+  start(): void {
+    if (this.#isRunning || this.#stopping) return;
+    this.#isRunning = true;
+    this.#timers.push(
+      setInterval(() => void this.#renewLeases(), this.#heartbeatMs),
+      setInterval(() => void this.#checkCancelled(), this.#cancelCheckMs),
+      setInterval(() => void this.#reclaim(), this.#reclaimIntervalMs),
+    );
+    void this.#reclaim();
+    this.#loop = this.#claimLoop();
+  }
+
+  /** Wakes the claim loop now, e.g. right after items were submitted in this process. */
+  notify(): void {
+    this.#wake?.resolve();
+  }
+
+  /** Resolves when nothing is in flight and the last claim found nothing runnable. */
+  onIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Graceful stop (see the class comment). Returns the same promise on every call. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #stop(): Promise<void> {
+    this.#isRunning = false;
+    this.notify();
+    await this.#loop;
+    const drained = await this.#waitForInFlight(this.#shutdownTimeoutMs);
+    if (!drained) {
+      this.#log.warn({ inFlight: this.#inFlight.size }, 'Shutdown timeout reached; aborting in-flight items');
+      for (const entry of this.#inFlight.values()) this.#abort(entry, 'shutdown');
+      // Aborted tasks report back promptly; one that ignores its signal is left to its lease.
+      await this.#waitForInFlight(Math.min(5000, this.#shutdownTimeoutMs));
+    }
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    this.#resolveIdle();
+  }
+
+  async #waitForInFlight(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const all = Promise.all([...this.#inFlight.values()].map((e) => e.done)).then(() => true as const);
+    const result = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  async #claimLoop(): Promise<void> {
+    while (this.#isRunning) {
+      const free = this.#concurrency - this.#inFlight.size;
+      if (free <= 0) {
+        await this.#sleepUntilWoken();
+        continue;
+      }
+      let claimed: ClaimedItem[] = [];
+      try {
+        claimed = await this.#queue.claim(free, this.#leaseMs);
+      } catch (error) {
+        this.#log.error({ err: toError(error) }, 'Claiming items failed; retrying');
+      }
+      this.#lastClaimWasEmpty = claimed.length === 0;
+      for (const item of claimed) this.#run(item);
+      if (claimed.length === 0) {
+        this.#resolveIdle();
+        await this.#sleepUntilWoken(this.#pollIntervalMs);
+      }
+    }
+  }
+
+  /** Sleeps until a slot frees, `notify()` is called, or `timeoutMs` passes. */
+  async #sleepUntilWoken(timeoutMs?: number): Promise<void> {
+    if (!this.#isRunning) return;
+    const wake = createDeferred<void>();
+    this.#wake = wake;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) timer = setTimeout(() => wake.resolve(), timeoutMs);
+    await wake.promise;
+    clearTimeout(timer);
+    if (this.#wake === wake) this.#wake = undefined;
+  }
+
+  #run(item: ClaimedItem): void {
+    const key = `${item.jobId}:${item.seq}`;
+    const controller = new AbortController();
+    const entry: InFlight = { item, controller, abortReason: undefined, done: Promise.resolve() };
+    this.#inFlight.set(key, entry);
+    entry.done = this.#execute(entry).finally(() => {
+      this.#inFlight.delete(key);
+      this.notify();
+      this.#resolveIdle();
+    });
+  }
+
+  async #execute(entry: InFlight): Promise<void> {
+    const { item, controller } = entry;
+    let outcome: ItemOutcome;
+    try {
+      outcome = await this.#task(item, { signal: controller.signal });
+      if (entry.abortReason === 'cancelled' && outcome.kind !== 'succeeded') outcome = { kind: 'cancelled' };
+    } catch (error) {
+      outcome = outcomeForError(error, item, {
+        now: this.#clock.now(),
+        abortReason: entry.abortReason,
+        ...(this.#backoff ? { backoff: this.#backoff } : {}),
+      });
+      if (outcome.kind === 'failed' && outcome.error.code === 'internal_error') {
+        this.#log.error({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Task failed unexpectedly');
+      }
+    }
+    if (entry.abortReason === 'lease_lost') return;
+    try {
+      const isRecorded = await this.#repository.finishAttempt(item, outcome);
+      if (!isRecorded) {
+        this.#log.warn({ jobId: item.jobId, seq: item.seq }, 'Lease lost before the outcome was recorded');
+      }
+    } catch (error) {
+      // The lease runs out and the item runs again (at-least-once); writes are idempotent by URL.
+      this.#log.error({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Recording an outcome failed');
+    }
+  }
+
+  #abort(entry: InFlight, reason: AbortReason): void {
+    if (entry.abortReason !== undefined) return;
+    entry.abortReason = reason;
+    entry.controller.abort(new Error(`Item ${reason === 'cancelled' ? 'cancelled' : reason}`));
+  }
+
+  async #renewLeases(): Promise<void> {
+    for (const entry of [...this.#inFlight.values()]) {
+      if (entry.abortReason !== undefined) continue;
+      try {
+        const isHeld = await this.#queue.renewLease(entry.item, this.#leaseMs);
+        if (!isHeld) {
+          this.#log.warn({ jobId: entry.item.jobId, seq: entry.item.seq }, 'Lease lost; aborting the item');
+          this.#abort(entry, 'lease_lost');
+        }
+      } catch (error) {
+        this.#log.error({ err: toError(error) }, 'Renewing a lease failed');
+      }
+    }
+  }
+
+  async #checkCancelled(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    try {
+      const jobIds = [...new Set([...this.#inFlight.values()].map((e) => e.item.jobId))];
+      const cancelled = await this.#repository.cancelledJobIds(jobIds);
+      if (cancelled.size === 0) return;
+      for (const entry of this.#inFlight.values()) {
+        if (cancelled.has(entry.item.jobId)) this.#abort(entry, 'cancelled');
+      }
+    } catch (error) {
+      this.#log.error({ err: toError(error) }, 'Checking for cancelled jobs failed');
+    }
+  }
+
+  async #reclaim(): Promise<void> {
+    try {
+      const reclaimed = await this.#queue.reclaimExpired();
+      if (reclaimed > 0) {
+        this.#log.info({ reclaimed }, 'Reclaimed items whose lease expired');
+        this.notify();
+      }
+    } catch (error) {
+      this.#log.error({ err: toError(error) }, 'Reclaiming expired leases failed');
+    }
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight.size === 0 && (this.#lastClaimWasEmpty || !this.#isRunning);
+  }
+
+  #resolveIdle(): void {
+    if (!this.#isIdle() || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
