@@ -1,0 +1,2 @@
+export { WorkerPool, type TaskFunction, type WorkerPoolOptions } from './pool.js';
+export { outcomeForError, type AbortReason } from './retry-policy.js';
