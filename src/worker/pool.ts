@@ -36,6 +36,8 @@ export interface WorkerPoolOptions {
   backoff?: BackoffOptions;
   clock?: Clock;
   logger?: Logger;
+  /** Observes every recorded outcome (metrics); must not throw. */
+  onOutcome?: (item: ClaimedItem, outcome: ItemOutcome, durationMs: number) => void;
 }
 
 interface InFlight {
@@ -76,6 +78,7 @@ export class WorkerPool {
   readonly #backoff: BackoffOptions | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #onOutcome: WorkerPoolOptions['onOutcome'];
 
   readonly #inFlight = new Map<string, InFlight>();
   #isRunning = false;
@@ -100,6 +103,7 @@ export class WorkerPool {
     this.#backoff = options.backoff;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
+    this.#onOutcome = options.onOutcome;
   }
 
   /** Items running now. */
@@ -221,6 +225,7 @@ export class WorkerPool {
 
   async #execute(entry: InFlight): Promise<void> {
     const { item, controller } = entry;
+    const startedAt = performance.now();
     let outcome: ItemOutcome;
     try {
       outcome = await this.#task(item, { signal: controller.signal });
@@ -240,6 +245,8 @@ export class WorkerPool {
       const isRecorded = await this.#repository.finishAttempt(item, outcome);
       if (!isRecorded) {
         this.#log.warn({ jobId: item.jobId, seq: item.seq }, 'Lease lost before the outcome was recorded');
+      } else {
+        this.#onOutcome?.(item, outcome, performance.now() - startedAt);
       }
     } catch (error) {
       // The lease runs out and the item runs again (at-least-once); writes are idempotent by URL.

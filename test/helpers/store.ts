@@ -8,7 +8,10 @@ import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle
 
 /** A clock the test moves by hand. */
 export class FakeClock implements Clock {
-  constructor(public time = 1_700_000_000_000) {}
+  time: number;
+  constructor(time = 1_700_000_000_000) {
+    this.time = time;
+  }
   now(): number {
     return this.time;
   }

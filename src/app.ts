@@ -1,0 +1,156 @@
+import { pino } from 'pino';
+import type { Config } from './config.js';
+import { ExtractorPool } from './extract/index.js';
+import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
+import { JobsService, type JobOptions } from './jobs/index.js';
+import { toError, type Logger } from './lib/index.js';
+import { EmbeddedQueue } from './queue/index.js';
+import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
+import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
+
+/** Which parts a process runs. `serve` is everything in one process (the embedded default). */
+export type AppRole = 'serve' | 'worker' | 'cli';
+
+export interface AppOptions {
+  role: AppRole;
+  logger?: Logger;
+  /** Replaces the fetch → extract task (tests of the pool wiring). */
+  task?: TaskFunction;
+}
+
+/**
+ * The composition root: picks the adapters from the configuration, wires them, and owns their
+ * lifecycle. Only this file (and cli/) imports adapters. Components start in dependency order and
+ * stop in reverse; every stop runs even if an earlier one throws, and the errors are reported
+ * together.
+ */
+export class App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: DatabaseHandle;
+  readonly repository: KyselyJobRepository;
+  readonly queue: EmbeddedQueue;
+  readonly jobs: JobsService;
+  readonly fetcher: Fetcher;
+  readonly hostLimiter: HostLimiter;
+  readonly extractor: ExtractorPool;
+  readonly pool: WorkerPool | undefined;
+  readonly task: TaskFunction;
+  readonly #role: AppRole;
+  #stopping: Promise<void> | undefined;
+  #isStarted = false;
+
+  constructor(config: Config, options: AppOptions) {
+    this.config = config;
+    this.#role = options.role;
+    this.logger = options.logger ?? createLogger(config);
+    this.database = openDatabase(config.databaseUrl);
+    this.repository = new KyselyJobRepository({ db: this.database.db, dialect: this.database.dialect });
+    this.queue = new EmbeddedQueue(this.repository);
+    this.fetcher = createFetcher({
+      timeoutMs: config.fetchTimeoutMs,
+      connectTimeoutMs: config.fetchConnectTimeoutMs,
+      headersTimeoutMs: config.fetchHeadersTimeoutMs,
+      maxBodyBytes: config.fetchMaxBytes,
+      maxRedirects: config.fetchMaxRedirects,
+      userAgent: config.userAgent,
+      respectRobots: config.respectRobots,
+      allow: parseAllowList(config.fetchAllow),
+    });
+    this.hostLimiter = new MemoryHostLimiter({
+      maxInFlightPerHost: config.hostConcurrency,
+      ratePerSecond: config.hostRatePerSecond,
+      burst: config.hostBurst,
+    });
+    this.extractor = new ExtractorPool({
+      threads: config.extractThreads,
+      timeoutMs: config.extractTimeoutMs,
+      maxMemoryMb: config.extractMaxMemoryMb,
+    });
+    this.task =
+      options.task ??
+      createProcessItem({
+        fetcher: this.fetcher,
+        hostLimiter: this.hostLimiter,
+        extractor: this.extractor,
+        hostMaxWaitMs: config.hostMaxWaitMs,
+      });
+    this.pool =
+      options.role === 'serve' || options.role === 'worker' || options.role === 'cli'
+        ? new WorkerPool({
+            queue: this.queue,
+            repository: this.repository,
+            task: this.task,
+            concurrency: config.concurrency,
+            leaseMs: config.leaseMs,
+            shutdownTimeoutMs: config.shutdownTimeoutMs,
+            logger: this.logger.child({ component: 'worker-pool' }),
+          })
+        : undefined;
+    this.jobs = new JobsService({
+      repository: this.repository,
+      queue: this.queue,
+      defaults: this.jobDefaults(),
+      onEnqueued: () => this.pool?.notify(),
+    });
+  }
+
+  /** Options of a job whose client set none. */
+  jobDefaults(): JobOptions {
+    return {
+      maxAgeSeconds: this.config.defaultMaxAgeSeconds,
+      formats: ['text', 'markdown', 'links'],
+      timeoutMs: this.config.fetchTimeoutMs,
+      maxAttempts: this.config.maxAttempts,
+    };
+  }
+
+  /** Migrates the database and starts the workers. */
+  async start(): Promise<void> {
+    if (this.#isStarted) return;
+    this.#isStarted = true;
+    const ran = await migrateToLatest(this.database.db as never);
+    if (ran.length > 0) this.logger.info({ migrations: ran }, 'Database migrated');
+    this.pool?.start();
+    this.logger.info(
+      { role: this.#role, database: this.database.description, concurrency: this.config.concurrency },
+      'distill started',
+    );
+  }
+
+  /** Graceful stop: workers drain, then pools and connections close. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #stop(): Promise<void> {
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['worker pool', async () => this.pool?.stop()],
+      ['extractor pool', () => this.extractor.stop()],
+      ['fetcher', () => this.fetcher.close()],
+      ['host limiter', () => this.hostLimiter.close()],
+      ['queue', () => this.queue.close()],
+      ['database', () => this.database.close()],
+    ];
+    const errors: Error[] = [];
+    for (const [name, stop] of steps) {
+      try {
+        await stop();
+      } catch (error) {
+        errors.push(new Error(`Stopping the ${name} failed: ${toError(error).message}`, { cause: error }));
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'distill did not stop cleanly');
+    this.logger.info({}, 'distill stopped');
+  }
+}
+
+/** The process logger: JSON lines (pino) at the configured level, on stderr. */
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { pid: process.pid } }, pino.destination(2));
+}

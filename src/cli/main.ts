@@ -1,0 +1,107 @@
+import { App } from '../app.js';
+import { ConfigError, describeOptions, loadConfig, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
+import { migrateToLatest, openDatabase } from '../storage/index.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(config: Config, args: ParsedArgs): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'Run the HTTP API and the workers in one process (what `npm start` runs)',
+    usage: 'distill serve [options]',
+    run: (config) => serve(config),
+  },
+  migrate: {
+    summary: 'Create or update the database schema, then exit',
+    usage: 'distill migrate [--database-url URL]',
+    async run(config) {
+      const handle = openDatabase(config.databaseUrl);
+      try {
+        const ran = await migrateToLatest(handle.db as never);
+        console.log(ran.length > 0 ? `Applied ${ran.join(', ')} to ${handle.description}` : `${handle.description} is up to date`);
+        return 0;
+      } finally {
+        await handle.close();
+      }
+    },
+  },
+};
+
+function usage(): string {
+  const lines = [
+    'distill: turns links into clean documents.',
+    '',
+    'Usage: distill <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    '',
+    'Run `distill <command> --help` for a command\'s usage.',
+    'Every option can also be set with its environment variable; flags win.',
+    '',
+    describeOptions(),
+  ];
+  return lines.join('\n');
+}
+
+/** Entry point of the `distill` binary; resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseCommandLine(argv);
+  const [name, ...rest] = args.positionals;
+  if (name === undefined || name === 'help') {
+    console.log(usage());
+    return name === undefined && !args.isHelp ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  if (args.isHelp) {
+    console.log(`${command.summary}\n\nUsage: ${command.usage}\n\n${describeOptions()}`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env, args.flags);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  return command.run(config, { ...args, positionals: rest });
+}
+
+/**
+ * Runs the service until SIGTERM or SIGINT: the first signal stops intake, drains in-flight work
+ * and closes everything, then exits 0; a second signal exits at once.
+ */
+async function serve(config: Config): Promise<number> {
+  const app = new App(config, { role: 'serve' });
+  await app.start();
+  return new Promise<number>((resolve) => {
+    let isStopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (isStopping) {
+        app.logger.warn({ signal }, 'Second signal: exiting at once');
+        process.exit(1);
+      }
+      isStopping = true;
+      app.logger.info({ signal }, 'Stopping: finishing in-flight work');
+      app.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          app.logger.error({ err: error }, 'Shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

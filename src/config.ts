@@ -1,0 +1,243 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * One validated, frozen configuration built from defaults < environment variables < command-line
+ * flags. Every option has an environment variable and a flag of the same meaning
+ * (`DISTILL_DATABASE_URL` ⇔ `--database-url`); `distill --help` prints this table. Only this file
+ * reads `process.env` (through the caller of `loadConfig`).
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Items a worker process runs at once. */
+  concurrency: number;
+  leaseMs: number;
+  shutdownTimeoutMs: number;
+  maxAttempts: number;
+  /** Default `maxAge` of a job, in seconds: stored documents newer than this are reused. */
+  defaultMaxAgeSeconds: number;
+  maxUrlsPerRequest: number;
+  /** Largest request body the API reads, in bytes. */
+  maxRequestBytes: number;
+  fetchTimeoutMs: number;
+  fetchConnectTimeoutMs: number;
+  fetchHeadersTimeoutMs: number;
+  fetchMaxBytes: number;
+  fetchMaxRedirects: number;
+  fetchAllow: string;
+  userAgent: string;
+  respectRobots: boolean;
+  hostConcurrency: number;
+  hostRatePerSecond: number;
+  hostBurst: number;
+  /** Longest a task waits for its host's token before giving its slot back. */
+  hostMaxWaitMs: number;
+  extractThreads: number;
+  extractTimeoutMs: number;
+  extractMaxMemoryMb: number;
+}
+
+type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
+
+interface OptionSpec<K extends keyof Config = keyof Config> {
+  key: K;
+  env: string;
+  kind: Kind;
+  default: Config[K];
+  description: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  /** Extra check on a parsed value; returns a problem or undefined. */
+  check?: (value: unknown) => string | undefined;
+}
+
+const CPU_COUNT = availableParallelism();
+
+/** Every option distill reads, in the order `--help` lists them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'port', env: 'PORT', kind: 'integer', default: 3000, min: 0, max: 65535, description: 'TCP port the HTTP API listens on' },
+  { key: 'host', env: 'HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP API binds to (0.0.0.0 for every interface)' },
+  {
+    key: 'databaseUrl',
+    env: 'DISTILL_DATABASE_URL',
+    kind: 'string',
+    default: 'sqlite:./data/distill.db',
+    description: 'Database: sqlite:<path> (embedded default)',
+    check: (v) => (/^sqlite:/.test(String(v)) ? undefined : 'expected sqlite:<path>'),
+  },
+  {
+    key: 'logLevel',
+    env: 'DISTILL_LOG_LEVEL',
+    kind: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'Log level',
+  },
+  { key: 'concurrency', env: 'DISTILL_CONCURRENCY', kind: 'integer', default: 32, min: 1, max: 4096, description: 'URLs a worker process fetches at once' },
+  { key: 'leaseMs', env: 'DISTILL_LEASE_MS', kind: 'integer', default: 30_000, min: 1000, description: 'Lease of a claimed URL; a dead worker\'s URLs run again after it (ms)' },
+  { key: 'shutdownTimeoutMs', env: 'DISTILL_SHUTDOWN_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 0, description: 'Grace period for in-flight URLs on shutdown (ms)' },
+  { key: 'maxAttempts', env: 'DISTILL_MAX_ATTEMPTS', kind: 'integer', default: 3, min: 1, max: 20, description: 'Attempts per URL before it fails' },
+  {
+    key: 'defaultMaxAgeSeconds',
+    env: 'DISTILL_DEFAULT_MAX_AGE',
+    kind: 'integer',
+    default: 86_400,
+    min: 0,
+    description: 'Default maxAge of a job: reuse documents fetched less than this many seconds ago (0 = always fetch)',
+  },
+  { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
+  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
+  { key: 'fetchTimeoutMs', env: 'DISTILL_FETCH_TIMEOUT_MS', kind: 'integer', default: 30_000, min: 100, description: 'Total time limit of one fetch, body included (ms)' },
+  { key: 'fetchConnectTimeoutMs', env: 'DISTILL_FETCH_CONNECT_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 100, description: 'Connect time limit (ms)' },
+  { key: 'fetchHeadersTimeoutMs', env: 'DISTILL_FETCH_HEADERS_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit until response headers (ms)' },
+  { key: 'fetchMaxBytes', env: 'DISTILL_FETCH_MAX_BYTES', kind: 'integer', default: 10 * 1024 * 1024, min: 1024, description: 'Body cap after decompression (bytes)' },
+  { key: 'fetchMaxRedirects', env: 'DISTILL_FETCH_MAX_REDIRECTS', kind: 'integer', default: 5, min: 0, max: 20, description: 'Redirects followed per fetch' },
+  {
+    key: 'fetchAllow',
+    env: 'DISTILL_FETCH_ALLOW',
+    kind: 'string',
+    default: '',
+    description: 'Deliberate opening of the private-network guard: comma-separated host, host:port or CIDR entries that may be fetched',
+  },
+  { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
+  { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt' },
+  { key: 'hostConcurrency', env: 'DISTILL_HOST_CONCURRENCY', kind: 'integer', default: 2, min: 1, description: 'Requests in flight per host' },
+  { key: 'hostRatePerSecond', env: 'DISTILL_HOST_RATE', kind: 'number', default: 2, min: 0.001, description: 'Requests per second per host (token bucket rate)' },
+  { key: 'hostBurst', env: 'DISTILL_HOST_BURST', kind: 'integer', default: 4, min: 1, description: 'Token bucket burst per host' },
+  { key: 'hostMaxWaitMs', env: 'DISTILL_HOST_MAX_WAIT_MS', kind: 'integer', default: 1000, min: 0, description: 'Longest a URL waits for its host before yielding its slot and being rescheduled (ms)' },
+  { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)' },
+  { key: 'extractTimeoutMs', env: 'DISTILL_EXTRACT_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit of one extraction (ms)' },
+  { key: 'extractMaxMemoryMb', env: 'DISTILL_EXTRACT_MAX_MEMORY_MB', kind: 'integer', default: 512, min: 64, description: 'Heap limit of one extraction thread (MiB)' },
+];
+
+/** The flag of an option: `DISTILL_DATABASE_URL` → `--database-url`, `PORT` → `--port`. */
+export function flagOf(spec: OptionSpec): string {
+  return `--${spec.env.replace(/^DISTILL_/, '').toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** All the problems of a configuration, reported together at start-up. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function parseValue(spec: OptionSpec, raw: string): { value?: unknown; problem?: string } {
+  const text = raw.trim();
+  switch (spec.kind) {
+    case 'integer':
+    case 'number': {
+      const value = Number(text);
+      if (text === '' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isSafeInteger(value))) {
+        return { problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}` };
+      }
+      if (spec.min !== undefined && value < spec.min) return { problem: `expected at least ${spec.min}` };
+      if (spec.max !== undefined && value > spec.max) return { problem: `expected at most ${spec.max}` };
+      return { value };
+    }
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(text)) return { value: true };
+      if (/^(0|false|no|off)$/i.test(text)) return { value: false };
+      return { problem: 'expected true or false' };
+    case 'enum':
+      return spec.values?.includes(text) ? { value: text } : { problem: `expected one of ${spec.values?.join(', ')}` };
+    case 'string':
+      return { value: text };
+  }
+}
+
+/** What `parseCommandLine` found: options by key, the rest as positionals. */
+export interface ParsedArgs {
+  flags: Map<string, string>;
+  positionals: string[];
+  isHelp: boolean;
+}
+
+/**
+ * Splits argv into `--flag value` / `--flag=value` pairs and positionals. A boolean flag may stand
+ * alone (`--respect-robots`) or be negated (`--no-respect-robots`). Flags that are not options are
+ * kept for the command to interpret (`-o`, `-f`, `--server`).
+ */
+export function parseCommandLine(argv: readonly string[], booleanFlags: ReadonlySet<string> = BOOLEAN_FLAGS): ParsedArgs {
+  const flags = new Map<string, string>();
+  const positionals: string[] = [];
+  let isHelp = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '--help' || arg === '-h') {
+      isHelp = true;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+    } else if (arg.startsWith('--no-') && booleanFlags.has(`--${arg.slice(5)}`)) {
+      flags.set(`--${arg.slice(5)}`, 'false');
+    } else if (booleanFlags.has(arg)) {
+      flags.set(arg, 'true');
+    } else {
+      const value = argv[i + 1];
+      if (value === undefined || (value.startsWith('-') && value !== '-')) {
+        flags.set(arg, '');
+      } else {
+        flags.set(arg, value);
+        i++;
+      }
+    }
+  }
+  return { flags, positionals, isHelp };
+}
+
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(OPTIONS.filter((o) => o.kind === 'boolean').map(flagOf));
+
+/**
+ * Builds the configuration: defaults, then `env`, then `flags`. Throws `ConfigError` naming every
+ * bad variable or flag and what it allows. Flags it does not know are left for the caller.
+ */
+export function loadConfig(env: Record<string, string | undefined>, flags: ReadonlyMap<string, string> = new Map()): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    values[spec.key] = spec.default;
+    const flag = flagOf(spec);
+    const sources: Array<[string, string | undefined]> = [
+      [spec.env, env[spec.env]],
+      [flag, flags.get(flag)],
+    ];
+    for (const [name, raw] of sources) {
+      if (raw === undefined || (raw === '' && name === spec.env)) continue;
+      const { value, problem } = parseValue(spec, raw);
+      const check = problem === undefined ? spec.check?.(value) : undefined;
+      if (problem !== undefined || check !== undefined) {
+        problems.push(`${name}=${JSON.stringify(raw)}: ${problem ?? check} (${spec.description})`);
+      } else {
+        values[spec.key] = value;
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values as unknown as Config);
+}
+
+/** The options table for `--help`: flag, variable, default, description. */
+export function describeOptions(): string {
+  const rows = OPTIONS.map((spec) => {
+    const def = spec.default === '' ? '(none)' : String(spec.default);
+    return `  ${flagOf(spec).padEnd(28)} ${spec.env.padEnd(32)} ${spec.description} [default: ${def}]`;
+  });
+  return ['Options (flag, environment variable, meaning, default):', ...rows].join('\n');
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { DistillError, systemClock, type Clock } from '../lib/index.js';
+import { JobNotFoundError } from './errors.js';
+import { normalizeUrl, type UrlRejection } from './normalize-url.js';
+import type { JobRepository, NewItem, Queue } from './ports.js';
+import type { DocumentFormat, Job, JobOptions } from './types.js';
+
+/** URLs written per transaction while a batch is added: bounds memory and lock time. */
+const BATCH_SIZE = 2000;
+/** Invalid entries reported one by one; past this only their count grows. */
+const MAX_REPORTED_INVALID = 1000;
+
+/** Options a client may set; unset ones take the service defaults. */
+export type JobOptionsInput = Partial<JobOptions>;
+
+/** One refused entry of a submission. */
+export interface InvalidEntry {
+  /** Position of the entry in the submission, 0-based. */
+  index: number;
+  /** The entry as given (cut to 200 characters). */
+  input: string;
+  reason: UrlRejection;
+  message: string;
+}
+
+/** What a submission or an append did. */
+export interface SubmitResult {
+  job: Job;
+  /** False when an Idempotency-Key matched an earlier job, which is returned unchanged. */
+  isNew: boolean;
+  /** Entries received, valid or not. */
+  received: number;
+  /** New items added to the job (queued + reused). */
+  accepted: number;
+  /** Valid entries that repeated a URL of this job (after normalisation). */
+  duplicates: number;
+  /** Items satisfied by a stored document newer than maxAge, without fetching. */
+  reused: number;
+  invalidCount: number;
+  invalid: InvalidEntry[];
+}
+
+/** No valid URL in the submission: nothing is created. */
+export class NoValidUrlsError extends DistillError {
+  readonly invalid: InvalidEntry[];
+  constructor(invalid: InvalidEntry[], received: number) {
+    super(
+      'no_valid_urls',
+      received === 0 ? 'The submission holds no URL' : `None of the ${received} submitted entries is a valid http(s) URL`,
+    );
+    this.invalid = invalid;
+  }
+}
+
+export interface JobsServiceOptions {
+  repository: JobRepository;
+  queue: Queue;
+  defaults: JobOptions;
+  clock?: Clock;
+  /** Called after items were enqueued, so an in-process pool claims at once. */
+  onEnqueued?: () => void;
+}
+
+/**
+ * The use cases of jobs: submit a batch (normalise, dedupe, reuse fresh documents, write the job
+ * and its items, enqueue the rest), append, cancel, and read. Pure logic over the ports.
+ */
+export class JobsService {
+  readonly #repository: JobRepository;
+  readonly #queue: Queue;
+  readonly #defaults: JobOptions;
+  readonly #clock: Clock;
+  readonly #onEnqueued: (() => void) | undefined;
+
+  constructor(options: JobsServiceOptions) {
+    this.#repository = options.repository;
+    this.#queue = options.queue;
+    this.#defaults = options.defaults;
+    this.#clock = options.clock ?? systemClock;
+    this.#onEnqueued = options.onEnqueued;
+  }
+
+  /** The options a job gets from `input` and the service defaults. */
+  resolveOptions(input: JobOptionsInput = {}): JobOptions {
+    const formats: DocumentFormat[] = input.formats ?? this.#defaults.formats;
+    return {
+      maxAgeSeconds: input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds,
+      formats: [...new Set(formats)],
+      timeoutMs: input.timeoutMs ?? this.#defaults.timeoutMs,
+      maxAttempts: input.maxAttempts ?? this.#defaults.maxAttempts,
+    };
+  }
+
+  /**
+   * Creates a job from `urls`, an array or a stream of lines (memory stays flat for a stream of a
+   * million). Invalid entries are reported and skipped; if none is valid, nothing is created and
+   * `NoValidUrlsError` is thrown.
+   */
+  async submit(input: {
+    urls: Iterable<string> | AsyncIterable<string>;
+    options?: JobOptionsInput;
+    webhook?: Job['webhook'];
+    idempotencyKey?: string | undefined;
+  }): Promise<SubmitResult> {
+    const options = this.resolveOptions(input.options);
+    let job: Job | undefined;
+    let isNew = true;
+    const result = await this.#ingest(input.urls, options, async () => {
+      const created = await this.#repository.createJob({
+        id: randomUUID(),
+        options,
+        webhook: input.webhook ?? null,
+        idempotencyKey: input.idempotencyKey,
+      });
+      job = created.job;
+      isNew = created.isNew;
+      return created.isNew ? created.job.id : null;
+    });
+    if (job === undefined) throw new NoValidUrlsError(result.invalid, result.received);
+    const current = (await this.#repository.getJob(job.id)) ?? job;
+    return { ...result, job: current, isNew };
+  }
+
+  /** Adds URLs to an existing job, with the same rules as `submit`. */
+  async append(jobId: string, urls: Iterable<string> | AsyncIterable<string>): Promise<SubmitResult> {
+    const job = await this.#repository.getJob(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    const result = await this.#ingest(urls, job.options, () => Promise.resolve(jobId));
+    if (result.accepted + result.duplicates === 0) throw new NoValidUrlsError(result.invalid, result.received);
+    return { ...result, job: (await this.#repository.getJob(jobId)) ?? job, isNew: false };
+  }
+
+  async cancel(jobId: string): Promise<Job> {
+    const { job } = await this.#repository.cancelJob(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  async getJob(jobId: string): Promise<Job> {
+    const job = await this.#repository.getJob(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  /**
+   * Reads entries, normalises them and writes them in batches. The job is created (by `open`) only
+   * once a first valid URL is seen; `open` returning null means an idempotent replay: stop there.
+   */
+  async #ingest(
+    urls: Iterable<string> | AsyncIterable<string>,
+    options: JobOptions,
+    open: () => Promise<string | null>,
+  ): Promise<Omit<SubmitResult, 'job' | 'isNew'>> {
+    const totals = { received: 0, accepted: 0, duplicates: 0, reused: 0, invalidCount: 0 };
+    const invalid: InvalidEntry[] = [];
+    let jobId: string | null | undefined;
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0 || jobId === null) return;
+      jobId ??= await open();
+      if (jobId === null) return;
+      const written = await this.#writeBatch(jobId, batch, options);
+      totals.accepted += written.added;
+      totals.duplicates += written.duplicates;
+      totals.reused += written.reused;
+      batch = [];
+    };
+    for await (const entry of urls) {
+      const index = totals.received++;
+      const normalized = normalizeUrl(String(entry));
+      if (!normalized.ok) {
+        totals.invalidCount++;
+        if (invalid.length < MAX_REPORTED_INVALID) {
+          invalid.push({ index, input: String(entry).slice(0, 200), reason: normalized.reason, message: normalized.message });
+        }
+        continue;
+      }
+      batch.push(normalized.url);
+      if (batch.length >= BATCH_SIZE) await flush();
+      if (jobId === null) break;
+    }
+    await flush();
+    return { ...totals, invalid };
+  }
+
+  async #writeBatch(
+    jobId: string,
+    urls: string[],
+    options: JobOptions,
+  ): Promise<{ added: number; duplicates: number; reused: number }> {
+    const fresh =
+      options.maxAgeSeconds > 0
+        ? await this.#repository.findFreshDocuments(urls, this.#clock.now() - options.maxAgeSeconds * 1000)
+        : new Map<string, string>();
+    const items: NewItem[] = urls.map((url) => ({ url, reuseDocumentId: fresh.get(url) }));
+    const { added, duplicates, reused, queued } = await this.#repository.addItems(jobId, items);
+    if (queued.length > 0) {
+      await this.#queue.enqueue(queued);
+      this.#onEnqueued?.();
+    }
+    return { added, duplicates, reused };
+  }
+}
