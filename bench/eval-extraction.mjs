@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Extraction quality and speed on the evaluation datasets, with Readability-on-linkedom as the
+// baseline in the same run.
+//
+//   npm run eval                         builds dist/, then runs this script
+//   node bench/eval-extraction.mjs [--no-baseline] [--set dragnet|readability-test-pages] [--out DIR]
+//   DISTILL_DATASETS=/path/to/datasets   where the datasets are (default: ../shared/datasets)
+//   DISTILL_EVAL_SOURCE=1 node --import tsx bench/eval-extraction.mjs   runs src/ without building
+//
+// The datasets are for internal evaluation only: they are read from their folder at run time and
+// never copied into this repository. Predictions go to a temporary folder.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseHTML } from 'linkedom';
+import { Readability } from '@mozilla/readability';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const datasets = path.resolve(process.env.DISTILL_DATASETS ?? path.resolve(repoRoot, '../shared/datasets'));
+const args = process.argv.slice(2);
+const withBaseline = !args.includes('--no-baseline');
+const onlySet = args.includes('--set') ? args[args.indexOf('--set') + 1] : null;
+const outRoot = args.includes('--out') ? path.resolve(args[args.indexOf('--out') + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'distill-eval-'));
+
+if (!fs.existsSync(datasets) || !fs.existsSync(path.join(datasets, 'score-extraction.mjs'))) {
+  console.error(`Datasets folder not found at ${datasets} (expected score-extraction.mjs, dragnet/, readability-test-pages/).`);
+  console.error('Set DISTILL_DATASETS to the folder that holds them.');
+  process.exit(2);
+}
+
+const modulePath = process.env.DISTILL_EVAL_SOURCE ? path.join(repoRoot, 'src/extract/index.ts') : path.join(repoRoot, 'dist/extract/index.js');
+if (!fs.existsSync(modulePath)) {
+  console.error(`${path.relative(repoRoot, modulePath)} is missing: run \`npm run build\` first (or use \`npm run eval\`).`);
+  process.exit(2);
+}
+const { extractDocument, htmlToText } = await import(pathToFileURL(modulePath).href);
+const { score } = await import(pathToFileURL(path.join(datasets, 'score-extraction.mjs')).href);
+
+/** One page: id, html bytes, url, truth text. */
+function loadDragnet(dir) {
+  const manifestPath = path.join(dir, 'manifest.json');
+  const manifest = fs.existsSync(manifestPath) ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')) : {};
+  const entries = manifest.pages ?? manifest;
+  const pages = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const match = /^(.+)\.html$/.exec(name);
+    if (!match) continue;
+    const id = match[1];
+    const truthFile = path.join(dir, `${id}.txt`);
+    if (!fs.existsSync(truthFile)) continue;
+    const entry = Array.isArray(entries) ? entries.find((page) => page.id === id) : entries[id];
+    pages.push({
+      id,
+      body: fs.readFileSync(path.join(dir, name)),
+      url: entry?.url ?? `https://dragnet.example/${id}.html`,
+      truth: fs.readFileSync(truthFile, 'utf8'),
+    });
+  }
+  return pages;
+}
+
+function loadReadabilityPages(dir) {
+  const pages = [];
+  for (const id of fs.readdirSync(dir).sort()) {
+    const source = path.join(dir, id, 'source.html');
+    const expected = path.join(dir, id, 'expected.html');
+    if (!fs.existsSync(source) || !fs.existsSync(expected)) continue;
+    // The truth is Readability's article HTML: turned into text the way we produce text.
+    pages.push({ id, body: fs.readFileSync(source), url: 'http://fakehost/test/page.html', truth: htmlToText(fs.readFileSync(expected, 'utf8')) });
+  }
+  return pages;
+}
+
+// Every dataset file is UTF-8 whatever its <meta charset> says, as its README requires.
+const CONTENT_TYPE = 'text/html; charset=utf-8';
+
+async function runDistill(page) {
+  const document = await extractDocument({ url: page.url, contentType: CONTENT_TYPE, body: page.body });
+  return document.text;
+}
+
+function runBaseline(page) {
+  const { document } = parseHTML(page.body.toString('utf8'));
+  try {
+    return new Readability(document).parse()?.textContent ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function evaluate(setName, pages, name, extract) {
+  const outDir = path.join(outRoot, name, setName);
+  fs.mkdirSync(outDir, { recursive: true });
+  // Warm the JIT on a few pages so the first timings are not compile time.
+  for (const page of pages.slice(0, 10)) await extract(page);
+  const times = [];
+  const predictions = new Map();
+  const failures = [];
+  for (const page of pages) {
+    const start = performance.now();
+    let text = '';
+    try {
+      text = await extract(page);
+    } catch (error) {
+      failures.push(`${page.id}: ${error.code ?? error.name}: ${error.message}`);
+    }
+    times.push(performance.now() - start);
+    predictions.set(page.id, text);
+    fs.writeFileSync(path.join(outDir, `${page.id}.txt`), text);
+  }
+  const truth = new Map(pages.map((page) => [page.id, page.truth]));
+  const { summary, pages: perPage } = score(truth, predictions);
+  times.sort((a, b) => a - b);
+  return { name, summary, perPage, failures, median: percentile(times, 50), p95: percentile(times, 95), mean: times.reduce((a, b) => a + b, 0) / times.length, outDir };
+}
+
+function report(setName, result) {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  const { summary } = result;
+  console.log(
+    `  ${result.name.padEnd(12)} pages ${summary.pages}  F1 ${f(summary.f1)}  P ${f(summary.precision)}  R ${f(summary.recall)}  ms/page median ${result.median.toFixed(1)}  p95 ${result.p95.toFixed(1)}  mean ${result.mean.toFixed(1)}`,
+  );
+  for (const failure of result.failures) console.log(`    failed ${failure}`);
+}
+
+const sets = [
+  ['dragnet', () => loadDragnet(path.join(datasets, 'dragnet'))],
+  ['readability-test-pages', () => loadReadabilityPages(path.join(datasets, 'readability-test-pages'))],
+].filter(([name]) => !onlySet || name === onlySet);
+
+for (const [setName, load] of sets) {
+  const pages = load();
+  console.log(`\n${setName} (${pages.length} pages)`);
+  const distill = await evaluate(setName, pages, 'distill', runDistill);
+  report(setName, distill);
+  let baseline = null;
+  if (withBaseline) {
+    baseline = await evaluate(setName, pages, 'readability', runBaseline);
+    report(setName, baseline);
+  }
+  const base = new Map(baseline?.perPage.map((page) => [page.id, page]) ?? []);
+  const worst = [...distill.perPage].sort((a, b) => (a.f1 ?? 0) - (b.f1 ?? 0)).slice(0, 10);
+  console.log('  10 worst pages (distill F1 / P / R, readability F1):');
+  for (const page of worst) {
+    const f = (x) => (x === null || x === undefined ? '  -  ' : x.toFixed(2));
+    console.log(`    ${page.id.padEnd(40)} ${f(page.f1)} / ${f(page.precision)} / ${f(page.recall)}   ${f(base.get(page.id)?.f1)}`);
+  }
+  console.log(`  predictions: ${distill.outDir}`);
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run bench [scenario...]`: runs named benchmark scenarios against the built dist/ and writes
+// their results as JSON under bench/results/. Not part of `npm test`: speed is measured here,
+// never asserted in a test.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SCENARIOS = {
+  queue: () => import('./queue.mjs'),
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = requested.length > 0 ? requested : Object.keys(SCENARIOS);
+const unknown = names.filter((n) => !(n in SCENARIOS));
+if (unknown.length > 0) {
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${Object.keys(SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
+
+mkdirSync(join(here, 'results'), { recursive: true });
+for (const name of names) {
+  const { run } = await SCENARIOS[name]();
+  console.log(`\n== ${name}`);
+  const result = await run();
+  const rows = result.rows ?? [];
+  if (rows.length > 0) console.table(rows);
+  const file = join(here, 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ scenario: name, node: process.version, at: new Date().toISOString(), ...result }, null, 2));
+  console.log(`written ${file}`);
+}
