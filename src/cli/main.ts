@@ -1,10 +1,13 @@
 import { App } from '../app.js';
-import { ConfigError, describeOptions, loadConfig, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
+import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
+import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { migrateToLatest, openDatabase } from '../storage/index.js';
 
 interface Command {
   summary: string;
   usage: string;
+  /** Flags of the command itself, beyond the configuration options. */
+  flags?: readonly string[];
   run(config: Config, args: ParsedArgs): Promise<number>;
 }
 
@@ -13,6 +16,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Run the HTTP API and the workers in one process (what `npm start` runs)',
     usage: 'distill serve [options]',
     run: (config) => serve(config),
+  },
+  extract: {
+    summary: 'Fetch and extract URLs in this process, with a progress bar; NDJSON or Markdown files out',
+    usage: EXTRACT_USAGE,
+    flags: ['-f', '--file', '-o', '--out', '--max-age', '--format'],
+    run: runExtract,
   },
   migrate: {
     summary: 'Create or update the database schema, then exit',
@@ -63,6 +72,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.isHelp) {
     console.log(`${command.summary}\n\nUsage: ${command.usage}\n\n${describeOptions()}`);
     return 0;
+  }
+  const knownFlags = new Set([...OPTIONS.map(flagOf), ...(command.flags ?? [])]);
+  const unknownFlags = [...args.flags.keys()].filter((flag) => !knownFlags.has(flag));
+  if (unknownFlags.length > 0) {
+    console.error(`Unknown option(s) ${unknownFlags.join(', ')} for \`distill ${name}\`. See \`distill ${name} --help\`.`);
+    return 2;
   }
   let config: Config;
   try {

@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import { toError } from '../lib/index.js';
 import * as m0001 from './migrations/0001-initial.js';
 
 /**
@@ -17,7 +18,7 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r: MigrationResult) => r.status === 'Error');
   if (error !== undefined) {
-    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${toError(error).message}`, {
       cause: error,
     });
   }

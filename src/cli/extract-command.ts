@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import cliProgress from 'cli-progress';
+import { App } from '../app.js';
+import type { Config, ParsedArgs } from '../config.js';
+import type { Job, StoredDocument } from '../jobs/index.js';
+import { silentLogger, sleep } from '../lib/index.js';
+
+export const EXTRACT_USAGE = `distill extract [url...] [-f urls.txt] [-o DIR] [--max-age SECONDS] [--format text,markdown,...]
+
+Fetches and extracts the given URLs in this process (no server needed), with a progress bar on
+stderr. URLs come from the arguments, from a file (-f, one per line) or from standard input.
+Documents are written to stdout as NDJSON, or as Markdown files into DIR with -o. Exits 1 when any
+URL failed, 2 on bad usage.`;
+
+/** Lines of a file or stream, trimmed, blank lines and # comments skipped. */
+async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
+  }
+}
+
+/** A file name for a document: host and path made safe, plus a short hash so names never clash. */
+export function markdownFileName(url: string): string {
+  const { host, pathname } = new URL(url);
+  const slug = `${host}${pathname}`
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 120);
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 8);
+  return `${slug || 'document'}-${hash}.md`;
+}
+
+function toMarkdownFile(doc: StoredDocument): string {
+  const front = [
+    '---',
+    `url: ${JSON.stringify(doc.url)}`,
+    `title: ${JSON.stringify(doc.title ?? '')}`,
+    ...(doc.byline ? [`byline: ${JSON.stringify(doc.byline)}`] : []),
+    ...(doc.publishedTime ? [`published: ${JSON.stringify(doc.publishedTime)}`] : []),
+    `fetched: ${new Date(doc.fetchedAt).toISOString()}`,
+    '---',
+    '',
+  ];
+  return `${front.join('\n')}${doc.markdown ?? doc.text}\n`;
+}
+
+/**
+ * `distill extract`: the embedded engine in this process. The job goes through the same queue,
+ * fetcher, limits and store as the service, so documents extracted here are reused by later runs
+ * (maxAge) and by a server on the same database.
+ */
+export async function runExtract(config: Config, args: ParsedArgs): Promise<number> {
+  const file = args.flags.get('-f') ?? args.flags.get('--file');
+  const outDir = args.flags.get('-o') ?? args.flags.get('--out');
+  const maxAgeFlag = args.flags.get('--max-age');
+  const formatsFlag = args.flags.get('--format');
+  const maxAgeSeconds = maxAgeFlag === undefined ? undefined : Number(maxAgeFlag);
+  if (maxAgeSeconds !== undefined && (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 0)) {
+    console.error(`--max-age expects a whole number of seconds, got ${JSON.stringify(maxAgeFlag)}`);
+    return 2;
+  }
+  const formats = (formatsFlag ?? (outDir ? 'markdown,links' : 'text,markdown,links')).split(',').map((f) => f.trim());
+  const known = ['text', 'markdown', 'html', 'links'];
+  const unknownFormat = formats.find((f) => !known.includes(f));
+  if (unknownFormat !== undefined) {
+    console.error(`--format takes ${known.join(', ')}; got ${JSON.stringify(unknownFormat)}`);
+    return 2;
+  }
+  let urls: Iterable<string> | AsyncIterable<string>;
+  if (file !== undefined) urls = readLines(createReadStream(file));
+  else if (args.positionals.length > 0) urls = args.positionals;
+  else if (!process.stdin.isTTY) urls = readLines(process.stdin);
+  else {
+    console.error(`No URLs given.\n\nUsage: ${EXTRACT_USAGE}`);
+    return 2;
+  }
+
+  const app = new App(config, { role: 'cli', logger: silentLogger });
+  let job: Job | undefined;
+  let isInterrupted = false;
+  const onSignal = (): void => {
+    if (isInterrupted) process.exit(130);
+    isInterrupted = true;
+    if (job) void app.jobs.cancel(job.id).catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  try {
+    await app.start();
+    const submitted = await app.jobs.submit({
+      urls,
+      options: { formats: formats as never, ...(maxAgeSeconds !== undefined ? { maxAgeSeconds } : {}) },
+    });
+    job = submitted.job;
+    for (const bad of submitted.invalid) console.error(`skipped entry ${bad.index + 1}: ${bad.message}`);
+    const startedAt = Date.now();
+    bar.start(job.total, 0, { failed: 0, rate: '0.0' });
+    while (job.status === 'queued' || job.status === 'running') {
+      await sleep(200);
+      job = await app.jobs.getJob(job.id);
+      const done = job.counts.succeeded + job.counts.failed + job.counts.cancelled;
+      const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
+      bar.update(done, { failed: job.counts.failed, rate: (done / seconds).toFixed(1) });
+    }
+    bar.stop();
+    await writeResults(app, job.id, outDir);
+    const failed = await app.repository.listItems(job.id, { state: 'failed', limit: 20 });
+    for (const item of failed.items) console.error(`failed ${item.url}: ${item.error?.code} ${item.error?.message}`);
+    if (job.counts.failed > failed.items.length) console.error(`… and ${job.counts.failed - failed.items.length} more failed`);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    console.error(
+      `${job.counts.succeeded} extracted (${job.reused} reused), ${job.counts.failed} failed, ` +
+        `${job.counts.cancelled} cancelled, ${submitted.invalidCount} invalid, in ${seconds} s`,
+    );
+    return job.counts.failed > 0 || job.counts.cancelled > 0 || submitted.invalidCount > 0 ? 1 : 0;
+  } catch (error) {
+    bar.stop();
+    console.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await app.stop();
+  }
+}
+
+async function writeResults(app: App, jobId: string, outDir: string | undefined): Promise<void> {
+  if (outDir !== undefined) await mkdir(outDir, { recursive: true });
+  let cursor: string | undefined;
+  do {
+    const page = await app.repository.listResults(jobId, { limit: 200, cursor });
+    for (const { document } of page.items) {
+      if (outDir !== undefined) {
+        await writeFile(join(outDir, markdownFileName(document.url)), toMarkdownFile(document));
+      } else {
+        const { contentHash: _hash, ...rest } = document;
+        if (!process.stdout.write(`${JSON.stringify(rest)}\n`)) {
+          await new Promise((resolve) => process.stdout.once('drain', resolve));
+        }
+      }
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+}
