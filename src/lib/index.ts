@@ -4,3 +4,4 @@ export * from './deferred.js';
 export * from './clock.js';
 export * from './backoff.js';
 export * from './logger.js';
+export * from './token-bucket.js';

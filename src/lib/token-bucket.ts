@@ -49,7 +49,11 @@ export function msUntilToken(state: TokenBucketState, config: TokenBucketConfig,
 }
 
 /** Takes one token at `nowMs` if there is one; otherwise says how long until there is. */
-export function takeToken(state: TokenBucketState, config: TokenBucketConfig, nowMs: number): TakeTokenResult {
+export function takeToken(
+  state: TokenBucketState,
+  config: TokenBucketConfig,
+  nowMs: number,
+): TakeTokenResult {
   const current = refill(state, config, nowMs);
   if (current.tokens >= 1) {
     return { isTaken: true, state: { tokens: current.tokens - 1, updatedAtMs: nowMs } };

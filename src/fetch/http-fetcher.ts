@@ -1,0 +1,520 @@
+/**
+ * `HttpFetcher`: the polite, guarded HTTP client of distill, over one undici `Agent`.
+ *
+ * One fetch: parse the URL → for every hop: refuse IP literals the guard blocks, check robots.txt,
+ * send GET (the agent's guarded connector resolves, checks every address and connects only to a
+ * checked one) → follow 301/302/303/307/308 by hand up to `maxRedirects` → read and decompress the
+ * body under `maxBodyBytes`. One deadline (`timeoutMs`) covers everything, redirects and body
+ * included; the caller's `signal` aborts it all.
+ */
+import { performance } from 'node:perf_hooks';
+import { Agent, type Dispatcher } from 'undici';
+import type { Clock } from '../lib/clock.js';
+import { AbortedError, DistillError, toError } from '../lib/errors.js';
+import { EMPTY_ALLOW_LIST, isIpLiteral, parseAllowList, type AllowList } from './address-guard.js';
+import {
+  ConnectionError,
+  createHttpStatusError,
+  FetchTimeoutError,
+  InvalidUrlError,
+  isHttpStatusError,
+  RobotsDisallowedError,
+  TlsError,
+  TooLargeError,
+  TooManyRedirectsError,
+} from './errors.js';
+import {
+  assertAddressesAllowed,
+  createGuardedConnector,
+  systemLookup,
+  type LookupFunction,
+} from './guarded-connector.js';
+import { ACCEPT_ENCODING, readBody } from './read-body.js';
+import { RobotsCache, type RobotsTxtResult } from './robots.js';
+import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
+
+/** User-Agent sent when none is configured. */
+export const DEFAULT_USER_AGENT = 'distill/0.1 (+https://github.com/distill)';
+
+/** Accept header: documents first, anything else accepted (the extractor judges content types). */
+export const DEFAULT_ACCEPT =
+  'text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.5';
+
+/** Options of `HttpFetcher`. */
+export interface HttpFetcherOptions {
+  /** User-Agent header. @default DEFAULT_USER_AGENT */
+  userAgent?: string;
+  /** Product token matched against robots.txt `User-agent:` lines. @default 'distill' */
+  robotsUserAgent?: string;
+  /** Total limit of one fetch (DNS, connect, redirects, body), in milliseconds. @default 30000 */
+  timeoutMs?: number;
+  /** Limit of DNS lookup and of each connect attempt, in milliseconds. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Limit from sending a request to receiving its response headers, in milliseconds. @default 15000 */
+  headersTimeoutMs?: number;
+  /** Most body bytes after decompression; a larger body fails with `too_large`. @default 10485760 (10 MiB) */
+  maxBodyBytes?: number;
+  /** Most redirects followed; one more fails with `too_many_redirects`. @default 5 */
+  maxRedirects?: number;
+  /** Most connections kept open to one origin (keep-alive pool). @default 4 */
+  maxConnectionsPerOrigin?: number;
+  /** How long an idle keep-alive connection is kept, in milliseconds. @default 10000 */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Addresses exempt from the private-network guard: an `AllowList` or its text form
+   * (`DISTILL_FETCH_ALLOW`, e.g. `10.0.0.0/8,intranet.local,127.0.0.1:8080`). @default none
+   */
+  allow?: AllowList | string;
+  /** Obey robots.txt. @default true */
+  respectRobots?: boolean;
+  /** How long a robots.txt is cached, in milliseconds. @default 3600000 (1 h) */
+  robotsTtlMs?: number;
+  /** How long an unavailable robots.txt (5xx, error) counts as "allow all", in milliseconds. @default 600000 */
+  robotsErrorTtlMs?: number;
+  /** Most origins whose robots.txt is cached. @default 10000 */
+  robotsMaxOrigins?: number;
+  /** Most robots.txt bytes read; the rest is ignored. @default 512000 (500 KiB) */
+  robotsMaxBytes?: number;
+  /** Total limit of one robots.txt fetch, in milliseconds. @default 10000 */
+  robotsTimeoutMs?: number;
+  /** Resolver; tests inject one. @default dns.promises.lookup with `all: true` */
+  lookup?: LookupFunction;
+  /** Source of time for robots.txt TTLs and Retry-After dates. @default systemClock */
+  clock?: Clock;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Bodies of redirects and errors up to this size are drained to keep the connection; larger ones close it. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+/** Longest wait for draining such a body, in milliseconds. */
+const DRAIN_TIMEOUT_MS = 1000;
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+]);
+
+interface ResolvedOptions {
+  userAgent: string;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxBodyBytes: number;
+  maxRedirects: number;
+  robotsMaxBytes: number;
+  robotsTimeoutMs: number;
+}
+
+/** How one internal request runs: the page fetch and the robots.txt fetch differ here. */
+interface RequestPlan {
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  shouldCheckRobots: boolean;
+  maxBytes: number;
+  onLimit: 'fail' | 'truncate';
+  conditional: { etag?: string; lastModified?: string };
+}
+
+interface RequestOutcome {
+  response: FetchedResponse;
+  /** True when `onLimit: 'truncate'` cut the body. */
+  isTruncated: boolean;
+}
+
+function integerOption(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
+    throw new TypeError(`Expected \`${name}\` to be ${what}, got \`${String(value)}\``);
+  }
+  return value;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/** Parses a URL we are asked to fetch (or redirected to); only http(s), no credentials, no fragment. */
+function parseFetchUrl(text: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch (error) {
+    throw new InvalidUrlError(text, 'not a valid absolute URL', { cause: error });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidUrlError(url.href, `scheme \`${url.protocol}\` is not supported (only http and https)`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new InvalidUrlError(
+      url.href,
+      'URLs with credentials are not fetched (they would be sent to every redirect target)',
+    );
+  }
+  if (url.hostname === '') throw new InvalidUrlError(url.href, 'the URL has no host');
+  url.hash = '';
+  return url;
+}
+
+function portOf(url: URL): number {
+  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+}
+
+/**
+ * Destroys a body we will not read (closing its connection). undici then emits an "aborted"
+ * error on it; without a listener that error would be an uncaught exception.
+ */
+function destroyBody(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {
+    // Expected: we destroyed the body ourselves.
+  });
+  body.destroy();
+}
+
+/**
+ * Throws away a body we do not need, keeping the connection when that is cheap: a body declared
+ * larger than `DRAIN_LIMIT_BYTES` closes the connection at once; any other (including no body, as
+ * with 304, and bodies of unknown length) is drained for at most that many bytes and
+ * `DRAIN_TIMEOUT_MS`, then the connection is closed if it has not ended.
+ */
+async function discardBody(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | undefined,
+): Promise<void> {
+  if (Number(contentLength) > DRAIN_LIMIT_BYTES) {
+    destroyBody(body);
+    return;
+  }
+  try {
+    await body.dump({ limit: DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
+  } catch {
+    // A body that will not drain quickly is not worth its connection.
+    destroyBody(body);
+  }
+}
+
+/** Owns the deadline and the abort wiring of one fetch. */
+class FetchScope {
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #onCallerAbort = (): void => this.#controller.abort(this.#callerSignal?.reason);
+  #isTimedOut = false;
+
+  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+    this.signal = this.#controller.signal;
+    this.#callerSignal = callerSignal;
+    this.#timer = setTimeout(() => {
+      this.#isTimedOut = true;
+      this.#controller.abort(new Error(`Deadline of ${timeoutMs} ms passed`));
+    }, timeoutMs);
+    if (callerSignal?.aborted) this.#onCallerAbort();
+    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get isTimedOut(): boolean {
+    return this.#isTimedOut;
+  }
+
+  get isCallerAborted(): boolean {
+    return this.#callerSignal?.aborted === true;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+  }
+}
+
+/** Fetches URLs politely and safely over undici; see the module comment. */
+export class HttpFetcher implements Fetcher {
+  readonly #options: ResolvedOptions;
+  readonly #allow: AllowList;
+  readonly #agent: Agent;
+  readonly #robots: RobotsCache | undefined;
+  readonly #clock: Clock | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HttpFetcherOptions = {}) {
+    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    if (typeof userAgent !== 'string' || userAgent.trim() === '' || /[\r\n]/.test(userAgent)) {
+      throw new TypeError(
+        `Expected \`userAgent\` to be a non-empty single-line string, got \`${String(userAgent)}\``,
+      );
+    }
+    this.#options = {
+      userAgent,
+      timeoutMs: integerOption('timeoutMs', options.timeoutMs ?? 30_000, 1),
+      connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1),
+      headersTimeoutMs: integerOption('headersTimeoutMs', options.headersTimeoutMs ?? 15_000, 1),
+      maxBodyBytes: integerOption('maxBodyBytes', options.maxBodyBytes ?? 10 * 1024 * 1024, 1),
+      maxRedirects: integerOption('maxRedirects', options.maxRedirects ?? 5, 0),
+      robotsMaxBytes: integerOption('robotsMaxBytes', options.robotsMaxBytes ?? 500 * 1024, 1),
+      robotsTimeoutMs: integerOption('robotsTimeoutMs', options.robotsTimeoutMs ?? 10_000, 1),
+    };
+    const maxConnections = integerOption('maxConnectionsPerOrigin', options.maxConnectionsPerOrigin ?? 4, 1);
+    const keepAliveTimeoutMs = integerOption('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 10_000, 1);
+    this.#allow =
+      options.allow === undefined
+        ? EMPTY_ALLOW_LIST
+        : typeof options.allow === 'string'
+          ? parseAllowList(options.allow)
+          : options.allow;
+    this.#clock = options.clock;
+    this.#robots =
+      options.respectRobots === false
+        ? undefined
+        : new RobotsCache({
+            load: (robotsUrl) => this.#loadRobotsTxt(robotsUrl),
+            userAgentToken: options.robotsUserAgent ?? 'distill',
+            ...(options.robotsTtlMs === undefined ? {} : { ttlMs: options.robotsTtlMs }),
+            ...(options.robotsErrorTtlMs === undefined ? {} : { errorTtlMs: options.robotsErrorTtlMs }),
+            ...(options.robotsMaxOrigins === undefined ? {} : { maxOrigins: options.robotsMaxOrigins }),
+            ...(options.clock === undefined ? {} : { clock: options.clock }),
+          });
+    // Created last, so that a TypeError above leaves nothing open.
+    this.#agent = new Agent({
+      connect: createGuardedConnector({
+        allow: this.#allow,
+        lookup: options.lookup ?? systemLookup,
+        connectTimeoutMs: this.#options.connectTimeoutMs,
+      }),
+      connections: maxConnections,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      headersTimeout: this.#options.headersTimeoutMs,
+      bodyTimeout: this.#options.timeoutMs,
+    });
+  }
+
+  /** The allow list in force. */
+  get allowList(): AllowList {
+    return this.#allow;
+  }
+
+  async fetch(url: string, options: FetchOptions = {}): Promise<FetchedResponse> {
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? this.#options.timeoutMs
+        : integerOption('timeoutMs', options.timeoutMs, 1);
+    const conditional = {
+      ...(options.etag === undefined ? {} : { etag: options.etag }),
+      ...(options.lastModified === undefined ? {} : { lastModified: options.lastModified }),
+    };
+    const { response } = await this.#run(url, {
+      timeoutMs,
+      signal: options.signal,
+      shouldCheckRobots: this.#robots !== undefined,
+      maxBytes: this.#options.maxBodyBytes,
+      onLimit: 'fail',
+      conditional,
+    });
+    return response;
+  }
+
+  /** Closes the connection pool, letting requests in flight finish. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#agent.close();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** One fetch with redirects, under one deadline; every failure leaves as a `DistillError`. */
+  async #run(requestedUrl: string, plan: RequestPlan): Promise<RequestOutcome> {
+    if (this.#closing !== undefined) throw new AbortedError('The fetcher is closed');
+    const startedAt = performance.now();
+    const scope = new FetchScope(plan.timeoutMs, plan.signal);
+    let current: URL | undefined;
+    try {
+      current = parseFetchUrl(requestedUrl);
+      for (let redirects = 0; ; redirects += 1) {
+        if (isIpLiteral(current.hostname)) {
+          // No lookup needed, so refuse before robots.txt or any socket.
+          assertAddressesAllowed(
+            current.hostname,
+            [current.hostname.replace(/^\[(.*)\]$/, '$1')],
+            portOf(current),
+            this.#allow,
+          );
+        }
+        if (plan.shouldCheckRobots && this.#robots !== undefined) {
+          const isAllowed = await this.#robots.isAllowed(current, { signal: scope.signal });
+          if (!isAllowed) throw new RobotsDisallowedError(current.href, this.#robots.userAgentToken);
+        }
+
+        const {
+          statusCode: status,
+          headers,
+          body,
+        } = await this.#agent.request({
+          origin: current.origin,
+          path: `${current.pathname}${current.search}`,
+          method: 'GET',
+          headers: this.#requestHeaders(plan),
+          signal: scope.signal,
+          headersTimeout: this.#options.headersTimeoutMs,
+          bodyTimeout: plan.timeoutMs,
+        });
+        const location = headerValue(headers, 'location');
+
+        if (REDIRECT_STATUSES.has(status) && location !== undefined) {
+          await discardBody(body, headerValue(headers, 'content-length'));
+          if (redirects >= this.#options.maxRedirects) {
+            throw new TooManyRedirectsError(requestedUrl, this.#options.maxRedirects);
+          }
+          current = parseFetchUrl(location, current);
+          continue;
+        }
+
+        const base = {
+          requestedUrl,
+          finalUrl: current.href,
+          status,
+          contentType: headerValue(headers, 'content-type'),
+          headers: flattenHeaders(headers),
+          redirects,
+        };
+        if (
+          status === 304 &&
+          (plan.conditional.etag !== undefined || plan.conditional.lastModified !== undefined)
+        ) {
+          await discardBody(body, headerValue(headers, 'content-length'));
+          const notModified = { ...base, body: new Uint8Array(0), elapsedMs: performance.now() - startedAt };
+          return { response: notModified, isTruncated: false };
+        }
+        if (status < 200 || status > 299) {
+          await discardBody(body, headerValue(headers, 'content-length'));
+          throw createHttpStatusError(
+            current.href,
+            status,
+            headerValue(headers, 'retry-after'),
+            this.#clock?.now(),
+          );
+        }
+
+        const declared = Number(headerValue(headers, 'content-length'));
+        if (plan.onLimit === 'fail' && declared > plan.maxBytes) {
+          destroyBody(body);
+          throw new TooLargeError(current.href, plan.maxBytes, `Content-Length is ${declared} bytes`);
+        }
+        const read = await readBody(body, {
+          url: current.href,
+          contentEncoding: headerValue(headers, 'content-encoding'),
+          maxBytes: plan.maxBytes,
+          onLimit: plan.onLimit,
+          signal: scope.signal,
+        });
+        const fetched = { ...base, body: read.body, elapsedMs: performance.now() - startedAt };
+        return { response: fetched, isTruncated: read.isTruncated };
+      }
+    } catch (error) {
+      throw this.#toFetchError(error, current?.href ?? requestedUrl, scope, plan.timeoutMs);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  #requestHeaders(plan: RequestPlan): Record<string, string> {
+    const headers: Record<string, string> = {
+      'user-agent': this.#options.userAgent,
+      accept: DEFAULT_ACCEPT,
+      'accept-encoding': ACCEPT_ENCODING,
+    };
+    if (plan.conditional.etag !== undefined) headers['if-none-match'] = plan.conditional.etag;
+    if (plan.conditional.lastModified !== undefined)
+      headers['if-modified-since'] = plan.conditional.lastModified;
+    return headers;
+  }
+
+  /** Maps whatever a fetch failed with to the documented error classes. */
+  #toFetchError(error: unknown, url: string, scope: FetchScope, timeoutMs: number): DistillError {
+    // The caller's abort and our deadline explain any error they caused (undici reports them as
+    // aborts or socket errors), so they are checked first.
+    if (scope.isCallerAborted) {
+      return error instanceof AbortedError
+        ? error
+        : new AbortedError(`Fetching ${url} was aborted`, { cause: error });
+    }
+    if (scope.isTimedOut) return new FetchTimeoutError(url, 'total', timeoutMs, { cause: error });
+    if (error instanceof DistillError) return error;
+
+    const code = errorCode(error);
+    const message = toError(error).message;
+    switch (code) {
+      case 'UND_ERR_CONNECT_TIMEOUT':
+      case 'ETIMEDOUT':
+        return new FetchTimeoutError(url, 'connect', this.#options.connectTimeoutMs, { cause: error });
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        return new FetchTimeoutError(url, 'headers', this.#options.headersTimeoutMs, { cause: error });
+      case 'UND_ERR_BODY_TIMEOUT':
+        return new FetchTimeoutError(url, 'body', timeoutMs, { cause: error });
+      default:
+        break;
+    }
+    if (
+      code !== undefined &&
+      (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))
+    ) {
+      return new TlsError(url, `${message} (${code})`, { cause: error });
+    }
+    return new ConnectionError(url, code === undefined ? message : `${message} (${code})`, { cause: error });
+  }
+
+  /** Loads robots.txt through the same guarded agent; never rejects. */
+  async #loadRobotsTxt(robotsUrl: string): Promise<RobotsTxtResult> {
+    try {
+      const outcome = await this.#run(robotsUrl, {
+        timeoutMs: this.#options.robotsTimeoutMs,
+        signal: undefined,
+        shouldCheckRobots: false,
+        maxBytes: this.#options.robotsMaxBytes,
+        onLimit: 'truncate',
+        conditional: {},
+      });
+      let text = new TextDecoder('utf-8').decode(outcome.response.body);
+      // A truncated file may end in half a rule; drop the incomplete last line.
+      if (outcome.isTruncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+      return { kind: 'found', text };
+    } catch (error) {
+      if (isHttpStatusError(error) && error.status >= 400 && error.status < 500 && error.status !== 429) {
+        return { kind: 'absent' };
+      }
+      return { kind: 'unavailable', reason: toError(error).message };
+    }
+  }
+}
+
+/** Creates the default `Fetcher` (an `HttpFetcher`). */
+export function createFetcher(options: HttpFetcherOptions = {}): HttpFetcher {
+  return new HttpFetcher(options);
+}

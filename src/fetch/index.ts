@@ -1,0 +1,45 @@
+/** Polite HTTP for distill: the fetcher, the private-network guard, robots.txt and per-host limits. */
+export type { FetchOptions, FetchedResponse, Fetcher } from './types.js';
+export type { HostLimiter, HostSlot } from './host-limiter.js';
+export * from './errors.js';
+export {
+  classifyAddress,
+  EMPTY_ALLOW_LIST,
+  isAllowed,
+  isBlockedAddress,
+  isIpLiteral,
+  parseAllowList,
+  type AddressClass,
+  type AllowEntry,
+  type AllowList,
+} from './address-guard.js';
+export {
+  assertAddressesAllowed,
+  createGuardedConnector,
+  systemLookup,
+  type GuardedConnectorOptions,
+  type LookupAddress,
+  type LookupFunction,
+} from './guarded-connector.js';
+export {
+  ACCEPT_ENCODING,
+  parseContentEncoding,
+  readBody,
+  type ReadBodyOptions,
+  type ReadBodyResult,
+} from './read-body.js';
+export {
+  RobotsCache,
+  type RobotsCacheOptions,
+  type RobotsTxtLoader,
+  type RobotsTxtResult,
+} from './robots.js';
+export {
+  createFetcher,
+  DEFAULT_ACCEPT,
+  DEFAULT_USER_AGENT,
+  HttpFetcher,
+  type HttpFetcherOptions,
+} from './http-fetcher.js';
+export { MemoryHostLimiter, type MemoryHostLimiterOptions } from './memory-host-limiter.js';
+export { acquireHostSlot, type AcquireHostSlotOptions, type GrantedHostSlot } from './acquire-host-slot.js';
