@@ -65,7 +65,7 @@ export class App {
     this.extractor = new ExtractorPool({
       threads: config.extractThreads,
       timeoutMs: config.extractTimeoutMs,
-      maxMemoryMb: config.extractMaxMemoryMb,
+      maxOldGenerationSizeMb: config.extractMaxMemoryMb,
     });
     this.task =
       options.task ??

@@ -1,0 +1,254 @@
+import os from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { AbortedError, DistillError, PermanentError, toError } from '../lib/index.js';
+import { ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
+import type { ExtractTask, ExtractTaskResult, SerialisedError } from './extract-worker.js';
+import type { ExtractedDocument, ExtractInput } from './types.js';
+
+/** Options of {@link ExtractorPool}. */
+export interface ExtractorPoolOptions {
+  /** Worker threads. @default os.availableParallelism() */
+  threads?: number;
+  /** Documents waiting for a thread before `run()` rejects with `extractor_busy`. @default threads * 4 */
+  maxQueue?: number;
+  /** Time limit of one document, in ms, counted from when a thread starts on it. @default 15000 */
+  timeoutMs?: number;
+  /** Old-generation heap limit of each thread, in MB; a thread over it is killed and its task fails. @default 256 */
+  maxOldGenerationSizeMb?: number;
+  /** Threads are replaced after this many documents each, on average. @default 1000 */
+  recycleAfterTasks?: number;
+  /** Idle threads above one exit after this long, in ms. @default 30000 */
+  idleTimeoutMs?: number;
+}
+
+/** Counters of an {@link ExtractorPool}. */
+export interface ExtractorPoolStats {
+  /** Threads alive now, in all generations. */
+  threads: number;
+  /** Documents waiting for a thread. */
+  queued: number;
+  /** Documents submitted and not yet settled (running or waiting). */
+  inFlight: number;
+  /** Documents finished, successfully or not. */
+  completed: number;
+  /** Times the threads were replaced by fresh ones. */
+  recycled: number;
+}
+
+/** Options of one {@link ExtractorPool.run} call. */
+export interface ExtractorRunOptions {
+  signal?: AbortSignal;
+  /** Overrides the pool's time limit for this document, in ms. */
+  timeoutMs?: number;
+}
+
+const ERROR_CLASSES: Record<string, (error: SerialisedError) => DistillError> = {
+  UnsupportedContentTypeError: (error) => new UnsupportedContentTypeError(error.mimeType ?? 'application/octet-stream', error.message),
+  ExtractionFailedError: (error) => new ExtractionFailedError(error.message),
+  ExtractionTimeoutError: (error) => new ExtractionTimeoutError(error.message),
+  ExtractorBusyError: (error) => new ExtractorBusyError(error.message),
+  AbortedError: (error) => new AbortedError(error.message),
+};
+
+/** Rebuilds an error that crossed the thread boundary as the same class with the same code. */
+function reviveError(error: SerialisedError): DistillError {
+  const revive = ERROR_CLASSES[error.name];
+  if (revive) return revive(error);
+  if (error.code) {
+    const revived = new PermanentError(error.code, error.message);
+    revived.name = error.name;
+    return revived;
+  }
+  return new ExtractionFailedError(`${error.name}: ${error.message}`);
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``);
+  return value;
+}
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js', import.meta.url);
+
+/** One set of threads. Recycling swaps in a new generation and drains the old one. */
+interface Generation {
+  piscina: Piscina<ExtractTask, ExtractTaskResult>;
+  submitted: number;
+  inFlight: number;
+  isRetiring: boolean;
+}
+
+/**
+ * Runs {@link extractDocument} in a pool of worker threads so that parsing never blocks the event
+ * loop. Each document has a time limit (the thread running it is terminated, not left spinning),
+ * each thread a heap limit, the queue a bound (callers get `extractor_busy` and back off), and an
+ * error in one document never harms the pool.
+ *
+ * Recycling: piscina has no "max tasks per thread" and cannot retire one chosen thread, and a
+ * thread that exits by itself loses the task piscina may already have handed it. So the pool
+ * recycles by generation: after `threads * recycleAfterTasks` documents, or when a thread reports
+ * a heap above half its limit, new documents go to a fresh piscina and the old one is destroyed
+ * once its documents have settled. Nothing in flight is lost and memory stays bounded.
+ */
+export class ExtractorPool implements AsyncDisposable {
+  readonly #threads: number;
+  readonly #maxQueue: number;
+  readonly #timeoutMs: number;
+  readonly #maxOldGenerationSizeMb: number;
+  readonly #recycleAfterTasks: number;
+  readonly #idleTimeoutMs: number;
+  #current: Generation | null = null;
+  readonly #retiring = new Set<Generation>();
+  #inFlight = 0;
+  #completed = 0;
+  #recycled = 0;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: ExtractorPoolOptions = {}) {
+    this.#threads = positiveInteger('threads', options.threads, os.availableParallelism());
+    this.#maxQueue = options.maxQueue === 0 ? 0 : positiveInteger('maxQueue', options.maxQueue, this.#threads * 4);
+    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 15_000);
+    this.#maxOldGenerationSizeMb = positiveInteger('maxOldGenerationSizeMb', options.maxOldGenerationSizeMb, 256);
+    this.#recycleAfterTasks = positiveInteger('recycleAfterTasks', options.recycleAfterTasks, 1000);
+    this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs, 30_000);
+  }
+
+  /** Starts the threads now rather than on the first document. Idempotent. */
+  start(): void {
+    if (this.#stopping) throw new AbortedError('The extractor pool is stopped');
+    this.#current ??= this.#createGeneration();
+  }
+
+  /**
+   * Extracts one document in a thread. The body's buffer is transferred to the thread, not copied,
+   * when the body spans all of it: do not use `input.body` after calling this.
+   * @throws {ExtractorBusyError} when every thread is busy and the queue is full.
+   * @throws {ExtractionTimeoutError} when the document takes longer than its time limit.
+   * @throws {AbortedError} when `signal` aborts.
+   */
+  async run(input: ExtractInput, options: ExtractorRunOptions = {}): Promise<ExtractedDocument> {
+    if (this.#stopping) throw new AbortedError('The extractor pool is stopped');
+    const { signal } = options;
+    if (signal?.aborted) throw new AbortedError('Extraction was aborted before it started', { cause: signal.reason });
+    if (this.#inFlight >= this.#threads + this.#maxQueue) {
+      throw new ExtractorBusyError(`The extractor pool is full: ${this.#inFlight} documents in flight (threads ${this.#threads}, maxQueue ${this.#maxQueue})`);
+    }
+    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#timeoutMs);
+    const generation = this.#generationForTask();
+
+    const controller = new AbortController();
+    const channel = new MessageChannel();
+    let timer: NodeJS.Timeout | undefined;
+    let hasTimedOut = false;
+    // The clock starts when a thread picks the document up, so time spent queued is not counted.
+    channel.port1.once('message', () => {
+      timer = setTimeout(() => {
+        hasTimedOut = true;
+        controller.abort();
+      }, timeoutMs);
+    });
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const task: ExtractTask = { url: input.url, contentType: input.contentType, body: input.body, formats: input.formats, startedPort: channel.port2 };
+    const buffer = input.body.buffer;
+    const canTransfer = buffer instanceof ArrayBuffer && input.body.byteOffset === 0 && input.body.byteLength === buffer.byteLength;
+    // piscina's own transferList type is narrower than what worker_threads accepts.
+    const transferList = (canTransfer ? [channel.port2, buffer] : [channel.port2]) as unknown as Parameters<Piscina['run']>[1] extends infer O ? (O extends { transferList?: infer T } ? T : never) : never;
+
+    this.#inFlight++;
+    generation.inFlight++;
+    try {
+      const result = await generation.piscina.run(task, { signal: controller.signal, transferList });
+      if (result.heapUsedBytes > (this.#maxOldGenerationSizeMb * 1024 * 1024) / 2) generation.isRetiring = true;
+      if (!result.ok) throw reviveError(result.error);
+      return result.document;
+    } catch (error) {
+      if (error instanceof DistillError) throw error;
+      if (hasTimedOut) throw new ExtractionTimeoutError(`Extraction of ${input.url} took longer than ${timeoutMs} ms`, { cause: error });
+      if (signal?.aborted) throw new AbortedError(`Extraction of ${input.url} was aborted`, { cause: signal.reason });
+      const cause = toError(error);
+      // Out of memory (ERR_WORKER_OUT_OF_MEMORY) and other thread deaths: the document is at fault.
+      throw new ExtractionFailedError(`The extractor thread failed on ${input.url}: ${cause.message}`, { cause });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      channel.port1.close();
+      this.#inFlight--;
+      this.#completed++;
+      generation.inFlight--;
+      this.#drainRetired();
+    }
+  }
+
+  /** Threads, waiting documents and finished documents. */
+  stats(): ExtractorPoolStats {
+    let threads = 0;
+    let queued = 0;
+    for (const generation of [this.#current, ...this.#retiring]) {
+      if (!generation) continue;
+      threads += generation.piscina.threads.length;
+      queued += generation.piscina.queueSize;
+    }
+    return { threads, queued, inFlight: this.#inFlight, completed: this.#completed, recycled: this.#recycled };
+  }
+
+  /**
+   * Stops the threads. Documents still running are aborted (their `run()` rejects). Idempotent: a
+   * second call returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const generations = [this.#current, ...this.#retiring].filter((generation): generation is Generation => generation !== null);
+      this.#current = null;
+      this.#retiring.clear();
+      const results = await Promise.allSettled(generations.map((generation) => generation.piscina.destroy()));
+      const errors = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => toError(result.reason));
+      if (errors.length > 0) throw new AggregateError(errors, 'Some extractor threads did not stop cleanly');
+    })();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #createGeneration(): Generation {
+    const isTypeScript = workerUrl.pathname.endsWith('.ts');
+    const piscina = new Piscina<ExtractTask, ExtractTaskResult>({
+      filename: workerUrl.href,
+      minThreads: 1,
+      maxThreads: this.#threads,
+      idleTimeout: this.#idleTimeoutMs,
+      // Our own in-flight counter bounds the queue (it spans generations); piscina's stays open.
+      maxQueue: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxOldGenerationSizeMb: this.#maxOldGenerationSizeMb },
+      // Tests run the TypeScript sources; tsx compiles them in the threads too.
+      execArgv: isTypeScript ? ['--import', 'tsx'] : [],
+    });
+    return { piscina, submitted: 0, inFlight: 0, isRetiring: false };
+  }
+
+  #generationForTask(): Generation {
+    let generation = this.#current ?? (this.#current = this.#createGeneration());
+    if (generation.isRetiring || generation.submitted >= this.#threads * this.#recycleAfterTasks) {
+      this.#retiring.add(generation);
+      generation.isRetiring = true;
+      generation = this.#current = this.#createGeneration();
+      this.#recycled++;
+    }
+    generation.submitted++;
+    return generation;
+  }
+
+  /** Destroys retired generations whose documents have all settled. */
+  #drainRetired(): void {
+    for (const generation of this.#retiring) {
+      if (generation.inFlight > 0) continue;
+      this.#retiring.delete(generation);
+      // Nothing runs there any more; a failure to stop threads cannot affect a document.
+      generation.piscina.destroy().catch(() => undefined);
+    }
+  }
+}

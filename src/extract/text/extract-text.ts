@@ -1,0 +1,81 @@
+import type { DocumentFormat, ExtractedDocument } from '../types.js';
+import { countWords } from '../html/serialize.js';
+
+/** Options of {@link extractPlainText}. */
+export interface TextExtractOptions {
+  url: string;
+  formats: ReadonlySet<DocumentFormat>;
+  /** `text/markdown` keeps the source as the Markdown output; anything else is plain text. */
+  mimeType: string;
+}
+
+const MAX_TITLE_CHARS = 200;
+
+/** The first Markdown heading, else the first non-empty line, shortened to a title. */
+export function firstLineTitle(text: string): string | null {
+  const heading = /^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text);
+  const line = heading?.[1] ?? text.split('\n').find((candidate) => candidate.trim() !== '');
+  if (!line) return null;
+  const title = line.replace(/\s+/g, ' ').trim();
+  return title.length > MAX_TITLE_CHARS ? `${title.slice(0, MAX_TITLE_CHARS - 1)}…` : title;
+}
+
+/** Absolute http(s) URLs written out in a text, unique, in order. */
+export function linksInText(text: string): string[] {
+  const links = new Set<string>();
+  for (const match of text.matchAll(/\bhttps?:\/\/[^\s<>"'`()[\]{}]+[^\s<>"'`()[\]{}.,;:!?]/gi)) links.add(match[0]);
+  return [...links];
+}
+
+/** Plain text as Markdown: paragraphs stay paragraphs, Markdown syntax characters are escaped. */
+export function textToMarkdown(text: string): string {
+  return text.replace(/([\\`*_[\]])/g, '\\$1').replace(/^(\s*)([#>+-]|\d+\.)(?=\s)/gm, '$1\\$2');
+}
+
+/** Markdown source to readable text: markers of headings, emphasis, links and images removed. */
+function markdownToText(markdown: string): string {
+  return markdown
+    .replace(/^```[^\n]*\n?|^~~~[^\n]*\n?/gm, '')
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/^ {0,3}#{1,6}[ \t]+/gm, '')
+    .replace(/^ {0,3}>[ \t]?/gm, '')
+    .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
+    .replace(/`([^`]+)`/g, '$1');
+}
+
+function normaliseNewlines(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** Plain text and Markdown pass through: title from the first heading or line. */
+export function extractPlainText(source: string, options: TextExtractOptions): ExtractedDocument {
+  const { url, formats, mimeType } = options;
+  const isMarkdown = mimeType === 'text/markdown';
+  const normalised = normaliseNewlines(source);
+  const text = isMarkdown ? normaliseNewlines(markdownToText(normalised)) : normalised;
+  let links: string[] = [];
+  if (formats.has('links')) {
+    const markdownLinks = isMarkdown ? [...normalised.matchAll(/\]\((https?:\/\/[^)\s]+)/gi)].map((match) => match[1]!) : [];
+    links = [...new Set([...markdownLinks, ...linksInText(normalised)])];
+  }
+  return {
+    url,
+    canonicalUrl: null,
+    mimeType,
+    title: firstLineTitle(normalised),
+    byline: null,
+    description: null,
+    siteName: null,
+    lang: null,
+    publishedTime: null,
+    text: formats.has('text') ? text : '',
+    markdown: formats.has('markdown') ? (isMarkdown ? normalised : textToMarkdown(normalised)) : null,
+    html: null,
+    links,
+    wordCount: countWords(text),
+    extractor: isMarkdown ? 'markdown' : 'text',
+    quality: { path: 'whole', textLength: text.length, linkDensity: 0, wall: null },
+    metadata: {},
+  };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { extractDocument, sniffContentType, UnsupportedContentTypeError } from '../../src/extract/index.js';
+
+const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+
+describe('sniffContentType', () => {
+  it('recognises a PDF served as application/octet-stream', () => {
+    expect(sniffContentType('application/octet-stream', utf8('%PDF-1.7\n%âãÏÓ\n1 0 obj'))).toEqual({ kind: 'pdf', mimeType: 'application/pdf' });
+  });
+
+  it('recognises HTML without a Content-Type', () => {
+    expect(sniffContentType(undefined, utf8('\n  <!DOCTYPE html><html><body>hi</body></html>')).kind).toBe('html');
+    expect(sniffContentType(undefined, utf8('<div><p>fragment</p></div>')).kind).toBe('html');
+  });
+
+  it('treats undeclared UTF-8 text as plain text', () => {
+    expect(sniffContentType(undefined, utf8('Just some notes.\nSecond line.'))).toEqual({ kind: 'text', mimeType: 'text/plain' });
+  });
+
+  it('follows the header for Markdown and HTML, not the URL', () => {
+    expect(sniffContentType('text/markdown; charset=utf-8', utf8('# Title')).kind).toBe('markdown');
+    expect(sniffContentType('text/html', utf8('plain words')).kind).toBe('html');
+  });
+
+  it('rejects images, archives and unknown binary with unsupported_content_type', () => {
+    expect(() => sniffContentType('image/png', PNG)).toThrow(UnsupportedContentTypeError);
+    expect(() => sniffContentType(undefined, PNG)).toThrow(expect.objectContaining({ code: 'unsupported_content_type' }));
+    expect(() => sniffContentType('application/octet-stream', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]))).toThrow(expect.objectContaining({ code: 'unsupported_content_type' }));
+  });
+
+  it('makes extractDocument reject unsupported bodies with the same error', async () => {
+    await expect(extractDocument({ url: 'https://example.com/x.html', contentType: 'image/png', body: PNG })).rejects.toMatchObject({
+      name: 'UnsupportedContentTypeError',
+      code: 'unsupported_content_type',
+    });
+  });
+});
+
+describe('EXTRACT_ERROR_CODES', () => {
+  it('lists the code of every extraction error class', async () => {
+    const { EXTRACT_ERROR_CODES, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError } = await import('../../src/extract/index.js');
+    const codes = [new UnsupportedContentTypeError('image/png'), new ExtractionFailedError('x'), new ExtractionTimeoutError('x'), new ExtractorBusyError('x')].map((error) => error.code);
+    expect([...EXTRACT_ERROR_CODES].sort()).toEqual(codes.sort());
+  });
+});
