@@ -1,0 +1,46 @@
+import { DistillError } from '../lib/index.js';
+import type { ApiErrorCode } from './problem-codes.js';
+
+/**
+ * An error the API raises itself, with one of the documented problem codes. The HTTP status comes
+ * from the table in `error-handler.ts`; `extensions` become extra members of the problem.
+ */
+export class ApiError extends DistillError {
+  declare readonly code: ApiErrorCode;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: options.cause });
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** A `validation_failed` problem raised by a handler (a check JSON schema cannot express). */
+export class ApiValidationError extends ApiError {
+  constructor(field: string, message: string) {
+    super('validation_failed', `\`${field}\` ${message}`, { extensions: { errors: [{ field, message }] } });
+  }
+}
+
+/**
+ * The one URL of `POST /v1/extract` failed: the problem's `code` is the item's error code
+ * (`blocked_address`, `http_error`, `timeout`, ...) and its status 422.
+ */
+export class ItemFailedError extends DistillError {
+  readonly jobId: string;
+  readonly url: string;
+  readonly httpStatus: number | undefined;
+
+  constructor(input: { code: string; message: string; jobId: string; url: string; httpStatus?: number | undefined }) {
+    super(input.code, input.message);
+    this.jobId = input.jobId;
+    this.url = input.url;
+    this.httpStatus = input.httpStatus;
+  }
+}

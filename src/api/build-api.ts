@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { resolveApiOptions, type ApiDependencies, type ApiOptions } from './dependencies.js';
+import { registerErrorHandling } from './error-handler.js';
+import type { RouteContext } from './route-context.js';
+import { documentRoutes } from './routes/documents.js';
+import { eventRoutes } from './routes/events.js';
+import { extractRoutes } from './routes/extract.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+
+/** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+interface QuerySchema {
+  properties?: Record<string, { type?: unknown }>;
+}
+
+/**
+ * Builds the HTTP API on `deps`; it does not listen (the caller calls `listen`, or `inject` in
+ * tests) and it closes nothing of `deps` (they are borrowed). Every route has a JSON schema, the
+ * OpenAPI 3.1 document is at `/openapi.json`, Swagger UI (served from the package, no CDN) at
+ * `/docs`, and every error is an `application/problem+json` from `error-handler.ts`.
+ */
+export function buildApi(deps: ApiDependencies, options: ApiOptions = {}): FastifyInstance {
+  const resolved = resolveApiOptions(options);
+  const context: RouteContext = { deps, options: resolved };
+  const serverOptions: FastifyServerOptions = {
+    bodyLimit: resolved.maxRequestBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+    },
+    // Bodies are never coerced (`"urls": "x"` is a 400, not a one-URL list) and unknown members are
+    // refused, not dropped. Query strings are coerced by the hook below, from the route's schema.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true } },
+  };
+  const app = deps.logger
+    ? Fastify({ ...serverOptions, loggerInstance: deps.logger })
+    : Fastify({ ...serverOptions, logger: false });
+
+  registerErrorHandling(app);
+  // text/plain is taken, streamed, only by the routes that read URLs (routes/jobs.ts).
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  // Query strings arrive as text: numbers the schema asks for are converted before validation.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const schema = request.routeOptions.schema?.querystring as QuerySchema | undefined;
+    const properties = schema?.properties;
+    if (properties && typeof request.query === 'object' && request.query !== null) {
+      const query = request.query as Record<string, unknown>;
+      for (const [key, value] of Object.entries(query)) {
+        const type = properties[key]?.type;
+        if (typeof value === 'string' && (type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(value)) {
+          query[key] = Number(value);
+        }
+      }
+    }
+    done();
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'distill',
+        version: '0.1.0',
+        description:
+          'Turns URLs into clean documents: submit a batch, follow its progress, page through the results. Errors are ' +
+          'application/problem+json (RFC 9457) with a stable `code`.',
+      },
+      tags: [
+        { name: 'jobs', description: 'Batches of URLs and their results' },
+        { name: 'documents', description: 'Stored documents and synchronous extraction' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+      ],
+    },
+  });
+  if (resolved.hasDocs) void app.register(swaggerUi, { routePrefix: '/docs' });
+
+  void app.register(jobRoutes(context));
+  void app.register(eventRoutes(context));
+  void app.register(documentRoutes(context));
+  void app.register(extractRoutes(context));
+  void app.register(healthRoutes(context));
+  void app.register((scope, _options, done) => {
+    scope.get(
+      '/openapi.json',
+      { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true } } } },
+      () => app.swagger(),
+    );
+    done();
+  });
+  return app;
+}

@@ -1,0 +1,96 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Job, JobRepository, JobsService } from '../jobs/index.js';
+import type { Metrics } from './metrics.js';
+
+/** One row of the event log (the outbox table), as the SSE endpoint replays it. */
+export interface StoredEvent {
+  /** Increasing id over all jobs: the SSE `id:` and what `Last-Event-ID` names. */
+  id: number;
+  jobId: string | null;
+  /** `noun.pastVerb`: `job.created`, `document.extracted`, `item.failed`, `job.completed`, `job.cancelled`. */
+  type: string;
+  payload: unknown;
+  createdAt: number;
+}
+
+/**
+ * The reads the API makes. `JobRepository` (jobs/ports.ts) has all but `listEvents`, which the
+ * Kysely repository has as an extra public method; see the report of issue 4 for adding it to the
+ * port.
+ */
+export interface ApiRepository
+  extends Pick<JobRepository, 'getJob' | 'listJobs' | 'listItems' | 'listResults' | 'getDocument' | 'getDocumentByUrl'> {
+  /** Events after `afterId`, oldest first, at most `limit`, of one job when `jobId` is set. */
+  listEvents(options: { jobId?: string | undefined; afterId: number; limit: number }): Promise<StoredEvent[]>;
+}
+
+/** The state of one dependency as `GET /readyz` reports it. */
+export interface ReadinessCheck {
+  ok: boolean;
+  message?: string;
+}
+
+/** What the API needs from the rest of distill; `app.ts` builds it. Nothing here is an adapter. */
+export interface ApiDependencies {
+  jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'getJob'>;
+  repository: ApiRepository;
+  /** Are the database and the queue reachable? Drives `GET /readyz` (503 when not ready). */
+  readiness(): Promise<{ isReady: boolean; checks: Record<string, ReadinessCheck> }>;
+  metrics: Metrics;
+  /** pino or any logger Fastify 5 takes as `loggerInstance`. Omitted: the API logs nothing. */
+  logger?: FastifyBaseLogger;
+  /**
+   * Waits until a job is final (`completed` or `cancelled`) or `signal` aborts; resolves with the
+   * job (null if it disappeared). Used by `POST /v1/extract`. Omitted: the API polls `getJob`.
+   */
+  waitForJob?(jobId: string, options: { signal: AbortSignal }): Promise<Job | null>;
+}
+
+/** Tunables of the API. Every limit has a default that suits the embedded mode. */
+export interface ApiOptions {
+  /** Most URLs in one JSON request (`/urls` maxItems). @default 100000 */
+  maxUrlsPerRequest?: number;
+  /** Largest JSON request body, in bytes; streamed text/NDJSON bodies are not held in memory. @default 64 MiB */
+  maxRequestBytes?: number;
+  /** Most URLs read from one streamed (text/plain or NDJSON) request; the rest is ignored. @default 10000000 */
+  maxStreamedUrls?: number;
+  /** Longest line of a streamed body, in bytes; a longer line is an invalid entry. @default 10240 */
+  maxLineBytes?: number;
+  /** How long `POST /v1/extract` waits for its document, in milliseconds. @default 60000 */
+  extractTimeoutMs?: number;
+  /** How often `POST /v1/extract` polls its job when no `waitForJob` is given, in milliseconds. @default 75 */
+  extractPollMs?: number;
+  /** Concurrent SSE streams; one more gets 503 `too_many_streams`. @default 1000 */
+  maxEventStreams?: number;
+  /** How often an SSE stream polls the event log and the job's counts, in milliseconds. @default 250 */
+  eventPollMs?: number;
+  /** Interval of SSE heartbeat comments, in milliseconds. @default 15000 */
+  heartbeatMs?: number;
+  /** Serve Swagger UI at `/docs`. @default true */
+  hasDocs?: boolean;
+}
+
+/** `ApiOptions` with every default applied. */
+export type ResolvedApiOptions = Required<ApiOptions>;
+
+/** Applies the defaults and checks every option, throwing `TypeError` for a bad one. */
+export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions {
+  const resolved: ResolvedApiOptions = {
+    maxUrlsPerRequest: options.maxUrlsPerRequest ?? 100_000,
+    maxRequestBytes: options.maxRequestBytes ?? 64 * 1024 * 1024,
+    maxStreamedUrls: options.maxStreamedUrls ?? 10_000_000,
+    maxLineBytes: options.maxLineBytes ?? 10 * 1024,
+    extractTimeoutMs: options.extractTimeoutMs ?? 60_000,
+    extractPollMs: options.extractPollMs ?? 75,
+    maxEventStreams: options.maxEventStreams ?? 1000,
+    eventPollMs: options.eventPollMs ?? 250,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    hasDocs: options.hasDocs ?? true,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (typeof value === 'number' && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
+    }
+  }
+  return resolved;
+}

@@ -1,0 +1,166 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ProblemDetails } from '../client/types.js';
+import { NoValidUrlsError } from '../jobs/index.js';
+import { ApiError, ItemFailedError } from './api-error.js';
+import {
+  ITEM_FAILED_STATUS,
+  PROBLEM_STATUS,
+  PROBLEM_TITLES,
+  problemType,
+  type ApiErrorCode,
+} from './problem-codes.js';
+
+export { API_ERROR_CODES, PROBLEM_STATUS, type ApiErrorCode } from './problem-codes.js';
+
+/** Media type of every error body. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** Fastify's own error codes and the problem code each becomes. */
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_NOT_FOUND: 'not_found',
+};
+
+interface SchemaError {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function isApiErrorCode(code: unknown): code is ApiErrorCode {
+  return typeof code === 'string' && Object.hasOwn(PROBLEM_STATUS, code);
+}
+
+/** JSON pointer of the field a schema error is about, the missing or extra property included. */
+function fieldOf(error: SchemaError): string {
+  const base = error.instancePath ?? '';
+  const extra = error.params?.missingProperty ?? error.params?.additionalProperty;
+  const field = typeof extra === 'string' ? `${base}/${extra}` : base;
+  return field === '' ? '/' : field;
+}
+
+/** The problem of a Fastify schema violation: one entry per failing field, the first in `detail`. */
+function validationProblem(error: FastifyError): Pick<ProblemDetails, 'detail' | 'errors'> & { in?: string } {
+  const where = (error as { validationContext?: string }).validationContext;
+  const errors = (error.validation ?? []).map((e: SchemaError) => {
+    const allowed = e.params?.allowedValues;
+    const suffix = Array.isArray(allowed) ? `: ${allowed.map(String).join(', ')}` : '';
+    return { field: fieldOf(e), message: `${e.message ?? 'is invalid'}${suffix}` };
+  });
+  const first = errors[0];
+  const place = where === undefined || where === 'body' ? '' : ` (in the ${where})`;
+  return {
+    detail: first ? `\`${first.field}\`${place} ${first.message}` : error.message,
+    errors,
+    ...(where !== undefined ? { in: where } : {}),
+  };
+}
+
+/** What an error becomes: status, code, detail and extra members. 5xx details are generic. */
+function classify(error: unknown): { status: number; code: string; detail: string; extensions: Record<string, unknown>; headers: Record<string, string> } {
+  const none = { extensions: {}, headers: {} };
+  if (error instanceof ApiError) {
+    return { status: PROBLEM_STATUS[error.code], code: error.code, detail: error.message, extensions: error.extensions, headers: error.headers };
+  }
+  if (error instanceof ItemFailedError) {
+    return {
+      status: ITEM_FAILED_STATUS,
+      code: error.code,
+      detail: error.message,
+      extensions: {
+        jobId: error.jobId,
+        url: error.url,
+        ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+        links: { job: `/v1/jobs/${error.jobId}`, items: `/v1/jobs/${error.jobId}/items` },
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof NoValidUrlsError) {
+    return { status: 400, code: 'no_valid_urls', detail: error.message, extensions: { invalid: error.invalid }, headers: {} };
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && Object.hasOwn(FASTIFY_CODES, code)) {
+    const mapped = FASTIFY_CODES[code]!;
+    const fastifyError = error as FastifyError;
+    if (mapped === 'validation_failed') {
+      const { detail, ...extensions } = validationProblem(fastifyError);
+      return { status: 400, code: mapped, detail: detail ?? 'The request is invalid', extensions, headers: {} };
+    }
+    const detail =
+      mapped === 'body_too_large'
+        ? 'The request body is larger than this server accepts; send large batches as text/plain or application/x-ndjson, which are streamed'
+        : mapped === 'unsupported_media_type'
+          ? 'This route does not accept the request\'s Content-Type'
+          : mapped === 'invalid_json'
+            ? code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? 'The body is empty but its Content-Type says JSON'
+              : 'The body is not valid JSON'
+            : fastifyError.message;
+    return { status: PROBLEM_STATUS[mapped], code: mapped, detail, ...none };
+  }
+  // Domain errors carry their code (job_not_found, job_cancelled, invalid_cursor, ...).
+  if (isApiErrorCode(code) && PROBLEM_STATUS[code] < 500 && error instanceof Error) {
+    return { status: PROBLEM_STATUS[code], code, detail: error.message, ...none };
+  }
+  if (error instanceof SyntaxError && (error as { statusCode?: unknown }).statusCode === 400) {
+    return { status: 400, code: 'invalid_json', detail: 'The body is not valid JSON', ...none };
+  }
+  // Any other 4xx Fastify raises (bad URL encoding, header overflow, ...): its own message is safe.
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && error instanceof Error) {
+    return { status: statusCode, code: 'bad_request', detail: error.message, ...none };
+  }
+  return { status: 500, code: 'internal_error', detail: 'An internal error occurred', ...none };
+}
+
+/** Builds the RFC 9457 body of `error` for `request`. */
+export function toProblem(error: unknown, request: FastifyRequest): { problem: ProblemDetails; headers: Record<string, string> } {
+  const { status, code, detail, extensions, headers } = classify(error);
+  const title = isApiErrorCode(code) ? PROBLEM_TITLES[code] : 'The URL could not be extracted';
+  const problem: ProblemDetails = {
+    type: problemType(code),
+    title,
+    status,
+    detail: status >= 500 && code === 'internal_error' ? `${detail}; the server log has it under request id ${request.id}` : detail,
+    instance: request.url,
+    code,
+    requestId: request.id,
+    ...extensions,
+  };
+  return { problem, headers };
+}
+
+/** Sends `error` as a problem; logs 5xx with the cause and the request id (the logger adds it). */
+export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { problem, headers } = toProblem(error, request);
+  if (problem.status >= 500 && problem.code === 'internal_error') {
+    request.log.error({ err: error }, 'Request failed');
+  } else {
+    request.log.info({ code: problem.code, status: problem.status }, 'Request refused');
+  }
+  return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/**
+ * Makes this file the one place errors become `application/problem+json`: the error handler, the
+ * not-found handler (unknown routes) and nothing else.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    // A stream already sent its headers: nothing can be said in HTTP any more.
+    if (reply.sent || reply.raw.headersSent) {
+      request.log.error({ err: error }, 'Error after the response started');
+      return;
+    }
+    return sendProblem(error, request, reply);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * The problem codes of the API and their HTTP status: the table `error-handler.ts` maps errors
+ * through. Besides these, `POST /v1/extract` answers 422 with the failed item's own error code
+ * (`blocked_address`, `http_error`, `timeout`, ...; ARCHITECTURE.md lists them).
+ */
+export const PROBLEM_STATUS = {
+  /** No route matches the method and path. */
+  not_found: 404,
+  job_not_found: 404,
+  document_not_found: 404,
+  /** The body is not JSON (or is empty). */
+  invalid_json: 400,
+  /** The body, query string or path breaks the route's schema; `errors` names each field. */
+  validation_failed: 400,
+  /** Not one entry of the submission is a valid http(s) URL; `invalid` says why for each. */
+  no_valid_urls: 400,
+  /** A pagination cursor this server did not hand out. */
+  invalid_cursor: 400,
+  /** `GET /v1/documents?url=` with something that is not an http(s) URL. */
+  invalid_url: 400,
+  /** Any other malformed request Fastify refuses (bad Content-Length, bad path encoding, ...). */
+  bad_request: 400,
+  /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
+  job_cancelled: 409,
+  /** The JSON body is larger than `maxRequestBytes`; stream large batches as text/plain or NDJSON. */
+  body_too_large: 413,
+  /** The route does not take this Content-Type. */
+  unsupported_media_type: 415,
+  /** `POST /v1/extract`: the item failed without an error code of its own. */
+  extraction_failed: 422,
+  /** Too many Server-Sent Events streams are open; retry after `Retry-After` seconds. */
+  too_many_streams: 503,
+  /** `POST /v1/extract` did not finish in time; the job keeps running (see `jobId`, `links`). */
+  extract_timeout: 504,
+  /** Anything unexpected; the detail never echoes the cause, the log has it under the request id. */
+  internal_error: 500,
+} as const satisfies Record<string, number>;
+
+export type ApiErrorCode = keyof typeof PROBLEM_STATUS;
+
+/** Every problem code the API itself produces, for the README's list and its test. */
+export const API_ERROR_CODES: readonly ApiErrorCode[] = Object.keys(PROBLEM_STATUS) as ApiErrorCode[];
+
+/** Status of an item's error code when `POST /v1/extract` reports a failed item. */
+export const ITEM_FAILED_STATUS = 422;
+
+/** Short human titles of the codes (RFC 9457 `title`). */
+export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
+  not_found: 'Not found',
+  job_not_found: 'Job not found',
+  document_not_found: 'Document not found',
+  invalid_json: 'Invalid JSON',
+  validation_failed: 'Validation failed',
+  no_valid_urls: 'No valid URLs',
+  invalid_cursor: 'Invalid cursor',
+  invalid_url: 'Invalid URL',
+  bad_request: 'Bad request',
+  job_cancelled: 'Job cancelled',
+  body_too_large: 'Body too large',
+  unsupported_media_type: 'Unsupported media type',
+  extraction_failed: 'Extraction failed',
+  too_many_streams: 'Too many event streams',
+  extract_timeout: 'Extraction timed out',
+  internal_error: 'Internal server error',
+};
+
+/** The `type` URI of a problem code. */
+export function problemType(code: string): string {
+  return `urn:distill:problem:${code}`;
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ReadinessView } from '../../client/types.js';
+import type { RouteContext } from '../route-context.js';
+import { readinessSchema } from '../schemas.js';
+
+/** Registers `/healthz` (process up), `/readyz` (dependencies reachable) and `/metrics`. */
+export function healthRoutes(context: RouteContext) {
+  const { deps } = context;
+
+  return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          summary: 'Liveness: the process answers',
+          tags: ['operations'],
+          response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } },
+        },
+      },
+      () => ({ status: 'ok' as const }),
+    );
+
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: the database and the queue are reachable (503 when not)',
+          tags: ['operations'],
+          response: { 200: readinessSchema, 503: readinessSchema },
+        },
+      },
+      async (request, reply: FastifyReply) => {
+        let report: ReadinessView;
+        try {
+          const { isReady, checks } = await deps.readiness();
+          report = { status: isReady ? 'ready' : 'not_ready', checks };
+        } catch (error) {
+          request.log.error({ err: error }, 'Readiness check failed');
+          report = { status: 'not_ready', checks: { readiness: { ok: false, message: 'The readiness check failed; the server log has the cause' } } };
+        }
+        return reply.code(report.status === 'ready' ? 200 : 503).send(report);
+      },
+    );
+
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          summary: 'Prometheus metrics (text exposition format)',
+          tags: ['operations'],
+          response: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      async (_request, reply: FastifyReply) => {
+        const { contentType, body } = await deps.metrics.render();
+        return reply.type(contentType).send(body);
+      },
+    );
+    done();
+  };
+}

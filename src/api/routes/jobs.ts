@@ -1,0 +1,330 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  DocumentField,
+  DocumentFormatName,
+  ItemStateName,
+  JobOptionsInput as WireJobOptions,
+  WebhookInput,
+} from '../../client/types.js';
+import { JobNotFoundError, NoValidUrlsError, type Job, type SubmitResult } from '../../jobs/index.js';
+import { ApiValidationError } from '../api-error.js';
+import { toDomainOptions, type RouteContext } from '../route-context.js';
+import {
+  appendBodySchema,
+  idempotencyHeadersSchema,
+  itemSchema,
+  itemStateQuery,
+  jobIdParamsSchema,
+  jobSchema,
+  pageSchema,
+  paginationQuerySchema,
+  problemResponses,
+  resultSchema,
+  submitBodySchema,
+  submitQuerySchema,
+  submitResponseSchema,
+} from '../schemas.js';
+import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
+import { DOCUMENT_FIELDS, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
+
+/** A streamed request body: the content-type parser hands the raw stream over without reading it. */
+export class StreamedBody {
+  readonly stream: Readable;
+  readonly format: LineFormat;
+  constructor(stream: Readable, format: LineFormat) {
+    this.stream = stream;
+    this.format = format;
+  }
+}
+
+interface JsonSubmitBody {
+  urls: string[];
+  options?: WireJobOptions;
+  webhook?: WebhookInput;
+}
+
+interface SubmitQuery {
+  maxAge?: number;
+  formats?: string;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  webhookUrl?: string;
+}
+
+interface SubmitHeaders {
+  'idempotency-key'?: string;
+  'webhook-secret'?: string;
+}
+
+/** Results per page of the NDJSON stream: documents can be large, so pages stay small. */
+const STREAM_PAGE_SIZE = 100;
+
+/** The URLs and options of a submission, whatever the body's form. */
+function readSubmission(
+  body: unknown,
+  query: SubmitQuery,
+  context: RouteContext,
+): { urls: Iterable<string> | AsyncIterable<string>; options: WireJobOptions; webhook: WebhookInput | undefined; streamed: StreamedUrls | null } {
+  const fromQuery: WireJobOptions = {
+    ...(query.maxAge !== undefined ? { maxAge: query.maxAge } : {}),
+    ...(query.formats !== undefined ? { formats: query.formats.split(',') as DocumentFormatName[] } : {}),
+    ...(query.timeoutMs !== undefined ? { timeoutMs: query.timeoutMs } : {}),
+    ...(query.maxAttempts !== undefined ? { maxAttempts: query.maxAttempts } : {}),
+  };
+  if (body instanceof StreamedBody) {
+    const streamed = new StreamedUrls(body.stream, {
+      format: body.format,
+      maxLineBytes: context.options.maxLineBytes,
+      maxUrls: context.options.maxStreamedUrls,
+    });
+    return { urls: streamed, options: fromQuery, webhook: undefined, streamed };
+  }
+  const json = body as JsonSubmitBody;
+  return { urls: json.urls, options: { ...fromQuery, ...json.options }, webhook: json.webhook, streamed: null };
+}
+
+/** Runs a submission; a `NoValidUrlsError` gets the streamed lines' own reasons back. */
+async function runSubmission(
+  streamed: StreamedUrls | null,
+  run: () => Promise<SubmitResult>,
+): Promise<SubmitResult> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof NoValidUrlsError && streamed) {
+      const merged = streamed.mergeInvalid(error.invalid);
+      error.invalid.splice(0, error.invalid.length, ...(merged as typeof error.invalid));
+    }
+    throw error;
+  }
+}
+
+function parseFields(fields: string | undefined): DocumentField[] | null {
+  if (fields === undefined || fields === '') return null;
+  const names = [...new Set(fields.split(',').map((f) => f.trim()).filter((f) => f !== ''))];
+  const unknown = names.filter((name) => !(DOCUMENT_FIELDS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new ApiValidationError('/fields', `names unknown fields ${unknown.map((u) => `\`${u}\``).join(', ')}; known: ${DOCUMENT_FIELDS.join(', ')}`);
+  }
+  return names as DocumentField[];
+}
+
+function prefersNdjson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /application\/x-ndjson/i.test(accept);
+}
+
+/** Registers `/v1/jobs` and its sub-resources. */
+export function jobRoutes(context: RouteContext) {
+  const { deps, options } = context;
+  const { repository, jobs } = deps;
+
+  async function requireJob(jobId: string): Promise<Job> {
+    const job = await repository.getJob(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    // Submission and append take streamed bodies. The parsers are registered in this encapsulated
+    // scope only, so every other route answers 415 to text/plain.
+    await app.register((scope, _options, done) => {
+      scope.addContentTypeParser('text/plain', (_request, payload, done) => done(null, new StreamedBody(payload, 'text')));
+      scope.addContentTypeParser('application/x-ndjson', (_request, payload, done) =>
+        done(null, new StreamedBody(payload, 'ndjson')),
+      );
+
+      scope.post(
+        '/v1/jobs',
+        {
+          schema: {
+            summary: 'Submit a batch of URLs',
+            description:
+              'Creates a job from 1 to maxUrlsPerRequest URLs (JSON), or from any number streamed one per line as text/plain or ' +
+              'application/x-ndjson (options then go in the query string). Invalid entries are reported, not fatal, unless ' +
+              'none is valid (400 no_valid_urls). 202 for a new job; 200 with the same job when the Idempotency-Key was ' +
+              'seen before (`submission.replayed` is true and nothing is added).',
+            tags: ['jobs'],
+            body: submitBodySchema(options.maxUrlsPerRequest),
+            querystring: submitQuerySchema,
+            headers: idempotencyHeadersSchema,
+            response: { 200: submitResponseSchema, 202: submitResponseSchema, ...problemResponses },
+          },
+        },
+        async (request: FastifyRequest<{ Querystring: SubmitQuery; Headers: SubmitHeaders }>, reply) => {
+          const { urls, options: wireOptions, webhook, streamed } = readSubmission(request.body, request.query, context);
+          const webhookInput =
+            webhook ??
+            (request.query.webhookUrl !== undefined
+              ? { url: request.query.webhookUrl, ...(request.headers['webhook-secret'] ? { secret: request.headers['webhook-secret'] } : {}) }
+              : undefined);
+          const result = await runSubmission(streamed, () =>
+            jobs.submit({
+              urls,
+              options: toDomainOptions(wireOptions),
+              webhook: webhookInput ?? null,
+              idempotencyKey: request.headers['idempotency-key'],
+            }),
+          );
+          const view = toJobView(result.job);
+          return reply
+            .code(result.isNew ? 202 : 200)
+            .header('location', view.links.self)
+            .send({
+              job: view,
+              submission: toSubmissionSummary(result, {
+                ...(streamed ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated } : {}),
+              }),
+            });
+        },
+      );
+
+      scope.post(
+        '/v1/jobs/:id/urls',
+        {
+          schema: {
+            summary: 'Append URLs to a job',
+            description: 'Same rules and body forms as submission; 409 job_cancelled for a cancelled job.',
+            tags: ['jobs'],
+            params: jobIdParamsSchema,
+            body: appendBodySchema(options.maxUrlsPerRequest),
+            response: { 202: submitResponseSchema, ...problemResponses },
+          },
+        },
+        async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+          const { urls, streamed } = readSubmission(request.body, {}, context);
+          const result = await runSubmission(streamed, () => jobs.append(request.params.id, urls));
+          const view = toJobView(result.job);
+          return reply
+            .code(202)
+            .header('location', view.links.self)
+            .send({
+              job: view,
+              submission: toSubmissionSummary(result, {
+                isAppend: true,
+                ...(streamed ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated } : {}),
+              }),
+            });
+        },
+      );
+      done();
+    });
+
+    app.get(
+      '/v1/jobs',
+      {
+        schema: {
+          summary: 'List recent jobs, newest first',
+          tags: ['jobs'],
+          querystring: paginationQuerySchema(20, 100),
+          response: { 200: pageSchema(jobSchema), ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number } }>) => {
+        const page = await repository.listJobs({ limit: request.query.limit, cursor: request.query.cursor });
+        return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/v1/jobs/:id',
+      {
+        schema: {
+          summary: 'A job: status, counts per item state, progress, timestamps',
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          response: { 200: jobSchema, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await requireJob(request.params.id)),
+    );
+
+    app.get(
+      '/v1/jobs/:id/items',
+      {
+        schema: {
+          summary: "A job's URLs with their state, attempts and error, in submission order",
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          querystring: paginationQuerySchema(100, 1000, itemStateQuery),
+          response: { 200: pageSchema(itemSchema), ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number; state?: ItemStateName } }>) => {
+        await requireJob(request.params.id);
+        const { limit, cursor, state } = request.query;
+        const page = await repository.listItems(request.params.id, { limit, cursor, state });
+        return { items: page.items.map(toItemView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/v1/jobs/:id/results',
+      {
+        schema: {
+          summary: 'Documents of the succeeded items',
+          description:
+            'Paginated JSON by default. With `Accept: application/x-ndjson`, ALL results are streamed, one document per ' +
+            'line (cursor and limit are then ignored). `fields` (comma-separated) keeps only those document fields.',
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          querystring: paginationQuerySchema(20, 100, {
+            fields: { type: 'string', maxLength: 1000, pattern: '^[A-Za-z, ]*$', description: `Comma-separated: ${DOCUMENT_FIELDS.join(', ')}` },
+          }),
+          response: {
+            200: {
+              content: {
+                'application/json': { schema: pageSchema(resultSchema) },
+                'application/x-ndjson': { schema: { type: 'string', description: 'One JSON document per line' } },
+              },
+            },
+            ...problemResponses,
+          },
+        },
+      },
+      async (
+        request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number; fields?: string } }>,
+        reply: FastifyReply,
+      ) => {
+        const jobId = request.params.id;
+        const fields = parseFields(request.query.fields);
+        await requireJob(jobId);
+        if (prefersNdjson(request)) {
+          return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, fields)));
+        }
+        const page = await repository.listResults(jobId, { limit: request.query.limit, cursor: request.query.cursor });
+        return reply.type('application/json; charset=utf-8').send({
+          items: page.items.map((r) => projectDocument(r.document, fields)),
+          nextCursor: page.nextCursor,
+        });
+      },
+    );
+
+    /** Every result of a job as NDJSON lines, a page at a time: memory holds one page at most. */
+    async function* streamResults(jobId: string, fields: DocumentField[] | null): AsyncGenerator<string> {
+      let cursor: string | undefined;
+      do {
+        const page = await repository.listResults(jobId, { limit: STREAM_PAGE_SIZE, cursor });
+        let chunk = '';
+        for (const result of page.items) chunk += `${JSON.stringify(projectDocument(result.document, fields))}\n`;
+        if (chunk !== '') yield chunk;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    }
+
+    app.post(
+      '/v1/jobs/:id/cancel',
+      {
+        schema: {
+          summary: 'Cancel a job (idempotent)',
+          description: 'Queued items become cancelled at once; running ones are aborted promptly and end cancelled.',
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          response: { 200: jobSchema, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id)),
+    );
+  };
+}

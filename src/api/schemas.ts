@@ -1,0 +1,298 @@
+/**
+ * JSON schemas of the API: request validation (Ajv, no type coercion of bodies), response
+ * serialisation (fast-json-stringify) and the OpenAPI document. They mirror the wire types of
+ * `src/client/types.ts`; nullable members use `type: [..., 'null']` (OpenAPI 3.1).
+ */
+
+const ITEM_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const JOB_STATUSES = ['queued', 'running', 'completed', 'cancelled'] as const;
+const FORMATS = ['text', 'markdown', 'html', 'links'] as const;
+
+const integer = { type: 'integer' } as const;
+const string = { type: 'string' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableIsoTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const countsSchema = {
+  type: 'object',
+  description: 'Items per state',
+  properties: Object.fromEntries(ITEM_STATES.map((s) => [s, integer])),
+  required: [...ITEM_STATES],
+} as const;
+
+export const jobOptionsInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxAge: { type: 'integer', minimum: 0, description: 'Reuse a stored document fetched less than this many seconds ago; 0 always fetches' },
+    formats: { type: 'array', items: { type: 'string', enum: FORMATS }, minItems: 1, maxItems: 4 },
+    timeoutMs: { type: 'integer', minimum: 1000, maximum: 120_000, description: 'Time limit of one fetch (ms)' },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 10 },
+  },
+} as const;
+
+export const webhookInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', pattern: '^https?://', maxLength: 2048, description: 'http(s) URL called on state changes' },
+    secret: { type: 'string', minLength: 1, maxLength: 256, description: 'Key of the HMAC signature of each call' },
+  },
+} as const;
+
+export function urlsArraySchema(maxUrls: number) {
+  return {
+    type: 'array',
+    minItems: 1,
+    maxItems: maxUrls,
+    items: { type: 'string' },
+    description: `1 to ${maxUrls} URLs; invalid entries are reported, not fatal`,
+  } as const;
+}
+
+/** Body of `POST /v1/jobs`: JSON, or one URL per line streamed as text/plain or NDJSON. */
+export function submitBodySchema(maxUrls: number) {
+  return {
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['urls'],
+          properties: { urls: urlsArraySchema(maxUrls), options: jobOptionsInputSchema, webhook: webhookInputSchema },
+        },
+      },
+      ...streamedBodies,
+    },
+  } as const;
+}
+
+/** Body of `POST /v1/jobs/:id/urls`. */
+export function appendBodySchema(maxUrls: number) {
+  return {
+    content: {
+      'application/json': {
+        schema: { type: 'object', additionalProperties: false, required: ['urls'], properties: { urls: urlsArraySchema(maxUrls) } },
+      },
+      ...streamedBodies,
+    },
+  } as const;
+}
+
+// No `type` on purpose: the body is the request stream itself, read line by line by the handler.
+const streamedBodies = {
+  'text/plain': { schema: { description: 'One URL per line, streamed (not held in memory); blank and # lines skipped' } },
+  'application/x-ndjson': { schema: { description: 'One JSON string or {"url": "..."} per line, streamed' } },
+} as const;
+
+/** Job options in the query string, for streamed bodies (JSON bodies may also set them in `options`). */
+export const submitQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxAge: jobOptionsInputSchema.properties.maxAge,
+    formats: { type: 'string', pattern: '^(text|markdown|html|links)(,(text|markdown|html|links))*$', description: 'Comma-separated formats' },
+    timeoutMs: jobOptionsInputSchema.properties.timeoutMs,
+    maxAttempts: jobOptionsInputSchema.properties.maxAttempts,
+    webhookUrl: { ...webhookInputSchema.properties.url, description: 'Webhook URL for streamed bodies; its secret goes in the Webhook-Secret header' },
+  },
+} as const;
+
+export const idempotencyHeadersSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': { type: 'string', minLength: 1, maxLength: 200, description: 'A retried POST with the same key returns the same job (200)' },
+    'webhook-secret': { type: 'string', minLength: 1, maxLength: 256 },
+  },
+} as const;
+
+export const jobIdParamsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+export const jobSchema = {
+  type: 'object',
+  required: ['id', 'status', 'counts', 'total', 'reused', 'progress', 'options', 'webhook', 'createdAt', 'updatedAt', 'finishedAt', 'links'],
+  properties: {
+    id: string,
+    status: { type: 'string', enum: JOB_STATUSES },
+    counts: countsSchema,
+    total: integer,
+    reused: integer,
+    progress: { type: 'number', minimum: 0, maximum: 1 },
+    options: {
+      type: 'object',
+      required: ['maxAge', 'formats', 'timeoutMs', 'maxAttempts'],
+      properties: {
+        maxAge: integer,
+        formats: { type: 'array', items: { type: 'string', enum: FORMATS } },
+        timeoutMs: integer,
+        maxAttempts: integer,
+      },
+    },
+    webhook: { type: ['object', 'null'], properties: { url: string } },
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    finishedAt: nullableIsoTime,
+    links: {
+      type: 'object',
+      required: ['self', 'items', 'results', 'events', 'cancel', 'urls'],
+      properties: { self: string, items: string, results: string, events: string, cancel: string, urls: string },
+    },
+  },
+} as const;
+
+const invalidEntrySchema = {
+  type: 'object',
+  required: ['index', 'input', 'reason', 'message'],
+  properties: {
+    index: integer,
+    input: string,
+    reason: { type: 'string', enum: ['invalid_url', 'unsupported_scheme', 'url_too_long', 'credentials_in_url', 'invalid_line'] },
+    message: string,
+  },
+} as const;
+
+export const submitResponseSchema = {
+  type: 'object',
+  required: ['job', 'submission'],
+  properties: {
+    job: jobSchema,
+    submission: {
+      type: 'object',
+      required: ['received', 'accepted', 'duplicates', 'reused', 'invalid', 'invalidCount', 'replayed', 'truncated'],
+      properties: {
+        received: integer,
+        accepted: integer,
+        duplicates: integer,
+        reused: integer,
+        invalid: { type: 'array', items: invalidEntrySchema, description: 'The first 1000 refused entries' },
+        invalidCount: integer,
+        replayed: { type: 'boolean' },
+        truncated: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+export const itemSchema = {
+  type: 'object',
+  required: ['seq', 'url', 'state', 'attempts', 'error', 'documentId', 'createdAt', 'updatedAt', 'finishedAt'],
+  properties: {
+    seq: integer,
+    url: string,
+    state: { type: 'string', enum: ITEM_STATES },
+    attempts: integer,
+    error: {
+      type: ['object', 'null'],
+      properties: { code: string, message: string, httpStatus: integer },
+    },
+    documentId: nullableString,
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    finishedAt: nullableIsoTime,
+  },
+} as const;
+
+const documentProperties = {
+  id: string,
+  url: string,
+  finalUrl: string,
+  canonicalUrl: nullableString,
+  mimeType: string,
+  httpStatus: integer,
+  title: nullableString,
+  byline: nullableString,
+  description: nullableString,
+  siteName: nullableString,
+  lang: nullableString,
+  publishedTime: nullableString,
+  text: string,
+  markdown: nullableString,
+  html: nullableString,
+  links: { type: 'array', items: string },
+  wordCount: integer,
+  extractor: string,
+  quality: { type: 'object', additionalProperties: true },
+  metadata: { type: 'object', additionalProperties: true },
+  contentHash: string,
+  fetchedAt: isoTime,
+} as const;
+
+export const documentSchema = {
+  type: 'object',
+  required: Object.keys(documentProperties),
+  properties: documentProperties,
+} as const;
+
+/** A result: a document restricted to the requested `fields`, so nothing is required. */
+export const resultSchema = { type: 'object', properties: documentProperties } as const;
+
+export function pageSchema(items: object) {
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end' },
+    },
+  } as const;
+}
+
+export function paginationQuerySchema(defaultLimit: number, maxLimit: number, extra: Record<string, object> = {}) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cursor: { type: 'string', maxLength: 512 },
+      limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+      ...extra,
+    },
+  } as const;
+}
+
+export const itemStateQuery = { state: { type: 'string', enum: ITEM_STATES } } as const;
+
+export const problemSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details (application/problem+json) with a stable `code`',
+  required: ['type', 'title', 'status', 'code'],
+  additionalProperties: true,
+  properties: {
+    type: string,
+    title: string,
+    status: integer,
+    detail: string,
+    instance: string,
+    code: string,
+    requestId: string,
+    errors: { type: 'array', items: { type: 'object', properties: { field: string, message: string } } },
+  },
+} as const;
+
+/** The error responses every route may give. */
+export const problemResponses = { '4xx': problemSchema, '5xx': problemSchema } as const;
+
+export const extractBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: { url: { type: 'string', minLength: 1, maxLength: 8192 }, options: jobOptionsInputSchema },
+} as const;
+
+export const readinessSchema = {
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not_ready'] },
+    checks: {
+      type: 'object',
+      additionalProperties: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, message: string } },
+    },
+  },
+} as const;

@@ -1,0 +1,143 @@
+import type {
+  DocumentField,
+  DocumentView,
+  InvalidEntryView,
+  ItemView,
+  JobView,
+  ProgressEventData,
+  ResultView,
+  SubmissionSummary,
+} from '../client/types.js';
+import type { Item, Job, StoredDocument, SubmitResult } from '../jobs/index.js';
+
+/** Milliseconds since the epoch as ISO 8601. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Share of a job's items in a final state, 0..1 (1 for a finished job with no items). */
+export function progressOf(job: Job): number {
+  const done = job.counts.succeeded + job.counts.failed + job.counts.cancelled;
+  if (job.total === 0) return job.status === 'completed' || job.status === 'cancelled' ? 1 : 0;
+  return Math.min(1, done / job.total);
+}
+
+/** Is the job final: nothing will change its counts any more? A cancelled job waits for its running items. */
+export function isJobFinal(job: Job): boolean {
+  if (job.status === 'completed') return true;
+  return job.status === 'cancelled' && job.counts.running === 0;
+}
+
+export function jobPath(jobId: string): string {
+  return `/v1/jobs/${encodeURIComponent(jobId)}`;
+}
+
+export function toJobView(job: Job): JobView {
+  const self = jobPath(job.id);
+  return {
+    id: job.id,
+    status: job.status,
+    counts: { ...job.counts },
+    total: job.total,
+    reused: job.reused,
+    progress: progressOf(job),
+    options: {
+      maxAge: job.options.maxAgeSeconds,
+      formats: [...job.options.formats],
+      timeoutMs: job.options.timeoutMs,
+      maxAttempts: job.options.maxAttempts,
+    },
+    webhook: job.webhook ? { url: job.webhook.url } : null,
+    createdAt: iso(job.createdAt),
+    updatedAt: iso(job.updatedAt),
+    finishedAt: job.finishedAt === null ? null : iso(job.finishedAt),
+    links: {
+      self,
+      items: `${self}/items`,
+      results: `${self}/results`,
+      events: `${self}/events`,
+      cancel: `${self}/cancel`,
+      urls: `${self}/urls`,
+    },
+  };
+}
+
+export function toProgressData(job: Job): ProgressEventData {
+  return { jobId: job.id, status: job.status, counts: { ...job.counts }, total: job.total, progress: progressOf(job) };
+}
+
+export function toItemView(item: Item): ItemView {
+  return {
+    seq: item.seq,
+    url: item.url,
+    state: item.state,
+    attempts: item.attempts,
+    error: item.error
+      ? {
+          code: item.error.code,
+          message: item.error.message,
+          ...(item.error.httpStatus !== undefined ? { httpStatus: item.error.httpStatus } : {}),
+        }
+      : null,
+    documentId: item.documentId,
+    createdAt: iso(item.createdAt),
+    updatedAt: iso(item.updatedAt),
+    finishedAt: item.finishedAt === null ? null : iso(item.finishedAt),
+  };
+}
+
+export function toDocumentView(doc: StoredDocument): DocumentView {
+  return { ...doc, fetchedAt: iso(doc.fetchedAt) };
+}
+
+/** Every field of a document, in the order results list them. */
+export const DOCUMENT_FIELDS: readonly DocumentField[] = [
+  'id',
+  'url',
+  'finalUrl',
+  'canonicalUrl',
+  'mimeType',
+  'httpStatus',
+  'title',
+  'byline',
+  'description',
+  'siteName',
+  'lang',
+  'publishedTime',
+  'text',
+  'markdown',
+  'html',
+  'links',
+  'wordCount',
+  'extractor',
+  'quality',
+  'metadata',
+  'contentHash',
+  'fetchedAt',
+];
+
+/** The document restricted to `fields` (all of them when null). */
+export function projectDocument(doc: StoredDocument, fields: readonly DocumentField[] | null): ResultView {
+  const view = toDocumentView(doc);
+  if (fields === null) return view;
+  const result: Record<string, unknown> = {};
+  for (const field of fields) result[field] = view[field];
+  return result;
+}
+
+/** The submission summary of a `SubmitResult`, with line-level reasons merged in (see `LineRejections`). */
+export function toSubmissionSummary(
+  result: SubmitResult,
+  extra: { invalid?: InvalidEntryView[]; truncated?: boolean; isAppend?: boolean } = {},
+): SubmissionSummary {
+  return {
+    received: result.received,
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    reused: result.reused,
+    invalid: extra.invalid ?? result.invalid,
+    invalidCount: result.invalidCount,
+    replayed: extra.isAppend === true ? false : !result.isNew,
+    truncated: extra.truncated ?? false,
+  };
+}

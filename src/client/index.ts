@@ -1,0 +1,378 @@
+/**
+ * `distill/client`: a typed client of the distill HTTP API for your own programs. It uses the
+ * global `fetch` (Node 20+, browsers, Deno, Bun) or one you pass, and imports nothing from the
+ * server.
+ *
+ * ```ts
+ * const distill = new DistillClient({ baseUrl: 'http://127.0.0.1:3000' });
+ * const { job } = await distill.submit(['https://example.com/']);
+ * await distill.waitForJob(job.id, { onProgress: (p) => console.log(p.progress) });
+ * for await (const doc of distill.results(job.id, { fields: ['url', 'title', 'markdown'] })) console.log(doc.title);
+ * ```
+ */
+import type {
+  DocumentField,
+  DocumentView,
+  ItemStateName,
+  ItemView,
+  JobOptionsInput,
+  JobView,
+  PageView,
+  ProblemDetails,
+  ProgressEventData,
+  ResultView,
+  SubmitResponse,
+  WebhookInput,
+} from './types.js';
+
+export type * from './types.js';
+
+/** Options of `DistillClient`. */
+export interface DistillClientOptions {
+  /** Where the API is, e.g. `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>` when set. */
+  apiKey?: string;
+  /** A `fetch` to use instead of the global one (tests, proxies, retries). */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Options of `submit` and `submitStream`. */
+export interface SubmitOptions extends JobOptionsInput {
+  webhook?: WebhookInput;
+  /** A retried submission with the same key returns the same job instead of a second one. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** One Server-Sent Event of `GET /v1/jobs/:id/events`. */
+export type JobEvent =
+  | { event: 'progress'; id?: undefined; data: ProgressEventData }
+  /** The last event of a stream: the final job (`status` is `completed` or `cancelled`). */
+  | { event: 'completed'; id?: undefined; data: JobView }
+  /** A row of the event log: `job.created`, `document.extracted`, `item.failed`, `job.cancelled`, `job.completed`. */
+  | { event: string; id: string; data: unknown };
+
+/** An answer of the API that is an error: carries the `application/problem+json` body. */
+export class DistillApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string | undefined;
+  readonly problem: ProblemDetails;
+
+  constructor(problem: ProblemDetails) {
+    super(`${problem.status} ${problem.code}: ${problem.detail ?? problem.title}`);
+    this.name = 'DistillApiError';
+    this.status = problem.status;
+    this.code = problem.code;
+    this.detail = problem.detail;
+    this.problem = problem;
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/** A typed client of the distill HTTP API. Every method rejects with `DistillApiError` on an error answer. */
+export class DistillClient {
+  readonly #baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #fetch: typeof globalThis.fetch;
+
+  constructor(options: DistillClientOptions) {
+    if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
+      throw new TypeError(`Expected \`baseUrl\` to be an http(s) URL, got \`${String(options.baseUrl)}\``);
+    }
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** Creates a job from up to 100,000 URLs (JSON). For more, use `submitStream`. */
+  async submit(urls: readonly string[], options: SubmitOptions = {}): Promise<SubmitResponse> {
+    const { webhook, idempotencyKey, signal, ...jobOptions } = options;
+    return this.#json<SubmitResponse>('POST', '/v1/jobs', {
+      body: { urls, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
+      headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
+      signal,
+    });
+  }
+
+  /**
+   * Creates a job from any number of URLs, streamed to the server one per line (text/plain): neither
+   * side holds the batch in memory.
+   */
+  async submitStream(urls: AsyncIterable<string> | Iterable<string>, options: SubmitOptions = {}): Promise<SubmitResponse> {
+    const { webhook, idempotencyKey, signal, ...jobOptions } = options;
+    const query: Query = {
+      maxAge: jobOptions.maxAge,
+      formats: jobOptions.formats?.join(','),
+      timeoutMs: jobOptions.timeoutMs,
+      maxAttempts: jobOptions.maxAttempts,
+      webhookUrl: webhook?.url,
+    };
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    if (webhook?.secret !== undefined) headers['webhook-secret'] = webhook.secret;
+    return this.#streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
+  }
+
+  /** Adds URLs to a job (same rules as submission). */
+  async append(jobId: string, urls: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
+    return this.#json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });
+  }
+
+  /** Adds URLs to a job, streamed one per line. */
+  async appendStream(jobId: string, urls: AsyncIterable<string> | Iterable<string>, options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
+    return this.#streamLines<SubmitResponse>(`${jobPath(jobId)}/urls`, urls, {}, { 'content-type': 'text/plain; charset=utf-8' }, options.signal);
+  }
+
+  getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return this.#json<JobView>('GET', jobPath(jobId), { signal: options.signal });
+  }
+
+  /** One page of recent jobs, newest first. */
+  listJobs(options: { cursor?: string; limit?: number; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
+    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit }, signal: options.signal });
+  }
+
+  /** One page of a job's items, in submission order. */
+  listItems(
+    jobId: string,
+    options: { state?: ItemStateName; cursor?: string; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<PageView<ItemView>> {
+    return this.#json('GET', `${jobPath(jobId)}/items`, {
+      query: { state: options.state, cursor: options.cursor, limit: options.limit },
+      signal: options.signal,
+    });
+  }
+
+  /** One page of a job's results (documents of succeeded items). */
+  listResults(
+    jobId: string,
+    options: { cursor?: string; limit?: number; fields?: readonly DocumentField[]; signal?: AbortSignal } = {},
+  ): Promise<PageView<ResultView>> {
+    return this.#json('GET', `${jobPath(jobId)}/results`, {
+      query: { cursor: options.cursor, limit: options.limit, fields: options.fields?.join(',') },
+      signal: options.signal,
+    });
+  }
+
+  /** Every result of a job, streamed as NDJSON and parsed one document at a time. */
+  async *results(jobId: string, options: { fields?: readonly DocumentField[]; signal?: AbortSignal } = {}): AsyncGenerator<ResultView> {
+    const response = await this.#request('GET', `${jobPath(jobId)}/results`, {
+      query: { fields: options.fields?.join(',') },
+      headers: { accept: 'application/x-ndjson' },
+      signal: options.signal,
+    });
+    for await (const line of readLines(response)) {
+      if (line.trim() !== '') yield JSON.parse(line) as ResultView;
+    }
+  }
+
+  /** Cancels a job (idempotent); resolves with the job. */
+  cancel(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return this.#json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
+  }
+
+  getDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
+    return this.#json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, { signal: options.signal });
+  }
+
+  /** The stored document of a URL (normalised by the server). */
+  getDocumentByUrl(url: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
+    return this.#json('GET', '/v1/documents', { query: { url }, signal: options.signal });
+  }
+
+  /** Extracts one URL and waits for its document (the server bounds the wait). */
+  extract(url: string, options: JobOptionsInput & { signal?: AbortSignal } = {}): Promise<DocumentView> {
+    const { signal, ...jobOptions } = options;
+    return this.#json('POST', '/v1/extract', {
+      body: { url, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}) },
+      signal,
+    });
+  }
+
+  /**
+   * The job's Server-Sent Events, parsed. Ends after the `completed` event (or when `signal`
+   * aborts). Pass the last `id` seen as `lastEventId` to resume without missing anything.
+   */
+  async *events(jobId: string, options: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<JobEvent> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+    const response = await this.#request('GET', `${jobPath(jobId)}/events`, { headers, signal: options.signal });
+    let id: string | undefined;
+    let event = 'message';
+    let data: string[] = [];
+    for await (const line of readLines(response)) {
+      if (line === '') {
+        if (data.length > 0) {
+          const parsed = JSON.parse(data.join('\n')) as unknown;
+          yield (id !== undefined ? { event, id, data: parsed } : { event, data: parsed }) as JobEvent;
+          if (event === 'completed') return;
+        }
+        id = undefined;
+        event = 'message';
+        data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+  }
+
+  /**
+   * Resolves with the job once it is final (`completed` or `cancelled`), following its event
+   * stream and reconnecting from the last event id when the connection drops.
+   */
+  async waitForJob(
+    jobId: string,
+    options: { signal?: AbortSignal; onProgress?: (progress: ProgressEventData) => void; maxReconnects?: number } = {},
+  ): Promise<JobView> {
+    let lastEventId: string | undefined;
+    let failures = 0;
+    const maxReconnects = options.maxReconnects ?? 5;
+    for (;;) {
+      try {
+        for await (const message of this.events(jobId, { ...(lastEventId !== undefined ? { lastEventId } : {}), ...(options.signal ? { signal: options.signal } : {}) })) {
+          failures = 0;
+          if (message.id !== undefined) lastEventId = message.id;
+          if (message.event === 'progress') options.onProgress?.(message.data as ProgressEventData);
+          if (message.event === 'completed') return message.data as JobView;
+        }
+      } catch (error) {
+        if (error instanceof DistillApiError || options.signal?.aborted || ++failures > maxReconnects) throw error;
+      }
+      options.signal?.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, 500 * Math.max(1, failures)));
+    }
+  }
+
+  async #json<T>(method: string, path: string, init: { body?: unknown; query?: Query; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.#request(method, path, {
+      headers,
+      query: init.query,
+      signal: init.signal,
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    return (await response.json()) as T;
+  }
+
+  async #streamLines<T>(
+    path: string,
+    urls: AsyncIterable<string> | Iterable<string>,
+    query: Query,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const encoder = new TextEncoder();
+    const iterator = toAsyncIterator(urls);
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // Up to 1000 lines per chunk: fewer, larger writes without holding the batch.
+        let chunk = '';
+        for (let i = 0; i < 1000; i++) {
+          const next = await iterator.next();
+          if (next.done === true) {
+            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += `${next.value.replace(/[\r\n]+/g, ' ')}\n`;
+        }
+        controller.enqueue(encoder.encode(chunk));
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+    const response = await this.#request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body, signal });
+    return (await response.json()) as T;
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    init: { query?: Query; headers?: Record<string, string>; body?: string | ReadableStream<Uint8Array>; signal?: AbortSignal | undefined },
+  ): Promise<Response> {
+    const url = new URL(`${this.#baseUrl}${path}`);
+    for (const [key, value] of Object.entries(init.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
+    const requestInit: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (init.body !== undefined) requestInit.body = init.body;
+    if (typeof init.body === 'object') requestInit.duplex = 'half';
+    if (init.signal) requestInit.signal = init.signal;
+    const response = await this.#fetch(url, requestInit);
+    if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+}
+
+function jobPath(jobId: string): string {
+  return `/v1/jobs/${encodeURIComponent(jobId)}`;
+}
+
+async function toApiError(response: Response): Promise<DistillApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as Partial<ProblemDetails>;
+    if (typeof body.code === 'string') {
+      return new DistillApiError({ type: 'about:blank', title: response.statusText, ...body, status: response.status, code: body.code });
+    }
+  } catch {
+    // Not JSON (a proxy's error page): described below from the status line.
+  }
+  return new DistillApiError({
+    type: 'about:blank',
+    title: response.statusText || 'HTTP error',
+    status: response.status,
+    code: `http_${response.status}`,
+    detail: text.slice(0, 200),
+  });
+}
+
+/** The lines of a response body (without their `\n` or `\r\n`), decoded as UTF-8. */
+async function* readLines(response: Response): AsyncGenerator<string> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let start = 0;
+      let newline = buffer.indexOf('\n');
+      while (newline !== -1) {
+        yield buffer.slice(start, newline).replace(/\r$/, '');
+        start = newline + 1;
+        newline = buffer.indexOf('\n', start);
+      }
+      buffer = buffer.slice(start);
+    }
+    buffer += decoder.decode();
+    if (buffer !== '') yield buffer;
+  } finally {
+    // Stopping early (a `break`, `completed`) closes the connection instead of leaving it open.
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+function toAsyncIterator(values: AsyncIterable<string> | Iterable<string>): AsyncIterator<string> {
+  if (Symbol.asyncIterator in values) return values[Symbol.asyncIterator]();
+  const iterator = values[Symbol.iterator]();
+  return {
+    next: () => Promise.resolve(iterator.next()),
+    return: () => Promise.resolve(iterator.return?.() ?? { done: true as const, value: undefined }),
+  };
+}

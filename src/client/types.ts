@@ -1,0 +1,215 @@
+/**
+ * Wire types of the distill HTTP API: what the server sends and accepts, as JSON. The client
+ * exports them for users' programs, and the server (`src/api/`) imports them as types only, so the
+ * serialisers and the client cannot drift apart. This file has no runtime code and imports nothing,
+ * which keeps `distill/client` free of server code.
+ */
+
+/** Item states, in the words of ARCHITECTURE.md. */
+export type ItemStateName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Job statuses; `completed` and `cancelled` are final. */
+export type JobStatusName = 'queued' | 'running' | 'completed' | 'cancelled';
+
+/** Output formats a client may ask for. */
+export type DocumentFormatName = 'text' | 'markdown' | 'html' | 'links';
+
+/** Per-state item counts of a job. */
+export type ItemCountsView = Record<ItemStateName, number>;
+
+/** Job options as the API takes them; unset ones take the server's defaults. */
+export interface JobOptionsInput {
+  /** Reuse a stored document fetched less than this many seconds ago; 0 always fetches. */
+  maxAge?: number;
+  formats?: DocumentFormatName[];
+  /** Total time limit of one fetch, in milliseconds (1000..120000). */
+  timeoutMs?: number;
+  /** Attempts per URL before it fails for good (1..10). */
+  maxAttempts?: number;
+}
+
+/** Job options as the API reports them (every option resolved). */
+export interface JobOptionsView {
+  maxAge: number;
+  formats: DocumentFormatName[];
+  timeoutMs: number;
+  maxAttempts: number;
+}
+
+/** A webhook the server calls when the job's state changes; signed with `secret` when given. */
+export interface WebhookInput {
+  url: string;
+  secret?: string;
+}
+
+/** Relative links of a job's resources. */
+export interface JobLinks {
+  self: string;
+  items: string;
+  results: string;
+  events: string;
+  cancel: string;
+  urls: string;
+}
+
+/** A job: status, counts per item state and progress. Times are ISO 8601 strings. */
+export interface JobView {
+  id: string;
+  status: JobStatusName;
+  counts: ItemCountsView;
+  /** Items of the job (URLs after normalisation and deduplication). */
+  total: number;
+  /** Items satisfied by a stored document without fetching. */
+  reused: number;
+  /** Share of items in a final state, 0..1. */
+  progress: number;
+  options: JobOptionsView;
+  /** The webhook's URL (its secret is never echoed). */
+  webhook: { url: string } | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  links: JobLinks;
+}
+
+/**
+ * Why a submitted entry was refused: the URL rules (`invalid_url`, `unsupported_scheme`,
+ * `url_too_long`, `credentials_in_url`) plus `invalid_line`, an NDJSON line that is neither a JSON
+ * string nor `{"url": "..."}`.
+ */
+export type InvalidEntryReason =
+  | 'invalid_url'
+  | 'unsupported_scheme'
+  | 'url_too_long'
+  | 'credentials_in_url'
+  | 'invalid_line';
+
+/** One refused entry of a submission. */
+export interface InvalidEntryView {
+  /** Position of the entry (array index, or line among the non-blank lines), 0-based. */
+  index: number;
+  /** The entry as given, cut to 200 characters. */
+  input: string;
+  reason: InvalidEntryReason;
+  message: string;
+}
+
+/** What one submission or append did. */
+export interface SubmissionSummary {
+  /** Entries received, valid or not. */
+  received: number;
+  /** New items added to the job (queued and reused). */
+  accepted: number;
+  /** Valid entries that repeated a URL of this job after normalisation. */
+  duplicates: number;
+  /** New items satisfied by a stored document newer than `maxAge`, without fetching. */
+  reused: number;
+  /** Refused entries, the first 1000 of them; `invalidCount` counts them all. */
+  invalid: InvalidEntryView[];
+  invalidCount: number;
+  /**
+   * True when an `Idempotency-Key` matched an earlier job: that job is returned unchanged, nothing
+   * was added, and the counts above describe only the part of the body that was read.
+   */
+  replayed: boolean;
+  /** True when a streamed body held more URLs than the server takes in one request; the rest was ignored. */
+  truncated: boolean;
+}
+
+/** Response of `POST /v1/jobs` and `POST /v1/jobs/:id/urls`. */
+export interface SubmitResponse {
+  job: JobView;
+  submission: SubmissionSummary;
+}
+
+/** The error of a failed (or retrying) item. */
+export interface ItemErrorView {
+  code: string;
+  message: string;
+  httpStatus?: number;
+}
+
+/** One URL of a job. */
+export interface ItemView {
+  seq: number;
+  url: string;
+  state: ItemStateName;
+  attempts: number;
+  error: ItemErrorView | null;
+  documentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** A stored document: one per normalised URL. */
+export interface DocumentView {
+  id: string;
+  url: string;
+  finalUrl: string;
+  canonicalUrl: string | null;
+  mimeType: string;
+  httpStatus: number;
+  title: string | null;
+  byline: string | null;
+  description: string | null;
+  siteName: string | null;
+  lang: string | null;
+  publishedTime: string | null;
+  text: string;
+  markdown: string | null;
+  html: string | null;
+  links: string[];
+  wordCount: number;
+  extractor: string;
+  quality: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  contentHash: string;
+  fetchedAt: string;
+}
+
+/** Fields `fields=` may name on the results endpoint. */
+export type DocumentField = keyof DocumentView;
+
+/** One result of a job: the document of a succeeded item, restricted to the `fields` asked for. */
+export type ResultView = Partial<DocumentView>;
+
+/** A page of a list, with an opaque cursor for the next one (null at the end). */
+export interface PageView<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** An `application/problem+json` body (RFC 9457). */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  /** Stable machine-readable code, e.g. `job_not_found` or `validation_failed`. */
+  code: string;
+  requestId?: string;
+  /** For `validation_failed`: each offending field as a JSON pointer, e.g. `/urls`. */
+  errors?: Array<{ field: string; message: string }>;
+  /** For `no_valid_urls`: why each entry was refused. */
+  invalid?: InvalidEntryView[];
+  /** For `extract_timeout` and item failures: the job that keeps running. */
+  jobId?: string;
+  [extension: string]: unknown;
+}
+
+/** Data of the SSE `progress` event: a snapshot of the job's counts, sent when they change. */
+export interface ProgressEventData {
+  jobId: string;
+  status: JobStatusName;
+  counts: ItemCountsView;
+  total: number;
+  progress: number;
+}
+
+/** Readiness report of `GET /readyz`. */
+export interface ReadinessView {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, { ok: boolean; message?: string }>;
+}

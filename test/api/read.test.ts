@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
+import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
+import { createDeferred } from '../../src/lib/index.js';
+import type { TaskFunction } from '../../src/worker/index.js';
+import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from './harness.js';
+
+async function submit(harness: Harness, list: string[], options: Record<string, unknown> = {}): Promise<SubmitResponse> {
+  const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: list, options } });
+  expect(response.statusCode).toBe(202);
+  return response.json<SubmitResponse>();
+}
+
+describe('reading jobs, items, results and documents', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+
+  it('lists recent jobs newest first with a cursor, and answers 404 job_not_found to an unknown id', async () => {
+    harness = await createHarness({ isPoolStarted: false });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submit(harness, [`https://example.com/${i}`])).job.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await harness.app.inject({ url })).json<PageView<JobView>>();
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((j) => j.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    expect(seen).toHaveLength(5);
+
+    for (const url of ['/v1/jobs/does-not-exist', '/v1/jobs/does-not-exist/items', '/v1/jobs/does-not-exist/results', '/v1/jobs/does-not-exist/events']) {
+      const problem = expectProblem(await harness.app.inject({ url }), 404, 'job_not_found');
+      expect(problem.instance).toBe(url);
+    }
+    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/does-not-exist/cancel' }), 404, 'job_not_found');
+    expectProblem(await harness.app.inject({ url: '/v1/nothing-here' }), 404, 'not_found');
+    expectProblem(await harness.app.inject({ url: '/v1/jobs?cursor=forged' }), 400, 'invalid_cursor');
+    const limit = expectProblem(await harness.app.inject({ url: '/v1/jobs?limit=5000' }), 400, 'validation_failed');
+    expect(limit.errors).toEqual([{ field: '/limit', message: 'must be <= 100' }]);
+    expectProblem(await harness.app.inject({ url: '/v1/jobs?limit=ten' }), 400, 'validation_failed');
+    await expectHealthy(harness.app);
+  });
+
+  it('pages through items with a state filter and a cursor, with error codes on failed items', async () => {
+    harness = await createHarness();
+    const list = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `https://example.com/fail/${i}` : `https://example.com/ok/${i}`));
+    const { job } = await submit(harness, list, { maxAttempts: 1 });
+    await waitForFinal(harness, job.id);
+
+    const failed: ItemView[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `state=failed&limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const response = await harness.app.inject({ url: `/v1/jobs/${job.id}/items?${query}` });
+      expect(response.statusCode).toBe(200);
+      const page = response.json<PageView<ItemView>>();
+      failed.push(...page.items);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(failed.map((i) => i.seq)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    expect(failed[0]).toMatchObject({
+      url: 'https://example.com/fail/0',
+      state: 'failed',
+      attempts: 1,
+      error: { code: 'blocked_address', message: expect.stringContaining('private address') },
+      documentId: null,
+    });
+    const succeeded = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=succeeded&limit=1000` })).json<PageView<ItemView>>();
+    expect(succeeded.items).toHaveLength(20);
+    expect(succeeded.items.every((i) => i.documentId !== null && i.error === null)).toBe(true);
+    const bad = expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=done` }), 400, 'validation_failed');
+    expect(bad.errors).toEqual([{ field: '/state', message: 'must be equal to one of the allowed values: queued, running, succeeded, failed, cancelled' }]);
+  });
+
+  it('pages results as JSON and streams them all as NDJSON, keeping only the requested fields', async () => {
+    harness = await createHarness();
+    const { job } = await submit(harness, [...urls(250), 'https://example.com/fail/x'], { maxAttempts: 1 });
+    await waitForFinal(harness, job.id);
+
+    const first = (await harness.app.inject({ url: `/v1/jobs/${job.id}/results?limit=3` })).json<PageView<DocumentView>>();
+    expect(first.items).toHaveLength(3);
+    expect(first.items[0]).toMatchObject({ url: 'https://example.com/page/0', title: 'Title of https://example.com/page/0', text: expect.any(String) });
+    expect(first.items[0]?.fetchedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const second = (
+      await harness.app.inject({ url: `/v1/jobs/${job.id}/results?limit=3&fields=url,title&cursor=${first.nextCursor}` })
+    ).json<PageView<ResultView>>();
+    expect(second.items.map((d) => Object.keys(d).sort())).toEqual([['title', 'url'], ['title', 'url'], ['title', 'url']]);
+    expect(second.items[0]?.url).toBe('https://example.com/page/3');
+
+    const streamed = await harness.app.inject({
+      url: `/v1/jobs/${job.id}/results?fields=url,title,markdown`,
+      headers: { accept: 'application/x-ndjson' },
+    });
+    expect(streamed.statusCode).toBe(200);
+    expect(streamed.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    const lines = streamed.body.trimEnd().split('\n').map((l) => JSON.parse(l) as ResultView);
+    expect(lines).toHaveLength(250);
+    expect(lines.map((d) => d.url)).toEqual(urls(250));
+    expect(Object.keys(lines[0]!).sort()).toEqual(['markdown', 'title', 'url']);
+
+    const unknown = expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,body` }), 400, 'validation_failed');
+    expect(unknown.errors).toEqual([expect.objectContaining({ field: '/fields' })]);
+  });
+
+  it('cancels idempotently: nothing stays queued, running items end cancelled', async () => {
+    const started = createDeferred();
+    let running = 0;
+    const task: TaskFunction = (item, context) => {
+      if (++running === 2) started.resolve();
+      return fakeTask({ ...item, url: 'https://example.com/hang' }, context);
+    };
+    harness = await createHarness({ task });
+    const { job } = await submit(harness, urls(50));
+    await started.promise;
+    const first = await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
+    expect(first.statusCode).toBe(200);
+    expect(first.json<JobView>()).toMatchObject({ id: job.id, status: 'cancelled', counts: { queued: 0 } });
+    await waitForFinal(harness, job.id);
+    const second = await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
+    expect(second.statusCode).toBe(200);
+    expect(second.json<JobView>()).toMatchObject({
+      status: 'cancelled',
+      counts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 50 },
+      progress: 1,
+    });
+    expect(await harness.store.queue.claim(100, 1000)).toEqual([]);
+  });
+
+  it('serves documents by id and by (normalised) URL', async () => {
+    harness = await createHarness();
+    const { job } = await submit(harness, ['https://example.com/doc']);
+    await waitForFinal(harness, job.id);
+    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
+    const byId = await harness.app.inject({ url: `/v1/documents/${item!.documentId}` });
+    expect(byId.statusCode).toBe(200);
+    expect(byId.json<DocumentView>()).toMatchObject({ id: item!.documentId, url: 'https://example.com/doc', links: [], quality: {} });
+    const byUrl = await harness.app.inject({ url: `/v1/documents?url=${encodeURIComponent('HTTPS://Example.COM:443/doc#top')}` });
+    expect(byUrl.json<DocumentView>().id).toBe(item!.documentId);
+    expectProblem(await harness.app.inject({ url: '/v1/documents/nope' }), 404, 'document_not_found');
+    expectProblem(await harness.app.inject({ url: '/v1/documents?url=https://example.com/other' }), 404, 'document_not_found');
+    expectProblem(await harness.app.inject({ url: '/v1/documents?url=ftp://example.com/' }), 400, 'invalid_url');
+    expectProblem(await harness.app.inject({ url: '/v1/documents' }), 400, 'validation_failed');
+  });
+
+  it('extracts one URL synchronously: 200 document, 422 with the item code, 504 extract_timeout naming the job', async () => {
+    harness = await createHarness({ api: { extractTimeoutMs: 300 } });
+    const ok = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'https://example.com/sync' } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json<DocumentView>()).toMatchObject({ url: 'https://example.com/sync', title: 'Title of https://example.com/sync' });
+
+    const failed = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'http://example.com/fail/10.0.0.1', options: { maxAttempts: 1 } } });
+    const problem = expectProblem(failed, 422, 'blocked_address');
+    expect(problem).toMatchObject({ url: 'http://example.com/fail/10.0.0.1', jobId: expect.any(String) });
+
+    const slow = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'https://example.com/hang' } });
+    const timeout = expectProblem(slow, 504, 'extract_timeout');
+    const jobId = timeout.jobId as string;
+    expect(timeout.links).toMatchObject({ self: `/v1/jobs/${jobId}` });
+    expect((await harness.app.inject({ url: `/v1/jobs/${jobId}` })).json<JobView>().status).toBe('running');
+
+    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'ftp://x/' } }), 400, 'no_valid_urls');
+    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { link: 'https://x/' } }), 400, 'validation_failed');
+    await expectHealthy(harness.app);
+  });
+});
+
+describe('operations endpoints', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+
+  it('answers /healthz, /readyz (503 when a dependency is down) and /metrics', async () => {
+    harness = await createHarness();
+    const { job } = await submit(harness, [...urls(3), 'https://example.com/fail/1'], { maxAttempts: 1 });
+    await waitForFinal(harness, job.id);
+    expect((await harness.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await harness.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, queue: { ok: true } } });
+
+    const metrics = await harness.app.inject({ url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.body).toContain('distill_queue_depth{state="succeeded"} 3');
+    expect(metrics.body).toContain('distill_queue_depth{state="failed"} 1');
+    expect(metrics.body).toMatch(/distill_http_request_duration_seconds_count\{route="\/v1\/jobs",method="POST",status="202"\} 1/);
+    expect(metrics.body).toContain('distill_item_outcomes_total{state="failed",code="blocked_address"} 1');
+    expect(metrics.body).toContain('distill_item_outcomes_total{state="succeeded",code="none"} 3');
+    harness.metrics.observeExtraction(12, 'text/html; charset=utf-8');
+    expect((await harness.app.inject({ url: '/metrics' })).body).toContain('distill_extraction_duration_seconds_count{mime_type="text/html"} 1');
+    await harness.close();
+
+    harness = await createHarness({
+      isPoolStarted: false,
+      readiness: () => Promise.resolve({ isReady: false, checks: { database: { ok: true }, queue: { ok: false, message: 'queue is not reachable' } } }),
+    });
+    const notReady = await harness.app.inject({ url: '/readyz' });
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toMatchObject({ status: 'not_ready', checks: { queue: { ok: false } } });
+  });
+
+  it('publishes OpenAPI 3 listing every route, and serves the docs locally', async () => {
+    harness = await createHarness({ isPoolStarted: false });
+    const response = await harness.app.inject({ url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual(
+      [
+        'POST /v1/jobs',
+        'GET /v1/jobs',
+        'GET /v1/jobs/{id}',
+        'GET /v1/jobs/{id}/items',
+        'GET /v1/jobs/{id}/results',
+        'GET /v1/jobs/{id}/events',
+        'POST /v1/jobs/{id}/cancel',
+        'POST /v1/jobs/{id}/urls',
+        'GET /v1/documents/{id}',
+        'GET /v1/documents',
+        'POST /v1/extract',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
+      ].sort(),
+    );
+    const submitBody = (doc.paths['/v1/jobs']!.post as { requestBody: { content: Record<string, unknown> } }).requestBody.content;
+    expect(Object.keys(submitBody).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/plain']);
+    const docs = await harness.app.inject({ url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs)/);
+  });
+
+  it('keeps the problem code table consistent: every code has a 4xx/5xx status', () => {
+    expect(API_ERROR_CODES).toContain('job_not_found');
+    for (const code of API_ERROR_CODES) expect(PROBLEM_STATUS[code]).toBeGreaterThanOrEqual(400);
+  });
+
+  it('never echoes an internal error: 500 internal_error with the request id', async () => {
+    harness = await createHarness({ isPoolStarted: false });
+    harness.deps.repository.getJob = () => Promise.reject(new Error('SQLITE_CORRUPT: secret detail'));
+    const response = await harness.app.inject({ url: '/v1/jobs/x', headers: { 'x-request-id': 'req-123' } });
+    const problem = expectProblem(response, 500, 'internal_error');
+    expect(response.body).not.toContain('SQLITE');
+    expect(problem.requestId).toBe('req-123');
+    expect(response.headers['x-request-id']).toBe('req-123');
+  });
+});
