@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { buildApi, createMetrics, createReadiness, type Metrics } from './api/index.js';
 import type { Config } from './config.js';
 import { ExtractorPool } from './extract/index.js';
 import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
@@ -8,8 +10,11 @@ import { EmbeddedQueue } from './queue/index.js';
 import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
 import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
 
-/** Which parts a process runs. `serve` is everything in one process (the embedded default). */
-export type AppRole = 'serve' | 'worker' | 'cli';
+/**
+ * Which parts a process runs: `serve` is the API and the workers in one process (the embedded
+ * default), `cli` the workers for `distill extract`.
+ */
+export type AppRole = 'serve' | 'cli';
 
 export interface AppOptions {
   role: AppRole;
@@ -34,8 +39,10 @@ export class App {
   readonly fetcher: Fetcher;
   readonly hostLimiter: HostLimiter;
   readonly extractor: ExtractorPool;
-  readonly pool: WorkerPool | undefined;
+  readonly pool: WorkerPool;
   readonly task: TaskFunction;
+  readonly metrics: Metrics;
+  readonly api: FastifyInstance | undefined;
   readonly #role: AppRole;
   #stopping: Promise<void> | undefined;
   #isStarted = false;
@@ -66,6 +73,13 @@ export class App {
       threads: config.extractThreads,
       timeoutMs: config.extractTimeoutMs,
       maxOldGenerationSizeMb: config.extractMaxMemoryMb,
+      // Every worker slot may be extracting at once: the pool must hold them all, so that
+      // `extractor_busy` only ever means more work than this process admits.
+      maxQueue: config.concurrency,
+    });
+    this.metrics = createMetrics({
+      depth: () => this.queue.depth(),
+      onError: (error) => this.logger.warn({ err: error }, 'Reading the queue depth for /metrics failed'),
     });
     this.task =
       options.task ??
@@ -74,25 +88,49 @@ export class App {
         hostLimiter: this.hostLimiter,
         extractor: this.extractor,
         hostMaxWaitMs: config.hostMaxWaitMs,
+        onExtracted: (ms, mimeType) => this.metrics.observeExtraction(ms, mimeType),
       });
-    this.pool =
-      options.role === 'serve' || options.role === 'worker' || options.role === 'cli'
-        ? new WorkerPool({
-            queue: this.queue,
-            repository: this.repository,
-            task: this.task,
-            concurrency: config.concurrency,
-            leaseMs: config.leaseMs,
-            shutdownTimeoutMs: config.shutdownTimeoutMs,
-            logger: this.logger.child({ component: 'worker-pool' }),
-          })
-        : undefined;
+    this.pool = new WorkerPool({
+      queue: this.queue,
+      repository: this.repository,
+      task: this.task,
+      concurrency: config.concurrency,
+      leaseMs: config.leaseMs,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      logger: this.logger.child({ component: 'worker-pool' }),
+      onOutcome: (_item, outcome, ms) =>
+        this.metrics.recordOutcome(
+          outcome.kind,
+          outcome.kind === 'failed' ? outcome.error.code : outcome.kind === 'retry' ? (outcome.error?.code ?? 'rescheduled') : null,
+          ms,
+        ),
+    });
     this.jobs = new JobsService({
       repository: this.repository,
       queue: this.queue,
       defaults: this.jobDefaults(),
-      onEnqueued: () => this.pool?.notify(),
+      onEnqueued: () => this.pool.notify(),
     });
+    this.api =
+      options.role === 'serve'
+        ? buildApi(
+            {
+              jobs: this.jobs,
+              repository: this.repository,
+              metrics: this.metrics,
+              readiness: createReadiness(
+                { database: () => this.repository.countItemsByState(), queue: () => this.queue.depth() },
+                { onError: (name, error) => this.logger.warn({ err: error, check: name }, 'Readiness check failed') },
+              ),
+              logger: this.logger as never,
+            },
+            {
+              maxUrlsPerRequest: config.maxUrlsPerRequest,
+              maxRequestBytes: config.maxRequestBytes,
+              extractTimeoutMs: config.syncExtractWaitMs,
+            },
+          )
+        : undefined;
   }
 
   /** Options of a job whose client set none. */
@@ -111,11 +149,22 @@ export class App {
     this.#isStarted = true;
     const ran = await migrateToLatest(this.database.db as never);
     if (ran.length > 0) this.logger.info({ migrations: ran }, 'Database migrated');
-    this.pool?.start();
+    this.pool.start();
+    if (this.api) {
+      await this.api.listen({ port: this.config.port, host: this.config.host });
+    }
     this.logger.info(
-      { role: this.#role, database: this.database.description, concurrency: this.config.concurrency },
+      { role: this.#role, database: this.database.description, concurrency: this.config.concurrency, url: this.url },
       'distill started',
     );
+  }
+
+  /** The API's base URL once listening (`http://127.0.0.1:3000`), else undefined. */
+  get url(): string | undefined {
+    const address = this.api?.server.address();
+    if (!address || typeof address === 'string') return undefined;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
   }
 
   /** Graceful stop: workers drain, then pools and connections close. Idempotent. */
@@ -129,8 +178,10 @@ export class App {
   }
 
   async #stop(): Promise<void> {
+    // Stop intake first (the API), then drain the workers, then close what they used.
     const steps: Array<[string, () => Promise<void>]> = [
-      ['worker pool', async () => this.pool?.stop()],
+      ['HTTP API', async () => this.api?.close()],
+      ['worker pool', () => this.pool.stop()],
       ['extractor pool', () => this.extractor.stop()],
       ['fetcher', () => this.fetcher.close()],
       ['host limiter', () => this.hostLimiter.close()],

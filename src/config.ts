@@ -34,6 +34,8 @@ export interface Config {
   hostBurst: number;
   /** Longest a task waits for its host's token before giving its slot back. */
   hostMaxWaitMs: number;
+  /** How long `POST /v1/extract` waits for its document. */
+  syncExtractWaitMs: number;
   extractThreads: number;
   extractTimeoutMs: number;
   extractMaxMemoryMb: number;
@@ -108,6 +110,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'hostRatePerSecond', env: 'DISTILL_HOST_RATE', kind: 'number', default: 2, min: 0.001, description: 'Requests per second per host (token bucket rate)' },
   { key: 'hostBurst', env: 'DISTILL_HOST_BURST', kind: 'integer', default: 4, min: 1, description: 'Token bucket burst per host' },
   { key: 'hostMaxWaitMs', env: 'DISTILL_HOST_MAX_WAIT_MS', kind: 'integer', default: 1000, min: 0, description: 'Longest a URL waits for its host before yielding its slot and being rescheduled (ms)' },
+  { key: 'syncExtractWaitMs', env: 'DISTILL_SYNC_EXTRACT_WAIT_MS', kind: 'integer', default: 60_000, min: 1000, description: 'How long POST /v1/extract waits for its document before answering 504 (ms)' },
   { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)' },
   { key: 'extractTimeoutMs', env: 'DISTILL_EXTRACT_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit of one extraction (ms)' },
   { key: 'extractMaxMemoryMb', env: 'DISTILL_EXTRACT_MAX_MEMORY_MB', kind: 'integer', default: 512, min: 64, description: 'Heap limit of one extraction thread (MiB)' },

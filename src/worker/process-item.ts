@@ -16,6 +16,8 @@ export interface ProcessItemDependencies {
   /** Longest wait for the host's slot before the item yields and is rescheduled. */
   hostMaxWaitMs: number;
   clock?: Clock;
+  /** Observes the time of each extraction (metrics). */
+  onExtracted?: (durationMs: number, mimeType: string) => void;
 }
 
 /** Maps an extracted document and its response to what storage keeps. */
@@ -60,10 +62,12 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     } finally {
       await slot.release();
     }
+    const startedAt = performance.now();
     const doc = await deps.extractor.run(
       { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: item.options.formats },
       { signal },
     );
+    deps.onExtracted?.(performance.now() - startedAt, doc.mimeType);
     return { kind: 'succeeded', document: toNewDocument(doc, response.status, clock.now()) };
   };
 }
