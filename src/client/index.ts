@@ -126,6 +126,11 @@ export class DistillClient {
     return this.#streamLines<SubmitResponse>(`${jobPath(jobId)}/urls`, urls, {}, { 'content-type': 'text/plain; charset=utf-8' }, options.signal);
   }
 
+  /** `GET /healthz`: resolves when the server answers, rejects when it does not. */
+  health(options: { signal?: AbortSignal } = {}): Promise<{ status: string }> {
+    return this.#json('GET', '/healthz', { signal: options.signal });
+  }
+
   getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     return this.#json<JobView>('GET', jobPath(jobId), { signal: options.signal });
   }

@@ -1,0 +1,93 @@
+/**
+ * The server of the browser tests: the real API (`buildApi`) over a real SQLite store, JobsService
+ * and WorkerPool running the real fetch → extract task against a loopback corpus server, plus
+ * `webPagePlugin` serving the built page. Listens on 127.0.0.1 on a free port. This mirrors what
+ * `src/app.ts` wires for `distill serve`, without its config and process handling.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApi, createMetrics, createReadiness, type ApiDependencies } from '../../src/api/index.js';
+import { webPagePlugin } from '../../src/api/static.js';
+import { ExtractorPool } from '../../src/extract/index.js';
+import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
+import { JobsService } from '../../src/jobs/index.js';
+import { createProcessItem, WorkerPool } from '../../src/worker/index.js';
+import { createTestStore, defaultOptions, type TestStore } from '../helpers/store.js';
+
+export interface WebTestServer {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  app: FastifyInstance;
+  store: TestStore;
+  close(): Promise<void>;
+}
+
+/** Starts the server; `webRoot` is the built page. `close()` stops everything it started, in reverse. */
+export async function startWebTestServer(options: { webRoot: string }): Promise<WebTestServer> {
+  const store = await createTestStore();
+  // Loopback is private: only this allow-list lets the fetcher reach the corpus server.
+  const fetcher = createFetcher({ allow: '127.0.0.1', respectRobots: false, timeoutMs: 120_000 });
+  const hostLimiter = new MemoryHostLimiter({ maxInFlightPerHost: 8, ratePerSecond: 500, burst: 100 });
+  const extractor = new ExtractorPool({ threads: 2 });
+  const metrics = createMetrics({ depth: () => store.queue.depth(), hasDefaultMetrics: false });
+  const pool = new WorkerPool({
+    queue: store.queue,
+    repository: store.repository,
+    task: createProcessItem({ fetcher, hostLimiter, extractor, hostMaxWaitMs: 10_000 }),
+    concurrency: 8,
+    pollIntervalMs: 20,
+    cancelCheckMs: 50,
+    shutdownTimeoutMs: 200,
+    backoff: { baseMs: 20, maxMs: 100 },
+    onOutcome: (_item, outcome, durationMs) =>
+      metrics.recordOutcome(outcome.kind, outcome.kind === 'failed' ? outcome.error.code : null, durationMs),
+  });
+  const jobs = new JobsService({
+    repository: store.repository,
+    queue: store.queue,
+    defaults: { ...defaultOptions, formats: ['text', 'markdown', 'links'], maxAttempts: 1 },
+    onEnqueued: () => pool.notify(),
+  });
+  const deps: ApiDependencies = {
+    jobs,
+    repository: store.repository,
+    metrics,
+    readiness: createReadiness({ database: () => store.repository.countItemsByState(), queue: () => store.queue.depth() }),
+  };
+  const app = buildApi(deps, { eventPollMs: 100, hasDocs: false });
+  await app.register(webPagePlugin, { root: options.webRoot });
+  pool.start();
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl: address,
+    app,
+    store,
+    close() {
+      closing ??= (async () => {
+        const errors: unknown[] = [];
+        const steps: Array<() => Promise<unknown>> = [
+          async () => {
+            const closed = app.close();
+            // Event streams hold their connections: end them rather than wait.
+            app.server.closeAllConnections();
+            await closed;
+          },
+          () => pool.stop(),
+          () => extractor.stop(),
+          () => fetcher.close(),
+          () => hostLimiter.close(),
+          () => store.close(),
+        ];
+        for (const step of steps) {
+          try {
+            await step();
+          } catch (error) {
+            errors.push(error);
+          }
+        }
+        if (errors.length > 0) throw new AggregateError(errors, 'The web test server did not stop cleanly');
+      })();
+      return closing;
+    },
+  };
+}
