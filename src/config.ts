@@ -39,6 +39,8 @@ export interface Config {
   extractThreads: number;
   extractTimeoutMs: number;
   extractMaxMemoryMb: number;
+  /** Base URL of the server that `distill jobs` talks to. */
+  server: string;
 }
 
 type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
@@ -113,6 +115,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'syncExtractWaitMs', env: 'DISTILL_SYNC_EXTRACT_WAIT_MS', kind: 'integer', default: 60_000, min: 1000, description: 'How long POST /v1/extract waits for its document before answering 504 (ms)' },
   { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)' },
   { key: 'extractTimeoutMs', env: 'DISTILL_EXTRACT_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit of one extraction (ms)' },
+  {
+    key: 'server',
+    env: 'DISTILL_SERVER',
+    kind: 'string',
+    default: 'http://127.0.0.1:3000',
+    description: 'Base URL of the API that `distill jobs` talks to',
+    check: (v) => (/^https?:\/\/[^/]/.test(String(v)) ? undefined : 'expected an http(s) URL'),
+  },
   { key: 'extractMaxMemoryMb', env: 'DISTILL_EXTRACT_MAX_MEMORY_MB', kind: 'integer', default: 512, min: 64, description: 'Heap limit of one extraction thread (MiB)' },
 ];
 
@@ -205,7 +215,8 @@ export function parseCommandLine(argv: readonly string[], booleanFlags: Readonly
   return { flags, positionals, isHelp };
 }
 
-const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(OPTIONS.filter((o) => o.kind === 'boolean').map(flagOf));
+// Flags that take no value: the boolean options, and the commands' switches.
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([...OPTIONS.filter((o) => o.kind === 'boolean').map(flagOf), '--watch']);
 
 /**
  * Builds the configuration: defaults, then `env`, then `flags`. Throws `ConfigError` naming every

@@ -1,6 +1,7 @@
 import { App } from '../app.js';
 import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
+import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { migrateToLatest, openDatabase } from '../storage/index.js';
 
 interface Command {
@@ -22,6 +23,12 @@ const COMMANDS: Record<string, Command> = {
     usage: EXTRACT_USAGE,
     flags: ['-f', '--file', '-o', '--out', '--max-age', '--format'],
     run: runExtract,
+  },
+  jobs: {
+    summary: 'Talk to a running server: submit, status, list, results, cancel, watch',
+    usage: JOBS_USAGE,
+    flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch'],
+    run: runJobs,
   },
   migrate: {
     summary: 'Create or update the database schema, then exit',

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JS helper shared with the benchmarks
+import { startCorpusServer } from '../../bench/corpus-server.mjs';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the distill CLI from the sources with `env` added. */
+function distill(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', ...args], {
+      env: { ...process.env, DISTILL_LOG_LEVEL: 'silent', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+describe('the distill command line', () => {
+  let corpus: { origins: string[]; close(): Promise<void> };
+  let dir: string;
+
+  beforeAll(async () => {
+    corpus = await startCorpusServer({
+      hosts: 2,
+      handler: (path: string) => {
+        if (path === '/robots.txt') return { status: 404, body: '' };
+        if (path.startsWith('/gone')) return { status: 410, body: 'gone' };
+        const n = path.split('/').pop();
+        return { body: `<html><head><title>Page ${n}</title></head><body><article><h1>Page ${n}</h1><p>Some text about page ${n} that is long enough to be the main content of the page, with a few more words.</p></article></body></html>` };
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'distill-cli-'));
+  });
+
+  afterAll(async () => {
+    await corpus?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists every command and option with --help', async () => {
+    const run = await distill(['--help']);
+    expect(run.code).toBe(0);
+    for (const word of ['serve', 'extract', 'jobs', 'migrate', '--database-url', 'DISTILL_DATABASE_URL', '[default: sqlite:./data/distill.db]']) {
+      expect(run.stdout).toContain(word);
+    }
+    const sub = await distill(['extract', '--help']);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('distill extract [url...]');
+  });
+
+  it('stops at start-up on a bad value, naming the variable and what is allowed', async () => {
+    const run = await distill(['serve'], { PORT: '99999', DISTILL_HOST_RATE: 'fast' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('PORT="99999": expected at most 65535');
+    expect(run.stderr).toContain('DISTILL_HOST_RATE="fast": expected a number');
+  });
+
+  it('refuses an unknown option instead of ignoring it', async () => {
+    const run = await distill(['serve', '--concurency', '4']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown option(s) --concurency');
+  });
+
+  it('extracts URLs from stdin to Markdown files with a progress summary, exiting 1 when one failed', async () => {
+    const out = join(dir, 'md');
+    const urls = [`${corpus.origins[0]}/a/1`, `${corpus.origins[1]}/a/2`, `${corpus.origins[0]}/gone/3`].join('\n');
+    const run = await distill(['extract', '-o', out], { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' }, urls);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('2 extracted (0 reused), 1 failed');
+    expect(run.stderr).toMatch(/failed http:\/\/127\.0\.0\.1:\d+\/gone\/3: http_error/);
+    const files = readdirSync(out).sort();
+    expect(files).toHaveLength(2);
+    const first = readFileSync(join(out, files[0]!), 'utf8');
+    expect(first).toMatch(/^---\nurl: "http:\/\/127\.0\.0\.1:\d+\/a\/\d"\ntitle: "Page \d"/);
+    expect(first).toContain('Some text about page');
+  });
+
+  it('writes NDJSON documents to stdout and reuses them on a second run', async () => {
+    const env = { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'ndjson.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' };
+    const url = `${corpus.origins[0]}/b/7`;
+    const first = await distill(['extract', url], env);
+    expect(first.code).toBe(0);
+    const doc = JSON.parse(first.stdout.trim()) as { url: string; title: string; markdown: string };
+    expect(doc).toMatchObject({ url, title: 'Page 7' });
+    const second = await distill(['extract', url], env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('1 extracted (1 reused)');
+  });
+});
