@@ -1,28 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Job, JobRepository, JobsService } from '../jobs/index.js';
+import type { Job, JobRepository, JobsService, StoredEvent } from '../jobs/index.js';
 import type { Metrics } from './metrics.js';
 
-/** One row of the event log (the outbox table), as the SSE endpoint replays it. */
-export interface StoredEvent {
-  /** Increasing id over all jobs: the SSE `id:` and what `Last-Event-ID` names. */
-  id: number;
-  jobId: string | null;
-  /** `noun.pastVerb`: `job.created`, `document.extracted`, `item.failed`, `job.completed`, `job.cancelled`. */
-  type: string;
-  payload: unknown;
-  createdAt: number;
-}
-
 /**
- * The reads the API makes. `JobRepository` (jobs/ports.ts) has all but `listEvents`, which the
- * Kysely repository has as an extra public method; see the report of issue 4 for adding it to the
- * port.
+ * The reads the API makes: a part of the `JobRepository` port. Nothing here is an adapter.
  */
-export interface ApiRepository
-  extends Pick<JobRepository, 'getJob' | 'listJobs' | 'listItems' | 'listResults' | 'getDocument' | 'getDocumentByUrl'> {
-  /** Events after `afterId`, oldest first, at most `limit`, of one job when `jobId` is set. */
-  listEvents(options: { jobId?: string | undefined; afterId: number; limit: number }): Promise<StoredEvent[]>;
-}
+export type ApiRepository = Pick<
+  JobRepository,
+  'getJob' | 'listJobs' | 'listItems' | 'listResults' | 'getDocument' | 'getDocumentByUrl' | 'listEvents'
+>;
+
+export type { StoredEvent };
 
 /** The state of one dependency as `GET /readyz` reports it. */
 export interface ReadinessCheck {

@@ -7,6 +7,7 @@ import type {
   JobOptions,
   NewDocument,
   StoredDocument,
+  StoredEvent,
 } from './types.js';
 
 /** One URL of a new job, already normalised; `documentId` set when a fresh document is reused. */
@@ -77,6 +78,8 @@ export interface JobRepository {
   getDocumentByUrl(url: string): Promise<StoredDocument | null>;
   /** Is the job cancelled? Workers poll this to abort running items promptly. */
   cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
+  /** Rows of the event log after `afterId`, oldest first, of one job when `jobId` is set. */
+  listEvents(options: { jobId?: string | undefined; afterId: number; limit: number }): Promise<StoredEvent[]>;
 }
 
 /** Names one item. */
@@ -101,6 +104,13 @@ export interface Queue {
   renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean>;
   /** Returns items whose lease expired to the queue (their attempt stays counted). */
   reclaimExpired(): Promise<number>;
+  /**
+   * Called after `finishAttempt`, with the outcome it recorded, or null when it recorded nothing
+   * (the lease was lost). The BullMQ adapter removes the delivery of a final item, delays it to
+   * `runAfter` on a retry, or hands it back at once on null; the embedded queue does nothing.
+   * Never throws.
+   */
+  settle(item: ClaimedItem, outcome: ItemOutcome | null): Promise<void>;
   /** Counts of items by state across all jobs, for metrics and readiness. */
   depth(): Promise<Record<ItemState, number>>;
   close(): Promise<void>;

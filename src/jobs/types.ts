@@ -123,3 +123,14 @@ export function deriveJobStatus(counts: ItemCounts, isCancelled: boolean): JobSt
   if (counts.running === 0 && counts.succeeded + counts.failed + counts.cancelled === 0) return 'queued';
   return 'running';
 }
+
+/** One row of the event log (the outbox table). */
+export interface StoredEvent {
+  /** Increasing id over all jobs: the SSE `id:` and what `Last-Event-ID` names. */
+  id: number;
+  jobId: string | null;
+  /** `noun.pastVerb`: `job.created`, `document.extracted`, `item.failed`, `job.completed`, `job.cancelled`. */
+  type: string;
+  payload: unknown;
+  createdAt: number;
+}

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { createPool as createMysqlPool } from 'mysql2';
+import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -19,16 +21,30 @@ export interface DatabaseHandle {
 export interface OpenDatabaseOptions {
   /** How long SQLite waits for another process's write lock, in milliseconds. @default 5000 */
   busyTimeoutMs?: number;
+  /** Connections in the PostgreSQL or MySQL pool (SQLite has one). @default 10 */
+  poolSize?: number;
+  /**
+   * Called when an idle pooled connection fails (server restart, network cut). The pool has already
+   * dropped it and the next query opens a fresh one, so this is for logs only. @default ignore
+   */
+  onPoolError?: (error: Error) => void;
 }
 
 /**
- * Opens the database named by a URL: `sqlite:./data/distill.db`, `sqlite::memory:`, or (in a later
- * issue) `postgres://…` and `mysql://…`. SQLite runs in WAL mode with a busy timeout and foreign keys
- * on; `synchronous=NORMAL` is durable across process crashes in WAL mode (only an OS crash can
- * lose the last transactions), which is the trade every embedded queue on SQLite makes.
+ * Opens the database named by a URL: `sqlite:./data/distill.db`, `sqlite::memory:`,
+ * `postgres://user:password@host:5432/db` (or `postgresql://`) and `mysql://user:password@host:3306/db`.
+ *
+ * SQLite runs in WAL mode with a busy timeout and foreign keys on; `synchronous=NORMAL` is durable
+ * across process crashes in WAL mode (only an OS crash can lose the last transactions), which is the
+ * trade every embedded queue on SQLite makes. PostgreSQL and MySQL get a pool of `poolSize`
+ * connections that return 64-bit integers as JS numbers (our bigints are millisecond times and
+ * counters, far below 2^53), so rows look the same on every engine.
  */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
-  const { busyTimeoutMs = 5000 } = options;
+  const { busyTimeoutMs = 5000, poolSize = 10, onPoolError = ignorePoolError } = options;
+  if (!Number.isSafeInteger(poolSize) || poolSize <= 0) {
+    throw new TypeError(`Expected \`poolSize\` to be a positive integer, got \`${poolSize}\``);
+  }
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
     const isMemory = path === ':memory:' || path === '';
@@ -47,11 +63,63 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
       close: () => (closing ??= db.destroy()),
     };
   }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, types: postgresTypes });
+    pool.on('error', onPoolError);
+    return kyselyHandle(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', url);
+  }
+  if (url.startsWith('mysql://')) {
+    const pool = createMysqlPool({
+      uri: url,
+      connectionLimit: poolSize,
+      // BIGINT and DECIMAL (what SUM returns) as numbers; only values beyond 2^53 stay strings.
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      decimalNumbers: true,
+      charset: 'utf8mb4',
+    });
+    pool.on('error', onPoolError);
+    return kyselyHandle(new Kysely<Database>({ dialect: new MysqlDialect({ pool }) }), 'mysql', url);
+  }
   const scheme = url.split(':', 1)[0];
   throw new TypeError(
-    `Unsupported database URL scheme \`${scheme}\`: expected sqlite:<path> (postgres:// and mysql:// come with distributed mode)`,
+    `Unsupported database URL scheme \`${scheme}\`: expected sqlite:<path>, postgres://… or mysql://…`,
   );
 }
+
+function ignorePoolError(): void {
+  // The pool discards the broken connection itself; a query that needs one fails visibly.
+}
+
+function kyselyHandle(db: Kysely<Database>, dialect: DialectName, url: string): DatabaseHandle {
+  let closing: Promise<void> | undefined;
+  return { db, dialect, description: withoutPassword(url), close: () => (closing ??= db.destroy()) };
+}
+
+/** The URL with its password replaced, for logs. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** OID of PostgreSQL's int8 (bigint), also the type of `count(*)` and `sum(integer)`. */
+const INT8_OID = 20;
+
+/**
+ * Type parsers for our pools only: int8 as a JS number instead of pg's default string. Set per pool
+ * rather than with `pg.types.setTypeParser`, which would change every other pg user in the process.
+ */
+const postgresTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string): number => Number(value)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** Prepared statements kept per connection; the hot paths use a few dozen distinct statements. */
 const STATEMENT_CACHE_SIZE = 256;

@@ -1,4 +1,5 @@
-export { openDatabase, type DatabaseHandle, type DialectName } from './database.js';
+export { openDatabase, type DatabaseHandle, type DialectName, type OpenDatabaseOptions } from './database.js';
 export { migrateToLatest } from './migrate.js';
-export { KyselyJobRepository, InvalidCursorError, urlKey } from './kysely-job-repository.js';
+export { KyselyJobRepository, InvalidCursorError, urlKey, type DeliveryDecision } from './kysely-job-repository.js';
+export { isTransientConflict, isUniqueViolation } from './transaction.js';
 export type { Database } from './schema.js';

@@ -29,6 +29,35 @@ const CHUNK = 500;
 /** How long an item waits while another worker fetches the same URL (single flight). */
 const SINGLE_FLIGHT_WAIT_MS = 1000;
 
+/** A delivery of an item held under a live lease is looked at again this long after the lease ends. */
+const LEASE_RECHECK_MARGIN_MS = 250;
+
+/**
+ * What the database made of one delivery from a broker (`claimDeliveries`): the item is now leased
+ * to the caller, or should be delivered again at `runAfter`, or needs no more deliveries.
+ */
+export type DeliveryDecision =
+  | { kind: 'claimed'; item: ClaimedItem }
+  | { kind: 'later'; runAfter: number }
+  | { kind: 'done' };
+
+type LockedJob = Pick<Selectable<JobsTable>, 'id' | 'status' | 'options' | 'queued'>;
+
+function refKey(jobId: string, seq: number): string {
+  return `${jobId}\u0000${seq}`;
+}
+
+/** Groups item refs by job, seqs deduplicated. */
+function groupSeqs(refs: readonly ItemRef[]): Map<string, number[]> {
+  const byJob = new Map<string, Set<number>>();
+  for (const ref of refs) {
+    const seqs = byJob.get(ref.jobId) ?? new Set<number>();
+    seqs.add(ref.seq);
+    byJob.set(ref.jobId, seqs);
+  }
+  return new Map([...byJob].map(([jobId, seqs]) => [jobId, [...seqs]]));
+}
+
 /** Hash of a normalised URL: 128 bits, base64url, so keys index well on every engine. */
 export function urlKey(url: string): string {
   return createHash('sha256').update(url).digest('base64url').slice(0, 22);
@@ -68,6 +97,16 @@ type CountDelta = Partial<Record<ItemState, number>>;
  * The `JobRepository` over Kysely: every query distill makes about jobs, items, documents and the
  * event log. One implementation serves SQLite, PostgreSQL and MySQL; the few statements that differ
  * between engines branch on `dialect`.
+ *
+ * Concurrency. SQLite serialises writers (`BEGIN IMMEDIATE`), so nothing below matters there. On
+ * PostgreSQL and MySQL many processes run these transactions at once, at READ COMMITTED, and every
+ * transaction that changes items takes row locks in one order: first the rows of the jobs involved,
+ * in id order (`#lockJobs`), then the rows of their items. The job's row lock makes its counters
+ * exact (`#applyCounts` reads and writes them under it) and orders appends, cancels, claims and
+ * finishes of one job; claims read candidate items `FOR UPDATE SKIP LOCKED`. The one place that
+ * would take a second job's row out of order (completing waiting duplicates in other jobs after a
+ * success) only tries it with SKIP LOCKED and leaves that job alone when it is busy. Deadlocks
+ * therefore should not happen; `writeTransaction` retries them anyway.
  */
 export class KyselyJobRepository implements JobRepository {
   readonly #db: Kysely<Database>;
@@ -78,6 +117,11 @@ export class KyselyJobRepository implements JobRepository {
     this.#db = options.db;
     this.#dialect = options.dialect;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Row locks exist (PostgreSQL, MySQL); SQLite locks the whole database per write transaction. */
+  get #isLocking(): boolean {
+    return this.#dialect !== 'sqlite';
   }
 
   /** Runs `fn` in one read-write transaction (see `writeTransaction`). */
@@ -139,7 +183,13 @@ export class KyselyJobRepository implements JobRepository {
     items: readonly NewItem[],
   ): Promise<{ added: number; duplicates: number; reused: number; queued: ItemRef[] }> {
     return this.transaction(async (trx) => {
-      const job = await trx.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+      // The job's row lock serialises appends (they hand out `next_seq`) and orders them with a cancel.
+      const job = await trx
+        .selectFrom('jobs')
+        .selectAll()
+        .where('id', '=', jobId)
+        .$if(this.#isLocking, (q) => q.forUpdate())
+        .executeTakeFirst();
       if (!job) throw new JobNotFoundError(jobId);
       if (job.status === 'cancelled') throw new JobCancelledError(jobId);
       const now = this.#clock.now();
@@ -298,7 +348,12 @@ export class KyselyJobRepository implements JobRepository {
 
   async cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }> {
     return this.transaction(async (trx) => {
-      const job = await trx.selectFrom('jobs').select(['id', 'status']).where('id', '=', jobId).executeTakeFirst();
+      const job = await trx
+        .selectFrom('jobs')
+        .select(['id', 'status'])
+        .where('id', '=', jobId)
+        .$if(this.#isLocking, (q) => q.forUpdate())
+        .executeTakeFirst();
       if (!job) return { job: null, cancelledItems: 0 };
       const now = this.#clock.now();
       if (job.status === 'cancelled' || job.status === 'completed') {
@@ -320,11 +375,13 @@ export class KyselyJobRepository implements JobRepository {
 
   async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
     return this.transaction(async (trx) => {
+      await this.#lockJobs(trx, [item.jobId]);
       const row = await trx
         .selectFrom('job_items')
         .select(['state', 'lease_token', 'url_key', 'attempts'])
         .where('job_id', '=', item.jobId)
         .where('seq', '=', item.seq)
+        .$if(this.#isLocking, (q) => q.forUpdate())
         .executeTakeFirst();
       // The lease token is the attempt's proof: a worker whose lease expired and was taken over
       // (or whose item was reclaimed) must not overwrite what the new holder does.
@@ -344,7 +401,7 @@ export class KyselyJobRepository implements JobRepository {
             http_status: outcome.document.httpStatus,
             finished_at: now,
           });
-          await this.#applyCounts(trx, item.jobId, { running: -1, succeeded: 1 }, now);
+          // The item's event goes first: `job.completed`, written by #applyCounts, is a job's last.
           await this.#writeEvent(trx, item.jobId, 'document.extracted', {
             jobId: item.jobId,
             seq: item.seq,
@@ -353,6 +410,7 @@ export class KyselyJobRepository implements JobRepository {
             title: outcome.document.title,
             wordCount: outcome.document.wordCount,
           });
+          await this.#applyCounts(trx, item.jobId, { running: -1, succeeded: 1 }, now);
           await this.#completeWaitingDuplicates(trx, row.url_key, documentId, now);
           return true;
         }
@@ -365,7 +423,6 @@ export class KyselyJobRepository implements JobRepository {
             http_status: outcome.error.httpStatus ?? null,
             finished_at: now,
           });
-          await this.#applyCounts(trx, item.jobId, { running: -1, failed: 1 }, now);
           await this.#writeEvent(trx, item.jobId, 'item.failed', {
             jobId: item.jobId,
             seq: item.seq,
@@ -373,6 +430,7 @@ export class KyselyJobRepository implements JobRepository {
             code: outcome.error.code,
             message: outcome.error.message,
           });
+          await this.#applyCounts(trx, item.jobId, { running: -1, failed: 1 }, now);
           return true;
         case 'retry':
           await updateItem(trx, where, {
@@ -447,23 +505,33 @@ export class KyselyJobRepository implements JobRepository {
    * visited oldest-served first (`last_claimed_at`), each giving at most its share of `max`, so a
    * job of ten submitted behind a job of a million gets its items on the very next claim. An item
    * whose URL another worker is fetching right now waits a little instead (single flight).
+   *
+   * On PostgreSQL and MySQL the chosen jobs' rows are locked first, in id order (the lock order of
+   * every transaction here), and candidates are read `FOR UPDATE SKIP LOCKED`: two processes never
+   * take one item, and claims on different jobs do not wait for each other. Claims on the same job
+   * do wait at its row, which they must update anyway for the counters.
    */
   async claimBatch(max: number, leaseMs: number): Promise<ClaimedItem[]> {
     if (max <= 0) return [];
     return this.transaction(async (trx) => {
       const now = this.#clock.now();
-      const jobs = await trx
+      const chosen = await trx
         .selectFrom('jobs')
-        .select(['id', 'options'])
+        .select('id')
         .where('queued', '>', 0)
         .where('status', '!=', 'cancelled')
         .orderBy('last_claimed_at')
         .orderBy('created_at')
         .limit(max)
         .execute();
-      if (jobs.length === 0) return [];
+      if (chosen.length === 0) return [];
+      // Re-read under the lock: another claim may have emptied or a cancel stopped a job meanwhile.
+      const locked = new Map((await this.#lockJobs(trx, chosen.map((j) => j.id))).map((j) => [j.id, j]));
+      const jobs = chosen
+        .map((j) => locked.get(j.id))
+        .filter((j): j is LockedJob => j !== undefined && j.queued > 0 && j.status !== 'cancelled');
       const claimed: ClaimedItem[] = [];
-      const share = Math.ceil(max / jobs.length);
+      const share = Math.ceil(max / Math.max(1, jobs.length));
       for (const job of jobs) {
         const room = Math.min(share, max - claimed.length);
         if (room <= 0) break;
@@ -478,28 +546,13 @@ export class KyselyJobRepository implements JobRepository {
           .orderBy('run_after')
           .orderBy('seq')
           .limit(room)
+          .$if(this.#isLocking, (q) => q.forUpdate().skipLocked())
           .execute();
         let taken = 0;
         for (const candidate of candidates) {
-          const inFlight = await trx
-            .selectFrom('job_items')
-            .select('seq')
-            .where('url_key', '=', candidate.url_key)
-            .where('state', '=', 'running')
-            .limit(1)
-            .executeTakeFirst();
-          if (inFlight) {
-            await updateItem(trx, { job_id: job.id, seq: candidate.seq }, { run_after: now + SINGLE_FLIGHT_WAIT_MS });
-            continue;
-          }
-          const token = randomUUID();
-          const attempt = Number(candidate.attempts) + 1;
-          await updateItem(
-            trx,
-            { job_id: job.id, seq: candidate.seq },
-            { state: 'running', attempts: attempt, lease_token: token, lease_expires_at: now + leaseMs, updated_at: now },
-          );
-          claimed.push({ jobId: job.id, seq: Number(candidate.seq), url: candidate.url, attempt, token, options });
+          const item = await this.#leaseCandidate(trx, job.id, candidate, options, leaseMs, now);
+          if (item === null) continue;
+          claimed.push(item);
           taken++;
         }
         if (taken > 0) {
@@ -508,6 +561,82 @@ export class KyselyJobRepository implements JobRepository {
         }
       }
       return claimed;
+    });
+  }
+
+  /**
+   * The distributed queue's claim: the broker delivered `refs`, and the database decides what each
+   * delivery means, in one transaction. A queued item whose time has come is leased (as in
+   * `claimBatch`); a queued item not yet due, or one another worker holds under a live lease, is
+   * `later` (the broker should deliver it again then); an item that is final, or gone, is `done`
+   * (the broker should drop the delivery). An item still `running` under an expired lease (its
+   * worker died before `reclaimExpired` noticed) is taken over at once, or failed with
+   * `lease_expired` when its attempts are used up, exactly as `reclaimExpired` would. Because every
+   * delivery is checked against the row under its lock, a duplicate delivery can never run an item
+   * twice. Results are in the order of `refs`.
+   */
+  async claimDeliveries(refs: readonly ItemRef[], leaseMs: number): Promise<DeliveryDecision[]> {
+    if (refs.length === 0) return [];
+    return this.transaction(async (trx) => {
+      const now = this.#clock.now();
+      const jobs = new Map((await this.#lockJobs(trx, refs.map((r) => r.jobId))).map((j) => [j.id, j]));
+      const decisions = new Map<string, DeliveryDecision>();
+      const deltas = new Map<string, CountDelta>();
+      const addDelta = (jobId: string, delta: CountDelta): void => {
+        const sum = deltas.get(jobId) ?? {};
+        for (const [state, n] of Object.entries(delta) as Array<[ItemState, number]>) sum[state] = (sum[state] ?? 0) + n;
+        deltas.set(jobId, sum);
+      };
+      for (const [jobId, seqs] of groupSeqs(refs)) {
+        const job = jobs.get(jobId);
+        if (!job) continue;
+        const options = JSON.parse(job.options) as JobOptions;
+        const rows = await trx
+          .selectFrom('job_items')
+          .select(['seq', 'url', 'url_key', 'state', 'attempts', 'run_after', 'lease_expires_at'])
+          .where('job_id', '=', jobId)
+          .where('seq', 'in', seqs)
+          .$if(this.#isLocking, (q) => q.forUpdate())
+          .execute();
+        for (const row of rows) {
+          const key = refKey(jobId, Number(row.seq));
+          const where = { job_id: jobId, seq: row.seq };
+          if (row.state === 'queued' && job.status === 'cancelled') {
+            // Cannot happen while cancels and appends both hold the job's row; tidy it if it does.
+            await updateItem(trx, where, { state: 'cancelled', updated_at: now, finished_at: now });
+            addDelta(jobId, { queued: -1, cancelled: 1 });
+            decisions.set(key, { kind: 'done' });
+          } else if (row.state === 'queued') {
+            if (Number(row.run_after) > now) {
+              decisions.set(key, { kind: 'later', runAfter: Number(row.run_after) });
+              continue;
+            }
+            const item = await this.#leaseCandidate(trx, jobId, row, options, leaseMs, now);
+            if (item === null) {
+              decisions.set(key, { kind: 'later', runAfter: now + SINGLE_FLIGHT_WAIT_MS });
+            } else {
+              decisions.set(key, { kind: 'claimed', item });
+              addDelta(jobId, { queued: -1, running: 1 });
+            }
+          } else if (row.state === 'running' && row.lease_expires_at !== null && Number(row.lease_expires_at) >= now) {
+            decisions.set(key, { kind: 'later', runAfter: Number(row.lease_expires_at) + LEASE_RECHECK_MARGIN_MS });
+          } else if (row.state === 'running') {
+            if (Number(row.attempts) >= options.maxAttempts) {
+              await this.#failLeaseExpired(trx, jobId, row, options.maxAttempts, now);
+              addDelta(jobId, { running: -1, failed: 1 });
+              decisions.set(key, { kind: 'done' });
+            } else {
+              const item = this.#lease(jobId, row, options, leaseMs);
+              await updateItem(trx, where, item.values(now));
+              decisions.set(key, { kind: 'claimed', item: item.claimed });
+            }
+          } else {
+            decisions.set(key, { kind: 'done' });
+          }
+        }
+      }
+      for (const jobId of [...deltas.keys()].sort()) await this.#applyCounts(trx, jobId, deltas.get(jobId)!, now);
+      return refs.map((r) => decisions.get(refKey(r.jobId, r.seq)) ?? { kind: 'done' });
     });
   }
 
@@ -527,34 +656,62 @@ export class KyselyJobRepository implements JobRepository {
   /**
    * Puts items whose lease expired (their worker died or hung) back in the queue. An item that has
    * used all its attempts fails with `lease_expired` instead, so a page that crashes its worker
-   * every time cannot loop forever.
+   * every time cannot loop forever. Returns how many items it moved.
    */
   async reclaimExpired(limit = CHUNK): Promise<number> {
     return this.transaction(async (trx) => {
       const now = this.#clock.now();
       const expired = await trx
         .selectFrom('job_items')
-        .innerJoin('jobs', 'jobs.id', 'job_items.job_id')
-        .select(['job_items.job_id', 'job_items.seq', 'job_items.url', 'job_items.attempts', 'jobs.options'])
-        .where('job_items.state', '=', 'running')
-        .where('job_items.lease_expires_at', '<', now)
+        .select(['job_id', 'seq'])
+        .where('state', '=', 'running')
+        .where('lease_expires_at', '<', now)
         .limit(limit)
         .execute();
-      for (const row of expired) {
-        const { maxAttempts } = JSON.parse(row.options) as JobOptions;
-        const where = { job_id: row.job_id, seq: row.seq };
-        const release = { lease_token: null, lease_expires_at: null, updated_at: now };
-        if (Number(row.attempts) >= maxAttempts) {
-          const message = `The worker holding this item stopped responding on each of ${maxAttempts} attempts`;
-          await updateItem(trx, where, { ...release, state: 'failed', error_code: 'lease_expired', error_message: message, finished_at: now });
-          await this.#applyCounts(trx, row.job_id, { running: -1, failed: 1 }, now);
-          await this.#writeEvent(trx, row.job_id, 'item.failed', { jobId: row.job_id, seq: row.seq, url: row.url, code: 'lease_expired', message });
-        } else {
-          await updateItem(trx, where, { ...release, state: 'queued', run_after: now });
-          await this.#applyCounts(trx, row.job_id, { running: -1, queued: 1 }, now);
+      if (expired.length === 0) return 0;
+      // Lock order: the jobs' rows first, then their items, re-checked under the lock (a late
+      // finish or a renewal may have come in between).
+      const jobs = new Map((await this.#lockJobs(trx, expired.map((e) => e.job_id))).map((j) => [j.id, j]));
+      let moved = 0;
+      for (const [jobId, seqs] of groupSeqs(expired.map((e) => ({ jobId: e.job_id, seq: Number(e.seq) })))) {
+        const job = jobs.get(jobId);
+        if (!job) continue;
+        const { maxAttempts } = JSON.parse(job.options) as JobOptions;
+        const rows = await trx
+          .selectFrom('job_items')
+          .select(['seq', 'url', 'attempts'])
+          .where('job_id', '=', jobId)
+          .where('seq', 'in', seqs)
+          .where('state', '=', 'running')
+          .where('lease_expires_at', '<', now)
+          .$if(this.#isLocking, (q) => q.forUpdate())
+          .execute();
+        const delta: CountDelta = { running: -rows.length, queued: 0, failed: 0, cancelled: 0 };
+        for (const row of rows) {
+          if (job.status === 'cancelled') {
+            // Claims skip cancelled jobs: queued again, the item would wait forever.
+            await updateItem(
+              trx,
+              { job_id: jobId, seq: row.seq },
+              { lease_token: null, lease_expires_at: null, updated_at: now, state: 'cancelled', finished_at: now },
+            );
+            delta.cancelled! += 1;
+          } else if (Number(row.attempts) >= maxAttempts) {
+            await this.#failLeaseExpired(trx, jobId, row, maxAttempts, now);
+            delta.failed! += 1;
+          } else {
+            await updateItem(
+              trx,
+              { job_id: jobId, seq: row.seq },
+              { lease_token: null, lease_expires_at: null, updated_at: now, state: 'queued', run_after: now },
+            );
+            delta.queued! += 1;
+          }
         }
+        if (rows.length > 0) await this.#applyCounts(trx, jobId, delta, now);
+        moved += rows.length;
       }
-      return expired.length;
+      return moved;
     });
   }
 
@@ -600,7 +757,9 @@ export class KyselyJobRepository implements JobRepository {
   /**
    * Single flight across jobs: items of other jobs that wait for the URL just extracted take the
    * new document instead of fetching it again. Bounded per call; any left over find the document
-   * fresh when they are claimed.
+   * fresh when they are claimed. Another job's row is taken only if it is free right now (SKIP
+   * LOCKED): waiting for it here, while holding this job's row, could deadlock with a transaction
+   * that holds it and waits for ours. A busy job simply fetches the URL itself.
    */
   async #completeWaitingDuplicates(
     trx: Kysely<Database>,
@@ -610,23 +769,29 @@ export class KyselyJobRepository implements JobRepository {
   ): Promise<void> {
     const waiting = await trx
       .selectFrom('job_items')
-      .select(['job_id', 'seq', 'url'])
+      .select(['job_id', 'seq'])
       .where('url_key', '=', key)
       .where('state', '=', 'queued')
       .limit(CHUNK)
       .execute();
     if (waiting.length === 0) return;
-    const perJob = new Map<string, number>();
-    for (const w of waiting) {
-      await updateItem(
-        trx,
-        { job_id: w.job_id, seq: w.seq },
-        { state: 'succeeded', document_id: documentId, updated_at: now, finished_at: now },
-      );
-      perJob.set(w.job_id, (perJob.get(w.job_id) ?? 0) + 1);
-    }
-    for (const [jobId, n] of perJob) {
-      const job = await trx.selectFrom('jobs').select('reused').where('id', '=', jobId).executeTakeFirstOrThrow();
+    for (const [jobId, seqs] of groupSeqs(waiting.map((w) => ({ jobId: w.job_id, seq: Number(w.seq) })))) {
+      const job = await trx
+        .selectFrom('jobs')
+        .select(['reused', 'status'])
+        .where('id', '=', jobId)
+        .$if(this.#isLocking, (q) => q.forUpdate().skipLocked())
+        .executeTakeFirst();
+      if (!job || job.status === 'cancelled') continue;
+      const result = await trx
+        .updateTable('job_items')
+        .set({ state: 'succeeded', document_id: documentId, updated_at: now, finished_at: now })
+        .where('job_id', '=', jobId)
+        .where('seq', 'in', seqs)
+        .where('state', '=', 'queued')
+        .executeTakeFirst();
+      const n = Number(result.numUpdatedRows);
+      if (n === 0) continue;
       await trx.updateTable('jobs').set({ reused: job.reused + n }).where('id', '=', jobId).execute();
       await this.#applyCounts(trx, jobId, { queued: -n, succeeded: n }, now);
     }
@@ -663,17 +828,16 @@ export class KyselyJobRepository implements JobRepository {
       fetched_at: doc.fetchedAt,
       updated_at: now,
     };
-    const existing = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirst();
-    if (existing) {
-      await trx.updateTable('documents').set(values).where('id', '=', existing.id).execute();
-      return existing.id;
-    }
-    const id = randomUUID();
+    // One statement, so two workers storing the same URL at once cannot both insert: the loser's
+    // insert turns into an update of the winner's row (which it waits for), keeping its id.
     await trx
       .insertInto('documents')
-      .values({ ...values, id, url_key: key, url, created_at: now })
+      .values({ ...values, id: randomUUID(), url_key: key, url, created_at: now })
+      .$if(this.#dialect === 'mysql', (q) => q.onDuplicateKeyUpdate(values))
+      .$if(this.#dialect !== 'mysql', (q) => q.onConflict((oc) => oc.column('url_key').doUpdateSet(values)))
       .execute();
-    return id;
+    const row = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirstOrThrow();
+    return row.id;
   }
 
   /**
@@ -681,7 +845,13 @@ export class KyselyJobRepository implements JobRepository {
    * stamps `finished_at` and writes `job.completed` in the same transaction.
    */
   async #applyCounts(trx: Kysely<Database>, jobId: string, delta: CountDelta, now: number): Promise<void> {
-    const job = await trx.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+    // Read-modify-write under the job's row lock (callers already hold it; FOR UPDATE makes sure).
+    const job = await trx
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', jobId)
+      .$if(this.#isLocking, (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!job) throw new JobNotFoundError(jobId);
     const counts: ItemCounts = {
       queued: job.queued + (delta.queued ?? 0),
@@ -702,6 +872,88 @@ export class KyselyJobRepository implements JobRepository {
     if (status === 'completed' && job.status !== 'completed' && job.total + (delta.queued ?? 0) > 0) {
       await this.#writeEvent(trx, jobId, 'job.completed', { jobId, counts });
     }
+  }
+
+  /**
+   * Locks the rows of these jobs, in id order (the lock order of this class), and returns what the
+   * claim paths need of them. Without row locks (SQLite) it only reads them.
+   */
+  async #lockJobs(trx: Kysely<Database>, jobIds: readonly string[]): Promise<LockedJob[]> {
+    const ids = [...new Set(jobIds)].sort();
+    const rows: LockedJob[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      rows.push(
+        ...(await trx
+          .selectFrom('jobs')
+          .select(['id', 'status', 'options', 'queued'])
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .orderBy('id')
+          .$if(this.#isLocking, (q) => q.forUpdate())
+          .execute()),
+      );
+    }
+    return rows;
+  }
+
+  /**
+   * Leases a queued candidate unless another worker is fetching its URL right now (single flight),
+   * in which case the candidate waits a little and null is returned. The caller adjusts counters.
+   */
+  async #leaseCandidate(
+    trx: Kysely<Database>,
+    jobId: string,
+    candidate: { seq: number; url: string; url_key: string; attempts: number },
+    options: JobOptions,
+    leaseMs: number,
+    now: number,
+  ): Promise<ClaimedItem | null> {
+    const where = { job_id: jobId, seq: candidate.seq };
+    const inFlight = await trx
+      .selectFrom('job_items')
+      .select('seq')
+      .where('url_key', '=', candidate.url_key)
+      .where('state', '=', 'running')
+      .limit(1)
+      .executeTakeFirst();
+    if (inFlight) {
+      await updateItem(trx, where, { run_after: now + SINGLE_FLIGHT_WAIT_MS });
+      return null;
+    }
+    const lease = this.#lease(jobId, candidate, options, leaseMs);
+    await updateItem(trx, where, lease.values(now));
+    return lease.claimed;
+  }
+
+  /** A fresh lease of an item: the row values to write and the `ClaimedItem` to hand out. */
+  #lease(
+    jobId: string,
+    row: { seq: number; url: string; attempts: number },
+    options: JobOptions,
+    leaseMs: number,
+  ): { claimed: ClaimedItem; values: (now: number) => Partial<JobItemsTable> } {
+    const token = randomUUID();
+    const attempt = Number(row.attempts) + 1;
+    return {
+      claimed: { jobId, seq: Number(row.seq), url: row.url, attempt, token, options },
+      values: (now) => ({ state: 'running', attempts: attempt, lease_token: token, lease_expires_at: now + leaseMs, updated_at: now }),
+    };
+  }
+
+  /** Fails an item whose worker stopped responding on its last attempt; the caller adjusts counters. */
+  async #failLeaseExpired(
+    trx: Kysely<Database>,
+    jobId: string,
+    row: { seq: number; url: string },
+    maxAttempts: number,
+    now: number,
+  ): Promise<void> {
+    const message = `The worker holding this item stopped responding on each of ${maxAttempts} attempts`;
+    await updateItem(
+      trx,
+      { job_id: jobId, seq: row.seq },
+      { lease_token: null, lease_expires_at: null, updated_at: now, state: 'failed', error_code: 'lease_expired', error_message: message, finished_at: now },
+    );
+    await this.#writeEvent(trx, jobId, 'item.failed', { jobId, seq: Number(row.seq), url: row.url, code: 'lease_expired', message });
   }
 
   async #writeEvent(trx: Kysely<Database>, jobId: string | null, type: string, payload: unknown): Promise<void> {

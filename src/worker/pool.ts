@@ -248,6 +248,7 @@ export class WorkerPool {
       } else {
         this.#onOutcome?.(item, outcome, performance.now() - startedAt);
       }
+      await this.#queue.settle(item, isRecorded ? outcome : null);
     } catch (error) {
       // The lease runs out and the item runs again (at-least-once); writes are idempotent by URL.
       this.#log.error({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Recording an outcome failed');

@@ -163,4 +163,26 @@ describe('embedded queue and job repository', () => {
     expect(first.isNew).toBe(true);
     expect(second).toMatchObject({ isNew: false, job: { id: 'x1' } });
   });
+
+  it('ends cancelled, not queued forever, an item of a cancelled job whose worker died', async () => {
+    const clock = new FakeClock();
+    store = await createTestStore({ clock });
+    const jobId = await seedJob(store.repository, 1);
+    await store.queue.claim(1, 1000);
+    await store.repository.cancelJob(jobId);
+    clock.advance(1001);
+    expect(await store.queue.reclaimExpired()).toBe(1);
+    const job = await store.repository.getJob(jobId);
+    expect(job).toMatchObject({ status: 'cancelled', counts: { queued: 0, running: 0, cancelled: 1 } });
+  });
+
+  it('writes job.completed as the last event of a job', async () => {
+    store = await createTestStore();
+    const jobId = await seedJob(store.repository, 2);
+    const [a, b] = await store.queue.claim(2, 30_000);
+    await store.repository.finishAttempt(a!, { kind: 'succeeded', document: fakeDocument(a!.url) });
+    await store.repository.finishAttempt(b!, { kind: 'failed', error: { code: 'http_error', message: 'HTTP 404' } });
+    const events = await store.repository.listEvents({ jobId, afterId: 0, limit: 10 });
+    expect(events.map((e) => e.type)).toEqual(['job.created', 'document.extracted', 'item.failed', 'job.completed']);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ClaimedItem, ItemCounts, ItemRef, Queue } from '../../jobs/index.js';
+import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
 import type { KyselyJobRepository } from '../../storage/index.js';
 
 /**
@@ -24,6 +24,11 @@ export class EmbeddedQueue implements Queue {
 
   renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
     return this.#repository.renewLease(item, leaseMs);
+  }
+
+  /** Nothing to do: the outcome `finishAttempt` wrote to the item row is the queue's state too. */
+  settle(_item: ClaimedItem, _outcome: ItemOutcome | null): Promise<void> {
+    return Promise.resolve();
   }
 
   reclaimExpired(): Promise<number> {

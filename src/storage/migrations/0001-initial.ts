@@ -5,7 +5,8 @@ import { dialectOf, type MigrationTypes } from './types.js';
  * The first schema. Portable by construction: only varchar/integer/bigint and a long-text type
  * chosen per dialect (`longtext` on MySQL, whose `text` stops at 64 KiB), no JSON or array types,
  * no defaults that differ between engines, every index on fixed-width columns (MySQL cannot index
- * `text`), and times as bigint milliseconds. The one engine-specific construct, an auto-increment
+ * `text`), URL keys compared case-sensitively everywhere (`types.key`), and times as bigint
+ * milliseconds. The one engine-specific construct, an auto-increment
  * key for the event log, goes through `types.autoId`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -39,7 +40,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('job_id', 'varchar(36)', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('url', t.longText, (c) => c.notNull())
-    .addColumn('url_key', 'varchar(32)', (c) => c.notNull())
+    .addColumn('url_key', t.key(32), (c) => c.notNull())
     .addColumn('state', 'varchar(16)', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull())
     .addColumn('run_after', 'bigint', (c) => c.notNull())
@@ -70,7 +71,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('documents')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
-    .addColumn('url_key', 'varchar(32)', (c) => c.notNull().unique())
+    .addColumn('url_key', t.key(32), (c) => c.notNull().unique())
     .addColumn('url', t.longText, (c) => c.notNull())
     .addColumn('final_url', t.longText, (c) => c.notNull())
     .addColumn('canonical_url', t.longText)

@@ -12,6 +12,11 @@ import {
 export interface MigrationTypes {
   /** Unbounded text: `longtext` on MySQL (its `text` holds only 64 KiB), `text` elsewhere. */
   longText: ColumnDataType | Expression<unknown>;
+  /**
+   * A short case-sensitive ASCII key (URL hashes are base64url: `a` and `A` differ). MySQL compares
+   * strings by the column's collation, case-insensitively by default, so it gets `ascii_bin`.
+   */
+  key: (length: number) => ColumnDataType | Expression<unknown>;
   /** Type of an auto-increment 64-bit key. */
   autoIdType: ColumnDataType | Expression<unknown>;
   /** Adds the auto-increment primary key modifiers for this engine. */
@@ -24,6 +29,7 @@ export function dialectOf(db: Kysely<unknown>): MigrationTypes {
   if (adapter instanceof MysqlAdapter) {
     return {
       longText: sql`longtext`,
+      key: (length) => sql.raw(`varchar(${length}) character set ascii collate ascii_bin`),
       autoIdType: 'bigint',
       autoId: (c) => c.primaryKey().autoIncrement(),
     };
@@ -31,10 +37,16 @@ export function dialectOf(db: Kysely<unknown>): MigrationTypes {
   if (adapter instanceof PostgresAdapter) {
     return {
       longText: 'text',
+      key: (length) => `varchar(${length})`,
       autoIdType: sql`bigserial`,
       autoId: (c) => c.primaryKey(),
     };
   }
   // SQLite: INTEGER PRIMARY KEY is the rowid; AUTOINCREMENT keeps ids from ever being reused.
-  return { longText: 'text', autoIdType: 'integer', autoId: (c) => c.primaryKey().autoIncrement() };
+  return {
+    longText: 'text',
+    key: (length) => `varchar(${length})`,
+    autoIdType: 'integer',
+    autoId: (c) => c.primaryKey().autoIncrement(),
+  };
 }

@@ -1,0 +1,1 @@
+export { RedisHostLimiter, type RedisHostLimiterOptions } from './redis-host-limiter.js';

@@ -1,0 +1,3 @@
+import { defineQueueContract } from '../queue-contract.js';
+
+await defineQueueContract('mysql');
