@@ -4,17 +4,19 @@ import { buildApi, createMetrics, createReadiness, type Metrics } from './api/in
 import type { Config } from './config.js';
 import { ExtractorPool } from './extract/index.js';
 import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
-import { JobsService, type JobOptions } from './jobs/index.js';
+import { JobsService, type JobOptions, type Queue } from './jobs/index.js';
 import { toError, type Logger } from './lib/index.js';
-import { EmbeddedQueue } from './queue/index.js';
+import { RedisHostLimiter } from './fetch/redis/index.js';
+import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
 import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
 import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
 
 /**
  * Which parts a process runs: `serve` is the API and the workers in one process (the embedded
- * default), `cli` the workers for `distill extract`.
+ * default); `api` and `worker` split them for distributed mode; `cli` runs the workers for
+ * `distill extract`.
  */
-export type AppRole = 'serve' | 'cli';
+export type AppRole = 'serve' | 'api' | 'worker' | 'cli';
 
 export interface AppOptions {
   role: AppRole;
@@ -34,12 +36,12 @@ export class App {
   readonly logger: Logger;
   readonly database: DatabaseHandle;
   readonly repository: KyselyJobRepository;
-  readonly queue: EmbeddedQueue;
+  readonly queue: Queue;
   readonly jobs: JobsService;
   readonly fetcher: Fetcher;
   readonly hostLimiter: HostLimiter;
   readonly extractor: ExtractorPool;
-  readonly pool: WorkerPool;
+  readonly pool: WorkerPool | undefined;
   readonly task: TaskFunction;
   readonly metrics: Metrics;
   readonly api: FastifyInstance | undefined;
@@ -51,9 +53,16 @@ export class App {
     this.config = config;
     this.#role = options.role;
     this.logger = options.logger ?? createLogger(config);
-    this.database = openDatabase(config.databaseUrl);
+    this.database = openDatabase(config.databaseUrl, {
+      poolSize: config.databasePoolSize,
+      onPoolError: (error) => this.logger.warn({ err: error }, 'A pooled database connection failed'),
+    });
     this.repository = new KyselyJobRepository({ db: this.database.db, dialect: this.database.dialect });
-    this.queue = new EmbeddedQueue(this.repository);
+    // Distributed mode is configuration only: with Redis, BullMQ delivers the items and the per-host
+    // limits are shared by every worker; without it, the items table is the queue (on any database).
+    this.queue = config.redisUrl
+      ? new BullmqQueue({ connection: config.redisUrl, repository: this.repository, lockDurationMs: config.leaseMs })
+      : new EmbeddedQueue(this.repository);
     this.fetcher = createFetcher({
       timeoutMs: config.fetchTimeoutMs,
       connectTimeoutMs: config.fetchConnectTimeoutMs,
@@ -64,11 +73,19 @@ export class App {
       respectRobots: config.respectRobots,
       allow: parseAllowList(config.fetchAllow),
     });
-    this.hostLimiter = new MemoryHostLimiter({
+    const limits = {
       maxInFlightPerHost: config.hostConcurrency,
       ratePerSecond: config.hostRatePerSecond,
       burst: config.hostBurst,
-    });
+    };
+    this.hostLimiter = config.redisUrl
+      ? new RedisHostLimiter({
+          connection: config.redisUrl,
+          ...limits,
+          // A crashed worker's slot comes back after this; it must outlast the longest fetch.
+          slotLeaseMs: config.fetchTimeoutMs + 30_000,
+        })
+      : new MemoryHostLimiter(limits);
     this.extractor = new ExtractorPool({
       threads: config.extractThreads,
       timeoutMs: config.extractTimeoutMs,
@@ -90,7 +107,10 @@ export class App {
         hostMaxWaitMs: config.hostMaxWaitMs,
         onExtracted: (ms, mimeType) => this.metrics.observeExtraction(ms, mimeType),
       });
-    this.pool = new WorkerPool({
+    const runsWorkers = options.role !== 'api';
+    this.pool = !runsWorkers
+      ? undefined
+      : new WorkerPool({
       queue: this.queue,
       repository: this.repository,
       task: this.task,
@@ -109,10 +129,10 @@ export class App {
       repository: this.repository,
       queue: this.queue,
       defaults: this.jobDefaults(),
-      onEnqueued: () => this.pool.notify(),
+      onEnqueued: () => this.pool?.notify(),
     });
     this.api =
-      options.role === 'serve'
+      options.role === 'serve' || options.role === 'api'
         ? buildApi(
             {
               jobs: this.jobs,
@@ -149,7 +169,7 @@ export class App {
     this.#isStarted = true;
     const ran = await migrateToLatest(this.database.db as never);
     if (ran.length > 0) this.logger.info({ migrations: ran }, 'Database migrated');
-    this.pool.start();
+    this.pool?.start();
     if (this.api) {
       await this.api.listen({ port: this.config.port, host: this.config.host });
     }
@@ -181,7 +201,7 @@ export class App {
     // Stop intake first (the API), then drain the workers, then close what they used.
     const steps: Array<[string, () => Promise<void>]> = [
       ['HTTP API', async () => this.api?.close()],
-      ['worker pool', () => this.pool.stop()],
+      ['worker pool', async () => this.pool?.stop()],
       ['extractor pool', () => this.extractor.stop()],
       ['fetcher', () => this.fetcher.close()],
       ['host limiter', () => this.hostLimiter.close()],

@@ -10,6 +10,9 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  databasePoolSize: number;
+  /** Redis for the BullMQ queue and the shared per-host limits (distributed mode); '' = embedded. */
+  redisUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Items a worker process runs at once. */
   concurrency: number;
@@ -69,8 +72,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'DISTILL_DATABASE_URL',
     kind: 'string',
     default: 'sqlite:./data/distill.db',
-    description: 'Database: sqlite:<path> (embedded default)',
-    check: (v) => (/^sqlite:/.test(String(v)) ? undefined : 'expected sqlite:<path>'),
+    description: 'Database: sqlite:<path> (embedded default), postgres://… or mysql://…',
+    check: (v) =>
+      /^(sqlite:|postgres:\/\/|postgresql:\/\/|mysql:\/\/)/.test(String(v))
+        ? undefined
+        : 'expected sqlite:<path>, postgres://user@host/db or mysql://user@host/db',
+  },
+  { key: 'databasePoolSize', env: 'DISTILL_DATABASE_POOL_SIZE', kind: 'integer', default: 10, min: 1, max: 1000, description: 'Connections per process to PostgreSQL or MySQL' },
+  {
+    key: 'redisUrl',
+    env: 'DISTILL_REDIS_URL',
+    kind: 'string',
+    default: '',
+    description: 'Redis (redis://host:6379): the BullMQ queue and per-host limits shared by every worker (distributed mode)',
+    check: (v) => (v === '' || /^rediss?:\/\//.test(String(v)) ? undefined : 'expected redis://host:port'),
   },
   {
     key: 'logLevel',

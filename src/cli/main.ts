@@ -16,7 +16,17 @@ const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'Run the HTTP API and the workers in one process (what `npm start` runs)',
     usage: 'distill serve [options]',
-    run: (config) => serve(config),
+    run: (config) => serve(config, 'serve'),
+  },
+  api: {
+    summary: 'Run only the HTTP API (distributed mode: workers run as `distill worker`)',
+    usage: 'distill api [options]',
+    run: (config) => serve(config, 'api'),
+  },
+  worker: {
+    summary: 'Run only the workers (distributed mode: needs DISTILL_DATABASE_URL shared with the API)',
+    usage: 'distill worker [options]',
+    run: (config) => serve(config, 'worker'),
   },
   extract: {
     summary: 'Fetch and extract URLs in this process, with a progress bar; NDJSON or Markdown files out',
@@ -103,8 +113,8 @@ export async function main(argv: readonly string[]): Promise<number> {
  * Runs the service until SIGTERM or SIGINT: the first signal stops intake, drains in-flight work
  * and closes everything, then exits 0; a second signal exits at once.
  */
-async function serve(config: Config): Promise<number> {
-  const app = new App(config, { role: 'serve' });
+async function serve(config: Config, role: 'serve' | 'api' | 'worker'): Promise<number> {
+  const app = new App(config, { role });
   await app.start();
   return new Promise<number>((resolve) => {
     let isStopping = false;
