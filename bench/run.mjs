@@ -9,10 +9,13 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = {
   queue: () => import('./queue.mjs'),
+  'end-to-end': () => import('./end-to-end.mjs'),
+  peer: () => import('./peer.mjs'),
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = requested.length > 0 ? requested : Object.keys(SCENARIOS);
+// With no scenario named, run the ones that finish in a few minutes; `peer` includes end-to-end.
+const names = requested.length > 0 ? requested : ['queue', 'peer'];
 const unknown = names.filter((n) => !(n in SCENARIOS));
 if (unknown.length > 0) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${Object.keys(SCENARIOS).join(', ')}`);

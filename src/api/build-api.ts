@@ -7,9 +7,12 @@ import { registerErrorHandling } from './error-handler.js';
 import type { RouteContext } from './route-context.js';
 import { documentRoutes } from './routes/documents.js';
 import { eventRoutes } from './routes/events.js';
+import { eventLogRoutes } from './routes/events-log.js';
 import { extractRoutes } from './routes/extract.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
+import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -93,11 +96,18 @@ export function buildApi(deps: ApiDependencies, options: ApiOptions = {}): Fasti
   });
   if (resolved.hasDocs) void app.register(swaggerUi, { routePrefix: '/docs' });
 
+  if (deps.events) app.addHook('preHandler', checkSubmittedWebhook(deps.events));
   void app.register(jobRoutes(context));
+  if (deps.events) {
+    void app.register(webhookRoutes(context, deps.events));
+    void app.register(eventLogRoutes(context, deps.events));
+  }
   void app.register(eventRoutes(context));
   void app.register(documentRoutes(context));
   void app.register(extractRoutes(context));
   void app.register(healthRoutes(context));
+  // The browser page (src/web, built into dist/web) at `/`.
+  void app.register(webPagePlugin, { root: resolved.webRoot });
   void app.register((scope, _options, done) => {
     scope.get(
       '/openapi.json',

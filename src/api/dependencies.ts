@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job, JobRepository, JobsService, StoredEvent } from '../jobs/index.js';
 import type { Metrics } from './metrics.js';
+import type { EventsApi } from './routes/webhooks.js';
+import { defaultWebRoot } from './static.js';
 
 /**
  * The reads the API makes: a part of the `JobRepository` port. Nothing here is an adapter.
@@ -32,6 +34,12 @@ export interface ApiDependencies {
    * job (null if it disappeared). Used by `POST /v1/extract`. Omitted: the API polls `getJob`.
    */
   waitForJob?(jobId: string, options: { signal: AbortSignal }): Promise<Job | null>;
+  /**
+   * The event log and webhook deliveries (`GET /v1/events`, `/v1/jobs/:id/webhooks`), and the
+   * check of a submitted webhook URL. Omitted: those routes are not registered and webhook URLs
+   * are checked by the schema only.
+   */
+  events?: EventsApi;
 }
 
 /** Tunables of the API. Every limit has a default that suits the embedded mode. */
@@ -56,6 +64,8 @@ export interface ApiOptions {
   heartbeatMs?: number;
   /** Serve Swagger UI at `/docs`. @default true */
   hasDocs?: boolean;
+  /** Folder of the built browser page served at `/`. @default dist/web of this package */
+  webRoot?: string;
 }
 
 /** `ApiOptions` with every default applied. */
@@ -65,6 +75,7 @@ export type ResolvedApiOptions = Required<ApiOptions>;
 export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions {
   const resolved: ResolvedApiOptions = {
     maxUrlsPerRequest: options.maxUrlsPerRequest ?? 100_000,
+    webRoot: options.webRoot ?? defaultWebRoot(),
     maxRequestBytes: options.maxRequestBytes ?? 64 * 1024 * 1024,
     maxStreamedUrls: options.maxStreamedUrls ?? 10_000_000,
     maxLineBytes: options.maxLineBytes ?? 10 * 1024,

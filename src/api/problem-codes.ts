@@ -8,6 +8,8 @@ export const PROBLEM_STATUS = {
   not_found: 404,
   job_not_found: 404,
   document_not_found: 404,
+  /** `/v1/jobs/:id/webhooks/:deliveryId`: the job has no such webhook delivery. */
+  delivery_not_found: 404,
   /** The body is not JSON (or is empty). */
   invalid_json: 400,
   /** The body, query string or path breaks the route's schema; `errors` names each field. */
@@ -18,6 +20,8 @@ export const PROBLEM_STATUS = {
   invalid_cursor: 400,
   /** `GET /v1/documents?url=` with something that is not an http(s) URL. */
   invalid_url: 400,
+  /** The job's webhook URL is refused: not http(s), credentials in it, or a private address (the guard). */
+  invalid_webhook_url: 400,
   /** Any other malformed request Fastify refuses (bad Content-Length, bad path encoding, ...). */
   bad_request: 400,
   /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
@@ -49,11 +53,13 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   not_found: 'Not found',
   job_not_found: 'Job not found',
   document_not_found: 'Document not found',
+  delivery_not_found: 'Webhook delivery not found',
   invalid_json: 'Invalid JSON',
   validation_failed: 'Validation failed',
   no_valid_urls: 'No valid URLs',
   invalid_cursor: 'Invalid cursor',
   invalid_url: 'Invalid URL',
+  invalid_webhook_url: 'Invalid webhook URL',
   bad_request: 'Bad request',
   job_cancelled: 'Job cancelled',
   body_too_large: 'Body too large',

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain JS helper shared with the benchmarks
-import { startCorpusServer } from '../../bench/corpus-server.mjs';
+import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
 import { App } from '../../src/app.js';
 import { DistillClient } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/types.js';
@@ -12,12 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 
-interface Corpus {
-  origins: string[];
-  stats: { requests: number; byPath: Map<string, number> };
-  maxInFlightPerHost(): number;
-  close(): Promise<void>;
-}
+type Corpus = CorpusServer;
 
 const PAGE = (title: string, n: string): string =>
   `<!doctype html><html lang="en"><head><title>${title}</title></head><body><nav><a href="/">Home</a></nav>
@@ -81,7 +75,7 @@ describe('the whole flow in embedded mode, over real HTTP', () => {
   let client: DistillClient;
 
   beforeAll(async () => {
-    corpus = (await startCorpusServer({ hosts: 5, handler })) as Corpus;
+    corpus = await startCorpusServer({ hosts: 5, handler });
     dir = mkdtempSync(join(tmpdir(), 'distill-e2e-'));
     app = new App(configFor(dir), { role: 'serve', logger: silentLogger });
     await app.start();
@@ -190,7 +184,7 @@ describe('crash safety of the service', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    corpus = (await startCorpusServer({ hosts: 4, handler })) as Corpus;
+    corpus = await startCorpusServer({ hosts: 4, handler });
     dir = mkdtempSync(join(tmpdir(), 'distill-crash-'));
   });
 

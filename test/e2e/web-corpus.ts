@@ -3,7 +3,6 @@
  * a quote, code and links (so the rendered Markdown has something to show), `/missing/<n>` is a
  * 404, `/slow/<n>` answers after a minute (a job that is still running when the test cancels it).
  */
-// @ts-expect-error The corpus server is plain JavaScript without declarations.
 import { startCorpusServer as startUntyped } from '../../bench/corpus-server.mjs';
 
 export interface CorpusServer {
@@ -26,7 +25,16 @@ const startCorpusServer = startUntyped as (options: {
   handler: (path: string) => CorpusResponse | Promise<CorpusResponse>;
 }) => Promise<CorpusServer>;
 
-const TOPICS = ['Tide pools', 'Bread ovens', 'Glacier maps', 'Night trains', 'Paper kites', 'Salt marshes', 'Bee dances', 'Clock towers'];
+const TOPICS = [
+  'Tide pools',
+  'Bread ovens',
+  'Glacier maps',
+  'Night trains',
+  'Paper kites',
+  'Salt marshes',
+  'Bee dances',
+  'Clock towers',
+];
 
 /** The title of article `n`. */
 export function articleTitle(n: number): string {
@@ -64,7 +72,8 @@ export function startWebCorpus(): Promise<CorpusServer> {
       const match = /^\/(article|missing|slow)\/(\d+)/.exec(path);
       if (!match) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not here' };
       const n = Number(match[2]);
-      if (match[1] === 'missing') return { status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not found</h1>' };
+      if (match[1] === 'missing')
+        return { status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not found</h1>' };
       if (match[1] === 'slow') return { body: article(n), delayMs: 60_000 };
       return { body: article(n) };
     },

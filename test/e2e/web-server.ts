@@ -6,7 +6,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi, createMetrics, createReadiness, type ApiDependencies } from '../../src/api/index.js';
-import { webPagePlugin } from '../../src/api/static.js';
 import { ExtractorPool } from '../../src/extract/index.js';
 import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
@@ -51,10 +50,12 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
     jobs,
     repository: store.repository,
     metrics,
-    readiness: createReadiness({ database: () => store.repository.countItemsByState(), queue: () => store.queue.depth() }),
+    readiness: createReadiness({
+      database: () => store.repository.countItemsByState(),
+      queue: () => store.queue.depth(),
+    }),
   };
-  const app = buildApi(deps, { eventPollMs: 100, hasDocs: false });
-  await app.register(webPagePlugin, { root: options.webRoot });
+  const app = buildApi(deps, { eventPollMs: 100, hasDocs: false, webRoot: options.webRoot });
   pool.start();
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   let closing: Promise<void> | undefined;

@@ -1,0 +1,48 @@
+// Peer scenario: the end-to-end scenario run with distill and with Crawlee (HttpCrawler +
+// Readability) on the same corpus in the same invocation, and the ratio distill/Crawlee.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchCorpus } from './corpus.mjs';
+import { formatRow, runDistill, SETTINGS } from './end-to-end.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function runCrawlee(corpus, settings) {
+  const urls = corpus.urls(settings.urls);
+  const child = spawn(process.execPath, [join(here, 'peer-crawlee-run.mjs'), JSON.stringify({ urls, concurrency: settings.concurrency, hostRate: settings.hostRate })], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`The Crawlee run exited with ${code}`);
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return {
+    system: 'Crawlee HttpCrawler + Readability',
+    urls: settings.urls,
+    succeeded: r.succeeded,
+    failed: r.failed,
+    seconds: r.seconds,
+    urlsPerSecond: settings.urls / r.seconds,
+    cpuSecondsPer1000: (r.cpuSeconds / settings.urls) * 1000,
+    peakRssMb: r.maxRssMb,
+  };
+}
+
+export async function run() {
+  const corpus = await startBenchCorpus({ hosts: SETTINGS.hosts, latencyMs: SETTINGS.latencyMs });
+  try {
+    const distill = await runDistill(corpus);
+    const crawlee = await runCrawlee(corpus, SETTINGS);
+    const ratio = distill.urlsPerSecond / crawlee.urlsPerSecond;
+    return {
+      settings: SETTINGS,
+      results: [distill, crawlee],
+      ratio,
+      rows: [formatRow(distill), formatRow(crawlee), { system: 'ratio distill / Crawlee (URLs/s)', 'URLs/s': ratio.toFixed(2) }],
+    };
+  } finally {
+    await corpus.close();
+  }
+}

@@ -1,0 +1,106 @@
+/** `#/jobs`: recent jobs, newest first, a page at a time; also the short list under the form. */
+import type { JobView } from '../../client/types.js';
+import { listJobs } from '../api.js';
+import { h, replace } from '../dom.js';
+import { finishedCount, formatAgo, formatCount, formatDateTime, formatPercent } from '../format.js';
+import { errorBox, pageHeading, shortId, stateBadge } from '../ui.js';
+import type { ViewContext } from './view.js';
+
+/** A list of jobs: one card per job, linking to its page. */
+export function jobList(jobs: readonly JobView[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'job-list' },
+    ...jobs.map((job) =>
+      h(
+        'li',
+        { class: 'job-card' },
+        h(
+          'p',
+          { class: 'job-card__head' },
+          h(
+            'a',
+            { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'job-card__link', title: job.id },
+            `Job ${shortId(job.id)}`,
+          ),
+          ' ',
+          stateBadge(job.status),
+        ),
+        h(
+          'p',
+          { class: 'job-card__meta' },
+          `${formatCount(finishedCount(job.counts))} of ${formatCount(job.total)} done (${formatPercent(job.progress)})`,
+          job.counts.failed > 0 ? ` · ${formatCount(job.counts.failed)} failed` : '',
+          ' · ',
+          h(
+            'time',
+            { datetime: job.createdAt, title: formatDateTime(job.createdAt) },
+            formatAgo(job.createdAt),
+          ),
+        ),
+        h('progress', {
+          max: '1',
+          value: String(job.progress),
+          class: `progress--${job.status}`,
+          'aria-label': `Progress of job ${shortId(job.id)}`,
+        }),
+      ),
+    ),
+  );
+}
+
+/** Renders the jobs page. */
+export async function renderJobs(main: HTMLElement, context: ViewContext): Promise<void> {
+  const list = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading jobs…'));
+  const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more jobs');
+  const status = h('p', { class: 'muted small', role: 'status' });
+  main.append(
+    h(
+      'section',
+      { 'aria-labelledby': 'jobs-title', class: 'panel' },
+      withId(pageHeading('Jobs'), 'jobs-title'),
+      list,
+      status,
+      more,
+    ),
+  );
+  context.setTitle('Jobs');
+
+  const jobs: JobView[] = [];
+  let cursor: string | null = null;
+  async function load(): Promise<void> {
+    more.disabled = true;
+    try {
+      const page = await listJobs({ cursor, limit: 20, signal: context.signal });
+      jobs.push(...page.items);
+      cursor = page.nextCursor;
+      list.setAttribute('aria-busy', 'false');
+      replace(
+        list,
+        jobs.length === 0
+          ? h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
+          : jobList(jobs),
+      );
+      list.setAttribute('aria-busy', 'false');
+      more.hidden = cursor === null;
+      status.textContent =
+        jobs.length > 0
+          ? `${formatCount(jobs.length)} jobs shown${cursor === null ? ', all of them' : ''}.`
+          : '';
+    } catch (error) {
+      if (context.signal.aborted) return;
+      list.setAttribute('aria-busy', 'false');
+      if (jobs.length === 0) replace(list, errorBox(error, 'The jobs could not be loaded'));
+      else list.append(errorBox(error, 'More jobs could not be loaded'));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener('click', () => void load());
+  await load();
+}
+
+function withId<T extends HTMLElement>(element: T, id: string): T {
+  element.id = id;
+  return element;
+}

@@ -1,0 +1,331 @@
+/**
+ * The web page in a real browser: playwright-core drives Debian's Chromium against the real API
+ * (SQLite store, worker pool, fetch → extract) and a loopback corpus server. Screenshots of every
+ * view, at desktop and phone width, go to test-artifacts/ (git-ignored) for a person to look at.
+ * Skipped, saying why, when /usr/bin/chromium is missing (`.ci/run` installs it).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { articleTitle, startWebCorpus, type CorpusServer } from './web-corpus.js';
+import { startWebTestServer, type WebTestServer } from './web-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const WEB_SOURCE = join(ROOT, 'src', 'web');
+const WEB_BUILD = join(ROOT, 'dist', 'web');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `Skipping the web page tests: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it).`,
+  );
+}
+
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 812 };
+
+/** Newest modification time of the page's sources, so a stale build is rebuilt. */
+function newestSourceMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceMs(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `vite build` when dist/web is missing or older than src/web. */
+async function ensureWebBuild(): Promise<void> {
+  const index = join(WEB_BUILD, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSourceMs(WEB_SOURCE)) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(WEB_SOURCE, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+describe.skipIf(!hasChromium)('web page in Chromium', () => {
+  let corpus: CorpusServer;
+  let server: WebTestServer;
+  let browser: Browser;
+  let profileDir: string;
+  const contexts: BrowserContext[] = [];
+  /** Console errors and uncaught exceptions of every page: the page must have none. */
+  const pageErrors: string[] = [];
+  let firstJobId = '';
+
+  async function openPage(viewport: { width: number; height: number }): Promise<Page> {
+    const context = await browser.newContext({ viewport, acceptDownloads: true, reducedMotion: 'reduce' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('console', (message) => {
+      // Chromium logs every non-2xx response; the 401s of the API key test are on purpose.
+      if (message.type() === 'error' && !/status of 401/.test(message.text()))
+        pageErrors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => pageErrors.push(`page: ${error.message}`));
+    return page;
+  }
+
+  async function screenshot(page: Page, name: string): Promise<void> {
+    // Let the last refresh of the lists land so the picture shows a settled page.
+    await page.waitForTimeout(300);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // What a person sees first, and the whole page.
+    await page.screenshot({ path: join(ARTIFACTS, `web-${name}.png`) });
+    await page.screenshot({ path: join(ARTIFACTS, `web-${name}-full.png`), fullPage: true });
+  }
+
+  /** Submits `urls` through the form and waits for the job page; returns the job id. */
+  async function submitThroughForm(page: Page, urls: string[]): Promise<string> {
+    await page.goto(`${server.baseUrl}/#/`);
+    await page.getByLabel('Links to fetch').fill(urls.join('\n'));
+    await expect
+      .poll(() => page.locator('#urls-count').textContent())
+      .toContain(`${urls.length} links to submit`);
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/#\/jobs\/[^/]+$/);
+    return decodeURIComponent(new URL(page.url()).hash.replace('#/jobs/', ''));
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await ensureWebBuild();
+    corpus = await startWebCorpus();
+    server = await startWebTestServer({ webRoot: WEB_BUILD });
+    profileDir = await mkdtemp(join(tmpdir(), 'distill-chromium-'));
+    // launch() gives every run a fresh temporary profile; `--user-data-dir` is Playwright's to set.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+        `--disk-cache-dir=${join(profileDir, 'cache')}`,
+      ],
+      timeout: 30_000,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+    await corpus?.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  });
+
+  it('serves the page with its assets, and 404 problems for missing ones', async () => {
+    const index = await fetch(`${server.baseUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${server.baseUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    await asset.arrayBuffer();
+    for (const path of [
+      '/assets/missing.js',
+      '/assets/..%2findex.html',
+      '/assets/%2e%2e/%2e%2e/package.json',
+    ]) {
+      const missing = await fetch(`${server.baseUrl}${path}`);
+      expect({ path, status: missing.status }).toEqual({ path, status: 404 });
+      expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      await missing.arrayBuffer();
+    }
+  });
+
+  it('submits 50 URLs and follows the job live to 100%', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/`);
+    await expect.poll(() => page.title()).toBe('New job · distill');
+    await screenshot(page, 'new-job-desktop');
+
+    const [a, b] = corpus.origins as [string, string];
+    const urls = [
+      ...Array.from({ length: 48 }, (_, i) => `${i % 2 === 0 ? a : b}/article/${i}`),
+      `${a}/missing/1`,
+      `${b}/missing/2`,
+    ];
+    firstJobId = await submitThroughForm(page, urls);
+    await expect.poll(() => page.locator('.notice').textContent()).toContain('50 accepted');
+
+    // Live: the progress bar reaches 100% through the event stream, without a reload.
+    await page.locator('.progress__percent', { hasText: '100%' }).waitFor({ timeout: 60_000 });
+    await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor();
+    expect(await page.locator('#job-progress').evaluate((bar) => (bar as HTMLProgressElement).value)).toBe(1);
+    expect(await page.locator('.count--succeeded .count__n').textContent()).toBe('48');
+    expect(await page.locator('.count--failed .count__n').textContent()).toBe('2');
+    await expect.poll(() => page.locator('#job-eta').textContent()).toMatch(/\d+ s/);
+    // The failed items show their error code in the items list.
+    await page.getByLabel('State', { exact: true }).selectOption('failed');
+    await expect.poll(() => page.locator('.items-table tbody tr').count()).toBe(2);
+    expect(await page.locator('.items-table .error-code').first().textContent()).toMatch(/^http_error/);
+    await page.getByLabel('State', { exact: true }).selectOption('');
+    await expect.poll(() => page.locator('.items-table tbody tr').count()).toBe(25);
+    await page.getByRole('button', { name: 'Load more items' }).click();
+    await expect.poll(() => page.locator('.items-table tbody tr').count()).toBe(50);
+    await screenshot(page, 'job-completed-desktop');
+
+    // The whole job as NDJSON: one line per succeeded document.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download all (NDJSON)' }).click(),
+    ]);
+    const lines = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(48);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ url: expect.stringContaining('/article/') });
+  });
+
+  it('pages through the results and searches them', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);
+    const results = page.locator('.results .result');
+    await expect.poll(() => results.count()).toBe(25);
+    await page.getByRole('button', { name: 'Load more documents' }).click();
+    await expect.poll(() => results.count()).toBe(48);
+    expect(await page.getByRole('button', { name: 'Load more documents' }).isHidden()).toBe(true);
+    // Search covers the loaded pages: the title of an article from the second page is found.
+    await page.getByLabel('Search titles and URLs').fill('Night trains');
+    await expect.poll(() => results.count()).toBe(6);
+    expect(await results.first().textContent()).toContain('Night trains');
+    await screenshot(page, 'results-search-desktop');
+  });
+
+  it('opens a document with its rendered Markdown, links and text', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);
+    await page.getByLabel('Search titles and URLs').fill(articleTitle(3));
+    await page.locator('.results .result__title', { hasText: articleTitle(3) }).click();
+    await page.waitForURL(/#\/documents\//);
+    await page.locator('h1.page-title', { hasText: articleTitle(3) }).waitFor();
+    // Focus moved to the heading after the navigation.
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    const prose = page.locator('.prose');
+    await prose.locator('h2', { hasText: 'What we measured' }).waitFor();
+    expect(await prose.locator('li').count()).toBeGreaterThanOrEqual(3);
+    expect(await prose.locator('blockquote').textContent()).toContain('Patience');
+    expect(await prose.locator('script').count()).toBe(0);
+    // Links of the rendered text open outside the page, without a referrer.
+    const link = prose.locator('a', { hasText: 'the reference table' });
+    expect(await link.getAttribute('href')).toBe('https://example.org/reference');
+    expect(await link.getAttribute('rel')).toContain('noreferrer');
+    await screenshot(page, 'document-desktop');
+
+    await page.getByRole('tab', { name: /^Links/ }).click();
+    expect(await page.locator('.link-list li').count()).toBeGreaterThan(0);
+    // The tabs follow the arrow keys.
+    await page.getByRole('tab', { name: /^Links/ }).press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Metadata' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('tab', { name: 'Text' }).click();
+    expect(await page.locator('.raw').textContent()).toContain('Observation 1 of entry 3');
+    const [markdownFile] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download .md' }).click(),
+    ]);
+    expect(markdownFile.suggestedFilename()).toMatch(/\.md$/);
+    expect(readFileSync(await markdownFile.path(), 'utf8')).toContain('## What we measured');
+  });
+
+  it('cancels a second, slow job', async () => {
+    const page = await openPage(DESKTOP);
+    const slow = Array.from({ length: 12 }, (_, i) => `${corpus.origins[i % 2]}/slow/${i}`);
+    const jobId = await submitThroughForm(page, slow);
+    await expect
+      .poll(async () => Number(await page.locator('.count--running .count__n').textContent()), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.connection').textContent()).toBe('Live');
+    await screenshot(page, 'job-running-desktop');
+    await page.getByRole('button', { name: 'Cancel job…' }).click();
+    await page.getByRole('button', { name: 'Stop the job' }).click();
+    await page.locator('.title-badge .badge', { hasText: 'cancelled' }).waitFor({ timeout: 15_000 });
+    // Running fetches are aborted: nothing stays running, the stream ends.
+    await expect
+      .poll(() => page.locator('.count--running .count__n').textContent(), { timeout: 15_000 })
+      .toBe('0');
+    await expect.poll(() => page.locator('.connection').textContent(), { timeout: 15_000 }).toBe('Finished');
+    expect(await page.locator('.count--cancelled .count__n').textContent()).toBe('12');
+    expect(await page.getByRole('button', { name: 'Cancel job…' }).isHidden()).toBe(true);
+    const job = (await (await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).json()) as { status: string };
+    expect(job.status).toBe('cancelled');
+    await screenshot(page, 'job-cancelled-desktop');
+
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.locator('.job-card').nth(1).waitFor();
+    expect(await page.locator('.job-card').count()).toBe(2);
+    await screenshot(page, 'jobs-desktop');
+  });
+
+  it('is usable at phone width', async () => {
+    const page = await openPage(PHONE);
+    await page.goto(`${server.baseUrl}/#/`);
+    await page.locator('#new-job-title').waitFor();
+    await page.locator('.job-card').first().waitFor();
+    await screenshot(page, 'new-job-phone');
+    await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);
+    await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor();
+    await expect.poll(() => page.locator('.results .result').count()).toBe(25);
+    await screenshot(page, 'job-phone');
+    await page.locator('.results .result__title').first().click();
+    await page.locator('.prose h2').first().waitFor();
+    await screenshot(page, 'document-phone');
+    // Nothing is wider than the screen: no sideways scrolling.
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('asks for an API key when the API answers 401, and sends it as a Bearer token', async () => {
+    const page = await openPage(DESKTOP);
+    const seen: Array<string | undefined> = [];
+    // The test API has no keys: answer 401 to the jobs list until the right key comes.
+    await page.route('**/v1/jobs?*', async (route) => {
+      const authorization = route.request().headers().authorization;
+      seen.push(authorization);
+      if (authorization === 'Bearer secret-key') return route.continue();
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:distill:problem:unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          code: 'unauthorized',
+          detail: 'An API key is required',
+        }),
+      });
+    });
+    await page.goto(`${server.baseUrl}/#/jobs`);
+    const dialog = page.getByRole('dialog', { name: 'API key' });
+    await dialog.waitFor();
+    await screenshot(page, 'api-key-desktop');
+    await dialog.getByLabel('Key').fill('secret-key');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.job-card').first().waitFor();
+    expect(seen.at(-1)).toBe('Bearer secret-key');
+    expect(await page.evaluate(() => localStorage.getItem('distill.apiKey'))).toBe('secret-key');
+  });
+
+  it('logged no console errors or page exceptions', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
