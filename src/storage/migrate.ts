@@ -1,6 +1,8 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
 import { toError } from '../lib/index.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-events.js';
+import * as m0003 from './migrations/0003-render.js';
 
 /**
  * Migrations are listed in code rather than read from a folder, so they work the same from the
@@ -8,13 +10,23 @@ import * as m0001 from './migrations/0001-initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-events': m0002,
+  '0003-render': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. Throws on failure. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'distill_migrations', migrationLockTableName: 'distill_migrations_lock' });
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'distill_migrations',
+    migrationLockTableName: 'distill_migrations_lock',
+    // On PostgreSQL, Kysely looks for its tables in every schema unless told which: a second
+    // deployment in another schema of the same database would then skip creating its own.
+    ...((await currentSchema(db)) ?? {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r: MigrationResult) => r.status === 'Error');
   if (error !== undefined) {
@@ -23,4 +35,12 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** `{ migrationTableSchema }` for PostgreSQL (the schema `search_path` selects), else undefined. */
+async function currentSchema(db: Kysely<unknown>): Promise<{ migrationTableSchema: string } | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  return schema ? { migrationTableSchema: schema } : undefined;
 }
