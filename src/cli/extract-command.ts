@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
 import { App } from '../app.js';
 import type { Config, ParsedArgs } from '../config.js';
+import { createProgressBar, readLines, writeLine } from './io.js';
 import type { Job, StoredDocument } from '../jobs/index.js';
 import { silentLogger, sleep } from '../lib/index.js';
 
@@ -15,14 +14,6 @@ Fetches and extracts the given URLs in this process (no server needed), with a p
 stderr. URLs come from the arguments, from a file (-f, one per line) or from standard input.
 Documents are written to stdout as NDJSON, or as Markdown files into DIR with -o. Exits 1 when any
 URL failed, 2 on bad usage.`;
-
-/** Lines of a file or stream, trimmed, blank lines and # comments skipped. */
-async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    const trimmed = line.trim();
-    if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
-  }
-}
 
 /** A file name for a document: host and path made safe, plus a short hash so names never clash. */
 export function markdownFileName(url: string): string {
@@ -91,16 +82,7 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted}',
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = createProgressBar();
   try {
     await app.start();
     const submitted = await app.jobs.submit({
@@ -150,9 +132,7 @@ async function writeResults(app: App, jobId: string, outDir: string | undefined)
         await writeFile(join(outDir, markdownFileName(document.url)), toMarkdownFile(document));
       } else {
         const { contentHash: _hash, ...rest } = document;
-        if (!process.stdout.write(`${JSON.stringify(rest)}\n`)) {
-          await new Promise((resolve) => process.stdout.once('drain', resolve));
-        }
+        await writeLine(JSON.stringify(rest));
       }
     }
     cursor = page.nextCursor ?? undefined;

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
 import { DistillApiError, DistillClient } from '../client/index.js';
 import type { DocumentField, JobView, ProgressEventData } from '../client/types.js';
 import type { Config, ParsedArgs } from '../config.js';
+import { createProgressBar, readLines, writeLine } from './io.js';
 
 export const JOBS_USAGE = `distill jobs <submit|status|list|results|cancel|watch> [...] [--server URL]
 
@@ -16,13 +15,6 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|results|cancel|watch
 
 A thin client of a running server (distill serve), built on the typed client in distill/client.`;
 
-async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    const trimmed = line.trim();
-    if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
-  }
-}
-
 function summary(job: JobView): string {
   const c = job.counts;
   return (
@@ -34,16 +26,7 @@ function summary(job: JobView): string {
 /** Follows the job's event stream with a progress bar on stderr; resolves with the final job. */
 async function watch(client: DistillClient, jobId: string): Promise<JobView> {
   let job = await client.getJob(jobId);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted}',
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = createProgressBar();
   const startedAt = Date.now();
   const done = (j: JobView): number => j.counts.succeeded + j.counts.failed + j.counts.cancelled;
   const startDone = done(job);
@@ -118,9 +101,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         if (id === undefined) return 2;
         const fields = args.flags.get('--fields')?.split(',').map((f) => f.trim()) as DocumentField[] | undefined;
         for await (const doc of client.results(id, fields ? { fields } : {})) {
-          if (!process.stdout.write(`${JSON.stringify(doc)}\n`)) {
-            await new Promise((resolve) => process.stdout.once('drain', resolve));
-          }
+          await writeLine(JSON.stringify(doc));
         }
         return 0;
       }

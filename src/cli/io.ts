@@ -1,0 +1,34 @@
+import { createInterface } from 'node:readline';
+import cliProgress from 'cli-progress';
+
+/** Lines of a file or stream, trimmed; blank lines and `#` comments skipped. */
+export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
+  }
+}
+
+/**
+ * The progress bar of long CLI operations, on stderr: done of total, failed, rate and ETA. Outside
+ * a terminal it prints a line every 5 s instead of redrawing.
+ */
+export function createProgressBar(): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+/** Writes one line to stdout, waiting when the pipe is full (so memory stays flat). */
+export async function writeLine(line: string): Promise<void> {
+  if (!process.stdout.write(`${line}\n`)) {
+    await new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+}
