@@ -1,4 +1,4 @@
-import type { DomDocument, DomElement } from './dom.js';
+import { type DomDocument, type DomElement, someElement, walkElements } from './dom.js';
 
 /*
  * Boilerplate removed before Readability scores the page. Readability keeps a comment thread when
@@ -12,53 +12,60 @@ import type { DomDocument, DomElement } from './dom.js';
 /** Class or id tokens of comment sections and of single comments. */
 const COMMENT_TOKEN = /^(?:comments?(?:[-_].*)?|comment(?:list|form|body|s?area|thread|wrap|block|content|entry|text|meta|author)|commentlist|commentform|respond|disqus_thread|dsq-.*|disqus.*|fb-comments|livefyre.*|replies|talkback.*|recentcomments|wp-comment.*)$/i;
 
-/** Elements that never hold main content. */
-const BOILERPLATE_SELECTOR = 'nav, [role="navigation"], [role="dialog"], [aria-modal="true"], form[role="search"], [hidden], [aria-hidden="true"]';
+/**
+ * Elements that never hold main content: `nav`, `[role=navigation]`, `[role=dialog]`,
+ * `[aria-modal=true]`, `form[role=search]`, `[hidden]`, `[aria-hidden=true]`.
+ */
+function isBoilerplate(element: DomElement): boolean {
+  const tag = element.tagName;
+  if (tag === 'NAV' || element.hasAttribute('hidden')) return true;
+  const role = element.getAttribute('role');
+  if (role === 'navigation' || role === 'dialog' || (role === 'search' && tag === 'FORM')) return true;
+  return element.getAttribute('aria-modal') === 'true' || element.getAttribute('aria-hidden') === 'true';
+}
 
-/** Where the article lives if the page marks it: never removed, whatever its classes say. */
-const ARTICLE_SELECTOR = 'h1, article, main, [itemprop="articleBody"], [role="main"]';
+/**
+ * Where the article lives if the page marks it (`h1, article, main, [itemprop=articleBody],
+ * [role=main]`): never removed, whatever its classes say.
+ */
+function isArticleMarker(element: DomElement): boolean {
+  const tag = element.tagName;
+  return tag === 'H1' || tag === 'ARTICLE' || tag === 'MAIN' || element.getAttribute('itemprop') === 'articleBody' || element.getAttribute('role') === 'main';
+}
 
-function tokens(element: DomElement): string[] {
-  const id = element.id;
-  const className = element.getAttribute('class');
-  if (!id && !className) return [];
-  return `${id} ${className ?? ''}`.split(/\s+/);
+function containsArticle(element: DomElement): boolean {
+  return someElement(element, isArticleMarker);
 }
 
 function isCommentSection(element: DomElement): boolean {
-  for (const token of tokens(element)) {
+  const id = element.id;
+  const className = element.getAttribute('class');
+  if (!id && !className) return false;
+  for (const token of `${id} ${className ?? ''}`.split(/\s+/)) {
     if (token && COMMENT_TOKEN.test(token)) return true;
   }
   return false;
 }
 
-/** Removes comment threads and navigation from the document, in place. */
+function shouldRemove(element: DomElement): boolean {
+  if (isBoilerplate(element)) return !containsArticle(element);
+  if (!isCommentSection(element)) return false;
+  const tag = element.tagName;
+  if (tag === 'BODY' || tag === 'HTML' || tag === 'ARTICLE' || tag === 'MAIN') return false;
+  return !containsArticle(element);
+}
+
+/**
+ * Removes comment threads and navigation from the document, in place: one walk over the body
+ * that drops a matching element with its subtree (plain attribute tests; linkedom's selector
+ * engine compiles every selector again and costs more than the walk).
+ */
 export function removeBoilerplate(document: DomDocument): void {
   const body = document.body;
   if (!body) return;
-  for (const element of body.querySelectorAll(BOILERPLATE_SELECTOR)) {
-    // aria-hidden/hidden on the body or a wrapper of everything would empty the page.
-    if (element.querySelector(ARTICLE_SELECTOR) === null) element.remove();
-  }
-  const candidates: DomElement[] = [];
-  for (const element of body.querySelectorAll('[id], [class]')) {
-    if (isCommentSection(element)) candidates.push(element);
-  }
-  const removed = new Set<DomElement>();
-  for (const element of candidates) {
-    if (hasRemovedAncestor(element, removed)) continue;
-    const tag = element.tagName;
-    if (tag === 'BODY' || tag === 'HTML' || tag === 'ARTICLE' || tag === 'MAIN') continue;
-    if (element.querySelector(ARTICLE_SELECTOR) !== null) continue;
+  walkElements(body, (element) => {
+    if (!shouldRemove(element)) return false;
     element.remove();
-    removed.add(element);
-  }
-}
-
-function hasRemovedAncestor(element: DomElement, removed: ReadonlySet<DomElement>): boolean {
-  if (removed.size === 0) return false;
-  for (let parent = element.parentNode; parent; parent = parent.parentNode) {
-    if (removed.has(parent)) return true;
-  }
-  return false;
+    return true;
+  });
 }

@@ -1,10 +1,10 @@
-import { Readability } from '@mozilla/readability';
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { removeBoilerplate } from './boilerplate.js';
-import { type DomDocument, type DomElement, isElement, parseDocument } from './dom.js';
+import { type DomDocument, type DomElement, elementsWithTags, isElement, parseDocument } from './dom.js';
 import { findMainBlock } from './fallback.js';
 import { absoluteHttpUrl, clean, type HtmlMetadata, readMetadata } from './metadata.js';
 import { prepareHtml } from './prepare.js';
+import { createReader } from './readability.js';
 import { collectLinks, countWords, type TextResult, toMarkdown, toText } from './serialize.js';
 import { detectWall } from './walls.js';
 
@@ -69,13 +69,7 @@ function preferStrictAttempt(strict: Attempt | undefined, chosen: TextResult): D
 
 function runReadability(document: DomDocument): MainContent | null {
   try {
-    const reader = new Readability<DomElement>(document as never, {
-      // Keep the article element: we serialise text and Markdown from it ourselves, once.
-      serializer: (node) => node as unknown as DomElement,
-      disableJSONLD: true,
-      charThreshold: READABILITY_CHAR_THRESHOLD,
-      keepClasses: true,
-    });
+    const reader = createReader(document, { charThreshold: READABILITY_CHAR_THRESHOLD });
     // Readability 0.6 keeps its failed passes in `_attempts` and sorts them by length when all
     // fail; record them in the order they ran. Without that field we simply keep its choice.
     const attempts: Attempt[] = [];
@@ -106,8 +100,9 @@ function runReadability(document: DomDocument): MainContent | null {
 
 /** Makes the links and images of `root` absolute, for the HTML output. */
 function absolutise(root: DomElement, baseUrl: string): void {
-  for (const element of root.querySelectorAll('a[href], img[src]')) {
+  for (const element of elementsWithTags(root, ['a', 'img'])) {
     const attribute = element.tagName === 'A' ? 'href' : 'src';
+    if (!element.hasAttribute(attribute)) continue;
     const url = absoluteHttpUrl(element.getAttribute(attribute), baseUrl);
     if (url) element.setAttribute(attribute, url);
   }

@@ -1,4 +1,4 @@
-import type { DomDocument } from './dom.js';
+import { type DomDocument, type DomElement, elementsWithTags } from './dom.js';
 
 /** Document metadata found in `<head>` meta tags, JSON-LD and `<html lang>`. */
 export interface HtmlMetadata {
@@ -36,9 +36,9 @@ export function absoluteHttpUrl(href: string | null | undefined, base: string): 
   }
 }
 
-function readMetaTags(document: DomDocument): Map<string, string> {
+function readMetaTags(metas: readonly DomElement[]): Map<string, string> {
   const values = new Map<string, string>();
-  for (const meta of document.querySelectorAll('meta')) {
+  for (const meta of metas) {
     const content = meta.getAttribute('content');
     if (content === null) continue;
     // property may list several names ("og:title twitter:title"); the first value wins.
@@ -107,18 +107,22 @@ function isoTime(value: string | null): string | null {
 
 /** Reads title, byline, description, site name, language, publication time and canonical URL. */
 export function readMetadata(document: DomDocument, pageUrl: string, jsonLdBlocks: readonly string[]): HtmlMetadata {
-  const meta = readMetaTags(document);
+  // One walk for every element we read, in document order (the first of each kind wins).
+  const elements = elementsWithTags(document, ['meta', 'base', 'link', 'title']);
+  const meta = readMetaTags(elements.filter((element) => element.tagName === 'META'));
   const ld = findJsonLdArticle(jsonLdBlocks);
   const ldString = (key: string): string | null => {
     const value = ld?.[key];
     return typeof value === 'string' ? clean(value) : null;
   };
 
-  const baseHref = document.querySelector('base[href]')?.getAttribute('href');
+  const baseHref = elements.find((element) => element.tagName === 'BASE' && element.hasAttribute('href'))?.getAttribute('href');
   const baseUrl = absoluteHttpUrl(baseHref, pageUrl) ?? pageUrl;
-  const canonicalHref = document.querySelector('link[rel="canonical"][href]')?.getAttribute('href') ?? meta.get('og:url');
+  const canonicalHref =
+    elements.find((element) => element.tagName === 'LINK' && element.getAttribute('rel') === 'canonical' && element.hasAttribute('href'))?.getAttribute('href') ??
+    meta.get('og:url');
 
-  const titleElement = document.querySelector('title');
+  const titleElement = elements.find((element) => element.tagName === 'TITLE');
   const declaredTitle = ldString('headline') ?? first(meta, 'dc.title', 'dcterm:title', 'og:title', 'twitter:title', 'parsely-title');
 
   return {

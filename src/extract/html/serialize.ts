@@ -1,5 +1,5 @@
 import { absoluteHttpUrl } from './metadata.js';
-import { type DomElement, type DomNode, ELEMENT_NODE, TEXT_NODE } from './dom.js';
+import { type DomElement, type DomNode, ELEMENT_NODE, elementsWithTags, TEXT_NODE } from './dom.js';
 
 /*
  * Our own serialisers over the DOM, for text, Markdown and links. Turndown parses its input again
@@ -109,7 +109,7 @@ export function toText(root: DomElement): TextResult {
 export function collectLinks(root: DomElement, baseUrl: string, pageUrl: string): string[] {
   const seen = new Set<string>();
   const page = pageUrl.split('#', 1)[0];
-  for (const anchor of root.querySelectorAll('a[href]')) {
+  for (const anchor of elementsWithTags(root, ['a'])) {
     const href = absoluteHttpUrl(anchor.getAttribute('href'), baseUrl);
     if (!href) continue;
     const withoutFragment = href.split('#', 1)[0]!;
@@ -297,7 +297,7 @@ function pre(element: DomElement, context: MarkdownContext): string {
   const code = (element.textContent ?? '').replace(/^\n/, '').replace(/\s+$/, '');
   if (context.inCell) return ` ${escapeInline(code.replace(/\s+/g, ' '))} `;
   if (!code) return '';
-  const codeElement = element.querySelector('code');
+  const codeElement = elementsWithTags(element, ['code'])[0];
   const classes = `${codeElement?.className ?? ''} ${element.className}`;
   const language = /(?:^|\s)(?:language|lang)-([\w+#.-]+)/.exec(classes)?.[1] ?? '';
   let fence = '```';
@@ -327,7 +327,7 @@ function list(element: DomElement, context: MarkdownContext): string {
 function table(element: DomElement, context: MarkdownContext): string {
   const rows: string[][] = [];
   let hasHeader = false;
-  for (const row of element.querySelectorAll('tr')) {
+  for (const row of elementsWithTags(element, ['tr'])) {
     // Rows of nested tables belong to their own table.
     if (closestTable(row) !== element) continue;
     const cells: string[] = [];
@@ -347,7 +347,7 @@ function table(element: DomElement, context: MarkdownContext): string {
   if (width === 1) return block(rows.map((cells) => cells[0]).filter(Boolean).join('\n\n'));
   const line = (cells: readonly string[]): string => `| ${Array.from({ length: width }, (_, i) => cells[i] ?? '').join(' | ')} |`;
   const header = hasHeader ? rows.shift()! : Array.from({ length: width }, () => '');
-  const caption = element.querySelector('caption');
+  const caption = elementsWithTags(element, ['caption'])[0];
   const captionText = caption && closestTable(caption) === element ? `${inline(children(caption, context))}\n\n` : '';
   return `\n\n${captionText}${line(header)}\n| ${Array.from({ length: width }, () => '---').join(' | ')} |\n${rows.map(line).join('\n')}\n\n`;
 }
