@@ -9,13 +9,20 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = {
   queue: () => import('./queue.mjs'),
+  ingest: () => import('./ingest.mjs'),
+  polling: () => import('./polling.mjs'),
+  scale: () => import('./scale.mjs'),
+  extraction: () => import('./extraction.mjs'),
   'end-to-end': () => import('./end-to-end.mjs'),
   peer: () => import('./peer.mjs'),
+  distributed: () => import('./distributed.mjs'),
+  render: () => import('./render.mjs'),
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-// With no scenario named, run the ones that finish in a few minutes; `peer` includes end-to-end.
-const names = requested.length > 0 ? requested : ['queue', 'peer'];
+// With no scenario named, run them all but `distributed` (it needs PostgreSQL and Redis) and
+// `end-to-end` (`peer` runs it, beside Crawlee).
+const names = requested.length > 0 ? requested : ['queue', 'ingest', 'polling', 'scale', 'extraction', 'peer'];
 const unknown = names.filter((n) => !(n in SCENARIOS));
 if (unknown.length > 0) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${Object.keys(SCENARIOS).join(', ')}`);

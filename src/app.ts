@@ -9,7 +9,15 @@ import { toError, type Logger } from './lib/index.js';
 import { RedisHostLimiter } from './fetch/redis/index.js';
 import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
 import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
+import { BrowserPool } from './render/index.js';
 import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
+import { OutboxRelay, type EventSink } from './events/index.js';
+import { RabbitmqSink } from './events/sinks/rabbitmq/index.js';
+import { checkWebhookUrl, WebhookDispatcher, WebhookSink } from './events/sinks/webhook/index.js';
+import type { EventsApi } from './api/routes/webhooks.js';
+import { CrawlsService, withCrawlLinks } from './crawls/index.js';
+import { Retention } from './retention/index.js';
+import { Scheduler, SchedulesService } from './schedules/index.js';
 
 /**
  * Which parts a process runs: `serve` is the API and the workers in one process (the embedded
@@ -45,6 +53,18 @@ export class App {
   readonly task: TaskFunction;
   readonly metrics: Metrics;
   readonly api: FastifyInstance | undefined;
+  /** The browser pool: launched on first render (`serve`, `cli`, `worker --render`), else undefined. */
+  readonly renderer: BrowserPool | undefined;
+  /** Publishes the outbox (RabbitMQ, webhooks) in `serve` and `worker` processes; one per database leads. */
+  readonly relay: OutboxRelay | undefined;
+  /** Crawls (issue 9): jobs whose pages add the links they find. */
+  readonly crawls: CrawlsService;
+  /** Recurring jobs (issue 9). */
+  readonly schedules: SchedulesService;
+  /** Fires due schedules in `serve` and `worker` processes; one per database leads (lease `scheduler`). */
+  readonly scheduler: Scheduler | undefined;
+  /** Deletes old jobs and orphaned documents in `serve` and `worker` processes, unless DISTILL_JOB_RETENTION is 0. */
+  readonly retention: Retention | undefined;
   readonly #role: AppRole;
   #stopping: Promise<void> | undefined;
   #isStarted = false;
@@ -57,11 +77,16 @@ export class App {
       poolSize: config.databasePoolSize,
       onPoolError: (error) => this.logger.warn({ err: error }, 'A pooled database connection failed'),
     });
-    this.repository = new KyselyJobRepository({ db: this.database.db, dialect: this.database.dialect });
+    this.repository = new KyselyJobRepository({ db: this.database.db, dialect: this.database.dialect, documentVersions: config.documentVersions });
     // Distributed mode is configuration only: with Redis, BullMQ delivers the items and the per-host
     // limits are shared by every worker; without it, the items table is the queue (on any database).
     this.queue = config.redisUrl
-      ? new BullmqQueue({ connection: config.redisUrl, repository: this.repository, lockDurationMs: config.leaseMs })
+      ? new BullmqQueue({
+          connection: config.redisUrl,
+          repository: this.repository,
+          prefix: config.redisPrefix,
+          lockDurationMs: config.leaseMs,
+        })
       : new EmbeddedQueue(this.repository);
     this.fetcher = createFetcher({
       timeoutMs: config.fetchTimeoutMs,
@@ -81,9 +106,10 @@ export class App {
     this.hostLimiter = config.redisUrl
       ? new RedisHostLimiter({
           connection: config.redisUrl,
+          prefix: `${config.redisPrefix}:host:`,
           ...limits,
-          // A crashed worker's slot comes back after this; it must outlast the longest fetch.
-          slotLeaseMs: config.fetchTimeoutMs + 30_000,
+          // A crashed worker's slots come back after this; it must outlast the longest fetch.
+          slotLeaseMs: config.fetchTimeoutMs + 10_000,
         })
       : new MemoryHostLimiter(limits);
     this.extractor = new ExtractorPool({
@@ -98,21 +124,49 @@ export class App {
       depth: () => this.queue.depth(),
       onError: (error) => this.logger.warn({ err: error }, 'Reading the queue depth for /metrics failed'),
     });
+    // API and plain workers never host a browser; the embedded roles create the pool, which
+    // launches nothing until the first page that needs it.
+    const hostsBrowser = options.role === 'serve' || options.role === 'cli' || (options.role === 'worker' && config.render);
+    this.renderer = hostsBrowser
+      ? new BrowserPool({
+          executablePath: config.chromiumPath,
+          maxPages: config.renderPages,
+          recycleAfterPages: config.renderRecycleAfter,
+          maxRssBytes: config.renderMaxRssMb * 1024 * 1024,
+          allow: parseAllowList(config.fetchAllow),
+          connectTimeoutMs: config.fetchConnectTimeoutMs,
+          userAgent: config.userAgent,
+          maxHtmlBytes: config.fetchMaxBytes,
+          blockedResourceTypes: config.renderBlock === 'none' ? [] : config.renderBlock.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+          logger: this.logger.child({ component: 'browser-pool' }),
+        })
+      : undefined;
     this.task =
       options.task ??
-      createProcessItem({
-        fetcher: this.fetcher,
-        hostLimiter: this.hostLimiter,
-        extractor: this.extractor,
-        hostMaxWaitMs: config.hostMaxWaitMs,
-        onExtracted: (ms, mimeType) => this.metrics.observeExtraction(ms, mimeType),
-      });
+      // Crawl jobs' pages hand their links (and the start page its sitemap's) to storage (issue 9).
+      withCrawlLinks(
+        createProcessItem({
+          fetcher: this.fetcher,
+          hostLimiter: this.hostLimiter,
+          extractor: this.extractor,
+          hostMaxWaitMs: config.hostMaxWaitMs,
+          onExtracted: (ms, mimeType) => this.metrics.observeExtraction(ms, mimeType),
+          renderer: this.renderer,
+          screenshots: this.repository,
+          documents: this.repository,
+        }),
+        { fetcher: this.fetcher, hostLimiter: this.hostLimiter, logger: this.logger.child({ component: 'crawls' }) },
+      );
     const runsWorkers = options.role !== 'api';
     this.pool = !runsWorkers
       ? undefined
       : new WorkerPool({
       queue: this.queue,
-      repository: this.repository,
+      // Outcomes go through the crawls service: a crawl page's links are appended with its outcome.
+      repository: {
+        finishAttempt: (item, outcome) => this.crawls.finishAttempt(item, outcome),
+        cancelledJobIds: (jobIds) => this.repository.cancelledJobIds(jobIds),
+      },
       task: this.task,
       concurrency: config.concurrency,
       leaseMs: config.leaseMs,
@@ -131,6 +185,68 @@ export class App {
       defaults: this.jobDefaults(),
       onEnqueued: () => this.pool?.notify(),
     });
+    this.crawls = new CrawlsService({
+      jobs: this.jobs,
+      repository: this.repository,
+      queue: this.queue,
+      maxPages: config.crawlMaxPages,
+      onEnqueued: () => this.pool?.notify(),
+      logger: this.logger.child({ component: 'crawls' }),
+    });
+    this.schedules = new SchedulesService({
+      repository: this.repository,
+      jobs: this.jobs,
+      startCrawl: (input) => this.crawls.start(input),
+    });
+    const runsBackground = options.role === 'serve' || options.role === 'worker';
+    this.scheduler = runsBackground
+      ? new Scheduler({
+          store: this.repository,
+          fire: this.schedules.fire,
+          pollIntervalMs: config.schedulerPollMs,
+          logger: this.logger.child({ component: 'scheduler' }),
+        })
+      : undefined;
+    this.retention =
+      runsBackground && config.jobRetentionSeconds > 0
+        ? new Retention({
+            store: this.repository,
+            maxAgeMs: config.jobRetentionSeconds * 1000,
+            logger: this.logger.child({ component: 'retention' }),
+          })
+        : undefined;
+    const webhookAllow = parseAllowList(config.fetchAllow);
+    const webhookGiveUpMs = config.webhookGiveUpSeconds * 1000;
+    this.relay =
+      options.role === 'serve' || options.role === 'worker'
+        ? new OutboxRelay({
+            store: this.repository,
+            sinks: [
+              new WebhookSink({ store: this.repository, giveUpMs: webhookGiveUpMs }),
+              ...(config.amqpUrl ? [new RabbitmqSink({ url: config.amqpUrl, logger: this.logger.child({ component: 'rabbitmq' }) })] : []),
+            ] satisfies EventSink[],
+            leaderTask: new WebhookDispatcher({
+              store: this.repository,
+              allow: webhookAllow,
+              timeoutMs: config.webhookTimeoutMs,
+              retryBaseMs: config.webhookRetryBaseMs,
+              concurrency: config.webhookConcurrency,
+              userAgent: config.userAgent,
+              logger: this.logger.child({ component: 'webhooks' }),
+            }),
+            pollIntervalMs: config.eventPollMs,
+            retentionMs: config.eventRetentionSeconds * 1000,
+            pruneDeliveries: (before, limit) => this.repository.deleteFinishedWebhookDeliveries(before, limit),
+            logger: this.logger.child({ component: 'outbox-relay' }),
+          })
+        : undefined;
+    const eventsApi: EventsApi = {
+      listEventLog: (o) => this.repository.listEventLog(o),
+      listWebhookDeliveries: (jobId, o) => this.repository.listWebhookDeliveries(jobId, o),
+      replayWebhookDelivery: (jobId, id) => this.repository.replayWebhookDelivery(jobId, id, webhookGiveUpMs),
+      replayFailedWebhookDeliveries: (jobId) => this.repository.replayFailedWebhookDeliveries(jobId, webhookGiveUpMs),
+      checkWebhookUrl: (url) => checkWebhookUrl(url, { allow: webhookAllow }),
+    };
     this.api =
       options.role === 'serve' || options.role === 'api'
         ? buildApi(
@@ -143,6 +259,15 @@ export class App {
                 { onError: (name, error) => this.logger.warn({ err: error, check: name }, 'Readiness check failed') },
               ),
               logger: this.logger as never,
+              events: eventsApi,
+              screenshots: this.repository,
+              schedules: this.schedules,
+              crawls: {
+                start: (input) => this.crawls.start(input),
+                settings: (input) => this.crawls.settings(input),
+                checkWebhookUrl: (url) => checkWebhookUrl(url, { allow: webhookAllow }),
+              },
+              documentVersions: this.repository,
             },
             {
               maxUrlsPerRequest: config.maxUrlsPerRequest,
@@ -160,6 +285,8 @@ export class App {
       formats: ['text', 'markdown', 'links'],
       timeoutMs: this.config.fetchTimeoutMs,
       maxAttempts: this.config.maxAttempts,
+      render: this.config.renderDefault,
+      screenshot: 'none',
     };
   }
 
@@ -169,7 +296,12 @@ export class App {
     this.#isStarted = true;
     const ran = await migrateToLatest(this.database.db as never);
     if (ran.length > 0) this.logger.info({ migrations: ran }, 'Database migrated');
+    // A dedicated render worker launches its browser now, so that a missing Chromium shows at start.
+    if (this.#role === 'worker' && this.renderer) await this.renderer.start();
     this.pool?.start();
+    this.relay?.start();
+    this.scheduler?.start();
+    this.retention?.start();
     if (this.api) {
       await this.api.listen({ port: this.config.port, host: this.config.host });
     }
@@ -201,7 +333,13 @@ export class App {
     // Stop intake first (the API), then drain the workers, then close what they used.
     const steps: Array<[string, () => Promise<void>]> = [
       ['HTTP API', async () => this.api?.close()],
+      // Before the workers: a run being fired still has the queue and the database.
+      ['scheduler', async () => this.scheduler?.stop()],
+      ['retention', async () => this.retention?.stop()],
       ['worker pool', async () => this.pool?.stop()],
+      ['browser pool', async () => this.renderer?.stop()],
+      // After the pool, so the last items' events still go out; before the database it uses.
+      ['event relay', async () => this.relay?.stop()],
       ['extractor pool', () => this.extractor.stop()],
       ['fetcher', () => this.fetcher.close()],
       ['host limiter', () => this.hostLimiter.close()],

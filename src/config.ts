@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 
 /**
  * One validated, frozen configuration built from defaults < environment variables < command-line
@@ -13,6 +13,8 @@ export interface Config {
   databasePoolSize: number;
   /** Redis for the BullMQ queue and the shared per-host limits (distributed mode); '' = embedded. */
   redisUrl: string;
+  /** Prefix of every Redis key distill writes, so several deployments can share one Redis. */
+  redisPrefix: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Items a worker process runs at once. */
   concurrency: number;
@@ -44,6 +46,42 @@ export interface Config {
   extractMaxMemoryMb: number;
   /** Base URL of the server that `distill jobs` talks to. */
   server: string;
+  /** RabbitMQ for events (`amqp://…`); '' = no broker (webhooks and the event log still work). */
+  amqpUrl: string;
+  /** How often the outbox relay looks for new events, in milliseconds. */
+  eventPollMs: number;
+  /** Published events older than this many seconds are deleted; 0 keeps them. */
+  eventRetentionSeconds: number;
+  /** Time limit of one webhook call, in milliseconds. */
+  webhookTimeoutMs: number;
+  /** First retry delay of a failed webhook call, in milliseconds (doubles per attempt, up to 1 h). */
+  webhookRetryBaseMs: number;
+  /** A webhook delivery that has not succeeded this many seconds after its event gives up. */
+  webhookGiveUpSeconds: number;
+  /** Webhook calls in flight at once (one per job at most). */
+  webhookConcurrency: number;
+  /** `distill worker` hosts a browser and renders (`serve` always can, launching it on first use). */
+  render: boolean;
+  /** `render` of jobs that do not set it. */
+  renderDefault: 'never' | 'always' | 'auto';
+  /** Pages rendered at once per process. */
+  renderPages: number;
+  /** Pages a browser renders before it is replaced. */
+  renderRecycleAfter: number;
+  /** RSS of a browser's processes above which it is replaced, in MiB. */
+  renderMaxRssMb: number;
+  /** Resource types the browser does not load (comma-separated Playwright resource types; `none`). */
+  renderBlock: string;
+  /** The Chromium binary. */
+  chromiumPath: string;
+  /** Earlier versions of a document's text kept when it changes (issue 9); 0 keeps none. */
+  documentVersions: number;
+  /** Jobs finished longer ago than this many seconds are deleted, with their items and orphaned documents; 0 keeps them. */
+  jobRetentionSeconds: number;
+  /** How often the scheduler looks for due schedules, in milliseconds. */
+  schedulerPollMs: number;
+  /** Most pages one crawl may ask for (`maxPages`). */
+  crawlMaxPages: number;
 }
 
 type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
@@ -62,6 +100,8 @@ interface OptionSpec<K extends keyof Config = keyof Config> {
 }
 
 const CPU_COUNT = availableParallelism();
+/** Pages a browser renders at once by default: min(4, 2 × cores, memory / 512 MiB), at least 1. */
+const RENDER_PAGES = Math.max(1, Math.min(4, CPU_COUNT * 2, Math.floor(totalmem() / (512 * 1024 * 1024))));
 
 /** Every option distill reads, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -77,6 +117,14 @@ export const OPTIONS: readonly OptionSpec[] = [
       /^(sqlite:|postgres:\/\/|postgresql:\/\/|mysql:\/\/)/.test(String(v))
         ? undefined
         : 'expected sqlite:<path>, postgres://user@host/db or mysql://user@host/db',
+  },
+  {
+    key: 'redisPrefix',
+    env: 'DISTILL_REDIS_PREFIX',
+    kind: 'string',
+    default: 'distill',
+    description: 'Prefix of every Redis key (queue and host limits), to share one Redis between deployments',
+    check: (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(String(v)) ? undefined : 'expected 1 to 64 letters, digits, _ . or -'),
   },
   { key: 'databasePoolSize', env: 'DISTILL_DATABASE_POOL_SIZE', kind: 'integer', default: 10, min: 1, max: 1000, description: 'Connections per process to PostgreSQL or MySQL' },
   {
@@ -139,6 +187,72 @@ export const OPTIONS: readonly OptionSpec[] = [
     check: (v) => (/^https?:\/\/[^/]/.test(String(v)) ? undefined : 'expected an http(s) URL'),
   },
   { key: 'extractMaxMemoryMb', env: 'DISTILL_EXTRACT_MAX_MEMORY_MB', kind: 'integer', default: 512, min: 64, description: 'Heap limit of one extraction thread (MiB)' },
+  {
+    key: 'render',
+    env: 'DISTILL_RENDER',
+    kind: 'boolean',
+    default: false,
+    description: 'distill worker: host a browser and render pages (`distill worker --render`); serve always can, launching Chromium on the first render',
+  },
+  {
+    key: 'renderDefault',
+    env: 'DISTILL_RENDER_DEFAULT',
+    kind: 'enum',
+    default: 'auto',
+    values: ['never', 'always', 'auto'],
+    description: 'render option of jobs that set none: auto renders only pages whose HTML is an application shell',
+  },
+  { key: 'renderPages', env: 'DISTILL_RENDER_PAGES', kind: 'integer', default: RENDER_PAGES, min: 1, max: 64, description: 'Pages rendered at once per process (default: min(4, 2 × CPU count, memory / 512 MiB))' },
+  { key: 'renderRecycleAfter', env: 'DISTILL_RENDER_RECYCLE_AFTER', kind: 'integer', default: 100, min: 1, description: 'Pages a browser renders before it is replaced by a fresh one' },
+  { key: 'renderMaxRssMb', env: 'DISTILL_RENDER_MAX_RSS_MB', kind: 'integer', default: 1536, min: 128, description: 'Resident memory of a browser\'s processes above which it is replaced (MiB)' },
+  {
+    key: 'renderBlock',
+    env: 'DISTILL_RENDER_BLOCK',
+    kind: 'string',
+    default: 'image,media,font',
+    description: 'Resource types the browser does not load (comma-separated: image, media, font, stylesheet, ...; none loads all)',
+  },
+  { key: 'chromiumPath', env: 'DISTILL_CHROMIUM_PATH', kind: 'string', default: '/usr/bin/chromium', description: 'The Chromium binary that renders pages' },
+  {
+    key: 'amqpUrl',
+    env: 'DISTILL_AMQP_URL',
+    kind: 'string',
+    default: '',
+    description: 'RabbitMQ (amqp://user:password@host:5672): publish every event to the topic exchange distill.events',
+    check: (v) => (v === '' || /^amqps?:\/\/[^/]/.test(String(v)) ? undefined : 'expected amqp://user:password@host:5672 or amqps://…'),
+  },
+  { key: 'eventPollMs', env: 'DISTILL_EVENT_POLL_MS', kind: 'integer', default: 200, min: 10, max: 60_000, description: 'How often the outbox relay looks for new events (ms)' },
+  {
+    key: 'eventRetentionSeconds',
+    env: 'DISTILL_EVENT_RETENTION',
+    kind: 'integer',
+    default: 604_800,
+    min: 0,
+    description: 'Published events (GET /v1/events, SSE replay) and finished webhook deliveries are kept this many seconds (0 = forever)',
+  },
+  { key: 'webhookTimeoutMs', env: 'DISTILL_WEBHOOK_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 100, max: 120_000, description: 'Time limit of one webhook call (ms)' },
+  { key: 'webhookRetryBaseMs', env: 'DISTILL_WEBHOOK_RETRY_BASE_MS', kind: 'integer', default: 10_000, min: 10, description: 'Delay before retrying a failed webhook call; doubles per attempt, with jitter, up to 1 h (ms)' },
+  { key: 'webhookGiveUpSeconds', env: 'DISTILL_WEBHOOK_GIVE_UP', kind: 'integer', default: 86_400, min: 1, description: 'A webhook delivery still failing this many seconds after its event gives up (webhook.failed)' },
+  { key: 'webhookConcurrency', env: 'DISTILL_WEBHOOK_CONCURRENCY', kind: 'integer', default: 16, min: 1, max: 1024, description: 'Webhook calls in flight at once (one per job at most)' },
+  {
+    key: 'documentVersions',
+    env: 'DISTILL_DOCUMENT_VERSIONS',
+    kind: 'integer',
+    default: 5,
+    min: 0,
+    max: 100,
+    description: 'Earlier versions of a document kept when its main text changes (GET /v1/documents/:id/versions); 0 keeps none',
+  },
+  {
+    key: 'jobRetentionSeconds',
+    env: 'DISTILL_JOB_RETENTION',
+    kind: 'integer',
+    default: 2_592_000,
+    min: 0,
+    description: 'Jobs finished more than this many seconds ago are deleted with their items, then documents no job refers to (0 = keep everything)',
+  },
+  { key: 'schedulerPollMs', env: 'DISTILL_SCHEDULER_POLL_MS', kind: 'integer', default: 1000, min: 50, max: 60_000, description: 'How often the scheduler looks for due schedules (ms)' },
+  { key: 'crawlMaxPages', env: 'DISTILL_CRAWL_MAX_PAGES', kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'Most pages one crawl may ask for (its maxPages)' },
 ];
 
 /** The flag of an option: `DISTILL_DATABASE_URL` → `--database-url`, `PORT` → `--port`. */

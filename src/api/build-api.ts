@@ -11,7 +11,11 @@ import { eventLogRoutes } from './routes/events-log.js';
 import { extractRoutes } from './routes/extract.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { screenshotRoutes } from './routes/screenshots.js';
 import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
+import { crawlRoutes, type CrawlsApi } from './routes/crawls.js';
+import { documentVersionRoutes, type DocumentVersionsApi } from './routes/document-versions.js';
+import { scheduleRoutes, type SchedulesApi } from './routes/schedules.js';
 import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
@@ -21,13 +25,20 @@ interface QuerySchema {
   properties?: Record<string, { type?: unknown }>;
 }
 
+/** Services of issue 9; each route group is registered only when its service is given. */
+export interface ScheduleApiDependencies {
+  schedules?: SchedulesApi | undefined;
+  crawls?: CrawlsApi | undefined;
+  documentVersions?: DocumentVersionsApi | undefined;
+}
+
 /**
  * Builds the HTTP API on `deps`; it does not listen (the caller calls `listen`, or `inject` in
  * tests) and it closes nothing of `deps` (they are borrowed). Every route has a JSON schema, the
  * OpenAPI 3.1 document is at `/openapi.json`, Swagger UI (served from the package, no CDN) at
  * `/docs`, and every error is an `application/problem+json` from `error-handler.ts`.
  */
-export function buildApi(deps: ApiDependencies, options: ApiOptions = {}): FastifyInstance {
+export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, options: ApiOptions = {}): FastifyInstance {
   const resolved = resolveApiOptions(options);
   const context: RouteContext = { deps, options: resolved };
   const serverOptions: FastifyServerOptions = {
@@ -90,6 +101,8 @@ export function buildApi(deps: ApiDependencies, options: ApiOptions = {}): Fasti
       tags: [
         { name: 'jobs', description: 'Batches of URLs and their results' },
         { name: 'documents', description: 'Stored documents and synchronous extraction' },
+        { name: 'crawls', description: 'Site crawls: jobs that follow links' },
+        { name: 'schedules', description: 'Recurring jobs and crawls' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -104,7 +117,11 @@ export function buildApi(deps: ApiDependencies, options: ApiOptions = {}): Fasti
   }
   void app.register(eventRoutes(context));
   void app.register(documentRoutes(context));
+  void app.register(screenshotRoutes(context, deps.screenshots));
   void app.register(extractRoutes(context));
+  if (deps.crawls) void app.register(crawlRoutes(context, deps.crawls));
+  if (deps.schedules) void app.register(scheduleRoutes(context, deps.schedules, deps.crawls));
+  if (deps.documentVersions) void app.register(documentVersionRoutes(context, deps.documentVersions));
   void app.register(healthRoutes(context));
   // The browser page (src/web, built into dist/web) at `/`.
   void app.register(webPagePlugin, { root: resolved.webRoot });

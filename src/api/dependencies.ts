@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Job, JobRepository, JobsService, StoredEvent } from '../jobs/index.js';
 import type { Metrics } from './metrics.js';
 import type { EventsApi } from './routes/webhooks.js';
+import type { ScreenshotReader } from './routes/screenshots.js';
 import { defaultWebRoot } from './static.js';
 
 /**
@@ -40,6 +41,8 @@ export interface ApiDependencies {
    * are checked by the schema only.
    */
   events?: EventsApi;
+  /** Stored screenshots, for `GET /v1/documents/:id/screenshot`. Omitted: every document has none. */
+  screenshots?: ScreenshotReader;
 }
 
 /** Tunables of the API. Every limit has a default that suits the embedded mode. */

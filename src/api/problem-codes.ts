@@ -10,6 +10,10 @@ export const PROBLEM_STATUS = {
   document_not_found: 404,
   /** `/v1/jobs/:id/webhooks/:deliveryId`: the job has no such webhook delivery. */
   delivery_not_found: 404,
+  /** `/v1/schedules/:id`: no such schedule. */
+  schedule_not_found: 404,
+  /** `GET /v1/crawls/:id`: no job with this id, or the job is not a crawl. */
+  crawl_not_found: 404,
   /** The body is not JSON (or is empty). */
   invalid_json: 400,
   /** The body, query string or path breaks the route's schema; `errors` names each field. */
@@ -54,6 +58,8 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   job_not_found: 'Job not found',
   document_not_found: 'Document not found',
   delivery_not_found: 'Webhook delivery not found',
+  schedule_not_found: 'Schedule not found',
+  crawl_not_found: 'Crawl not found',
   invalid_json: 'Invalid JSON',
   validation_failed: 'Validation failed',
   no_valid_urls: 'No valid URLs',

@@ -16,6 +16,8 @@ export function toDomainOptions(input: WireJobOptions | undefined): JobOptionsIn
   if (input?.formats !== undefined) options.formats = input.formats;
   if (input?.timeoutMs !== undefined) options.timeoutMs = input.timeoutMs;
   if (input?.maxAttempts !== undefined) options.maxAttempts = input.maxAttempts;
+  if (input?.render !== undefined) options.render = input.render;
+  if (input?.screenshot !== undefined) options.screenshot = input.screenshot;
   return options;
 }
 

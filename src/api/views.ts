@@ -46,6 +46,8 @@ export function toJobView(job: Job): JobView {
       formats: [...job.options.formats],
       timeoutMs: job.options.timeoutMs,
       maxAttempts: job.options.maxAttempts,
+      render: job.options.render ?? 'never',
+      screenshot: job.options.screenshot ?? 'none',
     },
     webhook: job.webhook ? { url: job.webhook.url } : null,
     createdAt: iso(job.createdAt),

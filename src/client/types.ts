@@ -26,6 +26,10 @@ export interface JobOptionsInput {
   timeoutMs?: number;
   /** Attempts per URL before it fails for good (1..10). */
   maxAttempts?: number;
+  /** Run pages in a browser: `never`, `always`, or `auto` (only application shells). */
+  render?: 'never' | 'always' | 'auto';
+  /** PNG of rendered pages, served at `/v1/documents/{id}/screenshot`. */
+  screenshot?: 'none' | 'viewport' | 'fullPage';
 }
 
 /** Job options as the API reports them (every option resolved). */
@@ -34,6 +38,8 @@ export interface JobOptionsView {
   formats: DocumentFormatName[];
   timeoutMs: number;
   maxAttempts: number;
+  render: 'never' | 'always' | 'auto';
+  screenshot: 'none' | 'viewport' | 'fullPage';
 }
 
 /** A webhook the server calls when the job's state changes; signed with `secret` when given. */

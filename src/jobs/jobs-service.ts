@@ -88,6 +88,9 @@ export class JobsService {
       formats: [...new Set(formats)],
       timeoutMs: input.timeoutMs ?? this.#defaults.timeoutMs,
       maxAttempts: input.maxAttempts ?? this.#defaults.maxAttempts,
+      render: input.render ?? this.#defaults.render ?? 'never',
+      screenshot: input.screenshot ?? this.#defaults.screenshot ?? 'none',
+      ...(input.crawl !== undefined ? { crawl: input.crawl } : {}),
     };
   }
 

@@ -32,7 +32,17 @@ export interface Page<T> {
 
 /** What a finished attempt reports. */
 export type ItemOutcome =
-  | { kind: 'succeeded'; document: NewDocument }
+  | {
+      kind: 'succeeded';
+      document: NewDocument;
+      /**
+       * The server answered 304 Not Modified to a conditional request (issue 9): the stored document
+       * stands, only its `fetchedAt` is refreshed; `document` is that stored document.
+       */
+      isNotModified?: boolean;
+      /** Crawl jobs: normalised links in the crawl's scope, appended at depth + 1 in the same transaction. */
+      discovered?: string[];
+    }
   | { kind: 'failed'; error: ItemError }
   /** Try again after `runAfter`; `countsAttempt` is false for our own rate limits and shutdown. */
   | { kind: 'retry'; error: ItemError | null; runAfter: number; countsAttempt: boolean }

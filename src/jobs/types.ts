@@ -35,7 +35,42 @@ export interface JobOptions {
   timeoutMs: number;
   /** Attempts per item before it fails for good. */
   maxAttempts: number;
+  /**
+   * Render pages in a browser: `never`; `always`; `auto` when the plain page is an application
+   * shell (render/app-shell.ts). Unset in jobs stored before rendering existed: `never`.
+   */
+  render?: RenderMode;
+  /** Photograph rendered pages (PNG): `none`, `viewport` or `fullPage`. Unset: `none`. */
+  screenshot?: ScreenshotMode;
+  /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
+  crawl?: CrawlSettings;
 }
+
+/**
+ * What a crawl follows (issue 9), stored in its job's options so that every worker holding one of
+ * its items has it. Links are followed breadth-first from `url` while they match the scope.
+ */
+export interface CrawlSettings {
+  /** The start page (normalised). */
+  url: string;
+  /** Links followed from the start page, hop by hop; 0 fetches the start page (and sitemap) only. */
+  maxDepth: number;
+  /** Most items the crawl job holds, the start page included. */
+  maxPages: number;
+  /** URL patterns a link must match one of (none: every link); `/regex/flags` or a glob. */
+  include: string[];
+  /** URL patterns that rule a link out; `/regex/flags` or a glob. */
+  exclude: string[];
+  /** Follow only links to the start page's host (a leading `www.` ignored). */
+  sameSite: boolean;
+  /** Read `/sitemap.xml` of the start page's origin when the start page is fetched. */
+  useSitemap: boolean;
+}
+
+/** The `render` job option (the same strings as render/types.ts). */
+export type RenderMode = 'never' | 'always' | 'auto';
+/** The `screenshot` job option (the same strings as render/types.ts). */
+export type ScreenshotMode = 'none' | 'viewport' | 'fullPage';
 
 export interface Job {
   id: string;
@@ -98,7 +133,45 @@ export interface StoredDocument {
 }
 
 /** A document as the worker hands it to storage: everything but the keys storage assigns. */
-export type NewDocument = Omit<StoredDocument, 'id' | 'url' | 'contentHash'>;
+export type NewDocument = Omit<StoredDocument, 'id' | 'url' | 'contentHash'> & {
+  /** The response's `ETag`, kept for the next fetch's `If-None-Match` (issue 9). */
+  etag?: string | null;
+  /** The response's `Last-Modified`, kept for the next fetch's `If-Modified-Since` (issue 9). */
+  lastModified?: string | null;
+};
+
+/**
+ * A short summary of how a document's main text changed (issue 9): the `document.changed` event's
+ * `changes` and each stored version's. Line counts compare the texts as multisets of lines.
+ */
+export interface ChangeSummary {
+  oldWordCount: number;
+  newWordCount: number;
+  addedLines: number;
+  removedLines: number;
+  /** The first added lines, each cut to 200 characters (at most 5). */
+  added: string[];
+  /** The first removed lines, each cut to 200 characters (at most 5). */
+  removed: string[];
+}
+
+/** An earlier version of a document's content (`GET /v1/documents/:id/versions`). */
+export interface DocumentVersion {
+  documentId: string;
+  /** 1 for the first content stored, + 1 for each change. */
+  version: number;
+  contentHash: string;
+  title: string | null;
+  wordCount: number;
+  text: string;
+  markdown: string | null;
+  /** When this version was fetched. */
+  fetchedAt: number;
+  /** When a newer version replaced it. */
+  replacedAt: number;
+  /** How the version that replaced it differs from it. */
+  changes: ChangeSummary | null;
+}
 
 /** An item a worker holds under a lease. `token` proves the lease when the worker reports back. */
 export interface ClaimedItem {

@@ -1,8 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type {
+  ChangeSummary,
   ClaimedItem,
   CreateJobInput,
+  DocumentVersion,
+  NewSchedule,
+  Schedule,
+  ScheduleStatus,
+  ScheduleTemplate,
   Item,
   ItemCounts,
   ItemOutcome,
@@ -15,13 +21,14 @@ import type {
   NewItem,
   Page,
   StoredDocument,
+  StoredEvent,
 } from '../jobs/index.js';
-import { deriveJobStatus, JobNotFoundError, JobCancelledError } from '../jobs/index.js';
+import { deriveJobStatus, JobNotFoundError, JobCancelledError, summarizeChange } from '../jobs/index.js';
 import type { Clock } from '../lib/index.js';
 import { systemClock } from '../lib/index.js';
 import type { DialectName } from './database.js';
-import type { Database, DocumentsTable, JobItemsTable, JobsTable } from './schema.js';
-import { writeTransaction } from './transaction.js';
+import type { Database, DocumentsTable, JobItemsTable, JobsTable, SchedulesTable } from './schema.js';
+import { isUniqueViolation, writeTransaction } from './transaction.js';
 
 /** Rows per INSERT and values per IN list: inside every engine's bound-parameter limit. */
 const CHUNK = 500;
@@ -32,6 +39,9 @@ const SINGLE_FLIGHT_WAIT_MS = 1000;
 /** A delivery of an item held under a live lease is looked at again this long after the lease ends. */
 const LEASE_RECHECK_MARGIN_MS = 250;
 
+/** The event log holds back events this young on PostgreSQL/MySQL (see `listEventLog`). */
+const EVENT_LOG_SETTLE_MS = 1000;
+
 /**
  * What the database made of one delivery from a broker (`claimDeliveries`): the item is now leased
  * to the caller, or should be delivered again at `runAfter`, or needs no more deliveries.
@@ -40,6 +50,14 @@ export type DeliveryDecision =
   | { kind: 'claimed'; item: ClaimedItem }
   | { kind: 'later'; runAfter: number }
   | { kind: 'done' };
+
+/** What `#upsertDocument` found changed in a document's main text. */
+interface DocumentChange {
+  version: number;
+  previousContentHash: string;
+  contentHash: string;
+  summary: ChangeSummary;
+}
 
 type LockedJob = Pick<Selectable<JobsTable>, 'id' | 'status' | 'options' | 'queued'>;
 
@@ -57,6 +75,19 @@ function groupSeqs(refs: readonly ItemRef[]): Map<string, number[]> {
   }
   return new Map([...byJob].map(([jobId, seqs]) => [jobId, [...seqs]]));
 }
+
+/** The screenshots table (migration 0003-render); kept here so that schema.ts stays the core tables. */
+interface ScreenshotsTable {
+  url_key: string;
+  /** `fetched_at` of the document version the picture belongs to. */
+  document_fetched_at: number;
+  mime_type: string;
+  byte_length: number;
+  data: Buffer;
+  created_at: number;
+}
+
+type ScreenshotDatabase = Database & { screenshots: ScreenshotsTable };
 
 /** Hash of a normalised URL: 128 bits, base64url, so keys index well on every engine. */
 export function urlKey(url: string): string {
@@ -112,11 +143,20 @@ export class KyselyJobRepository implements JobRepository {
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectName;
   readonly #clock: Clock;
+  readonly #documentVersions: number;
 
-  constructor(options: { db: Kysely<Database>; dialect: DialectName; clock?: Clock }) {
+  /**
+   * `documentVersions`: earlier contents kept per document when its text changes (issue 9).
+   * @default 5
+   */
+  constructor(options: { db: Kysely<Database>; dialect: DialectName; clock?: Clock; documentVersions?: number }) {
     this.#db = options.db;
     this.#dialect = options.dialect;
     this.#clock = options.clock ?? systemClock;
+    this.#documentVersions = options.documentVersions ?? 5;
+    if (!Number.isSafeInteger(this.#documentVersions) || this.#documentVersions < 0) {
+      throw new TypeError(`Expected \`documentVersions\` to be a non-negative integer, got \`${this.#documentVersions}\``);
+    }
   }
 
   /** Row locks exist (PostgreSQL, MySQL); SQLite locks the whole database per write transaction. */
@@ -374,11 +414,23 @@ export class KyselyJobRepository implements JobRepository {
   }
 
   async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
-    return this.transaction(async (trx) => {
+    return (await this.recordAttempt(item, outcome)).isRecorded;
+  }
+
+  /**
+   * `finishAttempt`, also returning the items a crawl page appended in the same transaction
+   * (`outcome.discovered`), which the caller hands to the queue. Appending before the counts are
+   * applied, in the transaction that ends the page's item, is what keeps a crawl job from
+   * completing while links remain to follow.
+   */
+  async recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<{ isRecorded: boolean; queued: ItemRef[] }> {
+    let queued: ItemRef[] = [];
+    const isRecorded = await this.transaction(async (trx) => {
+      queued = [];
       await this.#lockJobs(trx, [item.jobId]);
       const row = await trx
         .selectFrom('job_items')
-        .select(['state', 'lease_token', 'url_key', 'attempts'])
+        .select(['state', 'lease_token', 'url_key', 'attempts', 'depth'])
         .where('job_id', '=', item.jobId)
         .where('seq', '=', item.seq)
         .$if(this.#isLocking, (q) => q.forUpdate())
@@ -391,7 +443,11 @@ export class KyselyJobRepository implements JobRepository {
       const releaseLease = { lease_token: null, lease_expires_at: null, updated_at: now };
       switch (outcome.kind) {
         case 'succeeded': {
-          const documentId = await this.#upsertDocument(trx, item.url, row.url_key, outcome.document, now);
+          const refreshed = outcome.isNotModified === true ? await this.#refreshDocument(trx, row.url_key, outcome.document, now) : null;
+          const { documentId, change } =
+            refreshed === null
+              ? await this.#upsertDocument(trx, item.url, row.url_key, outcome.document, now, item.options.formats.includes('text'))
+              : { documentId: refreshed, change: null };
           await updateItem(trx, where, {
             ...releaseLease,
             state: 'succeeded',
@@ -405,12 +461,30 @@ export class KyselyJobRepository implements JobRepository {
           await this.#writeEvent(trx, item.jobId, 'document.extracted', {
             jobId: item.jobId,
             seq: item.seq,
+            id: documentId,
             documentId,
             url: item.url,
             title: outcome.document.title,
             wordCount: outcome.document.wordCount,
           });
-          await this.#applyCounts(trx, item.jobId, { running: -1, succeeded: 1 }, now);
+          if (change) {
+            await this.#writeEvent(trx, item.jobId, 'document.changed', {
+              jobId: item.jobId,
+              seq: item.seq,
+              documentId,
+              url: item.url,
+              version: change.version,
+              previousContentHash: change.previousContentHash,
+              contentHash: change.contentHash,
+              changes: change.summary,
+            });
+          }
+          // A crawl page's links join the job before its counts change: the job cannot complete here
+          // while they wait (one #applyCounts with the whole delta).
+          if (outcome.discovered !== undefined && outcome.discovered.length > 0 && item.options.crawl) {
+            queued = await this.#appendDiscovered(trx, item, Number(row.depth ?? 0), outcome.discovered, now);
+          }
+          await this.#applyCounts(trx, item.jobId, { running: -1, succeeded: 1, queued: queued.length }, now);
           await this.#completeWaitingDuplicates(trx, row.url_key, documentId, now);
           return true;
         }
@@ -454,6 +528,7 @@ export class KyselyJobRepository implements JobRepository {
           return true;
       }
     });
+    return { isRecorded, queued: isRecorded ? queued : [] };
   }
 
   async findFreshDocuments(urls: readonly string[], fetchedAfter: number): Promise<Map<string, string>> {
@@ -487,6 +562,47 @@ export class KyselyJobRepository implements JobRepository {
       .where('url_key', '=', urlKey(url))
       .executeTakeFirst();
     return row ? toDocument(row) : null;
+  }
+
+  /**
+   * Stores the PNG screenshot of the document of `url` fetched at `fetchedAt`, replacing the URL's
+   * previous one (one per URL, like documents). Written before the document, by the worker.
+   */
+  async saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }): Promise<void> {
+    const db = this.#db as unknown as Kysely<ScreenshotDatabase>;
+    const key = urlKey(url);
+    const values = {
+      document_fetched_at: screenshot.fetchedAt,
+      mime_type: 'image/png',
+      byte_length: screenshot.png.byteLength,
+      data: Buffer.from(screenshot.png.buffer, screenshot.png.byteOffset, screenshot.png.byteLength),
+      created_at: this.#clock.now(),
+    };
+    await db
+      .insertInto('screenshots')
+      .values({ ...values, url_key: key })
+      .$if(this.#dialect === 'mysql', (q) => q.onDuplicateKeyUpdate(values))
+      .$if(this.#dialect !== 'mysql', (q) => q.onConflict((oc) => oc.column('url_key').doUpdateSet(values)))
+      .execute();
+  }
+
+  /**
+   * The screenshot of a stored document: null when the document does not exist or when its
+   * current version (its `fetchedAt`) was stored without one.
+   */
+  async getScreenshot(documentId: string): Promise<{ mimeType: string; png: Uint8Array } | null> {
+    const db = this.#db as unknown as Kysely<ScreenshotDatabase>;
+    const row = await db
+      .selectFrom('documents')
+      .innerJoin('screenshots', (join) =>
+        join.onRef('screenshots.url_key', '=', 'documents.url_key').onRef('screenshots.document_fetched_at', '=', 'documents.fetched_at'),
+      )
+      .select(['screenshots.mime_type', 'screenshots.data'])
+      .where('documents.id', '=', documentId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const data = row.data;
+    return { mimeType: row.mime_type, png: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
 
   async cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>> {
@@ -754,6 +870,614 @@ export class KyselyJobRepository implements JobRepository {
     }));
   }
 
+  // ─── The event relay (issue 6): the outbox, leases, webhook deliveries and the event log ───
+
+  /** This Kysely with the relay's tables (their types live below, beside these methods). */
+  get #relayDb(): Kysely<Database & RelayTables> {
+    return this.#db.withTables<RelayTables>();
+  }
+
+  /** Unpublished events, oldest first (index `events_unpublished_idx`). */
+  async listUnpublishedEvents(limit: number): Promise<StoredEvent[]> {
+    const rows = await this.#db
+      .selectFrom('events')
+      .selectAll()
+      .where('published_at', 'is', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredEvent);
+  }
+
+  async markEventsPublished(ids: readonly number[]): Promise<void> {
+    const now = this.#clock.now();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      await this.#db
+        .updateTable('events')
+        .set({ published_at: now })
+        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .where('published_at', 'is', null)
+        .execute();
+    }
+  }
+
+  /**
+   * Takes or renews a named lease: one conditional UPDATE (the row is free, expired, or already
+   * ours), and when no row exists yet, an INSERT whose unique-key violation means another process
+   * created it first. Portable across the three engines; times come from this process's clock, so
+   * the processes' clocks must agree to well within the lease (NTP), as for item leases.
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.#clock.now();
+    const db = this.#relayDb;
+    const updated = await db
+      .updateTable('leases')
+      .set({ holder, expires_at: now + ttlMs })
+      .where('name', '=', name)
+      .where((eb) => eb.or([eb('holder', '=', holder), eb('expires_at', '<', now)]))
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return true;
+    const existing = await db.selectFrom('leases').select('name').where('name', '=', name).executeTakeFirst();
+    if (existing) return false;
+    try {
+      await db.insertInto('leases').values({ name, holder, expires_at: now + ttlMs }).execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#relayDb
+      .updateTable('leases')
+      .set({ expires_at: 0 })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .execute();
+  }
+
+  /** Deletes up to `limit` events published before `publishedBefore` (ids first: MySQL cannot LIMIT a subquery). */
+  async deleteExpiredEvents(publishedBefore: number, limit: number): Promise<number> {
+    const rows = await this.#db
+      .selectFrom('events')
+      .select('id')
+      .where('published_at', '<', publishedBefore)
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return 0;
+    const result = await this.#db
+      .deleteFrom('events')
+      .where('id', 'in', rows.map((r) => Number(r.id)))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * The event log after `afterId`, oldest first, optionally of some types (exact names, or
+   * `noun.*` prefixes) or one job. On PostgreSQL and MySQL an id is taken at insert and becomes
+   * visible at commit, so a row can appear after a higher id did; holding back the last
+   * `EVENT_LOG_SETTLE_MS` of events keeps a reader paging with `after=` from skipping it.
+   * SQLite commits one writer at a time and needs no such wait.
+   */
+  async listEventLog(options: {
+    afterId: number;
+    types?: readonly string[] | undefined;
+    jobId?: string | undefined;
+    limit: number;
+  }): Promise<StoredEvent[]> {
+    let query = this.#db.selectFrom('events').selectAll().where('id', '>', options.afterId);
+    if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
+    const types = options.types ?? [];
+    if (types.length > 0) {
+      const exact = types.filter((t) => !t.endsWith('.*'));
+      const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1).replace(/[%_\\]/g, '')}%`);
+      query = query.where((eb) =>
+        eb.or([
+          ...(exact.length > 0 ? [eb('type', 'in', exact)] : []),
+          ...prefixes.map((prefix) => eb('type', 'like', prefix)),
+        ]),
+      );
+    }
+    if (this.#isLocking) query = query.where('created_at', '<=', this.#clock.now() - EVENT_LOG_SETTLE_MS);
+    const rows = await query.orderBy('id').limit(options.limit).execute();
+    return rows.map(toStoredEvent);
+  }
+
+  /**
+   * Creates a pending delivery for each event whose job has a webhook (`webhook.*` events, which
+   * report on the webhook itself, excluded). `event_id` is unique, so a batch the relay enqueues
+   * twice creates nothing the second time.
+   */
+  async enqueueWebhookDeliveries(
+    events: readonly StoredEvent[],
+    options: { giveUpMs: number; body: (event: StoredEvent) => string },
+  ): Promise<number> {
+    const candidates = events.filter((e) => e.jobId !== null && !e.type.startsWith('webhook.'));
+    if (candidates.length === 0) return 0;
+    const jobIds = [...new Set(candidates.map((e) => e.jobId!))];
+    const webhooks = new Map<string, string>();
+    for (let i = 0; i < jobIds.length; i += CHUNK) {
+      const rows = await this.#db
+        .selectFrom('jobs')
+        .select(['id', 'webhook'])
+        .where('id', 'in', jobIds.slice(i, i + CHUNK))
+        .where('webhook', 'is not', null)
+        .execute();
+      for (const row of rows) {
+        const webhook = JSON.parse(row.webhook!) as Job['webhook'];
+        if (webhook) webhooks.set(row.id, webhook.url);
+      }
+    }
+    const wanted = candidates.filter((e) => webhooks.has(e.jobId!));
+    if (wanted.length === 0) return 0;
+    const db = this.#relayDb;
+    const existing = new Set<number>();
+    for (let i = 0; i < wanted.length; i += CHUNK) {
+      const rows = await db
+        .selectFrom('webhook_deliveries')
+        .select('event_id')
+        .where('event_id', 'in', wanted.slice(i, i + CHUNK).map((e) => e.id))
+        .execute();
+      for (const row of rows) existing.add(Number(row.event_id));
+    }
+    const now = this.#clock.now();
+    const rows: WebhookDeliveriesTable[] = wanted
+      .filter((e) => !existing.has(e.id))
+      .map((e) => ({
+        id: randomUUID(),
+        event_id: e.id,
+        job_id: e.jobId!,
+        event_type: e.type,
+        url: webhooks.get(e.jobId!)!,
+        body: options.body(e),
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        last_http_status: null,
+        next_attempt_at: now,
+        give_up_at: now + options.giveUpMs,
+        created_at: now,
+        updated_at: now,
+        delivered_at: null,
+      }));
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await db
+        .insertInto('webhook_deliveries')
+        .values(rows.slice(i, i + CHUNK))
+        .$if(this.#dialect === 'mysql', (q) => q.ignore())
+        .$if(this.#dialect !== 'mysql', (q) => q.onConflict((oc) => oc.column('event_id').doNothing()))
+        .execute();
+    }
+    return rows.length;
+  }
+
+  /**
+   * Pending deliveries due now, each the oldest pending delivery of its job: a job's calls go out
+   * one at a time, in event order, and a failing receiver holds back only its own job's calls.
+   */
+  async listDueWebhookDeliveries(
+    limit: number,
+    busyJobIds: ReadonlySet<string>,
+  ): Promise<
+    Array<{ id: string; eventId: number; eventType: string; jobId: string; url: string; body: string; secret: string | null; attempts: number; giveUpAt: number }>
+  > {
+    const now = this.#clock.now();
+    let query = this.#relayDb
+      .selectFrom('webhook_deliveries as d')
+      .leftJoin('jobs as j', 'j.id', 'd.job_id')
+      .select(['d.id', 'd.event_id', 'd.event_type', 'd.job_id', 'd.url', 'd.body', 'd.attempts', 'd.give_up_at', 'j.webhook'])
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('webhook_deliveries as e')
+              .select('e.id')
+              .whereRef('e.job_id', '=', 'd.job_id')
+              .where('e.status', '=', 'pending')
+              .whereRef('e.event_id', '<', 'd.event_id'),
+          ),
+        ),
+      );
+    if (busyJobIds.size > 0) query = query.where('d.job_id', 'not in', [...busyJobIds]);
+    const rows = await query.orderBy('d.next_attempt_at').orderBy('d.event_id').limit(limit).execute();
+    return rows.map((row) => {
+      const webhook = row.webhook === null ? null : (JSON.parse(row.webhook) as Job['webhook']);
+      return {
+        id: row.id,
+        eventId: Number(row.event_id),
+        eventType: row.event_type,
+        jobId: row.job_id,
+        url: row.url,
+        body: row.body,
+        secret: webhook?.secret ?? null,
+        attempts: Number(row.attempts),
+        giveUpAt: Number(row.give_up_at),
+      };
+    });
+  }
+
+  /** Records one attempt of a delivery; giving up also writes `webhook.failed`, in the same transaction. */
+  async recordWebhookAttempt(
+    delivery: { id: string; eventId: number; jobId: string; url: string },
+    result:
+      | { kind: 'delivered'; httpStatus: number }
+      | { kind: 'retry'; error: string; httpStatus: number | null; nextAttemptAt: number }
+      | { kind: 'failed'; error: string; httpStatus: number | null },
+  ): Promise<void> {
+    const now = this.#clock.now();
+    await this.transaction(async (trx) => {
+      const db = trx.withTables<RelayTables>();
+      const base = db
+        .updateTable('webhook_deliveries')
+        .where('id', '=', delivery.id)
+        .where('status', '=', 'pending');
+      switch (result.kind) {
+        case 'delivered':
+          await base
+            .set((eb) => ({
+              status: 'delivered',
+              attempts: eb('attempts', '+', 1),
+              last_error: null,
+              last_http_status: result.httpStatus,
+              delivered_at: now,
+              updated_at: now,
+            }))
+            .execute();
+          return;
+        case 'retry':
+          await base
+            .set((eb) => ({
+              attempts: eb('attempts', '+', 1),
+              last_error: result.error,
+              last_http_status: result.httpStatus,
+              next_attempt_at: result.nextAttemptAt,
+              updated_at: now,
+            }))
+            .execute();
+          return;
+        case 'failed': {
+          const updated = await base
+            .set((eb) => ({
+              status: 'failed',
+              attempts: eb('attempts', '+', 1),
+              last_error: result.error,
+              last_http_status: result.httpStatus,
+              updated_at: now,
+            }))
+            .executeTakeFirst();
+          if (Number(updated.numUpdatedRows) === 0) return;
+          const row = await db
+            .selectFrom('webhook_deliveries')
+            .select('attempts')
+            .where('id', '=', delivery.id)
+            .executeTakeFirstOrThrow();
+          await this.#writeEvent(trx, delivery.jobId, 'webhook.failed', {
+            jobId: delivery.jobId,
+            deliveryId: delivery.id,
+            eventId: String(delivery.eventId),
+            url: delivery.url,
+            attempts: Number(row.attempts),
+            lastError: result.error,
+          });
+          return;
+        }
+      }
+    });
+  }
+
+  /** A job's webhook deliveries in event order, paginated. */
+  async listWebhookDeliveries(
+    jobId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<WebhookDeliveryRecord>> {
+    const after = decodeCursor(options.cursor, isNumber);
+    let query = this.#relayDb.selectFrom('webhook_deliveries').selectAll().where('job_id', '=', jobId);
+    if (after !== undefined) query = query.where('event_id', '>', after);
+    const rows = await query
+      .orderBy('event_id')
+      .limit(options.limit + 1)
+      .execute();
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toWebhookDelivery),
+      nextCursor: rows.length > options.limit && last ? encodeCursor(Number(last.event_id)) : null,
+    };
+  }
+
+  /**
+   * Sends a delivery again (whatever its status): pending, due now, with a fresh give-up deadline.
+   * Null when the job has no such delivery.
+   */
+  async replayWebhookDelivery(jobId: string, deliveryId: string, giveUpMs: number): Promise<WebhookDeliveryRecord | null> {
+    const now = this.#clock.now();
+    const db = this.#relayDb;
+    await db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: now, give_up_at: now + giveUpMs, delivered_at: null, updated_at: now })
+      .where('id', '=', deliveryId)
+      .where('job_id', '=', jobId)
+      .execute();
+    const row = await db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('id', '=', deliveryId)
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    return row ? toWebhookDelivery(row) : null;
+  }
+
+  /** Sends every failed delivery of a job again; returns how many. */
+  async replayFailedWebhookDeliveries(jobId: string, giveUpMs: number): Promise<number> {
+    const now = this.#clock.now();
+    const result = await this.#relayDb
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: now, give_up_at: now + giveUpMs, updated_at: now })
+      .where('job_id', '=', jobId)
+      .where('status', '=', 'failed')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Deletes up to `limit` delivered or failed deliveries last updated before `before`. */
+  async deleteFinishedWebhookDeliveries(before: number, limit: number): Promise<number> {
+    const db = this.#relayDb;
+    const rows = await db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', 'in', ['delivered', 'failed'])
+      .where('updated_at', '<', before)
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return 0;
+    const result = await db
+      .deleteFrom('webhook_deliveries')
+      .where('id', 'in', rows.map((r) => r.id))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  // ─── Schedules, crawls, change detection and retention (issue 9) ───
+
+  /**
+   * The validators of the URL's stored document, for a conditional fetch: null when there is no
+   * document or it was stored without an ETag or Last-Modified.
+   */
+  async getDocumentValidators(url: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null> {
+    const row = await this.#db
+      .selectFrom('documents')
+      .select(['id', 'etag', 'last_modified'])
+      .where('url_key', '=', urlKey(url))
+      .executeTakeFirst();
+    if (!row || (!row.etag && !row.last_modified)) return null;
+    return { documentId: row.id, etag: row.etag ?? null, lastModified: row.last_modified ?? null };
+  }
+
+  /** The current version number of a document (null when there is none) and its earlier versions, newest first. */
+  async listDocumentVersions(
+    documentId: string,
+    options: { limit: number },
+  ): Promise<{ current: { version: number; contentHash: string; fetchedAt: number } | null; versions: DocumentVersion[] }> {
+    const doc = await this.#db
+      .selectFrom('documents')
+      .select(['version', 'content_hash', 'fetched_at'])
+      .where('id', '=', documentId)
+      .executeTakeFirst();
+    if (!doc) return { current: null, versions: [] };
+    const rows = await this.#db
+      .selectFrom('document_versions')
+      .selectAll()
+      .where('document_id', '=', documentId)
+      .orderBy('version', 'desc')
+      .limit(options.limit)
+      .execute();
+    return {
+      current: { version: Number(doc.version ?? 1), contentHash: doc.content_hash, fetchedAt: Number(doc.fetched_at) },
+      versions: rows.map((row) => ({
+        documentId: row.document_id,
+        version: Number(row.version),
+        contentHash: row.content_hash,
+        title: row.title,
+        wordCount: Number(row.word_count),
+        text: row.text,
+        markdown: row.markdown,
+        fetchedAt: Number(row.fetched_at),
+        replacedAt: Number(row.replaced_at),
+        changes: row.changes === null ? null : (JSON.parse(row.changes) as ChangeSummary),
+      })),
+    };
+  }
+
+  async createSchedule(input: NewSchedule): Promise<Schedule> {
+    const now = this.#clock.now();
+    const row: Selectable<SchedulesTable> = {
+      id: input.id,
+      name: input.name,
+      status: input.status,
+      cron: input.cron,
+      interval_seconds: input.intervalSeconds,
+      timezone: input.timezone,
+      template: JSON.stringify(input.template),
+      next_run_at: input.nextRunAt,
+      last_run_at: null,
+      last_job_id: null,
+      last_error: null,
+      runs: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#db.insertInto('schedules').values(row).execute();
+    return toSchedule(row);
+  }
+
+  async getSchedule(id: string): Promise<Schedule | null> {
+    const row = await this.#db.selectFrom('schedules').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSchedule(row) : null;
+  }
+
+  /** Schedules, newest first. */
+  async listSchedules(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>> {
+    const after = decodeCursor(options.cursor, isJobCursor);
+    let query = this.#db.selectFrom('schedules').selectAll();
+    if (after) {
+      const [createdAt, id] = after;
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toSchedule),
+      nextCursor: rows.length > options.limit && last ? encodeCursor([Number(last.created_at), last.id]) : null,
+    };
+  }
+
+  /** Pauses or resumes a schedule; resuming sets when it fires next. Null when there is no such schedule. */
+  async setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null> {
+    await this.#db
+      .updateTable('schedules')
+      .set({ status, updated_at: this.#clock.now(), ...(nextRunAt !== undefined ? { next_run_at: nextRunAt } : {}) })
+      .where('id', '=', id)
+      .execute();
+    return this.getSchedule(id);
+  }
+
+  /** Deletes a schedule (its jobs stay); false when there was none. */
+  async deleteSchedule(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('schedules').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Active schedules due at `now`, the longest overdue first. */
+  async listDueSchedules(now: number, limit: number): Promise<Schedule[]> {
+    const rows = await this.#db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('next_run_at', '<=', now)
+      .orderBy('next_run_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toSchedule);
+  }
+
+  /**
+   * Records a run of a schedule that was due at `scheduledAt` and moves it to `nextRunAt`, only if
+   * it is still due at that time (no pause, resume or other run came in between). False otherwise.
+   */
+  async recordScheduleRun(
+    id: string,
+    scheduledAt: number,
+    run: { nextRunAt: number; jobId: string | null; error: string | null },
+  ): Promise<boolean> {
+    const now = this.#clock.now();
+    const result = await this.#db
+      .updateTable('schedules')
+      .set((eb) => ({
+        next_run_at: run.nextRunAt,
+        last_run_at: now,
+        ...(run.jobId !== null ? { last_job_id: run.jobId } : {}),
+        last_error: run.error,
+        runs: eb('runs', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .where('next_run_at', '=', scheduledAt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * One small step of job retention: deletes up to `limit` items of jobs finished before
+   * `finishedBefore` (only final items: a finished job that gets new URLs keeps them), then those
+   * jobs that have no item left. Each statement is short; nothing holds a lock for long, and a
+   * backlog drains over many calls. Returns what it deleted.
+   */
+  async deleteExpiredJobs(finishedBefore: number, limit: number): Promise<{ jobs: number; items: number }> {
+    const jobs = await this.#db
+      .selectFrom('jobs')
+      .select('id')
+      .where('finished_at', '<', finishedBefore)
+      .where('status', 'in', ['completed', 'cancelled'])
+      .orderBy('finished_at')
+      .limit(Math.min(limit, 100))
+      .execute();
+    if (jobs.length === 0) return { jobs: 0, items: 0 };
+    const jobIds = jobs.map((j) => j.id);
+    const items = await this.#db
+      .selectFrom('job_items')
+      .select(['job_id', 'seq'])
+      .where('job_id', 'in', jobIds)
+      .where('state', 'in', ['succeeded', 'failed', 'cancelled'])
+      .limit(limit)
+      .execute();
+    let deletedItems = 0;
+    for (const [jobId, seqs] of groupSeqs(items.map((i) => ({ jobId: i.job_id, seq: Number(i.seq) })))) {
+      const result = await this.#db
+        .deleteFrom('job_items')
+        .where('job_id', '=', jobId)
+        .where('seq', 'in', seqs)
+        .where('state', 'in', ['succeeded', 'failed', 'cancelled'])
+        .executeTakeFirst();
+      deletedItems += Number(result.numDeletedRows);
+    }
+    const deleted = await this.#db
+      .deleteFrom('jobs')
+      .where('id', 'in', jobIds)
+      .where('finished_at', '<', finishedBefore)
+      .where('status', 'in', ['completed', 'cancelled'])
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_items').select('job_items.seq').whereRef('job_items.job_id', '=', 'jobs.id'))))
+      .executeTakeFirst();
+    return { jobs: Number(deleted.numDeletedRows), items: deletedItems };
+  }
+
+  /**
+   * Deletes up to `limit` documents that no item refers to and that were last stored before
+   * `updatedBefore`, with their versions and screenshots, in one short transaction. The reference
+   * check is repeated in the DELETE itself, so an item that took the document meanwhile keeps it.
+   */
+  async deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number> {
+    const notReferenced = (eb: ExpressionBuilder<Database, 'documents'>) =>
+      eb.not(eb.exists(eb.selectFrom('job_items').select('job_items.seq').whereRef('job_items.document_id', '=', 'documents.id')));
+    const candidates = await this.#db
+      .selectFrom('documents')
+      .select(['id', 'url_key'])
+      .where('updated_at', '<', updatedBefore)
+      .where(notReferenced)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    if (candidates.length === 0) return 0;
+    return this.transaction(async (trx) => {
+      const ids = candidates.map((c) => c.id);
+      const result = await trx
+        .deleteFrom('documents')
+        .where('id', 'in', ids)
+        .where('updated_at', '<', updatedBefore)
+        .where(notReferenced)
+        .executeTakeFirst();
+      const remaining = new Set(
+        (await trx.selectFrom('documents').select('id').where('id', 'in', ids).execute()).map((r) => r.id),
+      );
+      const gone = candidates.filter((c) => !remaining.has(c.id));
+      if (gone.length > 0) {
+        await trx.deleteFrom('document_versions').where('document_id', 'in', gone.map((c) => c.id)).execute();
+        const shots = trx as unknown as Kysely<ScreenshotDatabase>;
+        await shots.deleteFrom('screenshots').where('url_key', 'in', gone.map((c) => c.url_key)).execute();
+      }
+      return Number(result.numDeletedRows);
+    });
+  }
+
   /**
    * Single flight across jobs: items of other jobs that wait for the URL just extracted take the
    * new document instead of fetching it again. Bounded per call; any left over find the document
@@ -778,11 +1502,13 @@ export class KyselyJobRepository implements JobRepository {
     for (const [jobId, seqs] of groupSeqs(waiting.map((w) => ({ jobId: w.job_id, seq: Number(w.seq) })))) {
       const job = await trx
         .selectFrom('jobs')
-        .select(['reused', 'status'])
+        .select(['reused', 'status', 'options'])
         .where('id', '=', jobId)
         .$if(this.#isLocking, (q) => q.forUpdate().skipLocked())
         .executeTakeFirst();
       if (!job || job.status === 'cancelled') continue;
+      // A crawl's page must run to have its links followed: it never takes another job's document.
+      if ((JSON.parse(job.options) as JobOptions).crawl !== undefined) continue;
       const result = await trx
         .updateTable('job_items')
         .set({ state: 'succeeded', document_id: documentId, updated_at: now, finished_at: now })
@@ -797,14 +1523,40 @@ export class KyselyJobRepository implements JobRepository {
     }
   }
 
+  /**
+   * Stores a document by URL. Change detection (issue 9): when the URL already has a document whose
+   * main text hashes differently, the old content becomes a version (the last `documentVersions`
+   * kept), `version` goes up, and the change's summary is returned for `document.changed`. The same
+   * hash stores no version. `isTextComparable` is false when the job did not ask for text (the text
+   * is then empty and says nothing about a change).
+   */
   async #upsertDocument(
     trx: Kysely<Database>,
     url: string,
     key: string,
     doc: NewDocument,
     now: number,
-  ): Promise<string> {
+    isTextComparable = true,
+  ): Promise<{ documentId: string; change: DocumentChange | null }> {
     const contentHash = createHash('sha256').update(doc.text).digest('hex');
+    // Locked on PostgreSQL/MySQL: two workers storing one URL at once see each other's version.
+    const head = await trx
+      .selectFrom('documents')
+      .select(['id', 'content_hash', 'version'])
+      .where('url_key', '=', key)
+      .$if(this.#isLocking, (q) => q.forUpdate())
+      .executeTakeFirst();
+    // The old content is read only when the hash differs: an unchanged page costs one small read.
+    const previous =
+      head !== undefined && head.content_hash !== contentHash && isTextComparable && doc.text !== ''
+        ? await trx
+            .selectFrom('documents')
+            .select(['id', 'content_hash', 'text', 'markdown', 'title', 'word_count', 'fetched_at', 'version'])
+            .where('id', '=', head.id)
+            .executeTakeFirst()
+        : undefined;
+    const isChanged = previous !== undefined && previous.text !== '';
+    const version = Number(head?.version ?? 1) + (isChanged ? 1 : 0);
     const values: Omit<DocumentsTable, 'id' | 'url_key' | 'url' | 'created_at'> = {
       final_url: doc.finalUrl,
       canonical_url: doc.canonicalUrl,
@@ -827,6 +1579,9 @@ export class KyselyJobRepository implements JobRepository {
       content_hash: contentHash,
       fetched_at: doc.fetchedAt,
       updated_at: now,
+      etag: doc.etag ?? null,
+      last_modified: doc.lastModified ?? null,
+      version,
     };
     // One statement, so two workers storing the same URL at once cannot both insert: the loser's
     // insert turns into an update of the winner's row (which it waits for), keeping its id.
@@ -837,7 +1592,128 @@ export class KyselyJobRepository implements JobRepository {
       .$if(this.#dialect !== 'mysql', (q) => q.onConflict((oc) => oc.column('url_key').doUpdateSet(values)))
       .execute();
     const row = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirstOrThrow();
-    return row.id;
+    if (!isChanged || previous === undefined) return { documentId: row.id, change: null };
+    const summary = summarizeChange(previous.text, doc.text);
+    if (this.#documentVersions > 0) {
+      await trx
+        .insertInto('document_versions')
+        .values({
+          document_id: row.id,
+          version: version - 1,
+          content_hash: previous.content_hash,
+          title: previous.title,
+          word_count: Number(previous.word_count),
+          text: previous.text,
+          markdown: previous.markdown,
+          changes: JSON.stringify(summary),
+          fetched_at: Number(previous.fetched_at),
+          replaced_at: now,
+        })
+        .$if(this.#dialect === 'mysql', (q) => q.ignore())
+        .$if(this.#dialect !== 'mysql', (q) => q.onConflict((oc) => oc.columns(['document_id', 'version']).doNothing()))
+        .execute();
+    }
+    // Keep the last N earlier versions: those above (current - 1) - N.
+    await trx
+      .deleteFrom('document_versions')
+      .where('document_id', '=', row.id)
+      .where('version', '<=', version - 1 - this.#documentVersions)
+      .execute();
+    return { documentId: row.id, change: { version, previousContentHash: previous.content_hash, contentHash, summary } };
+  }
+
+  /**
+   * A 304 Not Modified: the URL's stored document stands; its `fetched_at` (and validators, when
+   * the server sent new ones) are refreshed. Null when the document is gone (retention purged it
+   * meanwhile): the caller stores `doc` as a new one.
+   */
+  async #refreshDocument(trx: Kysely<Database>, key: string, doc: NewDocument, now: number): Promise<string | null> {
+    const existing = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirst();
+    if (!existing) return null;
+    await trx
+      .updateTable('documents')
+      .set({
+        fetched_at: doc.fetchedAt,
+        updated_at: now,
+        ...(doc.etag ? { etag: doc.etag } : {}),
+        ...(doc.lastModified ? { last_modified: doc.lastModified } : {}),
+      })
+      .where('id', '=', existing.id)
+      .execute();
+    return existing.id;
+  }
+
+  /**
+   * Appends a crawl page's links to its job at `depth + 1`, inside the transaction that ends the
+   * page's item (the job's row is locked): within `maxDepth`, up to `maxPages` items in all, and
+   * never a URL the job already has (its `(job_id, url_key)` uniqueness). Returns the new items.
+   */
+  async #appendDiscovered(
+    trx: Kysely<Database>,
+    item: ClaimedItem,
+    depth: number,
+    urls: readonly string[],
+    now: number,
+  ): Promise<ItemRef[]> {
+    const crawl = item.options.crawl;
+    if (!crawl || depth + 1 > crawl.maxDepth) return [];
+    const job = await trx
+      .selectFrom('jobs')
+      .select(['status', 'total', 'next_seq'])
+      .where('id', '=', item.jobId)
+      .executeTakeFirst();
+    if (!job || job.status === 'cancelled') return [];
+    const room = crawl.maxPages - Number(job.total);
+    if (room <= 0) return [];
+    const byKey = new Map<string, string>();
+    for (const url of urls) {
+      const key = urlKey(url);
+      if (!byKey.has(key)) byKey.set(key, url);
+    }
+    const keys = [...byKey.keys()];
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const existing = await trx
+        .selectFrom('job_items')
+        .select('url_key')
+        .where('job_id', '=', item.jobId)
+        .where('url_key', 'in', keys.slice(i, i + CHUNK))
+        .execute();
+      for (const row of existing) byKey.delete(row.url_key);
+    }
+    let seq = Number(job.next_seq);
+    const rows: JobItemsTable[] = [];
+    for (const [key, url] of byKey) {
+      if (rows.length >= room) break;
+      rows.push({
+        job_id: item.jobId,
+        seq: seq++,
+        url,
+        url_key: key,
+        state: 'queued',
+        attempts: 0,
+        run_after: now,
+        lease_token: null,
+        lease_expires_at: null,
+        error_code: null,
+        error_message: null,
+        http_status: null,
+        document_id: null,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+        depth: depth + 1,
+      });
+    }
+    if (rows.length === 0) return [];
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await trx.insertInto('job_items').values(rows.slice(i, i + CHUNK)).execute();
+    }
+    await trx
+      .updateTable('jobs')
+      .set({ next_seq: seq, total: Number(job.total) + rows.length })
+      .where('id', '=', item.jobId)
+      .execute();
+    return rows.map((r) => ({ jobId: item.jobId, seq: r.seq }));
   }
 
   /**
@@ -1051,5 +1927,104 @@ function toDocument(row: Selectable<DocumentsTable>): StoredDocument {
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     contentHash: row.content_hash,
     fetchedAt: Number(row.fetched_at),
+  };
+}
+
+function toSchedule(row: Selectable<SchedulesTable>): Schedule {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as ScheduleStatus,
+    cron: row.cron,
+    intervalSeconds: row.interval_seconds === null ? null : Number(row.interval_seconds),
+    timezone: row.timezone,
+    template: JSON.parse(row.template) as ScheduleTemplate,
+    nextRunAt: Number(row.next_run_at),
+    lastRunAt: row.last_run_at === null ? null : Number(row.last_run_at),
+    lastJobId: row.last_job_id,
+    lastError: row.last_error,
+    runs: Number(row.runs),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** The relay's tables (migration 0002-events); kept here until schema.ts takes them in. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: number;
+  job_id: string;
+  event_type: string;
+  url: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  body: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_http_status: number | null;
+  next_attempt_at: number;
+  give_up_at: number;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+// A type alias, not an interface: `withTables` needs the implicit index signature.
+type RelayTables = {
+  leases: LeasesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+};
+
+/** A webhook delivery as the API lists it (the shape of events/ports.ts `WebhookDelivery`). */
+export interface WebhookDeliveryRecord {
+  id: string;
+  eventId: number;
+  jobId: string;
+  eventType: string;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  lastHttpStatus: number | null;
+  nextAttemptAt: number | null;
+  giveUpAt: number;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+function toWebhookDelivery(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {
+  const status = row.status as WebhookDeliveryRecord['status'];
+  return {
+    id: row.id,
+    eventId: Number(row.event_id),
+    jobId: row.job_id,
+    eventType: row.event_type,
+    url: row.url,
+    status,
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    lastHttpStatus: row.last_http_status === null ? null : Number(row.last_http_status),
+    nextAttemptAt: status === 'pending' ? Number(row.next_attempt_at) : null,
+    giveUpAt: Number(row.give_up_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+  };
+}
+
+function toStoredEvent(row: Selectable<Database['events']>): StoredEvent {
+  return {
+    id: Number(row.id),
+    jobId: row.job_id,
+    type: row.type,
+    payload: JSON.parse(row.payload) as unknown,
+    createdAt: Number(row.created_at),
   };
 }

@@ -3,6 +3,7 @@ import { toError } from '../lib/index.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-events.js';
 import * as m0003 from './migrations/0003-render.js';
+import * as m0004 from './migrations/0004-schedules-crawls.js';
 
 /**
  * Migrations are listed in code rather than read from a folder, so they work the same from the
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-events': m0002,
   '0003-render': m0003,
+  '0004-schedules-crawls': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

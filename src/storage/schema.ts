@@ -45,6 +45,8 @@ export interface JobItemsTable {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** Crawl jobs (migration 0004): hops from the start page; null for items of other jobs. */
+  depth?: number | null;
 }
 
 export interface DocumentsTable {
@@ -73,6 +75,11 @@ export interface DocumentsTable {
   fetched_at: number;
   created_at: number;
   updated_at: number;
+  /** Validators of the response (migration 0004), sent back on the next fetch of the URL. */
+  etag?: string | null;
+  last_modified?: string | null;
+  /** 1 for the first content, + 1 for each change of `content_hash` (migration 0004). */
+  version?: number;
 }
 
 export interface EventsTable {
@@ -84,9 +91,46 @@ export interface EventsTable {
   published_at: number | null;
 }
 
+/** Earlier contents of documents (migration 0004): the last N of each, N configurable. */
+export interface DocumentVersionsTable {
+  document_id: string;
+  version: number;
+  content_hash: string;
+  title: string | null;
+  word_count: number;
+  text: string;
+  markdown: string | null;
+  /** JSON `ChangeSummary` of the change that replaced this version. */
+  changes: string | null;
+  fetched_at: number;
+  replaced_at: number;
+}
+
+/** Recurring jobs (migration 0004), fired by the one scheduler that holds the `scheduler` lease. */
+export interface SchedulesTable {
+  id: string;
+  name: string | null;
+  /** `active` or `paused`. */
+  status: string;
+  cron: string | null;
+  interval_seconds: number | null;
+  timezone: string;
+  /** JSON `ScheduleTemplate`: what each run submits. */
+  template: string;
+  next_run_at: number;
+  last_run_at: number | null;
+  last_job_id: string | null;
+  last_error: string | null;
+  runs: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   jobs: JobsTable;
   job_items: JobItemsTable;
   documents: DocumentsTable;
   events: EventsTable;
+  document_versions: DocumentVersionsTable;
+  schedules: SchedulesTable;
 }

@@ -1,5 +1,6 @@
 import { EXTRACT_ERROR_CODES } from '../extract/index.js';
 import { FETCH_ERROR_CODES } from '../fetch/index.js';
+import { RENDER_ERROR_CODES } from '../render/index.js';
 
 /** Codes the worker itself sets on an item. */
 export const WORKER_ERROR_CODES = [
@@ -10,4 +11,9 @@ export const WORKER_ERROR_CODES = [
 ] as const;
 
 /** Every error code a failed item can carry: the README documents each one (a test checks). */
-export const ITEM_ERROR_CODES: readonly string[] = [...FETCH_ERROR_CODES, ...EXTRACT_ERROR_CODES, ...WORKER_ERROR_CODES];
+export const ITEM_ERROR_CODES: readonly string[] = [
+  ...FETCH_ERROR_CODES,
+  ...EXTRACT_ERROR_CODES,
+  ...RENDER_ERROR_CODES,
+  ...WORKER_ERROR_CODES,
+];

@@ -1,7 +1,8 @@
-import type { ExtractedDocument, ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, type Fetcher, type HostLimiter } from '../fetch/index.js';
-import type { ItemOutcome, NewDocument } from '../jobs/index.js';
-import { systemClock, type Clock } from '../lib/index.js';
+import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
+import { acquireHostSlot, type FetchedResponse, type Fetcher, type HostLimiter } from '../fetch/index.js';
+import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
+import { DistillError, systemClock, toError, type Clock } from '../lib/index.js';
+import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
 import type { TaskFunction } from './pool.js';
 
 /** What process-item needs of the extraction thread pool. */
@@ -18,6 +19,29 @@ export interface ProcessItemDependencies {
   clock?: Clock;
   /** Observes the time of each extraction (metrics). */
   onExtracted?: (durationMs: number, mimeType: string) => void;
+  /**
+   * The browser pool. Absent on workers that must never host a browser (`distill worker` without
+   * `--render`): `render: "auto"` then keeps the plain document, and items that need the browser
+   * (`render: "always"`, a screenshot) go back to the queue for a render worker.
+   */
+  renderer?: Renderer | undefined;
+  /** Keeps screenshots; without it they are not taken. */
+  screenshots?: ScreenshotStore | undefined;
+  /** How long an item that needs a browser waits before a worker claims it again, in milliseconds. @default 5000 */
+  renderRescheduleMs?: number;
+  /** Observes each render (metrics, logs). */
+  onRendered?: (durationMs: number, outcome: 'rendered' | 'failed') => void;
+  /**
+   * Stored documents' validators (issue 9): a URL fetched before is asked for with If-None-Match /
+   * If-Modified-Since, and a 304 keeps its stored document. Without it every fetch is plain.
+   */
+  documents?: ConditionalDocuments | undefined;
+}
+
+/** What conditional requests need of storage (the repository has it). */
+export interface ConditionalDocuments {
+  getDocumentValidators(url: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null>;
+  getDocument(id: string): Promise<StoredDocument | null>;
 }
 
 /** Maps an extracted document and its response to what storage keeps. */
@@ -53,21 +77,189 @@ export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetche
  */
 export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   const clock = deps.clock ?? systemClock;
+  const renderRescheduleMs = deps.renderRescheduleMs ?? 5000;
   return async (item, { signal }): Promise<ItemOutcome> => {
+    const render = item.options.render ?? 'never';
+    const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
+    const needsBrowser = render === 'always' || screenshot !== 'none';
+    if (needsBrowser && !deps.renderer) {
+      // Only render workers host a browser: hand the item back (attempt not counted) for one of them.
+      return {
+        kind: 'retry',
+        error: { code: 'render_unavailable', message: 'Waiting for a worker that renders (distill worker --render)' },
+        runAfter: clock.now() + renderRescheduleMs,
+        countsAttempt: false,
+      };
+    }
+    // Conditional request (issue 9), except where a fresh render or screenshot is the point.
+    const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url) : null;
     const host = new URL(item.url).host;
     const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal });
     let response;
     try {
-      response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs });
+      response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...conditionalOptions(validators) });
     } finally {
       await slot.release();
     }
-    const startedAt = performance.now();
-    const doc = await deps.extractor.run(
-      { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: item.options.formats },
-      { signal },
-    );
-    deps.onExtracted?.(performance.now() - startedAt, doc.mimeType);
-    return { kind: 'succeeded', document: toNewDocument(doc, response.status, clock.now()) };
+    if (response.status === 304 && validators && deps.documents) {
+      return notModified(deps.documents, validators.documentId, response, clock.now());
+    }
+    if (render === 'never' && screenshot === 'none') {
+      // The plain path, unchanged: nothing below runs for jobs that do not render.
+      const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: item.options.formats }, signal);
+      return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
+    }
+    return withValidators(response, await renderItem(deps, clock, item, response, signal));
   };
+}
+
+function conditionalOptions(validators: { etag: string | null; lastModified: string | null } | null): { etag?: string; lastModified?: string } {
+  return {
+    ...(validators?.etag ? { etag: validators.etag } : {}),
+    ...(validators?.lastModified ? { lastModified: validators.lastModified } : {}),
+  };
+}
+
+/** Keeps the response's validators with the document, for the next fetch's conditional request. */
+function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOutcome {
+  if (outcome.kind !== 'succeeded') return outcome;
+  const etag = response.headers['etag'] ?? null;
+  const lastModified = response.headers['last-modified'] ?? null;
+  return { ...outcome, document: { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null } };
+}
+
+/**
+ * A 304 Not Modified: the item succeeds with the stored document, unchanged but for `fetchedAt`.
+ * Should the document have gone meanwhile (retention), the item goes back to the queue, attempt not
+ * counted, and is fetched in full next time.
+ */
+async function notModified(documents: ConditionalDocuments, documentId: string, response: FetchedResponse, now: number): Promise<ItemOutcome> {
+  const stored = await documents.getDocument(documentId);
+  if (!stored) return { kind: 'retry', error: null, runAfter: now, countsAttempt: false };
+  const { id: _id, url: _url, contentHash: _hash, ...document } = stored;
+  return {
+    kind: 'succeeded',
+    isNotModified: true,
+    document: {
+      ...document,
+      fetchedAt: now,
+      etag: response.headers['etag'] ?? null,
+      lastModified: response.headers['last-modified'] ?? null,
+    },
+  };
+}
+
+async function extract(deps: ProcessItemDependencies, input: ExtractInput, signal: AbortSignal): Promise<ExtractedDocument> {
+  const startedAt = performance.now();
+  const doc = await deps.extractor.run(input, { signal });
+  deps.onExtracted?.(performance.now() - startedAt, doc.mimeType);
+  return doc;
+}
+
+function withRenderPath(document: NewDocument, renderPath: RenderPath, extra: Record<string, unknown> = {}): NewDocument {
+  return { ...document, quality: { ...document.quality, renderPath, ...extra } };
+}
+
+/** Only HTML pages are rendered; PDFs, text and the rest take the plain path whatever `render` says. */
+function isHtml(response: FetchedResponse): boolean {
+  return sniffContentType(response.contentType, response.body).kind === 'html';
+}
+
+/** The page's first bytes as text, for the shell markers (all ASCII, so no charset is needed). */
+function markupOf(body: Uint8Array): string {
+  const head = body.subarray(0, 512 * 1024);
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1');
+}
+
+/**
+ * The render path: `always` (or a screenshot) renders every HTML page; `auto` extracts the plain
+ * page first and renders it only when `judgeAppShell` calls it a shell, keeping the plain document
+ * when there is no browser here or the render fails. The browser is served the plain fetch's bytes
+ * for the navigation (robots.txt, redirects, guard and size caps already applied), so the page
+ * itself is requested once; its scripts' requests go through the browser's guard and egress proxy.
+ */
+async function renderItem(
+  deps: ProcessItemDependencies,
+  clock: Clock,
+  item: ClaimedItem,
+  response: FetchedResponse,
+  signal: AbortSignal,
+): Promise<ItemOutcome> {
+  const render = item.options.render ?? 'never';
+  const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
+  const formats = item.options.formats;
+  if (!isHtml(response)) {
+    const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats }, signal);
+    return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') };
+  }
+
+  let plain: ExtractedDocument | undefined;
+  let shellReason: string | undefined;
+  if (render !== 'always') {
+    // The extractor takes its input's buffer (transferred to its thread, which detaches it here);
+    // this path still needs the bytes afterwards for the shell check and the browser: give it a copy.
+    const plainInput = { url: response.finalUrl, contentType: response.contentType, body: new Uint8Array(response.body), formats };
+    plain = await extract(deps, plainInput, signal);
+    const verdict = judgeAppShell(markupOf(response.body), { mimeType: plain.mimeType, textLength: plain.quality.textLength });
+    if (verdict.isShell) shellReason = verdict.reason;
+    const wantsRender = render === 'auto' && verdict.isShell;
+    if ((!wantsRender && screenshot === 'none') || !deps.renderer) {
+      const extra = verdict.isShell ? { appShell: verdict.reason, ...(wantsRender ? { renderSkipped: 'no_browser' } : {}) } : {};
+      return { kind: 'succeeded', document: withRenderPath(toNewDocument(plain, response.status, clock.now()), 'plain', extra) };
+    }
+  }
+  const renderer = deps.renderer;
+  if (!renderer) throw new Error('unreachable: items that need a browser were handed back before fetching');
+
+  const fetchedAt = clock.now();
+  const startedAt = performance.now();
+  let rendered;
+  try {
+    rendered = await renderer.render({
+      url: response.finalUrl,
+      document: { status: response.status, headers: response.headers, body: response.body },
+      // The fetch used part of the item's time; the render gets its own budget of the same size.
+      timeoutMs: item.options.timeoutMs,
+      screenshot,
+      contextKey: item.jobId,
+      signal,
+    });
+    deps.onRendered?.(performance.now() - startedAt, 'rendered');
+  } catch (error) {
+    deps.onRendered?.(performance.now() - startedAt, 'failed');
+    if (plain && !signal.aborted) {
+      // `auto` (or a screenshot of a page whose text the plain path gives): keep the plain document.
+      const code = error instanceof DistillError ? error.code : 'internal_error';
+      return {
+        kind: 'succeeded',
+        document: withRenderPath(toNewDocument(plain, response.status, fetchedAt), 'plain', {
+          ...(shellReason ? { appShell: shellReason } : {}),
+          renderError: `${code}: ${toError(error).message}`.slice(0, 300),
+        }),
+      };
+    }
+    throw error;
+  }
+  if (rendered.screenshot && deps.screenshots) {
+    await deps.screenshots.saveScreenshot(item.url, { fetchedAt, png: rendered.screenshot });
+  }
+  const renderInfo = {
+    ...(shellReason ? { appShell: shellReason } : {}),
+    renderSettledBy: rendered.settledBy,
+    renderBlockedRequests: rendered.blockedRequests,
+    renderGuardBlockedRequests: rendered.guardBlockedRequests,
+    renderMs: Math.round(rendered.elapsedMs),
+    ...(rendered.screenshot ? { screenshot: screenshot } : {}),
+  };
+  // `never` with a screenshot keeps the plain text; `auto` keeps it for pages that are not shells.
+  const useRendered = render === 'always' || (render === 'auto' && shellReason !== undefined);
+  if (!useRendered && plain) {
+    return { kind: 'succeeded', document: withRenderPath(toNewDocument(plain, response.status, fetchedAt), 'plain', renderInfo) };
+  }
+  const doc = await extract(
+    deps,
+    { url: rendered.url, contentType: 'text/html; charset=utf-8', body: Buffer.from(rendered.html, 'utf8'), formats },
+    signal,
+  );
+  return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, rendered.status ?? response.status, fetchedAt), 'rendered', renderInfo) };
 }

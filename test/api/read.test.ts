@@ -228,6 +228,7 @@ describe('operations endpoints', () => {
         'POST /v1/jobs/{id}/cancel',
         'POST /v1/jobs/{id}/urls',
         'GET /v1/documents/{id}',
+        'GET /v1/documents/{id}/screenshot',
         'GET /v1/documents',
         'POST /v1/extract',
         'GET /healthz',

@@ -10,7 +10,10 @@ const eventSchema = {
   type: 'object',
   required: ['id', 'type', 'createdAt', 'jobId', 'data'],
   properties: {
-    id: { type: 'string', description: 'Stable event id (decimal): dedupe by it; pass the last one seen as `after`' },
+    id: {
+      type: 'string',
+      description: 'Stable event id (decimal): dedupe by it; pass the last one seen as `after`',
+    },
     type: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
     jobId: { type: ['string', 'null'] },
@@ -48,15 +51,28 @@ export function eventLogRoutes(_context: RouteContext, events: EventsApi) {
             200: {
               type: 'object',
               required: ['items', 'next', 'hasMore'],
-              properties: { items: { type: 'array', items: eventSchema }, next: { type: 'string' }, hasMore: { type: 'boolean' } },
+              properties: {
+                items: { type: 'array', items: eventSchema },
+                next: { type: 'string' },
+                hasMore: { type: 'boolean' },
+              },
             },
             ...problemResponses,
           },
         },
       },
-      async (request: FastifyRequest<{ Querystring: { after?: number; type?: string; jobId?: string; limit: number } }>) => {
+      async (
+        request: FastifyRequest<{
+          Querystring: { after?: number; type?: string; jobId?: string; limit: number };
+        }>,
+      ) => {
         const { after = 0, type, jobId, limit } = request.query;
-        const rows = await events.listEventLog({ afterId: after, types: type?.split(','), jobId, limit: limit + 1 });
+        const rows = await events.listEventLog({
+          afterId: after,
+          types: type?.split(','),
+          jobId,
+          limit: limit + 1,
+        });
         const page = rows.slice(0, limit);
         return {
           items: page.map(toEnvelope),

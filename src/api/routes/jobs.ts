@@ -49,6 +49,8 @@ interface SubmitQuery {
   formats?: string;
   timeoutMs?: number;
   maxAttempts?: number;
+  render?: WireJobOptions['render'];
+  screenshot?: WireJobOptions['screenshot'];
   webhookUrl?: string;
 }
 
@@ -71,6 +73,8 @@ function readSubmission(
     ...(query.formats !== undefined ? { formats: query.formats.split(',') as DocumentFormatName[] } : {}),
     ...(query.timeoutMs !== undefined ? { timeoutMs: query.timeoutMs } : {}),
     ...(query.maxAttempts !== undefined ? { maxAttempts: query.maxAttempts } : {}),
+    ...(query.render !== undefined ? { render: query.render } : {}),
+    ...(query.screenshot !== undefined ? { screenshot: query.screenshot } : {}),
   };
   if (body instanceof StreamedBody) {
     const streamed = new StreamedUrls(body.stream, {

@@ -25,8 +25,16 @@ export interface WebhookDeliveryRecord {
 /** What the event routes need; `app.ts` builds it over the repository and the webhook guard. */
 export interface EventsApi {
   /** The event log after `afterId`, oldest first; `types` are exact names or `noun.*` prefixes. */
-  listEventLog(options: { afterId: number; types?: readonly string[] | undefined; jobId?: string | undefined; limit: number }): Promise<StoredEvent[]>;
-  listWebhookDeliveries(jobId: string, options: { limit: number; cursor?: string | undefined }): Promise<Page<WebhookDeliveryRecord>>;
+  listEventLog(options: {
+    afterId: number;
+    types?: readonly string[] | undefined;
+    jobId?: string | undefined;
+    limit: number;
+  }): Promise<StoredEvent[]>;
+  listWebhookDeliveries(
+    jobId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<WebhookDeliveryRecord>>;
   /** Makes a delivery pending and due now; null when the job has no such delivery. */
   replayWebhookDelivery(jobId: string, deliveryId: string): Promise<WebhookDeliveryRecord | null>;
   /** Makes every failed delivery of the job pending again; returns how many. */
@@ -62,13 +70,34 @@ const isoTime = { type: 'string', format: 'date-time' } as const;
 
 export const deliverySchema = {
   type: 'object',
-  required: ['id', 'eventId', 'eventType', 'url', 'status', 'attempts', 'lastError', 'lastHttpStatus', 'nextAttemptAt', 'giveUpAt', 'createdAt', 'updatedAt', 'deliveredAt'],
+  required: [
+    'id',
+    'eventId',
+    'eventType',
+    'url',
+    'status',
+    'attempts',
+    'lastError',
+    'lastHttpStatus',
+    'nextAttemptAt',
+    'giveUpAt',
+    'createdAt',
+    'updatedAt',
+    'deliveredAt',
+  ],
   properties: {
     id: { type: 'string' },
-    eventId: { type: 'string', description: 'The event delivered: its id in GET /v1/events and the Distill-Event-Id header' },
+    eventId: {
+      type: 'string',
+      description: 'The event delivered: its id in GET /v1/events and the Distill-Event-Id header',
+    },
     eventType: { type: 'string' },
     url: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'delivered', 'failed'], description: '`failed`: gave up (or refused by the private-network guard); replayable' },
+    status: {
+      type: 'string',
+      enum: ['pending', 'delivered', 'failed'],
+      description: '`failed`: gave up (or refused by the private-network guard); replayable',
+    },
     attempts: { type: 'integer' },
     lastError: nullableString,
     lastHttpStatus: { type: ['integer', 'null'] },
@@ -84,7 +113,10 @@ const deliveryParamsSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'deliveryId'],
-  properties: { id: jobIdParamsSchema.properties.id, deliveryId: { type: 'string', minLength: 1, maxLength: 64 } },
+  properties: {
+    id: jobIdParamsSchema.properties.id,
+    deliveryId: { type: 'string', minLength: 1, maxLength: 64 },
+  },
 } as const;
 
 /** The webhook URL of a submission, in the JSON body or (streamed bodies) the query string. */
@@ -110,7 +142,10 @@ export function checkSubmittedWebhook(events: EventsApi): preHandlerAsyncHookHan
       await events.checkWebhookUrl(url);
     } catch (error) {
       if ((error as { code?: unknown }).code === 'invalid_webhook_url') {
-        throw new ApiError('invalid_webhook_url', (error as Error).message, { extensions: { url }, cause: error });
+        throw new ApiError('invalid_webhook_url', (error as Error).message, {
+          extensions: { url },
+          cause: error,
+        });
       }
       throw error;
     }
@@ -137,9 +172,14 @@ export function webhookRoutes(context: RouteContext, events: EventsApi) {
           response: { 200: pageSchema(deliverySchema), ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number } }>) => {
+      async (
+        request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number } }>,
+      ) => {
         await requireJob(request.params.id);
-        const page = await events.listWebhookDeliveries(request.params.id, { limit: request.query.limit, cursor: request.query.cursor });
+        const page = await events.listWebhookDeliveries(request.params.id, {
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+        });
         return { items: page.items.map(toDeliveryView), nextCursor: page.nextCursor };
       },
     );
@@ -149,7 +189,8 @@ export function webhookRoutes(context: RouteContext, events: EventsApi) {
       {
         schema: {
           summary: 'Send one webhook delivery again',
-          description: 'Whatever its status: it becomes pending, due now, with a fresh give-up deadline. Same event id and body.',
+          description:
+            'Whatever its status: it becomes pending, due now, with a fresh give-up deadline. Same event id and body.',
           tags: ['jobs'],
           params: deliveryParamsSchema,
           response: { 202: deliverySchema, ...problemResponses },
@@ -159,7 +200,10 @@ export function webhookRoutes(context: RouteContext, events: EventsApi) {
         await requireJob(request.params.id);
         const delivery = await events.replayWebhookDelivery(request.params.id, request.params.deliveryId);
         if (!delivery) {
-          throw new ApiError('delivery_not_found', `Job ${request.params.id} has no webhook delivery ${request.params.deliveryId}`);
+          throw new ApiError(
+            'delivery_not_found',
+            `Job ${request.params.id} has no webhook delivery ${request.params.deliveryId}`,
+          );
         }
         return reply.code(202).send(toDeliveryView(delivery));
       },
@@ -172,12 +216,17 @@ export function webhookRoutes(context: RouteContext, events: EventsApi) {
           summary: 'Send every failed webhook delivery of a job again',
           tags: ['jobs'],
           params: jobIdParamsSchema,
-          response: { 202: { type: 'object', required: ['replayed'], properties: { replayed: { type: 'integer' } } }, ...problemResponses },
+          response: {
+            202: { type: 'object', required: ['replayed'], properties: { replayed: { type: 'integer' } } },
+            ...problemResponses,
+          },
         },
       },
       async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
         await requireJob(request.params.id);
-        return reply.code(202).send({ replayed: await events.replayFailedWebhookDeliveries(request.params.id) });
+        return reply
+          .code(202)
+          .send({ replayed: await events.replayFailedWebhookDeliveries(request.params.id) });
       },
     );
     done();

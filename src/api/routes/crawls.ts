@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
+import type { CrawlSettings, Job, JobOptionsInput } from '../../jobs/index.js';
+import { ApiError, ApiValidationError } from '../api-error.js';
+import { toDomainOptions, type RouteContext } from '../route-context.js';
+import { crawlBodySchema, crawlResponseSchema, idempotencyHeadersSchema, jobIdParamsSchema, problemResponses } from '../schemas.js';
+import { jobPath, toJobView } from '../views.js';
+
+/** A crawl's settings as a client sends them. */
+export interface CrawlInputView {
+  url: string;
+  maxDepth?: number;
+  maxPages?: number;
+  include?: string[];
+  exclude?: string[];
+  sameSite?: boolean;
+  useSitemap?: boolean;
+}
+
+/** What the crawl routes need (the crawls service, bound in app.ts). */
+export interface CrawlsApi {
+  /** Starts a crawl; throws `NoValidUrlsError`, or a `TypeError` with `pattern` / a `RangeError` for bad settings. */
+  start(input: {
+    crawl: CrawlInputView;
+    options?: JobOptionsInput | undefined;
+    webhook?: Job['webhook'] | undefined;
+    idempotencyKey?: string | undefined;
+  }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
+  /** The settings a crawl input resolves to (same errors as `start`). */
+  settings(input: CrawlInputView): CrawlSettings;
+  /** Refuses a webhook URL the guard forbids (`code: 'invalid_webhook_url'`). */
+  checkWebhookUrl?(url: string): Promise<void>;
+}
+
+/** A crawl's bad settings as a `validation_failed` problem; anything else unchanged. */
+export function toCrawlProblem(error: unknown, prefix = ''): unknown {
+  if (error instanceof TypeError && typeof (error as { pattern?: unknown }).pattern === 'string') {
+    const field = (error as { field?: unknown }).field === 'exclude' ? 'exclude' : 'include';
+    return new ApiValidationError(`${prefix}/${field}`, error.message);
+  }
+  if (error instanceof RangeError) return new ApiValidationError(`${prefix}/maxPages`, error.message);
+  return error;
+}
+
+/** Checks a submitted webhook URL against the guard, as `POST /v1/jobs` does. */
+export async function checkWebhook(check: ((url: string) => Promise<void>) | undefined, webhook: WebhookInput | undefined): Promise<void> {
+  if (!check || !webhook) return;
+  try {
+    await check(webhook.url);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'invalid_webhook_url') {
+      throw new ApiError('invalid_webhook_url', (error as Error).message, { extensions: { url: webhook.url }, cause: error });
+    }
+    throw error;
+  }
+}
+
+interface CrawlBody extends CrawlInputView {
+  options?: WireJobOptions;
+  webhook?: WebhookInput;
+}
+
+/** Registers `POST /v1/crawls` and `GET /v1/crawls/:id` (a crawl is a job: the job routes serve the rest). */
+export function crawlRoutes(context: RouteContext, crawls: CrawlsApi) {
+  const { repository } = context.deps;
+  return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
+    app.post(
+      '/v1/crawls',
+      {
+        schema: {
+          summary: 'Crawl a site',
+          description:
+            'Follows the links the extractor finds (and /sitemap.xml) from `url`, breadth-first, within maxDepth, maxPages, the ' +
+            'include/exclude patterns and the same site; robots.txt and per-host limits apply. The crawl is a job: follow, page ' +
+            'and cancel it through /v1/jobs/{id}. Pages are always fetched (maxAge 0), conditionally when stored.',
+          tags: ['crawls'],
+          body: crawlBodySchema,
+          headers: idempotencyHeadersSchema,
+          response: { 200: crawlResponseSchema, 202: crawlResponseSchema, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Body: CrawlBody; Headers: { 'idempotency-key'?: string } }>, reply) => {
+        const { options, webhook, ...crawl } = request.body;
+        await checkWebhook(crawls.checkWebhookUrl?.bind(crawls), webhook);
+        let result;
+        try {
+          result = await crawls.start({
+            crawl,
+            options: toDomainOptions(options),
+            webhook: webhook ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) } : null,
+            idempotencyKey: request.headers['idempotency-key'],
+          });
+        } catch (error) {
+          throw toCrawlProblem(error);
+        }
+        return reply
+          .code(result.isNew ? 202 : 200)
+          .header('location', jobPath(result.job.id))
+          .send({ job: toJobView(result.job), crawl: result.crawl });
+      },
+    );
+
+    app.get(
+      '/v1/crawls/:id',
+      {
+        schema: {
+          summary: 'A crawl: its job and its settings',
+          tags: ['crawls'],
+          params: jobIdParamsSchema,
+          response: { 200: crawlResponseSchema, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const job = await repository.getJob(request.params.id);
+        if (!job?.options.crawl) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(request.params.id)}`);
+        return { job: toJobView(job), crawl: job.options.crawl };
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,6 @@
+export {
+  BrokerUnavailableError,
+  EVENTS_EXCHANGE,
+  RabbitmqSink,
+  type RabbitmqSinkOptions,
+} from './rabbitmq-sink.js';

@@ -1,0 +1,642 @@
+/**
+ * `BrowserPool`: renders pages in Chromium (playwright-core, Debian's `/usr/bin/chromium`) with a
+ * bounded number of pages in flight, one browser context per job, and memory that stays flat over
+ * days.
+ *
+ * Lifecycle. Nothing starts until the first `render()` (or an explicit `start()`): a process whose
+ * jobs never render never launches Chromium. Then the egress proxy starts and one browser is
+ * launched; it is replaced ("recycled") after `recycleAfterPages` pages or when its processes' RSS
+ * (read from /proc) passes `maxRssBytes`, and at once when it crashes. A retiring browser takes no
+ * new pages and closes when its last page does. `stop()` rejects waiting renders, closes every
+ * context and browser (killing one that will not close) and the proxy; it is idempotent.
+ *
+ * Contexts. Pages of one job (`contextKey`) share a context, so a site's cookies work across its
+ * pages, but never across jobs. A context is closed after `contextRecycleAfterPages` pages or when
+ * it has been idle for `contextIdleMs`. Each context blocks service workers and downloads, removes
+ * WebRTC (which could reach the network around the proxy), and routes every request through
+ * `#guardRequest`: blocked resource types (images, media, fonts by default) and hosts the guard
+ * refuses are aborted before the browser opens anything. The egress proxy enforces the same guard
+ * again at connect time, with the address it resolved itself; see egress-proxy.ts.
+ */
+import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
+import { availableParallelism, totalmem } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  EMPTY_ALLOW_LIST,
+  isBlockedAddress,
+  isIpLiteral,
+  systemLookup,
+  type AllowList,
+  type LookupFunction,
+} from '../fetch/index.js';
+import { AbortedError, DistillError, silentLogger, toError, type Logger } from '../lib/index.js';
+import { EgressProxy, type EgressProxyStats } from './egress-proxy.js';
+import { RenderFailedError, RenderUnavailableError } from './errors.js';
+import { findDescendantByMarker, processTreeUsage, type ProcessTreeUsage } from './process-tree.js';
+import { DEFAULT_SETTLE, renderPage, type PageCounters, type SettleOptions } from './render-page.js';
+import type { Renderer, RenderRequest, RenderResult } from './types.js';
+
+/** Chromium's switches: headless, no GPU, no background traffic, no QUIC (it would skip the proxy). */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+  // WebRTC may only use the proxy (TCP), never UDP to an address of its own choosing.
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
+];
+
+/** Default Chromium: Debian's package. */
+export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Resource types not loaded unless configured otherwise: they cost time and never hold text. */
+export const DEFAULT_BLOCKED_RESOURCE_TYPES: readonly string[] = ['image', 'media', 'font'];
+
+/** Roughly what one page in flight costs a browser, for the default number of pages. */
+const BYTES_PER_PAGE_ESTIMATE = 512 * 1024 * 1024;
+
+/** Pages in flight by default: min(4, 2 × cores, total memory / 512 MiB), at least 1. */
+export function defaultRenderPages(cores = availableParallelism(), memoryBytes = totalmem()): number {
+  return Math.max(1, Math.min(4, cores * 2, Math.floor(memoryBytes / BYTES_PER_PAGE_ESTIMATE)));
+}
+
+// Runs in every frame before the page's scripts: WebRTC could otherwise send UDP around the proxy.
+const DISABLE_WEBRTC = `(() => {
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCRtpSender', 'RTCRtpReceiver']) {
+    try { Object.defineProperty(globalThis, name, { value: undefined, configurable: false, writable: false }); } catch {}
+  }
+})();`;
+
+/** Options of `BrowserPool`. */
+export interface BrowserPoolOptions {
+  /** Chromium binary. @default '/usr/bin/chromium' */
+  executablePath?: string;
+  /** Pages rendered at once. @default defaultRenderPages() */
+  maxPages?: number;
+  /** Pages a browser renders before it is replaced. @default 100 */
+  recycleAfterPages?: number;
+  /**
+   * Memory of a browser's processes above which it is replaced, in bytes: their summed PSS from
+   * /proc (shared pages split between processes), or RSS where PSS is not available. @default 1.5 GiB
+   */
+  maxRssBytes?: number;
+  /** Pages a context (one job's) serves before it is replaced. @default 20 */
+  contextRecycleAfterPages?: number;
+  /** A context with no page open is closed after this long, in milliseconds. @default 2000 */
+  contextIdleMs?: number;
+  /** How many pages between two RSS readings of a browser. @default 5 */
+  memoryCheckEveryPages?: number;
+  /** The guard's allow list, as for plain fetches. @default none */
+  allow?: AllowList;
+  /** Resolver of the guard (request routing and egress proxy); tests inject one. */
+  lookup?: LookupFunction;
+  /** Limit of a lookup and of each upstream connect of the proxy, in milliseconds. @default 10000 */
+  connectTimeoutMs?: number;
+  /** User-Agent of the pages; Chromium's own when unset. */
+  userAgent?: string;
+  /** Playwright resource types aborted for every page. @default ['image','media','font'] */
+  blockedResourceTypes?: readonly string[];
+  /** Longest wait for Chromium to start, in milliseconds. @default 30000 */
+  launchTimeoutMs?: number;
+  /** After a failed launch, renders fail fast for this long instead of launching again, in milliseconds. @default 30000 */
+  launchRetryMs?: number;
+  /** Largest rendered DOM kept, in bytes (the fetcher's body cap). @default 10 MiB */
+  maxHtmlBytes?: number;
+  /** Viewport of every page, in CSS pixels. @default 1280×800 */
+  viewport?: { width: number; height: number };
+  /** Full-page screenshots are cut at this height, in CSS pixels. @default 8000 */
+  maxScreenshotHeight?: number;
+  settle?: Partial<SettleOptions>;
+  /** More Chromium switches. */
+  extraArgs?: readonly string[];
+  logger?: Logger;
+}
+
+/** Counters since the pool was created. */
+export interface BrowserPoolStats {
+  launches: number;
+  crashes: number;
+  /** Browsers replaced for their page count or memory. */
+  recycles: number;
+  contextsCreated: number;
+  pagesRendered: number;
+  inFlight: number;
+  /** Renders waiting for a page. */
+  waiting: number;
+  openBrowsers: number;
+  openContexts: number;
+  proxy: EgressProxyStats | null;
+}
+
+interface ContextSlot {
+  key: string;
+  context: BrowserContext;
+  pagesStarted: number;
+  inFlight: number;
+  isRetiring: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+  closing: Promise<void> | undefined;
+}
+
+interface BrowserSlot {
+  id: string;
+  browser: Browser;
+  pid: number | undefined;
+  pagesStarted: number;
+  inFlight: number;
+  isRetiring: boolean;
+  isDisconnected: boolean;
+  contexts: Map<string, ContextSlot>;
+  /** Contexts being created, so that two pages of a job do not create two. */
+  pendingContexts: Map<string, Promise<ContextSlot>>;
+  closing: Promise<void> | undefined;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
+  }
+  return value;
+}
+
+/** A bounded, self-healing pool of Chromium pages; see the module comment. */
+export class BrowserPool implements Renderer {
+  readonly #executablePath: string;
+  readonly #maxPages: number;
+  readonly #recycleAfterPages: number;
+  readonly #maxRssBytes: number;
+  readonly #contextRecycleAfterPages: number;
+  readonly #contextIdleMs: number;
+  readonly #memoryCheckEveryPages: number;
+  readonly #allow: AllowList;
+  readonly #lookup: LookupFunction;
+  readonly #userAgent: string | undefined;
+  readonly #blockedTypes: ReadonlySet<string>;
+  readonly #launchTimeoutMs: number;
+  readonly #launchRetryMs: number;
+  readonly #maxHtmlBytes: number;
+  readonly #viewport: { width: number; height: number };
+  readonly #maxScreenshotHeight: number;
+  readonly #settle: SettleOptions;
+  readonly #extraArgs: readonly string[];
+  readonly #log: Logger;
+  readonly #proxy: EgressProxy;
+
+  readonly #browsers = new Set<BrowserSlot>();
+  readonly #counters = new WeakMap<Page, PageCounters>();
+  readonly #stats = { launches: 0, crashes: 0, recycles: 0, contextsCreated: 0, pagesRendered: 0 };
+  #current: BrowserSlot | undefined;
+  #launching: Promise<BrowserSlot> | undefined;
+  #launchFailure: { error: DistillError; at: number } | undefined;
+  #inFlight = 0;
+  #waiters: Waiter[] = [];
+  #stopping: Promise<void> | undefined;
+  readonly #memoryChecks = new Set<Promise<void>>();
+
+  constructor(options: BrowserPoolOptions = {}) {
+    this.#executablePath = options.executablePath ?? DEFAULT_CHROMIUM_PATH;
+    this.#maxPages = positiveInteger('maxPages', options.maxPages ?? defaultRenderPages());
+    this.#recycleAfterPages = positiveInteger('recycleAfterPages', options.recycleAfterPages ?? 100);
+    this.#maxRssBytes = positiveInteger('maxRssBytes', options.maxRssBytes ?? 1536 * 1024 * 1024);
+    this.#contextRecycleAfterPages = positiveInteger('contextRecycleAfterPages', options.contextRecycleAfterPages ?? 20);
+    this.#contextIdleMs = positiveInteger('contextIdleMs', options.contextIdleMs ?? 2000);
+    this.#memoryCheckEveryPages = positiveInteger('memoryCheckEveryPages', options.memoryCheckEveryPages ?? 5);
+    this.#launchTimeoutMs = positiveInteger('launchTimeoutMs', options.launchTimeoutMs ?? 30_000);
+    this.#launchRetryMs = positiveInteger('launchRetryMs', options.launchRetryMs ?? 30_000);
+    this.#maxHtmlBytes = positiveInteger('maxHtmlBytes', options.maxHtmlBytes ?? 10 * 1024 * 1024);
+    this.#maxScreenshotHeight = positiveInteger('maxScreenshotHeight', options.maxScreenshotHeight ?? 8000);
+    this.#viewport = options.viewport ?? { width: 1280, height: 800 };
+    positiveInteger('viewport.width', this.#viewport.width);
+    positiveInteger('viewport.height', this.#viewport.height);
+    this.#settle = { ...DEFAULT_SETTLE, ...options.settle };
+    this.#allow = options.allow ?? EMPTY_ALLOW_LIST;
+    this.#lookup = options.lookup ?? systemLookup;
+    this.#userAgent = options.userAgent;
+    this.#blockedTypes = new Set(options.blockedResourceTypes ?? DEFAULT_BLOCKED_RESOURCE_TYPES);
+    this.#extraArgs = options.extraArgs ?? [];
+    this.#log = options.logger ?? silentLogger;
+    this.#proxy = new EgressProxy({
+      allow: this.#allow,
+      lookup: this.#lookup,
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      onBlocked: (target) => this.#log.debug({ host: target.host, port: target.port }, 'The egress proxy refused a browser request'),
+    });
+  }
+
+  /** Pages rendered at once. */
+  get maxPages(): number {
+    return this.#maxPages;
+  }
+
+  get stats(): BrowserPoolStats {
+    let openContexts = 0;
+    for (const slot of this.#browsers) openContexts += slot.contexts.size;
+    return {
+      ...this.#stats,
+      inFlight: this.#inFlight,
+      waiting: this.#waiters.length,
+      openBrowsers: this.#browsers.size,
+      openContexts,
+      proxy: this.#launches > 0 ? this.#proxy.stats : null,
+    };
+  }
+
+  get #launches(): number {
+    return this.#stats.launches;
+  }
+
+  /** Processes and summed RSS and PSS of every browser this pool has open (empty without /proc). */
+  async usage(): Promise<ProcessTreeUsage> {
+    const trees = await Promise.all(
+      [...this.#browsers].map((slot) =>
+        slot.pid === undefined ? Promise.resolve({ pids: [], rssBytes: 0, pssBytes: 0 }) : processTreeUsage(slot.pid),
+      ),
+    );
+    return {
+      pids: trees.flatMap((t) => t.pids),
+      rssBytes: trees.reduce((sum, t) => sum + t.rssBytes, 0),
+      pssBytes: trees.reduce((sum, t) => sum + t.pssBytes, 0),
+    };
+  }
+
+  /** Launches the proxy and a browser now rather than on the first render (fail fast). Idempotent. */
+  async start(): Promise<void> {
+    await this.#browserForNewPage();
+  }
+
+  /** Renders one page; see `RenderRequest`. Throws `DistillError`s (`render_failed`, `timeout`, `too_large`, ...). */
+  async render(request: RenderRequest): Promise<RenderResult> {
+    const deadline = performance.now() + request.timeoutMs;
+    await this.#acquirePermit(request.signal, deadline, request.url);
+    try {
+      return await this.#renderWithPermit(request, deadline);
+    } finally {
+      this.#releasePermit();
+    }
+  }
+
+  /** Rejects waiting renders, closes every context and browser, then the proxy. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #stop(): Promise<void> {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(new RenderUnavailableError('the browser pool is stopping'));
+    await this.#launching?.catch(() => undefined);
+    this.#current = undefined;
+    await Promise.allSettled([...this.#memoryChecks]);
+    await Promise.all([...this.#browsers].map((slot) => this.#closeBrowser(slot)));
+    await this.#proxy.stop();
+  }
+
+  async #acquirePermit(signal: AbortSignal | undefined, deadline: number, url: string): Promise<void> {
+    if (this.#stopping) throw new RenderUnavailableError('the browser pool is stopped');
+    if (signal?.aborted) throw new AbortedError(`Rendering ${url} was aborted`);
+    if (this.#inFlight < this.#maxPages) {
+      this.#inFlight += 1;
+      return;
+    }
+    const waitMs = Math.max(1, Math.floor(deadline - performance.now()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new RenderFailedError(url, `no browser page became free within ${waitMs} ms`));
+      }, waitMs);
+      const onAbort = (): void => {
+        cleanup();
+        reject(new AbortedError(`Rendering ${url} was aborted`));
+      };
+      const waiter: Waiter = {
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const index = this.#waiters.indexOf(waiter);
+        if (index !== -1) this.#waiters.splice(index, 1);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #releasePermit(): void {
+    // The permit passes straight to the next waiter, so `#inFlight` never exceeds `maxPages`.
+    const next = this.#waiters.shift();
+    if (next) next.resolve();
+    else this.#inFlight -= 1;
+  }
+
+  async #renderWithPermit(request: RenderRequest, deadline: number): Promise<RenderResult> {
+    const slot = await this.#browserForNewPage(request.url);
+    const key = request.contextKey ?? randomUUID();
+    slot.inFlight += 1;
+    slot.pagesStarted += 1;
+    let contextSlot: ContextSlot | undefined;
+    let page: Page | undefined;
+    try {
+      contextSlot = await this.#contextFor(slot, key);
+      contextSlot.inFlight += 1;
+      contextSlot.pagesStarted += 1;
+      page = await contextSlot.context.newPage();
+      const counters: PageCounters = { blocked: 0, guardBlocked: 0 };
+      this.#counters.set(page, counters);
+      const result = await renderPage(page, request, {
+        deadline,
+        settle: this.#settle,
+        maxHtmlBytes: this.#maxHtmlBytes,
+        maxScreenshotHeight: this.#maxScreenshotHeight,
+        viewportWidth: this.#viewport.width,
+        counters,
+      });
+      this.#stats.pagesRendered += 1;
+      return result;
+    } catch (error) {
+      if (error instanceof DistillError) throw error;
+      if (request.signal?.aborted) throw new AbortedError(`Rendering ${request.url} was aborted`, { cause: error });
+      const reason = slot.isDisconnected ? 'the browser crashed' : toError(error).message.split('\n')[0] ?? 'unknown error';
+      throw new RenderFailedError(request.url, reason, { cause: error });
+    } finally {
+      if (page) await page.close().catch(() => undefined);
+      slot.inFlight -= 1;
+      if (contextSlot) {
+        contextSlot.inFlight -= 1;
+        this.#afterContextPage(slot, contextSlot);
+      }
+      this.#afterBrowserPage(slot);
+    }
+  }
+
+  /** The browser new pages go to: the current one, or a freshly launched one. */
+  async #browserForNewPage(url = 'the first page'): Promise<BrowserSlot> {
+    if (this.#stopping) throw new RenderUnavailableError('the browser pool is stopped');
+    const current = this.#current;
+    if (current && !current.isRetiring && !current.isDisconnected) return current;
+    const failure = this.#launchFailure;
+    if (failure && performance.now() - failure.at < this.#launchRetryMs) throw failure.error;
+    this.#launching ??= this.#launch(url).finally(() => {
+      this.#launching = undefined;
+    });
+    return this.#launching;
+  }
+
+  async #launch(url: string): Promise<BrowserSlot> {
+    const id = randomUUID();
+    const marker = `--distill-browser=${id}`;
+    let browser: Browser;
+    try {
+      await this.#proxy.start();
+      // Loaded on first use: processes that never render never load playwright-core.
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: this.#executablePath,
+        headless: true,
+        chromiumSandbox: false,
+        timeout: this.#launchTimeoutMs,
+        // The process owner (app.ts) handles signals and stops the pool in order.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+        args: [
+          ...CHROMIUM_ARGS,
+          `--proxy-server=${this.#proxy.url}`,
+          // Without this Chromium sends loopback requests directly, around the proxy.
+          '--proxy-bypass-list=<-loopback>',
+          marker,
+          ...this.#extraArgs,
+        ],
+      });
+    } catch (error) {
+      const message = toError(error).message.split('\n')[0] ?? 'unknown error';
+      const wrapped = /ENOENT|doesn't exist|no such file|Failed to launch/i.test(message)
+        ? new RenderUnavailableError(`Chromium could not be launched from ${this.#executablePath}: ${message}`, { cause: error })
+        : new RenderFailedError(url, `Chromium could not be launched: ${message}`, { cause: error });
+      this.#launchFailure = { error: wrapped, at: performance.now() };
+      this.#log.error({ err: toError(error), executablePath: this.#executablePath }, 'Launching Chromium failed');
+      throw wrapped;
+    }
+    this.#launchFailure = undefined;
+    this.#stats.launches += 1;
+    const slot: BrowserSlot = {
+      id,
+      browser,
+      pid: await findDescendantByMarker(process.pid, marker).catch(() => undefined),
+      pagesStarted: 0,
+      inFlight: 0,
+      isRetiring: false,
+      isDisconnected: false,
+      contexts: new Map(),
+      pendingContexts: new Map(),
+      closing: undefined,
+    };
+    browser.on('disconnected', () => {
+      slot.isDisconnected = true;
+      if (this.#current === slot) this.#current = undefined;
+      if (slot.closing === undefined) {
+        this.#stats.crashes += 1;
+        this.#log.warn({ browser: id, pid: slot.pid }, 'Chromium exited unexpectedly; the next page launches a new one');
+        void this.#closeBrowser(slot);
+      }
+    });
+    this.#browsers.add(slot);
+    if (this.#stopping) {
+      await this.#closeBrowser(slot);
+      throw new RenderUnavailableError('the browser pool is stopped');
+    }
+    this.#current = slot;
+    this.#log.info({ browser: id, pid: slot.pid, version: browser.version() }, 'Chromium launched');
+    return slot;
+  }
+
+  async #contextFor(slot: BrowserSlot, key: string): Promise<ContextSlot> {
+    const existing = slot.contexts.get(key);
+    if (existing && !existing.isRetiring) {
+      clearTimeout(existing.idleTimer);
+      existing.idleTimer = undefined;
+      return existing;
+    }
+    const pending = slot.pendingContexts.get(key);
+    if (pending) return pending;
+    const creating = this.#createContext(slot, key).finally(() => slot.pendingContexts.delete(key));
+    slot.pendingContexts.set(key, creating);
+    return creating;
+  }
+
+  async #createContext(slot: BrowserSlot, key: string): Promise<ContextSlot> {
+    const context = await slot.browser.newContext({
+      viewport: this.#viewport,
+      serviceWorkers: 'block',
+      acceptDownloads: false,
+      ignoreHTTPSErrors: false,
+      ...(this.#userAgent === undefined ? {} : { userAgent: this.#userAgent }),
+    });
+    this.#stats.contextsCreated += 1;
+    const decisions = new Map<string, Promise<boolean>>();
+    await context.addInitScript({ content: DISABLE_WEBRTC });
+    await context.route('**/*', (route) => this.#guardRequest(route, decisions));
+    const contextSlot: ContextSlot = { key, context, pagesStarted: 0, inFlight: 0, isRetiring: false, idleTimer: undefined, closing: undefined };
+    const previous = slot.contexts.get(key);
+    if (previous) previous.isRetiring = true;
+    slot.contexts.set(key, contextSlot);
+    return contextSlot;
+  }
+
+  /** The first line of the guard, in the browser: blocked types and refused hosts never leave it. */
+  async #guardRequest(route: Route, decisions: Map<string, Promise<boolean>>): Promise<void> {
+    const request = route.request();
+    const counters = this.#countersOf(request);
+    try {
+      if (this.#blockedTypes.has(request.resourceType()) && !request.isNavigationRequest()) {
+        if (counters) counters.blocked += 1;
+        await route.abort('blockedbyclient');
+        return;
+      }
+      const url = new URL(request.url());
+      if (url.protocol === 'http:' || url.protocol === 'https:') {
+        const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+        const key = `${url.hostname}:${port}`;
+        let decision = decisions.get(key);
+        if (decision === undefined) {
+          decision = this.#isHostAllowed(url.hostname, port);
+          decisions.set(key, decision);
+        }
+        if (!(await decision)) {
+          if (counters) {
+            counters.blocked += 1;
+            counters.guardBlocked += 1;
+          }
+          await route.abort('addressunreachable');
+          return;
+        }
+      }
+      await route.fallback();
+    } catch {
+      // The page closed while we decided; nothing is left to answer.
+    }
+  }
+
+  #countersOf(request: Request): PageCounters | undefined {
+    try {
+      return this.#counters.get(request.frame().page());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The guard's verdict on a host and port, from one lookup; the proxy checks again when connecting. */
+  async #isHostAllowed(hostname: string, port: number): Promise<boolean> {
+    const bare = hostname.replace(/^\[(.*)\]$/, '$1');
+    let addresses: string[];
+    try {
+      addresses = isIpLiteral(bare) ? [bare] : (await this.#lookup(bare, { all: true })).map((entry) => entry.address);
+    } catch {
+      // Unresolvable here: let the request go on and fail at the proxy, which resolves again.
+      return true;
+    }
+    return !addresses.some((address) => isBlockedAddress(address, port, this.#allow, bare));
+  }
+
+  #afterContextPage(slot: BrowserSlot, contextSlot: ContextSlot): void {
+    if (contextSlot.pagesStarted >= this.#contextRecycleAfterPages) contextSlot.isRetiring = true;
+    if (contextSlot.inFlight > 0) return;
+    if (contextSlot.isRetiring || slot.isRetiring || slot.isDisconnected) {
+      void this.#closeContext(slot, contextSlot);
+      return;
+    }
+    clearTimeout(contextSlot.idleTimer);
+    contextSlot.idleTimer = setTimeout(() => void this.#closeContext(slot, contextSlot), this.#contextIdleMs);
+    contextSlot.idleTimer.unref();
+  }
+
+  #afterBrowserPage(slot: BrowserSlot): void {
+    if (!slot.isRetiring && slot.pagesStarted >= this.#recycleAfterPages) {
+      this.#retire(slot, `after ${slot.pagesStarted} pages`);
+    } else if (!slot.isRetiring && slot.pagesStarted % this.#memoryCheckEveryPages === 0) {
+      const check = this.#checkMemory(slot).finally(() => this.#memoryChecks.delete(check));
+      this.#memoryChecks.add(check);
+    }
+    if ((slot.isRetiring || slot.isDisconnected) && slot.inFlight === 0) void this.#closeBrowser(slot);
+  }
+
+  async #checkMemory(slot: BrowserSlot): Promise<void> {
+    if (slot.pid === undefined) return;
+    try {
+      const usage = await processTreeUsage(slot.pid);
+      // PSS counts Chromium's shared code once, not once per renderer; RSS where PSS is unknown.
+      const bytes = usage.pssBytes > 0 ? usage.pssBytes : usage.rssBytes;
+      if (bytes > this.#maxRssBytes && !slot.isRetiring) {
+        this.#retire(slot, `its memory of ${Math.round(bytes / 1048576)} MiB passed ${Math.round(this.#maxRssBytes / 1048576)} MiB`);
+        if (slot.inFlight === 0) await this.#closeBrowser(slot);
+      }
+    } catch (error) {
+      this.#log.warn({ err: toError(error) }, 'Reading the browser processes from /proc failed');
+    }
+  }
+
+  #retire(slot: BrowserSlot, why: string): void {
+    slot.isRetiring = true;
+    if (this.#current === slot) this.#current = undefined;
+    this.#stats.recycles += 1;
+    this.#log.info({ browser: slot.id, pid: slot.pid }, `Recycling Chromium ${why}`);
+  }
+
+  #closeContext(slot: BrowserSlot, contextSlot: ContextSlot): Promise<void> {
+    clearTimeout(contextSlot.idleTimer);
+    contextSlot.idleTimer = undefined;
+    contextSlot.closing ??= (async () => {
+      if (slot.contexts.get(contextSlot.key) === contextSlot) slot.contexts.delete(contextSlot.key);
+      await contextSlot.context.close().catch(() => undefined);
+    })();
+    return contextSlot.closing;
+  }
+
+  /** Closes a browser and its contexts; kills its processes when it does not close within 10 s. */
+  #closeBrowser(slot: BrowserSlot): Promise<void> {
+    slot.closing ??= (async () => {
+      slot.isRetiring = true;
+      if (this.#current === slot) this.#current = undefined;
+      await Promise.all([...slot.contexts.values()].map((c) => this.#closeContext(slot, c)));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), 10_000);
+      });
+      const outcome = await Promise.race([slot.browser.close().then(() => 'closed' as const, () => 'closed' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout' && slot.pid !== undefined) {
+        this.#log.warn({ browser: slot.id, pid: slot.pid }, 'Chromium did not close; killing it');
+        try {
+          process.kill(slot.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      this.#browsers.delete(slot);
+    })();
+    return slot.closing;
+  }
+}

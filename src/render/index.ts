@@ -1,0 +1,28 @@
+/** Rendering pages that need JavaScript: the browser pool, its egress proxy, and the `auto` rule. */
+export { judgeAppShell, looksLikeAppShell, visibleTextLength, SHELL_MAX_TEXT_CHARS, type AppShellVerdict, type ExtractedSummary } from './app-shell.js';
+export {
+  BrowserPool,
+  CHROMIUM_ARGS,
+  DEFAULT_BLOCKED_RESOURCE_TYPES,
+  DEFAULT_CHROMIUM_PATH,
+  defaultRenderPages,
+  type BrowserPoolOptions,
+  type BrowserPoolStats,
+} from './browser-pool.js';
+export { EgressProxy, type EgressProxyOptions, type EgressProxyStats } from './egress-proxy.js';
+export { RENDER_ERROR_CODES, RenderFailedError, RenderUnavailableError } from './errors.js';
+export { processTreeUsage, usageOfMarkedProcesses, type ProcessTreeUsage } from './process-tree.js';
+export { DEFAULT_SETTLE, type SettleOptions } from './render-page.js';
+export {
+  RENDER_MODES,
+  SCREENSHOT_MODES,
+  type PrefetchedDocument,
+  type Renderer,
+  type RenderMode,
+  type RenderPath,
+  type RenderRequest,
+  type RenderResult,
+  type ScreenshotMode,
+  type ScreenshotStore,
+  type SettledBy,
+} from './types.js';

@@ -1,0 +1,1 @@
+export { Retention, type RetentionOptions, type RetentionStore } from './retention.js';

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
+import { silentLogger } from '../../src/lib/index.js';
+import type { TaskFunction } from '../../src/worker/index.js';
+import { fakeDocument } from '../helpers/store.js';
+
+/** A task that succeeds with a fake document after `before(item)` resolves: no network. */
+export function gatedTask(
+  before: (item: ClaimedItem) => Promise<void> = () => Promise.resolve(),
+): TaskFunction {
+  return async (item): Promise<ItemOutcome> => {
+    await before(item);
+    return { kind: 'succeeded', document: fakeDocument(item.url) };
+  };
+}
+
+/** An App (role `serve` unless told) on a fresh SQLite file, listening on 127.0.0.1, with fast event polling. */
+export async function startApp(
+  env: Record<string, string>,
+  options: { task?: TaskFunction; role?: 'serve' | 'worker' | 'api' } = {},
+): Promise<{ app: App; url: string; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-events-'));
+  const config = loadConfig({
+    PORT: '0',
+    DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    DISTILL_LOG_LEVEL: 'silent',
+    DISTILL_CONCURRENCY: '8',
+    DISTILL_EXTRACT_THREADS: '1',
+    DISTILL_EVENT_POLL_MS: '50',
+    ...env,
+  });
+  const app = new App(config, {
+    role: options.role ?? 'serve',
+    logger: silentLogger,
+    task: options.task ?? gatedTask(),
+  });
+  await app.start();
+  return {
+    app,
+    url: app.url ?? '',
+    close: async () => {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POSTs JSON to the app and returns status and body. */
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Every event of a job in the log, through `GET /v1/events` paging. */
+export async function eventLogOf(base: string, jobId: string): Promise<Array<{ id: string; type: string }>> {
+  const all: Array<{ id: string; type: string }> = [];
+  let after = '0';
+  for (;;) {
+    const { body } = await getJson(`${base}/v1/events?jobId=${jobId}&after=${after}&limit=100`);
+    all.push(...(body.items as Array<{ id: string; type: string }>));
+    after = body.next as string;
+    if (body.hasMore !== true) return all;
+  }
+}
