@@ -1,11 +1,14 @@
 // The peer: the same end-to-end work done the way a Crawlee user would, with its HttpCrawler and
 // Readability (on linkedom) in the request handler, the same concurrency and the same per-host
-// rate (sameDomainDelaySecs). Run as a child process by peer.mjs, which reads its JSON line.
+// rate (sameDomainDelaySecs). Run as a child process by peer.mjs, which writes its settings to stdin and reads its JSON line.
 import { Configuration, HttpCrawler, log } from '@crawlee/http';
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 
-const { urls, concurrency, hostRate } = JSON.parse(process.argv[2]);
+// The settings come on stdin: thousands of URLs do not fit in a command line.
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { urls, concurrency, hostRate } = JSON.parse(input);
 log.setLevel(log.LEVELS.OFF);
 const config = new Configuration({ persistStorage: false, purgeOnStart: true });
 let succeeded = 0;
