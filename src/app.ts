@@ -1,23 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApi, createMetrics, createReadiness, type Metrics } from './api/index.js';
+import type { EventsApi } from './api/routes/webhooks.js';
 import type { Config } from './config.js';
-import { ExtractorPool } from './extract/index.js';
-import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
-import { JobsService, type JobOptions, type Queue } from './jobs/index.js';
-import { toError, type Logger } from './lib/index.js';
-import { RedisHostLimiter } from './fetch/redis/index.js';
-import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
-import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
-import { BrowserPool } from './render/index.js';
-import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
+import { CrawlsService, withCrawlLinks } from './crawls/index.js';
 import { OutboxRelay, type EventSink } from './events/index.js';
 import { RabbitmqSink } from './events/sinks/rabbitmq/index.js';
 import { checkWebhookUrl, WebhookDispatcher, WebhookSink } from './events/sinks/webhook/index.js';
-import type { EventsApi } from './api/routes/webhooks.js';
-import { CrawlsService, withCrawlLinks } from './crawls/index.js';
+import { ExtractorPool } from './extract/index.js';
+import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
+import { RedisHostLimiter } from './fetch/redis/index.js';
+import { JobsService, type JobOptions, type Queue } from './jobs/index.js';
+import { toError, type Logger } from './lib/index.js';
+import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
+import { BrowserPool } from './render/index.js';
 import { Retention } from './retention/index.js';
 import { Scheduler, SchedulesService } from './schedules/index.js';
+import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from './storage/index.js';
+import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index.js';
 
 /**
  * Which parts a process runs: `serve` is the API and the workers in one process (the embedded
