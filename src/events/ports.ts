@@ -50,24 +50,6 @@ export type WebhookAttemptResult =
   /** Gave up: past `giveUpAt`, or refused for good (a blocked address). Writes `webhook.failed`. */
   | { kind: 'failed'; error: string; httpStatus: number | null };
 
-/** A delivery as the API lists it. */
-export interface WebhookDelivery {
-  id: string;
-  eventId: number;
-  jobId: string;
-  eventType: string;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastError: string | null;
-  lastHttpStatus: number | null;
-  /** When the next attempt is due; null once delivered or failed. */
-  nextAttemptAt: number | null;
-  giveUpAt: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-}
 
 /** Webhook deliveries, as the webhook sink and dispatcher need them. */
 export interface WebhookStore {
@@ -89,3 +71,5 @@ export interface WebhookStore {
   /** Deletes up to `limit` delivered or failed deliveries last updated before `before`. */
   deleteFinishedWebhookDeliveries(before: number, limit: number): Promise<number>;
 }
+
+export type { WebhookDelivery } from '../jobs/index.js';

@@ -207,3 +207,22 @@ export interface StoredEvent {
   payload: unknown;
   createdAt: number;
 }
+
+/** A webhook delivery of one event to a job's webhook, as stored and listed (times in epoch ms). */
+export interface WebhookDelivery {
+  id: string;
+  eventId: number;
+  jobId: string;
+  eventType: string;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  lastHttpStatus: number | null;
+  /** When the next attempt is due; null once delivered or failed. */
+  nextAttemptAt: number | null;
+  giveUpAt: number;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}

@@ -22,6 +22,7 @@ import type {
   Page,
   StoredDocument,
   StoredEvent,
+  WebhookDelivery,
 } from '../jobs/index.js';
 import { deriveJobStatus, JobNotFoundError, JobCancelledError, summarizeChange } from '../jobs/index.js';
 import type { Clock } from '../lib/index.js';
@@ -1981,23 +1982,8 @@ type RelayTables = {
   webhook_deliveries: WebhookDeliveriesTable;
 };
 
-/** A webhook delivery as the API lists it (the shape of events/ports.ts `WebhookDelivery`). */
-export interface WebhookDeliveryRecord {
-  id: string;
-  eventId: number;
-  jobId: string;
-  eventType: string;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastError: string | null;
-  lastHttpStatus: number | null;
-  nextAttemptAt: number | null;
-  giveUpAt: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-}
+/** A webhook delivery as the API lists it. */
+export type WebhookDeliveryRecord = WebhookDelivery;
 
 function toWebhookDelivery(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {
   const status = row.status as WebhookDeliveryRecord['status'];

@@ -1,26 +1,11 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { JobNotFoundError, type Page, type StoredEvent } from '../../jobs/index.js';
+import { JobNotFoundError, type Page, type StoredEvent, type WebhookDelivery } from '../../jobs/index.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
 import { jobIdParamsSchema, pageSchema, paginationQuerySchema, problemResponses } from '../schemas.js';
 
 /** A webhook delivery as the store returns it (times in epoch milliseconds). */
-export interface WebhookDeliveryRecord {
-  id: string;
-  eventId: number;
-  jobId: string;
-  eventType: string;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastError: string | null;
-  lastHttpStatus: number | null;
-  nextAttemptAt: number | null;
-  giveUpAt: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-}
+export type WebhookDeliveryRecord = WebhookDelivery;
 
 /** What the event routes need; `app.ts` builds it over the repository and the webhook guard. */
 export interface EventsApi {
