@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type {
   ChangeSummary,
   ClaimedItem,
@@ -109,6 +109,24 @@ function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is
   }
   if (!check(value)) throw new InvalidCursorError(cursor);
   return value;
+}
+
+/**
+ * A page from rows fetched with `limit + 1`: the extra row only says that there is a next page,
+ * whose cursor is the last returned row's position.
+ */
+function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, positionOf: (row: R) => unknown): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null,
+  };
+}
+
+/** Keyset condition for tables listed newest first by (created_at, id): rows after the cursor's. */
+function olderThan([createdAt, id]: [number, string]): RawBuilder<boolean> {
+  return sql<boolean>`(created_at < ${createdAt} or (created_at = ${createdAt} and id < ${id}))`;
 }
 
 /** A pagination cursor that this server did not hand out. */
@@ -298,23 +316,13 @@ export class KyselyJobRepository implements JobRepository {
   async listJobs(options: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
     const after = decodeCursor(options.cursor, isJobCursor);
     let query = this.#db.selectFrom('jobs').selectAll();
-    if (after) {
-      const [createdAt, id] = after;
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
-      );
-    }
+    if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(options.limit + 1)
       .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toJob),
-      nextCursor: rows.length > options.limit && last ? encodeCursor([last.created_at, last.id]) : null,
-    };
+    return toPage(rows, options.limit, toJob, (row) => [Number(row.created_at), row.id]);
   }
 
   async listItems(
@@ -329,12 +337,7 @@ export class KyselyJobRepository implements JobRepository {
       .orderBy('seq')
       .limit(options.limit + 1)
       .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toItem),
-      nextCursor: rows.length > options.limit && last ? encodeCursor(last.seq) : null,
-    };
+    return toPage(rows, options.limit, toItem, (row) => Number(row.seq));
   }
 
   async listResults(
@@ -364,10 +367,10 @@ export class KyselyJobRepository implements JobRepository {
       .orderBy('job_items.seq')
       .limit(options.limit + 1)
       .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => ({
+    return toPage(
+      rows,
+      options.limit,
+      (row) => ({
         item: {
           jobId: row.item_job_id,
           seq: row.item_seq,
@@ -382,9 +385,9 @@ export class KyselyJobRepository implements JobRepository {
           finishedAt: row.item_finished_at === null ? null : Number(row.item_finished_at),
         },
         document: toDocument(row),
-      })),
-      nextCursor: rows.length > options.limit && last ? encodeCursor(last.item_seq) : null,
-    };
+      }),
+      (row) => Number(row.item_seq),
+    );
   }
 
   async cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }> {
@@ -1181,12 +1184,7 @@ export class KyselyJobRepository implements JobRepository {
       .orderBy('event_id')
       .limit(options.limit + 1)
       .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toWebhookDelivery),
-      nextCursor: rows.length > options.limit && last ? encodeCursor(Number(last.event_id)) : null,
-    };
+    return toPage(rows, options.limit, toWebhookDelivery, (row) => Number(row.event_id));
   }
 
   /**
@@ -1323,23 +1321,13 @@ export class KyselyJobRepository implements JobRepository {
   async listSchedules(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>> {
     const after = decodeCursor(options.cursor, isJobCursor);
     let query = this.#db.selectFrom('schedules').selectAll();
-    if (after) {
-      const [createdAt, id] = after;
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
-      );
-    }
+    if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(options.limit + 1)
       .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toSchedule),
-      nextCursor: rows.length > options.limit && last ? encodeCursor([Number(last.created_at), last.id]) : null,
-    };
+    return toPage(rows, options.limit, toSchedule, (row) => [Number(row.created_at), row.id]);
   }
 
   /** Pauses or resumes a schedule; resuming sets when it fires next. Null when there is no such schedule. */
