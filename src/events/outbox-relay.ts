@@ -8,6 +8,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  positiveInteger,
 } from '../lib/index.js';
 import type { EventSink, OutboxStore } from './ports.js';
 
@@ -106,10 +107,10 @@ export class OutboxRelay {
     this.#leaderTask = options.leaderTask;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
-    this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 200);
-    this.#batchSize = positive('batchSize', options.batchSize ?? 200);
+    this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 200);
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 200);
     this.#leaseName = options.leaseName ?? 'outbox-relay';
-    this.#leaseMs = positive('leaseMs', options.leaseMs ?? 15_000);
+    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 15_000);
     this.#holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#backoff = { baseMs: 500, maxMs: 30_000, ...options.backoff };
     this.#retentionMs = options.retentionMs ?? 0;
@@ -118,8 +119,8 @@ export class OutboxRelay {
         `Expected \`retentionMs\` to be a non-negative integer, got \`${this.#retentionMs}\``,
       );
     }
-    this.#retentionIntervalMs = positive('retentionIntervalMs', options.retentionIntervalMs ?? 60_000);
-    this.#retentionBatchSize = positive('retentionBatchSize', options.retentionBatchSize ?? 500);
+    this.#retentionIntervalMs = positiveInteger('retentionIntervalMs', options.retentionIntervalMs ?? 60_000);
+    this.#retentionBatchSize = positiveInteger('retentionBatchSize', options.retentionBatchSize ?? 500);
     this.#pruneDeliveries = options.pruneDeliveries;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 2000;
   }
@@ -332,9 +333,3 @@ export class OutboxRelay {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { AbortedError, DistillError, PermanentError, toError } from '../lib/index.js';
+import { AbortedError, DistillError, PermanentError, toError, positiveInteger } from '../lib/index.js';
 import { ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
 import type { ExtractTask, ExtractTaskResult, SerialisedError } from './extract-worker.js';
 import type { ExtractedDocument, ExtractInput } from './types.js';
@@ -63,11 +63,6 @@ function reviveError(error: SerialisedError): DistillError {
   return new ExtractionFailedError(`${error.name}: ${error.message}`);
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``);
-  return value;
-}
 
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js', import.meta.url);
 
@@ -106,12 +101,12 @@ export class ExtractorPool implements AsyncDisposable {
   #stopping: Promise<void> | null = null;
 
   constructor(options: ExtractorPoolOptions = {}) {
-    this.#threads = positiveInteger('threads', options.threads, os.availableParallelism());
-    this.#maxQueue = options.maxQueue === 0 ? 0 : positiveInteger('maxQueue', options.maxQueue, this.#threads * 4);
-    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 15_000);
-    this.#maxOldGenerationSizeMb = positiveInteger('maxOldGenerationSizeMb', options.maxOldGenerationSizeMb, 256);
-    this.#recycleAfterTasks = positiveInteger('recycleAfterTasks', options.recycleAfterTasks, 1000);
-    this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs, 30_000);
+    this.#threads = positiveInteger('threads', options.threads ?? os.availableParallelism());
+    this.#maxQueue = options.maxQueue === 0 ? 0 : positiveInteger('maxQueue', options.maxQueue ?? this.#threads * 4);
+    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 15_000);
+    this.#maxOldGenerationSizeMb = positiveInteger('maxOldGenerationSizeMb', options.maxOldGenerationSizeMb ?? 256);
+    this.#recycleAfterTasks = positiveInteger('recycleAfterTasks', options.recycleAfterTasks ?? 1000);
+    this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs ?? 30_000);
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -134,7 +129,7 @@ export class ExtractorPool implements AsyncDisposable {
     if (this.#inFlight >= this.#threads + this.#maxQueue) {
       throw new ExtractorBusyError(`The extractor pool is full: ${this.#inFlight} documents in flight (threads ${this.#threads}, maxQueue ${this.#maxQueue})`);
     }
-    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#timeoutMs);
+    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? this.#timeoutMs);
     const generation = this.#generationForTask();
 
     const controller = new AbortController();

@@ -13,6 +13,7 @@
 import robotsParserModule from 'robots-parser';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { AbortedError } from '../lib/errors.js';
+import { positiveInteger } from '../lib/index.js';
 
 /** What loading one robots.txt gave. */
 export type RobotsTxtResult =
@@ -56,12 +57,6 @@ interface RobotsEntry {
   readonly expiresAtMs: number;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${String(value)}\``);
-  }
-  return value;
-}
 
 /** Caches robots.txt per origin and answers whether a URL may be fetched. */
 export class RobotsCache {

@@ -5,3 +5,4 @@ export * from './clock.js';
 export * from './backoff.js';
 export * from './logger.js';
 export * from './token-bucket.js';
+export * from './validate.js';

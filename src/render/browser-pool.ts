@@ -29,7 +29,7 @@ import {
   type AllowList,
   type LookupFunction,
 } from '../fetch/index.js';
-import { AbortedError, DistillError, silentLogger, toError, type Logger } from '../lib/index.js';
+import { AbortedError, DistillError, silentLogger, toError, type Logger, positiveInteger } from '../lib/index.js';
 import { EgressProxy, type EgressProxyStats } from './egress-proxy.js';
 import { RenderFailedError, RenderUnavailableError } from './errors.js';
 import { findDescendantByMarker, processTreeUsage, type ProcessTreeUsage } from './process-tree.js';
@@ -163,12 +163,6 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}
 
 /** A bounded, self-healing pool of Chromium pages; see the module comment. */
 export class BrowserPool implements Renderer {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../lib/index.js';
 
 /** What retention needs of storage: small idempotent deletes and a named lease. */
 export interface RetentionStore {
@@ -55,9 +55,9 @@ export class Retention {
     }
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
-    this.#intervalMs = positive('intervalMs', options.intervalMs ?? 600_000);
-    this.#batchSize = positive('batchSize', options.batchSize ?? 500);
-    this.#maxBatchesPerRun = positive('maxBatchesPerRun', options.maxBatchesPerRun ?? 200);
+    this.#intervalMs = positiveInteger('intervalMs', options.intervalMs ?? 600_000);
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
+    this.#maxBatchesPerRun = positiveInteger('maxBatchesPerRun', options.maxBatchesPerRun ?? 200);
     this.#holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
@@ -113,9 +113,3 @@ export class Retention {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Schedule } from '../jobs/index.js';
-import { silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../lib/index.js';
 import { nextRunAfter } from './next-run.js';
 
 /** What the scheduler needs of storage: due schedules, their run records, and a named lease. */
@@ -73,10 +73,10 @@ export class Scheduler {
     this.#fire = options.fire;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
-    this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
-    this.#batchSize = positive('batchSize', options.batchSize ?? 50);
+    this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000);
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 50);
     this.#leaseName = options.leaseName ?? 'scheduler';
-    this.#leaseMs = positive('leaseMs', options.leaseMs ?? 15_000);
+    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 15_000);
     this.#holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
@@ -211,9 +211,3 @@ export class Scheduler {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}

@@ -8,6 +8,7 @@ import {
   type Clock,
   type Deferred,
   type Logger,
+  positiveInteger,
 } from '../lib/index.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
@@ -47,12 +48,6 @@ interface InFlight {
   done: Promise<void>;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}
 
 /**
  * Runs queued items through a task function with at most `concurrency` in flight. It claims only

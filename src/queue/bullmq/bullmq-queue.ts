@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue as BullQueue, Worker, type Job as BullJob } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
-import { silentLogger, systemClock, toError, type Clock, type Logger } from '../../lib/index.js';
+import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../../lib/index.js';
 import type { DeliveryDecision, KyselyJobRepository } from '../../storage/index.js';
 
 /** Options of `BullmqQueue`. */
@@ -73,12 +73,6 @@ function parseRef(data: unknown): ItemRef | null {
   return typeof jobId === 'string' && Number.isSafeInteger(seq) ? { jobId, seq: seq! } : null;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}
 
 /**
  * The distributed `Queue`: BullMQ on Redis delivers items, the database decides what a delivery

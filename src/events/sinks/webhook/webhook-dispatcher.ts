@@ -12,6 +12,7 @@ import {
   toError,
   type Clock,
   type Logger,
+  positiveInteger,
 } from '../../../lib/index.js';
 import type { DueWebhookDelivery, WebhookAttemptResult, WebhookStore } from '../../ports.js';
 import { signWebhook, WEBHOOK_HEADERS } from './signature.js';
@@ -74,10 +75,10 @@ export class WebhookDispatcher {
 
   constructor(options: WebhookDispatcherOptions) {
     this.#store = options.store;
-    this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
-    this.#retryBaseMs = positive('retryBaseMs', options.retryBaseMs ?? 10_000);
-    this.#retryMaxMs = positive('retryMaxMs', options.retryMaxMs ?? 3_600_000);
-    this.#concurrency = positive('concurrency', options.concurrency ?? 16);
+    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 10_000);
+    this.#retryBaseMs = positiveInteger('retryBaseMs', options.retryBaseMs ?? 10_000);
+    this.#retryMaxMs = positiveInteger('retryMaxMs', options.retryMaxMs ?? 3_600_000);
+    this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
     this.#userAgent = options.userAgent ?? 'distill-webhooks';
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
@@ -223,12 +224,6 @@ export class WebhookDispatcher {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
-  }
-  return value;
-}
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
