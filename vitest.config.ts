@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_SERVER_ENV } from './test/helpers/server-env.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,7 @@ export default defineConfig({
     // Integration suites start servers and child processes; two forks match the two cores CI has.
     maxWorkers: 2,
     reporters: ['default'],
+    // Inherited by the servers tests start as child processes (see test/helpers/server-env.ts).
+    env: { ...TEST_SERVER_ENV },
   },
 });

@@ -1,6 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { buildApi, createMetrics, createReadiness, type Metrics } from './api/index.js';
+import { pino, type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { statfs } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import {
+  buildApi,
+  buildOpsServer,
+  createMetrics,
+  createReadiness,
+  describeStorageFailure,
+  ReadinessError,
+  storageFailureOf,
+  type Metrics,
+  type ReadinessProbe,
+  type ReadinessProbeSpec,
+} from './api/index.js';
 import type { EventsApi } from './api/routes/webhooks.js';
 import type { Config } from './config.js';
 import { CrawlsService, withCrawlLinks } from './crawls/index.js';
@@ -10,8 +25,10 @@ import { checkWebhookUrl, WebhookDispatcher, WebhookSink } from './events/sinks/
 import { ExtractorPool } from './extract/index.js';
 import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
 import { RedisHostLimiter } from './fetch/redis/index.js';
+import { ApiKeys } from './auth/index.js';
+import { Redis } from 'ioredis';
 import { JobsService, type JobOptions, type Queue } from './jobs/index.js';
-import { toError, type Logger } from './lib/index.js';
+import { chooseLogFormat, LOG_SERIALIZERS, REDACTED, REDACTED_LOG_PATHS, toError, type Logger } from './lib/index.js';
 import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
 import { BrowserPool } from './render/index.js';
 import { Retention } from './retention/index.js';
@@ -25,6 +42,9 @@ import { createProcessItem, WorkerPool, type TaskFunction } from './worker/index
  * `distill extract`.
  */
 export type AppRole = 'serve' | 'api' | 'worker' | 'cli';
+
+/** `/readyz` counts webhook deliveries waiting for a retry up to this many (a bounded query). */
+const RETRYING_WEBHOOKS_REPORTED = 100;
 
 export interface AppOptions {
   role: AppRole;
@@ -43,6 +63,10 @@ export class App {
   readonly config: Config;
   readonly logger: Logger;
   readonly database: DatabaseHandle;
+  /** API keys (issue 8): the API asks for one while a live key exists. */
+  readonly apiKeys: ApiKeys;
+  /** Rate-limit counts shared by the API processes in distributed mode; owned here. */
+  readonly #rateLimitRedis: Redis | undefined;
   readonly repository: KyselyJobRepository;
   readonly queue: Queue;
   readonly jobs: JobsService;
@@ -53,6 +77,8 @@ export class App {
   readonly task: TaskFunction;
   readonly metrics: Metrics;
   readonly api: FastifyInstance | undefined;
+  /** `/healthz`, `/readyz` and `/metrics` of a `worker` process, on `DISTILL_WORKER_PORT` (0: none). */
+  readonly ops: FastifyInstance | undefined;
   /** The browser pool: launched on first render (`serve`, `cli`, `worker --render`), else undefined. */
   readonly renderer: BrowserPool | undefined;
   /** Publishes the outbox (RabbitMQ, webhooks) in `serve` and `worker` processes; one per database leads. */
@@ -76,8 +102,16 @@ export class App {
     this.database = openDatabase(config.databaseUrl, {
       poolSize: config.databasePoolSize,
       onPoolError: (error) => this.logger.warn({ err: error }, 'A pooled database connection failed'),
+      // pg_stat_activity shows which role each PostgreSQL connection serves.
+      applicationName: `distill-${options.role}`,
     });
-    this.repository = new KyselyJobRepository({ db: this.database.db, dialect: this.database.dialect, documentVersions: config.documentVersions });
+    this.repository = new KyselyJobRepository({
+      db: this.database.db,
+      dialect: this.database.dialect,
+      documentVersions: config.documentVersions,
+      tenantIsolation: config.tenantIsolation,
+    });
+    this.apiKeys = new ApiKeys({ store: this.repository });
     // Distributed mode is configuration only: with Redis, BullMQ delivers the items and the per-host
     // limits are shared by every worker; without it, the items table is the queue (on any database).
     this.queue = config.redisUrl
@@ -110,6 +144,7 @@ export class App {
           ...limits,
           // A crashed worker's slots come back after this; it must outlast the longest fetch.
           slotLeaseMs: config.fetchTimeoutMs + 10_000,
+          onError: (error) => this.logger.warn({ err: error }, 'The Redis connection of the host limiter failed'),
         })
       : new MemoryHostLimiter(limits);
     this.extractor = new ExtractorPool({
@@ -122,7 +157,8 @@ export class App {
     });
     this.metrics = createMetrics({
       depth: () => this.queue.depth(),
-      onError: (error) => this.logger.warn({ err: error }, 'Reading the queue depth for /metrics failed'),
+      outbox: () => this.repository.outboxBacklog(),
+      onError: (error, metric) => this.logger.warn({ err: error, metric }, 'Reading a metric for /metrics failed'),
     });
     // API and plain workers never host a browser; the embedded roles create the pool, which
     // launches nothing until the first page that needs it.
@@ -151,6 +187,7 @@ export class App {
           extractor: this.extractor,
           hostMaxWaitMs: config.hostMaxWaitMs,
           onExtracted: (ms, mimeType) => this.metrics.observeExtraction(ms, mimeType),
+          onHostWait: (ms, outcome) => this.metrics.observeHostWait(ms, outcome),
           renderer: this.renderer,
           screenshots: this.repository,
           documents: this.repository,
@@ -184,6 +221,7 @@ export class App {
       queue: this.queue,
       defaults: this.jobDefaults(),
       onEnqueued: () => this.pool?.notify(),
+      maxQueuedPerTenant: config.tenantMaxQueued,
     });
     this.crawls = new CrawlsService({
       jobs: this.jobs,
@@ -217,13 +255,17 @@ export class App {
         : undefined;
     const webhookAllow = parseAllowList(config.fetchAllow);
     const webhookGiveUpMs = config.webhookGiveUpSeconds * 1000;
+    const runsRelay = options.role === 'serve' || options.role === 'worker';
+    // Owned by the relay (it closes its sinks); borrowed by the readiness probe.
+    const rabbitmq =
+      runsRelay && config.amqpUrl ? new RabbitmqSink({ url: config.amqpUrl, logger: this.logger.child({ component: 'rabbitmq' }) }) : undefined;
     this.relay =
-      options.role === 'serve' || options.role === 'worker'
+      runsRelay
         ? new OutboxRelay({
             store: this.repository,
             sinks: [
               new WebhookSink({ store: this.repository, giveUpMs: webhookGiveUpMs }),
-              ...(config.amqpUrl ? [new RabbitmqSink({ url: config.amqpUrl, logger: this.logger.child({ component: 'rabbitmq' }) })] : []),
+              ...(rabbitmq ? [rabbitmq] : []),
             ] satisfies EventSink[],
             leaderTask: new WebhookDispatcher({
               store: this.repository,
@@ -247,17 +289,31 @@ export class App {
       replayFailedWebhookDeliveries: (jobId) => this.repository.replayFailedWebhookDeliveries(jobId, webhookGiveUpMs),
       checkWebhookUrl: (url) => checkWebhookUrl(url, { allow: webhookAllow }),
     };
-    this.api =
-      options.role === 'serve' || options.role === 'api'
+    const servesApi = options.role === 'serve' || options.role === 'api';
+    // Rate limits are shared through Redis when several API processes may serve one client.
+    // No offline queue: while Redis is away a count fails at once and the request passes.
+    this.#rateLimitRedis =
+      servesApi && config.redisUrl && config.rateLimit > 0
+        ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+        : undefined;
+    this.#rateLimitRedis?.on('error', (error) => this.logger.debug({ err: error }, 'The rate-limit Redis connection failed'));
+    const readiness = createReadiness(this.#readinessProbes({ rabbitmq, runsRelay }), {
+      onError: (name, error) => this.logger.warn({ err: error, check: name }, 'Readiness check failed'),
+    });
+    // A worker has no API; with DISTILL_WORKER_PORT it answers probes and scrapes on its own port.
+    this.ops =
+      options.role === 'worker' && config.workerPort > 0
+        ? buildOpsServer({ readiness, metrics: this.metrics, logger: this.logger as never })
+        : undefined;
+    this.api = servesApi
         ? buildApi(
             {
               jobs: this.jobs,
+              keys: this.apiKeys,
+              ...(this.#rateLimitRedis ? { rateLimitRedis: this.#rateLimitRedis } : {}),
               repository: this.repository,
               metrics: this.metrics,
-              readiness: createReadiness(
-                { database: () => this.repository.countItemsByState(), queue: () => this.queue.depth() },
-                { onError: (name, error) => this.logger.warn({ err: error, check: name }, 'Readiness check failed') },
-              ),
+              readiness,
               logger: this.logger as never,
               events: eventsApi,
               screenshots: this.repository,
@@ -273,9 +329,76 @@ export class App {
               maxUrlsPerRequest: config.maxUrlsPerRequest,
               maxRequestBytes: config.maxRequestBytes,
               extractTimeoutMs: config.syncExtractWaitMs,
+              rateLimit: config.rateLimit,
+              rateLimitWindowMs: config.rateLimitWindowSeconds * 1000,
+              redisPrefix: config.redisPrefix,
+              tenantIsolation: config.tenantIsolation,
             },
           )
         : undefined;
+  }
+
+  /**
+   * The checks of `/readyz`: every dependency this process's role needs, and what it only reports.
+   *
+   * - `database` (required): reachable and writable. A read probe is not enough: a read-only SQLite
+   *   file or PostgreSQL standby answers reads and refuses every write, so the probe writes one row
+   *   (`checkWritable`); for a SQLite file it also fails when the disk holding it has less than
+   *   `minFreeDiskMb` free, since SQLite can go on writing into space its WAL already holds for a
+   *   while after the disk is full, and a large submission then fails (`storage_full`).
+   * - `queue` (required): BullMQ's Redis answers, or the embedded queue's table is readable.
+   * - `hostLimiter` (required, distributed mode): the Redis of the shared per-host limits answers.
+   * - `rabbitmq` and `webhooks` (reported, not required; processes that run the outbox relay): their
+   *   outage loses no work (events wait in the outbox, failed webhook calls are retried) and blocks
+   *   nothing the process is asked to do, so taking the process out of a load balancer would only
+   *   stop the work that does go on.
+   */
+  #readinessProbes(parts: { rabbitmq: RabbitmqSink | undefined; runsRelay: boolean }): Record<string, ReadinessProbe | ReadinessProbeSpec> {
+    const holder = `${hostname()}:${process.pid}:${this.#role}`;
+    const file = this.database.file;
+    const minFreeBytes = this.config.minFreeDiskMb * 1024 * 1024;
+    const probes: Record<string, ReadinessProbe | ReadinessProbeSpec> = {
+      database: {
+        probe: async () => {
+          await this.repository.checkWritable(holder);
+          if (file === undefined || minFreeBytes === 0) return;
+          const disk = await statfs(dirname(file));
+          const freeBytes = disk.bavail * disk.bsize;
+          if (freeBytes < minFreeBytes) {
+            throw new ReadinessError(
+              `The disk holding the database has ${Math.floor(freeBytes / 1024)} KiB free, less than DISTILL_MIN_FREE_DISK_MB (${this.config.minFreeDiskMb} MiB)`,
+            );
+          }
+        },
+        describe: (error) => {
+          const failure = storageFailureOf(error);
+          return failure === undefined && error instanceof ReadinessError ? error.message : describeStorageFailure(failure);
+        },
+      },
+      queue: this.queue instanceof BullmqQueue ? () => (this.queue as BullmqQueue).ping() : () => this.queue.depth(),
+    };
+    if (this.hostLimiter instanceof RedisHostLimiter) {
+      const limiter = this.hostLimiter;
+      // A read of one (empty) key on the limiter's own connection: Redis answers or it does not.
+      probes.hostLimiter = () => limiter.inFlight('readiness.invalid');
+    }
+    if (parts.rabbitmq) {
+      const sink = parts.rabbitmq;
+      probes.rabbitmq = { probe: () => sink.check(), isRequired: false, describe: () => 'RabbitMQ is not reachable; events wait in the outbox' };
+    }
+    if (parts.runsRelay) {
+      probes.webhooks = {
+        isRequired: false,
+        probe: async () => {
+          const retrying = await this.repository.countRetryingWebhookDeliveries(RETRYING_WEBHOOKS_REPORTED);
+          if (retrying > 0) {
+            const count = retrying >= RETRYING_WEBHOOKS_REPORTED ? `${RETRYING_WEBHOOKS_REPORTED} or more` : String(retrying);
+            throw new ReadinessError(`${count} webhook deliveries wait for a retry: their receivers did not accept the last call`);
+          }
+        },
+      };
+    }
+    return probes;
   }
 
   /** Options of a job whose client set none. */
@@ -305,10 +428,23 @@ export class App {
     if (this.api) {
       await this.api.listen({ port: this.config.port, host: this.config.host });
     }
+    if (this.ops) {
+      await this.ops.listen({ port: this.config.workerPort, host: this.config.host });
+    }
     this.logger.info(
       { role: this.#role, database: this.database.description, concurrency: this.config.concurrency, url: this.url },
       'distill started',
     );
+    if (this.api) {
+      if (await this.apiKeys.isEnabled()) {
+        this.logger.info({ tenantIsolation: this.config.tenantIsolation }, 'API auth is on: every /v1/ request needs an API key');
+      } else {
+        this.logger.warn(
+          { url: this.url },
+          'API auth is off: no API key exists, so anyone who can reach this address can use the API. `distill keys create --tenant NAME` turns it on',
+        );
+      }
+    }
   }
 
   /** The API's base URL once listening (`http://127.0.0.1:3000`), else undefined. */
@@ -333,6 +469,7 @@ export class App {
     // Stop intake first (the API), then drain the workers, then close what they used.
     const steps: Array<[string, () => Promise<void>]> = [
       ['HTTP API', async () => this.api?.close()],
+      ['operations server', async () => this.ops?.close()],
       // Before the workers: a run being fired still has the queue and the database.
       ['scheduler', async () => this.scheduler?.stop()],
       ['retention', async () => this.retention?.stop()],
@@ -344,6 +481,7 @@ export class App {
       ['fetcher', () => this.fetcher.close()],
       ['host limiter', () => this.hostLimiter.close()],
       ['queue', () => this.queue.close()],
+      ['rate-limit Redis connection', async () => void (await this.#rateLimitRedis?.quit().catch(() => this.#rateLimitRedis?.disconnect()))],
       ['database', () => this.database.close()],
     ];
     const errors: Error[] = [];
@@ -359,7 +497,46 @@ export class App {
   }
 }
 
-/** The process logger: JSON lines (pino) at the configured level, on stderr. */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { pid: process.pid } }, pino.destination(2));
+/** Options of `createLogger` beyond the configuration (tests give a destination). */
+export interface CreateLoggerOptions {
+  /** Where lines go. @default stderr, written synchronously so that nothing is lost on exit */
+  destination?: DestinationStream;
+  /** Whether the destination is a terminal, for `DISTILL_LOG_FORMAT=auto`. @default process.stderr.isTTY */
+  isTty?: boolean;
+}
+
+/**
+ * The process logger (pino) at the configured level on stderr: JSON lines, or human-readable
+ * lines (pino-pretty) when `logFormat` says so or, with `auto`, when stderr is a terminal. Both
+ * redact credentials (`REDACTED_LOG_PATHS`, `LOG_SERIALIZERS`).
+ */
+export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logFormat'>>, options: CreateLoggerOptions = {}): Logger {
+  const isTty = options.isTty ?? process.stderr.isTTY === true;
+  const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
+  const format = chooseLogFormat(config.logFormat ?? 'auto', isTty);
+  return pino(
+    {
+      level: config.logLevel,
+      base: { pid: process.pid },
+      redact: { paths: [...REDACTED_LOG_PATHS], censor: REDACTED },
+      serializers: LOG_SERIALIZERS,
+    },
+    format === 'pretty' ? prettyStream(destination, isTty) : destination,
+  );
+}
+
+/**
+ * Pretty lines through pino-pretty's formatter, called in the write itself: its stream form
+ * (`pino(pretty())`) passes lines through an asynchronous transform, so the last lines before an
+ * exit could be lost; this keeps pretty output as synchronous as the JSON lines.
+ */
+function prettyStream(destination: DestinationStream, isColored: boolean): DestinationStream {
+  const prettify = prettyFactory({
+    colorize: isColored,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,component',
+    messageFormat: '{if component}[{component}] {end}{msg}',
+    singleLine: true,
+  });
+  return { write: (line: string) => destination.write(prettify(line)) };
 }

@@ -11,11 +11,15 @@ export interface Config {
   host: string;
   databaseUrl: string;
   databasePoolSize: number;
+  /** `/readyz` fails when the disk holding the SQLite file has less free space than this, in MiB; 0 = no check. */
+  minFreeDiskMb: number;
   /** Redis for the BullMQ queue and the shared per-host limits (distributed mode); '' = embedded. */
   redisUrl: string;
   /** Prefix of every Redis key distill writes, so several deployments can share one Redis. */
   redisPrefix: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How log lines are written: `json` lines, `pretty` (human-readable), or `auto` (pretty on a terminal). */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Items a worker process runs at once. */
   concurrency: number;
   leaseMs: number;
@@ -82,6 +86,17 @@ export interface Config {
   schedulerPollMs: number;
   /** Most pages one crawl may ask for (`maxPages`). */
   crawlMaxPages: number;
+  /** API requests per key (per client IP without auth) per `rateLimitWindowSeconds`; 0 = no limit. */
+  rateLimit: number;
+  rateLimitWindowSeconds: number;
+  /** Most URLs one tenant may have waiting (queued or running) over its jobs; 0 = no cap. */
+  tenantMaxQueued: number;
+  /** Each tenant has its own documents: none is reused or shown across tenants. */
+  tenantIsolation: boolean;
+  /** The API key `distill jobs` sends (`Authorization: Bearer`); '' sends none. */
+  apiKey: string;
+  /** Port of a `distill worker`'s `/healthz`, `/readyz` and `/metrics`; 0 = none. */
+  workerPort: number;
 }
 
 type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
@@ -127,6 +142,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     check: (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(String(v)) ? undefined : 'expected 1 to 64 letters, digits, _ . or -'),
   },
   { key: 'databasePoolSize', env: 'DISTILL_DATABASE_POOL_SIZE', kind: 'integer', default: 10, min: 1, max: 1000, description: 'Connections per process to PostgreSQL or MySQL' },
+  { key: 'minFreeDiskMb', env: 'DISTILL_MIN_FREE_DISK_MB', kind: 'integer', default: 64, min: 0, description: '/readyz fails when the disk holding the SQLite file has less free space than this (MiB; 0 = no check)' },
   {
     key: 'redisUrl',
     env: 'DISTILL_REDIS_URL',
@@ -142,6 +158,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'info',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     description: 'Log level',
+  },
+  {
+    key: 'logFormat',
+    env: 'DISTILL_LOG_FORMAT',
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'json', 'pretty'],
+    description: 'Log format on stderr: json lines, pretty (human-readable), or auto (pretty on a terminal, else json)',
   },
   { key: 'concurrency', env: 'DISTILL_CONCURRENCY', kind: 'integer', default: 32, min: 1, max: 4096, description: 'URLs a worker process fetches at once' },
   { key: 'leaseMs', env: 'DISTILL_LEASE_MS', kind: 'integer', default: 30_000, min: 1000, description: 'Lease of a claimed URL; a dead worker\'s URLs run again after it (ms)' },
@@ -253,6 +277,34 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'schedulerPollMs', env: 'DISTILL_SCHEDULER_POLL_MS', kind: 'integer', default: 1000, min: 50, max: 60_000, description: 'How often the scheduler looks for due schedules (ms)' },
   { key: 'crawlMaxPages', env: 'DISTILL_CRAWL_MAX_PAGES', kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'Most pages one crawl may ask for (its maxPages)' },
+  {
+    key: 'rateLimit',
+    env: 'DISTILL_RATE_LIMIT',
+    kind: 'integer',
+    default: 1200,
+    min: 0,
+    description: 'API requests per API key (per client IP when auth is off) per window; over it: 429 with Retry-After (0 = no limit). Shared through Redis in distributed mode',
+  },
+  { key: 'rateLimitWindowSeconds', env: 'DISTILL_RATE_LIMIT_WINDOW', kind: 'integer', default: 60, min: 1, max: 86_400, description: 'Window of DISTILL_RATE_LIMIT (seconds)' },
+  {
+    key: 'tenantMaxQueued',
+    env: 'DISTILL_TENANT_MAX_QUEUED',
+    kind: 'integer',
+    default: 10_000_000,
+    min: 0,
+    description: 'Most URLs one tenant may have waiting (queued or running) over all its jobs; a submission past it gets 429 queued_urls_limit (0 = no cap)',
+  },
+  { key: 'tenantIsolation', env: 'DISTILL_TENANT_ISOLATION', kind: 'boolean', default: false, description: 'Give each tenant its own documents: none is reused, single-flighted or readable across tenants' },
+  { key: 'apiKey', env: 'DISTILL_API_KEY', kind: 'string', default: '', description: 'API key that `distill jobs` sends to the server' },
+  {
+    key: 'workerPort',
+    env: 'DISTILL_WORKER_PORT',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: '`distill worker` serves /healthz, /readyz and /metrics on this port, on HOST (0 = none)',
+  },
 ];
 
 /** The flag of an option: `DISTILL_DATABASE_URL` → `--database-url`, `PORT` → `--port`. */

@@ -3,7 +3,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { resolveApiOptions, type ApiDependencies, type ApiOptions } from './dependencies.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerAuth, registerRateLimit } from './auth.js';
+import { registerErrorHandling, sendProblem } from './error-handler.js';
+import { requestChildLogger } from './request-log.js';
 import type { RouteContext } from './route-context.js';
 import { documentRoutes } from './routes/documents.js';
 import { eventRoutes } from './routes/events.js';
@@ -20,6 +22,8 @@ import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+/** Longest path parameter the router takes, in characters as sent (percent-escapes included). */
+const MAX_PATH_PARAM_CHARS = 1024;
 
 interface QuerySchema {
   properties?: Record<string, { type?: unknown }>;
@@ -44,6 +48,8 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
   const serverOptions: FastifyServerOptions = {
     bodyLimit: resolved.maxRequestBytes,
     requestIdHeader: false,
+    // Lines of a request about a job carry its `jobId` beside `reqId` (routes that create one bind it).
+    childLoggerFactory: requestChildLogger,
     genReqId: (request) => {
       const header = request.headers['x-request-id'];
       return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
@@ -51,6 +57,14 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
     // Bodies are never coerced (`"urls": "x"` is a 400, not a one-URL list) and unknown members are
     // refused, not dropped. Query strings are coerced by the hook below, from the route's schema.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true } },
+    // Above every id's schema `maxLength` (128), so that a long id is a `validation_failed` naming
+    // it; the router itself refuses longer ones, through `frameworkErrors`.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    // The router answers a bad path escape (`/v1/jobs/%`) and an over-long parameter before any
+    // hook or handler runs, by default in its own JSON: make those problems like every other error.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(error, request, reply.header('x-request-id', request.id));
+    },
   };
   const app = deps.logger
     ? Fastify({ ...serverOptions, loggerInstance: deps.logger })
@@ -63,6 +77,19 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
+  });
+  // Before any route: the rate limiter attaches itself to the routes registered after it.
+  const { repository } = deps;
+  registerAuth(app, deps.keys, {
+    getJob: (id) => repository.getJob(id),
+    isDocumentVisible:
+      resolved.tenantIsolation && repository.isDocumentVisible ? (id, tenant) => repository.isDocumentVisible!(id, tenant) : undefined,
+  });
+  registerRateLimit(app, {
+    max: resolved.rateLimit,
+    windowMs: resolved.rateLimitWindowMs,
+    redis: deps.rateLimitRedis,
+    prefix: resolved.redisPrefix,
   });
 
   // Query strings arrive as text: numbers the schema asks for are converted before validation.

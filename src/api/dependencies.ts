@@ -1,4 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ApiKeyVerifier } from './auth.js';
 import type { Job, JobRepository, JobsService, StoredEvent } from '../jobs/index.js';
 import type { Metrics } from './metrics.js';
 import type { EventsApi } from './routes/webhooks.js';
@@ -11,7 +13,10 @@ import { defaultWebRoot } from './static.js';
 export type ApiRepository = Pick<
   JobRepository,
   'getJob' | 'listJobs' | 'listItems' | 'listResults' | 'getDocument' | 'getDocumentByUrl' | 'listEvents'
->;
+> & {
+  /** Does the tenant have a job that refers to this document? (Reads of documents under isolation.) */
+  isDocumentVisible?(documentId: string, tenant: string): Promise<boolean>;
+};
 
 export type { StoredEvent };
 
@@ -24,8 +29,16 @@ export interface ReadinessCheck {
 /** What the API needs from the rest of distill; `app.ts` builds it. Nothing here is an adapter. */
 export interface ApiDependencies {
   jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'getJob'>;
+  /** API keys: auth is on while one live key exists. Omitted: auth is off for good. */
+  keys?: ApiKeyVerifier;
+  /** Rate-limit counts shared by every API process (distributed mode); omitted: kept in this process. */
+  rateLimitRedis?: Redis;
   repository: ApiRepository;
-  /** Are the database and the queue reachable? Drives `GET /readyz` (503 when not ready). */
+  /**
+   * Is every dependency this process needs usable (the database writable, the queue and Redis
+   * reachable)? Drives `GET /readyz` (503 when not ready); `checks` also reports dependencies that
+   * do not count (see `createReadiness`).
+   */
   readiness(): Promise<{ isReady: boolean; checks: Record<string, ReadinessCheck> }>;
   metrics: Metrics;
   /** pino or any logger Fastify 5 takes as `loggerInstance`. Omitted: the API logs nothing. */
@@ -65,6 +78,14 @@ export interface ApiOptions {
   eventPollMs?: number;
   /** Interval of SSE heartbeat comments, in milliseconds. @default 15000 */
   heartbeatMs?: number;
+  /** `/v1/` requests per API key (per client IP while auth is off) per window; 0 = no limit. @default 0 */
+  rateLimit?: number;
+  /** Window of `rateLimit`, in milliseconds. @default 60000 */
+  rateLimitWindowMs?: number;
+  /** Prefix of the rate-limit keys in Redis. @default 'distill' */
+  redisPrefix?: string;
+  /** Each tenant sees only the documents its own jobs refer to. @default false */
+  tenantIsolation?: boolean;
   /** Serve Swagger UI at `/docs`. @default true */
   hasDocs?: boolean;
   /** Folder of the built browser page served at `/`. @default dist/web of this package */
@@ -88,8 +109,13 @@ export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions 
     eventPollMs: options.eventPollMs ?? 250,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     hasDocs: options.hasDocs ?? true,
+    rateLimit: options.rateLimit ?? 0,
+    rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
+    redisPrefix: options.redisPrefix ?? 'distill',
+    tenantIsolation: options.tenantIsolation ?? false,
   };
   for (const [name, value] of Object.entries(resolved)) {
+    if (name === 'rateLimit' && value === 0) continue;
     if (typeof value === 'number' && (!Number.isSafeInteger(value) || value <= 0)) {
       throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
     }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProblemDetails } from '../client/types.js';
-import { NoValidUrlsError } from '../jobs/index.js';
+import { NoValidUrlsError, QueuedUrlsLimitError, SubmissionInterruptedError } from '../jobs/index.js';
 import { ApiError, ItemFailedError } from './api-error.js';
 import {
   ITEM_FAILED_STATUS,
@@ -9,6 +9,7 @@ import {
   problemType,
   type ApiErrorCode,
 } from './problem-codes.js';
+import { describeStorageFailure, storageFailureOf } from './storage-errors.js';
 
 export { API_ERROR_CODES, PROBLEM_STATUS, type ApiErrorCode } from './problem-codes.js';
 
@@ -22,6 +23,9 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  // From the router, through `frameworkErrors` (build-api.ts): a bad path escape, an over-long parameter.
+  FST_ERR_BAD_URL: 'bad_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'bad_request',
   FST_ERR_VALIDATION: 'validation_failed',
   FST_ERR_NOT_FOUND: 'not_found',
 };
@@ -81,6 +85,19 @@ function classify(error: unknown): { status: number; code: string; detail: strin
       headers: {},
     };
   }
+  if (error instanceof SubmissionInterruptedError) {
+    // The cause decides the answer (storage_full, storage_unavailable, internal_error, ...); the
+    // problem also names the job that holds what was stored, so the rest can be appended.
+    const inner = classify(error.cause);
+    return {
+      ...inner,
+      detail: `${inner.detail}. Job ${error.jobId} was created and holds the first ${error.accepted} URLs; append the rest with POST /v1/jobs/${error.jobId}/urls (URLs it already has are skipped)`,
+      extensions: { ...inner.extensions, jobId: error.jobId, accepted: error.accepted, links: { job: `/v1/jobs/${error.jobId}` } },
+    };
+  }
+  if (error instanceof QueuedUrlsLimitError) {
+    return { status: 429, code: 'queued_urls_limit', detail: error.message, extensions: { limit: error.limit, queued: error.queued }, headers: { 'retry-after': '60' } };
+  }
   if (error instanceof NoValidUrlsError) {
     return { status: 400, code: 'no_valid_urls', detail: error.message, extensions: { invalid: error.invalid }, headers: {} };
   }
@@ -116,7 +133,38 @@ function classify(error: unknown): { status: number; code: string; detail: strin
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && error instanceof Error) {
     return { status: statusCode, code: 'bad_request', detail: error.message, ...none };
   }
+  const storage = storageProblem(error);
+  if (storage) return storage;
   return { status: 500, code: 'internal_error', detail: 'An internal error occurred', ...none };
+}
+
+/** How long a client should wait before retrying after `storage_unavailable`, in seconds. */
+const STORAGE_RETRY_AFTER_SECONDS = '10';
+
+/**
+ * A database failure (see `storage-errors.ts`) as `storage_full` or `storage_unavailable`: a clear,
+ * stable answer instead of `internal_error`. The detail is generic (5xx never echo the driver's
+ * message); the log has the cause.
+ */
+function storageProblem(error: unknown): ReturnType<typeof classify> | undefined {
+  const failure = storageFailureOf(error);
+  if (failure === undefined) return undefined;
+  if (failure === 'full') {
+    return {
+      status: PROBLEM_STATUS.storage_full,
+      code: 'storage_full',
+      detail: 'The database has no space left, so this request could not be stored; retry once space is freed (GET /readyz reports the database)',
+      extensions: {},
+      headers: {},
+    };
+  }
+  return {
+    status: PROBLEM_STATUS.storage_unavailable,
+    code: 'storage_unavailable',
+    detail: `${describeStorageFailure(failure)}, so this request could not be completed; retry later (GET /readyz reports the database)`,
+    extensions: {},
+    headers: { 'retry-after': STORAGE_RETRY_AFTER_SECONDS },
+  };
 }
 
 /** Builds the RFC 9457 body of `error` for `request`. */
@@ -141,6 +189,8 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   const { problem, headers } = toProblem(error, request);
   if (problem.status >= 500 && problem.code === 'internal_error') {
     request.log.error({ err: error }, 'Request failed');
+  } else if (problem.code === 'storage_full' || problem.code === 'storage_unavailable') {
+    request.log.warn({ err: error, code: problem.code }, 'Request failed: the database refused it');
   } else {
     request.log.info({ code: problem.code, status: problem.status }, 'Request refused');
   }

@@ -5,10 +5,25 @@ import type { ItemCounts } from '../jobs/index.js';
 export interface MetricsOptions {
   /** Item counts by state over all jobs (`Queue.depth`), read on every scrape. */
   depth?: () => Promise<ItemCounts>;
+  /**
+   * The outbox's unpublished events (count, capped by the reader) and the oldest one's creation
+   * time in epoch ms, read on every scrape.
+   */
+  outbox?: () => Promise<OutboxBacklog>;
   /** Also export Node's process metrics (CPU, memory, event loop lag). @default true */
   hasDefaultMetrics?: boolean;
-  /** Called when `depth()` fails during a scrape; the gauge keeps its last values. */
-  onError?: (error: unknown) => void;
+  /** Source of time for the outbox lag, in epoch ms. @default Date.now */
+  now?: () => number;
+  /** Called when a read at scrape time (`depth()`, `outbox()`) fails; its gauges keep their last values. */
+  onError?: (error: unknown, metric: string) => void;
+}
+
+/** What `/metrics` reads of the outbox at scrape time. */
+export interface OutboxBacklog {
+  /** Events not yet published. */
+  pending: number;
+  /** `createdAt` (epoch ms) of the oldest of them; null when there is none. */
+  oldestCreatedAt: number | null;
 }
 
 /**
@@ -30,6 +45,14 @@ export interface Metrics {
   readonly extractionDuration: Histogram<'mime_type'>;
   /** `distill_sse_streams`: open Server-Sent Events streams. */
   readonly eventStreams: Gauge;
+  /** `distill_host_limiter_wait_seconds`: how long an item waited for its host's slot before fetching. */
+  readonly hostLimiterWait: Histogram;
+  /** `distill_host_limiter_reschedules_total`: items put back in the queue because the wait would exceed `hostMaxWaitMs`. */
+  readonly hostLimiterReschedules: Counter;
+  /** `distill_outbox_pending`: unpublished outbox events, read at scrape time. */
+  readonly outboxPending: Gauge;
+  /** `distill_outbox_lag_seconds`: age of the oldest unpublished outbox event (0 when none), read at scrape time. */
+  readonly outboxLag: Gauge;
   /**
    * Counts one finished attempt: `state` is the outcome (`succeeded`, `failed`, `retry`,
    * `cancelled`), `code` the error code or null on success.
@@ -37,6 +60,8 @@ export interface Metrics {
   recordOutcome(state: string, code: string | null, durationMs: number): void;
   /** Records the time of one extraction. */
   observeExtraction(durationMs: number, mimeType: string): void;
+  /** Records one wait for a host's slot: observed when the slot came, counted when the item was rescheduled. */
+  observeHostWait(waitedMs: number, outcome: 'acquired' | 'rescheduled'): void;
   /** The registry in the Prometheus text format, with its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -64,6 +89,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   const depth = options.depth;
   const onError = options.onError;
+  const now = options.now ?? Date.now;
+  const readOutbox = sharedRead(options.outbox, (error) => onError?.(error, 'distill_outbox_pending'));
 
   const httpRequestDuration = new Histogram({
     name: 'distill_http_request_duration_seconds',
@@ -83,7 +110,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         const counts = await depth();
         for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
       } catch (error) {
-        onError?.(error);
+        onError?.(error, 'distill_queue_depth');
       }
     },
   });
@@ -112,6 +139,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Open Server-Sent Events streams',
     registers,
   });
+  const hostLimiterWait = new Histogram({
+    name: 'distill_host_limiter_wait_seconds',
+    help: "Time an item waited for its host's slot (concurrency and rate limits) before fetching",
+    // Most waits are 0 (a free slot); the rest stay under DISTILL_HOST_MAX_WAIT_MS (1 s by default).
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const hostLimiterReschedules = new Counter({
+    name: 'distill_host_limiter_reschedules_total',
+    help: 'Items put back in the queue because the wait for their host would exceed DISTILL_HOST_MAX_WAIT_MS',
+    registers,
+  });
+  // Read from the database at scrape time rather than kept by the relay: the numbers are right in
+  // every process (the API's /metrics too, though the relay runs in a worker), and they keep growing
+  // when no relay runs at all, which is when they matter most.
+  const outboxPending = new Gauge({
+    name: 'distill_outbox_pending',
+    help: 'Outbox events not yet published (to RabbitMQ and webhook deliveries); counted up to 100000',
+    registers,
+    async collect() {
+      const backlog = await readOutbox();
+      if (backlog) this.set(backlog.pending);
+    },
+  });
+  const outboxLag = new Gauge({
+    name: 'distill_outbox_lag_seconds',
+    help: 'Age of the oldest outbox event not yet published; 0 when every event is published',
+    registers,
+    async collect() {
+      const backlog = await readOutbox();
+      if (backlog) this.set(backlog.oldestCreatedAt === null ? 0 : Math.max(0, now() - backlog.oldestCreatedAt) / 1000);
+    },
+  });
 
   return {
     registry,
@@ -121,6 +181,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     itemDuration,
     extractionDuration,
     eventStreams,
+    hostLimiterWait,
+    hostLimiterReschedules,
+    outboxPending,
+    outboxLag,
     recordOutcome(state, code, durationMs) {
       const label = code === null ? 'none' : CODE_PATTERN.test(code) ? code : 'other';
       itemOutcomes.inc({ state, code: label });
@@ -130,8 +194,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
       extractionDuration.observe({ mime_type: KNOWN_MIME_TYPES.has(base) ? base : 'other' }, Math.max(0, durationMs) / 1000);
     },
+    observeHostWait(waitedMs, outcome) {
+      if (outcome === 'rescheduled') hostLimiterReschedules.inc();
+      else hostLimiterWait.observe(Math.max(0, waitedMs) / 1000);
+    },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
+  };
+}
+
+/**
+ * `read` shared by the gauges collected in one scrape (prom-client collects them concurrently), so
+ * one scrape costs one read; undefined when there is no reader or the read failed (`onError`).
+ */
+function sharedRead<T>(read: (() => Promise<T>) | undefined, onError: (error: unknown) => void): () => Promise<T | undefined> {
+  let inFlight: Promise<T | undefined> | undefined;
+  return () => {
+    if (!read) return Promise.resolve(undefined);
+    inFlight ??= read()
+      .catch((error: unknown) => {
+        onError(error);
+        return undefined;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
   };
 }

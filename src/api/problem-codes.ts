@@ -6,6 +6,8 @@
 export const PROBLEM_STATUS = {
   /** No route matches the method and path. */
   not_found: 404,
+  /** API keys exist and the request has none, or one that is unknown or revoked (see `distill keys`). */
+  unauthorized: 401,
   job_not_found: 404,
   document_not_found: 404,
   /** `/v1/jobs/:id/webhooks/:deliveryId`: the job has no such webhook delivery. */
@@ -36,8 +38,19 @@ export const PROBLEM_STATUS = {
   unsupported_media_type: 415,
   /** `POST /v1/extract`: the item failed without an error code of its own. */
   extraction_failed: 422,
+  /** Too many requests from this API key (or address, while auth is off); retry after `Retry-After` seconds. */
+  rate_limited: 429,
+  /** The tenant already has `DISTILL_TENANT_MAX_QUEUED` URLs waiting; `limit` and `queued` say how many. */
+  queued_urls_limit: 429,
   /** Too many Server-Sent Events streams are open; retry after `Retry-After` seconds. */
   too_many_streams: 503,
+  /**
+   * The database refuses writes or cannot be reached (read-only file or standby, I/O errors,
+   * connections dropped); retry after `Retry-After` seconds. `/readyz` says which.
+   */
+  storage_unavailable: 503,
+  /** The database has no space left (disk full); nothing more can be stored until space is freed. */
+  storage_full: 507,
   /** `POST /v1/extract` did not finish in time; the job keeps running (see `jobId`, `links`). */
   extract_timeout: 504,
   /** Anything unexpected; the detail never echoes the cause, the log has it under the request id. */
@@ -55,6 +68,9 @@ export const ITEM_FAILED_STATUS = 422;
 /** Short human titles of the codes (RFC 9457 `title`). */
 export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   not_found: 'Not found',
+  unauthorized: 'API key required',
+  rate_limited: 'Too many requests',
+  queued_urls_limit: 'Too many queued URLs',
   job_not_found: 'Job not found',
   document_not_found: 'Document not found',
   delivery_not_found: 'Webhook delivery not found',
@@ -72,6 +88,8 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   extraction_failed: 'Extraction failed',
   too_many_streams: 'Too many event streams',
+  storage_unavailable: 'Storage unavailable',
+  storage_full: 'Storage full',
   extract_timeout: 'Extraction timed out',
   internal_error: 'Internal server error',
 };

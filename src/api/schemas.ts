@@ -169,7 +169,7 @@ const invalidEntrySchema = {
   properties: {
     index: integer,
     input: string,
-    reason: { type: 'string', enum: ['invalid_url', 'unsupported_scheme', 'url_too_long', 'credentials_in_url', 'invalid_line'] },
+    reason: { type: 'string', enum: ['invalid_url', 'unsupported_scheme', 'url_too_long', 'credentials_in_url', 'invalid_line', 'queued_urls_limit'] },
     message: string,
   },
 } as const;

@@ -53,7 +53,7 @@ async function watch(client: DistillClient, jobId: string): Promise<JobView> {
 /** `distill jobs …`: returns the exit code (1 when a watched job had failures, 2 on bad usage). */
 export async function runJobs(config: Config, args: ParsedArgs): Promise<number> {
   const [action, ...rest] = args.positionals;
-  const client = new DistillClient({ baseUrl: config.server });
+  const client = new DistillClient({ baseUrl: config.server, ...(config.apiKey !== '' ? { apiKey: config.apiKey } : {}) });
   const needId = (): string | undefined => {
     if (rest[0] === undefined) console.error(`\`distill jobs ${action}\` needs a job id.\n\n${JOBS_USAGE}`);
     return rest[0];

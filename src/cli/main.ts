@@ -2,6 +2,7 @@ import { App } from '../app.js';
 import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
+import { KEYS_USAGE, runKeys } from './keys-command.js';
 import { migrateToLatest, openDatabase } from '../storage/index.js';
 
 interface Command {
@@ -39,6 +40,12 @@ const COMMANDS: Record<string, Command> = {
     usage: JOBS_USAGE,
     flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch'],
     run: runJobs,
+  },
+  keys: {
+    summary: 'Create, list or revoke API keys (the API asks for one as soon as one exists)',
+    usage: KEYS_USAGE,
+    flags: ['--tenant', '--name'],
+    run: runKeys,
   },
   migrate: {
     summary: 'Create or update the database schema, then exit',

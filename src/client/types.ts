@@ -88,7 +88,9 @@ export type InvalidEntryReason =
   | 'unsupported_scheme'
   | 'url_too_long'
   | 'credentials_in_url'
-  | 'invalid_line';
+  | 'invalid_line'
+  /** A streamed submission reached the tenant's cap on queued URLs: this entry and the rest were not kept. */
+  | 'queued_urls_limit';
 
 /** One refused entry of a submission. */
 export interface InvalidEntryView {

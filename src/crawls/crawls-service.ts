@@ -114,6 +114,7 @@ export class CrawlsService {
     options?: JobOptionsInput | undefined;
     webhook?: Job['webhook'] | undefined;
     idempotencyKey?: string | undefined;
+    tenant?: string | undefined;
   }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }> {
     const crawl = this.settings(input.crawl);
     const formats = input.options?.formats;
@@ -127,6 +128,7 @@ export class CrawlsService {
       },
       webhook: input.webhook ?? null,
       idempotencyKey: input.idempotencyKey,
+      tenant: input.tenant,
     });
     return { job: result.job, crawl: result.job.options.crawl ?? crawl, isNew: result.isNew };
   }

@@ -13,3 +13,34 @@ export class JobCancelledError extends DistillError {
     super('job_cancelled', `Job ${jobId} is cancelled; it takes no more URLs`);
   }
 }
+
+/** A submission would take the tenant past its cap on queued URLs; nothing of it is kept. */
+export class QueuedUrlsLimitError extends DistillError {
+  readonly limit: number;
+  readonly queued: number;
+  constructor(input: { tenant: string; limit: number; queued: number; adding: number }) {
+    super(
+      'queued_urls_limit',
+      `Tenant ${JSON.stringify(input.tenant)} has ${input.queued} URLs waiting and may have at most ${input.limit}; ` +
+        `this submission would add up to ${input.adding}. Retry when some have finished.`,
+    );
+    this.limit = input.limit;
+    this.queued = input.queued;
+  }
+}
+
+/**
+ * Writing a batch of a submission (or an append) failed after its job existed: the job holds the
+ * `accepted` URLs of the batches before, and `cause` says why the rest was not stored. The API
+ * answers with the cause's problem plus `jobId` and `accepted`, so the client can append the rest
+ * (`POST /v1/jobs/:id/urls`; URLs the job already has are skipped) instead of starting over.
+ */
+export class SubmissionInterruptedError extends DistillError {
+  readonly jobId: string;
+  readonly accepted: number;
+  constructor(jobId: string, accepted: number, cause: unknown) {
+    super('submission_interrupted', `Storing the URLs of job ${jobId} failed after ${accepted} of them`, { cause });
+    this.jobId = jobId;
+    this.accepted = accepted;
+  }
+}

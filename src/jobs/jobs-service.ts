@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DistillError, systemClock, type Clock } from '../lib/index.js';
-import { JobNotFoundError } from './errors.js';
+import { JobNotFoundError, QueuedUrlsLimitError, SubmissionInterruptedError } from './errors.js';
 import { normalizeUrl, type UrlRejection } from './normalize-url.js';
 import type { JobRepository, NewItem, Queue } from './ports.js';
-import type { DocumentFormat, Job, JobOptions } from './types.js';
+import { DEFAULT_TENANT, type DocumentFormat, type Job, type JobOptions } from './types.js';
 
 /** URLs written per transaction while a batch is added: bounds memory and lock time. */
 const BATCH_SIZE = 2000;
@@ -19,7 +19,8 @@ export interface InvalidEntry {
   index: number;
   /** The entry as given (cut to 200 characters). */
   input: string;
-  reason: UrlRejection;
+  /** Why the entry was refused: the URL itself, or the tenant's cap on queued URLs was reached. */
+  reason: UrlRejection | 'queued_urls_limit';
   message: string;
 }
 
@@ -59,6 +60,17 @@ export interface JobsServiceOptions {
   clock?: Clock;
   /** Called after items were enqueued, so an in-process pool claims at once. */
   onEnqueued?: () => void;
+  /**
+   * Most URLs one tenant may have waiting (queued or running) over all its jobs; a submission or
+   * append that would pass it is refused with `QueuedUrlsLimitError`. 0: no cap. @default 0
+   */
+  maxQueuedPerTenant?: number;
+}
+
+/** A request's view: whose jobs it sees and makes. */
+export interface TenantScope {
+  /** @default DEFAULT_TENANT */
+  tenant?: string | undefined;
 }
 
 /**
@@ -71,6 +83,7 @@ export class JobsService {
   readonly #defaults: JobOptions;
   readonly #clock: Clock;
   readonly #onEnqueued: (() => void) | undefined;
+  readonly #maxQueuedPerTenant: number;
 
   constructor(options: JobsServiceOptions) {
     this.#repository = options.repository;
@@ -78,6 +91,7 @@ export class JobsService {
     this.#defaults = options.defaults;
     this.#clock = options.clock ?? systemClock;
     this.#onEnqueued = options.onEnqueued;
+    this.#maxQueuedPerTenant = options.maxQueuedPerTenant ?? 0;
   }
 
   /** The options a job gets from `input` and the service defaults. */
@@ -104,16 +118,20 @@ export class JobsService {
     options?: JobOptionsInput;
     webhook?: Job['webhook'];
     idempotencyKey?: string | undefined;
+    tenant?: string | undefined;
   }): Promise<SubmitResult> {
     const options = this.resolveOptions(input.options);
+    const tenant = input.tenant ?? DEFAULT_TENANT;
     let job: Job | undefined;
     let isNew = true;
-    const result = await this.#ingest(input.urls, options, async () => {
+    const quota = await this.#quota(tenant, input.urls);
+    const result = await this.#ingest(input.urls, options, tenant, quota, async () => {
       const created = await this.#repository.createJob({
         id: randomUUID(),
         options,
         webhook: input.webhook ?? null,
-        idempotencyKey: input.idempotencyKey,
+        idempotencyKey: scopedIdempotencyKey(input.idempotencyKey, tenant),
+        tenant,
       });
       job = created.job;
       isNew = created.isNew;
@@ -125,24 +143,41 @@ export class JobsService {
   }
 
   /** Adds URLs to an existing job, with the same rules as `submit`. */
-  async append(jobId: string, urls: Iterable<string> | AsyncIterable<string>): Promise<SubmitResult> {
-    const job = await this.#repository.getJob(jobId);
-    if (!job) throw new JobNotFoundError(jobId);
-    const result = await this.#ingest(urls, job.options, () => Promise.resolve(jobId));
+  async append(jobId: string, urls: Iterable<string> | AsyncIterable<string>, scope: TenantScope = {}): Promise<SubmitResult> {
+    const job = await this.getJob(jobId, scope);
+    const quota = await this.#quota(job.tenant, urls);
+    const result = await this.#ingest(urls, job.options, job.tenant, quota, () => Promise.resolve(jobId));
     if (result.accepted + result.duplicates === 0) throw new NoValidUrlsError(result.invalid, result.received);
     return { ...result, job: (await this.#repository.getJob(jobId)) ?? job, isNew: false };
   }
 
-  async cancel(jobId: string): Promise<Job> {
+  async cancel(jobId: string, scope: TenantScope = {}): Promise<Job> {
+    await this.getJob(jobId, scope);
     const { job } = await this.#repository.cancelJob(jobId);
     if (!job) throw new JobNotFoundError(jobId);
     return job;
   }
 
-  async getJob(jobId: string): Promise<Job> {
+  /** The job, if `scope`'s tenant owns it: another tenant's job is as unknown as a missing one. */
+  async getJob(jobId: string, scope: TenantScope = {}): Promise<Job> {
     const job = await this.#repository.getJob(jobId);
-    if (!job) throw new JobNotFoundError(jobId);
+    if (!job || job.tenant !== (scope.tenant ?? DEFAULT_TENANT)) throw new JobNotFoundError(jobId);
     return job;
+  }
+
+  /**
+   * How many more URLs `tenant` may add (Infinity without a cap). A submission whose size is known
+   * up front (an array) is refused whole when it does not fit; a streamed one is refused at once when
+   * the tenant is at its cap, and otherwise stops at the cap (see `#ingest`).
+   */
+  async #quota(tenant: string, urls: Iterable<string> | AsyncIterable<string>): Promise<number> {
+    if (this.#maxQueuedPerTenant === 0) return Infinity;
+    const queued = await this.#repository.countWaitingUrls(tenant);
+    const adding = Array.isArray(urls) ? urls.length : 1;
+    if (queued + adding > this.#maxQueuedPerTenant) {
+      throw new QueuedUrlsLimitError({ tenant, limit: this.#maxQueuedPerTenant, queued, adding });
+    }
+    return this.#maxQueuedPerTenant - queued;
   }
 
   /**
@@ -152,6 +187,8 @@ export class JobsService {
   async #ingest(
     urls: Iterable<string> | AsyncIterable<string>,
     options: JobOptions,
+    tenant: string,
+    quota: number,
     open: () => Promise<string | null>,
   ): Promise<Omit<SubmitResult, 'job' | 'isNew'>> {
     const totals = { received: 0, accepted: 0, duplicates: 0, reused: 0, invalidCount: 0 };
@@ -162,7 +199,13 @@ export class JobsService {
       if (batch.length === 0 || jobId === null) return;
       jobId ??= await open();
       if (jobId === null) return;
-      const written = await this.#writeBatch(jobId, batch, options);
+      let written: { added: number; duplicates: number; reused: number };
+      try {
+        written = await this.#writeBatch(jobId, batch, options, tenant);
+      } catch (error) {
+        // The job exists, with the batches before this one: the client must learn its id to finish.
+        throw new SubmissionInterruptedError(jobId, totals.accepted, error);
+      }
       totals.accepted += written.added;
       totals.duplicates += written.duplicates;
       totals.reused += written.reused;
@@ -178,6 +221,14 @@ export class JobsService {
         }
         continue;
       }
+      // A stream longer than the tenant's room: what fits is kept, the rest reported as refused.
+      if (totals.accepted + batch.length >= quota) {
+        totals.invalidCount++;
+        if (invalid.length < MAX_REPORTED_INVALID) {
+          invalid.push({ index, input: String(entry).slice(0, 200), reason: 'queued_urls_limit', message: 'The tenant reached its cap on queued URLs' });
+        }
+        continue;
+      }
       batch.push(normalized.url);
       if (batch.length >= BATCH_SIZE) await flush();
       if (jobId === null) break;
@@ -190,10 +241,13 @@ export class JobsService {
     jobId: string,
     urls: string[],
     options: JobOptions,
+    tenant: string,
   ): Promise<{ added: number; duplicates: number; reused: number }> {
+    // Clamped at 0 (any age): a maxAge past the epoch would give a bound beyond a SQL bigint,
+    // which PostgreSQL refuses.
     const fresh =
       options.maxAgeSeconds > 0
-        ? await this.#repository.findFreshDocuments(urls, this.#clock.now() - options.maxAgeSeconds * 1000)
+        ? await this.#repository.findFreshDocuments(urls, Math.max(0, this.#clock.now() - options.maxAgeSeconds * 1000), tenant)
         : new Map<string, string>();
     const items: NewItem[] = urls.map((url) => ({ url, reuseDocumentId: fresh.get(url) }));
     const { added, duplicates, reused, queued } = await this.#repository.addItems(jobId, items);
@@ -203,4 +257,13 @@ export class JobsService {
     }
     return { added, duplicates, reused };
   }
+}
+
+/**
+ * Idempotency keys are unique per tenant: another tenant's key is hashed with the tenant's name, so
+ * that two tenants using the same key get two jobs. The `default` tenant keeps the key as given.
+ */
+function scopedIdempotencyKey(key: string | undefined, tenant: string): string | undefined {
+  if (key === undefined || tenant === DEFAULT_TENANT) return key;
+  return `t:${createHash('sha256').update(`${tenant}\n${key}`).digest('base64url')}`;
 }

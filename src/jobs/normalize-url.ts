@@ -13,10 +13,13 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 /**
  * Percent-encoding normalisation (RFC 3986 §6.2.2): hex digits upper-cased, and escapes of
  * unreserved characters decoded, since `%7E` and `~` name the same resource. Reserved characters
- * stay escaped: `%2F` in a path is not the same as `/`.
+ * stay escaped: `%2F` in a path is not the same as `/`. A `%` that starts no escape can only be
+ * data and becomes `%25` (§2.4); left alone, decoding next to it would make a new escape
+ * (`%%41a` → `%Aa`) and normalising twice would change the key again.
  */
 function normalizePercentEncoding(part: string): string {
-  return part.replace(/%([0-9A-Fa-f]{2})/g, (_match, hex: string) => {
+  return part.replace(/%([0-9A-Fa-f]{2})?/g, (_match, hex: string | undefined) => {
+    if (hex === undefined) return '%25';
     const char = String.fromCharCode(parseInt(hex, 16));
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });
@@ -60,7 +63,17 @@ export function normalizeUrl(input: string): NormalizedUrl {
   const path = normalizePercentEncoding(url.pathname);
   const search = normalizePercentEncoding(url.search);
   // URL.href already lower-cases scheme and host, applies punycode and drops the default port.
-  return { ok: true, url: `${url.protocol}//${url.host}${path}${search === '?' ? '' : search}` };
+  const normalized = `${url.protocol}//${url.host}${path}${search === '?' ? '' : search}`;
+  // Percent-encoding makes the key up to 9 times longer than the input (`中` → `%E4%B8%AD`): the
+  // limit holds for what is stored, shown and looked up again, not only for what was sent.
+  if (normalized.length > MAX_URL_LENGTH) {
+    return {
+      ok: false,
+      reason: 'url_too_long',
+      message: `The URL has ${normalized.length} characters once percent-encoded; at most ${MAX_URL_LENGTH} are accepted`,
+    };
+  }
+  return { ok: true, url: normalized };
 }
 
 function preview(text: string): string {

@@ -22,6 +22,8 @@ export interface CreateJobInput {
   options: JobOptions;
   webhook: Job['webhook'];
   idempotencyKey?: string | undefined;
+  /** @default DEFAULT_TENANT */
+  tenant?: string | undefined;
 }
 
 /** A page of results with an opaque cursor for the next one (null at the end). */
@@ -64,7 +66,9 @@ export interface JobRepository {
     items: readonly NewItem[],
   ): Promise<{ added: number; duplicates: number; reused: number; queued: ItemRef[] }>;
   getJob(jobId: string): Promise<Job | null>;
-  listJobs(options: { limit: number; cursor?: string | undefined }): Promise<Page<Job>>;
+  /** URLs waiting (queued or running) in the tenant's unfinished jobs: what its cap counts. */
+  countWaitingUrls(tenant: string): Promise<number>;
+  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>>;
   listItems(
     jobId: string,
     options: { state?: ItemState | undefined; limit: number; cursor?: string | undefined },
@@ -83,9 +87,9 @@ export interface JobRepository {
    */
   finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean>;
   /** Fresh documents by normalised URL: those fetched at or after `fetchedAfter`. */
-  findFreshDocuments(urls: readonly string[], fetchedAfter: number): Promise<Map<string, string>>;
+  findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>>;
   getDocument(id: string): Promise<StoredDocument | null>;
-  getDocumentByUrl(url: string): Promise<StoredDocument | null>;
+  getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null>;
   /** Is the job cancelled? Workers poll this to abort running items promptly. */
   cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
   /** Rows of the event log after `afterId`, oldest first, of one job when `jobId` is set. */
@@ -110,8 +114,14 @@ export interface Queue {
    * small one, each leased for `leaseMs` under a fresh token and with its attempt counted.
    */
   claim(max: number, leaseMs: number): Promise<ClaimedItem[]>;
-  /** Extends a lease; false when the lease was lost (expired and taken, or the item is final). */
+  /** Extends one lease (`renewLeases` of one item); false when the lease was lost (expired and taken, or the item is final). */
   renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean>;
+  /**
+   * Extends the leases of many items in a few statements (what a worker's heartbeat does); resolves
+   * with the items whose lease was lost. One query per item would make a busy worker's heartbeat
+   * wait for a pooled connection once per item, long enough to let its own leases expire.
+   */
+  renewLeases(items: readonly ClaimedItem[], leaseMs: number): Promise<ClaimedItem[]>;
   /** Returns items whose lease expired to the queue (their attempt stays counted). */
   reclaimExpired(): Promise<number>;
   /**

@@ -18,6 +18,8 @@ export type ScheduleTiming = { cron: string; timezone: string } | { intervalSeco
 /** A recurring job. */
 export interface Schedule {
   id: string;
+  /** The tenant of the API key that created it; its runs' jobs belong to the same tenant. */
+  tenant: string;
   name: string | null;
   status: ScheduleStatus;
   cron: string | null;

@@ -84,7 +84,12 @@ export interface Job {
   updatedAt: number;
   finishedAt: number | null;
   webhook: { url: string; secret?: string | undefined } | null;
+  /** The tenant of the API key that created the job; `default` when auth is off. */
+  tenant: string;
 }
+
+/** The tenant of everything made while auth is off, and of rows made before keys existed. */
+export const DEFAULT_TENANT = 'default';
 
 export interface ItemError {
   code: string;
@@ -178,6 +183,8 @@ export interface ClaimedItem {
   jobId: string;
   seq: number;
   url: string;
+  /** The key of the item's document (`documentKey` of the URL as its job's tenant sees it). */
+  urlKey?: string | undefined;
   /** This run's attempt number, 1-based. */
   attempt: number;
   token: string;

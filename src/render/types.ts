@@ -65,5 +65,6 @@ export interface Renderer {
 /** Where screenshots are kept, tied to the document fetch they belong to. */
 export interface ScreenshotStore {
   /** Stores the PNG of the document of `url` fetched at `fetchedAt` (replacing an older one). */
-  saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }): Promise<void>;
+  /** `key`: the item's document key (`ClaimedItem.urlKey`); derived from the URL when absent. */
+  saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key?: string): Promise<void>;
 }

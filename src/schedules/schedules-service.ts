@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DistillError, systemClock, type Clock } from '../lib/index.js';
-import type { Job, JobOptionsInput, JobsService, NewSchedule, Page, Schedule, ScheduleStatus, ScheduleTemplate } from '../jobs/index.js';
+import { DEFAULT_TENANT, type Job, type JobOptionsInput, type JobsService, type NewSchedule, type Page, type Schedule, type ScheduleStatus, type ScheduleTemplate, type TenantScope } from '../jobs/index.js';
 import { checkCron, checkTimezone, InvalidTimingError, MIN_INTERVAL_SECONDS, nextRunAfter } from './next-run.js';
 import type { FireSchedule } from './scheduler.js';
 
@@ -15,7 +15,7 @@ export class ScheduleNotFoundError extends DistillError {
 export interface ScheduleRepository {
   createSchedule(input: NewSchedule): Promise<Schedule>;
   getSchedule(id: string): Promise<Schedule | null>;
-  listSchedules(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>>;
+  listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
   setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null>;
   deleteSchedule(id: string): Promise<boolean>;
 }
@@ -28,6 +28,8 @@ export interface ScheduleInput {
   intervalSeconds?: number | undefined;
   /** @default 'UTC' */
   timezone?: string | undefined;
+  /** @default DEFAULT_TENANT */
+  tenant?: string | undefined;
 }
 
 /** How a run starts a crawl (the crawls service, bound in app.ts). */
@@ -36,6 +38,7 @@ export type StartCrawl = (input: {
   options: JobOptionsInput;
   webhook: Job['webhook'];
   idempotencyKey: string;
+  tenant: string;
 }) => Promise<{ job: Job }>;
 
 export interface SchedulesServiceOptions {
@@ -83,31 +86,33 @@ export class SchedulesService {
       intervalSeconds: input.intervalSeconds ?? null,
       timezone,
       template: input.template,
+      tenant: input.tenant ?? DEFAULT_TENANT,
       nextRunAt: this.#firstRunAfter(input.cron ?? null, input.intervalSeconds ?? null, timezone, now),
     };
     return this.#repository.createSchedule(schedule);
   }
 
-  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>> {
-    return this.#repository.listSchedules(options);
+  list(options: { limit: number; cursor?: string | undefined } & TenantScope): Promise<Page<Schedule>> {
+    return this.#repository.listSchedules({ ...options, tenant: options.tenant ?? DEFAULT_TENANT });
   }
 
-  async get(id: string): Promise<Schedule> {
+  /** The schedule, if `scope`'s tenant owns it: another tenant's is as unknown as a missing one. */
+  async get(id: string, scope: TenantScope = {}): Promise<Schedule> {
     const schedule = await this.#repository.getSchedule(id);
-    if (!schedule) throw new ScheduleNotFoundError(id);
+    if (!schedule || schedule.tenant !== (scope.tenant ?? DEFAULT_TENANT)) throw new ScheduleNotFoundError(id);
     return schedule;
   }
 
   /** Pauses a schedule (idempotent): it fires no more until resumed. */
-  async pause(id: string): Promise<Schedule> {
-    const schedule = await this.get(id);
+  async pause(id: string, scope: TenantScope = {}): Promise<Schedule> {
+    const schedule = await this.get(id, scope);
     if (schedule.status === 'paused') return schedule;
     return (await this.#repository.setScheduleStatus(id, 'paused')) ?? schedule;
   }
 
   /** Resumes a schedule (idempotent): it fires next at its first time after now. */
-  async resume(id: string): Promise<Schedule> {
-    const schedule = await this.get(id);
+  async resume(id: string, scope: TenantScope = {}): Promise<Schedule> {
+    const schedule = await this.get(id, scope);
     if (schedule.status === 'active') return schedule;
     const next = this.#firstRunAfter(schedule.cron, schedule.intervalSeconds, schedule.timezone, this.#clock.now());
     const resumed = await this.#repository.setScheduleStatus(id, 'active', next);
@@ -116,7 +121,8 @@ export class SchedulesService {
   }
 
   /** Deletes a schedule; the jobs it created stay. */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, scope: TenantScope = {}): Promise<void> {
+    await this.get(id, scope);
     if (!(await this.#repository.deleteSchedule(id))) throw new ScheduleNotFoundError(id);
   }
 
@@ -125,10 +131,22 @@ export class SchedulesService {
     const { template } = schedule;
     if (template.kind === 'crawl') {
       if (!this.#startCrawl) throw new Error('This process cannot start crawls');
-      const { job } = await this.#startCrawl({ crawl: template.crawl, options: template.options, webhook: template.webhook, idempotencyKey });
+      const { job } = await this.#startCrawl({
+        crawl: template.crawl,
+        options: template.options,
+        webhook: template.webhook,
+        idempotencyKey,
+        tenant: schedule.tenant,
+      });
       return { jobId: job.id };
     }
-    const { job } = await this.#jobs.submit({ urls: template.urls, options: template.options, webhook: template.webhook, idempotencyKey });
+    const { job } = await this.#jobs.submit({
+      urls: template.urls,
+      options: template.options,
+      webhook: template.webhook,
+      idempotencyKey,
+      tenant: schedule.tenant,
+    });
     return { jobId: job.id };
   };
 

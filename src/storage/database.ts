@@ -14,6 +14,8 @@ export interface DatabaseHandle {
   dialect: DialectName;
   /** Where it lives, with any password removed, for logs. */
   description: string;
+  /** The SQLite file (absolute path), for checks of its disk; undefined for `:memory:` and servers. */
+  file?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,11 @@ export interface OpenDatabaseOptions {
    * dropped it and the next query opens a fresh one, so this is for logs only. @default ignore
    */
   onPoolError?: (error: Error) => void;
+  /**
+   * PostgreSQL `application_name` of the pool's connections (`pg_stat_activity` shows it), e.g.
+   * `distill-worker`; an `application_name` parameter in the URL wins. @default pg's default
+   */
+  applicationName?: string;
 }
 
 /**
@@ -65,12 +72,30 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
       db,
       dialect: 'sqlite',
       description: `sqlite:${isMemory ? ':memory:' : resolve(path)}`,
+      file: isMemory ? undefined : resolve(path),
       close: () => (closing ??= db.destroy()),
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types: postgresTypes });
-    pool.on('error', onPoolError);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      types: postgresTypes,
+      ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
+    });
+    // pg-pool listens for errors of idle clients only; a checked-out client whose server connection
+    // dies (pg_terminate_backend, a failover) between two queries emits 'error' with no listener,
+    // which would crash the process. Every client gets a listener for its whole life: the query in
+    // flight fails on its own, and the pool discards the broken client when it is released. An
+    // idle client's error reaches both listeners: report it once.
+    const reported = new WeakSet<Error>();
+    const report = (error: Error): void => {
+      if (reported.has(error)) return;
+      reported.add(error);
+      onPoolError(error);
+    };
+    pool.on('connect', (client) => client.on('error', report));
+    pool.on('error', report);
     return kyselyHandle(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', url);
   }
   if (url.startsWith('mysql://')) {

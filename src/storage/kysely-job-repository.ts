@@ -24,11 +24,12 @@ import type {
   StoredEvent,
   WebhookDelivery,
 } from '../jobs/index.js';
-import { deriveJobStatus, JobNotFoundError, JobCancelledError, summarizeChange } from '../jobs/index.js';
+import { DEFAULT_TENANT, deriveJobStatus, JobNotFoundError, JobCancelledError, summarizeChange } from '../jobs/index.js';
+import type { ApiKeyInfo } from '../auth/index.js';
 import type { Clock } from '../lib/index.js';
 import { systemClock } from '../lib/index.js';
 import type { DialectName } from './database.js';
-import type { Database, DocumentsTable, JobItemsTable, JobsTable, SchedulesTable } from './schema.js';
+import type { ApiKeysTable, Database, DocumentsTable, JobItemsTable, JobsTable, SchedulesTable } from './schema.js';
 import { isUniqueViolation, writeTransaction } from './transaction.js';
 
 /** Rows per INSERT and values per IN list: inside every engine's bound-parameter limit. */
@@ -51,6 +52,21 @@ export type DeliveryDecision =
   | { kind: 'claimed'; item: ClaimedItem }
   | { kind: 'later'; runAfter: number }
   | { kind: 'done' };
+
+/** A queued item and the time it may run (`listQueuedItems`). */
+export interface QueuedItemRef extends ItemRef {
+  runAfter: number;
+}
+
+/** Where a `listQueuedItems` walk goes on: after this item of this job. */
+export interface QueuedItemsCursor {
+  jobId: string;
+  runAfter: number;
+  seq: number;
+}
+
+/** Name of the leases row the readiness write probe writes (`checkWritable`). */
+const READINESS_LEASE = 'readiness';
 
 /** What `#upsertDocument` found changed in a document's main text. */
 interface DocumentChange {
@@ -163,19 +179,39 @@ export class KyselyJobRepository implements JobRepository {
   readonly #dialect: DialectName;
   readonly #clock: Clock;
   readonly #documentVersions: number;
+  readonly #isTenantIsolated: boolean;
 
   /**
    * `documentVersions`: earlier contents kept per document when its text changes (issue 9).
    * @default 5
+   * `tenantIsolation`: each tenant but `default` has its own documents (see `documentKey`).
+   * @default false
    */
-  constructor(options: { db: Kysely<Database>; dialect: DialectName; clock?: Clock; documentVersions?: number }) {
+  constructor(options: {
+    db: Kysely<Database>;
+    dialect: DialectName;
+    clock?: Clock;
+    documentVersions?: number;
+    tenantIsolation?: boolean;
+  }) {
     this.#db = options.db;
     this.#dialect = options.dialect;
     this.#clock = options.clock ?? systemClock;
+    this.#isTenantIsolated = options.tenantIsolation ?? false;
     this.#documentVersions = options.documentVersions ?? 5;
     if (!Number.isSafeInteger(this.#documentVersions) || this.#documentVersions < 0) {
       throw new TypeError(`Expected \`documentVersions\` to be a non-negative integer, got \`${this.#documentVersions}\``);
     }
+  }
+
+  /**
+   * The key of `url`'s document as `tenant` sees it. Documents, single flight and reuse are all
+   * keyed by it: shared by every tenant by default (a document fetched for one tenant's job serves
+   * another's as a cache), separate per tenant under `tenantIsolation`. The `default` tenant keeps
+   * the plain key, so turning isolation on does not orphan the documents stored before.
+   */
+  documentKey(url: string, tenant: string = DEFAULT_TENANT): string {
+    return this.#isTenantIsolated && tenant !== DEFAULT_TENANT ? urlKey(`${tenant}\n${url}`) : urlKey(url);
   }
 
   /** Row locks exist (PostgreSQL, MySQL); SQLite locks the whole database per write transaction. */
@@ -216,6 +252,7 @@ export class KyselyJobRepository implements JobRepository {
       created_at: now,
       updated_at: now,
       finished_at: null,
+      tenant: input.tenant ?? DEFAULT_TENANT,
     };
     try {
       await this.transaction(async (trx) => {
@@ -255,7 +292,7 @@ export class KyselyJobRepository implements JobRepository {
       // Dedupe within the batch, then against the URLs the job already has.
       const byKey = new Map<string, NewItem>();
       for (const item of items) {
-        const key = urlKey(item.url);
+        const key = this.documentKey(item.url, job.tenant);
         if (!byKey.has(key)) byKey.set(key, item);
       }
       const keys = [...byKey.keys()];
@@ -303,6 +340,7 @@ export class KyselyJobRepository implements JobRepository {
         .set({ next_seq: seq, total: job.total + rows.length, reused: job.reused + reused })
         .where('id', '=', jobId)
         .execute();
+      await this.#writeReusedEvents(trx, jobId, rows.filter((row) => row.document_id !== null));
       await this.#applyCounts(trx, jobId, { queued: queued.length, succeeded: reused }, now);
       return { added: rows.length, duplicates: items.length - rows.length, reused, queued };
     });
@@ -313,9 +351,20 @@ export class KyselyJobRepository implements JobRepository {
     return row ? toJob(row) : null;
   }
 
-  async listJobs(options: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
+  async countWaitingUrls(tenant: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.sum<number | string | null>(eb('queued', '+', eb.ref('running'))).as('waiting'))
+      .where('tenant', '=', tenant)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(row?.waiting ?? 0);
+  }
+
+  async listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>> {
     const after = decodeCursor(options.cursor, isJobCursor);
     let query = this.#db.selectFrom('jobs').selectAll();
+    if (options.tenant !== undefined) query = query.where('tenant', '=', options.tenant);
     if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')
@@ -535,8 +584,8 @@ export class KyselyJobRepository implements JobRepository {
     return { isRecorded, queued: isRecorded ? queued : [] };
   }
 
-  async findFreshDocuments(urls: readonly string[], fetchedAfter: number): Promise<Map<string, string>> {
-    const byKey = new Map(urls.map((url) => [urlKey(url), url]));
+  async findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>> {
+    const byKey = new Map(urls.map((url) => [this.documentKey(url, tenant), url]));
     const found = new Map<string, string>();
     const keys = [...byKey.keys()];
     for (let i = 0; i < keys.length; i += CHUNK) {
@@ -559,11 +608,11 @@ export class KyselyJobRepository implements JobRepository {
     return row ? toDocument(row) : null;
   }
 
-  async getDocumentByUrl(url: string): Promise<StoredDocument | null> {
+  async getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null> {
     const row = await this.#db
       .selectFrom('documents')
       .selectAll()
-      .where('url_key', '=', urlKey(url))
+      .where('url_key', '=', this.documentKey(url, tenant))
       .executeTakeFirst();
     return row ? toDocument(row) : null;
   }
@@ -572,9 +621,8 @@ export class KyselyJobRepository implements JobRepository {
    * Stores the PNG screenshot of the document of `url` fetched at `fetchedAt`, replacing the URL's
    * previous one (one per URL, like documents). Written before the document, by the worker.
    */
-  async saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }): Promise<void> {
+  async saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key: string = urlKey(url)): Promise<void> {
     const db = this.#db as unknown as Kysely<ScreenshotDatabase>;
-    const key = urlKey(url);
     const values = {
       document_fetched_at: screenshot.fetchedAt,
       mime_type: 'image/png',
@@ -760,17 +808,40 @@ export class KyselyJobRepository implements JobRepository {
     });
   }
 
-  /** Extends the lease of a running item; false when the token no longer holds it. */
-  async renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('job_items')
-      .set({ lease_expires_at: this.#clock.now() + leaseMs })
-      .where('job_id', '=', item.jobId)
-      .where('seq', '=', item.seq)
-      .where('state', '=', 'running')
-      .where('lease_token', '=', item.token)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  /**
+   * Extends the leases of `items` still held under their tokens, with one UPDATE and one SELECT per
+   * job (per chunk of items); resolves with the items whose lease was lost. Tokens are unique per
+   * claim, so `lease_token IN (…)` can only match the item each token was handed out with.
+   */
+  async renewLeases(items: readonly ClaimedItem[], leaseMs: number): Promise<ClaimedItem[]> {
+    const lost: ClaimedItem[] = [];
+    const byJob = new Map<string, ClaimedItem[]>();
+    for (const item of items) byJob.set(item.jobId, [...(byJob.get(item.jobId) ?? []), item]);
+    const expiresAt = this.#clock.now() + leaseMs;
+    for (const [jobId, group] of byJob) {
+      for (let i = 0; i < group.length; i += CHUNK) {
+        const chunk = group.slice(i, i + CHUNK);
+        const seqs = chunk.map((item) => item.seq);
+        await this.#db
+          .updateTable('job_items')
+          .set({ lease_expires_at: expiresAt })
+          .where('job_id', '=', jobId)
+          .where('seq', 'in', seqs)
+          .where('state', '=', 'running')
+          .where('lease_token', 'in', chunk.map((item) => item.token))
+          .execute();
+        const rows = await this.#db
+          .selectFrom('job_items')
+          .select(['seq', 'lease_token'])
+          .where('job_id', '=', jobId)
+          .where('seq', 'in', seqs)
+          .where('state', '=', 'running')
+          .execute();
+        const held = new Set(rows.map((row) => `${Number(row.seq)}\u0000${row.lease_token}`));
+        for (const item of chunk) if (!held.has(`${item.seq}\u0000${item.token}`)) lost.push(item);
+      }
+    }
+    return lost;
   }
 
   /**
@@ -893,6 +964,28 @@ export class KyselyJobRepository implements JobRepository {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * The outbox's backlog, for `/metrics`: unpublished events (counted up to `limit`, so that a
+   * scrape stays cheap however long the broker has been down) and the oldest one's `createdAt`.
+   * Two reads of index `events_unpublished_idx`.
+   */
+  async outboxBacklog(limit = 100_000): Promise<{ pending: number; oldestCreatedAt: number | null }> {
+    const oldest = await this.#db
+      .selectFrom('events')
+      .select('created_at')
+      .where('published_at', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (!oldest) return { pending: 0, oldestCreatedAt: null };
+    const unpublished = this.#db.selectFrom('events').select('id').where('published_at', 'is', null).limit(limit).as('unpublished');
+    const counted = await this.#db
+      .selectFrom(unpublished)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return { pending: Number(counted.n), oldestCreatedAt: Number(oldest.created_at) };
+  }
+
   async markEventsPublished(ids: readonly number[]): Promise<void> {
     const now = this.#clock.now();
     for (let i = 0; i < ids.length; i += CHUNK) {
@@ -941,6 +1034,99 @@ export class KyselyJobRepository implements JobRepository {
       .execute();
   }
 
+  /**
+   * The readiness write probe (`/readyz`): writes the `readiness` row of the leases table, so that a
+   * database that still answers reads but refuses writes (a read-only SQLite file, a full disk, a
+   * PostgreSQL standby or `default_transaction_read_only`) fails it. One small shared row whatever
+   * the number of processes: an UPDATE, or the INSERT that creates the row once, whose unique-key
+   * violation means another process created it first (the engine accepted the write). The row is
+   * never a held lease: it expires the moment it is written.
+   */
+  async checkWritable(holder: string): Promise<void> {
+    const now = this.#clock.now();
+    const db = this.#relayDb;
+    const updated = await db
+      .updateTable('leases')
+      .set({ holder, expires_at: now })
+      .where('name', '=', READINESS_LEASE)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return;
+    try {
+      await db.insertInto('leases').values({ name: READINESS_LEASE, holder, expires_at: now }).execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+
+  /**
+   * Webhook deliveries waiting for a retry after a failed call (their receiver is down or refusing),
+   * counted up to `limit` (`/readyz` reports them; they are kept and retried, so they do not make
+   * the process unready).
+   */
+  async countRetryingWebhookDeliveries(limit: number): Promise<number> {
+    const rows = await this.#relayDb
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('attempts', '>', 0)
+      .limit(limit)
+      .execute();
+    return rows.length;
+  }
+
+  /**
+   * One page of the queued items of every job, with when each may run: what `BullmqQueue`'s repair
+   * needs to give an item that lost its delivery (Redis restarted without its data, or a crash
+   * between commit and enqueue) a new one. Walks jobs with queued items in id order and, within a
+   * job, the claim index `(job_id, state, run_after, seq)`; `next` continues the walk (null at the
+   * end). An item whose `run_after` changes during a walk may be seen twice or be left for the next
+   * walk; the caller's writes are idempotent, and it walks again while deliveries are missing.
+   */
+  async listQueuedItems(
+    limit: number,
+    after?: QueuedItemsCursor,
+  ): Promise<{ items: QueuedItemRef[]; next: QueuedItemsCursor | null }> {
+    const items: QueuedItemRef[] = [];
+    let jobId = after?.jobId;
+    let position = after;
+    while (items.length < limit) {
+      const jobs = this.#db.selectFrom('jobs').select('id').where('queued', '>', 0);
+      const job = await (jobId === undefined ? jobs : jobs.where('id', position ? '>=' : '>', jobId))
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      if (!job) return { items, next: null };
+      const from = position?.jobId === job.id ? position : undefined;
+      const want = limit - items.length;
+      const rows = await this.#db
+        .selectFrom('job_items')
+        .select(['seq', 'run_after'])
+        .where('job_id', '=', job.id)
+        .where('state', '=', 'queued')
+        .$if(from !== undefined, (q) =>
+          q.where((eb) =>
+            eb.or([
+              eb('run_after', '>', from!.runAfter),
+              eb.and([eb('run_after', '=', from!.runAfter), eb('seq', '>', from!.seq)]),
+            ]),
+          ),
+        )
+        .orderBy('run_after')
+        .orderBy('seq')
+        .limit(want)
+        .execute();
+      for (const row of rows) items.push({ jobId: job.id, seq: Number(row.seq), runAfter: Number(row.run_after) });
+      const last = rows.at(-1);
+      if (rows.length === want && last) {
+        return { items, next: { jobId: job.id, runAfter: Number(last.run_after), seq: Number(last.seq) } };
+      }
+      // This job has no more: go on with the next one.
+      jobId = job.id;
+      position = undefined;
+    }
+    return { items, next: null };
+  }
+
   /** Deletes up to `limit` events published before `publishedBefore` (ids first: MySQL cannot LIMIT a subquery). */
   async deleteExpiredEvents(publishedBefore: number, limit: number): Promise<number> {
     const rows = await this.#db
@@ -968,10 +1154,15 @@ export class KyselyJobRepository implements JobRepository {
     afterId: number;
     types?: readonly string[] | undefined;
     jobId?: string | undefined;
+    tenant?: string | undefined;
     limit: number;
   }): Promise<StoredEvent[]> {
     let query = this.#db.selectFrom('events').selectAll().where('id', '>', options.afterId);
     if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
+    const { tenant } = options;
+    if (tenant !== undefined) {
+      query = query.where('job_id', 'in', (eb) => eb.selectFrom('jobs').select('jobs.id').where('jobs.tenant', '=', tenant));
+    }
     const types = options.types ?? [];
     if (types.length > 0) {
       const exact = types.filter((t) => !t.endsWith('.*'));
@@ -1245,11 +1436,14 @@ export class KyselyJobRepository implements JobRepository {
    * The validators of the URL's stored document, for a conditional fetch: null when there is no
    * document or it was stored without an ETag or Last-Modified.
    */
-  async getDocumentValidators(url: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null> {
+  async getDocumentValidators(
+    url: string,
+    key: string = urlKey(url),
+  ): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null> {
     const row = await this.#db
       .selectFrom('documents')
       .select(['id', 'etag', 'last_modified'])
-      .where('url_key', '=', urlKey(url))
+      .where('url_key', '=', key)
       .executeTakeFirst();
     if (!row || (!row.etag && !row.last_modified)) return null;
     return { documentId: row.id, etag: row.etag ?? null, lastModified: row.last_modified ?? null };
@@ -1307,6 +1501,7 @@ export class KyselyJobRepository implements JobRepository {
       runs: 0,
       created_at: now,
       updated_at: now,
+      tenant: input.tenant,
     };
     await this.#db.insertInto('schedules').values(row).execute();
     return toSchedule(row);
@@ -1318,9 +1513,10 @@ export class KyselyJobRepository implements JobRepository {
   }
 
   /** Schedules, newest first. */
-  async listSchedules(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>> {
+  async listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>> {
     const after = decodeCursor(options.cursor, isJobCursor);
     let query = this.#db.selectFrom('schedules').selectAll();
+    if (options.tenant !== undefined) query = query.where('tenant', '=', options.tenant);
     if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')
@@ -1338,6 +1534,78 @@ export class KyselyJobRepository implements JobRepository {
       .where('id', '=', id)
       .execute();
     return this.getSchedule(id);
+  }
+
+  async insertApiKey(key: ApiKeyInfo & { secretHash: string }): Promise<void> {
+    await this.#db
+      .insertInto('api_keys')
+      .values({
+        id: key.id,
+        tenant: key.tenant,
+        name: key.name,
+        prefix: key.prefix,
+        secret_hash: key.secretHash,
+        created_at: key.createdAt,
+        revoked_at: key.revokedAt,
+        last_used_at: key.lastUsedAt,
+      })
+      .execute();
+  }
+
+  /** Every key, newest first (a deployment has a handful, not thousands). */
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    const rows = await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    return rows.map(toApiKeyInfo);
+  }
+
+  async revokeApiKey(idOrPrefix: string, now: number): Promise<ApiKeyInfo | null> {
+    const matches = await this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrPrefix), eb('prefix', '=', idOrPrefix)]))
+      .execute();
+    // A prefix shared by two keys (8 random characters: not in practice) revokes neither.
+    if (matches.length !== 1) return null;
+    const row = matches[0]!;
+    if (row.revoked_at === null) {
+      await this.#db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).execute();
+    }
+    return toApiKeyInfo({ ...row, revoked_at: row.revoked_at ?? now });
+  }
+
+  async findLiveApiKey(secretHash: string): Promise<ApiKeyInfo | null> {
+    const row = await this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('secret_hash', '=', secretHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row ? toApiKeyInfo(row) : null;
+  }
+
+  /** Does one of the tenant's jobs refer to the document? Document reads under tenant isolation. */
+  async isDocumentVisible(documentId: string, tenant: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('job_items')
+      .innerJoin('jobs', 'jobs.id', 'job_items.job_id')
+      .select('job_items.job_id')
+      .where('job_items.document_id', '=', documentId)
+      .where('jobs.tenant', '=', tenant)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async countApiKeys(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    await this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
   /** Deletes a schedule (its jobs stay); false when there was none. */
@@ -1508,6 +1776,16 @@ export class KyselyJobRepository implements JobRepository {
       const n = Number(result.numUpdatedRows);
       if (n === 0) continue;
       await trx.updateTable('jobs').set({ reused: job.reused + n }).where('id', '=', jobId).execute();
+      // The items this update finished: the document and the time say which.
+      const finished = await trx
+        .selectFrom('job_items')
+        .select(['seq', 'url', 'document_id'])
+        .where('job_id', '=', jobId)
+        .where('seq', 'in', seqs)
+        .where('document_id', '=', documentId)
+        .where('finished_at', '=', now)
+        .execute();
+      await this.#writeReusedEvents(trx, jobId, finished);
       await this.#applyCounts(trx, jobId, { queued: -n, succeeded: n }, now);
     }
   }
@@ -1648,7 +1926,7 @@ export class KyselyJobRepository implements JobRepository {
     if (!crawl || depth + 1 > crawl.maxDepth) return [];
     const job = await trx
       .selectFrom('jobs')
-      .select(['status', 'total', 'next_seq'])
+      .select(['status', 'total', 'next_seq', 'tenant'])
       .where('id', '=', item.jobId)
       .executeTakeFirst();
     if (!job || job.status === 'cancelled') return [];
@@ -1656,7 +1934,7 @@ export class KyselyJobRepository implements JobRepository {
     if (room <= 0) return [];
     const byKey = new Map<string, string>();
     for (const url of urls) {
-      const key = urlKey(url);
+      const key = this.documentKey(url, job.tenant);
       if (!byKey.has(key)) byKey.set(key, url);
     }
     const keys = [...byKey.keys()];
@@ -1734,7 +2012,8 @@ export class KyselyJobRepository implements JobRepository {
       .set({ ...counts, status, updated_at: now, finished_at: finishedAt })
       .where('id', '=', jobId)
       .execute();
-    if (status === 'completed' && job.status !== 'completed' && job.total + (delta.queued ?? 0) > 0) {
+    // A job with items, once (`total` counts them all; the items a change finishes included).
+    if (status === 'completed' && job.status !== 'completed' && job.total > 0) {
       await this.#writeEvent(trx, jobId, 'job.completed', { jobId, counts });
     }
   }
@@ -1792,14 +2071,14 @@ export class KyselyJobRepository implements JobRepository {
   /** A fresh lease of an item: the row values to write and the `ClaimedItem` to hand out. */
   #lease(
     jobId: string,
-    row: { seq: number; url: string; attempts: number },
+    row: { seq: number; url: string; url_key: string; attempts: number },
     options: JobOptions,
     leaseMs: number,
   ): { claimed: ClaimedItem; values: (now: number) => Partial<JobItemsTable> } {
     const token = randomUUID();
     const attempt = Number(row.attempts) + 1;
     return {
-      claimed: { jobId, seq: Number(row.seq), url: row.url, attempt, token, options },
+      claimed: { jobId, seq: Number(row.seq), url: row.url, urlKey: row.url_key, attempt, token, options },
       values: (now) => ({ state: 'running', attempts: attempt, lease_token: token, lease_expires_at: now + leaseMs, updated_at: now }),
     };
   }
@@ -1819,6 +2098,41 @@ export class KyselyJobRepository implements JobRepository {
       { lease_token: null, lease_expires_at: null, updated_at: now, state: 'failed', error_code: 'lease_expired', error_message: message, finished_at: now },
     );
     await this.#writeEvent(trx, jobId, 'item.failed', { jobId, seq: Number(row.seq), url: row.url, code: 'lease_expired', message });
+  }
+
+  /**
+   * `document.extracted` (with `reused: true`) for items a stored document satisfied without a fetch
+   * of their own: reused at submission, or finished by another job's fetch of the same URL (single
+   * flight). Event consumers see one `document.extracted` per succeeded item whichever way it went.
+   * Written before the counts change, so `job.completed` stays a job's last event.
+   */
+  async #writeReusedEvents(
+    trx: Kysely<Database>,
+    jobId: string,
+    items: ReadonlyArray<{ seq: number; url: string; document_id: string | null }>,
+  ): Promise<void> {
+    const ids = [...new Set(items.map((item) => item.document_id).filter((id): id is string => id !== null))];
+    const documents = new Map<string, { title: string | null; wordCount: number }>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await trx.selectFrom('documents').select(['id', 'title', 'word_count']).where('id', 'in', ids.slice(i, i + CHUNK)).execute();
+      for (const row of rows) documents.set(row.id, { title: row.title, wordCount: Number(row.word_count) });
+    }
+    const now = this.#clock.now();
+    const events = items.map((item) => {
+      const document = item.document_id === null ? undefined : documents.get(item.document_id);
+      const payload = {
+        jobId,
+        seq: Number(item.seq),
+        id: item.document_id,
+        documentId: item.document_id,
+        url: item.url,
+        title: document?.title ?? null,
+        wordCount: document?.wordCount ?? 0,
+        reused: true,
+      };
+      return { job_id: jobId, type: 'document.extracted', payload: JSON.stringify(payload), created_at: now, published_at: null };
+    });
+    for (let i = 0; i < events.length; i += CHUNK) await trx.insertInto('events').values(events.slice(i, i + CHUNK)).execute();
   }
 
   async #writeEvent(trx: Kysely<Database>, jobId: string | null, type: string, payload: unknown): Promise<void> {
@@ -1866,6 +2180,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     updatedAt: Number(row.updated_at),
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     webhook: row.webhook === null ? null : (JSON.parse(row.webhook) as Job['webhook']),
+    tenant: row.tenant,
   };
 }
 
@@ -1919,6 +2234,18 @@ function toDocument(row: Selectable<DocumentsTable>): StoredDocument {
   };
 }
 
+function toApiKeyInfo(row: Selectable<ApiKeysTable>): ApiKeyInfo {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: Number(row.created_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
+
 function toSchedule(row: Selectable<SchedulesTable>): Schedule {
   return {
     id: row.id,
@@ -1935,6 +2262,7 @@ function toSchedule(row: Selectable<SchedulesTable>): Schedule {
     runs: Number(row.runs),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    tenant: row.tenant,
   };
 }
 

@@ -25,6 +25,8 @@ export interface JobsTable {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** The tenant of the key that created the job (migration 0005); `default` when auth is off. */
+  tenant: string;
 }
 
 export interface JobItemsTable {
@@ -124,6 +126,21 @@ export interface SchedulesTable {
   runs: number;
   created_at: number;
   updated_at: number;
+  /** The tenant of the key that created the schedule (migration 0005). */
+  tenant: string;
+}
+
+/** API keys (migration 0005): only the SHA-256 of each secret is stored. */
+export interface ApiKeysTable {
+  id: string;
+  tenant: string;
+  name: string | null;
+  /** The first characters of the secret, shown by `distill keys list` to tell keys apart. */
+  prefix: string;
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
 }
 
 export interface Database {
@@ -133,4 +150,5 @@ export interface Database {
   events: EventsTable;
   document_versions: DocumentVersionsTable;
   schedules: SchedulesTable;
+  api_keys: ApiKeysTable;
 }

@@ -48,10 +48,26 @@ async function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Databas
       await sql`commit`.execute(conn);
       return result;
     } catch (error) {
-      await sql`rollback`.execute(conn);
+      await rollbackKeepingCause(conn, error);
       throw error;
     }
   });
+}
+
+/**
+ * Rolls back after `error`. SQLite may already have rolled the transaction back itself (it does on
+ * SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY and SQLITE_NOMEM), and then ROLLBACK fails with "no
+ * transaction is active": that failure must not replace `error`, which says what went wrong (a
+ * full disk must reach the API as `storage_full`, not as a failed rollback).
+ */
+async function rollbackKeepingCause(conn: Kysely<Database>, error: unknown): Promise<void> {
+  try {
+    await sql`rollback`.execute(conn);
+  } catch (rollbackError) {
+    // Nothing was left to roll back (better-sqlite3 has one connection, so no other cause is
+    // possible); keep the failure on the original error for whoever logs it.
+    if (error instanceof Error) error.cause ??= rollbackError;
+  }
 }
 
 /** PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected. */

@@ -1,3 +1,10 @@
-export { WorkerPool, type TaskFunction, type WorkerPoolOptions } from './pool.js';
+export { WorkerPool, type TaskContext, type TaskFunction, type WorkerPoolOptions } from './pool.js';
 export { outcomeForError, type AbortReason } from './retry-policy.js';
-export { createProcessItem, toNewDocument, type ConditionalDocuments, type Extractor, type ProcessItemDependencies } from './process-item.js';
+export {
+  createProcessItem,
+  toNewDocument,
+  type ConditionalDocuments,
+  type Extractor,
+  type HostWaitOutcome,
+  type ProcessItemDependencies,
+} from './process-item.js';

@@ -12,8 +12,19 @@ import {
 } from '../lib/index.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
-/** The work the pool runs for one item: resolves with the outcome or throws (see retry-policy). */
-export type TaskFunction = (item: ClaimedItem, context: { signal: AbortSignal }) => Promise<ItemOutcome>;
+/**
+ * The work the pool runs for one item: resolves with the outcome or throws (see retry-policy).
+ * `log` is bound to the item (`jobId`, `seq`, `host`): a task logs through it so that every line
+ * about the item can be found by its job.
+ */
+export type TaskFunction = (item: ClaimedItem, context: TaskContext) => Promise<ItemOutcome>;
+
+/** What the pool hands a task besides the item. */
+export interface TaskContext {
+  signal: AbortSignal;
+  /** The pool's logger bound to the item. @default a logger that drops everything */
+  log?: Logger;
+}
 
 /** Options of `WorkerPool`. */
 export interface WorkerPoolOptions {
@@ -43,8 +54,12 @@ export interface WorkerPoolOptions {
 
 interface InFlight {
   item: ClaimedItem;
+  /** The pool's logger bound to this item. */
+  log: Logger;
   controller: AbortController;
   abortReason: AbortReason | undefined;
+  /** The outcome is being written: from then on the row may be final, which is not a lost lease. */
+  isRecording: boolean;
   done: Promise<void>;
 }
 
@@ -209,7 +224,7 @@ export class WorkerPool {
   #run(item: ClaimedItem): void {
     const key = `${item.jobId}:${item.seq}`;
     const controller = new AbortController();
-    const entry: InFlight = { item, controller, abortReason: undefined, done: Promise.resolve() };
+    const entry: InFlight = { item, log: this.#log.child(itemBindings(item)), controller, abortReason: undefined, isRecording: false, done: Promise.resolve() };
     this.#inFlight.set(key, entry);
     entry.done = this.#execute(entry).finally(() => {
       this.#inFlight.delete(key);
@@ -219,11 +234,11 @@ export class WorkerPool {
   }
 
   async #execute(entry: InFlight): Promise<void> {
-    const { item, controller } = entry;
+    const { item, controller, log } = entry;
     const startedAt = performance.now();
     let outcome: ItemOutcome;
     try {
-      outcome = await this.#task(item, { signal: controller.signal });
+      outcome = await this.#task(item, { signal: controller.signal, log });
       if (entry.abortReason === 'cancelled' && outcome.kind !== 'succeeded') outcome = { kind: 'cancelled' };
     } catch (error) {
       outcome = outcomeForError(error, item, {
@@ -232,21 +247,24 @@ export class WorkerPool {
         ...(this.#backoff ? { backoff: this.#backoff } : {}),
       });
       if (outcome.kind === 'failed' && outcome.error.code === 'internal_error') {
-        this.#log.error({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Task failed unexpectedly');
+        log.error({ err: toError(error) }, 'Task failed unexpectedly');
       }
     }
     if (entry.abortReason === 'lease_lost') return;
+    entry.isRecording = true;
     try {
       const isRecorded = await this.#repository.finishAttempt(item, outcome);
+      const durationMs = performance.now() - startedAt;
       if (!isRecorded) {
-        this.#log.warn({ jobId: item.jobId, seq: item.seq }, 'Lease lost before the outcome was recorded');
+        log.warn({}, 'Lease lost before the outcome was recorded');
       } else {
-        this.#onOutcome?.(item, outcome, performance.now() - startedAt);
+        logOutcome(log, item, outcome, durationMs);
+        this.#onOutcome?.(item, outcome, durationMs);
       }
       await this.#queue.settle(item, isRecorded ? outcome : null);
     } catch (error) {
       // The lease runs out and the item runs again (at-least-once); writes are idempotent by URL.
-      this.#log.error({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Recording an outcome failed');
+      log.error({ err: toError(error) }, 'Recording an outcome failed');
     }
   }
 
@@ -256,18 +274,21 @@ export class WorkerPool {
     entry.controller.abort(new Error(`Item ${reason === 'cancelled' ? 'cancelled' : reason}`));
   }
 
+  /** The heartbeat: every held lease renewed in one batch (see `Queue.renewLeases`). */
   async #renewLeases(): Promise<void> {
-    for (const entry of [...this.#inFlight.values()]) {
-      if (entry.abortReason !== undefined) continue;
-      try {
-        const isHeld = await this.#queue.renewLease(entry.item, this.#leaseMs);
-        if (!isHeld) {
-          this.#log.warn({ jobId: entry.item.jobId, seq: entry.item.seq }, 'Lease lost; aborting the item');
-          this.#abort(entry, 'lease_lost');
-        }
-      } catch (error) {
-        this.#log.error({ err: toError(error) }, 'Renewing a lease failed');
+    // Items being recorded are renewed too: a slow write must not let their lease run out.
+    const entries = [...this.#inFlight.values()].filter((entry) => entry.abortReason === undefined);
+    if (entries.length === 0) return;
+    try {
+      const lost = new Set(await this.#queue.renewLeases(entries.map((entry) => entry.item), this.#leaseMs));
+      for (const entry of entries) {
+        // An item whose outcome was written meanwhile is no longer running: that is not a lost lease.
+        if (!lost.has(entry.item) || entry.isRecording) continue;
+        entry.log.warn({}, 'Lease lost; aborting the item');
+        this.#abort(entry, 'lease_lost');
       }
+    } catch (error) {
+      this.#log.error({ err: toError(error), items: entries.length }, 'Renewing leases failed');
     }
   }
 
@@ -306,5 +327,45 @@ export class WorkerPool {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+}
+
+/** What every log line about an item carries: its job, its place in the job, and the host fetched. */
+function itemBindings(item: ClaimedItem): Record<string, unknown> {
+  let host: string | undefined;
+  try {
+    host = new URL(item.url).host;
+  } catch {
+    host = undefined; // An unparsable URL fails in the task, with its own error; the line still has the job.
+  }
+  return { jobId: item.jobId, seq: item.seq, attempt: item.attempt, ...(host ? { host } : {}) };
+}
+
+/**
+ * One line per recorded outcome: a failure at `info` (its code and message: what a person looks
+ * for), a counted retry at `info`, and the routine rest (success, a reschedule that spent no
+ * attempt, a cancel) at `debug`, so that millions of URLs do not flood the log at the default level.
+ */
+function logOutcome(log: Logger, item: ClaimedItem, outcome: ItemOutcome, durationMs: number): void {
+  const ms = Math.round(durationMs);
+  switch (outcome.kind) {
+    case 'succeeded':
+      log.debug({ state: 'succeeded', durationMs: ms }, 'Item succeeded');
+      return;
+    case 'failed':
+      log.info(
+        { state: 'failed', url: item.url, code: outcome.error.code, httpStatus: outcome.error.httpStatus, error: outcome.error.message, durationMs: ms },
+        'Item failed',
+      );
+      return;
+    case 'retry': {
+      const fields = { state: 'queued', code: outcome.error?.code ?? 'rescheduled', runAfter: new Date(outcome.runAfter).toISOString(), durationMs: ms };
+      if (outcome.countsAttempt) log.info({ ...fields, error: outcome.error?.message }, 'Item will be retried');
+      else log.debug(fields, 'Item rescheduled');
+      return;
+    }
+    case 'cancelled':
+      log.debug({ state: 'cancelled', durationMs: ms }, 'Item cancelled');
+      return;
   }
 }

@@ -1,7 +1,7 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, type FetchedResponse, type Fetcher, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, HostRateLimitedError, type FetchedResponse, type Fetcher, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
-import { DistillError, systemClock, toError, type Clock } from '../lib/index.js';
+import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
 import type { TaskFunction } from './pool.js';
 
@@ -19,6 +19,11 @@ export interface ProcessItemDependencies {
   clock?: Clock;
   /** Observes the time of each extraction (metrics). */
   onExtracted?: (durationMs: number, mimeType: string) => void;
+  /**
+   * Observes each wait for the host's slot (metrics): how long the item waited, and whether it got
+   * the slot or gave up past `hostMaxWaitMs` and goes back to the queue.
+   */
+  onHostWait?: (waitedMs: number, outcome: HostWaitOutcome) => void;
   /**
    * The browser pool. Absent on workers that must never host a browser (`distill worker` without
    * `--render`): `render: "auto"` then keeps the plain document, and items that need the browser
@@ -38,9 +43,13 @@ export interface ProcessItemDependencies {
   documents?: ConditionalDocuments | undefined;
 }
 
+/** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
+export type HostWaitOutcome = 'acquired' | 'rescheduled';
+
 /** What conditional requests need of storage (the repository has it). */
 export interface ConditionalDocuments {
-  getDocumentValidators(url: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null>;
+  /** `key`: the item's document key (`ClaimedItem.urlKey`); derived from the URL when absent. */
+  getDocumentValidators(url: string, key?: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null>;
   getDocument(id: string): Promise<StoredDocument | null>;
 }
 
@@ -78,7 +87,7 @@ export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetche
 export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   const clock = deps.clock ?? systemClock;
   const renderRescheduleMs = deps.renderRescheduleMs ?? 5000;
-  return async (item, { signal }): Promise<ItemOutcome> => {
+  return async (item, { signal, log = silentLogger }): Promise<ItemOutcome> => {
     const render = item.options.render ?? 'never';
     const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
     const needsBrowser = render === 'always' || screenshot !== 'none';
@@ -92,9 +101,9 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       };
     }
     // Conditional request (issue 9), except where a fresh render or screenshot is the point.
-    const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url) : null;
+    const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url, item.urlKey) : null;
     const host = new URL(item.url).host;
-    const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal });
+    const slot = await waitForHost(deps, host, signal);
     let response;
     try {
       response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...conditionalOptions(validators) });
@@ -109,8 +118,21 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: item.options.formats }, signal);
       return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
     }
-    return withValidators(response, await renderItem(deps, clock, item, response, signal));
+    return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
   };
+}
+
+/** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */
+async function waitForHost(deps: ProcessItemDependencies, host: string, signal: AbortSignal): Promise<GrantedHostSlot> {
+  const startedAt = performance.now();
+  try {
+    const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal });
+    deps.onHostWait?.(performance.now() - startedAt, 'acquired');
+    return slot;
+  } catch (error) {
+    if (error instanceof HostRateLimitedError) deps.onHostWait?.(performance.now() - startedAt, 'rescheduled');
+    throw error;
+  }
 }
 
 function conditionalOptions(validators: { etag: string | null; lastModified: string | null } | null): { etag?: string; lastModified?: string } {
@@ -184,6 +206,7 @@ async function renderItem(
   item: ClaimedItem,
   response: FetchedResponse,
   signal: AbortSignal,
+  log: Logger,
 ): Promise<ItemOutcome> {
   const render = item.options.render ?? 'never';
   const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
@@ -230,6 +253,7 @@ async function renderItem(
     if (plain && !signal.aborted) {
       // `auto` (or a screenshot of a page whose text the plain path gives): keep the plain document.
       const code = error instanceof DistillError ? error.code : 'internal_error';
+      log.info({ err: toError(error), code }, 'Rendering failed; keeping the plain document');
       return {
         kind: 'succeeded',
         document: withRenderPath(toNewDocument(plain, response.status, fetchedAt), 'plain', {
@@ -241,7 +265,7 @@ async function renderItem(
     throw error;
   }
   if (rendered.screenshot && deps.screenshots) {
-    await deps.screenshots.saveScreenshot(item.url, { fetchedAt, png: rendered.screenshot });
+    await deps.screenshots.saveScreenshot(item.url, { fetchedAt, png: rendered.screenshot }, item.urlKey);
   }
   const renderInfo = {
     ...(shellReason ? { appShell: shellReason } : {}),

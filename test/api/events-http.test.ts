@@ -98,6 +98,22 @@ describe('over real HTTP', () => {
     return harness;
   }
 
+  it('sends document.extracted for URLs reused from stored documents too, marked reused, before job.completed', async () => {
+    harness = await createHarness();
+    const first = (await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(3) } })).json<SubmitResponse>();
+    await waitForFinal(harness, first.job.id);
+    const second = (
+      await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(3), options: { maxAge: 3600 } } })
+    ).json<SubmitResponse & { submission: { reused: number } }>();
+    expect(second.submission.reused).toBe(3);
+    await waitForFinal(harness, second.job.id);
+    const logged = parseSse((await harness.app.inject({ url: `/v1/jobs/${second.job.id}/events` })).body).filter((e) => e.id !== undefined);
+    expect(logged.map((e) => e.event)).toEqual(['job.created', 'document.extracted', 'document.extracted', 'document.extracted', 'job.completed']);
+    for (const event of logged.filter((e) => e.event === 'document.extracted')) {
+      expect(event.data).toMatchObject({ jobId: second.job.id, reused: true, documentId: expect.any(String), title: expect.any(String) });
+    }
+  });
+
   it('streams live events; a client that disconnects and resumes with Last-Event-ID misses nothing', async () => {
     const gate = createDeferred();
     const h = await start({ task: gatedTask(gate) });

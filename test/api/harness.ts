@@ -39,9 +39,19 @@ export interface Harness {
  * `isPoolStarted: false` keeps every item queued (tests of listing and cancelling).
  */
 export async function createHarness(
-  options: { api?: ApiOptions; task?: TaskFunction; isPoolStarted?: boolean; readiness?: ApiDependencies['readiness'] } = {},
+  options: {
+    api?: ApiOptions;
+    task?: TaskFunction;
+    isPoolStarted?: boolean;
+    readiness?: ApiDependencies['readiness'];
+    /** Extra dependencies (API keys, a rate-limit Redis, ...) given to `buildApi`. */
+    deps?: (store: TestStore) => Partial<ApiDependencies>;
+    /** The JobsService's per-tenant cap on waiting URLs. */
+    maxQueuedPerTenant?: number;
+    tenantIsolation?: boolean;
+  } = {},
 ): Promise<Harness> {
-  const store = await createTestStore();
+  const store = await createTestStore({ tenantIsolation: options.tenantIsolation ?? false });
   const pool = new WorkerPool({
     queue: store.queue,
     repository: store.repository,
@@ -60,8 +70,10 @@ export async function createHarness(
     queue: store.queue,
     defaults: defaultOptions,
     onEnqueued: () => pool.notify(),
+    maxQueuedPerTenant: options.maxQueuedPerTenant ?? 0,
   });
   const deps: ApiDependencies = {
+    ...options.deps?.(store),
     jobs,
     repository: store.repository,
     metrics,

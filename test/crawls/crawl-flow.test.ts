@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 import { siteHandler } from './site.js';
+import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 interface JobBody {
   id: string;
@@ -40,6 +41,7 @@ describe('crawls over a local site', () => {
     dir = mkdtempSync(join(tmpdir(), 'distill-crawl-'));
     app = new App(
       loadConfig({
+        ...TEST_SERVER_ENV,
         PORT: '0',
         DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
         DISTILL_FETCH_ALLOW: '127.0.0.1',

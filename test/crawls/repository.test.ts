@@ -188,6 +188,7 @@ for (const name of ['sqlite', 'postgres', 'mysql'] as DialectName[]) {
       const { repository, clock } = await open();
       const schedule = await repository.createSchedule({
         id: crypto.randomUUID(),
+        tenant: 'default',
         name: null,
         status: 'active',
         cron: null,

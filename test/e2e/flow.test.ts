@@ -10,6 +10,7 @@ import type { JobView } from '../../src/client/types.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
+import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 type Corpus = CorpusServer;
 
@@ -42,6 +43,7 @@ function handler(path: string): { status?: number; headers?: Record<string, stri
 
 function configFor(dir: string, extra: Record<string, string> = {}): ReturnType<typeof loadConfig> {
   return loadConfig({
+    ...TEST_SERVER_ENV,
     PORT: '0',
     DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
     DISTILL_FETCH_ALLOW: '127.0.0.1',

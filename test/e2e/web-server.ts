@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi, createMetrics, createReadiness, type ApiDependencies } from '../../src/api/index.js';
+import { ApiKeys } from '../../src/auth/index.js';
 import { ExtractorPool } from '../../src/extract/index.js';
 import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
@@ -17,6 +18,8 @@ export interface WebTestServer {
   baseUrl: string;
   app: FastifyInstance;
   store: TestStore;
+  /** The API's keys: none at first (auth off); making one turns auth on, as `distill keys create` does. */
+  keys: ApiKeys;
   close(): Promise<void>;
 }
 
@@ -46,8 +49,10 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
     defaults: { ...defaultOptions, formats: ['text', 'markdown', 'links'], maxAttempts: 1 },
     onEnqueued: () => pool.notify(),
   });
+  const keys = new ApiKeys({ store: store.repository, cacheTtlMs: 0 });
   const deps: ApiDependencies = {
     jobs,
+    keys,
     repository: store.repository,
     metrics,
     readiness: createReadiness({
@@ -63,6 +68,7 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
     baseUrl: address,
     app,
     store,
+    keys,
     close() {
       closing ??= (async () => {
         const errors: unknown[] = [];

@@ -7,6 +7,7 @@ import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { fakeDocument } from '../helpers/store.js';
+import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 /** A task that succeeds with a fake document after `before(item)` resolves: no network. */
 export function gatedTask(
@@ -25,6 +26,7 @@ export async function startApp(
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'distill-events-'));
   const config = loadConfig({
+    ...TEST_SERVER_ENV,
     PORT: '0',
     DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
     DISTILL_LOG_LEVEL: 'silent',

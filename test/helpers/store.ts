@@ -30,12 +30,17 @@ export interface TestStore {
 }
 
 /** A fresh SQLite file in a temporary folder, migrated; `close()` removes it. */
-export async function createTestStore(options: { clock?: Clock; path?: string } = {}): Promise<TestStore> {
+export async function createTestStore(options: { clock?: Clock; path?: string; tenantIsolation?: boolean } = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'distill-test-'));
   const path = options.path ?? join(dir, 'distill.db');
   const handle = openDatabase(`sqlite:${path}`);
   await migrateToLatest(handle.db as never);
-  const repository = new KyselyJobRepository({ db: handle.db, dialect: handle.dialect, ...(options.clock ? { clock: options.clock } : {}) });
+  const repository = new KyselyJobRepository({
+    db: handle.db,
+    dialect: handle.dialect,
+    tenantIsolation: options.tenantIsolation ?? false,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const queue = new EmbeddedQueue(repository);
   return {
     dir,

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
 import { DistillClient } from '../../src/client/index.js';
 import { databaseBackend, redisBackend, suiteTitle } from '../helpers/backends.js';
+import { freePort } from '../helpers/net.js';
 import { waitFor } from '../helpers/store.js';
 
 const postgres = await databaseBackend('postgres');
@@ -14,16 +14,6 @@ const HOSTS = 40;
 const URLS = 2000;
 const HOST_CONCURRENCY = 2;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe.skipIf(skipReason !== undefined)(suiteTitle('distributed mode: one API and two workers over PostgreSQL and Redis', skipReason), () => {
   const processes: ChildProcess[] = [];

@@ -249,6 +249,24 @@ export async function defineQueueContract(dialect: DialectName): Promise<void> {
         expect(await queue.claim(1, 30_000)).toHaveLength(0);
       });
 
+      it('renews many leases in one batch and names exactly the ones lost', async () => {
+        const { repository, queue } = await setup();
+        const jobId = await seed(repository, queue, 3);
+        await queue.enqueue([0, 1, 2].map((seq): ItemRef => ({ jobId, seq })));
+        const held = await queue.claim(3, 300);
+        expect(held).toHaveLength(3);
+        // Renewed before it expires, the lease of 0 and 1 outlives the short one of 2, which is taken over.
+        const [kept0, kept1, lostOne] = [...held].sort((a, b) => a.seq - b.seq) as [ClaimedItem, ClaimedItem, ClaimedItem];
+        expect(await queue.renewLeases([kept0, kept1], 30_000)).toEqual([]);
+        await new Promise((r) => setTimeout(r, 400));
+        expect(await queue.reclaimExpired()).toBe(1);
+        const [takenOver] = await claimEventually(queue, 1, 30_000);
+        expect(takenOver!.seq).toBe(lostOne.seq);
+        expect(await queue.renewLeases([kept0, lostOne, kept1], 30_000)).toEqual([lostOne]);
+        for (const item of [kept0, kept1, takenOver!]) expect(await finish(repository, queue, item, succeeded(item))).toBe(true);
+        expect((await repository.getJob(jobId))?.counts).toMatchObject({ succeeded: 3, running: 0 });
+      });
+
       it('fails an item whose worker died on every attempt instead of looping forever', async () => {
         const { repository, queue } = await setup();
         const jobId = await seed(repository, queue, 1, { jobOptions: { maxAttempts: 2 } });
@@ -313,6 +331,12 @@ export async function defineQueueContract(dialect: DialectName): Promise<void> {
         expect((await repository.getJob(b))?.status).toBe('completed');
         const [resultsA, resultsB] = await Promise.all([a, b].map((id) => repository.listResults(id, { limit: 10 })));
         expect(resultsB!.items[0]?.document.id).toBe(resultsA!.items[0]?.document.id);
+        // Each job tells its consumers about its document, the one that did not fetch it too.
+        for (const [jobId, isReused] of [[a, false], [b, true]] as const) {
+          const events = await repository.listEvents({ jobId, afterId: 0, limit: 10 });
+          expect(events.map((e) => e.type)).toEqual(['job.created', 'document.extracted', 'job.completed']);
+          expect(events[1]!.payload).toMatchObject({ documentId: resultsA!.items[0]?.document.id, ...(isReused ? { reused: true } : {}) });
+        }
       });
 
       it('runs a job to the end through a WorkerPool, retries included', async () => {

@@ -8,9 +8,11 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 import { ARTICLE_PARAGRAPHS, CHROMIUM_PATH, hasChromium, SKIP_REASON, startCountingServer, startSite, type TestSite } from './site.js';
+import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 function configFor(dir: string, sitePort: number, extra: Record<string, string> = {}): ReturnType<typeof loadConfig> {
   return loadConfig({
+    ...TEST_SERVER_ENV,
     PORT: '0',
     DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
     DISTILL_FETCH_ALLOW: `127.0.0.1:${sitePort}`,

@@ -13,6 +13,7 @@ import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
+import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 const PARAGRAPH = 'A page that the tests change now and then, with enough words in it to be taken for the main content of the page.';
 
@@ -54,6 +55,7 @@ describe('change detection and schedules over HTTP', () => {
     dir = mkdtempSync(join(tmpdir(), 'distill-watch-'));
     app = new App(
       loadConfig({
+        ...TEST_SERVER_ENV,
         PORT: '0',
         DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
         DISTILL_FETCH_ALLOW: '127.0.0.1',

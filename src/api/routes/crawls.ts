@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
 import type { CrawlSettings, Job, JobOptionsInput } from '../../jobs/index.js';
 import { ApiError, ApiValidationError } from '../api-error.js';
+import { bindJobId } from '../request-log.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import { crawlBodySchema, crawlResponseSchema, idempotencyHeadersSchema, jobIdParamsSchema, problemResponses } from '../schemas.js';
 import { jobPath, toJobView } from '../views.js';
+import { ownedJobOf } from '../auth.js';
 
 /** A crawl's settings as a client sends them. */
 export interface CrawlInputView {
@@ -25,6 +27,7 @@ export interface CrawlsApi {
     options?: JobOptionsInput | undefined;
     webhook?: Job['webhook'] | undefined;
     idempotencyKey?: string | undefined;
+    tenant?: string | undefined;
   }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
   /** The settings a crawl input resolves to (same errors as `start`). */
   settings(input: CrawlInputView): CrawlSettings;
@@ -61,8 +64,7 @@ interface CrawlBody extends CrawlInputView {
 }
 
 /** Registers `POST /v1/crawls` and `GET /v1/crawls/:id` (a crawl is a job: the job routes serve the rest). */
-export function crawlRoutes(context: RouteContext, crawls: CrawlsApi) {
-  const { repository } = context.deps;
+export function crawlRoutes(_context: RouteContext, crawls: CrawlsApi) {
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.post(
       '/v1/crawls',
@@ -89,10 +91,12 @@ export function crawlRoutes(context: RouteContext, crawls: CrawlsApi) {
             options: toDomainOptions(options),
             webhook: webhook ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) } : null,
             idempotencyKey: request.headers['idempotency-key'],
+            tenant: request.tenant,
           });
         } catch (error) {
           throw toCrawlProblem(error);
         }
+        bindJobId(request, reply, result.job.id);
         return reply
           .code(result.isNew ? 202 : 200)
           .header('location', jobPath(result.job.id))
@@ -110,9 +114,9 @@ export function crawlRoutes(context: RouteContext, crawls: CrawlsApi) {
           response: { 200: crawlResponseSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => {
-        const job = await repository.getJob(request.params.id);
-        if (!job?.options.crawl) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(request.params.id)}`);
+      (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const job = ownedJobOf(request);
+        if (!job.options.crawl) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(request.params.id)}`);
         return { job: toJobView(job), crawl: job.options.crawl };
       },
     );

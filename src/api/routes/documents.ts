@@ -48,7 +48,7 @@ export function documentRoutes(context: RouteContext) {
         if (!normalized.ok) {
           throw new ApiError('invalid_url', normalized.message, { extensions: { reason: normalized.reason } });
         }
-        const document = await repository.getDocumentByUrl(normalized.url);
+        const document = await repository.getDocumentByUrl(normalized.url, request.tenant);
         if (!document) throw new ApiError('document_not_found', `No document for ${normalized.url}`);
         return toDocumentView(document);
       },

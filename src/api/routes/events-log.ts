@@ -41,7 +41,8 @@ export function eventLogRoutes(_context: RouteContext, events: EventsApi) {
             type: 'object',
             additionalProperties: false,
             properties: {
-              after: { type: 'integer', minimum: 0, description: 'Event id; only later events are returned' },
+              // Bounded: a larger id is beyond a SQL bigint, which PostgreSQL refuses to compare.
+              after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Event id; only later events are returned' },
               type: { type: 'string', maxLength: 500, pattern: TYPE_LIST },
               jobId: { type: 'string', minLength: 1, maxLength: 128 },
               limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
@@ -71,6 +72,7 @@ export function eventLogRoutes(_context: RouteContext, events: EventsApi) {
           afterId: after,
           types: type?.split(','),
           jobId,
+          tenant: request.tenant,
           limit: limit + 1,
         });
         const page = rows.slice(0, limit);

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { JobNotFoundError, type Job } from '../../jobs/index.js';
+import type { Job } from '../../jobs/index.js';
 import { isAbortError, sleep } from '../../lib/index.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
 import { signalOfResponse } from '../route-context.js';
 import { jobIdParamsSchema, problemResponses } from '../schemas.js';
 import { isJobFinal, toJobView, toProgressData } from '../views.js';
+import { ownedJobOf } from '../auth.js';
 
 /** Events read per query while replaying. */
 const EVENT_BATCH = 500;
@@ -118,7 +119,9 @@ export function eventRoutes(context: RouteContext) {
           querystring: {
             type: 'object',
             additionalProperties: false,
-            properties: { lastEventId: { type: 'integer', minimum: 0, description: 'Same as the Last-Event-ID header' } },
+            properties: {
+              lastEventId: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Same as the Last-Event-ID header' },
+            },
           },
           headers: {
             type: 'object',
@@ -134,8 +137,7 @@ export function eventRoutes(context: RouteContext) {
         request: FastifyRequest<{ Params: { id: string }; Querystring: { lastEventId?: number }; Headers: { 'last-event-id'?: string } }>,
         reply: FastifyReply,
       ) => {
-        const job = await repository.getJob(request.params.id);
-        if (!job) throw new JobNotFoundError(request.params.id);
+        const job = ownedJobOf(request);
         if (openStreams >= options.maxEventStreams) {
           throw new ApiError('too_many_streams', `This server has ${openStreams} event streams open, its limit; retry later or poll the job`, {
             headers: { 'retry-after': '5' },

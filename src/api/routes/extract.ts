@@ -3,6 +3,7 @@ import type { JobOptionsInput as WireJobOptions } from '../../client/types.js';
 import type { Job } from '../../jobs/index.js';
 import { isAbortError, sleep } from '../../lib/index.js';
 import { ApiError, ItemFailedError } from '../api-error.js';
+import { bindJobId } from '../request-log.js';
 import { signalOfResponse, toDomainOptions, type RouteContext } from '../route-context.js';
 import { documentSchema, extractBodySchema, problemResponses } from '../schemas.js';
 import { isJobFinal, toDocumentView, toJobView } from '../views.js';
@@ -51,8 +52,13 @@ export function extractRoutes(context: RouteContext) {
         },
       },
       async (request: FastifyRequest<{ Body: { url: string; options?: WireJobOptions } }>, reply: FastifyReply) => {
-        const submitted = await deps.jobs.submit({ urls: [request.body.url], options: toDomainOptions(request.body.options) });
+        const submitted = await deps.jobs.submit({
+          urls: [request.body.url],
+          options: toDomainOptions(request.body.options),
+          tenant: request.tenant,
+        });
         const jobId = submitted.job.id;
+        bindJobId(request, reply, jobId);
         const job = await waitFinal(jobId, signalOfResponse(request, reply));
         if (job === 'timeout' || job === null) {
           const view = toJobView(submitted.job);

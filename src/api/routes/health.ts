@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadinessView } from '../../client/types.js';
-import type { RouteContext } from '../route-context.js';
+import type { ApiDependencies } from '../dependencies.js';
 import { readinessSchema } from '../schemas.js';
 
-/** Registers `/healthz` (process up), `/readyz` (dependencies reachable) and `/metrics`. */
-export function healthRoutes(context: RouteContext) {
+/** Registers `/healthz` (process up), `/readyz` (dependencies usable, see `createReadiness`) and `/metrics`. */
+export function healthRoutes(context: { deps: Pick<ApiDependencies, 'readiness' | 'metrics'> }) {
   const { deps } = context;
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
@@ -24,7 +24,12 @@ export function healthRoutes(context: RouteContext) {
       '/readyz',
       {
         schema: {
-          summary: 'Readiness: the database and the queue are reachable (503 when not)',
+          summary: 'Readiness: every dependency this process needs is usable (503 when not)',
+          description:
+            'One check per dependency of the process: `database` (reachable and writable: a read-only or full database fails it), ' +
+            '`queue` (the embedded queue table, or Redis for BullMQ), `hostLimiter` (Redis, distributed mode); and, reported ' +
+            'but never making the process unready because their outage loses no work, `rabbitmq` (events wait in the outbox) ' +
+            'and `webhooks` (failed deliveries are retried).',
           tags: ['operations'],
           response: { 200: readinessSchema, 503: readinessSchema },
         },

@@ -7,8 +7,10 @@ import type {
   JobOptionsInput as WireJobOptions,
   WebhookInput,
 } from '../../client/types.js';
-import { JobNotFoundError, NoValidUrlsError, type Job, type SubmitResult } from '../../jobs/index.js';
+import { NoValidUrlsError, type SubmitResult } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
+import { ownedJobOf } from '../auth.js';
+import { bindJobId } from '../request-log.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import {
   appendBodySchema,
@@ -84,6 +86,9 @@ function readSubmission(
     });
     return { urls: streamed, options: fromQuery, webhook: undefined, streamed };
   }
+  // A request with neither body nor Content-Type is parsed by nobody and, the schemas being per
+  // media type, validated by none: refuse it as the routes with one body schema do.
+  if (typeof body !== 'object' || body === null) throw new ApiValidationError('/', 'must be object');
   const json = body as JsonSubmitBody;
   return { urls: json.urls, options: { ...fromQuery, ...json.options }, webhook: json.webhook, streamed: null };
 }
@@ -124,12 +129,6 @@ export function jobRoutes(context: RouteContext) {
   const { deps, options } = context;
   const { repository, jobs } = deps;
 
-  async function requireJob(jobId: string): Promise<Job> {
-    const job = await repository.getJob(jobId);
-    if (!job) throw new JobNotFoundError(jobId);
-    return job;
-  }
-
   return async function register(app: FastifyInstance): Promise<void> {
     // Submission and append take streamed bodies. The parsers are registered in this encapsulated
     // scope only, so every other route answers 415 to text/plain.
@@ -169,8 +168,10 @@ export function jobRoutes(context: RouteContext) {
               options: toDomainOptions(wireOptions),
               webhook: webhookInput ?? null,
               idempotencyKey: request.headers['idempotency-key'],
+              tenant: request.tenant,
             }),
           );
+          bindJobId(request, reply, result.job.id);
           const view = toJobView(result.job);
           return reply
             .code(result.isNew ? 202 : 200)
@@ -198,7 +199,7 @@ export function jobRoutes(context: RouteContext) {
         },
         async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const { urls, streamed } = readSubmission(request.body, {}, context);
-          const result = await runSubmission(streamed, () => jobs.append(request.params.id, urls));
+          const result = await runSubmission(streamed, () => jobs.append(request.params.id, urls, { tenant: request.tenant }));
           const view = toJobView(result.job);
           return reply
             .code(202)
@@ -226,7 +227,7 @@ export function jobRoutes(context: RouteContext) {
         },
       },
       async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number } }>) => {
-        const page = await repository.listJobs({ limit: request.query.limit, cursor: request.query.cursor });
+        const page = await repository.listJobs({ limit: request.query.limit, cursor: request.query.cursor, tenant: request.tenant });
         return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
       },
     );
@@ -241,7 +242,7 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await requireJob(request.params.id)),
+      (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(ownedJobOf(request)),
     );
 
     app.get(
@@ -256,7 +257,6 @@ export function jobRoutes(context: RouteContext) {
         },
       },
       async (request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number; state?: ItemStateName } }>) => {
-        await requireJob(request.params.id);
         const { limit, cursor, state } = request.query;
         const page = await repository.listItems(request.params.id, { limit, cursor, state });
         return { items: page.items.map(toItemView), nextCursor: page.nextCursor };
@@ -293,7 +293,6 @@ export function jobRoutes(context: RouteContext) {
       ) => {
         const jobId = request.params.id;
         const fields = parseFields(request.query.fields);
-        await requireJob(jobId);
         if (prefersNdjson(request)) {
           return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, fields)));
         }
@@ -328,7 +327,7 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id)),
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id, { tenant: request.tenant })),
     );
   };
 }

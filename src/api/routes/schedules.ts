@@ -16,12 +16,13 @@ export interface SchedulesApi {
     cron?: string | undefined;
     intervalSeconds?: number | undefined;
     timezone?: string | undefined;
+    tenant?: string | undefined;
   }): Promise<Schedule>;
-  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Schedule>>;
-  get(id: string): Promise<Schedule>;
-  pause(id: string): Promise<Schedule>;
-  resume(id: string): Promise<Schedule>;
-  delete(id: string): Promise<void>;
+  list(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
+  get(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  pause(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  resume(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  delete(id: string, scope?: { tenant?: string | undefined }): Promise<void>;
 }
 
 interface TemplateBody {
@@ -149,6 +150,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
             cron: body.cron,
             intervalSeconds: body.intervalSeconds,
             timezone: body.timezone,
+            tenant: request.tenant,
           });
         } catch (error) {
           const field = (error as { field?: unknown }).field;
@@ -171,7 +173,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
         },
       },
       async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number } }>) => {
-        const page = await schedules.list({ limit: request.query.limit, cursor: request.query.cursor });
+        const page = await schedules.list({ limit: request.query.limit, cursor: request.query.cursor, tenant: request.tenant });
         return { items: page.items.map(toScheduleView), nextCursor: page.nextCursor };
       },
     );
@@ -179,7 +181,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
     app.get(
       '/v1/schedules/:id',
       { schema: { summary: 'A schedule', tags: ['schedules'], params: scheduleParamsSchema, response: { 200: scheduleSchema, ...problemResponses } } },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.get(request.params.id)),
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.get(request.params.id, { tenant: request.tenant })),
     );
 
     app.post(
@@ -187,7 +189,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
       {
         schema: { summary: 'Pause a schedule (idempotent)', tags: ['schedules'], params: scheduleParamsSchema, response: { 200: scheduleSchema, ...problemResponses } },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.pause(request.params.id)),
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.pause(request.params.id, { tenant: request.tenant })),
     );
 
     app.post(
@@ -201,7 +203,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
           response: { 200: scheduleSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.resume(request.params.id)),
+      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.resume(request.params.id, { tenant: request.tenant })),
     );
 
     app.delete(
@@ -215,7 +217,7 @@ export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, c
         },
       },
       async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
-        await schedules.delete(request.params.id);
+        await schedules.delete(request.params.id, { tenant: request.tenant });
         return reply.code(204).send();
       },
     );

@@ -34,7 +34,16 @@ export interface RedisHostLimiterOptions {
   slotLeaseMs?: number;
   /** Delay suggested when only the concurrency bound is full, in milliseconds. @default 150 */
   concurrencyPollMs?: number;
+  /**
+   * Told about errors of a connection the limiter opened itself (Redis away, reconnecting), at most
+   * once per 10 s: ioredis emits one per reconnection attempt. Calls fail on their own meanwhile.
+   * @default ignore
+   */
+  onError?: (error: Error) => void;
 }
+
+/** Least time between two reports of the connection's errors. */
+const ERROR_REPORT_INTERVAL_MS = 10_000;
 
 /**
  * KEYS: bucket, slots. ARGV: ratePerSecond, burst, maxInFlight, slotLeaseMs, slotId, pollMs.
@@ -118,6 +127,16 @@ export class RedisHostLimiter implements HostLimiter {
     this.#isOwned = !(connection instanceof Redis);
     const redis =
       connection instanceof Redis ? connection : typeof connection === 'string' ? new Redis(connection) : new Redis(connection);
+    if (this.#isOwned) {
+      // Without a listener, ioredis prints "Unhandled error event" on stderr for every attempt.
+      let reportedAt = -Infinity;
+      redis.on('error', (error: Error) => {
+        const now = Date.now();
+        if (now - reportedAt < ERROR_REPORT_INTERVAL_MS) return;
+        reportedAt = now;
+        options.onError?.(error);
+      });
+    }
     // defineCommand sends EVALSHA and falls back to EVAL once per server: the script is loaded lazily.
     redis.defineCommand('distillAcquireHostSlot', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
     this.#redis = redis as RedisWithAcquire;

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Queue as BullQueue, Worker, type Job as BullJob } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
 import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../../lib/index.js';
-import type { DeliveryDecision, KyselyJobRepository } from '../../storage/index.js';
+import type { DeliveryDecision, KyselyJobRepository, QueuedItemRef, QueuedItemsCursor } from '../../storage/index.js';
 
 /** Options of `BullmqQueue`. */
 export interface BullmqQueueOptions {
@@ -32,6 +33,14 @@ export interface BullmqQueueOptions {
    * must not make one claim spin. @default max(64, 4 × max)
    */
   maxDeliveriesPerClaim?: number;
+  /**
+   * How often a worker process checks for queued items that have no delivery and gives them one
+   * (see "Repair" in the class comment), in milliseconds. Only the holder of the `bullmq-repair`
+   * lease does it; it also runs each time the Redis connection becomes ready. @default 10000
+   */
+  repairIntervalMs?: number;
+  /** Queued items the repair reads and checks at a time (one database page, one Redis pipeline). @default 500 */
+  repairBatchSize?: number;
   /** Clock the repository uses: delays in BullMQ are computed from it. @default systemClock */
   clock?: Clock;
   logger?: Logger;
@@ -45,6 +54,10 @@ const ADD_CHUNK = 1000;
 const MAX_STALLED_COUNT = Number.MAX_SAFE_INTEGER;
 /** Pause before a delivery is looked at again after the database could not be asked. */
 const DB_ERROR_RETRY_MS = 1000;
+/** Name of the database lease that picks the one worker process that runs the repair. */
+const REPAIR_LEASE = 'bullmq-repair';
+/** BullMQ states of a job that is still a delivery (not completed or failed). */
+const PENDING_STATES = ['active', 'wait', 'paused', 'prioritized', 'delayed', 'waiting-children'] as const;
 
 interface DeliveryData {
   jobId: string;
@@ -102,6 +115,18 @@ function parseRef(data: unknown): ItemRef | null {
  *   taken over at once; alive → delayed) or queued again, and runs it once more: never twice.
  * - Exactly one final outcome: only the holder of the database lease token can record one
  *   (`finishAttempt`), and a final state never changes.
+ * - Repair: an item can be `queued` in the database with no BullMQ job at all, when Redis lost its
+ *   data (a restart without persistence, a failover to a replica that lagged, a flush) or when a
+ *   process died between the commit that queued items and `enqueue`. The worker process holding
+ *   the `bullmq-repair` database lease looks every `repairIntervalMs`, and whenever its Redis
+ *   connection becomes ready again: when BullMQ holds fewer pending jobs than the database has
+ *   queued + running items, it walks the queued items `repairBatchSize` at a time, asks Redis in
+ *   one pipeline which of their jobs exist, and adds the missing ones (same id, priority, and a
+ *   delay until `run_after`). Re-adding is harmless in every race: an id that exists is not added
+ *   again, so an item still has at most one job; a job added for an item that meanwhile ran is
+ *   dropped as `done` by `claimDeliveries`; and a worker still holding a lock token from before
+ *   the loss cannot move the new job (BullMQ checks the token), while its outcome is recorded only
+ *   if its database lease still holds.
  *
  * Owns the Redis connections it opens; `close()` closes them. The repository is borrowed.
  */
@@ -113,8 +138,14 @@ export class BullmqQueue implements Queue {
   readonly #lockDurationMs: number;
   readonly #stalledIntervalMs: number;
   readonly #maxDeliveriesPerClaim: number | undefined;
+  readonly #repairIntervalMs: number;
+  readonly #repairBatchSize: number;
+  /** This process in the `bullmq-repair` lease row. */
+  readonly #holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #clock: Clock;
   readonly #log: Logger;
+  #repairTimer: NodeJS.Timeout | undefined;
+  #repairing: Promise<number> | undefined;
 
   #producerRedis: Redis | undefined;
   #producer: BullQueue<DeliveryData> | undefined;
@@ -140,6 +171,8 @@ export class BullmqQueue implements Queue {
     this.#stalledIntervalMs = positiveInteger('stalledIntervalMs', options.stalledIntervalMs ?? 5000);
     this.#maxDeliveriesPerClaim =
       options.maxDeliveriesPerClaim === undefined ? undefined : positiveInteger('maxDeliveriesPerClaim', options.maxDeliveriesPerClaim);
+    this.#repairIntervalMs = positiveInteger('repairIntervalMs', options.repairIntervalMs ?? 10_000);
+    this.#repairBatchSize = positiveInteger('repairBatchSize', options.repairBatchSize ?? 500);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'bullmq-queue' });
   }
@@ -154,22 +187,39 @@ export class BullmqQueue implements Queue {
    * (the id dedupes), so enqueueing twice is harmless.
    */
   async enqueue(items: readonly ItemRef[]): Promise<void> {
-    if (items.length === 0) return;
-    const producer = this.#openProducer();
-    for (let i = 0; i < items.length; i += ADD_CHUNK) {
-      await producer.addBulk(
-        items.slice(i, i + ADD_CHUNK).map((ref) => ({
-          name: 'item',
-          data: { jobId: ref.jobId, seq: ref.seq },
-          opts: {
-            jobId: deliveryId(ref),
-            priority: Math.min(PRIORITY_LIMIT, ref.seq + 1),
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        })),
-      );
+    try {
+      await this.#add(items);
+    } catch (error) {
+      // The items are committed already: failing the request now would only make the client submit
+      // them again. The repair gives them their deliveries once Redis answers (see the class comment).
+      this.#log.warn({ err: toError(error), items: items.length }, 'Enqueueing in Redis failed; the repair will deliver these items once Redis answers');
     }
+  }
+
+  /**
+   * Readiness probe: resolves when Redis answers on the connection `enqueue` uses; fails at once
+   * while that connection is down (rather than waiting in ioredis's offline queue).
+   */
+  async ping(): Promise<void> {
+    this.#openProducer();
+    const redis = this.#producerRedis!;
+    if (redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end') {
+      throw new Error(`The Redis connection of the queue is down (${redis.status})`);
+    }
+    await redis.ping();
+  }
+
+  /**
+   * The repair (see the class comment): if this process holds the `bullmq-repair` lease and BullMQ
+   * holds fewer pending jobs than the database has queued + running items, gives every queued item
+   * whose job is missing a new one. Returns how many it added. Never throws (a failure is logged
+   * and the next run tries again); concurrent calls share one run.
+   */
+  repairDeliveries(): Promise<number> {
+    this.#repairing ??= this.#repair().finally(() => {
+      this.#repairing = undefined;
+    });
+    return this.#repairing;
   }
 
   /** Takes up to `max` deliveries and leases their items in the database (see the class comment). */
@@ -222,23 +272,38 @@ export class BullmqQueue implements Queue {
 
   /** Extends the database lease and the BullMQ lock; false when the database lease was lost. */
   async renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
-    const isHeld = await this.#repository.renewLease(item, leaseMs);
-    const delivery = this.#held.get(itemKey(item));
-    if (!delivery) return isHeld;
-    if (!isHeld) {
-      // The pool gives the item up and will not settle it: let the database look at the delivery now.
-      this.#held.delete(itemKey(item));
-      await this.#settleAll([[delivery, { kind: 'later', runAfter: this.#clock.now() }]]);
-      return false;
+    return (await this.renewLeases([item], leaseMs)).length === 0;
+  }
+
+  /** Extends the database leases in one batch, then the BullMQ locks of those held; resolves with the lost. */
+  async renewLeases(items: readonly ClaimedItem[], leaseMs: number): Promise<ClaimedItem[]> {
+    const lost = await this.#repository.renewLeases(items, leaseMs);
+    const lostSet = new Set(lost);
+    const giveBack: Array<[Delivery, DeliveryDecision]> = [];
+    const extensions: Array<Promise<void>> = [];
+    for (const item of items) {
+      const delivery = this.#held.get(itemKey(item));
+      if (!delivery) continue;
+      if (lostSet.has(item)) {
+        // The pool gives the item up and will not settle it: let the database look at the delivery now.
+        this.#held.delete(itemKey(item));
+        giveBack.push([delivery, { kind: 'later', runAfter: this.#clock.now() }]);
+        continue;
+      }
+      extensions.push(
+        delivery.job.extendLock(delivery.token, leaseMs).then(
+          () => undefined,
+          (error: unknown) => {
+            // The database lease is what counts; a lost lock only means the stalled check may hand
+            // the delivery to another worker, which will find the item leased and delay it.
+            this.#log.warn({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Extending a BullMQ lock failed');
+          },
+        ),
+      );
     }
-    try {
-      await delivery.job.extendLock(delivery.token, leaseMs);
-    } catch (error) {
-      // The database lease is what counts; a lost lock only means the stalled check may hand the
-      // delivery to another worker, which will find the item leased and delay it.
-      this.#log.warn({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Extending a BullMQ lock failed');
-    }
-    return true;
+    await Promise.all(extensions);
+    if (giveBack.length > 0) await this.#settleAll(giveBack);
+    return lost;
   }
 
   /**
@@ -282,6 +347,10 @@ export class BullmqQueue implements Queue {
   }
 
   async #close(): Promise<void> {
+    clearInterval(this.#repairTimer);
+    this.#producerRedis?.off('ready', this.#onRedisReady);
+    // A repair stops between two pages once closing; let it finish before its connections go.
+    await this.#repairing;
     const errors: unknown[] = [];
     const steps: Array<() => Promise<unknown> | undefined> = [
       () => this.#worker?.close(),
@@ -318,17 +387,106 @@ export class BullmqQueue implements Queue {
     );
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected') {
-        const [{ job }, decision] = entries[i]!;
-        this.#log.warn({ err: toError(result.reason), deliveryId: job.id, decision: decision.kind }, 'Settling a BullMQ delivery failed');
+        const [{ job, ref }, decision] = entries[i]!;
+        this.#log.warn(
+          { err: toError(result.reason), deliveryId: job.id, ...(ref ? { jobId: ref.jobId, seq: ref.seq } : {}), decision: decision.kind },
+          'Settling a BullMQ delivery failed',
+        );
       }
     }
+  }
+
+  /** Adds one BullMQ job per item (see `enqueue`), delayed until `runAfter` when it is given and later than now. */
+  async #add(items: ReadonlyArray<ItemRef & { runAfter?: number }>): Promise<void> {
+    if (items.length === 0) return;
+    const producer = this.#openProducer();
+    const now = this.#clock.now();
+    for (let i = 0; i < items.length; i += ADD_CHUNK) {
+      await producer.addBulk(
+        items.slice(i, i + ADD_CHUNK).map((ref) => ({
+          name: 'item',
+          data: { jobId: ref.jobId, seq: ref.seq },
+          opts: {
+            jobId: deliveryId(ref),
+            priority: Math.min(PRIORITY_LIMIT, ref.seq + 1),
+            removeOnComplete: true,
+            removeOnFail: true,
+            ...(ref.runAfter !== undefined && ref.runAfter > now ? { delay: ref.runAfter - now } : {}),
+          },
+        })),
+      );
+    }
+  }
+
+  /** Runs the repair periodically, from the first claim on: only processes that take deliveries repair them. */
+  #startRepair(): void {
+    if (this.#repairTimer !== undefined || this.#closing) return;
+    this.#openProducer();
+    this.#repairTimer = setInterval(() => void this.repairDeliveries(), this.#repairIntervalMs);
+    // 'ready' follows every (re)connection: after a Redis restart, look at once.
+    this.#producerRedis!.on('ready', this.#onRedisReady);
+    void this.repairDeliveries();
+  }
+
+  readonly #onRedisReady = (): void => {
+    void this.repairDeliveries();
+  };
+
+  async #repair(): Promise<number> {
+    if (this.#closing) return 0;
+    try {
+      const isLeader = await this.#repository.acquireLease(REPAIR_LEASE, this.#holder, 3 * this.#repairIntervalMs);
+      if (!isLeader || this.#closing) return 0;
+      const producer = this.#openProducer();
+      const [items, jobs] = await Promise.all([this.#repository.countItemsByState(), producer.getJobCounts(...PENDING_STATES)]);
+      const pending = Object.values(jobs).reduce((sum, n) => sum + n, 0);
+      // Every queued or running item has at most one job; as many jobs as items means none is missing.
+      if (pending >= items.queued + items.running) return 0;
+      return await this.#redeliverMissing(producer);
+    } catch (error) {
+      this.#log.warn({ err: toError(error) }, 'Repairing BullMQ deliveries failed; the next run tries again');
+      return 0;
+    }
+  }
+
+  /** Walks every queued item (one page at a time: memory stays flat) and adds the missing jobs. */
+  async #redeliverMissing(producer: BullQueue<DeliveryData>): Promise<number> {
+    let added = 0;
+    let after: QueuedItemsCursor | undefined;
+    do {
+      const page = await this.#repository.listQueuedItems(this.#repairBatchSize, after);
+      const missing = await this.#withoutJob(producer, page.items);
+      await this.#add(missing);
+      added += missing.length;
+      after = page.next ?? undefined;
+    } while (after !== undefined && !this.#closing);
+    if (added > 0) {
+      this.#log.warn({ added }, 'Queued items had no BullMQ delivery (Redis lost data, or a process died between commit and enqueue); they have one again');
+    }
+    return added;
+  }
+
+  /** The items whose BullMQ job does not exist, asked in one pipeline of EXISTS. */
+  async #withoutJob(producer: BullQueue<DeliveryData>, items: readonly QueuedItemRef[]): Promise<QueuedItemRef[]> {
+    if (items.length === 0) return [];
+    const pipeline = this.#producerRedis!.pipeline();
+    for (const item of items) pipeline.exists(producer.toKey(deliveryId(item)));
+    const results = (await pipeline.exec()) ?? [];
+    const missing: QueuedItemRef[] = [];
+    for (const [i, item] of items.entries()) {
+      const [error, exists] = results[i] ?? [new Error('Redis gave no answer'), null];
+      if (error) throw error;
+      if (exists === 0) missing.push(item);
+    }
+    return missing;
   }
 
   #openProducer(): BullQueue<DeliveryData> {
     if (this.#closing) throw new Error('BullmqQueue is closed');
     if (!this.#producer) {
-      // Default ioredis retries: an enqueue fails (and the API says so) when Redis is down.
-      this.#producerRedis = this.#newRedis({});
+      // One retry: with Redis away, an enqueue gives up within a reconnection attempt instead of
+      // holding the request for ioredis's default 20; the repair delivers the items later.
+      this.#producerRedis = this.#newRedis({ maxRetriesPerRequest: 1 });
       this.#producer = new BullQueue<DeliveryData>(this.#queueName, { connection: this.#producerRedis, prefix: this.#prefix });
       this.#producer.on('error', (error) => this.#log.error({ err: error }, 'BullMQ queue error'));
     }
@@ -351,13 +509,18 @@ export class BullmqQueue implements Queue {
       this.#worker.on('error', (error) => this.#log.error({ err: error }, 'BullMQ worker error'));
       // A manual worker has no main loop, so it must start the stalled check itself.
       void this.#worker.startStalledCheckTimer();
+      this.#startRepair();
     }
     return this.#worker;
   }
 
   #newRedis(overrides: RedisOptions): Redis {
-    return typeof this.#connection === 'string'
-      ? new Redis(this.#connection, overrides)
-      : new Redis({ ...this.#connection, ...overrides });
+    const redis =
+      typeof this.#connection === 'string' ? new Redis(this.#connection, overrides) : new Redis({ ...this.#connection, ...overrides });
+    // ioredis emits one error per reconnection attempt and prints "Unhandled error event" without a
+    // listener. BullMQ reports what matters through its own 'error' events (logged above) and
+    // `/readyz` says the queue is away, so these go to debug.
+    redis.on('error', (error: Error) => this.#log.debug({ err: error }, 'A Redis connection of the queue failed'));
+    return redis;
   }
 }

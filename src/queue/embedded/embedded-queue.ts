@@ -22,8 +22,12 @@ export class EmbeddedQueue implements Queue {
     return this.#repository.claimBatch(max, leaseMs);
   }
 
-  renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
-    return this.#repository.renewLease(item, leaseMs);
+  async renewLease(item: ClaimedItem, leaseMs: number): Promise<boolean> {
+    return (await this.renewLeases([item], leaseMs)).length === 0;
+  }
+
+  renewLeases(items: readonly ClaimedItem[], leaseMs: number): Promise<ClaimedItem[]> {
+    return this.#repository.renewLeases(items, leaseMs);
   }
 
   /** Nothing to do: the outcome `finishAttempt` wrote to the item row is the queue's state too. */

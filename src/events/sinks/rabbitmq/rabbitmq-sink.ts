@@ -105,6 +105,16 @@ export class RabbitmqSink implements EventSink {
     }
   }
 
+  /**
+   * Readiness probe: resolves when the broker is reachable, opening the connection `publish` uses if
+   * there is none (so a process that is not the relay's leader checks the broker too, without a
+   * throwaway connection per probe); rejects with `BrokerUnavailableError` when it cannot.
+   */
+  async check(): Promise<void> {
+    if (this.#isClosed) throw new BrokerUnavailableError('The RabbitMQ sink is closed');
+    await this.#within(this.#open(), 'connection', undefined);
+  }
+
   /** Closes the connection. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

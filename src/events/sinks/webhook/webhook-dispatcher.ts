@@ -150,7 +150,7 @@ export class WebhookDispatcher {
     } catch (error) {
       // The delivery stays as it was (pending, due): it is simply sent again.
       this.#logger.warn(
-        { err: toError(error), deliveryId: delivery.id },
+        { err: toError(error), deliveryId: delivery.id, jobId: delivery.jobId },
         'Recording a webhook attempt failed',
       );
       return;
@@ -159,6 +159,18 @@ export class WebhookDispatcher {
       this.#logger.warn(
         { deliveryId: delivery.id, jobId: delivery.jobId, url: delivery.url, error: result.error },
         'Webhook delivery gave up',
+      );
+    } else {
+      this.#logger.debug(
+        {
+          deliveryId: delivery.id,
+          jobId: delivery.jobId,
+          eventType: delivery.eventType,
+          attempt: delivery.attempts + 1,
+          httpStatus: result.httpStatus,
+          ...(result.kind === 'retry' ? { error: result.error, nextAttemptAt: new Date(result.nextAttemptAt).toISOString() } : {}),
+        },
+        result.kind === 'delivered' ? 'Webhook delivered' : 'Webhook call failed; it will be retried',
       );
     }
   }
