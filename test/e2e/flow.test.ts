@@ -9,6 +9,7 @@ import { DistillClient } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/types.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';
+import { freePort } from '../helpers/net.js';
 import { waitFor } from '../helpers/store.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
@@ -196,9 +197,13 @@ describe('crash safety of the service', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts `distill serve` from the sources in a child process; resolves with its base URL. */
+  /**
+   * Starts `distill serve` from the sources in a child process and waits until it answers. The
+   * process is `child` from the moment it exists, so that `afterAll` kills it even when the test
+   * times out while it starts.
+   */
   async function startServer(port: number): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'serve'], {
+    const proc = (child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'serve'], {
       env: {
         ...process.env,
         PORT: String(port),
@@ -212,26 +217,30 @@ describe('crash safety of the service', () => {
         DISTILL_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    }));
     const client = new DistillClient({ baseUrl: `http://127.0.0.1:${port}` });
     await waitFor(async () => {
+      // A server that could not start (its port taken, say) fails the test now, not at the timeout.
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`distill serve exited (${proc.exitCode ?? proc.signalCode}) before it answered on port ${port}`);
+      }
       try {
         await client.health();
         return true;
       } catch {
         return false;
       }
-    }, 30_000, 'the server to answer');
+    }, 60_000, 'the server to answer');
     return proc;
   }
 
   it('finishes every item exactly once after the server is SIGKILLed mid-job and started again', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     child = await startServer(port);
     const client = new DistillClient({ baseUrl: `http://127.0.0.1:${port}` });
     const urls = Array.from({ length: 120 }, (_, i) => `${corpus.origins[i % 4]}/slow/crash-${i}`);
     const submitted = await client.submit(urls);
-    await waitFor(async () => (await client.getJob(submitted.job.id)).counts.succeeded >= 10, 30_000, 'some progress');
+    await waitFor(async () => (await client.getJob(submitted.job.id)).counts.succeeded >= 10, 60_000, 'some progress');
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
 
@@ -250,5 +259,7 @@ describe('crash safety of the service', () => {
     const code = await new Promise((resolve) => child!.once('exit', resolve));
     expect(code).toBe(0);
     child = undefined;
-  });
+    // Two start-ups of a process that loads the sources through tsx, and the job's 120 items: about
+    // 13 s alone, but far longer on a loaded machine, so the bound is the sum of the waits above.
+  }, 300_000);
 });
