@@ -19,7 +19,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseHTML } from 'linkedom';
+// The baseline runs on linkedom as its users install it, not on distill's patched copy (patches/).
+import { parseHTML } from 'linkedom-stock';
 import { Readability } from '@mozilla/readability';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

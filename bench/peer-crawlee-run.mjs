@@ -3,7 +3,8 @@
 // rate (sameDomainDelaySecs). Run as a child process by peer.mjs, which writes its settings to stdin and reads its JSON line.
 import { Configuration, HttpCrawler, log } from '@crawlee/http';
 import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
+// linkedom as its users install it: distill's own copy carries a patch (patches/) that they do not have.
+import { parseHTML } from 'linkedom-stock';
 
 // The settings come on stdin: thousands of URLs do not fit in a command line.
 let input = '';

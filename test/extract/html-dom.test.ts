@@ -1,3 +1,4 @@
+import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { elementsWithTags, findElements, hasFastWalk, parseDocument, walkElements } from '../../src/extract/html/dom.js';
 import { removeBoilerplate } from '../../src/extract/html/boilerplate.js';
@@ -41,6 +42,38 @@ describe('DOM walks over linkedom', () => {
     });
     expect(seen).toEqual(['DIV', 'P', 'A', 'UL', 'TABLE', 'TR', 'TD', 'P', 'P']);
     expect(findElements(document, (element) => element.tagName === 'LI')).toEqual([]);
+  });
+});
+
+describe('linkedom events (patched: patches/linkedom+*.patch)', () => {
+  // The patch makes a node's listener map on its first addEventListener instead of in every node's
+  // constructor, which halves the CPU of extracting a page. These tests hold it to both halves of
+  // that: no map per node, and events that still work.
+  it('gives parsed nodes no listener map until one is added, so the patch is in place', () => {
+    const document = parseDocument(PAGE);
+    let eventTarget: object = document.body!;
+    while (Object.getPrototypeOf(eventTarget) !== Object.prototype) eventTarget = Object.getPrototypeOf(eventTarget);
+    const source = String((eventTarget as { constructor: unknown }).constructor);
+    expect(source).toContain('addEventListener');
+    expect(source).not.toMatch(/constructor\(\)\s*\{[^}]*wm\.set/);
+  });
+
+  it('still delivers events to their listeners, bubbling to ancestors, once when asked, and not after removal', () => {
+    const { document, Event } = parseHTML(PAGE);
+    const paragraph = document.querySelector('#x p')!;
+    const div = document.querySelector('#x')!;
+    const seen: string[] = [];
+    const onDiv = (event: Event): void => void seen.push(`div:${event.type}`);
+    paragraph.addEventListener('ping', () => seen.push('p:ping'));
+    paragraph.addEventListener('ping', () => seen.push('p:once'), { once: true });
+    div.addEventListener('ping', onDiv);
+    paragraph.dispatchEvent(new Event('ping', { bubbles: true }));
+    paragraph.dispatchEvent(new Event('ping', { bubbles: true }));
+    div.removeEventListener('ping', onDiv);
+    paragraph.dispatchEvent(new Event('ping', { bubbles: true }));
+    // Removing a listener from a node that never had one is a no-op, as in browsers.
+    document.querySelector('table')!.removeEventListener('ping', onDiv);
+    expect(seen).toEqual(['p:ping', 'p:once', 'div:ping', 'p:ping', 'div:ping', 'p:ping']);
   });
 });
 
