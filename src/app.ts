@@ -104,6 +104,9 @@ export class App {
       onPoolError: (error) => this.logger.warn({ err: error }, 'A pooled database connection failed'),
       // pg_stat_activity shows which role each PostgreSQL connection serves.
       applicationName: `distill-${options.role}`,
+      checkpointInThread: true,
+      onCheckpointError: (error) =>
+        this.logger.warn({ err: error }, 'The SQLite checkpoint thread failed; checkpoints run in the commits again'),
     });
     this.repository = new KyselyJobRepository({
       db: this.database.db,

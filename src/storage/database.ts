@@ -5,6 +5,7 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -35,6 +36,14 @@ export interface OpenDatabaseOptions {
    * `distill-worker`; an `application_name` parameter in the URL wins. @default pg's default
    */
   applicationName?: string;
+  /**
+   * SQLite only: run WAL checkpoints on a thread of their own instead of in the commits of this
+   * connection (see `startCheckpointer`). For long-running processes; a short command does not
+   * need the thread. @default false
+   */
+  checkpointInThread?: boolean;
+  /** Told when the checkpoint thread failed (SQLite checkpoints in the commits again). @default ignore */
+  onCheckpointError?: (error: Error) => void;
 }
 
 /**
@@ -67,13 +76,18 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     sqlite.pragma('cache_size = -32768');
     sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const checkpointer =
+      options.checkpointInThread && !isMemory
+        ? startCheckpointer(sqlite, resolve(path), { onError: options.onCheckpointError ?? (() => undefined) })
+        : undefined;
     let closing: Promise<void> | undefined;
     return {
       db,
       dialect: 'sqlite',
       description: `sqlite:${isMemory ? ':memory:' : resolve(path)}`,
       file: isMemory ? undefined : resolve(path),
-      close: () => (closing ??= db.destroy()),
+      // The thread's connection closes first, so that closing the last one checkpoints and removes the WAL.
+      close: () => (closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => db.destroy())),
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
