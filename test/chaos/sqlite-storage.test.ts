@@ -122,6 +122,24 @@ function expectIntactFile(file: string, jobs: ReadonlyArray<{ id: string; urls: 
   }
 }
 
+/** Submits `urls` while the storage fails: a problem+json answer with `status` and `problem` in it. */
+async function expectRefused(app: App, urls: readonly string[], status: number, problem: Record<string, unknown>): Promise<void> {
+  const refused = await submit(app, urls);
+  expect(refused.status).toBe(status);
+  expect(refused.contentType).toMatch(/^application\/problem\+json/);
+  expect(refused.body).toMatchObject(problem);
+}
+
+/**
+ * Once the storage is back: a new job of `later` runs to the end, the process stops, and the file
+ * is whole with both the job from before the failure and the new one in it.
+ */
+async function expectRecovered(app: App, file: string, before: { id: string; urls: readonly string[] }, later: readonly string[]): Promise<void> {
+  const second = await submitAndFinish(app, later);
+  await app.stop();
+  expectIntactFile(file, [before, { id: second, urls: later }]);
+}
+
 const env = (file: string): Record<string, string> => ({
   DISTILL_DATABASE_URL: `sqlite:${file}`,
   DISTILL_CONCURRENCY: '8',
@@ -151,13 +169,12 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     // A full disk still takes writes into the room the WAL file already has (how much depends on
     // when a checkpoint last ran). 5,000 URLs of 4 KB each are more than the whole 16 MiB disk:
     // the write fails with SQLITE_FULL however much room that is.
-    const refused = await submit(
+    await expectRefused(
       app,
       urlsOf('while-full', 5000).map((url) => `${url}/${'a'.repeat(4000)}`),
+      507,
+      { code: 'storage_full', status: 507, title: 'Storage full' },
     );
-    expect(refused.status).toBe(507);
-    expect(refused.contentType).toMatch(/^application\/problem\+json/);
-    expect(refused.body).toMatchObject({ code: 'storage_full', status: 507, title: 'Storage full' });
     // The process keeps serving what it has.
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const job = await fetch(`${app.url}/v1/jobs/${first}`);
@@ -166,13 +183,7 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
 
     rmSync(filler);
     await eventually(async () => (await readiness(app)).status === 200, 15_000, '/readyz to be ready once space is freed');
-    const later = urlsOf('after-full', 50);
-    const second = await submitAndFinish(app, later);
-    await app.stop();
-    expectIntactFile(file, [
-      { id: first, urls: accepted },
-      { id: second, urls: later },
-    ]);
+    await expectRecovered(app, file, { id: first, urls: accepted }, urlsOf('after-full', 50));
   }, 60_000);
 
   it('read-only database (a running process): storage_unavailable answers, /readyz 503 naming it, reads still served; recovers when writes are allowed again', async () => {
@@ -190,21 +201,12 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     const notReady = await readiness(app);
     expect(notReady.status).toBe(503);
     expect(notReady.body.checks.database).toEqual({ ok: false, message: 'The database is read-only: writes fail' });
-    const refused = await submit(app, urlsOf('while-ro', 10));
-    expect(refused.status).toBe(503);
-    expect(refused.contentType).toMatch(/^application\/problem\+json/);
-    expect(refused.body).toMatchObject({ code: 'storage_unavailable', status: 503 });
+    await expectRefused(app, urlsOf('while-ro', 10), 503, { code: 'storage_unavailable', status: 503 });
     expect((await fetch(`${app.url}/v1/jobs/${first}`)).status).toBe(200);
 
     await sql`pragma query_only = 0`.execute(app.database.db);
     await eventually(async () => (await readiness(app)).status === 200, 10_000, '/readyz to be ready again');
-    const later = urlsOf('after-ro', 30);
-    const second = await submitAndFinish(app, later);
-    await app.stop();
-    expectIntactFile(file, [
-      { id: first, urls: accepted },
-      { id: second, urls: later },
-    ]);
+    await expectRecovered(app, file, { id: first, urls: accepted }, urlsOf('after-ro', 30));
   });
 
   it('filesystem made read-only by the kernel under a running server (ext4 errors=remount-ro): storage_unavailable, /readyz 503, reads served; after fsck and a restart nothing is lost', async () => {
@@ -236,10 +238,7 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     const notReady = await readiness(app);
     expect(notReady.status).toBe(503);
     expect(notReady.body.checks.database).toEqual({ ok: false, message: 'The database is not reachable or failing' });
-    const refused = await submit(app, urlsOf('while-fs-error', 10));
-    expect(refused.status).toBe(503);
-    expect(refused.contentType).toMatch(/^application\/problem\+json/);
-    expect(refused.body).toMatchObject({ code: 'storage_unavailable', status: 503 });
+    await expectRefused(app, urlsOf('while-fs-error', 10), 503, { code: 'storage_unavailable', status: 503 });
     expect((await fetch(`${app.url}/v1/jobs/${first}`)).status).toBe(200);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
 
@@ -253,12 +252,6 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     app = await startRole('serve', env(file), { task: gatedTask() });
     cleanups.push(() => app.stop());
     await eventually(async () => (await readiness(app)).status === 200, 10_000, '/readyz to be ready after the restart');
-    const later = urlsOf('after-fs-error', 30);
-    const second = await submitAndFinish(app, later);
-    await app.stop();
-    expectIntactFile(file, [
-      { id: first, urls: accepted },
-      { id: second, urls: later },
-    ]);
+    await expectRecovered(app, file, { id: first, urls: accepted }, urlsOf('after-fs-error', 30));
   }, 60_000);
 });
