@@ -78,7 +78,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const checkpointer =
       options.checkpointInThread && !isMemory
-        ? startCheckpointer(sqlite, resolve(path), { onError: options.onCheckpointError ?? (() => undefined) })
+        ? startCheckpointer(sqlite, resolve(path), { onError: options.onCheckpointError })
         : undefined;
     let closing: Promise<void> | undefined;
     return {

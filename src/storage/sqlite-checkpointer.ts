@@ -11,7 +11,7 @@ export interface CheckpointerOptions {
   /** How often the thread runs a passive checkpoint, in milliseconds. @default 500 */
   intervalMs?: number;
   /** Told when the thread failed; SQLite's own checkpoints are back on by then. @default ignore */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
 }
 
 /** A running checkpoint thread. */
