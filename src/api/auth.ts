@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Principal } from '../auth/index.js';
 import { DEFAULT_TENANT, JobNotFoundError, type Job } from '../jobs/index.js';
 import { ApiError } from './api-error.js';
+import { isApiPath } from './canonical-target.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,9 +46,14 @@ export interface TenantLookups {
   isDocumentVisible?: ((documentId: string, tenant: string) => Promise<boolean>) | undefined;
 }
 
-/** Only the API itself is guarded and limited: health, metrics, docs and the web page's files are not. */
+/**
+ * Only the API itself is guarded and limited: health, metrics, docs and the web page's files are
+ * not. Decided from the route the router chose, never from the raw target: `request.url` is already
+ * canonical (`canonicalRequestTarget`, the server's `rewriteUrl`), and a request that matched no route
+ * is inside the API when its path is, in any letter case, so that it answers 401, not 404, without a key.
+ */
 function isApiRoute(request: FastifyRequest): boolean {
-  return request.url.startsWith('/v1/');
+  return isApiPath(request.routeOptions.url ?? request.url);
 }
 
 /** The key a request presents: `Authorization: Bearer <key>`, else `X-API-Key`. */

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { resolveApiOptions, type ApiDependencies, type ApiOptions } from './dependencies.js';
 import { registerAuth, registerRateLimit } from './auth.js';
+import { canonicalRequestTarget } from './canonical-target.js';
 import { registerErrorHandling, sendProblem } from './error-handler.js';
 import { requestChildLogger } from './request-log.js';
 import type { RouteContext } from './route-context.js';
@@ -48,6 +49,9 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
   const serverOptions: FastifyServerOptions = {
     bodyLimit: resolved.maxRequestBytes,
     requestIdHeader: false,
+    // Every spelling of a path (absolute form, `%76` for `v`, `//`, `/../`) is routed as its one
+    // canonical form, so that auth and rate limits, which decide from the route, see every request.
+    rewriteUrl: (request) => canonicalRequestTarget(request.url ?? '/'),
     // Lines of a request about a job carry its `jobId` beside `reqId` (routes that create one bind it).
     childLoggerFactory: requestChildLogger,
     genReqId: (request) => {
