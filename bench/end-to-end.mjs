@@ -9,7 +9,9 @@ export const SETTINGS = {
   urls: Number(process.env.BENCH_URLS ?? 5000),
   hosts: Number(process.env.BENCH_HOSTS ?? 200),
   latencyMs: Number(process.env.BENCH_LATENCY_MS ?? 50),
-  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
+  // distill at its default (`auto`) unless told; the peer keeps 64 requests in flight.
+  concurrency: process.env.BENCH_CONCURRENCY ?? 'auto',
+  peerConcurrency: Number(process.env.BENCH_PEER_CONCURRENCY ?? 64),
   hostConcurrency: 2,
   hostRate: 2,
   hostBurst: 4,

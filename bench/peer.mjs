@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function runCrawlee(corpus, settings) {
   const urls = corpus.urls(settings.urls);
   const child = spawn(process.execPath, [join(here, 'peer-crawlee-run.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ urls, concurrency: settings.concurrency, hostRate: settings.hostRate }));
+  child.stdin.end(JSON.stringify({ urls, concurrency: settings.peerConcurrency, hostRate: settings.hostRate }));
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise((r) => child.once('exit', r));

@@ -156,7 +156,7 @@ export class App {
       maxOldGenerationSizeMb: config.extractMaxMemoryMb,
       // Every worker slot may be extracting at once: the pool must hold them all, so that
       // `extractor_busy` only ever means more work than this process admits.
-      maxQueue: config.concurrency,
+      maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,
     });
     this.metrics = createMetrics({
       depth: () => this.queue.depth(),
@@ -209,6 +209,15 @@ export class App {
       },
       task: this.task,
       concurrency: config.concurrency,
+      autoConcurrency: {
+        min: config.concurrencyMin,
+        max: config.concurrencyMax,
+        signals: {
+          extractionBacklog: () => this.extractor.stats().queued,
+          extractionThreads: () => config.extractThreads,
+        },
+      },
+      onConcurrencyStep: (step) => this.metrics.recordConcurrency(step.level, step.reason),
       leaseMs: config.leaseMs,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       logger: this.logger.child({ component: 'worker-pool' }),
@@ -219,6 +228,7 @@ export class App {
           ms,
         ),
     });
+    if (this.pool && config.concurrency !== 'auto') this.metrics.recordConcurrency(config.concurrency, 'pinned');
     this.jobs = new JobsService({
       repository: this.repository,
       queue: this.queue,

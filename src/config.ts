@@ -20,8 +20,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How log lines are written: `json` lines, `pretty` (human-readable), or `auto` (pretty on a terminal). */
   logFormat: 'auto' | 'json' | 'pretty';
-  /** Items a worker process runs at once. */
-  concurrency: number;
+  /** Items a worker process runs at once: a number pins it, `auto` finds it by feedback between the two bounds below. */
+  concurrency: number | 'auto';
+  /** The floor of an `auto` concurrency. */
+  concurrencyMin: number;
+  /** The ceiling of an `auto` concurrency; also the extraction threads' queue bound. */
+  concurrencyMax: number;
   leaseMs: number;
   shutdownTimeoutMs: number;
   maxAttempts: number;
@@ -110,6 +114,8 @@ interface OptionSpec<K extends keyof Config = keyof Config> {
   min?: number;
   max?: number;
   values?: readonly string[];
+  /** An integer option that also takes the word `auto`. */
+  isAutoAllowed?: boolean;
   /** Extra check on a parsed value; returns a problem or undefined. */
   check?: (value: unknown) => string | undefined;
 }
@@ -167,7 +173,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     values: ['auto', 'json', 'pretty'],
     description: 'Log format on stderr: json lines, pretty (human-readable), or auto (pretty on a terminal, else json)',
   },
-  { key: 'concurrency', env: 'DISTILL_CONCURRENCY', kind: 'integer', default: 32, min: 1, max: 4096, description: 'URLs a worker process fetches at once' },
+  {
+    key: 'concurrency',
+    env: 'DISTILL_CONCURRENCY',
+    kind: 'integer',
+    isAutoAllowed: true,
+    default: 'auto',
+    min: 1,
+    max: 4096,
+    description:
+      'URLs a worker process fetches at once: `auto` grows and shrinks it by feedback (extraction backlog, event-loop delay, memory) between DISTILL_CONCURRENCY_MIN and DISTILL_CONCURRENCY_MAX; a number pins it',
+  },
+  { key: 'concurrencyMin', env: 'DISTILL_CONCURRENCY_MIN', kind: 'integer', default: 8, min: 1, max: 4096, description: 'Floor of an `auto` concurrency' },
+  { key: 'concurrencyMax', env: 'DISTILL_CONCURRENCY_MAX', kind: 'integer', default: 128, min: 1, max: 4096, description: 'Ceiling of an `auto` concurrency' },
   { key: 'leaseMs', env: 'DISTILL_LEASE_MS', kind: 'integer', default: 30_000, min: 1000, description: 'Lease of a claimed URL; a dead worker\'s URLs run again after it (ms)' },
   { key: 'shutdownTimeoutMs', env: 'DISTILL_SHUTDOWN_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 0, description: 'Grace period for in-flight URLs on shutdown (ms)' },
   { key: 'maxAttempts', env: 'DISTILL_MAX_ATTEMPTS', kind: 'integer', default: 3, min: 1, max: 20, description: 'Attempts per URL before it fails' },
@@ -327,9 +345,10 @@ function parseValue(spec: OptionSpec, raw: string): { value?: unknown; problem?:
   switch (spec.kind) {
     case 'integer':
     case 'number': {
+      if (spec.isAutoAllowed && text === 'auto') return { value: 'auto' };
       const value = Number(text);
       if (text === '' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isSafeInteger(value))) {
-        return { problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}` };
+        return { problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}${spec.isAutoAllowed ? ' or auto' : ''}` };
       }
       if (spec.min !== undefined && value < spec.min) return { problem: `expected at least ${spec.min}` };
       if (spec.max !== undefined && value > spec.max) return { problem: `expected at most ${spec.max}` };
@@ -423,6 +442,9 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Reado
         values[spec.key] = value;
       }
     }
+  }
+  if (Number(values.concurrencyMin) > Number(values.concurrencyMax)) {
+    problems.push(`DISTILL_CONCURRENCY_MIN (${String(values.concurrencyMin)}) is above DISTILL_CONCURRENCY_MAX (${String(values.concurrencyMax)})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values as unknown as Config);

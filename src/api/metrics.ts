@@ -60,6 +60,11 @@ export interface Metrics {
   recordOutcome(state: string, code: string | null, durationMs: number): void;
   /** Records the time of one extraction. */
   observeExtraction(durationMs: number, mimeType: string): void;
+  /**
+   * `distill_worker_concurrency` (the slots the worker pool fills now) and, by `reason`,
+   * `distill_worker_concurrency_reason` (1 for the reason of the last adjustment, 0 for the others).
+   */
+  recordConcurrency(level: number, reason: string): void;
   /** Records one wait for a host's slot: observed when the slot came, counted when the item was rescheduled. */
   observeHostWait(waitedMs: number, outcome: 'acquired' | 'rescheduled'): void;
   /** The registry in the Prometheus text format, with its content type. */
@@ -139,6 +144,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Open Server-Sent Events streams',
     registers,
   });
+  const workerConcurrency = new Gauge({
+    name: 'distill_worker_concurrency',
+    help: 'URLs the worker pool of this process fetches at once now (DISTILL_CONCURRENCY, or its auto level)',
+    registers,
+  });
+  const concurrencyReason = new Gauge({
+    name: 'distill_worker_concurrency_reason',
+    help: 'Why the auto concurrency last changed or held: 1 for the reason in force, 0 for the others',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const hostLimiterWait = new Histogram({
     name: 'distill_host_limiter_wait_seconds',
     help: "Time an item waited for its host's slot (concurrency and rate limits) before fetching",
@@ -193,6 +209,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     observeExtraction(durationMs, mimeType) {
       const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
       extractionDuration.observe({ mime_type: KNOWN_MIME_TYPES.has(base) ? base : 'other' }, Math.max(0, durationMs) / 1000);
+    },
+    recordConcurrency(level, reason) {
+      workerConcurrency.set(level);
+      concurrencyReason.reset();
+      concurrencyReason.set({ reason }, 1);
     },
     observeHostWait(waitedMs, outcome) {
       if (outcome === 'rescheduled') hostLimiterReschedules.inc();

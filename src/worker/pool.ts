@@ -10,6 +10,7 @@ import {
   type Logger,
   positiveInteger,
 } from '../lib/index.js';
+import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyStep } from './adaptive-concurrency.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
 /**
@@ -31,8 +32,17 @@ export interface WorkerPoolOptions {
   queue: Queue;
   repository: Pick<JobRepository, 'finishAttempt' | 'cancelledJobIds'>;
   task: TaskFunction;
-  /** Items run at once in this process. @default 16 */
-  concurrency?: number;
+  /**
+   * Items run at once in this process: a number pins it; `auto` lets `AdaptiveConcurrency` find the
+   * level from `autoConcurrency`'s signals, once every `adjustIntervalMs`. @default 16
+   */
+  concurrency?: number | 'auto';
+  /** The floor, ceiling and signals of `concurrency: 'auto'` (required with it). */
+  autoConcurrency?: AdaptiveConcurrencyOptions;
+  /** How often an `auto` level is adjusted. @default 1000 ms */
+  adjustIntervalMs?: number;
+  /** Observes every adjustment of an `auto` level (metrics, logs); must not throw. */
+  onConcurrencyStep?: (step: ConcurrencyStep) => void;
   /** Lease of a claimed item; a heartbeat renews it while the task runs. @default 30000 ms */
   leaseMs?: number;
   /** How often leases are renewed. @default leaseMs / 3 */
@@ -78,7 +88,10 @@ export class WorkerPool {
   readonly #queue: Queue;
   readonly #repository: WorkerPoolOptions['repository'];
   readonly #task: TaskFunction;
-  readonly #concurrency: number;
+  readonly #fixedConcurrency: number;
+  readonly #adaptive: AdaptiveConcurrency | undefined;
+  readonly #adjustIntervalMs: number;
+  readonly #onConcurrencyStep: WorkerPoolOptions['onConcurrencyStep'];
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #pollIntervalMs: number;
@@ -103,7 +116,15 @@ export class WorkerPool {
     this.#queue = options.queue;
     this.#repository = options.repository;
     this.#task = options.task;
-    this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
+    if (options.concurrency === 'auto') {
+      if (!options.autoConcurrency) throw new TypeError('Expected `autoConcurrency` with `concurrency: "auto"`');
+      this.#adaptive = new AdaptiveConcurrency(options.autoConcurrency);
+      this.#fixedConcurrency = 0;
+    } else {
+      this.#fixedConcurrency = positiveInteger('concurrency', options.concurrency ?? 16);
+    }
+    this.#adjustIntervalMs = positiveInteger('adjustIntervalMs', options.adjustIntervalMs ?? 1000);
+    this.#onConcurrencyStep = options.onConcurrencyStep;
     this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
     this.#heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)));
     this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 250);
@@ -121,6 +142,11 @@ export class WorkerPool {
     return this.#inFlight.size;
   }
 
+  /** Slots the pool fills now: the pinned number, or the `auto` level of the moment. */
+  get concurrency(): number {
+    return this.#adaptive?.level ?? this.#fixedConcurrency;
+  }
+
   get isRunning(): boolean {
     return this.#isRunning;
   }
@@ -134,6 +160,10 @@ export class WorkerPool {
       setInterval(() => void this.#checkCancelled(), this.#cancelCheckMs),
       setInterval(() => void this.#reclaim(), this.#reclaimIntervalMs),
     );
+    if (this.#adaptive) {
+      this.#adaptive.start();
+      this.#timers.push(setInterval(() => this.#adjust(), this.#adjustIntervalMs));
+    }
     void this.#reclaim();
     this.#loop = this.#claimLoop();
   }
@@ -172,6 +202,7 @@ export class WorkerPool {
     }
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    this.#adaptive?.stop();
     this.#resolveIdle();
   }
 
@@ -189,8 +220,9 @@ export class WorkerPool {
 
   async #claimLoop(): Promise<void> {
     while (this.#isRunning) {
-      const free = this.#concurrency - this.#inFlight.size;
+      const free = this.concurrency - this.#inFlight.size;
       if (free <= 0) {
+        this.#adaptive?.noteSaturated();
         await this.#sleepUntilWoken();
         continue;
       }
@@ -266,6 +298,18 @@ export class WorkerPool {
       // The lease runs out and the item runs again (at-least-once); writes are idempotent by URL.
       log.error({ err: toError(error) }, 'Recording an outcome failed');
     }
+  }
+
+  /** One tick of an `auto` level; a level that came down takes effect as items finish. */
+  #adjust(): void {
+    // Slots that stayed full all tick (no item finished to re-check) count as saturated too.
+    if (this.#inFlight.size >= this.concurrency) this.#adaptive!.noteSaturated();
+    const step = this.#adaptive!.step();
+    if (step.isChanged) {
+      this.#log.info({ concurrency: step.level, reason: step.reason, inFlight: this.#inFlight.size }, 'Concurrency adjusted');
+      if (step.reason === 'saturated') this.notify();
+    }
+    this.#onConcurrencyStep?.(step);
   }
 
   #abort(entry: InFlight, reason: AbortReason): void {

@@ -54,6 +54,50 @@ describe('WorkerPool', () => {
     expect((await store.repository.getJob(jobId))?.counts.succeeded).toBe(60);
   });
 
+  it('with `auto` concurrency, adds slots while every one is busy, and gives them up when extraction falls behind', async () => {
+    store = await createTestStore();
+    const jobId = await seedJob(store.repository, 200);
+    const held: Array<Deferred<void>> = [];
+    let backlog = 0;
+    const steps: Array<{ level: number; reason: string }> = [];
+    makePool(
+      async (item) => {
+        const gate = createDeferred<void>();
+        held.push(gate);
+        await gate.promise;
+        return { kind: 'succeeded', document: fakeDocument(item.url) };
+      },
+      {
+        concurrency: 'auto',
+        adjustIntervalMs: 20,
+        autoConcurrency: { min: 4, max: 40, initial: 4, signals: { extractionBacklog: () => backlog, extractionThreads: () => 2 } },
+        onConcurrencyStep: (step) => steps.push(step),
+      },
+    ).start();
+    // Every slot is held: the level climbs to the ceiling and the pool fills the new slots.
+    await waitFor(() => pool!.concurrency === 40 && held.length === 40, 10_000, 'the pool at its ceiling');
+    expect(pool!.inFlightCount).toBe(40);
+    expect(steps.some((s) => s.reason === 'saturated')).toBe(true);
+
+    // Extraction falls behind: the level comes down, and as items finish no new ones start above it.
+    backlog = 50;
+    await waitFor(() => pool!.concurrency === 4, 10_000, 'the pool at its floor');
+    expect(steps.at(-1)).toMatchObject({ level: 4, reason: 'extraction_backlog' });
+    const before = held.length;
+    for (const gate of held.splice(0, 30)) gate.resolve();
+    await waitFor(() => pool!.inFlightCount === 10, 10_000, 'thirty items to finish');
+    expect(held.length + 30).toBe(before); // nothing new was claimed above the level
+    backlog = 0;
+    const release = setInterval(() => held.splice(0).forEach((gate) => gate.resolve()), 5);
+    await jobDone(jobId);
+    clearInterval(release);
+    expect((await store.repository.getJob(jobId))?.counts.succeeded).toBe(200);
+  });
+
+  it('refuses `auto` concurrency without its signals', () => {
+    expect(() => new WorkerPool({ queue: {} as never, repository: {} as never, task: succeed, concurrency: 'auto' })).toThrow(/autoConcurrency/);
+  });
+
   it('retries a retryable failure with backoff, then fails with the last error after maxAttempts', async () => {
     store = await createTestStore();
     const jobId = await seedJob(store.repository, 1, { jobOptions: { maxAttempts: 3 } });
