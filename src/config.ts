@@ -52,6 +52,8 @@ export interface Config {
   extractThreads: number;
   extractTimeoutMs: number;
   extractMaxMemoryMb: number;
+  /** Niceness of the extraction threads (Linux): above 0 the event loop wins the CPU when both want it. */
+  extractNiceness: number;
   /** Base URL of the server that `distill jobs` talks to. */
   server: string;
   /** RabbitMQ for events (`amqp://…`); '' = no broker (webhooks and the event log still work). */
@@ -219,6 +221,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'hostMaxWaitMs', env: 'DISTILL_HOST_MAX_WAIT_MS', kind: 'integer', default: 1000, min: 0, description: 'Longest a URL waits for its host before yielding its slot and being rescheduled (ms)' },
   { key: 'syncExtractWaitMs', env: 'DISTILL_SYNC_EXTRACT_WAIT_MS', kind: 'integer', default: 60_000, min: 1000, description: 'How long POST /v1/extract waits for its document before answering 504 (ms)' },
   { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)' },
+  {
+    key: 'extractNiceness',
+    env: 'DISTILL_EXTRACT_NICE',
+    kind: 'integer',
+    default: 10,
+    min: 0,
+    max: 19,
+    description: 'Niceness of the extraction threads on Linux (0 = the normal priority): the API answers first when both want the CPU',
+  },
   { key: 'extractTimeoutMs', env: 'DISTILL_EXTRACT_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit of one extraction (ms)' },
   {
     key: 'server',

@@ -1,6 +1,7 @@
-import type { MessagePort } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { extractDocument } from './extract.js';
 import { DistillError, toError } from '../lib/index.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import type { DocumentFormat, ExtractedDocument } from './types.js';
 
 /*
@@ -8,6 +9,15 @@ import type { DocumentFormat, ExtractedDocument } from './types.js';
  * `{ name, code, message }` so the pool can rebuild the same class on the main side (structured
  * clone keeps neither the class nor `code`), and a failing task never costs the thread.
  */
+
+/** What every thread is started with (piscina's `workerData`). */
+export interface ExtractThreadData {
+  threadNiceness: number;
+}
+
+// Once per thread, when piscina loads this module in it.
+const threadData = workerData as Partial<ExtractThreadData> | null;
+if (threadData?.threadNiceness) lowerThreadPriority(threadData.threadNiceness);
 
 /** What the pool sends for one document. */
 export interface ExtractTask {

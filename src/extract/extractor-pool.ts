@@ -3,7 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, DistillError, PermanentError, toError, positiveInteger } from '../lib/index.js';
 import { ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
-import type { ExtractTask, ExtractTaskResult, SerialisedError } from './extract-worker.js';
+import type { ExtractTask, ExtractTaskResult, ExtractThreadData, SerialisedError } from './extract-worker.js';
 import type { ExtractedDocument, ExtractInput } from './types.js';
 
 /** Options of {@link ExtractorPool}. */
@@ -20,6 +20,11 @@ export interface ExtractorPoolOptions {
   recycleAfterTasks?: number;
   /** Idle threads above one exit after this long, in ms. @default 30000 */
   idleTimeoutMs?: number;
+  /**
+   * Niceness of the threads (0 to 19, Linux): above 0 they run at a lower priority than the event
+   * loop, so that the API stays fast while they are busy. @default 10
+   */
+  threadNiceness?: number;
 }
 
 /** Counters of an {@link ExtractorPool}. */
@@ -93,6 +98,7 @@ export class ExtractorPool implements AsyncDisposable {
   readonly #maxOldGenerationSizeMb: number;
   readonly #recycleAfterTasks: number;
   readonly #idleTimeoutMs: number;
+  readonly #threadNiceness: number;
   #current: Generation | null = null;
   readonly #retiring = new Set<Generation>();
   #inFlight = 0;
@@ -107,6 +113,11 @@ export class ExtractorPool implements AsyncDisposable {
     this.#maxOldGenerationSizeMb = positiveInteger('maxOldGenerationSizeMb', options.maxOldGenerationSizeMb ?? 256);
     this.#recycleAfterTasks = positiveInteger('recycleAfterTasks', options.recycleAfterTasks ?? 1000);
     this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs ?? 30_000);
+    const niceness = options.threadNiceness ?? 10;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+      throw new TypeError(`Expected \`threadNiceness\` to be an integer from 0 to 19, got \`${niceness}\``);
+    }
+    this.#threadNiceness = niceness;
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -219,6 +230,7 @@ export class ExtractorPool implements AsyncDisposable {
       // Our own in-flight counter bounds the queue (it spans generations); piscina's stays open.
       maxQueue: Number.POSITIVE_INFINITY,
       resourceLimits: { maxOldGenerationSizeMb: this.#maxOldGenerationSizeMb },
+      workerData: { threadNiceness: this.#threadNiceness } satisfies ExtractThreadData,
       // Tests run the TypeScript sources; tsx compiles them in the threads too.
       execArgv: isTypeScript ? ['--import', 'tsx'] : [],
     });
