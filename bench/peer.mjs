@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchCorpus } from './corpus.mjs';
+import { CORPORA, startBenchCorpus } from './corpus.mjs';
 import { formatRow, runDistill, SETTINGS } from './end-to-end.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,19 +29,30 @@ async function runCrawlee(corpus, settings) {
   };
 }
 
-export async function run() {
-  const corpus = await startBenchCorpus({ hosts: SETTINGS.hosts, latencyMs: SETTINGS.latencyMs });
+/** One corpus: distill, then Crawlee, on the same corpus server; the ratio of their URLs/s. */
+async function runCorpus(name) {
+  const corpus = await startBenchCorpus({ hosts: SETTINGS.hosts, latencyMs: SETTINGS.latencyMs, corpus: name });
   try {
-    const distill = await runDistill(corpus);
-    const crawlee = await runCrawlee(corpus, SETTINGS);
-    const ratio = distill.urlsPerSecond / crawlee.urlsPerSecond;
-    return {
-      settings: SETTINGS,
-      results: [distill, crawlee],
-      ratio,
-      rows: [formatRow(distill), formatRow(crawlee), { system: 'ratio distill / Crawlee (URLs/s)', 'URLs/s': ratio.toFixed(2) }],
-    };
+    const distill = { ...(await runDistill(corpus)), corpus: name };
+    const crawlee = { ...(await runCrawlee(corpus, SETTINGS)), corpus: name };
+    return { distill, crawlee, ratio: distill.urlsPerSecond / crawlee.urlsPerSecond };
   } finally {
     await corpus.close();
   }
+}
+
+export async function run() {
+  const names = process.env.BENCH_CORPUS ? [process.env.BENCH_CORPUS] : CORPORA;
+  const runs = [];
+  for (const name of names) runs.push(await runCorpus(name));
+  return {
+    settings: SETTINGS,
+    results: runs.flatMap((r) => [r.distill, r.crawlee]),
+    ratios: Object.fromEntries(runs.map((r) => [r.distill.corpus, r.ratio])),
+    rows: runs.flatMap((r) => [
+      { corpus: r.distill.corpus, ...formatRow(r.distill) },
+      { corpus: r.crawlee.corpus, ...formatRow(r.crawlee) },
+      { corpus: r.distill.corpus, system: 'ratio distill / Crawlee (URLs/s)', 'URLs/s': r.ratio.toFixed(2) },
+    ]),
+  };
 }

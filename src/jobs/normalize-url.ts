@@ -42,6 +42,10 @@ export function normalizeUrl(input: string): NormalizedUrl {
       message: `The URL has ${text.length} characters; at most ${MAX_URL_LENGTH} are accepted`,
     };
   }
+  const suggestion = withoutScheme(text);
+  if (suggestion !== undefined) {
+    return { ok: false, reason: 'invalid_url', message: `No scheme: did you mean ${suggestion}?` };
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -78,4 +82,19 @@ export function normalizeUrl(input: string): NormalizedUrl {
 
 function preview(text: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/**
+ * `example.com/a` or `example.com:8080`, written without a scheme: the https URL it most likely
+ * means, for the message; undefined when the text has a scheme or names no plausible host.
+ */
+function withoutScheme(text: string): string | undefined {
+  const hasScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[^/:?#]+:\d+(?:[/?#]|$)/.test(text);
+  if (hasScheme || text.startsWith('/')) return undefined;
+  try {
+    const url = new URL(`https://${text}`);
+    return url.hostname.includes('.') || url.hostname === 'localhost' ? (url.href.length > 80 ? `${url.href.slice(0, 80)}…` : url.href) : undefined;
+  } catch {
+    return undefined;
+  }
 }
