@@ -87,7 +87,7 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyVerifier | undefi
       throw new ApiError(
         'unauthorized',
         secret === undefined
-          ? 'This server needs an API key: send `Authorization: Bearer <key>` (or `X-API-Key`); `distill keys create` makes one'
+          ? 'This server needs an API key: send the header "Authorization: Bearer <key>" (or "X-API-Key: <key>"); "distill keys create" makes one'
           : 'The API key is unknown or revoked',
       );
     }

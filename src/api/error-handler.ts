@@ -169,7 +169,14 @@ function storageProblem(error: unknown): ReturnType<typeof classify> | undefined
 
 /** Builds the RFC 9457 body of `error` for `request`. */
 export function toProblem(error: unknown, request: FastifyRequest): { problem: ProblemDetails; headers: Record<string, string> } {
-  const { status, code, detail, extensions, headers } = classify(error);
+  const classified = classify(error);
+  const { status, code, extensions, headers } = classified;
+  let { detail } = classified;
+  if (code === 'unsupported_media_type') {
+    const accepted = acceptedContentTypes(request);
+    detail = `This route does not accept ${JSON.stringify(request.headers['content-type'] ?? '')}; it accepts ${accepted.join(', ')}`;
+    extensions.accepted = accepted;
+  }
   const title = isApiErrorCode(code) ? PROBLEM_TITLES[code] : 'The URL could not be extracted';
   const problem: ProblemDetails = {
     type: problemType(code),
@@ -182,6 +189,13 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     ...extensions,
   };
   return { problem, headers };
+}
+
+/** Body types a route may be sent, by what its scope can parse: what a 415 lists. */
+const CANDIDATE_CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-ndjson', 'multipart/form-data', 'application/octet-stream'];
+
+function acceptedContentTypes(request: FastifyRequest): string[] {
+  return CANDIDATE_CONTENT_TYPES.filter((type) => request.server.hasContentTypeParser(type));
 }
 
 /** Sends `error` as a problem; logs 5xx with the cause and the request id (the logger adds it). */

@@ -32,3 +32,16 @@ export async function writeLine(line: string): Promise<void> {
     await new Promise((resolve) => process.stdout.once('drain', resolve));
   }
 }
+
+/**
+ * A reader that stops early (`distill jobs results ID | head`) closes stdout: the next write fails
+ * with EPIPE. That is the reader's choice, not an error: end at once, quietly, with exit code 0, as
+ * Unix tools do. Any other stdout error is reported and exits 1.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    console.error(`Writing to stdout failed: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -2,6 +2,7 @@ import { App } from '../app.js';
 import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
+import { endQuietlyWhenStdoutCloses } from './io.js';
 import { KEYS_USAGE, runKeys } from './keys-command.js';
 import { migrateToLatest, openDatabase } from '../storage/index.js';
 
@@ -82,6 +83,7 @@ function usage(): string {
 
 /** Entry point of the `distill` binary; resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  endQuietlyWhenStdoutCloses();
   const args = parseCommandLine(argv);
   const [name, ...rest] = args.positionals;
   if (name === undefined || name === 'help') {

@@ -54,6 +54,7 @@ describe('API keys and tenants', () => {
     const refused = await harness.app.inject({ method: 'GET', url: `/v1/jobs/${openJob}` });
     const body = expectProblem(refused, 401, 'unauthorized');
     expect(String(body.detail)).toContain('Authorization: Bearer');
+    expect(String(body.detail)).not.toContain('`'); // read as plain text by curl users, not as Markdown
     expect(refused.headers['www-authenticate']).toMatch(/^Bearer/);
     expectProblem(await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer('dsk_not-a-real-key') }), 401, 'unauthorized');
     expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: ['https://example.com/x'] } }), 401, 'unauthorized');

@@ -131,7 +131,12 @@ describe('POST /v1/jobs', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'urls=https://a.test/',
     });
-    expectProblem(form, 415, 'unsupported_media_type');
+    const formProblem = expectProblem(form, 415, 'unsupported_media_type');
+    // The answer lists what the route takes.
+    expect(formProblem.accepted).toEqual(['application/json', 'text/plain', 'application/x-ndjson']);
+    expect(formProblem.detail).toBe(
+      'This route does not accept "application/x-www-form-urlencoded"; it accepts application/json, text/plain, application/x-ndjson',
+    );
     // text/plain is streamed for submissions only: the extract endpoint takes JSON.
     const text = await harness.app.inject({
       method: 'POST',
@@ -139,7 +144,7 @@ describe('POST /v1/jobs', () => {
       headers: { 'content-type': 'text/plain' },
       payload: 'https://a.test/',
     });
-    expectProblem(text, 415, 'unsupported_media_type');
+    expect(expectProblem(text, 415, 'unsupported_media_type').accepted).toEqual(['application/json']);
     await expectHealthy(harness.app);
   });
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,5 +78,18 @@ describe('the distill command line', () => {
     const second = await distill(['extract', url], env);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('1 extracted (1 reused)');
+  });
+
+  it('ends quietly with exit code 0 when the reader closes the pipe early, as `| head -1` does', async () => {
+    const env = { ...process.env, DISTILL_LOG_LEVEL: 'silent', DISTILL_DATABASE_URL: `sqlite:${join(dir, 'pipe.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' };
+    const urls = Array.from({ length: 12 }, (_, i) => `${corpus.origins[i % 2]}/pipe/${i}`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'extract', ...urls], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Like `head -1`: read the first line, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at .*\.ts:\d+/);
+    expect(code).toBe(0);
   });
 });
