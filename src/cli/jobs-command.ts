@@ -15,10 +15,20 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|results|cancel|watch
 
 A thin client of a running server (distill serve), built on the typed client in distill/client.`;
 
-function summary(job: JobView): string {
+/**
+ * The job's status as a person reads it: a completed job with failures is "completed with N
+ * failed", in red on a terminal, never a plain "completed".
+ */
+export function statusWord(job: Pick<JobView, 'status' | 'counts'>, isColor = false): string {
+  if (job.counts.failed === 0) return job.status;
+  const word = `${job.status} with ${job.counts.failed} failed`;
+  return isColor ? `\u001b[31m${word}\u001b[39m` : word;
+}
+
+function summary(job: JobView, isColor = Boolean(process.stdout.isTTY)): string {
   const c = job.counts;
   return (
-    `${job.id}  ${job.status}  ${Math.round(job.progress * 100)}%  ` +
+    `${job.id}  ${statusWord(job, isColor)}  ${Math.round(job.progress * 100)}%  ` +
     `succeeded ${c.succeeded}, failed ${c.failed}, cancelled ${c.cancelled}, running ${c.running}, queued ${c.queued} of ${job.total}`
   );
 }
@@ -80,7 +90,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         console.log(JSON.stringify({ id: job.id, status: job.status, ...submission }));
         if (args.flags.has('--watch')) {
           const final = await watch(client, job.id);
-          console.error(summary(final));
+          console.error(summary(final, Boolean(process.stderr.isTTY)));
           return final.counts.failed > 0 ? 1 : 0;
         }
         return 0;
@@ -115,7 +125,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const id = needId();
         if (id === undefined) return 2;
         const final = await watch(client, id);
-        console.error(summary(final));
+        console.error(summary(final, Boolean(process.stderr.isTTY)));
         return final.counts.failed > 0 ? 1 : 0;
       }
       default:
