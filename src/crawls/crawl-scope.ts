@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { normalizeUrl, type CrawlSettings } from '../jobs/index.js';
-import { compilePattern, type UrlPattern } from './url-pattern.js';
+import { compilePattern, InvalidPatternError, type UrlPattern } from './url-pattern.js';
 
 /** Links one page adds to its crawl at most (the rest of a huge page is dropped). */
 export const MAX_LINKS_PER_PAGE = 500;
@@ -13,6 +13,15 @@ const MAX_LINK_LENGTH = 2048;
  * slices so that leases, heartbeats and the API keep running meanwhile.
  */
 const SLICE_MS = 10;
+
+function compileOr(pattern: string, fallback: boolean): UrlPattern {
+  try {
+    return compilePattern(pattern);
+  } catch (error) {
+    if (error instanceof InvalidPatternError) return { matches: () => fallback };
+    throw error;
+  }
+}
 
 function siteOf(url: URL): string {
   return url.host.replace(/^www\./, '');
@@ -32,8 +41,11 @@ export class CrawlScope {
   constructor(settings: Pick<CrawlSettings, 'url' | 'sameSite' | 'include' | 'exclude'>) {
     this.#site = siteOf(new URL(settings.url));
     this.#sameSite = settings.sameSite;
-    this.#include = settings.include.map(compilePattern);
-    this.#exclude = settings.exclude.map(compilePattern);
+    // Patterns were checked when the crawl was submitted; one stored before RE2 (a lookahead, say)
+    // no longer compiles. It then keeps the crawl narrow rather than failing its pages: such an
+    // include pattern matches nothing, such an exclude pattern everything.
+    this.#include = settings.include.map((pattern) => compileOr(pattern, false));
+    this.#exclude = settings.exclude.map((pattern) => compileOr(pattern, true));
   }
 
   /** Is this normalised URL in the crawl's scope? */

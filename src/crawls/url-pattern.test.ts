@@ -90,6 +90,12 @@ describe('crawl URL patterns', () => {
     expect(() => checkPatterns(['/ok/', pattern], 'exclude')).toThrow(expect.objectContaining({ field: 'exclude', pattern }));
   });
 
+  it('keeps a crawl narrow when a stored pattern no longer compiles: such an include matches nothing, an exclude everything', async () => {
+    const links = ['https://a.test/ab'];
+    expect(await new CrawlScope({ url: 'https://a.test/', sameSite: true, include: ['/a(?=b)/'], exclude: [] }).select(links)).toEqual([]);
+    expect(await new CrawlScope({ url: 'https://a.test/', sameSite: true, include: [], exclude: ['/a(?=b)/'] }).select(links)).toEqual([]);
+  });
+
   it('takes an escaped `(?=` or `\\1` literally', () => {
     expect(compilePattern('/\\(?=x/').matches(url('https://a.test/(=x'))).toBe(true);
     expect(compilePattern('/\\\\1/').matches(url('https://a.test/%5C1'))).toBe(false);
