@@ -14,19 +14,19 @@ async function elapsedMs(run: () => unknown): Promise<number> {
 
 describe('crawl URL patterns', () => {
   it('matches `/(a+)+$/` against links of many a’s in linear time', async () => {
-    // With JavaScript's RegExp, five such links of 30 a's blocked the event loop for seconds.
+    // With JavaScript's RegExp, five such links of 24 to 28 a's held the event loop 69 s (measured).
     const scope = new CrawlScope({ url: 'https://a.test/', sameSite: true, include: [], exclude: ['/(a+)+$/'] });
     const links = Array.from({ length: 5 }, (_, i) => `https://a.test/${'a'.repeat(30 + i)}!`);
-    expect(await elapsedMs(async () => expect(await scope.select(links)).toEqual(links))).toBeLessThan(200);
+    expect(await elapsedMs(async () => expect(await scope.select(links)).toEqual(links))).toBeLessThan(1000);
     const long = Array.from({ length: 5 }, (_, i) => `https://a.test/${'a'.repeat(2000 + i)}!`);
-    expect(await elapsedMs(() => scope.select(long))).toBeLessThan(500);
+    expect(await elapsedMs(() => scope.select(long))).toBeLessThan(1500);
   });
 
   it('matches the glob `**a**a**a**a**b` against long links in linear time', async () => {
-    // Compiled to `^.*a.*a.*a.*a.*b$` for RegExp, 140-character links took 2.7 s, 400 took 93 s.
+    // Compiled to `^.*a.*a.*a.*a.*b$` for RegExp, one 140-character link took 15 s here (2.7 s reported).
     const scope = new CrawlScope({ url: 'https://a.test/', sameSite: true, include: ['**a**a**a**a**b'], exclude: [] });
     const links = [140, 400, 2000].map((n) => `https://a.test/${'a'.repeat(n)}`);
-    expect(await elapsedMs(async () => expect(await scope.select(links)).toEqual([]))).toBeLessThan(200);
+    expect(await elapsedMs(async () => expect(await scope.select(links)).toEqual([]))).toBeLessThan(1000);
     expect(await scope.select(['https://a.test/aaaab'])).toEqual(['https://a.test/aaaab']);
     expect(globToRe2('**a***b*?.c')).toBe('^.*a.*b[^/]*[^/]\\.c$');
   });
@@ -47,7 +47,8 @@ describe('crawl URL patterns', () => {
     } finally {
       clearInterval(ticker);
     }
-    expect(longestGapMs).toBeLessThan(150);
+    // Unsliced, this one run held the loop for 2-3 s here; a slice is 10 ms, the rest is headroom for a busy machine.
+    expect(longestGapMs).toBeLessThan(500);
   }, 120_000);
 
   it('stops a selection when its signal aborts', async () => {

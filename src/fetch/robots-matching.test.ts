@@ -53,6 +53,6 @@ describe('robots.txt rule matching', () => {
     await cache.isAllowed(new URL('https://a.test/')); // loads and parses
     const startedAt = performance.now();
     expect(await cache.isAllowed(url)).toBe(true);
-    expect(performance.now() - startedAt).toBeLessThan(1500);
+    expect(performance.now() - startedAt).toBeLessThan(3000);
   });
 });
