@@ -23,12 +23,12 @@ import { OutboxRelay, type EventSink } from './events/index.js';
 import { RabbitmqSink } from './events/sinks/rabbitmq/index.js';
 import { checkWebhookUrl, WebhookDispatcher, WebhookSink } from './events/sinks/webhook/index.js';
 import { ExtractorPool } from './extract/index.js';
-import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
+import { createDnsLookup, createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from './fetch/index.js';
 import { RedisHostLimiter } from './fetch/redis/index.js';
 import { ApiKeys } from './auth/index.js';
 import { Redis } from 'ioredis';
 import { JobsService, type JobOptions, type Queue } from './jobs/index.js';
-import { chooseLogFormat, LOG_SERIALIZERS, REDACTED, REDACTED_LOG_PATHS, toError, type Logger } from './lib/index.js';
+import { chooseLogFormat, LOG_SERIALIZERS, parseDnsServers, REDACTED, REDACTED_LOG_PATHS, toError, type Logger } from './lib/index.js';
 import { BullmqQueue, EmbeddedQueue } from './queue/index.js';
 import { BrowserPool } from './render/index.js';
 import { Retention } from './retention/index.js';
@@ -125,6 +125,8 @@ export class App {
           lockDurationMs: config.leaseMs,
         })
       : new EmbeddedQueue(this.repository);
+    // DISTILL_DNS_SERVERS: fetches and renders resolve with the same servers ('' = the system resolver).
+    const lookup = createDnsLookup(parseDnsServers(config.dnsServers), { timeoutMs: config.fetchConnectTimeoutMs });
     this.fetcher = createFetcher({
       timeoutMs: config.fetchTimeoutMs,
       connectTimeoutMs: config.fetchConnectTimeoutMs,
@@ -134,6 +136,7 @@ export class App {
       userAgent: config.userAgent,
       respectRobots: config.respectRobots,
       allow: parseAllowList(config.fetchAllow),
+      lookup,
     });
     const limits = {
       maxInFlightPerHost: config.hostConcurrency,
@@ -174,6 +177,7 @@ export class App {
           recycleAfterPages: config.renderRecycleAfter,
           maxRssBytes: config.renderMaxRssMb * 1024 * 1024,
           allow: parseAllowList(config.fetchAllow),
+          lookup,
           connectTimeoutMs: config.fetchConnectTimeoutMs,
           userAgent: config.userAgent,
           maxHtmlBytes: config.fetchMaxBytes,

@@ -1,4 +1,5 @@
 import { availableParallelism, totalmem } from 'node:os';
+import { parseDnsServers } from './lib/dns-servers.js';
 
 /**
  * One validated, frozen configuration built from defaults < environment variables < command-line
@@ -40,6 +41,8 @@ export interface Config {
   fetchMaxBytes: number;
   fetchMaxRedirects: number;
   fetchAllow: string;
+  /** DNS servers (comma-separated `ip[:port]`) that fetches and renders resolve names with; '' = the system resolver. */
+  dnsServers: string;
   userAgent: string;
   respectRobots: boolean;
   hostConcurrency: number;
@@ -212,6 +215,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     default: '',
     description: 'Deliberate opening of the private-network guard: comma-separated host, host:port or CIDR entries that may be fetched',
+  },
+  {
+    key: 'dnsServers',
+    env: 'DISTILL_DNS_SERVERS',
+    kind: 'string',
+    default: '',
+    description: 'DNS servers that fetches and renders resolve names with, instead of the system resolver (comma-separated ip, ip:port or [ipv6]:port; /etc/hosts is then not read)',
+    check: (v) => dnsServersProblem(String(v)),
   },
   { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
   { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt' },
@@ -459,6 +470,15 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Reado
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values as unknown as Config);
+}
+
+function dnsServersProblem(text: string): string | undefined {
+  try {
+    parseDnsServers(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** The options table for `--help`: flag, variable, default, description. */

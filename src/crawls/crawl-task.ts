@@ -40,11 +40,11 @@ export function withCrawlLinks(task: TaskFunction, deps: CrawlTaskDependencies):
     const crawl = item.options.crawl;
     if (!crawl || outcome.kind !== 'succeeded') return outcome;
     const scope = scopeOf(item.jobId, crawl);
-    const discovered = scope.select(outcome.document.links, MAX_LINKS_PER_PAGE);
+    const discovered = await scope.select(outcome.document.links, MAX_LINKS_PER_PAGE, { signal: context.signal });
     // The start page is the job's first item: the sitemap is read once per crawl, with it.
     if (item.seq === 0 && crawl.useSitemap && crawl.maxDepth > 0) {
       const seen = new Set(discovered);
-      const fromSitemap = scope.select(await readSitemap(item, deps, context.signal), MAX_SITEMAP_URLS);
+      const fromSitemap = await scope.select(await readSitemap(item, deps, context.signal), MAX_SITEMAP_URLS, { signal: context.signal });
       discovered.push(...fromSitemap.filter((url) => !seen.has(url)));
     }
     return discovered.length > 0 ? { ...outcome, discovered } : outcome;

@@ -11,7 +11,7 @@ import {
   type Queue,
 } from '../jobs/index.js';
 import { silentLogger, toError, type Logger } from '../lib/index.js';
-import { checkPatterns } from './crawl-scope.js';
+import { checkPatterns } from './url-pattern.js';
 
 /** What a client asks of a crawl; unset members take the defaults below. */
 export interface CrawlInput {

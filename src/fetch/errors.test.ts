@@ -53,9 +53,16 @@ describe('fetch errors', () => {
   });
 
   it('says what, which and why', () => {
-    expect(new BlockedAddressError('intranet', '10.0.0.1', 'private').message).toBe(
-      'Refused to connect to intranet (10.0.0.1): the address is private, not public; add it to the fetch allow list to permit it',
+    expect(new BlockedAddressError('10.0.0.1', '10.0.0.1', 'private').message).toBe(
+      'Refused to connect to 10.0.0.1: the address is private, not public; add it to the fetch allow list to permit it',
     );
+    // What a name resolved to stays out of the message (it reaches API clients and stored items).
+    const named = new BlockedAddressError('vm', '127.0.0.1', 'loopback');
+    expect(named.message).toBe(
+      'Refused to connect to vm: the name resolves to a loopback address, not a public one; add it to the fetch allow list to permit it',
+    );
+    expect(named.message).not.toContain('127.0.0.1');
+    expect(named.address).toBe('127.0.0.1');
     expect(new TooLargeError('http://a/', 10, 'Content-Length is 50 bytes').message).toContain('http://a/');
   });
 });

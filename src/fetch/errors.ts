@@ -260,20 +260,25 @@ export class TooManyRedirectsError extends PermanentError {
   }
 }
 
-/** The host is, or resolves to, an address the private-network guard refuses. */
+/**
+ * The host is, or resolves to, an address the private-network guard refuses. The message names the
+ * host and the class of address but never the address a name resolved to: it reaches API clients
+ * and stored items, and internal resolutions (`vm` → 10.1.2.3) are the operator's to know. The
+ * address stays on the error (`address`) for logs.
+ */
 export class BlockedAddressError extends PermanentError {
   readonly host: string;
+  /** The refused address; not in the message when `host` is a name. */
   readonly address: string;
   /** The guard's class of the address, e.g. `private` or `loopback`. */
   readonly addressClass: string;
 
   constructor(host: string, address: string, addressClass: string, options?: { cause?: unknown }) {
-    const target = host === address ? address : `${host} (${address})`;
-    super(
-      'blocked_address',
-      `Refused to connect to ${target}: the address is ${addressClass}, not public; add it to the fetch allow list to permit it`,
-      options,
-    );
+    const why =
+      host.replace(/^\[(.*)\]$/, '$1') === address
+        ? `the address is ${addressClass}, not public`
+        : `the name resolves to ${addressClass === 'invalid' ? 'an invalid' : `a ${addressClass}`} address, not a public one`;
+    super('blocked_address', `Refused to connect to ${host}: ${why}; add it to the fetch allow list to permit it`, options);
     this.host = host;
     this.address = address;
     this.addressClass = addressClass;

@@ -7,23 +7,14 @@
  *
  * If any resolved address is refused, the whole name is refused (rather than connecting to the
  * public ones): a name that mixes public and private answers is either misconfigured or an attack.
+ * `localhost` and names under it are loopback without a lookup (see dns-lookup.ts).
  */
-import { promises as dnsPromises } from 'node:dns';
 import { buildConnector } from 'undici';
 import { classifyAddress, isBlockedAddress, isIpLiteral, type AllowList } from './address-guard.js';
+import { isLocalhostName, localhostAddresses, type LookupAddress, type LookupFunction } from './dns-lookup.js';
 import { BlockedAddressError, DnsError, DnsNotFoundError, FetchTimeoutError } from './errors.js';
 
-/** One resolved address, as `dns.promises.lookup(host, { all: true })` returns it. */
-export interface LookupAddress {
-  address: string;
-  family: number;
-}
-
-/** Resolves a host name to all its addresses; `dns.promises.lookup` fits. */
-export type LookupFunction = (hostname: string, options: { all: true }) => Promise<LookupAddress[]>;
-
-/** The system resolver (getaddrinfo, so /etc/hosts applies), all addresses. */
-export const systemLookup: LookupFunction = (hostname, options) => dnsPromises.lookup(hostname, options);
+export { systemLookup, type LookupAddress, type LookupFunction } from './dns-lookup.js';
 
 /** Options of `createGuardedConnector`. */
 export interface GuardedConnectorOptions {
@@ -53,8 +44,10 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-async function resolve(hostname: string, options: GuardedConnectorOptions): Promise<string[]> {
+async function resolve(hostname: string, port: number, options: GuardedConnectorOptions): Promise<string[]> {
   if (isIpLiteral(hostname)) return [hostname];
+  // RFC 6761: loopback by definition, so never asked of a resolver that could say otherwise.
+  if (isLocalhostName(hostname)) return localhostAddresses(hostname, port, options.allow);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -115,7 +108,7 @@ export function createGuardedConnector(options: GuardedConnectorOptions): buildC
       });
     };
 
-    resolve(hostname, options).then(
+    resolve(hostname, port, options).then(
       (addresses) => {
         try {
           assertAddressesAllowed(hostname, addresses, port, options.allow);

@@ -29,6 +29,8 @@ import {
   systemLookup,
   type LookupFunction,
 } from './guarded-connector.js';
+import { isLocalhostName, localhostAddresses } from './dns-lookup.js';
+import { FetchScope } from './fetch-scope.js';
 import { ACCEPT_ENCODING, readBody } from './read-body.js';
 import { RobotsCache, type RobotsTxtResult } from './robots.js';
 import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
@@ -77,7 +79,10 @@ export interface HttpFetcherOptions {
   robotsMaxBytes?: number;
   /** Total limit of one robots.txt fetch, in milliseconds. @default 10000 */
   robotsTimeoutMs?: number;
-  /** Resolver; tests inject one. @default dns.promises.lookup with `all: true` */
+  /**
+   * Resolver; `createDnsLookup(servers)` asks the configured DNS servers, tests inject one.
+   * @default systemLookup (dns.promises.lookup with `all: true`; localhost names are loopback)
+   */
   lookup?: LookupFunction;
   /** Source of time for robots.txt TTLs and Retry-After dates. @default systemClock */
   clock?: Clock;
@@ -220,40 +225,6 @@ async function discardBody(
   }
 }
 
-/** Owns the deadline and the abort wiring of one fetch. */
-class FetchScope {
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
-  readonly #callerSignal: AbortSignal | undefined;
-  readonly #onCallerAbort = (): void => this.#controller.abort(this.#callerSignal?.reason);
-  #isTimedOut = false;
-
-  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
-    this.signal = this.#controller.signal;
-    this.#callerSignal = callerSignal;
-    this.#timer = setTimeout(() => {
-      this.#isTimedOut = true;
-      this.#controller.abort(new Error(`Deadline of ${timeoutMs} ms passed`));
-    }, timeoutMs);
-    if (callerSignal?.aborted) this.#onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
-  }
-
-  get isTimedOut(): boolean {
-    return this.#isTimedOut;
-  }
-
-  get isCallerAborted(): boolean {
-    return this.#callerSignal?.aborted === true;
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
-  }
-}
-
 /** Fetches URLs politely and safely over undici; see the module comment. */
 export class HttpFetcher implements Fetcher {
   readonly #options: ResolvedOptions;
@@ -358,14 +329,16 @@ export class HttpFetcher implements Fetcher {
     try {
       current = parseFetchUrl(requestedUrl);
       for (let redirects = 0; ; redirects += 1) {
+        // No lookup needed for an IP literal or a localhost name, so refuse before robots.txt or any socket.
         if (isIpLiteral(current.hostname)) {
-          // No lookup needed, so refuse before robots.txt or any socket.
           assertAddressesAllowed(
             current.hostname,
             [current.hostname.replace(/^\[(.*)\]$/, '$1')],
             portOf(current),
             this.#allow,
           );
+        } else if (isLocalhostName(current.hostname)) {
+          localhostAddresses(current.hostname, portOf(current), this.#allow);
         }
         if (plan.shouldCheckRobots && this.#robots !== undefined) {
           const isAllowed = await this.#robots.isAllowed(current, { signal: scope.signal });

@@ -14,6 +14,12 @@ export {
   type AllowList,
 } from './address-guard.js';
 export {
+  createDnsLookup,
+  isLocalhostName,
+  localhostAddresses,
+  LOOPBACK_ADDRESSES,
+} from './dns-lookup.js';
+export {
   assertAddressesAllowed,
   createGuardedConnector,
   systemLookup,

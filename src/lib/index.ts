@@ -6,3 +6,4 @@ export * from './backoff.js';
 export * from './logger.js';
 export * from './token-bucket.js';
 export * from './validate.js';
+export * from './dns-servers.js';

@@ -181,6 +181,13 @@ describe('crawls over a local site', () => {
     const bad = await post('/v1/crawls', { url: `${origin}/`, include: ['/(unclosed/'] });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
+    // RE2 matches in linear time and has no backreferences or lookaround: refused, saying so.
+    for (const [field, pattern] of [['exclude', '/(a)\\1/'], ['include', '/a(?=b)/']] as const) {
+      const unsupported = await post('/v1/crawls', { url: `${origin}/`, [field]: [pattern] });
+      expect(unsupported.status).toBe(400);
+      expect(unsupported.body).toMatchObject({ code: 'validation_failed', errors: [{ field: `/${field}` }] });
+      expect(unsupported.body.detail).toMatch(/not supported \(patterns use RE2 syntax/);
+    }
     const tooMany = await post('/v1/crawls', { url: `${origin}/`, maxPages: 1_000_000 });
     expect(tooMany.body.code).toBe('validation_failed');
     const invalid = await post('/v1/crawls', { url: 'ftp://nope' });

@@ -14,7 +14,7 @@ describe('crawl patterns and scope', () => {
     expect(() => compilePattern('/(unclosed/')).toThrow(InvalidPatternError);
   });
 
-  it('keeps normalised links in scope: same site (www. aside), include, exclude; deduped and capped', () => {
+  it('keeps normalised links in scope: same site (www. aside), include, exclude; deduped and capped', async () => {
     const scope = new CrawlScope({ url: 'https://www.a.test/', sameSite: true, include: ['/docs/**'], exclude: ['/draft/'] });
     const links = [
       'https://a.test/docs/one#top',
@@ -25,10 +25,10 @@ describe('crawl patterns and scope', () => {
       'https://a.test/blog/five',
       'mailto:x@a.test',
     ];
-    expect(scope.select(links)).toEqual(['https://a.test/docs/one', 'https://www.a.test/docs/two']);
-    expect(scope.select(links, 1)).toEqual(['https://a.test/docs/one']);
+    expect(await scope.select(links)).toEqual(['https://a.test/docs/one', 'https://www.a.test/docs/two']);
+    expect(await scope.select(links, 1)).toEqual(['https://a.test/docs/one']);
     const anywhere = new CrawlScope({ url: 'https://a.test/', sameSite: false, include: [], exclude: [] });
-    expect(anywhere.select(['https://b.test/x'])).toEqual(['https://b.test/x']);
+    expect(await anywhere.select(['https://b.test/x'])).toEqual(['https://b.test/x']);
   });
 
   it('parses a sitemap’s <loc>s (entities, CDATA), bounded, and follows no sitemap index', () => {

@@ -198,5 +198,7 @@ describe('change detection and schedules over HTTP', () => {
     expect(await bad({ cron: '0 9 * * *' })).toBe('validation_failed "/"');
     expect(await bad({ urls: ['nope'], cron: '0 9 * * *' })).toMatch(/^no_valid_urls/);
     expect(await bad({ crawl: { url: urls[0], exclude: ['/(/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/exclude"');
+    expect(await bad({ crawl: { url: urls[0], exclude: ['/(a+)\\1/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/exclude"');
+    expect(await bad({ crawl: { url: urls[0], include: ['/(?<!a)b/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/include"');
   });
 });
