@@ -76,7 +76,8 @@ export async function checkWebhookUrl(url: string, options: CheckWebhookUrlOptio
     if (isBlockedAddress(address, port, options.allow, host)) {
       throw new InvalidWebhookUrlError(
         url,
-        `${host} ${address === host ? 'is' : `resolves to ${address}, which is`} a ${classifyAddress(address)} address ` +
+        // A name's address is not told: it would map the internal network for whoever submits names.
+        `${host} ${address === host ? 'is' : 'resolves to'} a ${classifyAddress(address)} address ` +
           '(the private-network guard; DISTILL_FETCH_ALLOW opens it deliberately)',
       );
     }
