@@ -190,7 +190,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Default maxAge of a job: reuse documents fetched less than this many seconds ago (0 = always fetch)',
   },
   { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
-  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
+  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 8 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes), parsed in one go on the event loop; over it 413: stream big batches as text/plain or NDJSON, which have no size limit' },
   { key: 'headersTimeoutMs', env: 'DISTILL_HEADERS_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 100, description: 'A client must send its request headers within this time of connecting (or of its previous request), else the connection is closed (ms)' },
   { key: 'requestTimeoutMs', env: 'DISTILL_REQUEST_TIMEOUT_MS', kind: 'integer', default: 300_000, min: 100, description: 'A client must send its whole request, body included, within this time, else 408 and the connection is closed; a streamed upload must end within it (ms)' },
   { key: 'keepAliveTimeoutMs', env: 'DISTILL_KEEP_ALIVE_TIMEOUT_MS', kind: 'integer', default: 72_000, min: 100, description: 'How long an idle keep-alive connection stays open between two requests (ms)' },

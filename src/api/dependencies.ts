@@ -62,7 +62,7 @@ export interface ApiDependencies {
 export interface ApiOptions {
   /** Most URLs in one JSON request (`/urls` maxItems). @default 100000 */
   maxUrlsPerRequest?: number;
-  /** Largest JSON request body, in bytes; streamed text/NDJSON bodies are not held in memory. @default 64 MiB */
+  /** Largest JSON request body, in bytes; streamed text/NDJSON bodies are not held in memory and have no size limit. A JSON body is parsed in one go on the event loop (about 50 ms per MiB), so this bounds the stall. @default 8 MiB */
   maxRequestBytes?: number;
   /** Most URLs read from one streamed (text/plain or NDJSON) request; the rest is ignored. @default 10000000 */
   maxStreamedUrls?: number;
@@ -115,7 +115,7 @@ export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions 
   const resolved: ResolvedApiOptions = {
     maxUrlsPerRequest: options.maxUrlsPerRequest ?? 100_000,
     webRoot: options.webRoot ?? defaultWebRoot(),
-    maxRequestBytes: options.maxRequestBytes ?? 64 * 1024 * 1024,
+    maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxStreamedUrls: options.maxStreamedUrls ?? 10_000_000,
     maxLineBytes: options.maxLineBytes ?? 10 * 1024,
     extractTimeoutMs: options.extractTimeoutMs ?? 60_000,
