@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { positionals } from './flags.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = {
@@ -17,9 +18,12 @@ const SCENARIOS = {
   peer: () => import('./peer.mjs'),
   distributed: () => import('./distributed.mjs'),
   render: () => import('./render.mjs'),
+  soak: () => import('./soak.mjs'),
 };
+/** Flags of the scenarios that take a value (`--urls 20000`): their values are not scenario names. */
+const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--latency-ms']);
 
-const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const requested = positionals(FLAGS_WITH_VALUE);
 // With no scenario named, run them all but `distributed` (it needs PostgreSQL and Redis) and
 // `end-to-end` (`peer` runs it, beside Crawlee).
 const names = requested.length > 0 ? requested : ['queue', 'ingest', 'polling', 'scale', 'extraction', 'peer'];
@@ -36,6 +40,7 @@ for (const name of names) {
   const result = await run();
   const rows = result.rows ?? [];
   if (rows.length > 0) console.table(rows);
+  if (result.summary) console.log(result.summary);
   const file = join(here, 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ scenario: name, node: process.version, at: new Date().toISOString(), ...result }, null, 2));
   console.log(`written ${file}`);

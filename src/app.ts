@@ -346,6 +346,13 @@ export class App {
             {
               maxUrlsPerRequest: config.maxUrlsPerRequest,
               maxRequestBytes: config.maxRequestBytes,
+              headersTimeoutMs: config.headersTimeoutMs,
+              requestTimeoutMs: config.requestTimeoutMs,
+              keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+              idleTimeoutMs: config.idleTimeoutMs,
+              maxConnectionsPerIp: config.maxConnectionsPerIp,
+              maxEventStreams: config.maxEventStreams,
+              maxEventStreamsPerTenant: config.maxEventStreamsPerTenant,
               extractTimeoutMs: config.syncExtractWaitMs,
               rateLimit: config.rateLimit,
               rateLimitWindowMs: config.rateLimitWindowSeconds * 1000,

@@ -35,6 +35,16 @@ export interface Config {
   maxUrlsPerRequest: number;
   /** Largest request body the API reads, in bytes. */
   maxRequestBytes: number;
+  /** Slow clients (see connection-limits.ts): headers, whole request, keep-alive and idle socket limits, in ms. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Open connections per client address; 0 = no cap. */
+  maxConnectionsPerIp: number;
+  /** Concurrent SSE streams per server, and per tenant (authenticated requests). */
+  maxEventStreams: number;
+  maxEventStreamsPerTenant: number;
   fetchTimeoutMs: number;
   fetchConnectTimeoutMs: number;
   fetchHeadersTimeoutMs: number;
@@ -203,7 +213,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Default maxAge of a job: reuse documents fetched less than this many seconds ago (0 = always fetch)',
   },
   { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
-  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
+  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 8 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes), parsed in one go on the event loop; over it 413: stream big batches as text/plain or NDJSON, which have no size limit' },
+  { key: 'headersTimeoutMs', env: 'DISTILL_HEADERS_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 100, description: 'A client must send its request headers within this time of connecting (or of its previous request), else the connection is closed (ms)' },
+  { key: 'requestTimeoutMs', env: 'DISTILL_REQUEST_TIMEOUT_MS', kind: 'integer', default: 300_000, min: 100, description: 'A client must send its whole request, body included, within this time, else 408 and the connection is closed; a streamed upload must end within it (ms)' },
+  { key: 'keepAliveTimeoutMs', env: 'DISTILL_KEEP_ALIVE_TIMEOUT_MS', kind: 'integer', default: 72_000, min: 100, description: 'How long an idle keep-alive connection stays open between two requests (ms)' },
+  { key: 'idleTimeoutMs', env: 'DISTILL_IDLE_TIMEOUT_MS', kind: 'integer', default: 120_000, min: 0, description: 'A connection on which nothing is read or written for this long is closed; never less than DISTILL_SYNC_EXTRACT_WAIT_MS + 5 s (ms; 0 = never)' },
+  { key: 'maxConnectionsPerIp', env: 'DISTILL_MAX_CONNECTIONS_PER_IP', kind: 'integer', default: 256, min: 0, description: 'Open connections one client address may hold; one more is closed at once (0 = no cap; behind a proxy every client has its address)' },
+  { key: 'maxEventStreams', env: 'DISTILL_MAX_EVENT_STREAMS', kind: 'integer', default: 1000, min: 1, description: 'Concurrent SSE streams (GET /v1/jobs/:id/events) of this API process; one more gets 503 too_many_streams' },
+  { key: 'maxEventStreamsPerTenant', env: 'DISTILL_MAX_EVENT_STREAMS_PER_TENANT', kind: 'integer', default: 100, min: 1, description: 'Concurrent SSE streams of one tenant (requests with an API key) in this API process; one more gets 429 tenant_streams_limit' },
   { key: 'fetchTimeoutMs', env: 'DISTILL_FETCH_TIMEOUT_MS', kind: 'integer', default: 30_000, min: 100, description: 'Total time limit of one fetch, body included (ms)' },
   { key: 'fetchConnectTimeoutMs', env: 'DISTILL_FETCH_CONNECT_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 100, description: 'Connect time limit (ms)' },
   { key: 'fetchHeadersTimeoutMs', env: 'DISTILL_FETCH_HEADERS_TIMEOUT_MS', kind: 'integer', default: 15_000, min: 100, description: 'Time limit until response headers (ms)' },

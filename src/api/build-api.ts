@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { resolveApiOptions, type ApiDependencies, type ApiOptions } from './dependencies.js';
 import { registerAuth, registerRateLimit } from './auth.js';
 import { canonicalRequestTarget } from './canonical-target.js';
+import { limitConnectionsPerAddress, serverTimeoutOptions } from './connection-limits.js';
 import { registerErrorHandling, sendProblem } from './error-handler.js';
 import { requestChildLogger } from './request-log.js';
 import type { RouteContext } from './route-context.js';
@@ -48,6 +49,12 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
   const context: RouteContext = { deps, options: resolved };
   const serverOptions: FastifyServerOptions = {
     bodyLimit: resolved.maxRequestBytes,
+    // Slow clients are cut off: headers, whole request, idle keep-alive and idle socket all have a
+    // limit. The idle limit never undercuts `POST /v1/extract`, which writes nothing while it waits.
+    ...serverTimeoutOptions({
+      ...resolved,
+      idleTimeoutMs: resolved.idleTimeoutMs === 0 ? 0 : Math.max(resolved.idleTimeoutMs, resolved.extractTimeoutMs + 5000),
+    }),
     requestIdHeader: false,
     // Every spelling of a path (absolute form, `%76` for `v`, `//`, `/../`) is routed as its one
     // canonical form, so that auth and rate limits, which decide from the route, see every request.
@@ -75,6 +82,9 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
     : Fastify({ ...serverOptions, logger: false });
 
   registerErrorHandling(app);
+  limitConnectionsPerAddress(app.server, resolved.maxConnectionsPerIp, (address, open) =>
+    app.log.debug({ address, open }, 'Connection refused: the address holds its limit of open connections'),
+  );
   // text/plain is taken, streamed, only by the routes that read URLs (routes/jobs.ts).
   app.removeContentTypeParser('text/plain');
 

@@ -111,7 +111,7 @@ function classify(error: unknown): { status: number; code: string; detail: strin
     }
     const detail =
       mapped === 'body_too_large'
-        ? 'The request body is larger than this server accepts; send large batches as text/plain or application/x-ndjson, which are streamed'
+        ? 'The JSON body is larger than this server accepts (DISTILL_MAX_REQUEST_BYTES); send large batches as text/plain (one URL per line) or application/x-ndjson, which are streamed and have no size limit'
         : mapped === 'unsupported_media_type'
           ? 'This route does not accept the request\'s Content-Type'
           : mapped === 'invalid_json'

@@ -42,6 +42,8 @@ export const PROBLEM_STATUS = {
   rate_limited: 429,
   /** The tenant already has `DISTILL_TENANT_MAX_QUEUED` URLs waiting; `limit` and `queued` say how many. */
   queued_urls_limit: 429,
+  /** The tenant has `DISTILL_MAX_EVENT_STREAMS_PER_TENANT` SSE streams open; retry after `Retry-After` seconds. */
+  tenant_streams_limit: 429,
   /** Too many Server-Sent Events streams are open; retry after `Retry-After` seconds. */
   too_many_streams: 503,
   /**
@@ -87,6 +89,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   body_too_large: 'Body too large',
   unsupported_media_type: 'Unsupported media type',
   extraction_failed: 'Extraction failed',
+  tenant_streams_limit: 'Too many event streams for this tenant',
   too_many_streams: 'Too many event streams',
   storage_unavailable: 'Storage unavailable',
   storage_full: 'Storage full',

@@ -155,6 +155,12 @@ export const jobSchema = {
     createdAt: isoTime,
     updatedAt: isoTime,
     finishedAt: nullableIsoTime,
+    intake: {
+      type: 'string',
+      enum: ['open', 'interrupted'],
+      description:
+        'Present when the submission is not stored whole: open while its body is read (or its reader died), interrupted when it was cut',
+    },
     links: {
       type: 'object',
       required: ['self', 'items', 'results', 'events', 'cancel', 'urls'],

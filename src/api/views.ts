@@ -53,6 +53,7 @@ export function toJobView(job: Job): JobView {
     createdAt: iso(job.createdAt),
     updatedAt: iso(job.updatedAt),
     finishedAt: job.finishedAt === null ? null : iso(job.finishedAt),
+    ...(job.intake !== undefined ? { intake: job.intake } : {}),
     links: {
       self,
       items: `${self}/items`,

@@ -76,6 +76,12 @@ export interface JobView {
   updatedAt: string;
   finishedAt: string | null;
   links: JobLinks;
+  /**
+   * Present when the submission that made the job is not stored whole: `open` while its body is
+   * still being read (or the process reading it died: the job never got its Idempotency-Key),
+   * `interrupted` when the body was cut or storing failed part-way. Absent once every URL is stored.
+   */
+  intake?: 'open' | 'interrupted';
 }
 
 /**

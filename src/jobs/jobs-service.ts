@@ -112,6 +112,15 @@ export class JobsService {
    * Creates a job from `urls`, an array or a stream of lines (memory stays flat for a stream of a
    * million). Invalid entries are reported and skipped; if none is valid, nothing is created and
    * `NoValidUrlsError` is thrown.
+   *
+   * The job is made at the first valid URL and filled batch by batch, so a submission is stored
+   * whole or says it is not: the job's `intake` is `open` until the last batch is stored, and only
+   * then is the Idempotency-Key bound to it, so a retry after a cut body or a crash makes a new job
+   * instead of replaying a part as if it were the whole. A body that fails part-way (the client
+   * goes, the stream breaks) cancels the job and marks it `interrupted`; storage that fails
+   * part-way marks it `interrupted` and reports its id (`SubmissionInterruptedError`) so that the
+   * rest can be appended, unless nothing was stored: then the empty job is cancelled and the
+   * storage error is thrown as it is.
    */
   async submit(input: {
     urls: Iterable<string> | AsyncIterable<string>;
@@ -122,24 +131,58 @@ export class JobsService {
   }): Promise<SubmitResult> {
     const options = this.resolveOptions(input.options);
     const tenant = input.tenant ?? DEFAULT_TENANT;
+    const idempotencyKey = scopedIdempotencyKey(input.idempotencyKey, tenant);
     let job: Job | undefined;
     let isNew = true;
     const quota = await this.#quota(tenant, input.urls);
-    const result = await this.#ingest(input.urls, options, tenant, quota, async () => {
-      const created = await this.#repository.createJob({
-        id: randomUUID(),
-        options,
-        webhook: input.webhook ?? null,
-        idempotencyKey: scopedIdempotencyKey(input.idempotencyKey, tenant),
-        tenant,
+    let result: Omit<SubmitResult, 'job' | 'isNew'>;
+    try {
+      result = await this.#ingest(input.urls, options, tenant, quota, async () => {
+        const created = await this.#repository.createJob({
+          id: randomUUID(),
+          options,
+          webhook: input.webhook ?? null,
+          idempotencyKey,
+          tenant,
+          intake: 'open',
+        });
+        job = created.job;
+        isNew = created.isNew;
+        return created.isNew ? created.job.id : null;
       });
-      job = created.job;
-      isNew = created.isNew;
-      return created.isNew ? created.job.id : null;
-    });
+    } catch (error) {
+      throw job !== undefined && isNew ? await this.#interrupted(job.id, error) : error;
+    }
     if (job === undefined) throw new NoValidUrlsError(result.invalid, result.received);
+    if (isNew) {
+      const holder = await this.#repository.endIntake(job.id, { state: 'ended', idempotencyKey });
+      if (holder !== null && holder.id !== job.id) {
+        // A concurrent submission with the same key ended first: this job repeats it.
+        await this.#repository.cancelJob(job.id);
+        return { ...result, job: holder, isNew: false };
+      }
+    }
     const current = (await this.#repository.getJob(job.id)) ?? job;
     return { ...result, job: current, isNew };
+  }
+
+  /**
+   * Ends the intake of a new job whose submission failed part-way, and returns the error to throw.
+   * Those writes may fail too (the disk that refused the batch is still full): the submission's own
+   * error is then the one reported, with the job's id when it holds URLs, as before.
+   */
+  async #interrupted(jobId: string, error: unknown): Promise<unknown> {
+    const isStorage = error instanceof SubmissionInterruptedError;
+    // Storage failed after some batches: keep them for an append. Otherwise nobody will finish the
+    // job (the client is gone, or nothing of it was stored): cancel it so that nothing more runs.
+    const isKept = isStorage && error.accepted > 0;
+    try {
+      if (!isKept) await this.#repository.cancelJob(jobId);
+      await this.#repository.endIntake(jobId, { state: 'interrupted' });
+    } catch {
+      return error;
+    }
+    return isStorage && !isKept ? error.cause : error;
   }
 
   /** Adds URLs to an existing job, with the same rules as `submit`. */

@@ -24,7 +24,16 @@ export interface CreateJobInput {
   idempotencyKey?: string | undefined;
   /** @default DEFAULT_TENANT */
   tenant?: string | undefined;
+  /**
+   * `open`: the job's URLs are still to come. It is made with `intake: 'open'` and without its
+   * Idempotency-Key, which `endIntake` binds once every URL is stored; `idempotencyKey` is then only
+   * looked up (a job that holds it is returned). Omitted: the key is bound at once.
+   */
+  intake?: 'open' | undefined;
 }
+
+/** How the intake of a job made with `intake: 'open'` ended (see `JobRepository.endIntake`). */
+export type IntakeEnd = { state: 'ended'; idempotencyKey?: string | undefined } | { state: 'interrupted' };
 
 /** A page of results with an opaque cursor for the next one (null at the end). */
 export interface Page<T> {
@@ -57,6 +66,12 @@ export type ItemOutcome =
 export interface JobRepository {
   /** Creates a job with no items. Returns the existing job when `idempotencyKey` was seen before. */
   createJob(input: CreateJobInput): Promise<{ job: Job; isNew: boolean }>;
+  /**
+   * Ends the intake of a job made with `intake: 'open'`. `ended` binds `idempotencyKey` to it and
+   * returns the job that holds the key: this one, or another that a concurrent submission with
+   * the same key bound first. `interrupted` marks the job so. Returns null when no key is bound.
+   */
+  endIntake(jobId: string, end: IntakeEnd): Promise<Job | null>;
   /**
    * Adds items to a job in one transaction: URLs the job already has are skipped, reused ones are
    * created succeeded, the rest queued. Returns the refs of the queued items (for the queue).

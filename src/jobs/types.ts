@@ -86,7 +86,16 @@ export interface Job {
   webhook: { url: string; secret?: string | undefined } | null;
   /** The tenant of the API key that created the job; `default` when auth is off. */
   tenant: string;
+  /**
+   * Set while the submission that made the job is not stored whole: `open` while it is being read
+   * (or its process died reading it: the job then never got its Idempotency-Key), `interrupted`
+   * when its body was cut or storing failed part-way. Absent once every URL of it is stored.
+   */
+  intake?: JobIntake;
 }
+
+/** See `Job.intake`. */
+export type JobIntake = 'open' | 'interrupted';
 
 /** The tenant of everything made while auth is off, and of rows made before keys existed. */
 export const DEFAULT_TENANT = 'default';

@@ -4,6 +4,7 @@ import type {
   ChangeSummary,
   ClaimedItem,
   CreateJobInput,
+  IntakeEnd,
   DocumentVersion,
   NewSchedule,
   Schedule,
@@ -239,7 +240,8 @@ export class KyselyJobRepository implements JobRepository {
       status: 'queued',
       options: JSON.stringify(input.options),
       webhook: input.webhook === null ? null : JSON.stringify(input.webhook),
-      idempotency_key: input.idempotencyKey ?? null,
+      idempotency_key: input.intake === 'open' ? null : (input.idempotencyKey ?? null),
+      intake: input.intake ?? 'ended',
       total: 0,
       reused: 0,
       queued: 0,
@@ -272,6 +274,27 @@ export class KyselyJobRepository implements JobRepository {
       throw error;
     }
     return { job: toJob(row), isNew: true };
+  }
+
+  async endIntake(jobId: string, end: IntakeEnd): Promise<Job | null> {
+    const jobs = () => this.#db.updateTable('jobs').where('id', '=', jobId);
+    if (end.state === 'interrupted') {
+      await jobs().set({ intake: 'interrupted' }).execute();
+      return null;
+    }
+    const key = end.idempotencyKey;
+    try {
+      await jobs()
+        .set({ intake: 'ended', ...(key !== undefined ? { idempotency_key: key } : {}) })
+        .execute();
+    } catch (error) {
+      // The key's unique index: a concurrent submission with the same key ended first and holds it.
+      const holder = key === undefined ? undefined : await this.#db.selectFrom('jobs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+      if (!holder) throw error;
+      await jobs().set({ intake: 'ended' }).execute();
+      return toJob(holder);
+    }
+    return key === undefined ? null : this.getJob(jobId);
   }
 
   async addItems(
@@ -2181,6 +2204,7 @@ export function toJob(row: Selectable<JobsTable>): Job {
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     webhook: row.webhook === null ? null : (JSON.parse(row.webhook) as Job['webhook']),
     tenant: row.tenant,
+    ...(row.intake === 'open' || row.intake === 'interrupted' ? { intake: row.intake } : {}),
   };
 }
 

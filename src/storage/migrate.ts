@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-events.js';
 import * as m0003 from './migrations/0003-render.js';
 import * as m0004 from './migrations/0004-schedules-crawls.js';
 import * as m0005 from './migrations/0005-api-keys.js';
+import * as m0006 from './migrations/0006-job-intake.js';
 
 /**
  * Migrations are listed in code rather than read from a folder, so they work the same from the
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-render': m0003,
   '0004-schedules-crawls': m0004,
   '0005-api-keys': m0005,
+  '0006-job-intake': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

@@ -27,6 +27,8 @@ export interface JobsTable {
   finished_at: number | null;
   /** The tenant of the key that created the job (migration 0005); `default` when auth is off. */
   tenant: string;
+  /** `open` | `ended` | `interrupted`: whether the submission was read and stored whole (migration 0006). */
+  intake: string;
 }
 
 export interface JobItemsTable {

@@ -6,6 +6,7 @@ import { checkWebhookUrl } from '../../src/events/sinks/webhook/index.js';
 import { parseAllowList } from '../../src/fetch/index.js';
 import type { ApiDependencies } from '../../src/api/index.js';
 import { redisBackend, suiteTitle } from '../helpers/backends.js';
+import { waitFor } from '../helpers/store.js';
 import { createHarness, expectHealthy, expectProblem, waitForFinal, type Harness } from './harness.js';
 
 const redis = await redisBackend();
@@ -300,5 +301,42 @@ describe('schedules and crawls belong to a tenant', () => {
     const { jobId } = await schedules.fire(await schedules.get(schedule.id, { tenant: 'acme' }), `run-${schedule.id}`);
     expect((await harness.store.repository.getJob(jobId))?.tenant).toBe('acme');
     await expect(harness.jobs.getJob(jobId, { tenant: 'globex' })).rejects.toMatchObject({ code: 'job_not_found' });
+  });
+});
+
+describe('event streams per tenant', () => {
+  it('caps the SSE streams of one tenant, leaving room under the global cap for another tenant', async () => {
+    const { harness, keys } = await withKeys({ isPoolStarted: false, api: { maxEventStreams: 10, maxEventStreamsPerTenant: 3 } });
+    const a = await keys.create({ tenant: 'tenant-a' });
+    const b = await keys.create({ tenant: 'tenant-b' });
+    // Nothing runs, so the jobs stay queued and their streams stay open.
+    const jobA = await submit(harness, bearer(a.secret), ['https://example.com/a']);
+    const jobB = await submit(harness, bearer(b.secret), ['https://example.com/b']);
+    await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = harness.app.server.address() as { port: number };
+    const open = (jobId: string, secret: string, signal?: AbortSignal) =>
+      fetch(`http://127.0.0.1:${address.port}/v1/jobs/${jobId}/events`, { headers: bearer(secret), ...(signal ? { signal } : {}) });
+
+    const heldByA = Array.from({ length: 3 }, () => new AbortController());
+    for (const controller of heldByA) expect((await open(jobA, a.secret, controller.signal)).status).toBe(200);
+    const refused = await open(jobA, a.secret);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ code: 'tenant_streams_limit' });
+
+    // Tenant B is not starved by A's streams.
+    const streamB = new AbortController();
+    expect((await open(jobB, b.secret, streamB.signal)).status).toBe(200);
+
+    // A stream of A that ends frees its place.
+    heldByA[0]!.abort();
+    await waitFor(async () => {
+      heldByA[0] = new AbortController();
+      const again = await open(jobA, a.secret, heldByA[0].signal);
+      if (again.status === 200) return true;
+      await again.body?.cancel();
+      return false;
+    }, 5000, 'a place for tenant A again');
+    for (const controller of [...heldByA, streamB]) controller.abort();
   });
 });

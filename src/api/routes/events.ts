@@ -44,6 +44,12 @@ export function eventRoutes(context: RouteContext) {
   const { deps, options } = context;
   const { repository, metrics } = deps;
   let openStreams = 0;
+  /**
+   * Open streams per tenant, for requests with an API key (while auth is off every client is the
+   * one `default` tenant and the global cap alone applies). An entry goes when its count reaches
+   * 0, so the map holds at most `maxEventStreams` tenants.
+   */
+  const openByTenant = new Map<string, number>();
   /** One per open stream: `preClose` aborts them all, so a shutdown does not wait for clients. */
   const shutdowns = new Set<AbortController>();
 
@@ -113,7 +119,7 @@ export function eventRoutes(context: RouteContext) {
             'Replays the event log after Last-Event-ID, then follows it live: `job.created`, `document.extracted`, ' +
             '`item.failed`, `job.cancelled`, `job.completed` (each with an id), `progress` snapshots of the counts (no id), ' +
             'and a last `completed` event with the final job, after which the stream closes. Heartbeat comments every 15 s. ' +
-            '503 too_many_streams when the server has too many streams open.',
+            '503 too_many_streams when the server has too many streams open; 429 tenant_streams_limit when the tenant has.',
           tags: ['jobs'],
           params: jobIdParamsSchema,
           querystring: {
@@ -143,17 +149,32 @@ export function eventRoutes(context: RouteContext) {
             headers: { 'retry-after': '5' },
           });
         }
+        const tenant = request.principal !== null ? request.tenant : null;
+        const tenantStreams = tenant === null ? 0 : (openByTenant.get(tenant) ?? 0);
+        if (tenant !== null && tenantStreams >= options.maxEventStreamsPerTenant) {
+          throw new ApiError(
+            'tenant_streams_limit',
+            `Tenant ${JSON.stringify(tenant)} has ${tenantStreams} event streams open, its limit; close one, retry later or poll the job`,
+            { headers: { 'retry-after': '5' } },
+          );
+        }
         const header = request.headers['last-event-id'];
         const afterId = header !== undefined ? Number(header) : (request.query.lastEventId ?? 0);
         const shutdown = new AbortController();
         const signal = AbortSignal.any([signalOfResponse(request, reply), shutdown.signal]);
         const body = Readable.from(stream(job, afterId, signal), { objectMode: false });
         openStreams++;
+        if (tenant !== null) openByTenant.set(tenant, tenantStreams + 1);
         shutdowns.add(shutdown);
         metrics.eventStreams.inc();
         // 'close' comes once the stream ended or was destroyed (client gone), started or not.
         body.once('close', () => {
           openStreams--;
+          if (tenant !== null) {
+            const left = (openByTenant.get(tenant) ?? 1) - 1;
+            if (left <= 0) openByTenant.delete(tenant);
+            else openByTenant.set(tenant, left);
+          }
           shutdowns.delete(shutdown);
           metrics.eventStreams.dec();
         });
