@@ -5,6 +5,7 @@
  * linkedom puts such content outside `body`, where Readability never looks.
  */
 
+import { limitNesting } from '../nesting-limit.js';
 import { closeTagEnd, openTagEnd } from '../tag-end.js';
 
 /** The output of {@link prepareHtml}. */
@@ -65,7 +66,8 @@ export function prepareHtml(source: string): PreparedHtml {
     OPENING.lastIndex = position;
   }
   parts.push(source.slice(position));
-  return { html: ensureBody(parts.join('')), jsonLd };
+  // Depth and element caps before any DOM exists keep the rest of extraction linear in the page.
+  return { html: ensureBody(limitNesting(parts.join('')).html), jsonLd };
 }
 
 function findClose(source: string, name: string, from: number): { start: number; end: number } {
