@@ -154,6 +154,7 @@ export class App {
       threads: config.extractThreads,
       timeoutMs: config.extractTimeoutMs,
       maxOldGenerationSizeMb: config.extractMaxMemoryMb,
+      maxInflatedBytes: config.maxInflatedBytes,
       // Every worker slot may be extracting at once: the pool must hold them all, so that
       // `extractor_busy` only ever means more work than this process admits.
       maxQueue: config.concurrency,
