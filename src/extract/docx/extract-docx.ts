@@ -2,6 +2,7 @@ import mammoth from 'mammoth';
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { ExtractionFailedError } from '../errors.js';
 import { parseDocument } from '../html/dom.js';
+import { limitNesting } from '../nesting-limit.js';
 import { collectLinks, countWords, toMarkdown, toText } from '../html/serialize.js';
 import { firstLineTitle } from '../text/extract-text.js';
 import { readZip, type ZipEntries } from '../zip-limits.js';
@@ -50,7 +51,8 @@ export async function extractDocx(body: Uint8Array, options: DocxExtractOptions)
   } catch (error) {
     throw new ExtractionFailedError(`Cannot read the DOCX document at ${url}: ${(error as Error).message}`, { cause: error });
   }
-  const document = parseDocument(`<!DOCTYPE html><html><head></head><body>${html}</body></html>`);
+  // mammoth's HTML nests as deep as the document's tables and lists: the same caps as a page.
+  const document = parseDocument(`<!DOCTYPE html><html><head></head><body>${limitNesting(html).html}</body></html>`);
   const root = document.body!;
   const { text } = toText(root);
   const heading = root.querySelector('h1, h2');
