@@ -158,6 +158,7 @@ export class App {
       timeoutMs: config.extractTimeoutMs,
       maxOldGenerationSizeMb: config.extractMaxMemoryMb,
       threadNiceness: config.extractNiceness,
+      maxInflatedBytes: config.maxInflatedBytes,
       // Every worker slot may be extracting at once: the pool must hold them all, so that
       // `extractor_busy` only ever means more work than this process admits.
       maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,

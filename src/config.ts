@@ -67,6 +67,8 @@ export interface Config {
   extractMaxMemoryMb: number;
   /** Niceness of the extraction threads (Linux): above 0 the event loop wins the CPU when both want it. */
   extractNiceness: number;
+  /** Bytes a compressed container (the zip of a DOCX) may inflate to during extraction. */
+  maxInflatedBytes: number;
   /** Base URL of the server that `distill jobs` talks to. */
   server: string;
   /** RabbitMQ for events (`amqp://…`); '' = no broker (webhooks and the event log still work). */
@@ -268,6 +270,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     check: (v) => (/^https?:\/\/[^/]/.test(String(v)) ? undefined : 'expected an http(s) URL'),
   },
   { key: 'extractMaxMemoryMb', env: 'DISTILL_EXTRACT_MAX_MEMORY_MB', kind: 'integer', default: 512, min: 64, description: 'Heap limit of one extraction thread (MiB)' },
+  {
+    key: 'maxInflatedBytes',
+    env: 'DISTILL_MAX_INFLATED_BYTES',
+    kind: 'integer',
+    default: 50 * 1024 * 1024,
+    min: 1024,
+    description: 'Bytes the zip of a DOCX (any zip extraction reads) may inflate to, per entry and in total; over it the item fails with decompression_limit',
+  },
   {
     key: 'render',
     env: 'DISTILL_RENDER',

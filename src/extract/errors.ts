@@ -28,6 +28,17 @@ export class ExtractionTimeoutError extends PermanentError {
   }
 }
 
+/**
+ * A compressed container (the zip of a DOCX) inflates past its limit (`DISTILL_MAX_INFLATED_BYTES`),
+ * by its declared sizes or by the bytes it actually produces: a decompression bomb, or a document
+ * too big to extract. Permanent: the same bytes inflate the same way next time.
+ */
+export class DecompressionLimitError extends PermanentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('decompression_limit', message, options);
+  }
+}
+
 /** Every thread of the extractor pool is busy and its queue is full: try again later. */
 export class ExtractorBusyError extends RetryableError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -36,4 +47,4 @@ export class ExtractorBusyError extends RetryableError {
 }
 
 /** Every error code extraction can set on an item (the README documents each one). */
-export const EXTRACT_ERROR_CODES = ['unsupported_content_type', 'extraction_failed', 'extraction_timeout', 'extractor_busy'] as const;
+export const EXTRACT_ERROR_CODES = ['unsupported_content_type', 'extraction_failed', 'extraction_timeout', 'extractor_busy', 'decompression_limit'] as const;

@@ -25,6 +25,8 @@ export interface ExtractTask {
   contentType: string | undefined;
   body: Uint8Array;
   formats?: readonly DocumentFormat[];
+  /** Bytes a compressed container may inflate to (`ExtractInput.maxInflatedBytes`). */
+  maxInflatedBytes?: number;
   /** The pool starts the task's time limit when this port says the task has started. */
   startedPort?: MessagePort;
 }
@@ -37,23 +39,39 @@ export interface SerialisedError {
   mimeType?: string;
 }
 
-/** What the thread sends back. `heapUsedBytes` lets the pool recycle threads whose heap grows. */
-export type ExtractTaskResult =
-  | { ok: true; document: ExtractedDocument; heapUsedBytes: number }
-  | { ok: false; error: SerialisedError; heapUsedBytes: number };
+/**
+ * How much memory the thread holds after a task, so the pool can recycle threads that grow: its
+ * V8 heap, the memory outside that heap (ArrayBuffers, zlib), which the heap limit does not
+ * bound, and how much the task grew the resident memory of the whole process.
+ */
+export interface ThreadMemory {
+  heapUsedBytes: number;
+  externalBytes: number;
+  rssGrowthBytes: number;
+}
+
+/** What the thread sends back. */
+export type ExtractTaskResult = ({ ok: true; document: ExtractedDocument } | { ok: false; error: SerialisedError }) & ThreadMemory;
+
+function memorySince(rssBefore: number): ThreadMemory {
+  const { heapUsed, external, rss } = process.memoryUsage();
+  // `external` counts this isolate's ArrayBuffers too; `rss` is the process's.
+  return { heapUsedBytes: heapUsed, externalBytes: external, rssGrowthBytes: Math.max(0, rss - rssBefore) };
+}
 
 export default async function extractInThread(task: ExtractTask): Promise<ExtractTaskResult> {
   if (task.startedPort) {
     task.startedPort.postMessage('started');
     task.startedPort.close();
   }
+  const rssBefore = process.memoryUsage.rss();
   try {
-    const document = await extractDocument({ url: task.url, contentType: task.contentType, body: task.body, formats: task.formats });
-    return { ok: true, document, heapUsedBytes: process.memoryUsage().heapUsed };
+    const document = await extractDocument({ url: task.url, contentType: task.contentType, body: task.body, formats: task.formats, maxInflatedBytes: task.maxInflatedBytes });
+    return { ok: true, document, ...memorySince(rssBefore) };
   } catch (caught) {
     const error = toError(caught);
     const serialised: SerialisedError = { name: error.name, code: error instanceof DistillError ? error.code : null, message: error.message };
     if ('mimeType' in error && typeof error.mimeType === 'string') serialised.mimeType = error.mimeType;
-    return { ok: false, error: serialised, heapUsedBytes: process.memoryUsage().heapUsed };
+    return { ok: false, error: serialised, ...memorySince(rssBefore) };
   }
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, DistillError, PermanentError, toError, positiveInteger } from '../lib/index.js';
-import { ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
+import { DecompressionLimitError, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
 import type { ExtractTask, ExtractTaskResult, ExtractThreadData, SerialisedError } from './extract-worker.js';
 import type { ExtractedDocument, ExtractInput } from './types.js';
 
@@ -25,6 +25,13 @@ export interface ExtractorPoolOptions {
    * loop, so that the API stays fast while they are busy. @default 10
    */
   threadNiceness?: number;
+  /** Bytes a compressed container (a DOCX's zip) may inflate to; over it, `decompression_limit`. @default 52428800 */
+  maxInflatedBytes?: number;
+  /**
+   * Threads are replaced when one document grows the process's resident memory by more than
+   * this, in MB, or leaves more than half of `maxOldGenerationSizeMb` outside the heap. @default 256
+   */
+  maxRssGrowthMb?: number;
 }
 
 /** Counters of an {@link ExtractorPool}. */
@@ -53,6 +60,7 @@ const ERROR_CLASSES: Record<string, (error: SerialisedError) => DistillError> = 
   ExtractionFailedError: (error) => new ExtractionFailedError(error.message),
   ExtractionTimeoutError: (error) => new ExtractionTimeoutError(error.message),
   ExtractorBusyError: (error) => new ExtractorBusyError(error.message),
+  DecompressionLimitError: (error) => new DecompressionLimitError(error.message),
   AbortedError: (error) => new AbortedError(error.message),
 };
 
@@ -88,7 +96,8 @@ interface Generation {
  * Recycling: piscina has no "max tasks per thread" and cannot retire one chosen thread, and a
  * thread that exits by itself loses the task piscina may already have handed it. So the pool
  * recycles by generation: after `threads * recycleAfterTasks` documents, or when a thread reports
- * a heap above half its limit, new documents go to a fresh piscina and the old one is destroyed
+ * a heap or off-heap memory above half its heap limit, or a document grew the process's resident
+ * memory by more than `maxRssGrowthMb`, new documents go to a fresh piscina and the old one is destroyed
  * once its documents have settled. Nothing in flight is lost and memory stays bounded.
  */
 export class ExtractorPool implements AsyncDisposable {
@@ -99,6 +108,8 @@ export class ExtractorPool implements AsyncDisposable {
   readonly #recycleAfterTasks: number;
   readonly #idleTimeoutMs: number;
   readonly #threadNiceness: number;
+  readonly #maxInflatedBytes: number | undefined;
+  readonly #maxRssGrowthBytes: number;
   #current: Generation | null = null;
   readonly #retiring = new Set<Generation>();
   #inFlight = 0;
@@ -118,6 +129,8 @@ export class ExtractorPool implements AsyncDisposable {
       throw new TypeError(`Expected \`threadNiceness\` to be an integer from 0 to 19, got \`${niceness}\``);
     }
     this.#threadNiceness = niceness;
+    this.#maxInflatedBytes = options.maxInflatedBytes === undefined ? undefined : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
+    this.#maxRssGrowthBytes = positiveInteger('maxRssGrowthMb', options.maxRssGrowthMb ?? 256) * 1024 * 1024;
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -157,7 +170,14 @@ export class ExtractorPool implements AsyncDisposable {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const task: ExtractTask = { url: input.url, contentType: input.contentType, body: input.body, formats: input.formats, startedPort: channel.port2 };
+    const task: ExtractTask = {
+      url: input.url,
+      contentType: input.contentType,
+      body: input.body,
+      formats: input.formats,
+      maxInflatedBytes: input.maxInflatedBytes ?? this.#maxInflatedBytes,
+      startedPort: channel.port2,
+    };
     const buffer = input.body.buffer;
     const canTransfer = buffer instanceof ArrayBuffer && input.body.byteOffset === 0 && input.body.byteLength === buffer.byteLength;
     // piscina's own transferList type is narrower than what worker_threads accepts.
@@ -167,7 +187,11 @@ export class ExtractorPool implements AsyncDisposable {
     generation.inFlight++;
     try {
       const result = await generation.piscina.run(task, { signal: controller.signal, transferList });
-      if (result.heapUsedBytes > (this.#maxOldGenerationSizeMb * 1024 * 1024) / 2) generation.isRetiring = true;
+      const halfHeapBytes = (this.#maxOldGenerationSizeMb * 1024 * 1024) / 2;
+      // Memory outside the heap (ArrayBuffers, zlib) escapes the heap limit: recycle on it as well.
+      if (result.heapUsedBytes > halfHeapBytes || result.externalBytes > halfHeapBytes || result.rssGrowthBytes > this.#maxRssGrowthBytes) {
+        generation.isRetiring = true;
+      }
       if (!result.ok) throw reviveError(result.error);
       return result.document;
     } catch (error) {

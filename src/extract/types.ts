@@ -8,6 +8,8 @@ export interface ExtractInput {
   body: Uint8Array;
   /** Which outputs the client wants; skipping `markdown` saves work. @default ['text','markdown','links'] */
   formats?: readonly DocumentFormat[];
+  /** Bytes a compressed container in the body (a DOCX's zip) may inflate to. @default 52428800 (50 MiB) */
+  maxInflatedBytes?: number;
 }
 
 /** Optional outputs a client may ask for; title, metadata and quality always come. */

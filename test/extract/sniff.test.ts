@@ -39,8 +39,8 @@ describe('sniffContentType', () => {
 
 describe('EXTRACT_ERROR_CODES', () => {
   it('lists the code of every extraction error class', async () => {
-    const { EXTRACT_ERROR_CODES, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError } = await import('../../src/extract/index.js');
-    const codes = [new UnsupportedContentTypeError('image/png'), new ExtractionFailedError('x'), new ExtractionTimeoutError('x'), new ExtractorBusyError('x')].map((error) => error.code);
+    const { EXTRACT_ERROR_CODES, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, DecompressionLimitError } = await import('../../src/extract/index.js');
+    const codes = [new UnsupportedContentTypeError('image/png'), new ExtractionFailedError('x'), new ExtractionTimeoutError('x'), new ExtractorBusyError('x'), new DecompressionLimitError('x')].map((error) => error.code);
     expect([...EXTRACT_ERROR_CODES].sort()).toEqual(codes.sort());
   });
 });

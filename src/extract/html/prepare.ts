@@ -5,6 +5,9 @@
  * linkedom puts such content outside `body`, where Readability never looks.
  */
 
+import { limitNesting } from '../nesting-limit.js';
+import { closeTagEnd, openTagEnd } from '../tag-end.js';
+
 /** The output of {@link prepareHtml}. */
 export interface PreparedHtml {
   html: string;
@@ -13,7 +16,12 @@ export interface PreparedHtml {
 }
 
 /** Elements removed with their whole content (the parser would give them raw text or widgets). */
-const OPENING = /<!--|<(script|style|noscript|svg|template|iframe|object|select|textarea|canvas)(?=[\s>/])/gi;
+const DROPPED = new Set(['script', 'style', 'noscript', 'svg', 'template', 'iframe', 'object', 'select', 'textarea', 'canvas']);
+/**
+ * A comment or any tag. Every tag is matched so that the scan can step over its attributes: a
+ * `<svg` inside an attribute value (`<img alt="x <svg y">`) is text, not an element to strip.
+ */
+const OPENING = /<!--|<(\/?)([a-zA-Z][^\s/>]*)/g;
 
 /** Strips dropped elements and comments, collecting JSON-LD. Linear in the size of the page. */
 export function prepareHtml(source: string): PreparedHtml {
@@ -23,32 +31,43 @@ export function prepareHtml(source: string): PreparedHtml {
   OPENING.lastIndex = 0;
   for (let match = OPENING.exec(source); match; match = OPENING.exec(source)) {
     const start = match.index;
-    parts.push(source.slice(position, start));
     if (match[0] === '<!--') {
+      parts.push(source.slice(position, start));
       const end = source.indexOf('-->', start + 4);
       position = end < 0 ? source.length : end + 3;
+      OPENING.lastIndex = position;
+      continue;
+    }
+    const name = match[2]!.toLowerCase();
+    const isEndTag = match[1] === '/';
+    const end = isEndTag ? closeTagEnd(source, start) : openTagEnd(source, start);
+    if (isEndTag || !DROPPED.has(name)) {
+      // Any other tag stays as it is; the text of a <title> is not markup either.
+      OPENING.lastIndex = name === 'title' && !isEndTag ? findClose(source, name, end).start : end;
+      continue;
+    }
+    parts.push(source.slice(position, start));
+    if (source.charCodeAt(end - 1) !== 62 /* > */) {
+      // The tag never ends: neither does the element.
+      position = source.length;
+      break;
+    }
+    const tagEnd = end - 1;
+    // <svg/> and friends close themselves.
+    if (source.charCodeAt(tagEnd - 1) === 47 /* / */ && name !== 'script' && name !== 'style') {
+      position = end;
     } else {
-      const name = match[1]!.toLowerCase();
-      const tagEnd = source.indexOf('>', start);
-      if (tagEnd < 0) {
-        position = source.length;
-        break;
+      const close = findClose(source, name, end);
+      if (name === 'script' && /type\s*=\s*["']?application\/ld\+json/i.test(source.slice(start, tagEnd))) {
+        jsonLd.push(source.slice(end, close.start));
       }
-      // <svg/> and friends close themselves.
-      if (source.charCodeAt(tagEnd - 1) === 47 /* / */ && name !== 'script' && name !== 'style') {
-        position = tagEnd + 1;
-      } else {
-        const close = findClose(source, name, tagEnd + 1);
-        if (name === 'script' && /type\s*=\s*["']?application\/ld\+json/i.test(source.slice(start, tagEnd))) {
-          jsonLd.push(source.slice(tagEnd + 1, close.start));
-        }
-        position = close.end;
-      }
+      position = close.end;
     }
     OPENING.lastIndex = position;
   }
   parts.push(source.slice(position));
-  return { html: ensureBody(parts.join('')), jsonLd };
+  // Depth and element caps before any DOM exists keep the rest of extraction linear in the page.
+  return { html: ensureBody(limitNesting(parts.join('')).html), jsonLd };
 }
 
 function findClose(source: string, name: string, from: number): { start: number; end: number } {

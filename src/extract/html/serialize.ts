@@ -1,4 +1,5 @@
 import { absoluteHttpUrl } from './metadata.js';
+import { escapeMarkdownLineStarts, escapeMarkdownText, markdownCodeFence, markdownCodeSpan, markdownLinkTitle, markdownUrl } from '../markdown-escape.js';
 import { type DomElement, type DomNode, ELEMENT_NODE, elementsWithTags, TEXT_NODE } from './dom.js';
 
 /*
@@ -137,7 +138,8 @@ interface MarkdownContext {
   inCell: boolean;
 }
 
-const escapeInline = (text: string): string => text.replace(/([\\`*_[\]])/g, '\\$1');
+/** Text escaped so that it stays text: no Markdown syntax, and no raw HTML (see markdown-escape.ts). */
+const escapeInline = escapeMarkdownText;
 
 /** Main content as CommonMark with GFM tables: headings, emphasis, links, images, lists, quotes, code. */
 export function toMarkdown(root: DomElement, baseUrl: string): string {
@@ -163,9 +165,7 @@ function block(content: string): string {
   return trimmed ? `\n\n${trimmed}\n\n` : '';
 }
 
-function escapeLineStart(text: string): string {
-  return text.replace(/^(\s*)([#>+-]|\d+\.)(?=\s)/gm, '$1\\$2');
-}
+const escapeLineStart = escapeMarkdownLineStarts;
 
 function node(current: DomNode, context: MarkdownContext): string {
   if (current.nodeType === TEXT_NODE) {
@@ -238,8 +238,7 @@ function node(current: DomNode, context: MarkdownContext): string {
       if (context.inPre) return element.textContent ?? '';
       const code = (element.textContent ?? '').replace(/\s+/g, ' ');
       if (!code.trim()) return code;
-      const fence = code.includes('`') ? '``' : '`';
-      return `${fence}${fence === '``' ? ' ' : ''}${code}${fence === '``' ? ' ' : ''}${fence}`;
+      return markdownCodeSpan(code);
     }
     case 'PRE':
       return pre(element, context);
@@ -282,15 +281,15 @@ function link(element: DomElement, context: MarkdownContext): string {
   const text = inline(content);
   if (!href || !text) return content;
   const title = element.getAttribute('title');
-  const titlePart = title ? ` "${title.replace(/"/g, '\\"')}"` : '';
-  return `[${text}](${href.replace(/[()\s]/g, encodeURIComponent)}${titlePart})`;
+  const titlePart = title?.trim() ? ` ${markdownLinkTitle(title)}` : '';
+  return `[${text}](${markdownUrl(href)}${titlePart})`;
 }
 
 function image(element: DomElement, context: MarkdownContext): string {
   const src = absoluteHttpUrl(element.getAttribute('src') ?? element.getAttribute('data-src'), context.baseUrl);
   if (!src) return '';
   const alt = escapeInline(inline(element.getAttribute('alt') ?? ''));
-  return `![${alt}](${src.replace(/[()\s]/g, encodeURIComponent)})`;
+  return `![${alt}](${markdownUrl(src)})`;
 }
 
 function pre(element: DomElement, context: MarkdownContext): string {
@@ -300,9 +299,7 @@ function pre(element: DomElement, context: MarkdownContext): string {
   const codeElement = elementsWithTags(element, ['code'])[0];
   const classes = `${codeElement?.className ?? ''} ${element.className}`;
   const language = /(?:^|\s)(?:language|lang)-([\w+#.-]+)/.exec(classes)?.[1] ?? '';
-  let fence = '```';
-  while (code.includes(fence)) fence += '`';
-  return `\n\n${fence}${language}\n${code}\n${fence}\n\n`;
+  return `\n\n${markdownCodeFence(code, language)}\n\n`;
 }
 
 function list(element: DomElement, context: MarkdownContext): string {

@@ -1,5 +1,6 @@
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { countWords } from '../html/serialize.js';
+import { escapeMarkdownLineStarts, escapeMarkdownText } from '../markdown-escape.js';
 
 /** Options of {@link extractPlainText}. */
 export interface TextExtractOptions {
@@ -27,9 +28,9 @@ export function linksInText(text: string): string[] {
   return [...links];
 }
 
-/** Plain text as Markdown: paragraphs stay paragraphs, Markdown syntax characters are escaped. */
+/** Plain text as Markdown: paragraphs stay paragraphs, Markdown syntax and HTML characters are escaped. */
 export function textToMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]])/g, '\\$1').replace(/^(\s*)([#>+-]|\d+\.)(?=\s)/gm, '$1\\$2');
+  return escapeMarkdownLineStarts(escapeMarkdownText(text));
 }
 
 /** Markdown source to readable text: markers of headings, emphasis, links and images removed. */
