@@ -31,6 +31,21 @@ export default tseslint.config(
     },
   },
   {
+    // queue/ adapters take their stores through the ports of jobs/ports.ts, and cli/ opens storage
+    // through the composition root (app/): neither imports the storage adapters.
+    files: ['src/queue/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../storage', '../storage/*', '../../storage', '../../storage/*'], message: 'Take a port from jobs/ports.ts, or open storage through app/ (the composition root).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

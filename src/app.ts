@@ -208,9 +208,9 @@ export class App {
       ? undefined
       : new WorkerPool({
       queue: this.queue,
-      // Outcomes go through the crawls service: a crawl page's links are appended with its outcome.
+      // The jobs service finishes items: a crawl page's links are appended with its outcome.
       repository: {
-        finishAttempt: (item, outcome) => this.crawls.finishAttempt(item, outcome),
+        finishAttempt: (item, outcome) => this.jobs.finishAttempt(item, outcome),
         cancelledJobIds: (jobIds) => this.repository.cancelledJobIds(jobIds),
       },
       task: this.task,
@@ -241,14 +241,11 @@ export class App {
       defaults: this.jobDefaults(),
       onEnqueued: () => this.pool?.notify(),
       maxQueuedPerTenant: config.tenantMaxQueued,
+      logger: this.logger.child({ component: 'jobs' }),
     });
     this.crawls = new CrawlsService({
       jobs: this.jobs,
-      repository: this.repository,
-      queue: this.queue,
       maxPages: config.crawlMaxPages,
-      onEnqueued: () => this.pool?.notify(),
-      logger: this.logger.child({ component: 'crawls' }),
     });
     this.schedules = new SchedulesService({
       repository: this.repository,

@@ -1,6 +1,6 @@
 import { ApiKeys, InvalidApiKeyInputError, type ApiKeyInfo } from '../auth/index.js';
 import type { Config, ParsedArgs } from '../config.js';
-import { KyselyJobRepository, migrateToLatest, openDatabase } from '../storage/index.js';
+import { openStorage } from '../app/index.js';
 
 export const KEYS_USAGE = `distill keys <create|list|revoke> [...] [--database-url URL]
 
@@ -27,10 +27,10 @@ export async function runKeys(config: Config, args: ParsedArgs): Promise<number>
     console.error(`Expected \`distill keys create|list|revoke\`, got ${action === undefined ? 'nothing' : `\`${action}\``}.\n\n${KEYS_USAGE}`);
     return 2;
   }
-  const handle = openDatabase(config.databaseUrl);
+  const storage = openStorage(config.databaseUrl);
   try {
-    await migrateToLatest(handle.db as never);
-    const keys = new ApiKeys({ store: new KyselyJobRepository({ db: handle.db, dialect: handle.dialect }) });
+    await storage.migrate();
+    const keys = new ApiKeys({ store: storage.apiKeys });
     if (action === 'create') {
       const tenant = args.flags.get('--tenant');
       if (tenant === undefined) {
@@ -69,6 +69,6 @@ export async function runKeys(config: Config, args: ParsedArgs): Promise<number>
     }
     throw error;
   } finally {
-    await handle.close();
+    await storage.close();
   }
 }

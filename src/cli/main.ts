@@ -4,7 +4,7 @@ import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { endQuietlyWhenStdoutCloses } from './io.js';
 import { KEYS_USAGE, runKeys } from './keys-command.js';
-import { migrateToLatest, openDatabase } from '../storage/index.js';
+import { openStorage } from '../app/index.js';
 
 interface Command {
   summary: string;
@@ -52,13 +52,13 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create or update the database schema, then exit',
     usage: 'distill migrate [--database-url URL]',
     async run(config) {
-      const handle = openDatabase(config.databaseUrl);
+      const storage = openStorage(config.databaseUrl);
       try {
-        const ran = await migrateToLatest(handle.db as never);
-        console.log(ran.length > 0 ? `Applied ${ran.join(', ')} to ${handle.description}` : `${handle.description} is up to date`);
+        const ran = await storage.migrate();
+        console.log(ran.length > 0 ? `Applied ${ran.join(', ')} to ${storage.description}` : `${storage.description} is up to date`);
         return 0;
       } finally {
-        await handle.close();
+        await storage.close();
       }
     },
   },

@@ -4,13 +4,10 @@ import {
   type ClaimedItem,
   type CrawlSettings,
   type ItemOutcome,
-  type ItemRef,
   type Job,
   type JobOptionsInput,
   type JobsService,
-  type Queue,
 } from '../jobs/index.js';
-import { silentLogger, toError, type Logger } from '../lib/index.js';
 import { checkPatterns } from './url-pattern.js';
 
 /** What a client asks of a crawl; unset members take the defaults below. */
@@ -32,44 +29,30 @@ export interface CrawlInput {
 export const CRAWL_DEFAULTS = { maxDepth: 2, maxPages: 100, sameSite: true, useSitemap: true } as const;
 
 export interface CrawlsServiceOptions {
-  jobs: Pick<JobsService, 'submit'>;
-  /** Records an attempt and appends a crawl page's links in one transaction (the repository). */
-  repository: { recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<{ isRecorded: boolean; queued: ItemRef[] }> };
-  queue: Pick<Queue, 'enqueue'>;
+  jobs: Pick<JobsService, 'submit' | 'finishAttempt'>;
   /** Most pages one crawl may ask for. @default 10000 */
   maxPages?: number;
-  /** Called after discovered items were enqueued, so an in-process pool claims at once. */
-  onEnqueued?: () => void;
-  logger?: Logger;
 }
 
 /**
  * Crawls (issue 9): a crawl is a job like any other (progress, results, events, cancel) whose
  * options carry its `CrawlSettings`. It starts with one item, the start page; each page that
- * succeeds adds the links in scope (the worker's crawl hook, `withCrawlLinks`) at depth + 1 in the
- * transaction that ends it, so the job completes only when no page is queued or running and no
+ * succeeds adds the links in scope (the worker's crawl hook, `withCrawlLinks`, puts them in the
+ * outcome) at depth + 1 in the transaction that ends it (the jobs service's `finishAttempt`), so the job completes only when no page is queued or running and no
  * link is left to follow. Pages are claimed in item order, which is discovery order: breadth-first
  * but for pages in flight at once, which finish (and add their links) in any order.
  * A URL is never added twice to one job, so never fetched twice in one crawl.
  */
 export class CrawlsService {
   readonly #jobs: CrawlsServiceOptions['jobs'];
-  readonly #repository: CrawlsServiceOptions['repository'];
-  readonly #queue: CrawlsServiceOptions['queue'];
   readonly #maxPages: number;
-  readonly #onEnqueued: (() => void) | undefined;
-  readonly #logger: Logger;
 
   constructor(options: CrawlsServiceOptions) {
     this.#jobs = options.jobs;
-    this.#repository = options.repository;
-    this.#queue = options.queue;
     this.#maxPages = options.maxPages ?? 10_000;
     if (!Number.isSafeInteger(this.#maxPages) || this.#maxPages < 1) {
       throw new TypeError(`Expected \`maxPages\` to be a positive integer, got \`${this.#maxPages}\``);
     }
-    this.#onEnqueued = options.onEnqueued;
-    this.#logger = options.logger ?? silentLogger;
   }
 
   /** Most pages a crawl may ask for. */
@@ -134,20 +117,11 @@ export class CrawlsService {
   }
 
   /**
-   * The worker pool's `finishAttempt`: records the outcome and the crawl page's new items in one
-   * transaction, then hands the new items to the queue. Should the queue refuse them (Redis down),
-   * they stay queued in the database and the error is logged; the outcome stays recorded.
+   * The jobs service's `finishAttempt`, which records a crawl page's links with its outcome and
+   * enqueues them; kept for callers written before finishing an item moved there.
+   * @deprecated Call `JobsService.finishAttempt`.
    */
-  async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
-    const { isRecorded, queued } = await this.#repository.recordAttempt(item, outcome);
-    if (queued.length > 0) {
-      try {
-        await this.#queue.enqueue(queued);
-        this.#onEnqueued?.();
-      } catch (error) {
-        this.#logger.error({ err: toError(error), jobId: item.jobId, items: queued.length }, 'Enqueueing the links of a crawl page failed');
-      }
-    }
-    return isRecorded;
+  finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
+    return this.#jobs.finishAttempt(item, outcome);
   }
 }

@@ -5,3 +5,5 @@ export * from './normalize-url.js';
 export * from './jobs-service.js';
 export * from './change-summary.js';
 export * from './schedules.js';
+export * from './events.js';
+export * from './item-transition.js';

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DistillError, systemClock, type Clock } from '../lib/index.js';
+import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
 import { JobNotFoundError, QueuedUrlsLimitError, SubmissionInterruptedError } from './errors.js';
 import { normalizeUrl, type UrlRejection } from './normalize-url.js';
-import type { JobRepository, NewItem, Queue } from './ports.js';
-import { DEFAULT_TENANT, type DocumentFormat, type Job, type JobOptions } from './types.js';
+import type { ItemOutcome, JobRepository, NewItem, Queue } from './ports.js';
+import { DEFAULT_TENANT, type ClaimedItem, type DocumentFormat, type Job, type JobOptions } from './types.js';
 
 /** URLs written per transaction while a batch is added: bounds memory and lock time. */
 const BATCH_SIZE = 2000;
@@ -65,6 +65,8 @@ export interface JobsServiceOptions {
    * append that would pass it is refused with `QueuedUrlsLimitError`. 0: no cap. @default 0
    */
   maxQueuedPerTenant?: number;
+  /** Where a failure to enqueue a crawl page's links is reported. @default silentLogger */
+  logger?: Logger;
 }
 
 /** A request's view: whose jobs it sees and makes. */
@@ -75,7 +77,8 @@ export interface TenantScope {
 
 /**
  * The use cases of jobs: submit a batch (normalise, dedupe, reuse fresh documents, write the job
- * and its items, enqueue the rest), append, cancel, and read. Pure logic over the ports.
+ * and its items, enqueue the rest), append, cancel, read, and finish an attempt. Pure logic over
+ * the ports.
  */
 export class JobsService {
   readonly #repository: JobRepository;
@@ -84,6 +87,7 @@ export class JobsService {
   readonly #clock: Clock;
   readonly #onEnqueued: (() => void) | undefined;
   readonly #maxQueuedPerTenant: number;
+  readonly #logger: Logger;
 
   constructor(options: JobsServiceOptions) {
     this.#repository = options.repository;
@@ -92,6 +96,7 @@ export class JobsService {
     this.#clock = options.clock ?? systemClock;
     this.#onEnqueued = options.onEnqueued;
     this.#maxQueuedPerTenant = options.maxQueuedPerTenant ?? 0;
+    this.#logger = options.logger ?? silentLogger;
   }
 
   /** The options a job gets from `input` and the service defaults. */
@@ -199,6 +204,26 @@ export class JobsService {
     const { job } = await this.#repository.cancelJob(jobId);
     if (!job) throw new JobNotFoundError(jobId);
     return job;
+  }
+
+  /**
+   * The worker pool's end of an attempt: records the outcome (the item state machine,
+   * `transitionItem`, run by the attempt store in one transaction with the document, the events,
+   * the counters and a crawl page's links), then hands the links' new items to the queue. Should
+   * the queue refuse them (Redis down), they stay queued in the database and the error is logged;
+   * the outcome stays recorded. False when the lease was lost and nothing was recorded.
+   */
+  async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
+    const { isRecorded, queued } = await this.#repository.recordAttempt(item, outcome);
+    if (queued.length > 0) {
+      try {
+        await this.#queue.enqueue(queued);
+        this.#onEnqueued?.();
+      } catch (error) {
+        this.#logger.error({ err: toError(error), jobId: item.jobId, items: queued.length }, 'Enqueueing the links of a crawl page failed');
+      }
+    }
+    return isRecorded;
   }
 
   /** The job, if `scope`'s tenant owns it: another tenant's job is as unknown as a missing one. */

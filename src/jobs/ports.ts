@@ -1,5 +1,9 @@
+import type { DomainEvent } from './events.js';
+import type { NewSchedule, Schedule, ScheduleStatus } from './schedules.js';
 import type {
   ClaimedItem,
+  DocumentVersion,
+  ItemCounts,
   Item,
   ItemError,
   ItemState,
@@ -8,6 +12,7 @@ import type {
   NewDocument,
   StoredDocument,
   StoredEvent,
+  WebhookDelivery,
 } from './types.js';
 
 /** One URL of a new job, already normalised; `documentId` set when a fresh document is reused. */
@@ -60,10 +65,19 @@ export type ItemOutcome =
   | { kind: 'cancelled' };
 
 /**
- * Durable state of jobs, items and documents: the source of truth for the API. Every method is
- * one transaction; state changes also write their events to the outbox in that transaction.
+ * Durable state of jobs, items and documents: the source of truth for the API, the jobs service
+ * and the worker pool. Every method is one transaction; state changes also write their events to
+ * the outbox in that transaction. The sum of the stores below that they use.
  */
-export interface JobRepository {
+export interface JobRepository
+  extends JobStore,
+    Pick<ItemStore, 'addItems' | 'listItems' | 'listResults'>,
+    AttemptStore,
+    Pick<DocumentStore, 'findFreshDocuments' | 'getDocument' | 'getDocumentByUrl'>,
+    Pick<EventStore, 'listEvents'> {}
+
+/** Jobs: their rows and counters. */
+export interface JobStore {
   /** Creates a job with no items. Returns the existing job when `idempotencyKey` was seen before. */
   createJob(input: CreateJobInput): Promise<{ job: Job; isNew: boolean }>;
   /**
@@ -72,6 +86,22 @@ export interface JobRepository {
    * the same key bound first. `interrupted` marks the job so. Returns null when no key is bound.
    */
   endIntake(jobId: string, end: IntakeEnd): Promise<Job | null>;
+  getJob(jobId: string): Promise<Job | null>;
+  /** URLs waiting (queued or running) in the tenant's unfinished jobs: what its cap counts. */
+  countWaitingUrls(tenant: string): Promise<number>;
+  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>>;
+  /** Marks the job cancelled and every queued item cancelled; returns how many items it cancelled. */
+  cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }>;
+  /** Is the job cancelled? Workers poll this to abort running items promptly. */
+  cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
+  /** Item counts by state over all jobs, from the per-job counters (no scan of items). */
+  countItemsByState(): Promise<ItemCounts>;
+  /** Deletes a small batch of finished jobs' items, then the jobs left without items (retention). */
+  deleteExpiredJobs(finishedBefore: number, limit: number): Promise<{ jobs: number; items: number }>;
+}
+
+/** The items of jobs. */
+export interface ItemStore {
   /**
    * Adds items to a job in one transaction: URLs the job already has are skipped, reused ones are
    * created succeeded, the rest queued. Returns the refs of the queued items (for the queue).
@@ -80,10 +110,6 @@ export interface JobRepository {
     jobId: string,
     items: readonly NewItem[],
   ): Promise<{ added: number; duplicates: number; reused: number; queued: ItemRef[] }>;
-  getJob(jobId: string): Promise<Job | null>;
-  /** URLs waiting (queued or running) in the tenant's unfinished jobs: what its cap counts. */
-  countWaitingUrls(tenant: string): Promise<number>;
-  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>>;
   listItems(
     jobId: string,
     options: { state?: ItemState | undefined; limit: number; cursor?: string | undefined },
@@ -93,22 +119,196 @@ export interface JobRepository {
     jobId: string,
     options: { limit: number; cursor?: string | undefined },
   ): Promise<Page<{ item: Item; document: StoredDocument }>>;
-  /** Marks the job cancelled and every queued item cancelled; returns how many items it cancelled. */
-  cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }>;
+  /** Does one of the tenant's jobs refer to the document? Document reads under tenant isolation. */
+  isDocumentVisible(documentId: string, tenant: string): Promise<boolean>;
+}
+
+/** The end of attempts: executes the item state machine (`transitionItem`). */
+export interface AttemptStore {
   /**
    * Records the end of an attempt, if `item.token` still holds the item's lease: on success the
    * document is upserted by URL, the item and the job's counters updated, and events written, all in
    * one transaction. Returns false (and changes nothing) when the lease was lost to another worker.
    */
   finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean>;
+  /**
+   * `finishAttempt`, also returning the items a crawl page appended in the same transaction
+   * (`outcome.discovered`), which the caller hands to the queue.
+   */
+  recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<{ isRecorded: boolean; queued: ItemRef[] }>;
+}
+
+/** Documents (one per document key) and their earlier versions. */
+export interface DocumentStore {
   /** Fresh documents by normalised URL: those fetched at or after `fetchedAfter`. */
   findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>>;
   getDocument(id: string): Promise<StoredDocument | null>;
   getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null>;
-  /** Is the job cancelled? Workers poll this to abort running items promptly. */
-  cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
+  /** The validators of the URL's stored document, for a conditional fetch; null when it has none. */
+  getDocumentValidators(
+    url: string,
+    key?: string,
+  ): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null>;
+  /** The current version number of a document (null when there is none) and its earlier versions, newest first. */
+  listDocumentVersions(
+    documentId: string,
+    options: { limit: number },
+  ): Promise<{ current: { version: number; contentHash: string; fetchedAt: number } | null; versions: DocumentVersion[] }>;
+  /** Deletes up to `limit` documents no item refers to, last stored before `updatedBefore`. */
+  deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number>;
+}
+
+/** Screenshots of rendered documents: one per document key. */
+export interface ScreenshotStore {
+  saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key?: string): Promise<void>;
+  /** The screenshot of the document's current version, or null when it has none. */
+  getScreenshot(documentId: string): Promise<{ mimeType: string; png: Uint8Array } | null>;
+}
+
+/**
+ * What the database made of one delivery from a broker (`claimDeliveries`): the item is now leased
+ * to the caller, or should be delivered again at `runAfter`, or needs no more deliveries.
+ */
+export type DeliveryDecision =
+  | { kind: 'claimed'; item: ClaimedItem }
+  | { kind: 'later'; runAfter: number }
+  | { kind: 'done' };
+
+/** A queued item and the time it may run (`listQueuedItems`). */
+export interface QueuedItemRef extends ItemRef {
+  runAfter: number;
+}
+
+/** Where a `listQueuedItems` walk goes on: after this item of this job. */
+export interface QueuedItemsCursor {
+  jobId: string;
+  runAfter: number;
+  seq: number;
+}
+
+/** The items table as a queue: claims, leases, and the lists the queue adapters need. */
+export interface QueueStore {
+  /** The embedded queue's claim: up to `max` runnable items, round-robin across jobs. */
+  claimBatch(max: number, leaseMs: number): Promise<ClaimedItem[]>;
+  /** The distributed queue's claim: what each delivery of `refs` means, in the order of `refs`. */
+  claimDeliveries(refs: readonly ItemRef[], leaseMs: number): Promise<DeliveryDecision[]>;
+  /** Extends the leases still held; resolves with the items whose lease was lost. */
+  renewLeases(items: readonly ClaimedItem[], leaseMs: number): Promise<ClaimedItem[]>;
+  /** Puts items whose lease expired back in the queue (or fails them); returns how many it moved. */
+  reclaimExpired(limit?: number): Promise<number>;
+  /** One page of the queued items of every job, with when each may run; `next` null at the end. */
+  listQueuedItems(limit: number, after?: QueuedItemsCursor): Promise<{ items: QueuedItemRef[]; next: QueuedItemsCursor | null }>;
+  /** Item counts by state over all jobs. */
+  countItemsByState(): Promise<ItemCounts>;
+}
+
+/** The outbox: the event log that state changes write in their transactions. */
+export interface EventStore {
+  /** Writes events in the caller's transaction (stores use it; see `transitionItem`). */
+  appendEvents(jobId: string | null, events: readonly DomainEvent[]): Promise<void>;
   /** Rows of the event log after `afterId`, oldest first, of one job when `jobId` is set. */
   listEvents(options: { jobId?: string | undefined; afterId: number; limit: number }): Promise<StoredEvent[]>;
+  /** Unpublished events, oldest first. */
+  listUnpublishedEvents(limit: number): Promise<StoredEvent[]>;
+  /** Unpublished events (counted up to `limit`) and the oldest one's `createdAt`. */
+  outboxBacklog(limit?: number): Promise<{ pending: number; oldestCreatedAt: number | null }>;
+  markEventsPublished(ids: readonly number[]): Promise<void>;
+  /** Deletes up to `limit` events published before `publishedBefore`; returns how many. */
+  deleteExpiredEvents(publishedBefore: number, limit: number): Promise<number>;
+  /** The event log after `afterId`, oldest first, optionally of some types (or `noun.*`), a job or a tenant. */
+  listEventLog(options: {
+    afterId: number;
+    types?: readonly string[] | undefined;
+    jobId?: string | undefined;
+    tenant?: string | undefined;
+    limit: number;
+  }): Promise<StoredEvent[]>;
+}
+
+/** A delivery the dispatcher should send now: the head of its job's pending deliveries. */
+export interface DueWebhookDelivery {
+  id: string;
+  eventId: number;
+  eventType: string;
+  jobId: string;
+  url: string;
+  body: string;
+  /** The job's webhook secret; null sends the call unsigned. */
+  secret: string | null;
+  attempts: number;
+  giveUpAt: number;
+}
+
+/** What one attempt of a delivery came to. */
+export type WebhookAttemptResult =
+  | { kind: 'delivered'; httpStatus: number }
+  | { kind: 'retry'; error: string; httpStatus: number | null; nextAttemptAt: number }
+  /** Gave up: past `giveUpAt`, or refused for good (a blocked address). Writes `webhook.failed`. */
+  | { kind: 'failed'; error: string; httpStatus: number | null };
+
+/** Webhook deliveries: one per event of a job that has a webhook. */
+export interface WebhookDeliveryStore {
+  /**
+   * Creates a pending delivery for every event whose job has a webhook (`webhook.*` events
+   * excluded), unless one exists already; returns how many it created.
+   */
+  enqueueWebhookDeliveries(
+    events: readonly StoredEvent[],
+    options: { giveUpMs: number; body: (event: StoredEvent) => string },
+  ): Promise<number>;
+  /**
+   * Up to `limit` pending deliveries due now that are the oldest pending delivery of their job
+   * (so a job's calls go out in event order), skipping the jobs in `busyJobIds`.
+   */
+  listDueWebhookDeliveries(limit: number, busyJobIds: ReadonlySet<string>): Promise<DueWebhookDelivery[]>;
+  /** Records an attempt; a `failed` result also writes a `webhook.failed` event, in one transaction. */
+  recordWebhookAttempt(
+    delivery: Pick<DueWebhookDelivery, 'id' | 'eventId' | 'jobId' | 'url'>,
+    result: WebhookAttemptResult,
+  ): Promise<void>;
+  /** A job's webhook deliveries in event order, paginated. */
+  listWebhookDeliveries(jobId: string, options: { limit: number; cursor?: string | undefined }): Promise<Page<WebhookDelivery>>;
+  /** Sends a delivery again (whatever its status); null when the job has no such delivery. */
+  replayWebhookDelivery(jobId: string, deliveryId: string, giveUpMs: number): Promise<WebhookDelivery | null>;
+  /** Sends every failed delivery of a job again; returns how many. */
+  replayFailedWebhookDeliveries(jobId: string, giveUpMs: number): Promise<number>;
+  /** Deletes up to `limit` delivered or failed deliveries last updated before `before`. */
+  deleteFinishedWebhookDeliveries(before: number, limit: number): Promise<number>;
+  /** Deliveries waiting for a retry after a failed call, counted up to `limit`. */
+  countRetryingWebhookDeliveries(limit: number): Promise<number>;
+}
+
+/** Recurring jobs. */
+export interface ScheduleStore {
+  createSchedule(input: NewSchedule): Promise<Schedule>;
+  getSchedule(id: string): Promise<Schedule | null>;
+  /** Schedules, newest first. */
+  listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
+  /** Pauses or resumes a schedule; resuming sets when it fires next. Null when there is no such schedule. */
+  setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null>;
+  /** Deletes a schedule (its jobs stay); false when there was none. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /** Active schedules due at `now`, the longest overdue first. */
+  listDueSchedules(now: number, limit: number): Promise<Schedule[]>;
+  /** Records a run due at `scheduledAt` if it is still due then; false otherwise. */
+  recordScheduleRun(
+    id: string,
+    scheduledAt: number,
+    run: { nextRunAt: number; jobId: string | null; error: string | null },
+  ): Promise<boolean>;
+}
+
+/** Named leases: one holder per name (the relay's leader, the scheduler, retention, repair). */
+export interface LeaseStore {
+  /**
+   * Takes or renews the named lease for `holder` until now + `ttlMs`, if it is free, expired or
+   * already `holder`'s. True when `holder` holds it afterwards.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Lets the lease go at once if `holder` holds it, so a standby takes over without waiting. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** The readiness write probe: a small write that fails when the database refuses writes. */
+  checkWritable(holder: string): Promise<void>;
 }
 
 /** Names one item. */

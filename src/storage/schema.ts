@@ -145,6 +145,45 @@ export interface ApiKeysTable {
   last_used_at: number | null;
 }
 
+/** Screenshots of rendered documents (migration 0003-render): one per document key. */
+export interface ScreenshotsTable {
+  url_key: string;
+  /** `fetched_at` of the document version the picture belongs to. */
+  document_fetched_at: number;
+  mime_type: string;
+  byte_length: number;
+  data: Buffer;
+  created_at: number;
+}
+
+/** Named leases (migration 0002-events): the relay's leader, the scheduler, retention, the readiness probe. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+/** Webhook deliveries (migration 0002-events): one per event of a job that has a webhook. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: number;
+  job_id: string;
+  event_type: string;
+  url: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  body: string;
+  /** `pending`, `delivered` or `failed`. */
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_http_status: number | null;
+  next_attempt_at: number;
+  give_up_at: number;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
 export interface Database {
   jobs: JobsTable;
   job_items: JobItemsTable;
@@ -153,4 +192,7 @@ export interface Database {
   document_versions: DocumentVersionsTable;
   schedules: SchedulesTable;
   api_keys: ApiKeysTable;
+  screenshots: ScreenshotsTable;
+  leases: LeasesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 
 /** Tries of a transaction that lost a deadlock or a serialization conflict, the first included. */
@@ -8,39 +7,12 @@ const MAX_TRIES = 5;
 const RETRY_BASE_MS = 10;
 
 /**
- * Runs `fn` in a read-write transaction.
- *
- * On SQLite it is `BEGIN IMMEDIATE`: Kysely's plain `BEGIN` is deferred, and a deferred transaction
- * that reads and then writes while another process holds the write lock fails at once with
- * SQLITE_BUSY instead of waiting out the busy timeout. Taking the write lock up front makes
+ * SQLite's write transaction: `BEGIN IMMEDIATE`. Kysely's plain `BEGIN` is deferred, and a deferred
+ * transaction that reads and then writes while another process holds the write lock fails at once
+ * with SQLITE_BUSY instead of waiting out the busy timeout. Taking the write lock up front makes
  * concurrent processes queue politely.
- *
- * On PostgreSQL and MySQL it runs at READ COMMITTED (PostgreSQL's default; on MySQL it avoids the
- * gap locks of REPEATABLE READ and makes every plain read see the latest commit, as on PostgreSQL),
- * and a transaction that the engine aborted to break a deadlock, or for a serialization conflict or
- * a lock wait timeout, is run again from the start after a short random pause. `fn` must therefore
- * have no effect outside the transaction before it returns. The repository's lock order (a job's
- * row before its items' rows, several jobs' rows in id order) keeps deadlocks rare; this retry is
- * the safety net the engines' documentation asks every client to have.
  */
-export async function writeTransaction<T>(
-  db: Kysely<Database>,
-  dialect: DialectName,
-  fn: (trx: Kysely<Database>) => Promise<T>,
-): Promise<T> {
-  if (dialect === 'sqlite') return sqliteImmediate(db, fn);
-  for (let tried = 1; ; tried++) {
-    try {
-      return await db.transaction().setIsolationLevel('read committed').execute(fn);
-    } catch (error) {
-      if (tried >= MAX_TRIES || !isTransientConflict(error)) throw error;
-      const ceilingMs = RETRY_BASE_MS * 2 ** (tried - 1);
-      await new Promise((resolve) => setTimeout(resolve, ceilingMs / 2 + Math.random() * ceilingMs));
-    }
-  }
-}
-
-async function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
@@ -52,6 +24,30 @@ async function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Databas
       throw error;
     }
   });
+}
+
+/**
+ * PostgreSQL's and MySQL's write transaction, at READ COMMITTED (PostgreSQL's default; on MySQL it
+ * avoids the gap locks of REPEATABLE READ and makes every plain read see the latest commit, as on
+ * PostgreSQL). A transaction that the engine aborted to break a deadlock, or for a serialization
+ * conflict or a lock wait timeout, is run again from the start after a short random pause. `fn`
+ * must therefore have no effect outside the transaction before it returns. The stores' lock order
+ * (a job's row before its items' rows, several jobs' rows in id order) keeps deadlocks rare; this
+ * retry is the safety net the engines' documentation asks every client to have.
+ */
+export async function readCommittedWithRetry<T>(
+  db: Kysely<Database>,
+  fn: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await db.transaction().setIsolationLevel('read committed').execute(fn);
+    } catch (error) {
+      if (tried >= MAX_TRIES || !isTransientConflict(error)) throw error;
+      const ceilingMs = RETRY_BASE_MS * 2 ** (tried - 1);
+      await new Promise((resolve) => setTimeout(resolve, ceilingMs / 2 + Math.random() * ceilingMs));
+    }
+  }
 }
 
 /**

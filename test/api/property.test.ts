@@ -89,10 +89,7 @@ async function createFixture(): Promise<Fixture> {
   });
   const crawls = new CrawlsService({
     jobs,
-    repository: store.repository,
-    queue: store.queue,
     maxPages: 50,
-    onEnqueued,
   });
   const schedules = new SchedulesService({
     repository: store.repository,

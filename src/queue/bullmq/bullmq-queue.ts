@@ -2,16 +2,33 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue as BullQueue, Worker, type Job as BullJob } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
+import type {
+  ClaimedItem,
+  DeliveryDecision,
+  ItemCounts,
+  ItemOutcome,
+  ItemRef,
+  LeaseStore,
+  Queue,
+  QueuedItemRef,
+  QueuedItemsCursor,
+  QueueStore,
+} from '../../jobs/index.js';
 import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../../lib/index.js';
-import type { DeliveryDecision, KyselyJobRepository, QueuedItemRef, QueuedItemsCursor } from '../../storage/index.js';
+
+/** What BullMQ's queue needs of the database: its queue store, and a named lease for the repair. */
+export type BullmqQueueStore = Pick<
+  QueueStore,
+  'claimDeliveries' | 'renewLeases' | 'reclaimExpired' | 'countItemsByState' | 'listQueuedItems'
+> &
+  Pick<LeaseStore, 'acquireLease'>;
 
 /** Options of `BullmqQueue`. */
 export interface BullmqQueueOptions {
   /** Redis to use: a URL (`redis://host:6379/0`) or ioredis options. The queue opens its own connections. */
   connection: string | RedisOptions;
   /** The database, which stays the source of truth of every item's state. */
-  repository: KyselyJobRepository;
+  repository: BullmqQueueStore;
   /** Prefix of every BullMQ key. @default 'distill' */
   prefix?: string;
   /** BullMQ queue name. @default 'distill-items' */
@@ -131,7 +148,7 @@ function parseRef(data: unknown): ItemRef | null {
  * Owns the Redis connections it opens; `close()` closes them. The repository is borrowed.
  */
 export class BullmqQueue implements Queue {
-  readonly #repository: KyselyJobRepository;
+  readonly #repository: BullmqQueueStore;
   readonly #connection: string | RedisOptions;
   readonly #prefix: string;
   readonly #queueName: string;

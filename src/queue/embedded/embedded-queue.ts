@@ -1,16 +1,18 @@
-import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
-import type { KyselyJobRepository } from '../../storage/index.js';
+import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue, QueueStore } from '../../jobs/index.js';
+
+/** What the embedded queue needs of storage (the items table's queue store). */
+export type EmbeddedQueueStore = Pick<QueueStore, 'claimBatch' | 'renewLeases' | 'reclaimExpired' | 'countItemsByState'>;
 
 /**
  * The embedded queue: the items table of the SQLite database is the queue. An item is runnable
  * when it is `queued` and its `run_after` has come; a claim leases it under a fresh token. There is
  * no second copy of the queue to keep in step, so enqueueing is the insert of the item itself.
- * The queries live in the repository with every other query (no SQL outside storage/).
+ * The queries live in storage's queue store, behind the `QueueStore` port (no SQL outside storage/).
  */
 export class EmbeddedQueue implements Queue {
-  readonly #repository: KyselyJobRepository;
+  readonly #repository: EmbeddedQueueStore;
 
-  constructor(repository: KyselyJobRepository) {
+  constructor(repository: EmbeddedQueueStore) {
     this.#repository = repository;
   }
 

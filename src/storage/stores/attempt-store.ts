@@ -1,0 +1,176 @@
+import {
+  holdsLease,
+  transitionItem,
+  type AttemptStore,
+  type DocumentChange,
+  type ClaimedItem,
+  type ItemOutcome,
+  type ItemRef,
+  type ItemState,
+  type ItemUpdate,
+  type JobOptions,
+} from '../../jobs/index.js';
+import type { JobItemsTable } from '../schema.js';
+import { KyselyDocumentStore } from './document-store.js';
+import { KyselyEventStore } from './event-store.js';
+import { KyselyItemStore, writeReusedEvents } from './item-store.js';
+import { applyCounts, lockJobs } from './job-counters.js';
+import { CHUNK, groupSeqs, inTransaction, type StoreContext } from './store-context.js';
+
+/**
+ * The end of attempts. It reads the item under its job's lock, stores a success's document, asks
+ * the item state machine (`transitionItem`, in jobs/) what that does, and writes the update, the
+ * events and the counter changes it returns, in one transaction. A crawl page's links and the
+ * single flight's waiting duplicates join the same transaction.
+ */
+export class KyselyAttemptStore implements AttemptStore {
+  readonly #context: StoreContext;
+  readonly #documentVersions: number;
+
+  constructor(context: StoreContext, options: { documentVersions: number }) {
+    this.#context = context;
+    this.#documentVersions = options.documentVersions;
+  }
+
+  async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
+    return (await this.recordAttempt(item, outcome)).isRecorded;
+  }
+
+  /**
+   * `finishAttempt`, also returning the items a crawl page appended in the same transaction
+   * (`outcome.discovered`), which the caller hands to the queue. Appending before the counts are
+   * applied, in the transaction that ends the page's item, is what keeps a crawl job from
+   * completing while links remain to follow.
+   */
+  async recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<{ isRecorded: boolean; queued: ItemRef[] }> {
+    let queued: ItemRef[] = [];
+    const isRecorded = await inTransaction(this.#context, async (trx) => {
+      queued = [];
+      await lockJobs(trx, [item.jobId]);
+      const row = await trx.db
+        .selectFrom('job_items')
+        .select(['state', 'lease_token', 'url_key', 'attempts', 'depth'])
+        .where('job_id', '=', item.jobId)
+        .where('seq', '=', item.seq)
+        .$call(trx.dialect.forUpdate)
+        .executeTakeFirst();
+      if (!row) return false;
+      const current = {
+        jobId: item.jobId,
+        seq: item.seq,
+        url: item.url,
+        state: row.state as ItemState,
+        leaseToken: row.lease_token,
+        attempts: Number(row.attempts),
+      };
+      const now = trx.clock.now();
+      // The lease token is the attempt's proof (see `holdsLease`): checked before the document is
+      // stored; the state machine checks it again.
+      if (!holdsLease(current, item.token)) return false;
+      const stored = outcome.kind === 'succeeded' ? await this.#storeDocument(trx, item, row.url_key, outcome, now) : undefined;
+      const transition = transitionItem(current, { token: item.token, outcome, stored, now });
+      if (!transition.isRecorded) return false;
+      await trx.db
+        .updateTable('job_items')
+        .set(toItemColumns(transition.update))
+        .where('job_id', '=', item.jobId)
+        .where('seq', '=', item.seq)
+        .execute();
+      // The item's events go first: `job.completed`, written by applyCounts, is a job's last.
+      await new KyselyEventStore(trx).appendEvents(item.jobId, transition.events);
+      // A crawl page's links join the job before its counts change: the job cannot complete here
+      // while they wait (one applyCounts with the whole delta).
+      if (outcome.kind === 'succeeded' && outcome.discovered !== undefined && outcome.discovered.length > 0 && item.options.crawl) {
+        queued = await new KyselyItemStore(trx).appendLinks(item, Number(row.depth ?? 0), outcome.discovered, now);
+      }
+      const counts = queued.length > 0 ? { ...transition.counts, queued: (transition.counts.queued ?? 0) + queued.length } : transition.counts;
+      await applyCounts(trx, item.jobId, counts, now);
+      if (stored !== undefined) await completeWaitingDuplicates(trx, row.url_key, stored.documentId, now);
+      return true;
+    });
+    return { isRecorded, queued: isRecorded ? queued : [] };
+  }
+
+  /** Stores a success's document: refreshed on a 304 while it still exists, else upserted. */
+  async #storeDocument(
+    trx: StoreContext,
+    item: ClaimedItem,
+    key: string,
+    outcome: Extract<ItemOutcome, { kind: 'succeeded' }>,
+    now: number,
+  ): Promise<{ documentId: string; change: DocumentChange | null }> {
+    const documents = new KyselyDocumentStore(trx, { documentVersions: this.#documentVersions });
+    const refreshed = outcome.isNotModified === true ? await documents.refreshDocument(key, outcome.document, now) : null;
+    if (refreshed !== null) return { documentId: refreshed, change: null };
+    return documents.storeDocument(item.url, key, outcome.document, now, item.options.formats.includes('text'));
+  }
+}
+
+/** The columns of an `ItemUpdate`; every transition releases the lease. */
+function toItemColumns(update: ItemUpdate): Partial<JobItemsTable> {
+  return {
+    lease_token: null,
+    lease_expires_at: null,
+    updated_at: update.updatedAt,
+    state: update.state,
+    ...(update.documentId !== undefined ? { document_id: update.documentId } : {}),
+    ...(update.runAfter !== undefined ? { run_after: update.runAfter } : {}),
+    ...(update.attempts !== undefined ? { attempts: update.attempts } : {}),
+    ...(update.error !== undefined
+      ? { error_code: update.error?.code ?? null, error_message: update.error?.message ?? null }
+      : {}),
+    ...(update.httpStatus !== undefined ? { http_status: update.httpStatus } : {}),
+    ...(update.finishedAt !== undefined ? { finished_at: update.finishedAt } : {}),
+  };
+}
+
+/**
+ * Single flight across jobs: items of other jobs that wait for the URL just extracted take the
+ * new document instead of fetching it again. Bounded per call; any left over find the document
+ * fresh when they are claimed. Another job's row is taken only if it is free right now (SKIP
+ * LOCKED): waiting for it here, while holding this job's row, could deadlock with a transaction
+ * that holds it and waits for ours. A busy job simply fetches the URL itself.
+ */
+async function completeWaitingDuplicates(trx: StoreContext, key: string, documentId: string, now: number): Promise<void> {
+  const { db } = trx;
+  const waiting = await db
+    .selectFrom('job_items')
+    .select(['job_id', 'seq'])
+    .where('url_key', '=', key)
+    .where('state', '=', 'queued')
+    .limit(CHUNK)
+    .execute();
+  if (waiting.length === 0) return;
+  for (const [jobId, seqs] of groupSeqs(waiting.map((w) => ({ jobId: w.job_id, seq: Number(w.seq) })))) {
+    const job = await db
+      .selectFrom('jobs')
+      .select(['reused', 'status', 'options'])
+      .where('id', '=', jobId)
+      .$call(trx.dialect.forUpdateSkipLocked)
+      .executeTakeFirst();
+    if (!job || job.status === 'cancelled') continue;
+    // A crawl's page must run to have its links followed: it never takes another job's document.
+    if ((JSON.parse(job.options) as JobOptions).crawl !== undefined) continue;
+    const result = await db
+      .updateTable('job_items')
+      .set({ state: 'succeeded', document_id: documentId, updated_at: now, finished_at: now })
+      .where('job_id', '=', jobId)
+      .where('seq', 'in', seqs)
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    const n = Number(result.numUpdatedRows);
+    if (n === 0) continue;
+    await db.updateTable('jobs').set({ reused: job.reused + n }).where('id', '=', jobId).execute();
+    // The items this update finished: the document and the time say which.
+    const finished = await db
+      .selectFrom('job_items')
+      .select(['seq', 'url'])
+      .where('job_id', '=', jobId)
+      .where('seq', 'in', seqs)
+      .where('document_id', '=', documentId)
+      .where('finished_at', '=', now)
+      .execute();
+    await writeReusedEvents(trx, jobId, finished.map((row) => ({ seq: row.seq, url: row.url, document_id: documentId })));
+    await applyCounts(trx, jobId, { queued: -n, succeeded: n }, now);
+  }
+}
