@@ -26,7 +26,7 @@ export interface ReadinessCheck {
   message?: string;
 }
 
-/** What the API needs from the rest of distill; `app.ts` builds it. Nothing here is an adapter. */
+/** What the API needs from the rest of distill; `app/` builds it. Nothing here is an adapter. */
 export interface ApiDependencies {
   jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'getJob'>;
   /** API keys: auth is on while one live key exists. Omitted: auth is off for good. */

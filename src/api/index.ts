@@ -7,4 +7,5 @@ export { describeStorageFailure, storageFailureOf, type StorageFailure } from '.
 export { API_ERROR_CODES, PROBLEM_STATUS, PROBLEM_CONTENT_TYPE, toProblem, type ApiErrorCode } from './error-handler.js';
 export { ApiError, ApiValidationError, ItemFailedError } from './api-error.js';
 export { FINAL_EVENT, PROGRESS_EVENT } from './routes/events.js';
+export type { EventsApi } from './routes/webhooks.js';
 export { webPagePlugin, defaultWebRoot, type WebPageOptions } from './static.js';

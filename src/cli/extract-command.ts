@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { App } from '../app.js';
+import { App } from '../app/index.js';
 import type { Config, ParsedArgs } from '../config.js';
 import { createProgressBar, readLines, writeLine } from './io.js';
 import type { Job, StoredDocument } from '../jobs/index.js';

@@ -1,9 +1,9 @@
-import { App } from '../app.js';
+import { App, migrate } from '../app/index.js';
 import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { KEYS_USAGE, runKeys } from './keys-command.js';
-import { migrateToLatest, openDatabase } from '../storage/index.js';
+import { openDatabase } from '../storage/index.js';
 
 interface Command {
   summary: string;
@@ -53,7 +53,7 @@ const COMMANDS: Record<string, Command> = {
     async run(config) {
       const handle = openDatabase(config.databaseUrl);
       try {
-        const ran = await migrateToLatest(handle.db as never);
+        const ran = await migrate(handle);
         console.log(ran.length > 0 ? `Applied ${ran.join(', ')} to ${handle.description}` : `${handle.description} is up to date`);
         return 0;
       } finally {

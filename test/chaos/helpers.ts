@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { App, type AppRole } from '../../src/app.js';
+import { App, type AppRole } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app.js';
+import { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/types.js';
 import { loadConfig } from '../../src/config.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from '../../src/app.js';
+import { App } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/lib/index.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, type AppRole } from '../../src/app.js';
+import { App, type AppRole } from '../../src/app/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Logger } from '../../src/lib/index.js';
 import { silentLogger } from '../../src/lib/index.js';

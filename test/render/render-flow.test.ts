@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
+import { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/lib/index.js';

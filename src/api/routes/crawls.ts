@@ -19,7 +19,7 @@ export interface CrawlInputView {
   useSitemap?: boolean;
 }
 
-/** What the crawl routes need (the crawls service, bound in app.ts). */
+/** What the crawl routes need (the crawls service, bound in app/). */
 export interface CrawlsApi {
   /** Starts a crawl; throws `NoValidUrlsError`, or a `TypeError` with `pattern` / a `RangeError` for bad settings. */
   start(input: {

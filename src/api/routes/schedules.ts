@@ -7,7 +7,7 @@ import { pageSchema, paginationQuerySchema, problemResponses, scheduleBodySchema
 import { iso, jobPath } from '../views.js';
 import { checkWebhook, toCrawlProblem, type CrawlsApi, type CrawlInputView } from './crawls.js';
 
-/** What the schedule routes need (the schedules service, bound in app.ts). */
+/** What the schedule routes need (the schedules service, bound in app/). */
 export interface SchedulesApi {
   /** Throws a `TypeError` with `field` (`cron`, `timezone`, `intervalSeconds`) for bad timing. */
   create(input: {

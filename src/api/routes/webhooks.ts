@@ -7,7 +7,7 @@ import { jobIdParamsSchema, pageSchema, paginationQuerySchema, problemResponses 
 /** A webhook delivery as the store returns it (times in epoch milliseconds). */
 export type WebhookDeliveryRecord = WebhookDelivery;
 
-/** What the event routes need; `app.ts` builds it over the repository and the webhook guard. */
+/** What the event routes need; `app/build-events.ts` builds it over the repository and the webhook guard. */
 export interface EventsApi {
   /** The event log after `afterId`, oldest first; `types` are exact names or `noun.*` prefixes. */
   listEventLog(options: {
