@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ERROR_CODES } from '../src/api/index.js';
-import { flagOf, OPTIONS } from '../src/config.js';
+import { flagOf, OPTIONS, withConfigTable } from '../src/config/index.js';
 import { ITEM_ERROR_CODES } from '../src/worker/error-codes.js';
 
 // The README is the user's door: these keep its tables in step with the code.
@@ -12,6 +12,10 @@ describe('README', () => {
     for (const option of OPTIONS) {
       expect(readme, option.env).toContain(`| \`${option.env}\` | \`${flagOf(option)}\` |`);
     }
+  });
+
+  it('has the configuration table the option table generates (`npm run docs:config` writes it)', () => {
+    expect(readme).toBe(withConfigTable(readme));
   });
 
   it('documents every error code a failed item can carry', () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../api/index.js';
 import type { ApiKeys } from '../auth/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { CrawlsService } from '../crawls/index.js';
 import type { OutboxRelay } from '../events/index.js';
 import type { ExtractorPool } from '../extract/index.js';

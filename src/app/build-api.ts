@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApi, buildOpsServer, createMetrics, createReadiness, type Metrics } from '../api/index.js';
 import type { ApiKeys } from '../auth/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
 import type { Logger } from '../lib/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';

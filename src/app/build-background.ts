@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../lib/index.js';
 import { Retention } from '../retention/index.js';
 import { Scheduler, type SchedulesService } from '../schedules/index.js';

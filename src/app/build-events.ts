@@ -1,6 +1,6 @@
 import { ReadinessError } from '../api/index.js';
 import type { EventsApi } from '../api/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { OutboxRelay, type EventSink } from '../events/index.js';
 import { RabbitmqSink } from '../events/sinks/rabbitmq/index.js';
 import { checkWebhookUrl, WebhookDispatcher, WebhookSink } from '../events/sinks/webhook/index.js';

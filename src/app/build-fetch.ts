@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from '../fetch/index.js';
 import { RedisHostLimiter } from '../fetch/redis/index.js';
 import type { Logger } from '../lib/index.js';

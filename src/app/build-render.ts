@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { parseAllowList } from '../fetch/index.js';
 import type { Logger } from '../lib/index.js';
 import { BrowserPool } from '../render/index.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { CrawlsService } from '../crawls/index.js';
 import { JobsService, type JobOptions, type Queue } from '../jobs/index.js';
 import type { Logger } from '../lib/index.js';

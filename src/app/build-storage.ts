@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
 import { describeStorageFailure, ReadinessError, storageFailureOf } from '../api/index.js';
 import { ApiKeys } from '../auth/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
 import type { Logger } from '../lib/index.js';
 import { BullmqQueue, EmbeddedQueue } from '../queue/index.js';

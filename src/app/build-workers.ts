@@ -1,5 +1,5 @@
 import type { Metrics } from '../api/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { withCrawlLinks, type CrawlsService } from '../crawls/index.js';
 import { ExtractorPool } from '../extract/index.js';
 import type { Queue } from '../jobs/index.js';

@@ -1,6 +1,6 @@
 import { pino, type DestinationStream } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { chooseLogFormat, LOG_SERIALIZERS, REDACTED, REDACTED_LOG_PATHS, type Logger } from '../lib/index.js';
 
 /** Options of `createLogger` beyond the configuration (tests give a destination). */

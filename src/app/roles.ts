@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /**
  * Which parts a process runs, as asked by its command: `serve` is the API and the workers in one

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { App, type AppRole } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { eventLogOf } from '../events/app-harness.js';

@@ -7,7 +7,7 @@ import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.
 import { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/types.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { freePort } from '../helpers/net.js';
 import { waitFor } from '../helpers/store.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 import { ARTICLE_PARAGRAPHS, CHROMIUM_PATH, hasChromium, SKIP_REASON, startCountingServer, startSite, type TestSite } from './site.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusResponse, type CorpusServer } from '../../bench/corpus-server.mjs';
 import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
