@@ -41,8 +41,8 @@ function frame(fields: { id?: number; event: string; data: unknown }): string {
  * of a job later without changing the wire format.
  */
 export function eventRoutes(context: RouteContext) {
-  const { deps, options } = context;
-  const { repository, metrics } = deps;
+  const { services, options } = context;
+  const { repository, metrics } = services;
   let openStreams = 0;
   /** One per open stream: `preClose` aborts them all, so a shutdown does not wait for clients. */
   const shutdowns = new Set<AbortController>();
