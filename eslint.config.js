@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // Boundaries from ARCHITECTURE.md: extract/ and lib/ import nothing else from src/, and only
-    // app.ts imports adapters.
+    // app/ imports adapters.
     files: ['src/extract/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['../jobs/*', '../queue/*', '../worker/*', '../fetch/*', '../storage/*', '../api/*', '../events/*', '../cli/*'] }],

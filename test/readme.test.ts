@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ERROR_CODES } from '../src/api/index.js';
-import { flagOf, OPTIONS } from '../src/config.js';
+import { flagOf, OPTIONS, withConfigTable } from '../src/config/index.js';
 import { ITEM_ERROR_CODES } from '../src/worker/error-codes.js';
 
 // The README is the user's door and docs/ the house: these keep their tables in step with the code.
@@ -14,6 +14,10 @@ describe('docs', () => {
     for (const option of OPTIONS) {
       expect(configuration, option.env).toContain(`| \`${option.env}\` | \`${flagOf(option)}\` |`);
     }
+  });
+
+  it('has the configuration table the option table generates (`npm run docs:config` writes it)', () => {
+    expect(configuration).toBe(withConfigTable(configuration));
   });
 
   it('documents every error code a failed item can carry', () => {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { resolveApiOptions, type ApiDependencies, type ApiOptions } from './dependencies.js';
+import { resolveApiOptions, type ApiOptions } from './options.js';
 import { registerAuth, registerRateLimit } from './auth.js';
 import { canonicalRequestTarget } from './canonical-target.js';
 import { limitConnectionsPerAddress, serverTimeoutOptions } from './connection-limits.js';
 import { registerErrorHandling, sendProblem } from './error-handler.js';
 import { requestChildLogger } from './request-log.js';
-import type { RouteContext } from './route-context.js';
+import { hasServices, type RouteContext } from './route-context.js';
+import type { ApiServices } from './services.js';
 import { documentRoutes } from './routes/documents.js';
 import { eventRoutes } from './routes/events.js';
 import { eventLogRoutes } from './routes/events-log.js';
@@ -17,9 +18,9 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { screenshotRoutes } from './routes/screenshots.js';
 import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
-import { crawlRoutes, type CrawlsApi } from './routes/crawls.js';
-import { documentVersionRoutes, type DocumentVersionsApi } from './routes/document-versions.js';
-import { scheduleRoutes, type SchedulesApi } from './routes/schedules.js';
+import { crawlRoutes } from './routes/crawls.js';
+import { documentVersionRoutes } from './routes/document-versions.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
@@ -31,22 +32,16 @@ interface QuerySchema {
   properties?: Record<string, { type?: unknown }>;
 }
 
-/** Services of issue 9; each route group is registered only when its service is given. */
-export interface ScheduleApiDependencies {
-  schedules?: SchedulesApi | undefined;
-  crawls?: CrawlsApi | undefined;
-  documentVersions?: DocumentVersionsApi | undefined;
-}
-
 /**
- * Builds the HTTP API on `deps`; it does not listen (the caller calls `listen`, or `inject` in
- * tests) and it closes nothing of `deps` (they are borrowed). Every route has a JSON schema, the
+ * Builds the HTTP API on `deps` (see `ApiServices`: a route group whose optional service is not
+ * given is not registered); it does not listen (the caller calls `listen`, or `inject` in tests)
+ * and it closes nothing of `deps` (they are borrowed). Every route has a JSON schema, the
  * OpenAPI 3.1 document is at `/openapi.json`, Swagger UI (served from the package, no CDN) at
  * `/docs`, and every error is an `application/problem+json` from `error-handler.ts`.
  */
-export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, options: ApiOptions = {}): FastifyInstance {
+export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyInstance {
   const resolved = resolveApiOptions(options);
-  const context: RouteContext = { deps, options: resolved };
+  const context: RouteContext = { services: deps, options: resolved };
   const serverOptions: FastifyServerOptions = {
     bodyLimit: resolved.maxRequestBytes,
     // Slow clients are cut off: headers, whole request, idle keep-alive and idle socket all have a
@@ -152,17 +147,17 @@ export function buildApi(deps: ApiDependencies & ScheduleApiDependencies, option
 
   if (deps.events) app.addHook('preHandler', checkSubmittedWebhook(deps.events));
   void app.register(jobRoutes(context));
-  if (deps.events) {
-    void app.register(webhookRoutes(context, deps.events));
-    void app.register(eventLogRoutes(context, deps.events));
+  if (hasServices(context, 'events')) {
+    void app.register(webhookRoutes(context));
+    void app.register(eventLogRoutes(context));
   }
   void app.register(eventRoutes(context));
   void app.register(documentRoutes(context));
-  void app.register(screenshotRoutes(context, deps.screenshots));
+  void app.register(screenshotRoutes(context));
   void app.register(extractRoutes(context));
-  if (deps.crawls) void app.register(crawlRoutes(context, deps.crawls));
-  if (deps.schedules) void app.register(scheduleRoutes(context, deps.schedules, deps.crawls));
-  if (deps.documentVersions) void app.register(documentVersionRoutes(context, deps.documentVersions));
+  if (hasServices(context, 'crawls')) void app.register(crawlRoutes(context));
+  if (hasServices(context, 'schedules')) void app.register(scheduleRoutes(context));
+  if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));
   void app.register(healthRoutes(context));
   // The browser page (src/web, built into dist/web) at `/`.
   void app.register(webPagePlugin, { root: resolved.webRoot });

@@ -1,6 +1,20 @@
 export { buildApi } from './build-api.js';
 export { buildOpsServer } from './ops-server.js';
-export { resolveApiOptions, type ApiDependencies, type ApiOptions, type ApiRepository, type ReadinessCheck, type StoredEvent } from './dependencies.js';
+export { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js';
+export type {
+  ApiDependencies,
+  ApiRepository,
+  ApiServices,
+  CrawlInputView,
+  CrawlsApi,
+  DocumentVersionsApi,
+  EventsApi,
+  ReadinessCheck,
+  SchedulesApi,
+  ScreenshotReader,
+  StoredEvent,
+  WebhookDeliveryRecord,
+} from './services.js';
 export { createMetrics, type Metrics, type MetricsOptions, type OutboxBacklog } from './metrics.js';
 export { createReadiness, ReadinessError, type ReadinessOptions, type ReadinessProbe, type ReadinessProbeSpec } from './readiness.js';
 export { describeStorageFailure, storageFailureOf, type StorageFailure } from './storage-errors.js';

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { ApiDependencies } from './dependencies.js';
+import type { ApiServices } from './services.js';
 import { registerErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -9,11 +9,11 @@ import { healthRoutes } from './routes/health.js';
  * workers measure (item outcomes, fetch and extraction times, host-limiter waits). It does not
  * listen; the caller does.
  */
-export function buildOpsServer(deps: Pick<ApiDependencies, 'readiness' | 'metrics'> & { logger?: FastifyBaseLogger }): FastifyInstance {
+export function buildOpsServer(deps: Pick<ApiServices, 'readiness' | 'metrics'> & { logger?: FastifyBaseLogger }): FastifyInstance {
   const app = deps.logger
     ? Fastify({ loggerInstance: deps.logger, disableRequestLogging: true })
     : Fastify({ logger: false });
   registerErrorHandling(app);
-  void app.register(healthRoutes({ deps }));
+  void app.register(healthRoutes({ services: deps }));
   return app;
 }

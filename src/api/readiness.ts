@@ -1,4 +1,4 @@
-import type { ApiDependencies, ReadinessCheck } from './dependencies.js';
+import type { ApiServices, ReadinessCheck } from './services.js';
 
 /** Options of `createReadiness`. */
 export interface ReadinessOptions {
@@ -41,7 +41,7 @@ export class ReadinessError extends Error {
 const NOT_REQUIRED_NOTE = ' (reported only: work is kept meanwhile, so the process stays ready)';
 
 /**
- * Builds `ApiDependencies.readiness` from named probes, e.g.
+ * Builds `ApiServices.readiness` from named probes, e.g.
  * `{ database: () => repository.checkWritable(holder), rabbitmq: { probe, isRequired: false } }`:
  * each runs at once with a time limit, and the service is ready when every required one resolves.
  * Every check is reported, required or not.
@@ -49,14 +49,14 @@ const NOT_REQUIRED_NOTE = ' (reported only: work is kept meanwhile, so the proce
 export function createReadiness(
   probes: Record<string, ReadinessProbe | ReadinessProbeSpec>,
   options: ReadinessOptions = {},
-): ApiDependencies['readiness'] {
+): ApiServices['readiness'] {
   const timeoutMs = options.timeoutMs ?? 2000;
-  let running: ReturnType<ApiDependencies['readiness']> | undefined;
+  let running: ReturnType<ApiServices['readiness']> | undefined;
   const specs = Object.entries(probes).map(([name, probe]): [string, Required<Omit<ReadinessProbeSpec, 'describe'>> & ReadinessProbeSpec] => [
     name,
     typeof probe === 'function' ? { probe, isRequired: true } : { ...probe, isRequired: probe.isRequired ?? true },
   ]);
-  const probeAll: ApiDependencies['readiness'] = async () => {
+  const probeAll: ApiServices['readiness'] = async () => {
     const entries = await Promise.all(
       specs.map(async ([name, spec]): Promise<[string, ReadinessCheck, boolean]> => {
         let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions } from '../client/types.js';
 import type { JobOptionsInput } from '../jobs/index.js';
-import type { ApiDependencies, ResolvedApiOptions } from './dependencies.js';
+import type { ResolvedApiOptions } from './options.js';
+import type { ApiServices } from './services.js';
 
-/** What every route plugin receives from `buildApi`. */
-export interface RouteContext {
-  deps: ApiDependencies;
+/**
+ * What every route plugin receives from `buildApi`: the services and the resolved options.
+ * `RouteContext<'events'>` is the context of a route group that needs `events`: there it is set.
+ */
+export interface RouteContext<K extends keyof ApiServices = never> {
+  services: ApiServices & { [P in K]-?: NonNullable<ApiServices[P]> };
   options: ResolvedApiOptions;
+}
+
+/** Does `context` carry every one of the optional services `keys`? (Route groups register only then.) */
+export function hasServices<K extends keyof ApiServices>(
+  context: RouteContext,
+  ...keys: K[]
+): context is RouteContext<K> {
+  return keys.every((key) => context.services[key] !== undefined);
 }
 
 /** Wire job options (`maxAge`) → the domain's (`maxAgeSeconds`); unset ones stay unset. */

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { DistillApiError, DistillClient } from '../client/index.js';
 import type { DocumentField, JobView, ProgressEventData } from '../client/types.js';
-import type { Config, ParsedArgs } from '../config.js';
+import type { Config } from '../config/index.js';
+import type { ParsedArgs } from './args.js';
 import { createProgressBar, readLines, writeLine } from './io.js';
 
 export const JOBS_USAGE = `distill jobs <submit|status|list|results|cancel|watch> [...] [--server URL]

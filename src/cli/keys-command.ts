@@ -1,5 +1,6 @@
 import { ApiKeys, InvalidApiKeyInputError, type ApiKeyInfo } from '../auth/index.js';
-import type { Config, ParsedArgs } from '../config.js';
+import type { Config } from '../config/index.js';
+import type { ParsedArgs } from './args.js';
 import { openStorage } from '../app/index.js';
 
 export const KEYS_USAGE = `distill keys <create|list|revoke> [...] [--database-url URL]

@@ -1,5 +1,6 @@
-import { App } from '../app.js';
-import { ConfigError, describeOptions, flagOf, loadConfig, OPTIONS, parseCommandLine, type Config, type ParsedArgs } from '../config.js';
+import { App } from '../app/index.js';
+import { ConfigError, describeOptions, flagOf, loadProcessConfig, OPTIONS, type Config } from '../config/index.js';
+import { parseCommandLine, type ParsedArgs } from './args.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { endQuietlyWhenStdoutCloses } from './io.js';
@@ -107,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig(process.env, args.flags);
+    config = loadProcessConfig(args.flags);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

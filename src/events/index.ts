@@ -1,4 +1,4 @@
-/** Events: the outbox relay and its ports. Sinks are adapters under sinks/, imported by app.ts only. */
+/** Events: the outbox relay and its ports. Sinks are adapters under sinks/, imported by app/ only. */
 export { OutboxRelay, type LeaderTask, type OutboxRelayOptions } from './outbox-relay.js';
 export {
   EVENT_TYPES,

@@ -14,46 +14,31 @@
  * pages, but never across jobs. A context is closed after `contextRecycleAfterPages` pages or when
  * it has been idle for `contextIdleMs`. Each context blocks service workers and downloads, removes
  * WebRTC (which could reach the network around the proxy), and routes every request through
- * `#guardRequest`: blocked resource types (images, media, fonts by default) and hosts the guard
+ * the request guard (request-guard.ts): blocked resource types (images, media, fonts by default) and hosts the guard
  * refuses are aborted before the browser opens anything. The egress proxy enforces the same guard
  * again at connect time, with the address it resolved itself; see egress-proxy.ts.
  */
-import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { availableParallelism, totalmem } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import {
-  EMPTY_ALLOW_LIST,
-  isBlockedAddress,
-  isIpLiteral,
-  systemLookup,
-  type AllowList,
-  type LookupFunction,
-} from '../fetch/index.js';
+import { EMPTY_ALLOW_LIST, systemLookup, type AllowList, type LookupFunction } from '../fetch/index.js';
 import { AbortedError, DistillError, silentLogger, toError, type Logger, positiveInteger } from '../lib/index.js';
 import { EgressProxy, type EgressProxyStats } from './egress-proxy.js';
 import { RenderFailedError, RenderUnavailableError } from './errors.js';
-import { findDescendantByMarker, processTreeUsage, type ProcessTreeUsage } from './process-tree.js';
+import {
+  closeBrowser,
+  closeContext,
+  DEFAULT_CHROMIUM_PATH,
+  launchBrowser,
+  launchErrorOf,
+  type BrowserSlot,
+  type ContextSlot,
+} from './browser-lifecycle.js';
+import { processTreeUsage, type ProcessTreeUsage } from './process-tree.js';
 import { DEFAULT_SETTLE, renderPage, type PageCounters, type SettleOptions } from './render-page.js';
+import { DISABLE_WEBRTC, RequestGuard } from './request-guard.js';
 import type { Renderer, RenderRequest, RenderResult } from './types.js';
 
-/** Chromium's switches: headless, no GPU, no background traffic, no QUIC (it would skip the proxy). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-  // WebRTC may only use the proxy (TCP), never UDP to an address of its own choosing.
-  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
-  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
-];
-
-/** Default Chromium: Debian's package. */
-export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Resource types not loaded unless configured otherwise: they cost time and never hold text. */
 export const DEFAULT_BLOCKED_RESOURCE_TYPES: readonly string[] = ['image', 'media', 'font'];
@@ -66,12 +51,6 @@ export function defaultRenderPages(cores = availableParallelism(), memoryBytes =
   return Math.max(1, Math.min(4, cores * 2, Math.floor(memoryBytes / BYTES_PER_PAGE_ESTIMATE)));
 }
 
-// Runs in every frame before the page's scripts: WebRTC could otherwise send UDP around the proxy.
-const DISABLE_WEBRTC = `(() => {
-  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCRtpSender', 'RTCRtpReceiver']) {
-    try { Object.defineProperty(globalThis, name, { value: undefined, configurable: false, writable: false }); } catch {}
-  }
-})();`;
 
 /** Options of `BrowserPool`. */
 export interface BrowserPoolOptions {
@@ -134,29 +113,7 @@ export interface BrowserPoolStats {
   proxy: EgressProxyStats | null;
 }
 
-interface ContextSlot {
-  key: string;
-  context: BrowserContext;
-  pagesStarted: number;
-  inFlight: number;
-  isRetiring: boolean;
-  idleTimer: NodeJS.Timeout | undefined;
-  closing: Promise<void> | undefined;
-}
 
-interface BrowserSlot {
-  id: string;
-  browser: Browser;
-  pid: number | undefined;
-  pagesStarted: number;
-  inFlight: number;
-  isRetiring: boolean;
-  isDisconnected: boolean;
-  contexts: Map<string, ContextSlot>;
-  /** Contexts being created, so that two pages of a job do not create two. */
-  pendingContexts: Map<string, Promise<ContextSlot>>;
-  closing: Promise<void> | undefined;
-}
 
 interface Waiter {
   resolve: () => void;
@@ -176,7 +133,7 @@ export class BrowserPool implements Renderer {
   readonly #allow: AllowList;
   readonly #lookup: LookupFunction;
   readonly #userAgent: string | undefined;
-  readonly #blockedTypes: ReadonlySet<string>;
+  readonly #guard: RequestGuard;
   readonly #launchTimeoutMs: number;
   readonly #launchRetryMs: number;
   readonly #maxHtmlBytes: number;
@@ -188,7 +145,6 @@ export class BrowserPool implements Renderer {
   readonly #proxy: EgressProxy;
 
   readonly #browsers = new Set<BrowserSlot>();
-  readonly #counters = new WeakMap<Page, PageCounters>();
   readonly #stats = { launches: 0, crashes: 0, recycles: 0, contextsCreated: 0, pagesRendered: 0 };
   #current: BrowserSlot | undefined;
   #launching: Promise<BrowserSlot> | undefined;
@@ -217,7 +173,11 @@ export class BrowserPool implements Renderer {
     this.#allow = options.allow ?? EMPTY_ALLOW_LIST;
     this.#lookup = options.lookup ?? systemLookup;
     this.#userAgent = options.userAgent;
-    this.#blockedTypes = new Set(options.blockedResourceTypes ?? DEFAULT_BLOCKED_RESOURCE_TYPES);
+    this.#guard = new RequestGuard({
+      allow: this.#allow,
+      lookup: this.#lookup,
+      blockedResourceTypes: options.blockedResourceTypes ?? DEFAULT_BLOCKED_RESOURCE_TYPES,
+    });
     this.#extraArgs = options.extraArgs ?? [];
     this.#log = options.logger ?? silentLogger;
     this.#proxy = new EgressProxy({
@@ -359,7 +319,7 @@ export class BrowserPool implements Renderer {
       contextSlot.pagesStarted += 1;
       page = await contextSlot.context.newPage();
       const counters: PageCounters = { blocked: 0, guardBlocked: 0 };
-      this.#counters.set(page, counters);
+      this.#guard.track(page, counters);
       const result = await renderPage(page, request, {
         deadline,
         settle: this.#settle,
@@ -400,54 +360,25 @@ export class BrowserPool implements Renderer {
   }
 
   async #launch(url: string): Promise<BrowserSlot> {
-    const id = randomUUID();
-    const marker = `--distill-browser=${id}`;
-    let browser: Browser;
+    let slot: BrowserSlot;
     try {
       await this.#proxy.start();
-      // Loaded on first use: processes that never render never load playwright-core.
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
+      slot = await launchBrowser({
         executablePath: this.#executablePath,
-        headless: true,
-        chromiumSandbox: false,
-        timeout: this.#launchTimeoutMs,
-        // The process owner (app.ts) handles signals and stops the pool in order.
-        handleSIGINT: false,
-        handleSIGTERM: false,
-        handleSIGHUP: false,
-        args: [
-          ...CHROMIUM_ARGS,
-          `--proxy-server=${this.#proxy.url}`,
-          // Without this Chromium sends loopback requests directly, around the proxy.
-          '--proxy-bypass-list=<-loopback>',
-          marker,
-          ...this.#extraArgs,
-        ],
+        launchTimeoutMs: this.#launchTimeoutMs,
+        proxyUrl: this.#proxy.url,
+        extraArgs: this.#extraArgs,
+        url,
       });
     } catch (error) {
-      const message = toError(error).message.split('\n')[0] ?? 'unknown error';
-      const wrapped = /ENOENT|doesn't exist|no such file|Failed to launch/i.test(message)
-        ? new RenderUnavailableError(`Chromium could not be launched from ${this.#executablePath}: ${message}`, { cause: error })
-        : new RenderFailedError(url, `Chromium could not be launched: ${message}`, { cause: error });
+      const wrapped = launchErrorOf(error, url, this.#executablePath);
       this.#launchFailure = { error: wrapped, at: performance.now() };
       this.#log.error({ err: toError(error), executablePath: this.#executablePath }, 'Launching Chromium failed');
       throw wrapped;
     }
     this.#launchFailure = undefined;
     this.#stats.launches += 1;
-    const slot: BrowserSlot = {
-      id,
-      browser,
-      pid: await findDescendantByMarker(process.pid, marker).catch(() => undefined),
-      pagesStarted: 0,
-      inFlight: 0,
-      isRetiring: false,
-      isDisconnected: false,
-      contexts: new Map(),
-      pendingContexts: new Map(),
-      closing: undefined,
-    };
+    const { id, browser } = slot;
     browser.on('disconnected', () => {
       slot.isDisconnected = true;
       if (this.#current === slot) this.#current = undefined;
@@ -492,7 +423,7 @@ export class BrowserPool implements Renderer {
     this.#stats.contextsCreated += 1;
     const decisions = new Map<string, Promise<boolean>>();
     await context.addInitScript({ content: DISABLE_WEBRTC });
-    await context.route('**/*', (route) => this.#guardRequest(route, decisions));
+    await context.route('**/*', (route) => this.#guard.handle(route, decisions));
     const contextSlot: ContextSlot = { key, context, pagesStarted: 0, inFlight: 0, isRetiring: false, idleTimer: undefined, closing: undefined };
     const previous = slot.contexts.get(key);
     if (previous) previous.isRetiring = true;
@@ -500,70 +431,18 @@ export class BrowserPool implements Renderer {
     return contextSlot;
   }
 
-  /** The first line of the guard, in the browser: blocked types and refused hosts never leave it. */
-  async #guardRequest(route: Route, decisions: Map<string, Promise<boolean>>): Promise<void> {
-    const request = route.request();
-    const counters = this.#countersOf(request);
-    try {
-      if (this.#blockedTypes.has(request.resourceType()) && !request.isNavigationRequest()) {
-        if (counters) counters.blocked += 1;
-        await route.abort('blockedbyclient');
-        return;
-      }
-      const url = new URL(request.url());
-      if (url.protocol === 'http:' || url.protocol === 'https:') {
-        const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-        const key = `${url.hostname}:${port}`;
-        let decision = decisions.get(key);
-        if (decision === undefined) {
-          decision = this.#isHostAllowed(url.hostname, port);
-          decisions.set(key, decision);
-        }
-        if (!(await decision)) {
-          if (counters) {
-            counters.blocked += 1;
-            counters.guardBlocked += 1;
-          }
-          await route.abort('addressunreachable');
-          return;
-        }
-      }
-      await route.fallback();
-    } catch {
-      // The page closed while we decided; nothing is left to answer.
-    }
-  }
 
-  #countersOf(request: Request): PageCounters | undefined {
-    try {
-      return this.#counters.get(request.frame().page());
-    } catch {
-      return undefined;
-    }
-  }
 
-  /** The guard's verdict on a host and port, from one lookup; the proxy checks again when connecting. */
-  async #isHostAllowed(hostname: string, port: number): Promise<boolean> {
-    const bare = hostname.replace(/^\[(.*)\]$/, '$1');
-    let addresses: string[];
-    try {
-      addresses = isIpLiteral(bare) ? [bare] : (await this.#lookup(bare, { all: true })).map((entry) => entry.address);
-    } catch {
-      // Unresolvable here: let the request go on and fail at the proxy, which resolves again.
-      return true;
-    }
-    return !addresses.some((address) => isBlockedAddress(address, port, this.#allow, bare));
-  }
 
   #afterContextPage(slot: BrowserSlot, contextSlot: ContextSlot): void {
     if (contextSlot.pagesStarted >= this.#contextRecycleAfterPages) contextSlot.isRetiring = true;
     if (contextSlot.inFlight > 0) return;
     if (contextSlot.isRetiring || slot.isRetiring || slot.isDisconnected) {
-      void this.#closeContext(slot, contextSlot);
+      void closeContext(slot, contextSlot);
       return;
     }
     clearTimeout(contextSlot.idleTimer);
-    contextSlot.idleTimer = setTimeout(() => void this.#closeContext(slot, contextSlot), this.#contextIdleMs);
+    contextSlot.idleTimer = setTimeout(() => void closeContext(slot, contextSlot), this.#contextIdleMs);
     contextSlot.idleTimer.unref();
   }
 
@@ -599,38 +478,10 @@ export class BrowserPool implements Renderer {
     this.#log.info({ browser: slot.id, pid: slot.pid }, `Recycling Chromium ${why}`);
   }
 
-  #closeContext(slot: BrowserSlot, contextSlot: ContextSlot): Promise<void> {
-    clearTimeout(contextSlot.idleTimer);
-    contextSlot.idleTimer = undefined;
-    contextSlot.closing ??= (async () => {
-      if (slot.contexts.get(contextSlot.key) === contextSlot) slot.contexts.delete(contextSlot.key);
-      await contextSlot.context.close().catch(() => undefined);
-    })();
-    return contextSlot.closing;
-  }
 
-  /** Closes a browser and its contexts; kills its processes when it does not close within 10 s. */
+  /** Closes a browser and its contexts (see `closeBrowser`), and forgets it. */
   #closeBrowser(slot: BrowserSlot): Promise<void> {
-    slot.closing ??= (async () => {
-      slot.isRetiring = true;
-      if (this.#current === slot) this.#current = undefined;
-      await Promise.all([...slot.contexts.values()].map((c) => this.#closeContext(slot, c)));
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), 10_000);
-      });
-      const outcome = await Promise.race([slot.browser.close().then(() => 'closed' as const, () => 'closed' as const), timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'timeout' && slot.pid !== undefined) {
-        this.#log.warn({ browser: slot.id, pid: slot.pid }, 'Chromium did not close; killing it');
-        try {
-          process.kill(slot.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      this.#browsers.delete(slot);
-    })();
-    return slot.closing;
+    if (this.#current === slot) this.#current = undefined;
+    return closeBrowser(slot, this.#log, () => this.#browsers.delete(slot));
   }
 }

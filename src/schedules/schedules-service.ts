@@ -32,7 +32,7 @@ export interface ScheduleInput {
   tenant?: string | undefined;
 }
 
-/** How a run starts a crawl (the crawls service, bound in app.ts). */
+/** How a run starts a crawl (the crawls service, bound in app/). */
 export type StartCrawl = (input: {
   crawl: Extract<ScheduleTemplate, { kind: 'crawl' }>['crawl'];
   options: JobOptionsInput;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_ERROR_CODES, buildApi, createMetrics, createReadiness } from '../../src/api/index.js';
-import type { EventsApi } from '../../src/api/routes/webhooks.js';
+import type { EventsApi } from '../../src/api/index.js';
 import { CrawlsService } from '../../src/crawls/index.js';
 import { checkWebhookUrl } from '../../src/events/sinks/webhook/index.js';
 import { parseAllowList } from '../../src/fetch/index.js';

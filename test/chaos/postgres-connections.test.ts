@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { App } from '../../src/app/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { databaseBackend, redisBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';

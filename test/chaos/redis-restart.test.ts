@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/index.js';
 import { databaseBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';
 import { corpusPage, eventually, expectExactlyOnce, startCluster, startOwnRedis, startRole, type OwnRedis } from './helpers.js';

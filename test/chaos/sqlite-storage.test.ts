@@ -21,7 +21,7 @@ import { basename, join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/index.js';
 import { gatedTask } from '../events/app-harness.js';
 import { eventually, startRole } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { App } from '../../src/app/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/app.js';
+import { createLogger } from '../../src/app/index.js';
 import { articleHtml, startSite, startTestApp, submit, waitForJob, type Site } from './harness.js';
 
 type Line = Record<string, unknown> & { msg?: string; reqId?: string; jobId?: string };

@@ -1,39 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
-import type { CrawlSettings, Job, JobOptionsInput } from '../../jobs/index.js';
 import { ApiError, ApiValidationError } from '../api-error.js';
 import { bindJobId } from '../request-log.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
+import type { CrawlInputView } from '../services.js';
 import { crawlBodySchema, crawlResponseSchema, idempotencyHeadersSchema, jobIdParamsSchema, problemResponses } from '../schemas.js';
 import { jobPath, toJobView } from '../views.js';
 import { ownedJobOf } from '../auth.js';
-
-/** A crawl's settings as a client sends them. */
-export interface CrawlInputView {
-  url: string;
-  maxDepth?: number;
-  maxPages?: number;
-  include?: string[];
-  exclude?: string[];
-  sameSite?: boolean;
-  useSitemap?: boolean;
-}
-
-/** What the crawl routes need (the crawls service, bound in app.ts). */
-export interface CrawlsApi {
-  /** Starts a crawl; throws `NoValidUrlsError`, or a `TypeError` with `pattern` / a `RangeError` for bad settings. */
-  start(input: {
-    crawl: CrawlInputView;
-    options?: JobOptionsInput | undefined;
-    webhook?: Job['webhook'] | undefined;
-    idempotencyKey?: string | undefined;
-    tenant?: string | undefined;
-  }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
-  /** The settings a crawl input resolves to (same errors as `start`). */
-  settings(input: CrawlInputView): CrawlSettings;
-  /** Refuses a webhook URL the guard forbids (`code: 'invalid_webhook_url'`). */
-  checkWebhookUrl?(url: string): Promise<void>;
-}
 
 /** A crawl's bad settings as a `validation_failed` problem; anything else unchanged. */
 export function toCrawlProblem(error: unknown, prefix = ''): unknown {
@@ -64,7 +37,8 @@ interface CrawlBody extends CrawlInputView {
 }
 
 /** Registers `POST /v1/crawls` and `GET /v1/crawls/:id` (a crawl is a job: the job routes serve the rest). */
-export function crawlRoutes(_context: RouteContext, crawls: CrawlsApi) {
+export function crawlRoutes(context: RouteContext<'crawls'>) {
+  const { crawls } = context.services;
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.post(
       '/v1/crawls',

@@ -1,20 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DocumentVersion } from '../../jobs/index.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
 import { documentVersionsSchema, problemResponses } from '../schemas.js';
 import { iso } from '../views.js';
 
-/** What the versions route needs (the repository). */
-export interface DocumentVersionsApi {
-  listDocumentVersions(
-    documentId: string,
-    options: { limit: number },
-  ): Promise<{ current: { version: number; contentHash: string; fetchedAt: number } | null; versions: DocumentVersion[] }>;
-}
-
 /** Registers `GET /v1/documents/:id/versions`. */
-export function documentVersionRoutes(_context: RouteContext, versions: DocumentVersionsApi) {
+export function documentVersionRoutes(context: RouteContext<'documentVersions'>) {
+  const { documentVersions: versions } = context.services;
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(
       '/v1/documents/:id/versions',

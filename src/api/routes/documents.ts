@@ -7,7 +7,7 @@ import { toDocumentView } from '../views.js';
 
 /** Registers `GET /v1/documents/:id` and `GET /v1/documents?url=`. */
 export function documentRoutes(context: RouteContext) {
-  const { repository } = context.deps;
+  const { repository } = context.services;
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(

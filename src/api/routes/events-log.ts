@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toEnvelope } from '../../events/index.js';
 import type { RouteContext } from '../route-context.js';
 import { problemResponses } from '../schemas.js';
-import type { EventsApi } from './webhooks.js';
 
 const TYPE_LIST = '^[a-z]+\\.(?:[a-zA-Z]+|\\*)(?:,[a-z]+\\.(?:[a-zA-Z]+|\\*))*$';
 
@@ -26,7 +25,8 @@ const eventSchema = {
  * without a broker: it pages with `after=<next>` until `hasMore` is false, then keeps polling.
  * Events are kept `DISTILL_EVENT_RETENTION` seconds after they were published.
  */
-export function eventLogRoutes(_context: RouteContext, events: EventsApi) {
+export function eventLogRoutes(context: RouteContext<'events'>) {
+  const { events } = context.services;
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(
       '/v1/events',

@@ -41,8 +41,8 @@ function frame(fields: { id?: number; event: string; data: unknown }): string {
  * of a job later without changing the wire format.
  */
 export function eventRoutes(context: RouteContext) {
-  const { deps, options } = context;
-  const { repository, metrics } = deps;
+  const { services, options } = context;
+  const { repository, metrics } = services;
   let openStreams = 0;
   /**
    * Open streams per tenant, for requests with an API key (while auth is off every client is the

@@ -14,12 +14,12 @@ import { isJobFinal, toDocumentView, toJobView } from '../views.js';
  * waits for that job up to `extractTimeoutMs`. On time-out the job keeps running: 504 names it.
  */
 export function extractRoutes(context: RouteContext) {
-  const { deps, options } = context;
+  const { services, options } = context;
 
   /** Polls the job until it is final; null when `signal` aborts first. */
   async function pollUntilFinal(jobId: string, signal: AbortSignal): Promise<Job | null> {
     for (;;) {
-      const job = await deps.repository.getJob(jobId);
+      const job = await services.repository.getJob(jobId);
       if (job === null || isJobFinal(job)) return job;
       await sleep(options.extractPollMs, { signal });
     }
@@ -28,7 +28,7 @@ export function extractRoutes(context: RouteContext) {
   async function waitFinal(jobId: string, responseSignal: AbortSignal): Promise<Job | null | 'timeout'> {
     const signal = AbortSignal.any([responseSignal, AbortSignal.timeout(options.extractTimeoutMs)]);
     try {
-      const job = deps.waitForJob ? await deps.waitForJob(jobId, { signal }) : await pollUntilFinal(jobId, signal);
+      const job = services.waitForJob ? await services.waitForJob(jobId, { signal }) : await pollUntilFinal(jobId, signal);
       return job !== null && isJobFinal(job) ? job : signal.aborted ? 'timeout' : job;
     } catch (error) {
       if (isAbortError(error) || signal.aborted) return 'timeout';
@@ -52,7 +52,7 @@ export function extractRoutes(context: RouteContext) {
         },
       },
       async (request: FastifyRequest<{ Body: { url: string; options?: WireJobOptions } }>, reply: FastifyReply) => {
-        const submitted = await deps.jobs.submit({
+        const submitted = await services.jobs.submit({
           urls: [request.body.url],
           options: toDomainOptions(request.body.options),
           tenant: request.tenant,
@@ -66,9 +66,9 @@ export function extractRoutes(context: RouteContext) {
             extensions: { jobId, links: view.links },
           });
         }
-        const [item] = (await deps.repository.listItems(jobId, { limit: 1 })).items;
+        const [item] = (await services.repository.listItems(jobId, { limit: 1 })).items;
         if (item?.state === 'succeeded' && item.documentId !== null) {
-          const document = await deps.repository.getDocument(item.documentId);
+          const document = await services.repository.getDocument(item.documentId);
           if (document) return reply.header('x-distill-job-id', jobId).send(toDocumentView(document));
         }
         if (item?.state === 'failed') {

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadinessView } from '../../client/types.js';
-import type { ApiDependencies } from '../dependencies.js';
+import type { ApiServices } from '../services.js';
 import { readinessSchema } from '../schemas.js';
 
 /** Registers `/healthz` (process up), `/readyz` (dependencies usable, see `createReadiness`) and `/metrics`. */
-export function healthRoutes(context: { deps: Pick<ApiDependencies, 'readiness' | 'metrics'> }) {
-  const { deps } = context;
+export function healthRoutes(context: { services: Pick<ApiServices, 'readiness' | 'metrics'> }) {
+  const { services } = context;
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(
@@ -37,7 +37,7 @@ export function healthRoutes(context: { deps: Pick<ApiDependencies, 'readiness' 
       async (request, reply: FastifyReply) => {
         let report: ReadinessView;
         try {
-          const { isReady, checks } = await deps.readiness();
+          const { isReady, checks } = await services.readiness();
           report = { status: isReady ? 'ready' : 'not_ready', checks };
         } catch (error) {
           request.log.error({ err: error }, 'Readiness check failed');
@@ -57,7 +57,7 @@ export function healthRoutes(context: { deps: Pick<ApiDependencies, 'readiness' 
         },
       },
       async (_request, reply: FastifyReply) => {
-        const { contentType, body } = await deps.metrics.render();
+        const { contentType, body } = await services.metrics.render();
         return reply.type(contentType).send(body);
       },
     );

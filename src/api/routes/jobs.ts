@@ -126,8 +126,8 @@ function prefersNdjson(request: FastifyRequest): boolean {
 
 /** Registers `/v1/jobs` and its sub-resources. */
 export function jobRoutes(context: RouteContext) {
-  const { deps, options } = context;
-  const { repository, jobs } = deps;
+  const { services, options } = context;
+  const { repository, jobs } = services;
 
   return async function register(app: FastifyInstance): Promise<void> {
     // Submission and append take streamed bodies. The parsers are registered in this encapsulated

@@ -1,29 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
-import { normalizeUrl, NoValidUrlsError, type JobOptionsInput, type Page, type Schedule, type ScheduleTemplate } from '../../jobs/index.js';
+import { normalizeUrl, NoValidUrlsError, type JobOptionsInput, type Schedule, type ScheduleTemplate } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import { pageSchema, paginationQuerySchema, problemResponses, scheduleBodySchema, scheduleSchema } from '../schemas.js';
 import { iso, jobPath } from '../views.js';
-import { checkWebhook, toCrawlProblem, type CrawlsApi, type CrawlInputView } from './crawls.js';
-
-/** What the schedule routes need (the schedules service, bound in app.ts). */
-export interface SchedulesApi {
-  /** Throws a `TypeError` with `field` (`cron`, `timezone`, `intervalSeconds`) for bad timing. */
-  create(input: {
-    name?: string | undefined;
-    template: ScheduleTemplate;
-    cron?: string | undefined;
-    intervalSeconds?: number | undefined;
-    timezone?: string | undefined;
-    tenant?: string | undefined;
-  }): Promise<Schedule>;
-  list(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
-  get(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
-  pause(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
-  resume(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
-  delete(id: string, scope?: { tenant?: string | undefined }): Promise<void>;
-}
+import type { CrawlInputView } from '../services.js';
+import { checkWebhook, toCrawlProblem } from './crawls.js';
 
 interface TemplateBody {
   urls: string[];
@@ -90,7 +73,8 @@ export function toScheduleView(schedule: Schedule) {
 }
 
 /** Registers `/v1/schedules`: create, list, read, pause, resume, delete. */
-export function scheduleRoutes(context: RouteContext, schedules: SchedulesApi, crawls: Pick<CrawlsApi, 'settings' | 'checkWebhookUrl'> | undefined) {
+export function scheduleRoutes(context: RouteContext<'schedules'>) {
+  const { schedules, crawls } = context.services;
   /** The template of a new schedule from its body; throws `validation_failed` / `no_valid_urls`. */
   async function templateOf(body: ScheduleBody): Promise<ScheduleTemplate> {
     const forms = [body.urls, body.jobTemplate, body.crawl].filter((f) => f !== undefined).length;

@@ -1,17 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
+
 import { problemResponses } from '../schemas.js';
 
-/** Reads stored screenshots; `KyselyJobRepository` implements it. */
-export interface ScreenshotReader {
-  /** The screenshot of the document's current version, or null when it has none. */
-  getScreenshot(documentId: string): Promise<{ mimeType: string; png: Uint8Array } | null>;
-}
-
 /** Registers `GET /v1/documents/:id/screenshot`. Without a reader every document has none (404). */
-export function screenshotRoutes(context: RouteContext, reader: ScreenshotReader | undefined) {
-  const { repository } = context.deps;
+export function screenshotRoutes(context: RouteContext) {
+  const { repository, screenshots: reader } = context.services;
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(

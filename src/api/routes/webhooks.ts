@@ -1,34 +1,9 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Page, StoredEvent, WebhookDelivery } from '../../jobs/index.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
 import { jobIdParamsSchema, pageSchema, paginationQuerySchema, problemResponses } from '../schemas.js';
 
-/** A webhook delivery as the store returns it (times in epoch milliseconds). */
-export type WebhookDeliveryRecord = WebhookDelivery;
-
-/** What the event routes need; `app.ts` builds it over the repository and the webhook guard. */
-export interface EventsApi {
-  /** The event log after `afterId`, oldest first; `types` are exact names or `noun.*` prefixes. */
-  listEventLog(options: {
-    afterId: number;
-    types?: readonly string[] | undefined;
-    jobId?: string | undefined;
-    /** Only events of this tenant's jobs. */
-    tenant?: string | undefined;
-    limit: number;
-  }): Promise<StoredEvent[]>;
-  listWebhookDeliveries(
-    jobId: string,
-    options: { limit: number; cursor?: string | undefined },
-  ): Promise<Page<WebhookDeliveryRecord>>;
-  /** Makes a delivery pending and due now; null when the job has no such delivery. */
-  replayWebhookDelivery(jobId: string, deliveryId: string): Promise<WebhookDeliveryRecord | null>;
-  /** Makes every failed delivery of the job pending again; returns how many. */
-  replayFailedWebhookDeliveries(jobId: string): Promise<number>;
-  /** Throws an error with code `invalid_webhook_url` when a submitted webhook URL is refused. */
-  checkWebhookUrl(url: string): Promise<void>;
-}
+import type { EventsApi, WebhookDeliveryRecord } from '../services.js';
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -140,7 +115,8 @@ export function checkSubmittedWebhook(events: EventsApi): preHandlerAsyncHookHan
 }
 
 /** Registers `/v1/jobs/:id/webhooks`: a job's deliveries, and their replay. */
-export function webhookRoutes(_context: RouteContext, events: EventsApi) {
+export function webhookRoutes(context: RouteContext<'events'>) {
+  const { events } = context.services;
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     app.get(

@@ -1,135 +1,38 @@
 import { availableParallelism, totalmem } from 'node:os';
-import { parseDnsServers } from './lib/dns-servers.js';
+import { parseDnsServers } from '../lib/dns-servers.js';
 
 /**
- * One validated, frozen configuration built from defaults < environment variables < command-line
- * flags. Every option has an environment variable and a flag of the same meaning
- * (`DISTILL_DATABASE_URL` ⇔ `--database-url`); `distill --help` prints this table. Only this file
- * reads `process.env` (through the caller of `loadConfig`).
+ * The one table of every option distill reads. Each entry is one object: its `key` in `Config`,
+ * its environment variable, its flag (derived from the variable unless given), its `kind`, its
+ * default and its description. From it come the `Config` type (below), `loadConfig`, the
+ * `--help` text (`describeOptions`) and the README's configuration table (`configTableMarkdown`,
+ * written by `npm run docs:config` and checked by test/readme.test.ts).
+ *
+ * To add an option, add one entry: nothing else lists the options.
  */
-export interface Config {
-  port: number;
-  host: string;
-  databaseUrl: string;
-  databasePoolSize: number;
-  /** `/readyz` fails when the disk holding the SQLite file has less free space than this, in MiB; 0 = no check. */
-  minFreeDiskMb: number;
-  /** Redis for the BullMQ queue and the shared per-host limits (distributed mode); '' = embedded. */
-  redisUrl: string;
-  /** Prefix of every Redis key distill writes, so several deployments can share one Redis. */
-  redisPrefix: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** How log lines are written: `json` lines, `pretty` (human-readable), or `auto` (pretty on a terminal). */
-  logFormat: 'auto' | 'json' | 'pretty';
-  /** Items a worker process runs at once: a number pins it, `auto` finds it by feedback between the two bounds below. */
-  concurrency: number | 'auto';
-  /** The floor of an `auto` concurrency. */
-  concurrencyMin: number;
-  /** The ceiling of an `auto` concurrency; also the extraction threads' queue bound. */
-  concurrencyMax: number;
-  leaseMs: number;
-  shutdownTimeoutMs: number;
-  maxAttempts: number;
-  /** Default `maxAge` of a job, in seconds: stored documents newer than this are reused. */
-  defaultMaxAgeSeconds: number;
-  maxUrlsPerRequest: number;
-  /** Largest request body the API reads, in bytes. */
-  maxRequestBytes: number;
-  /** Slow clients (see connection-limits.ts): headers, whole request, keep-alive and idle socket limits, in ms. */
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  idleTimeoutMs: number;
-  /** Open connections per client address; 0 = no cap. */
-  maxConnectionsPerIp: number;
-  /** Concurrent SSE streams per server, and per tenant (authenticated requests). */
-  maxEventStreams: number;
-  maxEventStreamsPerTenant: number;
-  fetchTimeoutMs: number;
-  fetchConnectTimeoutMs: number;
-  fetchHeadersTimeoutMs: number;
-  fetchMaxBytes: number;
-  fetchMaxRedirects: number;
-  fetchAllow: string;
-  /** DNS servers (comma-separated `ip[:port]`) that fetches and renders resolve names with; '' = the system resolver. */
-  dnsServers: string;
-  userAgent: string;
-  respectRobots: boolean;
-  hostConcurrency: number;
-  hostRatePerSecond: number;
-  hostBurst: number;
-  /** Longest a task waits for its host's token before giving its slot back. */
-  hostMaxWaitMs: number;
-  /** How long `POST /v1/extract` waits for its document. */
-  syncExtractWaitMs: number;
-  extractThreads: number;
-  extractTimeoutMs: number;
-  extractMaxMemoryMb: number;
-  /** Niceness of the extraction threads (Linux): above 0 the event loop wins the CPU when both want it. */
-  extractNiceness: number;
-  /** Bytes a compressed container (the zip of a DOCX) may inflate to during extraction. */
-  maxInflatedBytes: number;
-  /** Base URL of the server that `distill jobs` talks to. */
-  server: string;
-  /** RabbitMQ for events (`amqp://…`); '' = no broker (webhooks and the event log still work). */
-  amqpUrl: string;
-  /** How often the outbox relay looks for new events, in milliseconds. */
-  eventPollMs: number;
-  /** Published events older than this many seconds are deleted; 0 keeps them. */
-  eventRetentionSeconds: number;
-  /** Time limit of one webhook call, in milliseconds. */
-  webhookTimeoutMs: number;
-  /** First retry delay of a failed webhook call, in milliseconds (doubles per attempt, up to 1 h). */
-  webhookRetryBaseMs: number;
-  /** A webhook delivery that has not succeeded this many seconds after its event gives up. */
-  webhookGiveUpSeconds: number;
-  /** Webhook calls in flight at once (one per job at most). */
-  webhookConcurrency: number;
-  /** `distill worker` hosts a browser and renders (`serve` always can, launching it on first use). */
-  render: boolean;
-  /** `render` of jobs that do not set it. */
-  renderDefault: 'never' | 'always' | 'auto';
-  /** Pages rendered at once per process. */
-  renderPages: number;
-  /** Pages a browser renders before it is replaced. */
-  renderRecycleAfter: number;
-  /** RSS of a browser's processes above which it is replaced, in MiB. */
-  renderMaxRssMb: number;
-  /** Resource types the browser does not load (comma-separated Playwright resource types; `none`). */
-  renderBlock: string;
-  /** The Chromium binary. */
-  chromiumPath: string;
-  /** Earlier versions of a document's text kept when it changes (issue 9); 0 keeps none. */
-  documentVersions: number;
-  /** Jobs finished longer ago than this many seconds are deleted, with their items and orphaned documents; 0 keeps them. */
-  jobRetentionSeconds: number;
-  /** How often the scheduler looks for due schedules, in milliseconds. */
-  schedulerPollMs: number;
-  /** Most pages one crawl may ask for (`maxPages`). */
-  crawlMaxPages: number;
-  /** API requests per key (per client IP without auth) per `rateLimitWindowSeconds`; 0 = no limit. */
-  rateLimit: number;
-  rateLimitWindowSeconds: number;
-  /** Most URLs one tenant may have waiting (queued or running) over its jobs; 0 = no cap. */
-  tenantMaxQueued: number;
-  /** Each tenant has its own documents: none is reused or shown across tenants. */
-  tenantIsolation: boolean;
-  /** The API key `distill jobs` sends (`Authorization: Bearer`); '' sends none. */
-  apiKey: string;
-  /** Port of a `distill worker`'s `/healthz`, `/readyz` and `/metrics`; 0 = none. */
-  workerPort: number;
-}
 
-type Kind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
+/** How an option's text is parsed: `integer` and `number` → number, `enum` → one of `values`. */
+export type OptionKind = 'integer' | 'number' | 'string' | 'boolean' | 'enum';
 
-interface OptionSpec<K extends keyof Config = keyof Config> {
-  key: K;
+/** One option. */
+export interface OptionSpec {
+  /** The option's name in `Config`. */
+  key: string;
+  /** Its environment variable. */
   env: string;
-  kind: Kind;
-  default: Config[K];
+  /** Its flag. @default the variable without `DISTILL_`, kebab-case: `DISTILL_DATABASE_URL` → `--database-url` */
+  flag?: string;
+  kind: OptionKind;
+  default: string | number | boolean;
+  /** One line for `--help` and error messages. */
   description: string;
+  /** The README's wording (Markdown), when it says more than `description`. @default description */
+  doc?: string;
+  /** The README's default, when it is computed on the machine (`CPU count`). @default the default in backticks, (none) for '' */
+  docDefault?: string;
   min?: number;
   max?: number;
+  /** The values of an `enum`. */
   values?: readonly string[];
   /** An integer option that also takes the word `auto`. */
   isAutoAllowed?: boolean;
@@ -142,7 +45,7 @@ const CPU_COUNT = availableParallelism();
 const RENDER_PAGES = Math.max(1, Math.min(4, CPU_COUNT * 2, Math.floor(totalmem() / (512 * 1024 * 1024))));
 
 /** Every option distill reads, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS = [
   { key: 'port', env: 'PORT', kind: 'integer', default: 3000, min: 0, max: 65535, description: 'TCP port the HTTP API listens on' },
   { key: 'host', env: 'HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP API binds to (0.0.0.0 for every interface)' },
   {
@@ -151,6 +54,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     default: 'sqlite:./data/distill.db',
     description: 'Database: sqlite:<path> (embedded default), postgres://… or mysql://…',
+    doc: 'Database: `sqlite:<path>` (embedded default), `postgres://…` or `mysql://…`',
     check: (v) =>
       /^(sqlite:|postgres:\/\/|postgresql:\/\/|mysql:\/\/)/.test(String(v))
         ? undefined
@@ -165,7 +69,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     check: (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(String(v)) ? undefined : 'expected 1 to 64 letters, digits, _ . or -'),
   },
   { key: 'databasePoolSize', env: 'DISTILL_DATABASE_POOL_SIZE', kind: 'integer', default: 10, min: 1, max: 1000, description: 'Connections per process to PostgreSQL or MySQL' },
-  { key: 'minFreeDiskMb', env: 'DISTILL_MIN_FREE_DISK_MB', kind: 'integer', default: 64, min: 0, description: '/readyz fails when the disk holding the SQLite file has less free space than this (MiB; 0 = no check)' },
+  { key: 'minFreeDiskMb', env: 'DISTILL_MIN_FREE_DISK_MB', kind: 'integer', default: 64, min: 0, description: '/readyz fails when the disk holding the SQLite file has less free space than this (MiB; 0 = no check)', doc: '`/readyz` fails when the disk holding the SQLite file has less free space than this (MiB; `0` = no check)' },
   {
     key: 'redisUrl',
     env: 'DISTILL_REDIS_URL',
@@ -181,6 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'info',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     description: 'Log level',
+    doc: 'Log level (JSON lines on stderr)',
   },
   {
     key: 'logFormat',
@@ -189,6 +94,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'auto',
     values: ['auto', 'json', 'pretty'],
     description: 'Log format on stderr: json lines, pretty (human-readable), or auto (pretty on a terminal, else json)',
+    doc: 'Log format on stderr: `json` (one JSON object a line), `pretty` (human-readable), or `auto`: pretty when stderr is a terminal, else JSON (see *Logs and metrics*)',
   },
   {
     key: 'concurrency',
@@ -215,7 +121,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Default maxAge of a job: reuse documents fetched less than this many seconds ago (0 = always fetch)',
   },
   { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
-  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 8 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes), parsed in one go on the event loop; over it 413: stream big batches as text/plain or NDJSON, which have no size limit' },
+  { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
   { key: 'headersTimeoutMs', env: 'DISTILL_HEADERS_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 100, description: 'A client must send its request headers within this time of connecting (or of its previous request), else the connection is closed (ms)' },
   { key: 'requestTimeoutMs', env: 'DISTILL_REQUEST_TIMEOUT_MS', kind: 'integer', default: 300_000, min: 100, description: 'A client must send its whole request, body included, within this time, else 408 and the connection is closed; a streamed upload must end within it (ms)' },
   { key: 'keepAliveTimeoutMs', env: 'DISTILL_KEEP_ALIVE_TIMEOUT_MS', kind: 'integer', default: 72_000, min: 100, description: 'How long an idle keep-alive connection stays open between two requests (ms)' },
@@ -244,13 +150,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     check: (v) => dnsServersProblem(String(v)),
   },
   { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
-  { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt' },
+  { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt', doc: 'Obey robots.txt (`--no-respect-robots` turns it off)' },
   { key: 'hostConcurrency', env: 'DISTILL_HOST_CONCURRENCY', kind: 'integer', default: 2, min: 1, description: 'Requests in flight per host' },
   { key: 'hostRatePerSecond', env: 'DISTILL_HOST_RATE', kind: 'number', default: 2, min: 0.001, description: 'Requests per second per host (token bucket rate)' },
   { key: 'hostBurst', env: 'DISTILL_HOST_BURST', kind: 'integer', default: 4, min: 1, description: 'Token bucket burst per host' },
   { key: 'hostMaxWaitMs', env: 'DISTILL_HOST_MAX_WAIT_MS', kind: 'integer', default: 1000, min: 0, description: 'Longest a URL waits for its host before yielding its slot and being rescheduled (ms)' },
   { key: 'syncExtractWaitMs', env: 'DISTILL_SYNC_EXTRACT_WAIT_MS', kind: 'integer', default: 60_000, min: 1000, description: 'How long POST /v1/extract waits for its document before answering 504 (ms)' },
-  { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)' },
+  { key: 'extractThreads', env: 'DISTILL_EXTRACT_THREADS', kind: 'integer', default: CPU_COUNT, min: 1, max: 256, description: 'Extraction worker threads (default: CPU count)', doc: 'Extraction worker threads', docDefault: 'CPU count' },
   {
     key: 'extractNiceness',
     env: 'DISTILL_EXTRACT_NICE',
@@ -284,6 +190,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'boolean',
     default: false,
     description: 'distill worker: host a browser and render pages (`distill worker --render`); serve always can, launching Chromium on the first render',
+    doc: '`distill worker --render`: this worker hosts a browser and renders pages; `serve` always can (Chromium starts on the first render)',
   },
   {
     key: 'renderDefault',
@@ -292,24 +199,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'auto',
     values: ['never', 'always', 'auto'],
     description: 'render option of jobs that set none: auto renders only pages whose HTML is an application shell',
+    doc: '`render` of jobs that set none: `never`, `always`, or `auto` (only pages whose HTML is an application shell)',
   },
-  { key: 'renderPages', env: 'DISTILL_RENDER_PAGES', kind: 'integer', default: RENDER_PAGES, min: 1, max: 64, description: 'Pages rendered at once per process (default: min(4, 2 × CPU count, memory / 512 MiB))' },
-  { key: 'renderRecycleAfter', env: 'DISTILL_RENDER_RECYCLE_AFTER', kind: 'integer', default: 100, min: 1, description: 'Pages a browser renders before it is replaced by a fresh one' },
-  { key: 'renderMaxRssMb', env: 'DISTILL_RENDER_MAX_RSS_MB', kind: 'integer', default: 1536, min: 128, description: 'Resident memory of a browser\'s processes above which it is replaced (MiB)' },
+  { key: 'renderPages', env: 'DISTILL_RENDER_PAGES', kind: 'integer', default: RENDER_PAGES, min: 1, max: 64, description: 'Pages rendered at once per process (default: min(4, 2 × CPU count, memory / 512 MiB))', doc: 'Pages rendered at once per process', docDefault: 'min(4, 2 × CPU count, memory / 512 MiB)' },
+  { key: 'renderRecycleAfter', env: 'DISTILL_RENDER_RECYCLE_AFTER', kind: 'integer', default: 100, min: 1, description: 'Pages a browser renders before it is replaced by a fresh one', doc: 'Pages a browser renders before a fresh one replaces it' },
+  { key: 'renderMaxRssMb', env: 'DISTILL_RENDER_MAX_RSS_MB', kind: 'integer', default: 1536, min: 128, description: 'Resident memory of a browser\'s processes above which it is replaced (MiB)', doc: 'Memory of a browser\'s processes (PSS from /proc, RSS where PSS is unknown) above which it is replaced (MiB)' },
   {
     key: 'renderBlock',
     env: 'DISTILL_RENDER_BLOCK',
     kind: 'string',
     default: 'image,media,font',
     description: 'Resource types the browser does not load (comma-separated: image, media, font, stylesheet, ...; none loads all)',
+    doc: 'Resource types the browser does not load (`none` loads everything)',
   },
-  { key: 'chromiumPath', env: 'DISTILL_CHROMIUM_PATH', kind: 'string', default: '/usr/bin/chromium', description: 'The Chromium binary that renders pages' },
+  { key: 'chromiumPath', env: 'DISTILL_CHROMIUM_PATH', kind: 'string', default: '/usr/bin/chromium', description: 'The Chromium binary that renders pages', doc: 'The Chromium binary that renders pages (Debian: `apt-get install chromium`)' },
   {
     key: 'amqpUrl',
     env: 'DISTILL_AMQP_URL',
     kind: 'string',
     default: '',
     description: 'RabbitMQ (amqp://user:password@host:5672): publish every event to the topic exchange distill.events',
+    doc: 'RabbitMQ (`amqp://user:password@host:5672`): publish every event to the topic exchange `distill.events` (see *Events*)',
     check: (v) => (v === '' || /^amqps?:\/\/[^/]/.test(String(v)) ? undefined : 'expected amqp://user:password@host:5672 or amqps://…'),
   },
   { key: 'eventPollMs', env: 'DISTILL_EVENT_POLL_MS', kind: 'integer', default: 200, min: 10, max: 60_000, description: 'How often the outbox relay looks for new events (ms)' },
@@ -320,10 +230,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 604_800,
     min: 0,
     description: 'Published events (GET /v1/events, SSE replay) and finished webhook deliveries are kept this many seconds (0 = forever)',
+    doc: 'Published events (`GET /v1/events`, SSE replay) and finished webhook deliveries are kept this many seconds (0 = forever)',
   },
   { key: 'webhookTimeoutMs', env: 'DISTILL_WEBHOOK_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 100, max: 120_000, description: 'Time limit of one webhook call (ms)' },
   { key: 'webhookRetryBaseMs', env: 'DISTILL_WEBHOOK_RETRY_BASE_MS', kind: 'integer', default: 10_000, min: 10, description: 'Delay before retrying a failed webhook call; doubles per attempt, with jitter, up to 1 h (ms)' },
-  { key: 'webhookGiveUpSeconds', env: 'DISTILL_WEBHOOK_GIVE_UP', kind: 'integer', default: 86_400, min: 1, description: 'A webhook delivery still failing this many seconds after its event gives up (webhook.failed)' },
+  { key: 'webhookGiveUpSeconds', env: 'DISTILL_WEBHOOK_GIVE_UP', kind: 'integer', default: 86_400, min: 1, description: 'A webhook delivery still failing this many seconds after its event gives up (webhook.failed)', doc: 'A webhook delivery still failing this many seconds after its event gives up (`webhook.failed`)' },
   { key: 'webhookConcurrency', env: 'DISTILL_WEBHOOK_CONCURRENCY', kind: 'integer', default: 16, min: 1, max: 1024, description: 'Webhook calls in flight at once (one per job at most)' },
   {
     key: 'documentVersions',
@@ -333,6 +244,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     max: 100,
     description: 'Earlier versions of a document kept when its main text changes (GET /v1/documents/:id/versions); 0 keeps none',
+    doc: 'Earlier versions of a document kept when its main text changes (`GET /v1/documents/:id/versions`); 0 keeps none',
   },
   {
     key: 'jobRetentionSeconds',
@@ -341,9 +253,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 2_592_000,
     min: 0,
     description: 'Jobs finished more than this many seconds ago are deleted with their items, then documents no job refers to (0 = keep everything)',
+    doc: 'Jobs finished more than this many seconds ago are deleted with their items, then the documents no job refers to (0 = keep everything; see *Retention*)',
   },
   { key: 'schedulerPollMs', env: 'DISTILL_SCHEDULER_POLL_MS', kind: 'integer', default: 1000, min: 50, max: 60_000, description: 'How often the scheduler looks for due schedules (ms)' },
-  { key: 'crawlMaxPages', env: 'DISTILL_CRAWL_MAX_PAGES', kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'Most pages one crawl may ask for (its maxPages)' },
+  { key: 'crawlMaxPages', env: 'DISTILL_CRAWL_MAX_PAGES', kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'Most pages one crawl may ask for (its maxPages)', doc: 'Most pages one crawl may ask for (its `maxPages`)' },
   {
     key: 'rateLimit',
     env: 'DISTILL_RATE_LIMIT',
@@ -351,8 +264,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 1200,
     min: 0,
     description: 'API requests per API key (per client IP when auth is off) per window; over it: 429 with Retry-After (0 = no limit). Shared through Redis in distributed mode',
+    doc: '`/v1/` requests per API key (per client IP while auth is off) per window; over it 429 `rate_limited` with `Retry-After` (0 = no limit). Counted in Redis, across API processes, in distributed mode',
   },
-  { key: 'rateLimitWindowSeconds', env: 'DISTILL_RATE_LIMIT_WINDOW', kind: 'integer', default: 60, min: 1, max: 86_400, description: 'Window of DISTILL_RATE_LIMIT (seconds)' },
+  { key: 'rateLimitWindowSeconds', env: 'DISTILL_RATE_LIMIT_WINDOW', kind: 'integer', default: 60, min: 1, max: 86_400, description: 'Window of DISTILL_RATE_LIMIT (seconds)', doc: 'Window of `DISTILL_RATE_LIMIT` (seconds)' },
   {
     key: 'tenantMaxQueued',
     env: 'DISTILL_TENANT_MAX_QUEUED',
@@ -360,6 +274,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 10_000_000,
     min: 0,
     description: 'Most URLs one tenant may have waiting (queued or running) over all its jobs; a submission past it gets 429 queued_urls_limit (0 = no cap)',
+    doc: 'Most URLs one tenant may have waiting (queued or running) over all its jobs; a submission past it gets 429 `queued_urls_limit` (0 = no cap)',
   },
   { key: 'tenantIsolation', env: 'DISTILL_TENANT_ISOLATION', kind: 'boolean', default: false, description: 'Give each tenant its own documents: none is reused, single-flighted or readable across tenants' },
   { key: 'apiKey', env: 'DISTILL_API_KEY', kind: 'string', default: '', description: 'API key that `distill jobs` sends to the server' },
@@ -371,134 +286,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     max: 65535,
     description: '`distill worker` serves /healthz, /readyz and /metrics on this port, on HOST (0 = none)',
+    doc: '`distill worker` serves `/healthz`, `/readyz` and `/metrics` on this port, on `HOST` (0 = none): how to probe and scrape workers in distributed mode',
   },
-];
+] as const satisfies readonly OptionSpec[];
 
-/** The flag of an option: `DISTILL_DATABASE_URL` → `--database-url`, `PORT` → `--port`. */
-export function flagOf(spec: OptionSpec): string {
-  return `--${spec.env.replace(/^DISTILL_/, '').toLowerCase().replace(/_/g, '-')}`;
-}
+/** One entry of `OPTIONS`, with its literal types. */
+export type Option = (typeof OPTIONS)[number];
 
-/** All the problems of a configuration, reported together at start-up. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
-
-function parseValue(spec: OptionSpec, raw: string): { value?: unknown; problem?: string } {
-  const text = raw.trim();
-  switch (spec.kind) {
-    case 'integer':
-    case 'number': {
-      if (spec.isAutoAllowed && text === 'auto') return { value: 'auto' };
-      const value = Number(text);
-      if (text === '' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isSafeInteger(value))) {
-        return { problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}${spec.isAutoAllowed ? ' or auto' : ''}` };
-      }
-      if (spec.min !== undefined && value < spec.min) return { problem: `expected at least ${spec.min}` };
-      if (spec.max !== undefined && value > spec.max) return { problem: `expected at most ${spec.max}` };
-      return { value };
-    }
-    case 'boolean':
-      if (/^(1|true|yes|on)$/i.test(text)) return { value: true };
-      if (/^(0|false|no|off)$/i.test(text)) return { value: false };
-      return { problem: 'expected true or false' };
-    case 'enum':
-      return spec.values?.includes(text) ? { value: text } : { problem: `expected one of ${spec.values?.join(', ')}` };
-    case 'string':
-      return { value: text };
-  }
-}
-
-/** What `parseCommandLine` found: options by key, the rest as positionals. */
-export interface ParsedArgs {
-  flags: Map<string, string>;
-  positionals: string[];
-  isHelp: boolean;
-}
+/** The TypeScript type of an option's value, from its `kind` (and an enum's `values`). */
+export type OptionValue<O extends OptionSpec> = O extends { kind: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : O extends { isAutoAllowed: true }
+    ? number | 'auto'
+  : O extends { kind: 'boolean' }
+    ? boolean
+    : O extends { kind: 'string' }
+      ? string
+      : number;
 
 /**
- * Splits argv into `--flag value` / `--flag=value` pairs and positionals. A boolean flag may stand
- * alone (`--respect-robots`) or be negated (`--no-respect-robots`). Flags that are not options are
- * kept for the command to interpret (`-o`, `-f`, `--server`).
+ * One validated, frozen configuration built from defaults < environment variables < command-line
+ * flags, one member per entry of `OPTIONS` (see there for what each means).
  */
-export function parseCommandLine(argv: readonly string[], booleanFlags: ReadonlySet<string> = BOOLEAN_FLAGS): ParsedArgs {
-  const flags = new Map<string, string>();
-  const positionals: string[] = [];
-  let isHelp = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '--help' || arg === '-h') {
-      isHelp = true;
-      continue;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    if (eq > 0) {
-      flags.set(arg.slice(0, eq), arg.slice(eq + 1));
-    } else if (arg.startsWith('--no-') && booleanFlags.has(`--${arg.slice(5)}`)) {
-      flags.set(`--${arg.slice(5)}`, 'false');
-    } else if (booleanFlags.has(arg)) {
-      flags.set(arg, 'true');
-    } else {
-      const value = argv[i + 1];
-      if (value === undefined || (value.startsWith('-') && value !== '-')) {
-        flags.set(arg, '');
-      } else {
-        flags.set(arg, value);
-        i++;
-      }
-    }
-  }
-  return { flags, positionals, isHelp };
-}
+export type Config = { [O in Option as O['key']]: OptionValue<O> };
 
-// Flags that take no value: the boolean options, and the commands' switches.
-const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([...OPTIONS.filter((o) => o.kind === 'boolean').map(flagOf), '--watch']);
-
-/**
- * Builds the configuration: defaults, then `env`, then `flags`. Throws `ConfigError` naming every
- * bad variable or flag and what it allows. Flags it does not know are left for the caller.
- */
-export function loadConfig(env: Record<string, string | undefined>, flags: ReadonlyMap<string, string> = new Map()): Config {
-  const problems: string[] = [];
-  const values: Record<string, unknown> = {};
-  for (const spec of OPTIONS) {
-    values[spec.key] = spec.default;
-    const flag = flagOf(spec);
-    const sources: Array<[string, string | undefined]> = [
-      [spec.env, env[spec.env]],
-      [flag, flags.get(flag)],
-    ];
-    for (const [name, raw] of sources) {
-      if (raw === undefined || (raw === '' && name === spec.env)) continue;
-      const { value, problem } = parseValue(spec, raw);
-      const check = problem === undefined ? spec.check?.(value) : undefined;
-      if (problem !== undefined || check !== undefined) {
-        problems.push(`${name}=${JSON.stringify(raw)}: ${problem ?? check} (${spec.description})`);
-      } else {
-        values[spec.key] = value;
-      }
-    }
-  }
-  if (Number(values.concurrencyMin) > Number(values.concurrencyMax)) {
-    problems.push(`DISTILL_CONCURRENCY_MIN (${String(values.concurrencyMin)}) is above DISTILL_CONCURRENCY_MAX (${String(values.concurrencyMax)})`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(values as unknown as Config);
-}
-
+/** What is wrong with a `DISTILL_DNS_SERVERS` list, or undefined. */
 function dnsServersProblem(text: string): string | undefined {
   try {
     parseDnsServers(text);
@@ -506,13 +318,4 @@ function dnsServersProblem(text: string): string | undefined {
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-}
-
-/** The options table for `--help`: flag, variable, default, description. */
-export function describeOptions(): string {
-  const rows = OPTIONS.map((spec) => {
-    const def = spec.default === '' ? '(none)' : String(spec.default);
-    return `  ${flagOf(spec).padEnd(28)} ${spec.env.padEnd(32)} ${spec.description} [default: ${def}]`;
-  });
-  return ['Options (flag, environment variable, meaning, default):', ...rows].join('\n');
 }

@@ -1,0 +1,178 @@
+import type { Redis } from 'ioredis';
+import type { FastifyBaseLogger } from 'fastify';
+import type {
+  CrawlSettings,
+  DocumentVersion,
+  Job,
+  JobOptionsInput,
+  JobRepository,
+  JobsService,
+  Page,
+  Schedule,
+  ScheduleTemplate,
+  StoredEvent,
+  WebhookDelivery,
+} from '../jobs/index.js';
+import type { ApiKeyVerifier } from './auth.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * What the API's routes need, declared in one place: the route files import these types from
+ * here, and this file imports no route, so the routes and the context they get form no cycle.
+ */
+
+/** A webhook delivery as the store returns it (times in epoch milliseconds). */
+export type WebhookDeliveryRecord = WebhookDelivery;
+
+/**
+ * The reads the API makes: a part of the `JobRepository` port. Nothing here is an adapter.
+ */
+export type ApiRepository = Pick<
+  JobRepository,
+  'getJob' | 'listJobs' | 'listItems' | 'listResults' | 'getDocument' | 'getDocumentByUrl' | 'listEvents'
+> & {
+  /** Does the tenant have a job that refers to this document? (Reads of documents under isolation.) */
+  isDocumentVisible?(documentId: string, tenant: string): Promise<boolean>;
+};
+
+export type { StoredEvent };
+
+/** The state of one dependency as `GET /readyz` reports it. */
+export interface ReadinessCheck {
+  ok: boolean;
+  message?: string;
+}
+
+/**
+ * Everything the API's routes need from the rest of distill; `app/` builds it. Nothing here is an
+ * adapter. The optional services switch route groups on: without `events` the event log and
+ * webhook routes are not registered, and so on.
+ */
+export interface ApiServices {
+  jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'getJob'>;
+  /** API keys: auth is on while one live key exists. Omitted: auth is off for good. */
+  keys?: ApiKeyVerifier;
+  /** Rate-limit counts shared by every API process (distributed mode); omitted: kept in this process. */
+  rateLimitRedis?: Redis;
+  repository: ApiRepository;
+  /**
+   * Is every dependency this process needs usable (the database writable, the queue and Redis
+   * reachable)? Drives `GET /readyz` (503 when not ready); `checks` also reports dependencies that
+   * do not count (see `createReadiness`).
+   */
+  readiness(): Promise<{ isReady: boolean; checks: Record<string, ReadinessCheck> }>;
+  metrics: Metrics;
+  /** pino or any logger Fastify 5 takes as `loggerInstance`. Omitted: the API logs nothing. */
+  logger?: FastifyBaseLogger;
+  /**
+   * Waits until a job is final (`completed` or `cancelled`) or `signal` aborts; resolves with the
+   * job (null if it disappeared). Used by `POST /v1/extract`. Omitted: the API polls `getJob`.
+   */
+  waitForJob?(jobId: string, options: { signal: AbortSignal }): Promise<Job | null>;
+  /**
+   * The event log and webhook deliveries (`GET /v1/events`, `/v1/jobs/:id/webhooks`), and the
+   * check of a submitted webhook URL. Omitted: those routes are not registered and webhook URLs
+   * are checked by the schema only.
+   */
+  events?: EventsApi;
+  /** Stored screenshots, for `GET /v1/documents/:id/screenshot`. Omitted: every document has none. */
+  screenshots?: ScreenshotReader;
+  /** `/v1/crawls`. Omitted: not registered. */
+  crawls?: CrawlsApi | undefined;
+  /** `/v1/schedules`. Omitted: not registered. */
+  schedules?: SchedulesApi | undefined;
+  /** `GET /v1/documents/:id/versions`. Omitted: not registered. */
+  documentVersions?: DocumentVersionsApi | undefined;
+}
+
+/** The former name of `ApiServices`. */
+export type ApiDependencies = ApiServices;
+
+/** What the event routes need; `app/build-events.ts` builds it over the repository and the webhook guard. */
+export interface EventsApi {
+  /** The event log after `afterId`, oldest first; `types` are exact names or `noun.*` prefixes. */
+  listEventLog(options: {
+    afterId: number;
+    types?: readonly string[] | undefined;
+    jobId?: string | undefined;
+    /** Only events of this tenant's jobs. */
+    tenant?: string | undefined;
+    limit: number;
+  }): Promise<StoredEvent[]>;
+  listWebhookDeliveries(
+    jobId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<WebhookDeliveryRecord>>;
+  /** Makes a delivery pending and due now; null when the job has no such delivery. */
+  replayWebhookDelivery(jobId: string, deliveryId: string): Promise<WebhookDeliveryRecord | null>;
+  /** Makes every failed delivery of the job pending again; returns how many. */
+  replayFailedWebhookDeliveries(jobId: string): Promise<number>;
+  /** Throws an error with code `invalid_webhook_url` when a submitted webhook URL is refused. */
+  checkWebhookUrl(url: string): Promise<void>;
+}
+
+/** Reads stored screenshots; `KyselyJobRepository` implements it. */
+export interface ScreenshotReader {
+  /** The screenshot of the document's current version, or null when it has none. */
+  getScreenshot(documentId: string): Promise<{ mimeType: string; png: Uint8Array } | null>;
+}
+
+/** A crawl's settings as a client sends them. */
+export interface CrawlInputView {
+  url: string;
+  maxDepth?: number;
+  maxPages?: number;
+  include?: string[];
+  exclude?: string[];
+  sameSite?: boolean;
+  useSitemap?: boolean;
+}
+
+/** What the crawl routes need (the crawls service, bound in app/). */
+export interface CrawlsApi {
+  /** Starts a crawl; throws `NoValidUrlsError`, or a `TypeError` with `pattern` / a `RangeError` for bad settings. */
+  start(input: {
+    crawl: CrawlInputView;
+    options?: JobOptionsInput | undefined;
+    webhook?: Job['webhook'] | undefined;
+    idempotencyKey?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
+  /** The settings a crawl input resolves to (same errors as `start`). */
+  settings(input: CrawlInputView): CrawlSettings;
+  /** Refuses a webhook URL the guard forbids (`code: 'invalid_webhook_url'`). */
+  checkWebhookUrl?(url: string): Promise<void>;
+}
+
+/** What the schedule routes need (the schedules service, bound in app/). */
+export interface SchedulesApi {
+  /** Throws a `TypeError` with `field` (`cron`, `timezone`, `intervalSeconds`) for bad timing. */
+  create(input: {
+    name?: string | undefined;
+    template: ScheduleTemplate;
+    cron?: string | undefined;
+    intervalSeconds?: number | undefined;
+    timezone?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<Schedule>;
+  list(options: {
+    limit: number;
+    cursor?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<Page<Schedule>>;
+  get(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  pause(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  resume(id: string, scope?: { tenant?: string | undefined }): Promise<Schedule>;
+  delete(id: string, scope?: { tenant?: string | undefined }): Promise<void>;
+}
+
+/** What the versions route needs (the repository). */
+export interface DocumentVersionsApi {
+  listDocumentVersions(
+    documentId: string,
+    options: { limit: number },
+  ): Promise<{
+    current: { version: number; contentHash: string; fetchedAt: number } | null;
+    versions: DocumentVersion[];
+  }>;
+}

@@ -1,0 +1,102 @@
+import type { Metrics } from '../api/index.js';
+import type { Config } from '../config/index.js';
+import { withCrawlLinks } from '../crawls/index.js';
+import { ExtractorPool } from '../extract/index.js';
+import type { JobsService, Queue } from '../jobs/index.js';
+import type { Logger } from '../lib/index.js';
+import type { BrowserPool } from '../render/index.js';
+import type { KyselyJobRepository } from '../storage/index.js';
+import { createProcessItem, WorkerPool, type TaskFunction } from '../worker/index.js';
+import type { Component } from './lifecycle.js';
+import type { Fetching } from './build-fetch.js';
+import type { Part } from './roles.js';
+
+/** The pool of extraction threads (every role builds it; only workers give it work). */
+export function buildExtractor(config: Config): { extractor: ExtractorPool; component: Component } {
+  const extractor = new ExtractorPool({
+    threads: config.extractThreads,
+    timeoutMs: config.extractTimeoutMs,
+    maxOldGenerationSizeMb: config.extractMaxMemoryMb,
+    threadNiceness: config.extractNiceness,
+    maxInflatedBytes: config.maxInflatedBytes,
+    // Every worker slot may be extracting at once: the pool must hold them all, so that
+    // `extractor_busy` only ever means more work than this process admits.
+    maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,
+  });
+  return { extractor, component: { name: 'extractor pool', stop: () => extractor.stop() } };
+}
+
+/** What the fetch → extract → store task and the worker pool are built on. */
+export interface WorkersDependencies {
+  fetching: Fetching;
+  extractor: ExtractorPool;
+  renderer: BrowserPool | undefined;
+  repository: KyselyJobRepository;
+  queue: Queue;
+  jobs: JobsService;
+  metrics: Metrics;
+  logger: Logger;
+  /** Replaces the fetch → extract task (tests of the pool wiring). */
+  task?: TaskFunction | undefined;
+}
+
+/** The task, and the pool that runs it in roles with `workers`. */
+export interface Workers {
+  task: TaskFunction;
+  pool: WorkerPool | undefined;
+  component: Component | undefined;
+}
+
+/** The fetch → extract → store task, and for roles that run `workers` the pool of slots running it. */
+export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: WorkersDependencies): Workers {
+  const { fetcher, hostLimiter } = deps.fetching;
+  const { repository, metrics, logger } = deps;
+  const task =
+    deps.task ??
+    // Crawl jobs' pages hand their links (and the start page its sitemap's) to storage (issue 9).
+    withCrawlLinks(
+      createProcessItem({
+        fetcher,
+        hostLimiter,
+        extractor: deps.extractor,
+        hostMaxWaitMs: config.hostMaxWaitMs,
+        onExtracted: (ms, mimeType) => metrics.observeExtraction(ms, mimeType),
+        onHostWait: (ms, outcome) => metrics.observeHostWait(ms, outcome),
+        renderer: deps.renderer,
+        screenshots: repository,
+        documents: repository,
+      }),
+      { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
+    );
+  if (!parts.has('workers')) return { task, pool: undefined, component: undefined };
+  const pool = new WorkerPool({
+    queue: deps.queue,
+    // The jobs service finishes items: a crawl page's links are appended with its outcome.
+    repository: {
+      finishAttempt: (item, outcome) => deps.jobs.finishAttempt(item, outcome),
+      cancelledJobIds: (jobIds) => repository.cancelledJobIds(jobIds),
+    },
+    task,
+    concurrency: config.concurrency,
+    autoConcurrency: {
+      min: config.concurrencyMin,
+      max: config.concurrencyMax,
+      signals: {
+        extractionBacklog: () => deps.extractor.stats().queued,
+        extractionThreads: () => config.extractThreads,
+      },
+    },
+    onConcurrencyStep: (step) => metrics.recordConcurrency(step.level, step.reason),
+    leaseMs: config.leaseMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger: logger.child({ component: 'worker-pool' }),
+    onOutcome: (_item, outcome, ms) =>
+      metrics.recordOutcome(
+        outcome.kind,
+        outcome.kind === 'failed' ? outcome.error.code : outcome.kind === 'retry' ? (outcome.error?.code ?? 'rescheduled') : null,
+        ms,
+      ),
+  });
+  if (config.concurrency !== 'auto') metrics.recordConcurrency(config.concurrency, 'pinned');
+  return { task, pool, component: { name: 'worker pool', start: () => pool.start(), stop: () => pool.stop() } };
+}
