@@ -14,6 +14,10 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
 const ALLOWED: Record<string, string> = {
   'extract/html/prepare.ts: const pattern = new RegExp(`</${name}\\\\s*>`, \'gi\');':
     '`name` is one of the fixed tag names of OPENING (script, style, noscript, ...), never page text',
+  "extract/nesting-limit.ts: const pattern = new RegExp(TAG.source, 'g');":
+    'a fresh copy of the constant TAG pattern, for its own lastIndex',
+  "extract/nesting-limit.ts: const close = new RegExp(`</${name}[\\\\s/>]`, 'gi');":
+    '`name` is one of the fixed RAW_TEXT_ELEMENTS (script, style, textarea, title, ...), checked just before',
 };
 
 /** A `RegExp` built from a value: `new RegExp(`, `RegExp(` or `new RegExp` through a variable. */
