@@ -45,6 +45,8 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   if (tag === 'footer' || tag === 'aside') return !isLarge;
   if (tag === 'header') return !isLarge && (linkDensity(element) > 0.5 || hasDescendant(element, 'nav'));
   if (tag === 'form') return !isLarge && element.chars < 400;
+  // "Please enable JavaScript" and tracking pixels; a large one is the page for clients without scripts.
+  if (tag === 'noscript') return element.chars < 200;
   const tokens = classAndId(element);
   if (!tokens || isLarge) return false;
   if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
@@ -129,7 +131,7 @@ function isLinkList(element: Element, profile: SelectionProfile): boolean {
     return child.tag === 'a';
   });
   if (links === 0) return false;
-  return element.linkChars / links < profile.minCardLinkChars || density > 0.95;
+  return element.linkChars / links < profile.minCardLinkChars;
 }
 
 const LINK_BLOCK_TAGS = new Set(['ul', 'ol', 'div', 'section', 'table', 'p', 'dl', 'span', 'header', 'footer', 'td', 'tr', 'li']);

@@ -28,8 +28,8 @@ export const PROFILES: Readonly<Record<PageType, SelectionProfile>> = {
   documentation: { ...ARTICLE, maxLinkDensity: 0.6, siblingMinChars: Infinity },
   forum: { dropsComments: false, maxLinkDensity: 0.6, minCardLinkChars: 1e9, linkPenalty: 1, followShare: 0.75, siblingMinChars: 300 },
   product: { dropsComments: false, maxLinkDensity: 0.6, minCardLinkChars: 1e9, linkPenalty: 1, followShare: 0.75, siblingMinChars: 200 },
-  collection: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 25, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
-  listing: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 25, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
+  collection: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 12, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
+  listing: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 12, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
   service: { dropsComments: true, maxLinkDensity: 0.6, minCardLinkChars: 40, linkPenalty: 1, followShare: 0.8, siblingMinChars: 200 },
   other: { dropsComments: true, maxLinkDensity: 0.6, minCardLinkChars: 40, linkPenalty: 1, followShare: 0.7, siblingMinChars: 300 },
 };

@@ -82,7 +82,7 @@ function jsonLdObjects(blocks: readonly string[]): JsonObject[] {
   const stack: unknown[] = [];
   for (const block of blocks) {
     try {
-      stack.push(JSON.parse(block.trim().replace(/^<!\[CDATA\[|\]\]>$/g, '')));
+      stack.push(JSON.parse(block.trim().replace(/^(?:<!\[CDATA\[|<!--CDATA-->)|\]\]>$/g, '')));
     } catch {
       // Broken JSON-LD is common and carries nothing we could trust: skip the block.
       continue;

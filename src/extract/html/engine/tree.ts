@@ -82,8 +82,11 @@ const KEPT_ATTRIBUTES = new Set([
 /** Elements without content or end tag. */
 export const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr', 'keygen', 'frame', 'image']);
 
-/** Elements dropped with their whole content at parse time. */
-const SKIPPED_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'select', 'textarea', 'canvas', 'video', 'audio', 'map', 'dialog']);
+/**
+ * Elements dropped with their whole content at parse time. Not `<noscript>`: some sites (Discourse)
+ * serve their whole content inside it for clients without scripts; cleaning drops the small ones.
+ */
+const SKIPPED_ELEMENTS = new Set(['script', 'style', 'template', 'svg', 'math', 'iframe', 'object', 'select', 'textarea', 'canvas', 'video', 'audio', 'map', 'dialog']);
 
 /** Elements whose start closes an open `<p>` (HTML's "closes a p element"). */
 const CLOSES_P = new Set([
@@ -108,6 +111,14 @@ const IMPLIED_CLOSE: Record<string, { closes: Set<string>; stopAt: Set<string> }
   option: { closes: new Set(['option']), stopAt: new Set(['select', 'datalist', 'body']) },
 };
 
+/**
+ * htmlparser2's tokenizer reads `<![CDATA[` as a CDATA section up to `]]>` even in HTML, where it
+ * only exists in SVG and MathML; elsewhere browsers end it at the first `>`, and a stray one (a
+ * forum's template) would otherwise swallow the page. We turn each into an empty comment first.
+ * JSON-LD wrapped in CDATA keeps its JSON (structured.ts strips the marker).
+ */
+export const CDATA_COMMENT = '<!--CDATA-->';
+
 /** Creates an element. */
 export function createElement(tag: string, parent: Element | null, attrs: Record<string, string> | null = null): Element {
   return { tag, attrs, children: [], parent, chars: 0, linkChars: 0, isDropped: false };
@@ -119,10 +130,11 @@ export function attr(element: Element, name: string): string | null {
 }
 
 /**
- * Parses HTML into a compact tree. Linear in the length of `source`, whatever its shape, and
+ * Parses HTML into a compact tree. Linear in the length of `html`, whatever its shape, and
  * never throws on malformed markup.
  */
-export function parseTree(source: string, limits: TreeLimits = {}): ParsedTree {
+export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
+  const source = html.includes('<![CDATA[') ? html.replaceAll('<![CDATA[', CDATA_COMMENT) : html;
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxElements = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
   const root = createElement('#document', null);
