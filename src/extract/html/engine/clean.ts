@@ -148,3 +148,30 @@ export function dropLinkBlocks(root: Element, profile: SelectionProfile): void {
     return false;
   });
 }
+
+/** Blocks whose text is compared for repeats. */
+const REPEATABLE_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'li', 'dt', 'dd', 'blockquote', 'figcaption', 'td', 'th', 'div', 'span']);
+/** Shorter texts may repeat legitimately (a price, "Yes", a table value). */
+const MIN_REPEAT_CHARS = 25;
+/** Longer blocks are not compared (bounds the cost of building their text). */
+const MAX_REPEAT_CHARS = 3000;
+
+/**
+ * Drops blocks whose text already appeared in the selection: pages render the same copy twice for
+ * mobile and desktop, or once in a tab and once in an accordion, and hide one with CSS we cannot
+ * see. Leaf blocks only (no block child), so a container is never dropped for holding a repeat.
+ */
+export function dropRepeats(blocks: readonly Element[]): void {
+  const seen = new Set<string>();
+  for (const block of blocks) {
+    walk(block, (element) => {
+      if (element.isDropped) return true;
+      if (!REPEATABLE_TAGS.has(element.tag) || element.chars < MIN_REPEAT_CHARS || element.chars > MAX_REPEAT_CHARS) return false;
+      if (element.children.some((child) => typeof child !== 'string' && !child.isDropped && REPEATABLE_TAGS.has(child.tag) && child.chars > 0)) return false;
+      const key = textOf(element).toLowerCase();
+      if (seen.has(key)) element.isDropped = true;
+      else seen.add(key);
+      return true;
+    });
+  }
+}

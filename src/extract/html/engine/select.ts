@@ -1,4 +1,4 @@
-import { dropLinkBlocks } from './clean.js';
+import { dropLinkBlocks, dropRepeats } from './clean.js';
 import type { SelectionProfile } from './profiles.js';
 import { measure, walk } from './stats.js';
 import { attr, type Element } from './tree.js';
@@ -101,12 +101,18 @@ export function selectBlocks(body: Element, profile: SelectionProfile): Selectio
   if (Number.isFinite(profile.siblingMinChars)) addSiblings(main, marker ?? body, profile, selected);
   for (const block of selected) dropLinkBlocks(block, profile);
   for (const block of selected) measure(block);
-  if (selected.size === 1) return { blocks: [main], main, anchor };
+  if (selected.size === 1) {
+    dropRepeats([main]);
+    measure(main);
+    return { blocks: [main], main, anchor };
+  }
   const blocks: Element[] = [];
   walk(body, (element) => {
     if (!selected.has(element)) return false;
     blocks.push(element);
     return true;
   });
+  dropRepeats(blocks);
+  for (const block of blocks) measure(block);
   return { blocks, main, anchor };
 }
