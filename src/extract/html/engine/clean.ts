@@ -15,13 +15,19 @@ import type { SelectionProfile } from './profiles.js';
 const CHROME_TAGS = new Set(['nav', 'button', 'input', 'label', 'menu', 'fieldset', 'legend', 'option', 'datalist', 'output', 'progress', 'meter', 'embed', 'frame', 'frameset']);
 const CHROME_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'search', 'dialog', 'alertdialog', 'menu', 'menubar', 'toolbar', 'tablist', 'tooltip', 'complementary']);
 
-/** Class or id tokens of chrome (whole tokens, or parts of a token split on `-` and `_`). */
+/** Class or id tokens of page structure that is never content: dropped whatever they hold (but most of the page). */
+const LAYOUT_TOKEN =
+  /(?:^|[\s_-])(?:nav|navbar|navigation|menu|menus|breadcrumbs?|footer|sidebar|side-bar|masthead|topbar|top-bar|offcanvas|off-canvas|drawer|cookies?|consent|gdpr|skip|pagination|pager|toolbar|login|cart|minicart|searchbar|search-form|language-switcher)(?=$|[\s_-])/;
+/** Class or id tokens of boxes beside the content (share bars, promotions): dropped when short or link-heavy. */
 const CHROME_TOKEN =
-  /(?:^|[\s_-])(?:nav|navbar|navigation|menu|menus|breadcrumbs?|footer|sidebar|side-bar|widgets?|cookies?|consent|gdpr|newsletter|subscribe|signup|share|sharing|sharedaddy|social|socials|related|recommended|recommendations|promo|promotions?|advert|advertisement|ads|ad|adsbygoogle|sponsored|sponsor|popup|modal|overlay|skip|pagination|pager|toolbar|tagcloud|tag-cloud|author-bio|authorbox|disclaimer|print|topbar|top-bar|utility|masthead|offcanvas|off-canvas|drawer|banner|login|cart|minicart|searchbar|search-form|langs?|language-switcher)(?=$|[\s_-])/;
+  /(?:^|[\s_-])(?:widgets?|newsletter|subscribe|signup|share|sharing|sharedaddy|social|socials|related|recommended|recommendations|promo|promotions?|advert|advertisement|ads|ad|adsbygoogle|sponsored|sponsor|popup|modal|overlay|tagcloud|tag-cloud|author-bio|authorbox|disclaimer|print|utility|banner|langs?)(?=$|[\s_-])/;
 /** Class or id tokens of content: a block carrying one of these is never dropped for its class. */
 const CONTENT_TOKEN = /(?:^|[\s_-])(?:content|article|post|entry|main|body|text|story|prose|markdown|description|answer|question|message|product)(?=$|[\s_-])/;
 /** Class or id tokens of comment threads and single comments. */
 const COMMENT_TOKEN = /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
+
+/** A block with this many characters and few links is prose, whatever its class says. */
+const MAX_CHROME_PROSE_CHARS = 600;
 
 /** Blocks holding at least this share of the page's text are never dropped for a class or a tag like footer. */
 const PROTECTED_SHARE = 0.5;
@@ -50,7 +56,11 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   const tokens = classAndId(element);
   if (!tokens || isLarge) return false;
   if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
-  return CHROME_TOKEN.test(tokens) && !CONTENT_TOKEN.test(tokens);
+  if (CONTENT_TOKEN.test(tokens)) return false;
+  if (LAYOUT_TOKEN.test(tokens)) return true;
+  // A class names a box, not its content: a long text with few links in a `share_wrapper` is the article.
+  if (element.chars >= MAX_CHROME_PROSE_CHARS && linkDensity(element) < 0.3) return false;
+  return CHROME_TOKEN.test(tokens);
 }
 
 function hasDescendant(root: Element, tag: string): boolean {
@@ -162,15 +172,17 @@ const MAX_REPEAT_CHARS = 3000;
  * see. Leaf blocks only (no block child), so a container is never dropped for holding a repeat.
  */
 export function dropRepeats(blocks: readonly Element[]): void {
-  const seen = new Set<string>();
+  const seen = new Map<string, Element | null>();
   for (const block of blocks) {
     walk(block, (element) => {
       if (element.isDropped) return true;
       if (!REPEATABLE_TAGS.has(element.tag) || element.chars < MIN_REPEAT_CHARS || element.chars > MAX_REPEAT_CHARS) return false;
       if (element.children.some((child) => typeof child !== 'string' && !child.isDropped && REPEATABLE_TAGS.has(child.tag) && child.chars > 0)) return false;
       const key = textOf(element).toLowerCase();
-      if (seen.has(key)) element.isDropped = true;
-      else seen.add(key);
+      const firstParent = seen.get(key);
+      // Repeats side by side are the page's own (a refrain, a sample text); a copy elsewhere is a duplicate render.
+      if (firstParent === undefined) seen.set(key, element.parent);
+      else if (firstParent !== element.parent) element.isDropped = true;
       return true;
     });
   }

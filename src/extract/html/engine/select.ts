@@ -84,7 +84,8 @@ function follow(start: Element, profile: SelectionProfile): Element {
 function addSiblings(main: Element, top: Element, profile: SelectionProfile, selected: Set<Element>): void {
   for (let node: Element = main; node !== top && node.parent; node = node.parent) {
     for (const sibling of node.parent.children) {
-      if (typeof sibling === 'string' || sibling === node || sibling.isDropped) continue;
+      // A <noscript> beside the content repeats it or asks for scripts.
+      if (typeof sibling === 'string' || sibling === node || sibling.isDropped || sibling.tag === 'noscript') continue;
       const plain = sibling.chars - sibling.linkChars;
       if (plain >= profile.siblingMinChars && sibling.linkChars < 0.35 * sibling.chars) selected.add(sibling);
     }

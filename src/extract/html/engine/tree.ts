@@ -86,7 +86,7 @@ export const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr'
  * Elements dropped with their whole content at parse time. Not `<noscript>`: some sites (Discourse)
  * serve their whole content inside it for clients without scripts; cleaning drops the small ones.
  */
-const SKIPPED_ELEMENTS = new Set(['script', 'style', 'template', 'svg', 'math', 'iframe', 'object', 'select', 'textarea', 'canvas', 'video', 'audio', 'map', 'dialog']);
+const SKIPPED_ELEMENTS = new Set(['script', 'style', 'template', 'svg', 'iframe', 'object', 'select', 'textarea', 'canvas', 'video', 'audio', 'map', 'dialog']);
 
 /** Elements whose start closes an open `<p>` (HTML's "closes a p element"). */
 const CLOSES_P = new Set([
