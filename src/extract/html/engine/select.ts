@@ -56,6 +56,30 @@ function findMarker(body: Element): Element | null {
   return null;
 }
 
+/** Elements the selection narrows into; it stops above content elements (a quotation, a list, a data table). */
+const CONTAINER_TAGS = new Set(['div', 'section', 'article', 'main', 'td', 'tr', 'tbody', 'form', 'center', 'font', 'span', 'body', 'noscript']);
+
+/** A layout table (cells holding paragraphs or blocks) rather than a data table. */
+function isLayoutTable(table: Element): boolean {
+  let blocks = 0;
+  let cells = 0;
+  walk(table, (element) => {
+    if (element.tag === 'table' && element !== table) return true;
+    if (element.tag === 'td') {
+      cells++;
+      for (const child of element.children) if (typeof child !== 'string' && (child.tag === 'p' || child.tag === 'div' || child.tag === 'br')) blocks++;
+      return true;
+    }
+    return false;
+  });
+  return cells > 0 && blocks >= 2;
+}
+
+function canNarrowInto(element: Element): boolean {
+  if (element.tag === 'table') return isLayoutTable(element);
+  return CONTAINER_TAGS.has(element.tag);
+}
+
 /** Follows the text down from `start` while one child holds most of it. */
 function follow(start: Element, profile: SelectionProfile): Element {
   let current = start;
@@ -70,6 +94,11 @@ function follow(start: Element, profile: SelectionProfile): Element {
       }
       if (child.isDropped) continue;
       const childScore = score(child, profile);
+      if (!canNarrowInto(child)) {
+        // A content element holding most of the text is part of the content: stop here.
+        if (childScore >= profile.followShare * currentScore) return current;
+        continue;
+      }
       if (childScore > bestScore) {
         best = child;
         bestScore = childScore;
