@@ -9,7 +9,7 @@ export function fitSoftmax(rows, labels, classes, { steps = 3000, rate = 0.5, l2
   for (const label of labels) counts[label]++;
   // Half-balance the classes (square root of the inverse frequency): small types are not drowned
   // by articles, and articles, the most common pages, are not pushed into the small types.
-  const classWeight = counts.map((count) => (count > 0 ? Math.sqrt(rows.length / (classes * count)) : 0));
+  const classWeight = counts.map((count) => (count > 0 ? (rows.length / (classes * count)) ** 0.25 : 0));
   for (let step = 0; step < steps; step++) {
     const gradients = Array.from({ length: classes }, () => new Float64Array(dims));
     for (let n = 0; n < rows.length; n++) {
