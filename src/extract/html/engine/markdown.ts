@@ -69,7 +69,8 @@ function wrapInline(content: string, mark: string): string {
 }
 
 function encodeUrl(url: string): string {
-  return url.replace(/[()\s<>]/g, encodeURIComponent);
+  // encodeURIComponent leaves parentheses alone, and they would end the link destination.
+  return url.replace(/[()\s<>]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 function link(element: Element, context: Context): string {
@@ -134,7 +135,8 @@ function list(element: Element, context: Context): string {
       continue;
     }
     const marker = ordered ? `${index++}. ` : '- ';
-    const content = tidy(escapeLineStart(children(child, context)));
+    // A nested list follows its item's text on the next line (a tight list).
+    const content = tidy(children(child, context)).replace(/\n\n(?=(?:- |\d+\. ))/g, '\n');
     if (!content) continue;
     items.push(`${marker}${content.replace(/\n(?=.)/g, `\n${' '.repeat(marker.length)}`)}`);
   }
