@@ -21,6 +21,8 @@ const WEAK_SCORE = 0.3;
 const WEAK_SCORE_CHARS = 1000;
 
 function isWeak(result: EngineResult): boolean {
+  // Readability on linkedom has no depth cap or node budget: never hand it a page the engine had to bound.
+  if (result.isTruncated || result.isFlattened) return false;
   const chars = result.text.chars;
   return chars < WEAK_CHARS || (result.score < WEAK_SCORE && chars < WEAK_SCORE_CHARS);
 }

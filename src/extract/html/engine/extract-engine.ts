@@ -42,7 +42,10 @@ export interface EngineResult {
   /** Feature vector of the page-type model, for the fitting script. */
   pageFeatures: number[];
   selection: Selection;
+  /** The parser's node budget stopped it before the end of the page. */
   isTruncated: boolean;
+  /** Nesting deeper than the parser's depth cap was flattened. */
+  isFlattened: boolean;
 }
 
 /** Share of a structured-data text that must be missing from the page text for it to be added. */
@@ -145,5 +148,6 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
     pageFeatures: features,
     selection,
     isTruncated: tree.isTruncated,
+    isFlattened: tree.isFlattened,
   };
 }
