@@ -5,7 +5,7 @@ import { PAGE_TYPES, type PageType } from './profiles.js';
 /*
  * Page type from the features of page-features.ts: a multinomial logistic regression whose
  * weights bench/fit-page-type.mjs fits on the tuning half of wcxb-dev (page-type-weights.ts).
- * A page with almost no text is `other`: there is nothing for a profile to select from.
+ * A page with almost no text is `other` unless the model is sure of its type.
  */
 
 /** What {@link classifyPage} returns. */
@@ -42,7 +42,6 @@ export function pageTypeProbabilities(features: readonly number[]): Map<PageType
 
 /** Classifies a page from its feature vector and its visible characters. */
 export function classifyPage(features: readonly number[], chars: number): PageTypeResult {
-  if (chars < MIN_TYPED_CHARS) return { pageType: 'other', confidence: 1 };
   let best: PageType = 'article';
   let confidence = 0;
   for (const [type, probability] of pageTypeProbabilities(features)) {
@@ -51,5 +50,7 @@ export function classifyPage(features: readonly number[], chars: number): PageTy
       confidence = probability;
     }
   }
-  return { pageType: best, confidence: confidence || 1 };
+  // A page with almost no text is `other` unless the model is sure (a short product page).
+  if (chars < MIN_TYPED_CHARS && confidence < 0.6) return { pageType: 'other', confidence: 1 - confidence };
+  return { pageType: best, confidence };
 }
