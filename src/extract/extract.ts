@@ -1,5 +1,4 @@
 import { decodeText } from './decode.js';
-import { extractDocx } from './docx/extract-docx.js';
 import { ExtractionFailedError } from './errors.js';
 import { extractHtml } from './html/extract-html.js';
 import { extractPdf } from './pdf/extract-pdf.js';
@@ -24,10 +23,13 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
     switch (kind) {
       case 'pdf':
         return await extractPdf(input.body, { url: input.url, formats });
-      case 'docx':
+      case 'docx': {
+        // Loaded on first use: mammoth and the DOM serialisers are not needed for anything else.
+        const { extractDocx } = await import('./docx/extract-docx.js');
         return await extractDocx(input.body, { url: input.url, formats });
+      }
       case 'html':
-        return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
+        return await extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
       case 'text':
       case 'markdown':
         return extractPlainText(decodeText(input.body, input.contentType, { isHtml: false }).text, { url: input.url, formats, mimeType });

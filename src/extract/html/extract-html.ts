@@ -1,8 +1,8 @@
-import { countWords } from './serialize.js';
 import type { ExtractedDocument } from '../types.js';
+import { countWords } from './count-words.js';
 import { type EngineResult, runEngine } from './engine/extract-engine.js';
 import { blocksToHtml } from './engine/html.js';
-import { type HtmlExtractOptions, extractWithReadability } from './readability-extract.js';
+import type { HtmlExtractOptions } from './readability-extract.js';
 import { detectWall } from './walls.js';
 
 export type { HtmlExtractOptions } from './readability-extract.js';
@@ -60,12 +60,17 @@ function engineDocument(result: EngineResult, options: HtmlExtractOptions): Extr
   };
 }
 
-/** Extracts the main content and metadata of an HTML page. */
-export function extractHtml(source: string, options: HtmlExtractOptions): ExtractedDocument {
+/**
+ * Extracts the main content and metadata of an HTML page. Readability and linkedom are loaded
+ * only when a page needs the fallback: the engine's path never touches a DOM, and an extraction
+ * thread that never falls back starts without them.
+ */
+export async function extractHtml(source: string, options: HtmlExtractOptions): Promise<ExtractedDocument> {
   const { formats } = options;
   const result = runEngine(source, { url: options.url, wantsMarkdown: formats.has('markdown'), wantsLinks: formats.has('links') });
   const document = engineDocument(result, options);
   if (!isWeak(result)) return document;
+  const { extractWithReadability } = await import('./readability-extract.js');
   const fallback = extractWithReadability(source, options);
   const fallbackChars = fallback.quality.textLength;
   if (fallbackChars <= document.quality.textLength * 1.2 && document.quality.textLength > 0) return document;

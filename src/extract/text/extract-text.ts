@@ -1,5 +1,5 @@
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
-import { countWords } from '../html/serialize.js';
+import { countWords } from '../html/count-words.js';
 
 /** Options of {@link extractPlainText}. */
 export interface TextExtractOptions {
