@@ -22,7 +22,8 @@ export function fitSoftmax(rows, labels, classes, { steps = 3000, rate = 0.5, l2
       }
     }
     for (let k = 0; k < classes; k++) {
-      for (let j = 0; j < dims; j++) weights[k][j] -= rate * (gradients[k][j] / rows.length + (j > 0 ? l2 * weights[k][j] : 0));
+      for (let j = 0; j < dims; j++)
+        weights[k][j] -= rate * (gradients[k][j] / rows.length + (j > 0 ? l2 * weights[k][j] : 0));
     }
   }
   return weights.map((w) => [...w]);

@@ -20,11 +20,19 @@ const { PAGE_FEATURE_NAMES } = await import('../src/extract/html/engine/page-fea
 const TYPES = ['article', 'forum', 'product', 'collection', 'listing', 'documentation', 'service'];
 const pages = loadWcxb(path.join(datasets, 'wcxb-dev'));
 const rows = pages.map((page) => {
-  const result = runEngine(page.body.toString('utf8'), { url: page.url, wantsMarkdown: false, wantsLinks: false });
+  const result = runEngine(page.body.toString('utf8'), {
+    url: page.url,
+    wantsMarkdown: false,
+    wantsLinks: false,
+  });
   return { page, x: result.pageFeatures, label: TYPES.indexOf(page.type) };
 });
 const tune = rows.filter((row) => row.page.split === 'tune');
-const weights = fitSoftmax(tune.map((row) => row.x), tune.map((row) => row.label), TYPES.length);
+const weights = fitSoftmax(
+  tune.map((row) => row.x),
+  tune.map((row) => row.label),
+  TYPES.length,
+);
 
 const predict = (x) => {
   const p = softmax(weights.map((w) => dot(w, x)));

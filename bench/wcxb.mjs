@@ -108,11 +108,17 @@ export function scoreWcxb(pages, predictions) {
 export function wcxbLines(rows) {
   const f = (x) => x.toFixed(3);
   const lines = [];
-  const groups = [['tune half', (row) => row.split === 'tune'], ['held-out half', (row) => row.split === 'held-out']];
-  for (const type of [...new Set(rows.map((row) => row.type))].sort()) groups.push([type, (row) => row.type === type]);
+  const groups = [
+    ['tune half', (row) => row.split === 'tune'],
+    ['held-out half', (row) => row.split === 'held-out'],
+  ];
+  for (const type of [...new Set(rows.map((row) => row.type))].sort())
+    groups.push([type, (row) => row.type === type]);
   for (const [label, keep] of groups) {
     const s = summarise(rows.filter(keep));
-    lines.push(`    ${label.padEnd(14)} ${String(s.pages).padStart(5)}  F1 ${f(s.f1)}  P ${f(s.precision)}  R ${f(s.recall)}`);
+    lines.push(
+      `    ${label.padEnd(14)} ${String(s.pages).padStart(5)}  F1 ${f(s.f1)}  P ${f(s.precision)}  R ${f(s.recall)}`,
+    );
   }
   return lines;
 }

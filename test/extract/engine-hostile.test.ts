@@ -14,7 +14,8 @@ function cpuMs<T>(run: () => T): { result: T; ms: number } {
   return { result, ms: (used.user + used.system) / 1000 };
 }
 
-const run = (html: string) => runEngine(html, { url: 'https://example.com/', wantsMarkdown: true, wantsLinks: true });
+const run = (html: string) =>
+  runEngine(html, { url: 'https://example.com/', wantsMarkdown: true, wantsLinks: true });
 
 describe('the engine on hostile HTML', () => {
   it('flattens 100,000 nested elements under the depth cap and keeps their text', () => {
@@ -55,11 +56,21 @@ describe('the engine on hostile HTML', () => {
 
   it('gives a document for broken encodings, stray bytes and unclosed markup', async () => {
     const bytes = Buffer.concat([
-      Buffer.from('<html><head><meta charset="utf-8"><title>Broken \xff\xfe</title></head><body><p>Valid text before ', 'latin1'),
+      Buffer.from(
+        '<html><head><meta charset="utf-8"><title>Broken \xff\xfe</title></head><body><p>Valid text before ',
+        'latin1',
+      ),
       Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc, 0x00]),
-      Buffer.from(' and after the bad bytes, long enough to be the main content of this page.<div><table><tr><td><![CDATA[ <p>unclosed <b><i>tags <a href="x', 'latin1'),
+      Buffer.from(
+        ' and after the bad bytes, long enough to be the main content of this page.<div><table><tr><td><![CDATA[ <p>unclosed <b><i>tags <a href="x',
+        'latin1',
+      ),
     ]);
-    const document = await extractDocument({ url: 'https://example.com/', contentType: 'text/html', body: bytes });
+    const document = await extractDocument({
+      url: 'https://example.com/',
+      contentType: 'text/html',
+      body: bytes,
+    });
     expect(document.text).toContain('Valid text before');
     expect(document.text).toContain('and after the bad bytes');
   });
@@ -81,7 +92,11 @@ describe('extractDocument on hostile HTML', () => {
   it('never hands a page the engine had to bound to the Readability fallback', async () => {
     const html = `<body>${'<div>'.repeat(100_000)}short${'</div>'.repeat(100_000)}</body>`;
     const start = process.cpuUsage();
-    const document = await extractDocument({ url: 'https://example.com/', contentType: 'text/html', body: Buffer.from(html) });
+    const document = await extractDocument({
+      url: 'https://example.com/',
+      contentType: 'text/html',
+      body: Buffer.from(html),
+    });
     const used = process.cpuUsage(start);
     expect(document.text).toBe('short');
     expect(document.extractor).toBe('html-main');

@@ -23,7 +23,14 @@ describe('structured data', () => {
   it('fills metadata.structured with the product and adds its description to the content', async () => {
     const document = await extract(PRODUCT, 'https://shop.example.com/products/trail-shoe-x');
     expect(document.metadata.structured?.product).toEqual({
-      name: 'Trail Shoe X', price: '129.90', currency: 'EUR', availability: 'InStock', sku: 'TSX-42', brand: 'Acme', rating: 4.6, reviewCount: 128,
+      name: 'Trail Shoe X',
+      price: '129.90',
+      currency: 'EUR',
+      availability: 'InStock',
+      sku: 'TSX-42',
+      brand: 'Acme',
+      rating: 4.6,
+      reviewCount: 128,
     });
     expect(document.metadata.structured?.types).toContain('Product');
     expect(document.text).toContain('Trail Shoe X');
@@ -34,12 +41,20 @@ describe('structured data', () => {
 
   it('adds FAQ answers that the page keeps only in JSON-LD', async () => {
     const document = await extract(FAQ, 'https://shop.example.com/faq');
-    expect(document.metadata.structured?.faq).toEqual([{ question: 'How long does delivery take?', answer: 'Delivery takes two to four working days within the country, and up to ten days abroad.' }]);
+    expect(document.metadata.structured?.faq).toEqual([
+      {
+        question: 'How long does delivery take?',
+        answer: 'Delivery takes two to four working days within the country, and up to ten days abroad.',
+      },
+    ]);
     expect(document.text).toContain('Delivery takes two to four working days');
   });
 
   it('ignores broken JSON-LD', async () => {
-    const document = await extract(PRODUCT.replace('"@graph":[', '"@graph":[[['), 'https://shop.example.com/products/trail-shoe-x');
+    const document = await extract(
+      PRODUCT.replace('"@graph":[', '"@graph":[[['),
+      'https://shop.example.com/products/trail-shoe-x',
+    );
     // The JSON-LD block is unreadable; Open Graph still says it is a product, with no price.
     expect(document.metadata.structured?.types).toEqual([]);
     expect(document.metadata.structured?.product?.price).toBeNull();
@@ -58,9 +73,11 @@ describe('page types and selection profiles', () => {
   });
 
   it('keeps every card of a listing', async () => {
-    const card = (n: number) => `<li class="card"><a href="/events/${n}"><h3>Community event number ${n} in the park</h3></a><p>Saturday ${n} June, 10:00</p></li>`;
+    const card = (n: number) =>
+      `<li class="card"><a href="/events/${n}"><h3>Community event number ${n} in the park</h3></a><p>Saturday ${n} June, 10:00</p></li>`;
     const html = `<html><head><title>Events</title></head><body><nav><a href="/">Home</a></nav><main><h1>Upcoming events</h1><ul class="grid">${[1, 2, 3, 4, 5, 6].map(card).join('')}</ul></main></body></html>`;
     const document = await extract(html, 'https://city.example.org/events/');
-    for (const n of [1, 2, 3, 4, 5, 6]) expect(document.text).toContain(`Community event number ${n} in the park`);
+    for (const n of [1, 2, 3, 4, 5, 6])
+      expect(document.text).toContain(`Community event number ${n} in the park`);
   });
 });

@@ -12,8 +12,37 @@ import type { SelectionProfile } from './profiles.js';
  */
 
 /** Tags of chrome, dropped wherever they are. */
-const CHROME_TAGS = new Set(['nav', 'button', 'input', 'label', 'menu', 'fieldset', 'legend', 'option', 'datalist', 'output', 'progress', 'meter', 'embed', 'frame', 'frameset']);
-const CHROME_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'search', 'dialog', 'alertdialog', 'menu', 'menubar', 'toolbar', 'tablist', 'tooltip', 'complementary']);
+const CHROME_TAGS = new Set([
+  'nav',
+  'button',
+  'input',
+  'label',
+  'menu',
+  'fieldset',
+  'legend',
+  'option',
+  'datalist',
+  'output',
+  'progress',
+  'meter',
+  'embed',
+  'frame',
+  'frameset',
+]);
+const CHROME_ROLES = new Set([
+  'navigation',
+  'banner',
+  'contentinfo',
+  'search',
+  'dialog',
+  'alertdialog',
+  'menu',
+  'menubar',
+  'toolbar',
+  'tablist',
+  'tooltip',
+  'complementary',
+]);
 
 /** Class or id tokens of page structure that is never content: dropped whatever they hold (but most of the page). */
 const LAYOUT_TOKEN =
@@ -22,9 +51,11 @@ const LAYOUT_TOKEN =
 const CHROME_TOKEN =
   /(?:^|[\s_-])(?:widgets?|newsletter|subscribe|signup|share|sharing|sharedaddy|social|socials|related|recommended|recommendations|promo|promotions?|advert|advertisement|ads|ad|adsbygoogle|sponsored|sponsor|popup|modal|overlay|tagcloud|tag-cloud|author-bio|authorbox|disclaimer|print|utility|banner|langs?)(?=$|[\s_-])/;
 /** Class or id tokens of content: a block carrying one of these is never dropped for its class. */
-const CONTENT_TOKEN = /(?:^|[\s_-])(?:content|article|post|entry|main|body|text|story|prose|markdown|description|answer|question|message|product)(?=$|[\s_-])/;
+const CONTENT_TOKEN =
+  /(?:^|[\s_-])(?:content|article|post|entry|main|body|text|story|prose|markdown|description|answer|question|message|product)(?=$|[\s_-])/;
 /** Class or id tokens of comment threads and single comments. */
-const COMMENT_TOKEN = /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
+const COMMENT_TOKEN =
+  /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
 
 /** A block with this many characters and few links is prose, whatever its class says. */
 const MAX_CHROME_PROSE_CHARS = 600;
@@ -78,7 +109,14 @@ function hasArticleMarker(root: Element): boolean {
   walk(root, (element) => {
     if (found) return true;
     const tag = element.tag;
-    if (tag === 'h1' || tag === 'article' || tag === 'main' || attr(element, 'itemprop') === 'articleBody' || attr(element, 'role') === 'main') found = true;
+    if (
+      tag === 'h1' ||
+      tag === 'article' ||
+      tag === 'main' ||
+      attr(element, 'itemprop') === 'articleBody' ||
+      attr(element, 'role') === 'main'
+    )
+      found = true;
     return found;
   });
   return found;
@@ -107,14 +145,19 @@ export function dropChrome(body: Element, profile: SelectionProfile): void {
 const HEADING_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 /** Texts of heading permalinks and edit links. */
 const PERMALINK_TEXT = /^(?:[¶#§🔗]|\[?\s*edit(?:\s+source)?\s*\]?|link|permalink|\[|\]|\|)$/iu;
-const PERMALINK_TOKEN = /(?:^|[\s_-])(?:headerlink|anchor|anchorjs-link|permalink|editsection|mw-editsection|edit-link|heading-link|hash-link|header-anchor|deep-link)(?=$|[\s_-])/;
+const PERMALINK_TOKEN =
+  /(?:^|[\s_-])(?:headerlink|anchor|anchorjs-link|permalink|editsection|mw-editsection|edit-link|heading-link|hash-link|header-anchor|deep-link)(?=$|[\s_-])/;
 
 /** Drops the permalink and edit links of a heading (`¶`, `#`, `[edit]`), keeping its text. */
 function dropPermalinks(heading: Element): void {
   walk(heading, (element) => {
     const text = textOf(element, 40);
     if (text.length > 20) return false;
-    if (PERMALINK_TEXT.test(text) || (PERMALINK_TOKEN.test(classAndId(element)) && text.length <= 6) || (element.tag === 'a' && text === '')) {
+    if (
+      PERMALINK_TEXT.test(text) ||
+      (PERMALINK_TOKEN.test(classAndId(element)) && text.length <= 6) ||
+      (element.tag === 'a' && text === '')
+    ) {
       element.isDropped = true;
       return true;
     }
@@ -132,7 +175,8 @@ function isLinkList(element: Element, profile: SelectionProfile): boolean {
   if (element.chars === 0) return false;
   const density = linkDensity(element);
   // A paragraph is prose with links in it unless it is almost nothing but links.
-  if (density < (element.tag === 'p' ? Math.max(0.9, profile.maxLinkDensity) : profile.maxLinkDensity)) return false;
+  if (density < (element.tag === 'p' ? Math.max(0.9, profile.maxLinkDensity) : profile.maxLinkDensity))
+    return false;
   // A block of long link texts (product names, post titles) is a listing's content.
   let links = 0;
   walk(element, (child) => {
@@ -144,7 +188,21 @@ function isLinkList(element: Element, profile: SelectionProfile): boolean {
   return element.linkChars / links < profile.minCardLinkChars;
 }
 
-const LINK_BLOCK_TAGS = new Set(['ul', 'ol', 'div', 'section', 'table', 'p', 'dl', 'span', 'header', 'footer', 'td', 'tr', 'li']);
+const LINK_BLOCK_TAGS = new Set([
+  'ul',
+  'ol',
+  'div',
+  'section',
+  'table',
+  'p',
+  'dl',
+  'span',
+  'header',
+  'footer',
+  'td',
+  'tr',
+  'li',
+]);
 
 /** Drops link lists and link-dense blocks under `root` (after `measure`), per the profile. */
 export function dropLinkBlocks(root: Element, profile: SelectionProfile): void {
@@ -160,7 +218,24 @@ export function dropLinkBlocks(root: Element, profile: SelectionProfile): void {
 }
 
 /** Blocks whose text is compared for repeats. */
-const REPEATABLE_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'li', 'dt', 'dd', 'blockquote', 'figcaption', 'td', 'th', 'div', 'span']);
+const REPEATABLE_TAGS = new Set([
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'li',
+  'dt',
+  'dd',
+  'blockquote',
+  'figcaption',
+  'td',
+  'th',
+  'div',
+  'span',
+]);
 /** Shorter texts may repeat legitimately (a price, "Yes", a table value). */
 const MIN_REPEAT_CHARS = 25;
 /** Longer blocks are not compared (bounds the cost of building their text). */
@@ -176,8 +251,22 @@ export function dropRepeats(blocks: readonly Element[]): void {
   for (const block of blocks) {
     walk(block, (element) => {
       if (element.isDropped) return true;
-      if (!REPEATABLE_TAGS.has(element.tag) || element.chars < MIN_REPEAT_CHARS || element.chars > MAX_REPEAT_CHARS) return false;
-      if (element.children.some((child) => typeof child !== 'string' && !child.isDropped && REPEATABLE_TAGS.has(child.tag) && child.chars > 0)) return false;
+      if (
+        !REPEATABLE_TAGS.has(element.tag) ||
+        element.chars < MIN_REPEAT_CHARS ||
+        element.chars > MAX_REPEAT_CHARS
+      )
+        return false;
+      if (
+        element.children.some(
+          (child) =>
+            typeof child !== 'string' &&
+            !child.isDropped &&
+            REPEATABLE_TAGS.has(child.tag) &&
+            child.chars > 0,
+        )
+      )
+        return false;
       const key = textOf(element).toLowerCase();
       const firstParent = seen.get(key);
       // Repeats side by side are the page's own (a refrain, a sample text); a copy elsewhere is a duplicate render.

@@ -80,12 +80,18 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
   const { body } = tree;
   const pageChars = measure(body);
 
-  const metaTags: MetaTag[] = tree.metas.map((meta) => ({ keys: `${attr(meta, 'property') ?? ''} ${attr(meta, 'name') ?? ''} ${attr(meta, 'itemprop') ?? ''}`, content: attr(meta, 'content') }));
+  const metaTags: MetaTag[] = tree.metas.map((meta) => ({
+    keys: `${attr(meta, 'property') ?? ''} ${attr(meta, 'name') ?? ''} ${attr(meta, 'itemprop') ?? ''}`,
+    content: attr(meta, 'content'),
+  }));
   const metaMap = new Map<string, string>();
   for (const tag of metaTags) {
-    for (const key of tag.keys.toLowerCase().split(/\s+/)) if (key && tag.content !== null && !metaMap.has(key)) metaMap.set(key, tag.content);
+    for (const key of tag.keys.toLowerCase().split(/\s+/))
+      if (key && tag.content !== null && !metaMap.has(key)) metaMap.set(key, tag.content);
   }
-  const canonical = tree.links.find((link) => attr(link, 'rel')?.toLowerCase() === 'canonical' && attr(link, 'href'));
+  const canonical = tree.links.find(
+    (link) => attr(link, 'rel')?.toLowerCase() === 'canonical' && attr(link, 'href'),
+  );
   const metadata = buildMetadata(
     {
       metas: metaTags,
@@ -104,7 +110,13 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
     metadata.publishedTime = Number.isNaN(time) ? structured.datePublished : new Date(time).toISOString();
   }
 
-  const features = pageFeatures({ url: options.url, body, types: structured.types, ogType: structured.ogType, hasDate: metadata.publishedTime !== null });
+  const features = pageFeatures({
+    url: options.url,
+    body,
+    types: structured.types,
+    ogType: structured.ogType,
+    hasDate: metadata.publishedTime !== null,
+  });
   const { pageType, confidence } = classifyPage(features, pageChars);
   const profile = PROFILES[pageType];
   dropChrome(body, profile);

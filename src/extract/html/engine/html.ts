@@ -8,12 +8,64 @@ import { attr, type Element, VOID_ELEMENTS } from './tree.js';
  */
 
 const KEPT_TAGS = new Set([
-  'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'blockquote', 'pre', 'code', 'kbd', 'samp', 'em', 'i',
-  'strong', 'b', 'del', 's', 'sub', 'sup', 'a', 'img', 'br', 'hr', 'table', 'thead', 'tbody', 'tfoot', 'tr', 'td', 'th', 'caption',
-  'figure', 'figcaption', 'section', 'article', 'div', 'span', 'time', 'abbr', 'q', 'cite', 'mark', 'small', 'details', 'summary',
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'ul',
+  'ol',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'blockquote',
+  'pre',
+  'code',
+  'kbd',
+  'samp',
+  'em',
+  'i',
+  'strong',
+  'b',
+  'del',
+  's',
+  'sub',
+  'sup',
+  'a',
+  'img',
+  'br',
+  'hr',
+  'table',
+  'thead',
+  'tbody',
+  'tfoot',
+  'tr',
+  'td',
+  'th',
+  'caption',
+  'figure',
+  'figcaption',
+  'section',
+  'article',
+  'div',
+  'span',
+  'time',
+  'abbr',
+  'q',
+  'cite',
+  'mark',
+  'small',
+  'details',
+  'summary',
 ]);
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&quot;'));
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"]/g, (char) =>
+    char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&quot;',
+  );
 
 function attributes(element: Element, baseUrl: string): string {
   let result = '';

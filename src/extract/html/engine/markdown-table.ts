@@ -22,7 +22,10 @@ function collectRows(table: Element): Row[] {
     for (const child of element.children) {
       if (typeof child === 'string' || child.isDropped) continue;
       if (child.tag === 'tr') {
-        const cells = child.children.filter((cell): cell is Element => typeof cell !== 'string' && !cell.isDropped && (cell.tag === 'td' || cell.tag === 'th'));
+        const cells = child.children.filter(
+          (cell): cell is Element =>
+            typeof cell !== 'string' && !cell.isDropped && (cell.tag === 'td' || cell.tag === 'th'),
+        );
         const isHeader = inHead || (cells.length > 0 && cells.every((cell) => cell.tag === 'th'));
         if (cells.length > 0) rows.push({ cells, isHeader });
       } else if (child.tag === 'thead' || child.tag === 'tbody' || child.tag === 'tfoot') {
@@ -43,7 +46,11 @@ function span(cell: Element, name: string): number {
  * Markdown of a table. `cellText` gives a cell's inline Markdown; `block` wraps a result as a
  * paragraph block.
  */
-export function markdownTable(table: Element, cellText: (cell: Element) => string, block: (content: string) => string): string {
+export function markdownTable(
+  table: Element,
+  cellText: (cell: Element) => string,
+  block: (content: string) => string,
+): string {
   const rows = collectRows(table);
   if (rows.length === 0) return '';
   const grid: string[][] = [];
@@ -74,11 +81,20 @@ export function markdownTable(table: Element, cellText: (cell: Element) => strin
     grid.push(line);
   }
   const width = Math.max(...grid.map((line) => line.length));
-  if (width <= 1) return block(grid.map((line) => line[0] ?? '').filter(Boolean).join('\n\n'));
-  const format = (line: readonly string[]): string => `| ${Array.from({ length: width }, (_, i) => line[i] ?? '').join(' | ')} |`;
+  if (width <= 1)
+    return block(
+      grid
+        .map((line) => line[0] ?? '')
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  const format = (line: readonly string[]): string =>
+    `| ${Array.from({ length: width }, (_, i) => line[i] ?? '').join(' | ')} |`;
   const hasHeader = rows[0]!.isHeader;
   const header = hasHeader ? grid.shift()! : [];
-  const caption = table.children.find((child): child is Element => typeof child !== 'string' && child.tag === 'caption' && !child.isDropped);
+  const caption = table.children.find(
+    (child): child is Element => typeof child !== 'string' && child.tag === 'caption' && !child.isDropped,
+  );
   const captionText = caption ? `${cellText(caption)}\n\n` : '';
   const separator = `| ${Array.from({ length: width }, () => '---').join(' | ')} |`;
   return `\n\n${captionText}${format(header)}\n${separator}\n${grid.map(format).join('\n')}\n\n`;

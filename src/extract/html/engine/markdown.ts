@@ -19,7 +19,9 @@ interface Context {
 
 /** Escapes text for Markdown: HTML-significant characters as entities, Markdown syntax with backslashes. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<>&|~]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : `\\${char}`));
+  return text.replace(/[\\`*_[\]<>&|~]/g, (char) =>
+    char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : `\\${char}`,
+  );
 }
 
 /** Escapes what would start a block at the beginning of a line (headings, quotes, list markers). */
@@ -70,7 +72,10 @@ function wrapInline(content: string, mark: string): string {
 
 function encodeUrl(url: string): string {
   // encodeURIComponent leaves parentheses alone, and they would end the link destination.
-  return url.replace(/[()\s<>]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return url.replace(
+    /[()\s<>]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 function link(element: Element, context: Context): string {
@@ -93,10 +98,16 @@ function image(element: Element, context: Context): string {
 }
 
 function codeLanguage(element: Element): string {
-  const code = element.children.find((child): child is Element => typeof child !== 'string' && child.tag === 'code');
+  const code = element.children.find(
+    (child): child is Element => typeof child !== 'string' && child.tag === 'code',
+  );
   const classes = `${code ? (attr(code, 'class') ?? '') : ''} ${attr(element, 'class') ?? ''}`;
-  const declared = attr(element, 'data-lang') ?? attr(element, 'data-language') ?? (code ? (attr(code, 'data-lang') ?? attr(code, 'data-language')) : null);
-  const language = declared ?? /(?:^|\s)(?:language|lang|highlight|brush:?)-?([\w+#.-]+)/.exec(classes)?.[1] ?? '';
+  const declared =
+    attr(element, 'data-lang') ??
+    attr(element, 'data-language') ??
+    (code ? (attr(code, 'data-lang') ?? attr(code, 'data-language')) : null);
+  const language =
+    declared ?? /(?:^|\s)(?:language|lang|highlight|brush:?)-?([\w+#.-]+)/.exec(classes)?.[1] ?? '';
   return /^[\w+#.-]{1,30}$/.test(language) ? language : '';
 }
 
@@ -216,7 +227,9 @@ function node(current: TreeNode, context: Context): string {
     case 'figcaption':
       return context.inCell ? flat() : block(`_${inline(children(current, context))}_`.replace(/^__$/, ''));
     case 'table':
-      return context.inCell ? flat() : markdownTable(current, (cell) => inline(children(cell, { ...context, inCell: true })), block);
+      return context.inCell
+        ? flat()
+        : markdownTable(current, (cell) => inline(children(cell, { ...context, inCell: true })), block);
     default:
       if (TEXT_BLOCKS.has(tag)) return context.inCell ? flat() : block(children(current, context));
       return children(current, context);
@@ -224,8 +237,30 @@ function node(current: TreeNode, context: Context): string {
 }
 
 const TEXT_BLOCKS = new Set([
-  'div', 'section', 'article', 'main', 'header', 'footer', 'aside', 'nav', 'figure', 'address', 'center', 'form', 'details', 'summary', 'dd',
-  'caption', 'hgroup', 'body', 'tbody', 'thead', 'tfoot', 'tr', 'td', 'th',
+  'div',
+  'section',
+  'article',
+  'main',
+  'header',
+  'footer',
+  'aside',
+  'nav',
+  'figure',
+  'address',
+  'center',
+  'form',
+  'details',
+  'summary',
+  'dd',
+  'caption',
+  'hgroup',
+  'body',
+  'tbody',
+  'thead',
+  'tfoot',
+  'tr',
+  'td',
+  'th',
 ]);
 
 /** Markdown of `blocks`, in order, separated by blank lines. */

@@ -1,5 +1,5 @@
 import { classAndId, linkDensity, visibleLength, walk } from './stats.js';
-import { attr, type Element } from './tree.js';
+import type { Element } from './tree.js';
 
 /*
  * The features the page-type classifier reads: URL shape, declared types (JSON-LD, microdata,
@@ -10,10 +10,46 @@ import { attr, type Element } from './tree.js';
 
 /** Names of the features, in the order of the vector {@link pageFeatures} returns. */
 export const PAGE_FEATURE_NAMES = [
-  'bias', 'urlDepth', 'urlDate', 'urlProduct', 'urlForum', 'urlDocs', 'urlCollection', 'urlListing', 'urlSlug', 'urlRoot', 'urlService',
-  'ogArticle', 'ogProduct', 'ldArticle', 'ldProduct', 'ldForum', 'ldCollection', 'ldService', 'ldDocs', 'hasDate', 'logChars', 'linkDensity',
-  'articles', 'pre', 'code', 'paragraphs', 'paragraphLength', 'subheadings', 'prices', 'postTokens', 'cardTokens', 'sections', 'tables',
-  'listShare', 'times', 'cartWords', 'forumWords', 'docsTokens', 'forms', 'h1Count',
+  'bias',
+  'urlDepth',
+  'urlDate',
+  'urlProduct',
+  'urlForum',
+  'urlDocs',
+  'urlCollection',
+  'urlListing',
+  'urlSlug',
+  'urlRoot',
+  'urlService',
+  'ogArticle',
+  'ogProduct',
+  'ldArticle',
+  'ldProduct',
+  'ldForum',
+  'ldCollection',
+  'ldService',
+  'ldDocs',
+  'hasDate',
+  'logChars',
+  'linkDensity',
+  'articles',
+  'pre',
+  'code',
+  'paragraphs',
+  'paragraphLength',
+  'subheadings',
+  'prices',
+  'postTokens',
+  'cardTokens',
+  'sections',
+  'tables',
+  'listShare',
+  'times',
+  'cartWords',
+  'forumWords',
+  'docsTokens',
+  'forms',
+  'h1Count',
 ] as const;
 
 /** What the features are computed from. */
@@ -30,11 +66,13 @@ const cap = (value: number, scale: number): number => Math.min(1, value / scale)
 const test = (pattern: RegExp, value: string): number => (pattern.test(value) ? 1 : 0);
 
 const PRICE = /(?:[$€£¥₹]\s?\d|\d(?:[.,]\d{2})?\s?(?:€|USD|EUR|GBP|zł|kr|руб))/g;
-const CART = /\b(?:add to (?:cart|bag|basket)|buy now|in stock|out of stock|add to wishlist|free shipping)\b/i;
+const CART =
+  /\b(?:add to (?:cart|bag|basket)|buy now|in stock|out of stock|add to wishlist|free shipping)\b/i;
 const FORUM = /\b(?:replies|reply|posted by|joined|posts:|quote|upvote|votes?|answered|asked)\b/i;
 const POST_TOKEN = /(?:^|[\s_-])(?:post|posts|message|comment|reply|answer|topic|thread)(?=$|[\s_-])/;
 const CARD_TOKEN = /(?:^|[\s_-])(?:product|card|item|tile|grid|teaser|listing|result)(?=$|[\s_-])/;
-const DOCS_TOKEN = /(?:^|[\s_-])(?:docs?|documentation|toc|api|highlight|hljs|language|sphinx|md-content|markdown-body|rst-content)(?=$|[\s_-])/;
+const DOCS_TOKEN =
+  /(?:^|[\s_-])(?:docs?|documentation|toc|api|highlight|hljs|language|sphinx|md-content|markdown-body|rst-content)(?=$|[\s_-])/;
 
 /** The feature vector of a page (first entry 1, the bias). */
 export function pageFeatures(input: PageFeatureInput): number[] {
@@ -50,9 +88,24 @@ export function pageFeatures(input: PageFeatureInput): number[] {
   const last = segments.at(-1) ?? '';
   const types = input.types.join(' ');
 
-  let articles = 0, pre = 0, code = 0, paragraphs = 0, paragraphChars = 0, subheadings = 0, prices = 0, postTokens = 0, cardTokens = 0;
-  let sections = 0, tables = 0, listChars = 0, times = 0, docsTokens = 0, forms = 0, h1Count = 0;
-  let hasCartWords = 0, hasForumWords = 0;
+  let articles = 0,
+    pre = 0,
+    code = 0,
+    paragraphs = 0,
+    paragraphChars = 0,
+    subheadings = 0,
+    prices = 0,
+    postTokens = 0,
+    cardTokens = 0;
+  let sections = 0,
+    tables = 0,
+    listChars = 0,
+    times = 0,
+    docsTokens = 0,
+    forms = 0,
+    h1Count = 0;
+  let hasCartWords = 0,
+    hasForumWords = 0;
   let textBudget = 200_000;
   walk(input.body, (element) => {
     const tag = element.tag;
@@ -92,14 +145,27 @@ export function pageFeatures(input: PageFeatureInput): number[] {
     1,
     cap(segments.length, 5),
     test(/\/(?:19|20)\d\d\/\d{1,2}\//, path),
-    test(/\/(?:products?|items?|p|dp|shop\/[^/]+\/[^/]+|buy)\/|\.(?:html?)$/, path) * test(/[a-z0-9]-[a-z0-9]/, last),
-    test(/\/(?:forums?|threads?|topics?|questions|discussions?|community|communities|t|viewtopic|showthread|board|boards)(?:\/|\.|$)|reddit|stackexchange|stackoverflow/, path + host),
-    test(/(?:^|\/|\.)(?:docs?|documentation|reference|api|manual|guides?|tutorials?|learn|developers?|wiki|kb|help)(?:\/|\.|$)/, `${host}${path}`),
+    test(/\/(?:products?|items?|p|dp|shop\/[^/]+\/[^/]+|buy)\/|\.(?:html?)$/, path) *
+      test(/[a-z0-9]-[a-z0-9]/, last),
+    test(
+      /\/(?:forums?|threads?|topics?|questions|discussions?|community|communities|t|viewtopic|showthread|board|boards)(?:\/|\.|$)|reddit|stackexchange|stackoverflow/,
+      path + host,
+    ),
+    test(
+      /(?:^|\/|\.)(?:docs?|documentation|reference|api|manual|guides?|tutorials?|learn|developers?|wiki|kb|help)(?:\/|\.|$)/,
+      `${host}${path}`,
+    ),
     test(/\/(?:collections?|category|categories|shop|catalog|c|department|brands?)(?:\/|$)/, path),
-    test(/\/(?:blog|news|events|search|tags?|archives?|page|jobs|careers|list|directory|resources)\/?(?:\d+\/?)?$/, path),
+    test(
+      /\/(?:blog|news|events|search|tags?|archives?|page|jobs|careers|list|directory|resources)\/?(?:\d+\/?)?$/,
+      path,
+    ),
     test(/(?:[a-z0-9]+-){3,}[a-z0-9]+/, last),
     segments.length <= 1 ? 1 : 0,
-    test(/\/(?:services?|pricing|about|contact|solutions|features|plans|tuition|admissions|programs?|what-we-do|industries)(?:\/|-|$)/, path),
+    test(
+      /\/(?:services?|pricing|about|contact|solutions|features|plans|tuition|admissions|programs?|what-we-do|industries)(?:\/|-|$)/,
+      path,
+    ),
     input.ogType === 'article' ? 1 : 0,
     input.ogType === 'product' || input.ogType === 'og:product' ? 1 : 0,
     test(/Article|BlogPosting|Report/, types),
@@ -130,9 +196,4 @@ export function pageFeatures(input: PageFeatureInput): number[] {
     cap(forms, 5),
     cap(h1Count, 3),
   ];
-}
-
-/** True when an element's attributes declare a date (`<time datetime>`, `itemprop=datePublished`). */
-export function declaresDate(element: Element): boolean {
-  return element.tag === 'time' || /date/i.test(attr(element, 'itemprop') ?? '');
 }

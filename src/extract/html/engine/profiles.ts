@@ -1,8 +1,18 @@
 /** The page types the engine tells apart; each has a {@link SelectionProfile}. */
-export type PageType = 'article' | 'forum' | 'product' | 'collection' | 'listing' | 'documentation' | 'service' | 'other';
+export type PageType =
+  'article' | 'forum' | 'product' | 'collection' | 'listing' | 'documentation' | 'service' | 'other';
 
 /** Every page type, in a fixed order (the order of the classifier's weights). */
-export const PAGE_TYPES: readonly PageType[] = ['article', 'forum', 'product', 'collection', 'listing', 'documentation', 'service', 'other'];
+export const PAGE_TYPES: readonly PageType[] = [
+  'article',
+  'forum',
+  'product',
+  'collection',
+  'listing',
+  'documentation',
+  'service',
+  'other',
+];
 
 /** How selection treats a page of one type. */
 export interface SelectionProfile {
@@ -20,16 +30,65 @@ export interface SelectionProfile {
   siblingMinChars: number;
 }
 
-const ARTICLE: SelectionProfile = { dropsComments: true, maxLinkDensity: 0.5, minCardLinkChars: 1e9, linkPenalty: 2, followShare: 0.6, siblingMinChars: Infinity };
+const ARTICLE: SelectionProfile = {
+  dropsComments: true,
+  maxLinkDensity: 0.5,
+  minCardLinkChars: 1e9,
+  linkPenalty: 2,
+  followShare: 0.6,
+  siblingMinChars: Infinity,
+};
 
 /** The profile of each page type. */
 export const PROFILES: Readonly<Record<PageType, SelectionProfile>> = {
   article: ARTICLE,
   documentation: { ...ARTICLE, maxLinkDensity: 0.6, siblingMinChars: Infinity },
-  forum: { dropsComments: false, maxLinkDensity: 0.6, minCardLinkChars: 1e9, linkPenalty: 1, followShare: 0.75, siblingMinChars: 300 },
-  product: { dropsComments: false, maxLinkDensity: 0.6, minCardLinkChars: 1e9, linkPenalty: 1, followShare: 0.75, siblingMinChars: 200 },
-  collection: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 12, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
-  listing: { dropsComments: true, maxLinkDensity: 0.7, minCardLinkChars: 12, linkPenalty: 0.5, followShare: 0.8, siblingMinChars: 300 },
-  service: { dropsComments: true, maxLinkDensity: 0.6, minCardLinkChars: 40, linkPenalty: 1, followShare: 0.8, siblingMinChars: 200 },
-  other: { dropsComments: true, maxLinkDensity: 0.6, minCardLinkChars: 40, linkPenalty: 1, followShare: 0.7, siblingMinChars: 300 },
+  forum: {
+    dropsComments: false,
+    maxLinkDensity: 0.6,
+    minCardLinkChars: 1e9,
+    linkPenalty: 1,
+    followShare: 0.75,
+    siblingMinChars: 300,
+  },
+  product: {
+    dropsComments: false,
+    maxLinkDensity: 0.6,
+    minCardLinkChars: 1e9,
+    linkPenalty: 1,
+    followShare: 0.75,
+    siblingMinChars: 200,
+  },
+  collection: {
+    dropsComments: true,
+    maxLinkDensity: 0.7,
+    minCardLinkChars: 12,
+    linkPenalty: 0.5,
+    followShare: 0.8,
+    siblingMinChars: 300,
+  },
+  listing: {
+    dropsComments: true,
+    maxLinkDensity: 0.7,
+    minCardLinkChars: 12,
+    linkPenalty: 0.5,
+    followShare: 0.8,
+    siblingMinChars: 300,
+  },
+  service: {
+    dropsComments: true,
+    maxLinkDensity: 0.6,
+    minCardLinkChars: 40,
+    linkPenalty: 1,
+    followShare: 0.8,
+    siblingMinChars: 200,
+  },
+  other: {
+    dropsComments: true,
+    maxLinkDensity: 0.6,
+    minCardLinkChars: 40,
+    linkPenalty: 1,
+    followShare: 0.7,
+    siblingMinChars: 300,
+  },
 };

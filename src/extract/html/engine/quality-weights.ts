@@ -3,27 +3,17 @@
 // Foley (2026), https://github.com/Murrough-Foley/web-content-extraction-benchmark, CC-BY-4.0.
 
 /** Weights of the quality model, in the order of QUALITY_FEATURE_NAMES, and an offset per page type. */
-export const QUALITY_WEIGHTS: { weights: readonly number[]; typeOffsets: Readonly<Record<string, number>> } = {
-  "weights": [
-    -0.7183,
-    0.0492,
-    -1.0186,
-    -0.6568,
-    1.4737,
-    1.226,
-    0.2963,
-    -0.6742,
-    0.3026,
-    0.0018
-  ],
-  "typeOffsets": {
-    "article": 0.7184,
-    "forum": -0.149,
-    "product": -0.4244,
-    "collection": -0.5813,
-    "listing": -0.3574,
-    "documentation": 0.4591,
-    "service": 0.1423,
-    "other": 0
-  }
-};
+export const QUALITY_WEIGHTS: { weights: readonly number[]; typeOffsets: Readonly<Record<string, number>> } =
+  {
+    weights: [-0.7183, 0.0492, -1.0186, -0.6568, 1.4737, 1.226, 0.2963, -0.6742, 0.3026, 0.0018],
+    typeOffsets: {
+      article: 0.7184,
+      forum: -0.149,
+      product: -0.4244,
+      collection: -0.5813,
+      listing: -0.3574,
+      documentation: 0.4591,
+      service: 0.1423,
+      other: 0,
+    },
+  };

@@ -31,7 +31,18 @@ export interface QualityInput {
 }
 
 /** Names of the model's inputs, in the order of the weights. */
-export const QUALITY_FEATURE_NAMES = ['bias', 'logChars', 'short', 'linkDensity', 'keptShare', 'cleanedShare', 'marked', 'wholeBody', 'manyBlocks', 'typeConfidence'] as const;
+export const QUALITY_FEATURE_NAMES = [
+  'bias',
+  'logChars',
+  'short',
+  'linkDensity',
+  'keptShare',
+  'cleanedShare',
+  'marked',
+  'wholeBody',
+  'manyBlocks',
+  'typeConfidence',
+] as const;
 
 /** The feature vector of {@link qualityScore} (exported for the fitting script). */
 export function qualityFeatures(input: QualityInput): number[] {

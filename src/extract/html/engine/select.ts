@@ -49,7 +49,8 @@ function findMarker(body: Element): Element | null {
     return false;
   });
   const total = body.chars;
-  const fair = (element: Element | null): element is Element => element !== null && element.chars >= MIN_MARKER_SHARE * total;
+  const fair = (element: Element | null): element is Element =>
+    element !== null && element.chars >= MIN_MARKER_SHARE * total;
   if (fair(bestBody)) return bestBody;
   if (articles === 1 && fair(bestArticle)) return bestArticle;
   if (fair(bestMain)) return bestMain;
@@ -57,7 +58,21 @@ function findMarker(body: Element): Element | null {
 }
 
 /** Elements the selection narrows into; it stops above content elements (a quotation, a list, a data table). */
-const CONTAINER_TAGS = new Set(['div', 'section', 'article', 'main', 'td', 'tr', 'tbody', 'form', 'center', 'font', 'span', 'body', 'noscript']);
+const CONTAINER_TAGS = new Set([
+  'div',
+  'section',
+  'article',
+  'main',
+  'td',
+  'tr',
+  'tbody',
+  'form',
+  'center',
+  'font',
+  'span',
+  'body',
+  'noscript',
+]);
 
 /** A layout table (cells holding paragraphs or blocks) rather than a data table. */
 function isLayoutTable(table: Element): boolean {
@@ -67,7 +82,9 @@ function isLayoutTable(table: Element): boolean {
     if (element.tag === 'table' && element !== table) return true;
     if (element.tag === 'td') {
       cells++;
-      for (const child of element.children) if (typeof child !== 'string' && (child.tag === 'p' || child.tag === 'div' || child.tag === 'br')) blocks++;
+      for (const child of element.children)
+        if (typeof child !== 'string' && (child.tag === 'p' || child.tag === 'div' || child.tag === 'br'))
+          blocks++;
       return true;
     }
     return false;
@@ -114,7 +131,8 @@ function addSiblings(main: Element, top: Element, profile: SelectionProfile, sel
   for (let node: Element = main; node !== top && node.parent; node = node.parent) {
     for (const sibling of node.parent.children) {
       // A <noscript> beside the content repeats it or asks for scripts.
-      if (typeof sibling === 'string' || sibling === node || sibling.isDropped || sibling.tag === 'noscript') continue;
+      if (typeof sibling === 'string' || sibling === node || sibling.isDropped || sibling.tag === 'noscript')
+        continue;
       const plain = sibling.chars - sibling.linkChars;
       if (plain >= profile.siblingMinChars && sibling.linkChars < 0.35 * sibling.chars) selected.add(sibling);
     }

@@ -73,7 +73,8 @@ export function textOf(element: Element, maxChars = Infinity): string {
         parts.push(child);
         length += child.length;
       } else if (!child.isDropped) {
-        if (child.tag === 'br' || child.tag === 'p' || child.tag === 'li' || child.tag === 'div') parts.push(' ');
+        if (child.tag === 'br' || child.tag === 'p' || child.tag === 'li' || child.tag === 'div')
+          parts.push(' ');
         visit(child);
       }
     }
@@ -88,15 +89,4 @@ export function classAndId(element: Element): string {
   const id = attr(element, 'id');
   if (!className && !id) return '';
   return `${className ?? ''} ${id ?? ''}`.toLowerCase();
-}
-
-/** Counts the elements of `tags` below `root` (dropped subtrees skipped). */
-export function countTags(root: Element, tags: ReadonlySet<string>): number {
-  let count = 0;
-  walk(root, (element) => {
-    if (element.isDropped) return true;
-    if (tags.has(element.tag)) count++;
-    return false;
-  });
-  return count;
 }

@@ -73,7 +73,10 @@ function numberOf(value: unknown): number | null {
 }
 
 function typesOf(object: JsonObject): string[] {
-  return ([] as unknown[]).concat(object['@type'] ?? []).filter((type): type is string => typeof type === 'string').map((type) => type.replace(/^.*[/#:]/, ''));
+  return ([] as unknown[])
+    .concat(object['@type'] ?? [])
+    .filter((type): type is string => typeof type === 'string')
+    .map((type) => type.replace(/^.*[/#:]/, ''));
 }
 
 /** Every object in the JSON-LD blocks (arrays and `@graph` flattened, nested objects included). */
@@ -103,7 +106,7 @@ function jsonLdObjects(blocks: readonly string[]): JsonObject[] {
 
 function firstOffer(product: JsonObject): JsonObject | null {
   const offers = product.offers;
-  const offer = Array.isArray(offers) ? offers[0] : offers;
+  const offer: unknown = Array.isArray(offers) ? (offers as unknown[])[0] : offers;
   if (!offer || typeof offer !== 'object') return null;
   const object = offer as JsonObject;
   // An AggregateOffer states lowPrice; a list of offers may nest them once more.
@@ -113,7 +116,10 @@ function firstOffer(product: JsonObject): JsonObject | null {
 
 function productFromJsonLd(object: JsonObject): StructuredProduct {
   const offer = firstOffer(object);
-  const rating = object.aggregateRating && typeof object.aggregateRating === 'object' ? (object.aggregateRating as JsonObject) : null;
+  const rating =
+    object.aggregateRating && typeof object.aggregateRating === 'object'
+      ? (object.aggregateRating as JsonObject)
+      : null;
   return {
     name: text(object.name),
     price: text(offer?.price ?? offer?.lowPrice ?? null),
@@ -137,7 +143,10 @@ function readMicrodata(body: Element): { values: Map<string, string>; types: str
     if (!itemprop) return false;
     for (const key of itemprop.toLowerCase().split(/\s+/)) {
       if (!key || values.has(key)) continue;
-      const value = attr(element, 'content') ?? attr(element, 'datetime') ?? (element.tag === 'meta' ? null : textOf(element, 300));
+      const value =
+        attr(element, 'content') ??
+        attr(element, 'datetime') ??
+        (element.tag === 'meta' ? null : textOf(element, 300));
       const cleaned = clean(value);
       if (cleaned) values.set(key, cleaned.slice(0, 300));
     }
@@ -147,7 +156,11 @@ function readMicrodata(body: Element): { values: Map<string, string>; types: str
 }
 
 /** Reads the structured data of a page from its JSON-LD, its body's microdata and its meta tags. */
-export function readStructuredData(jsonLd: readonly string[], body: Element, meta: ReadonlyMap<string, string>): StructuredResult {
+export function readStructuredData(
+  jsonLd: readonly string[],
+  body: Element,
+  meta: ReadonlyMap<string, string>,
+): StructuredResult {
   const objects = jsonLdObjects(jsonLd);
   const microdata = readMicrodata(body);
   const types = [...new Set([...objects.flatMap(typesOf), ...microdata.types])].slice(0, 20);
@@ -170,21 +183,43 @@ export function readStructuredData(jsonLd: readonly string[], body: Element, met
       if (question && answer && faq.length < 200) faq.push({ question, answer });
     }
     if (objectTypes.includes('Recipe')) {
-      const ingredients = ([] as unknown[]).concat(object.recipeIngredient ?? []).map(text).filter((line): line is string => line !== null);
-      const steps = ([] as unknown[]).concat(object.recipeInstructions ?? []).map(text).filter((line): line is string => line !== null);
+      const ingredients = ([] as unknown[])
+        .concat(object.recipeIngredient ?? [])
+        .map(text)
+        .filter((line): line is string => line !== null);
+      const steps = ([] as unknown[])
+        .concat(object.recipeInstructions ?? [])
+        .map(text)
+        .filter((line): line is string => line !== null);
       contentTexts.push(...ingredients.slice(0, 200), ...steps.slice(0, 200));
     }
   }
   for (const entry of faq) contentTexts.push(entry.question, entry.answer);
   const md = microdata.values;
   if (!product && (types.includes('Product') || meta.get('og:type') === 'product' || md.has('price'))) {
-    product = { name: md.get('name') ?? null, price: null, currency: null, availability: null, sku: null, brand: null, rating: null, reviewCount: null };
+    product = {
+      name: md.get('name') ?? null,
+      price: null,
+      currency: null,
+      availability: null,
+      sku: null,
+      brand: null,
+      rating: null,
+      reviewCount: null,
+    };
   }
   if (product) {
     product.name ??= md.get('name') ?? clean(meta.get('og:title')) ?? null;
-    product.price ??= md.get('price') ?? clean(meta.get('product:price:amount') ?? meta.get('og:price:amount')) ?? null;
-    product.currency ??= md.get('pricecurrency') ?? clean(meta.get('product:price:currency') ?? meta.get('og:price:currency')) ?? null;
-    product.availability ??= md.get('availability')?.replace(/^.*schema\.org\//, '') ?? clean(meta.get('product:availability')) ?? null;
+    product.price ??=
+      md.get('price') ?? clean(meta.get('product:price:amount') ?? meta.get('og:price:amount')) ?? null;
+    product.currency ??=
+      md.get('pricecurrency') ??
+      clean(meta.get('product:price:currency') ?? meta.get('og:price:currency')) ??
+      null;
+    product.availability ??=
+      md.get('availability')?.replace(/^.*schema\.org\//, '') ??
+      clean(meta.get('product:availability')) ??
+      null;
     product.sku ??= md.get('sku') ?? null;
     product.rating ??= numberOf(md.get('ratingvalue'));
   }

@@ -74,24 +74,113 @@ const MAX_JSON_LD_CHARS = 2_000_000;
 
 /** Attributes any pass reads; the rest are dropped at parse time. */
 const KEPT_ATTRIBUTES = new Set([
-  'id', 'class', 'role', 'itemprop', 'itemtype', 'itemscope', 'href', 'src', 'data-src', 'alt', 'title', 'lang', 'hidden',
-  'aria-hidden', 'aria-label', 'style', 'type', 'colspan', 'rowspan', 'start', 'content', 'property', 'name', 'rel', 'datetime',
-  'open', 'data-lang', 'data-language', 'xml:lang',
+  'id',
+  'class',
+  'role',
+  'itemprop',
+  'itemtype',
+  'itemscope',
+  'href',
+  'src',
+  'data-src',
+  'alt',
+  'title',
+  'lang',
+  'hidden',
+  'aria-hidden',
+  'aria-label',
+  'style',
+  'type',
+  'colspan',
+  'rowspan',
+  'start',
+  'content',
+  'property',
+  'name',
+  'rel',
+  'datetime',
+  'open',
+  'data-lang',
+  'data-language',
+  'xml:lang',
 ]);
 
 /** Elements without content or end tag. */
-export const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr', 'keygen', 'frame', 'image']);
+export const VOID_ELEMENTS = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+  'keygen',
+  'frame',
+  'image',
+]);
 
 /**
  * Elements dropped with their whole content at parse time. Not `<noscript>`: some sites (Discourse)
  * serve their whole content inside it for clients without scripts; cleaning drops the small ones.
  */
-const SKIPPED_ELEMENTS = new Set(['script', 'style', 'template', 'svg', 'iframe', 'object', 'select', 'textarea', 'canvas', 'video', 'audio', 'map', 'dialog']);
+const SKIPPED_ELEMENTS = new Set([
+  'script',
+  'style',
+  'template',
+  'svg',
+  'iframe',
+  'object',
+  'select',
+  'textarea',
+  'canvas',
+  'video',
+  'audio',
+  'map',
+  'dialog',
+]);
 
 /** Elements whose start closes an open `<p>` (HTML's "closes a p element"). */
 const CLOSES_P = new Set([
-  'address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3',
-  'h4', 'h5', 'h6', 'header', 'hgroup', 'hr', 'main', 'menu', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul', 'li', 'dd', 'dt',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'details',
+  'div',
+  'dl',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hgroup',
+  'hr',
+  'main',
+  'menu',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'ul',
+  'li',
+  'dd',
+  'dt',
 ]);
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 /** Elements that may sit in `<head>`; anything else there starts the body. */
@@ -99,7 +188,10 @@ const HEAD_ELEMENTS = new Set(['meta', 'link', 'title', 'base', 'script', 'style
 
 /** For an element that closes an open one of the same family: the family, and where the search stops. */
 const IMPLIED_CLOSE: Record<string, { closes: Set<string>; stopAt: Set<string> }> = {
-  li: { closes: new Set(['li']), stopAt: new Set(['ul', 'ol', 'menu', 'table', 'div', 'section', 'article', 'body']) },
+  li: {
+    closes: new Set(['li']),
+    stopAt: new Set(['ul', 'ol', 'menu', 'table', 'div', 'section', 'article', 'body']),
+  },
   dt: { closes: new Set(['dt', 'dd']), stopAt: new Set(['dl', 'table', 'div', 'body']) },
   dd: { closes: new Set(['dt', 'dd']), stopAt: new Set(['dl', 'table', 'div', 'body']) },
   tr: { closes: new Set(['tr']), stopAt: new Set(['table', 'thead', 'tbody', 'tfoot', 'body']) },
@@ -120,7 +212,11 @@ const IMPLIED_CLOSE: Record<string, { closes: Set<string>; stopAt: Set<string> }
 export const CDATA_COMMENT = '<!--CDATA-->';
 
 /** Creates an element. */
-export function createElement(tag: string, parent: Element | null, attrs: Record<string, string> | null = null): Element {
+export function createElement(
+  tag: string,
+  parent: Element | null,
+  attrs: Record<string, string> | null = null,
+): Element {
   return { tag, attrs, children: [], parent, chars: 0, linkChars: 0, isDropped: false };
 }
 
@@ -141,7 +237,19 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
   const head = createElement('head', root);
   const body = createElement('body', root);
   root.children.push(head, body);
-  const tree: ParsedTree = { root, head, body, metas: [], links: [], base: null, title: null, jsonLd: [], elementCount: 0, isTruncated: false, isFlattened: false };
+  const tree: ParsedTree = {
+    root,
+    head,
+    body,
+    metas: [],
+    links: [],
+    base: null,
+    title: null,
+    jsonLd: [],
+    elementCount: 0,
+    isTruncated: false,
+    isFlattened: false,
+  };
 
   /** Open elements, innermost last; `stack[0]` is head or body. */
   const stack: Element[] = [head];
@@ -210,11 +318,16 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
     }
     const children = current.children;
     const last = children.length - 1;
-    if (last >= 0 && typeof children[last] === 'string') children[last] = (children[last] as string) + text;
+    const previous = children[last];
+    if (typeof previous === 'string') children[last] = previous + text;
     else children.push(text);
   };
 
-  const openElement = (name: string, attributes: Record<string, string> | null, isSelfClosing: boolean): void => {
+  const openElement = (
+    name: string,
+    attributes: Record<string, string> | null,
+    isSelfClosing: boolean,
+  ): void => {
     if (skipDepth > 0) {
       if (name === skipName && !isSelfClosing) skipDepth++;
       return;
@@ -278,7 +391,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
 
   const closeElement = (name: string): void => {
     if (skipDepth > 0) {
-      if (name === skipName && --skipDepth === 0 && skipIsJsonLd && skipText.trim()) tree.jsonLd.push(skipText);
+      if (name === skipName && --skipDepth === 0 && skipIsJsonLd && skipText.trim())
+        tree.jsonLd.push(skipText);
       return;
     }
     if (inTitle && name === 'title') {
@@ -314,7 +428,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
     { decodeEntities: true },
     {
       onattribdata(start, end) {
-        if (attrValue.length < MAX_ATTRIBUTE_CHARS) attrValue += source.slice(start, Math.min(end, start + MAX_ATTRIBUTE_CHARS - attrValue.length));
+        if (attrValue.length < MAX_ATTRIBUTE_CHARS)
+          attrValue += source.slice(start, Math.min(end, start + MAX_ATTRIBUTE_CHARS - attrValue.length));
       },
       onattribentity(codepoint) {
         if (attrValue.length < MAX_ATTRIBUTE_CHARS) attrValue += String.fromCodePoint(codepoint);
