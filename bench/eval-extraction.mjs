@@ -3,7 +3,8 @@
 // baseline in the same run.
 //
 //   npm run eval                         builds dist/, then runs this script
-//   node bench/eval-extraction.mjs [--no-baseline] [--set dragnet|readability-test-pages] [--out DIR] [--repeat N]
+//   node bench/eval-extraction.mjs [--no-baseline] [--set wcxb-dev|dragnet|readability-test-pages] [--out DIR] [--repeat N]
+//                                  [--limit N] (first N pages of each set) [--split tune|held-out] (wcxb-dev half)
 //   DISTILL_DATASETS=/path/to/datasets   where the datasets are (default: ../shared/datasets)
 //   DISTILL_EVAL_SOURCE=1 node --import tsx bench/eval-extraction.mjs   runs src/ without building
 //
@@ -29,6 +30,8 @@ const args = process.argv.slice(2);
 const withBaseline = !args.includes('--no-baseline');
 const onlySet = args.includes('--set') ? args[args.indexOf('--set') + 1] : null;
 const repeat = args.includes('--repeat') ? Math.max(1, Number.parseInt(args[args.indexOf('--repeat') + 1], 10) || 1) : 1;
+const limit = args.includes('--limit') ? Number.parseInt(args[args.indexOf('--limit') + 1], 10) : Infinity;
+const onlySplit = args.includes('--split') ? args[args.indexOf('--split') + 1] : null;
 const outRoot = args.includes('--out') ? path.resolve(args[args.indexOf('--out') + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'distill-eval-'));
 
 if (!fs.existsSync(datasets) || !fs.existsSync(path.join(datasets, 'score-extraction.mjs'))) {
@@ -44,6 +47,7 @@ if (!fs.existsSync(modulePath)) {
 }
 const { extractDocument, htmlToText } = await import(pathToFileURL(modulePath).href);
 const { score } = await import(pathToFileURL(path.join(datasets, 'score-extraction.mjs')).href);
+const { loadWcxb, scoreWcxb, summarise, pearson, wcxbLines } = await import('./wcxb.mjs');
 
 /** One page: id, html bytes, url, truth text. */
 function loadDragnet(dir) {
@@ -83,8 +87,12 @@ function loadReadabilityPages(dir) {
 // Every dataset file is UTF-8 whatever its <meta charset> says, as its README requires.
 const CONTENT_TYPE = 'text/html; charset=utf-8';
 
+/** Per page of the last distill run: quality score and page type, for the calibration report. */
+const documentInfo = new Map();
+
 async function runDistill(page) {
   const document = await extractDocument({ url: page.url, contentType: CONTENT_TYPE, body: page.body });
+  documentInfo.set(page.id, { score: document.quality.score ?? null, pageType: document.pageType ?? null, extractor: document.extractor });
   return document.text;
 }
 
@@ -136,8 +144,16 @@ async function evaluate(setName, pages, name, extract) {
       }
     }
   }
-  const truth = new Map(pages.map((page) => [page.id, page.truth]));
-  const { summary, pages: perPage } = score(truth, predictions);
+  let summary;
+  let perPage;
+  if (setName === 'wcxb-dev') {
+    const rows = scoreWcxb(pages, predictions);
+    summary = summarise(rows);
+    perPage = rows.map((row) => ({ ...row, f1: row.F, precision: row.P, recall: row.R }));
+  } else {
+    const truth = new Map(pages.map((page) => [page.id, page.truth]));
+    ({ summary, pages: perPage } = score(truth, predictions));
+  }
   const cpu = stats(cpuTimes);
   const wall = stats(wallTimes);
   return { name, summary, perPage, failures, cpu, wall, outDir };
@@ -153,18 +169,49 @@ function report(setName, result) {
       `(wall mean ${wall.mean.toFixed(1)}  median ${wall.median.toFixed(1)})`,
   );
   for (const failure of result.failures) console.log(`    failed ${failure}`);
+  if (setName === 'wcxb-dev') for (const line of wcxbLines(result.perPage.map((page) => ({ ...page, F: page.f1, P: page.precision, R: page.recall })))) console.log(line);
+}
+
+/** How well quality.score predicts the page's F1, how often pageType matches, and which extractor ran. */
+function reportCalibration(setName, result) {
+  const rows = result.perPage.filter((page) => typeof documentInfo.get(page.id)?.score === 'number');
+  const extractors = new Map();
+  for (const page of result.perPage) {
+    const name = documentInfo.get(page.id)?.extractor ?? '?';
+    extractors.set(name, (extractors.get(name) ?? 0) + 1);
+  }
+  console.log(`  extractor: ${[...extractors].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+  if (rows.length > 1) {
+    const scores = rows.map((page) => documentInfo.get(page.id).score);
+    const f1s = rows.map((page) => page.f1 ?? 0);
+    const meanAbs = rows.reduce((sum, page, i) => sum + Math.abs(scores[i] - f1s[i]), 0) / rows.length;
+    const bins = [0, 0.25, 0.5, 0.75, 0.9, 1.01].slice(0, -1).map((low, i, lows) => {
+      const high = lows[i + 1] ?? 1.01;
+      const inBin = rows.filter((_, j) => scores[j] >= low && scores[j] < high);
+      const meanF1 = inBin.reduce((sum, page) => sum + (page.f1 ?? 0), 0) / (inBin.length || 1);
+      return `[${low.toFixed(2)},${Math.min(1, high).toFixed(2)}) ${inBin.length} pages F1 ${inBin.length ? meanF1.toFixed(3) : '-'}`;
+    });
+    console.log(`  quality.score vs F1: Pearson r ${pearson(scores, f1s).toFixed(3)}, mean |score - F1| ${meanAbs.toFixed(3)}; by score: ${bins.join('; ')}`);
+  }
+  if (setName === 'wcxb-dev') {
+    const typed = result.perPage.filter((page) => documentInfo.get(page.id)?.pageType);
+    const hits = typed.filter((page) => documentInfo.get(page.id).pageType === page.type).length;
+    console.log(`  pageType agrees with the benchmark's type on ${hits} of ${typed.length} pages (${((100 * hits) / (typed.length || 1)).toFixed(1)}%)`);
+  }
 }
 
 const sets = [
+  ['wcxb-dev', () => loadWcxb(path.join(datasets, 'wcxb-dev')).filter((page) => !onlySplit || page.split === onlySplit)],
   ['dragnet', () => loadDragnet(path.join(datasets, 'dragnet'))],
   ['readability-test-pages', () => loadReadabilityPages(path.join(datasets, 'readability-test-pages'))],
 ].filter(([name]) => !onlySet || name === onlySet);
 
 for (const [setName, load] of sets) {
-  const pages = load();
+  const pages = load().slice(0, limit);
   console.log(`\n${setName} (${pages.length} pages)`);
   const distill = await evaluate(setName, pages, 'distill', runDistill);
   report(setName, distill);
+  reportCalibration(setName, distill);
   let baseline = null;
   if (withBaseline) {
     baseline = await evaluate(setName, pages, 'readability', runBaseline);

@@ -24,8 +24,9 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
     switch (kind) {
       case 'pdf':
         return await extractPdf(input.body, { url: input.url, formats });
-      case 'docx':
+      case 'docx': {
         return await extractDocx(input.body, { url: input.url, formats, maxInflatedBytes: input.maxInflatedBytes });
+      }
       case 'html':
         return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
       case 'text':

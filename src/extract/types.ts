@@ -15,8 +15,18 @@ export interface ExtractInput {
 /** Optional outputs a client may ask for; title, metadata and quality always come. */
 export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links';
 
-/** Which path produced the document's main content. */
-export type ExtractorPath = 'html-main' | 'html-fallback' | 'pdf' | 'docx' | 'text' | 'markdown';
+import type { PageType } from './html/engine/profiles.js';
+import type { StructuredData } from './html/engine/structured.js';
+
+export type { PageType } from './html/engine/profiles.js';
+export type { StructuredData, StructuredProduct } from './html/engine/structured.js';
+
+/**
+ * Which path produced the document's main content: `html-main` distill's own HTML engine,
+ * `html-readability` Mozilla Readability (the fallback where the engine found little),
+ * `html-fallback` the text-density fallback behind it.
+ */
+export type ExtractorPath = 'html-main' | 'html-readability' | 'html-fallback' | 'pdf' | 'docx' | 'text' | 'markdown';
 
 /** Signals a client can filter on to drop thin or non-content pages. */
 export interface QualitySignals {
@@ -28,6 +38,18 @@ export interface QualitySignals {
   linkDensity: number;
   /** Set when the page looks like an error page, login wall or cookie wall rather than content. */
   wall: 'error' | 'login' | 'cookie' | 'paywall' | null;
+  /**
+   * Estimated word F1 of the extraction against the page's true main content, 0..1 (HTML only): a
+   * model fitted on wcxb-dev; the README gives its correlation with the true F1.
+   */
+  score?: number;
+}
+
+/** Extra metadata of a document. */
+export interface DocumentMetadata {
+  [key: string]: string | number | null | StructuredData | undefined;
+  /** JSON-LD, microdata and Open Graph data of an HTML page (product, FAQ, article fields). */
+  structured?: StructuredData;
 }
 
 /** One extracted document: the output of extraction for one URL. */
@@ -56,7 +78,9 @@ export interface ExtractedDocument {
   links: string[];
   wordCount: number;
   extractor: ExtractorPath;
+  /** Page type of an HTML page, from its structure, URL and metadata. */
+  pageType?: PageType;
   quality: QualitySignals;
-  /** Extra metadata by content type: PDF author and page count, and so on. */
-  metadata: Record<string, string | number | null>;
+  /** Extra metadata by content type: PDF author and page count, structured data of HTML, and so on. */
+  metadata: DocumentMetadata;
 }

@@ -1,5 +1,3 @@
-import { type DomDocument, type DomElement, elementsWithTags } from './dom.js';
-
 /** Document metadata found in `<head>` meta tags, JSON-LD and `<html lang>`. */
 export interface HtmlMetadata {
   /** Title from meta tags or JSON-LD, else the `<title>` element as is. */
@@ -36,14 +34,19 @@ export function absoluteHttpUrl(href: string | null | undefined, base: string): 
   }
 }
 
-function readMetaTags(metas: readonly DomElement[]): Map<string, string> {
+/** One `<meta>` tag's keys (`property`, `name`, `itemprop`) and its `content`. */
+export interface MetaTag {
+  keys: string;
+  content: string | null;
+}
+
+function readMetaTags(metas: readonly MetaTag[]): Map<string, string> {
   const values = new Map<string, string>();
   for (const meta of metas) {
-    const content = meta.getAttribute('content');
+    const content = meta.content;
     if (content === null) continue;
     // property may list several names ("og:title twitter:title"); the first value wins.
-    const keys = `${meta.getAttribute('property') ?? ''} ${meta.getAttribute('name') ?? ''} ${meta.getAttribute('itemprop') ?? ''}`;
-    for (const key of keys.toLowerCase().split(/\s+/)) {
+    for (const key of meta.keys.toLowerCase().split(/\s+/)) {
       if (key && !values.has(key)) values.set(key, content);
     }
   }
@@ -105,33 +108,34 @@ function isoTime(value: string | null): string | null {
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 }
 
+/** What {@link buildMetadata} reads, however the page was parsed. */
+export interface MetadataSource {
+  metas: readonly MetaTag[];
+  jsonLd: readonly string[];
+  baseHref: string | null | undefined;
+  canonicalHref: string | null | undefined;
+  titleText: string | null | undefined;
+  lang: string | null | undefined;
+}
+
 /** Reads title, byline, description, site name, language, publication time and canonical URL. */
-export function readMetadata(document: DomDocument, pageUrl: string, jsonLdBlocks: readonly string[]): HtmlMetadata {
-  // One walk for every element we read, in document order (the first of each kind wins).
-  const elements = elementsWithTags(document, ['meta', 'base', 'link', 'title']);
-  const meta = readMetaTags(elements.filter((element) => element.tagName === 'META'));
-  const ld = findJsonLdArticle(jsonLdBlocks);
+export function buildMetadata(source: MetadataSource, pageUrl: string): HtmlMetadata {
+  const meta = readMetaTags(source.metas);
+  const ld = findJsonLdArticle(source.jsonLd);
   const ldString = (key: string): string | null => {
     const value = ld?.[key];
     return typeof value === 'string' ? clean(value) : null;
   };
-
-  const baseHref = elements.find((element) => element.tagName === 'BASE' && element.hasAttribute('href'))?.getAttribute('href');
-  const baseUrl = absoluteHttpUrl(baseHref, pageUrl) ?? pageUrl;
-  const canonicalHref =
-    elements.find((element) => element.tagName === 'LINK' && element.getAttribute('rel') === 'canonical' && element.hasAttribute('href'))?.getAttribute('href') ??
-    meta.get('og:url');
-
-  const titleElement = elements.find((element) => element.tagName === 'TITLE');
+  const baseUrl = absoluteHttpUrl(source.baseHref, pageUrl) ?? pageUrl;
+  const canonicalHref = source.canonicalHref ?? meta.get('og:url');
   const declaredTitle = ldString('headline') ?? first(meta, 'dc.title', 'dcterm:title', 'og:title', 'twitter:title', 'parsely-title');
-
   return {
-    title: declaredTitle ?? clean(titleElement?.textContent),
+    title: declaredTitle ?? clean(source.titleText),
     isTitleDeclared: declaredTitle !== null,
     byline: first(meta, 'author', 'article:author', 'dc.creator', 'parsely-author', 'byl', 'sailthru.author') ?? nameOf(ld?.author),
     description: first(meta, 'description', 'og:description', 'twitter:description', 'dc.description') ?? ldString('description'),
     siteName: first(meta, 'og:site_name', 'application-name') ?? nameOf(ld?.publisher),
-    lang: clean(document.documentElement?.getAttribute('lang')) ?? clean(document.documentElement?.getAttribute('xml:lang')) ?? first(meta, 'og:locale', 'content-language', 'language', 'dc.language')?.replace('_', '-') ?? null,
+    lang: clean(source.lang) ?? first(meta, 'og:locale', 'content-language', 'language', 'dc.language')?.replace('_', '-') ?? null,
     publishedTime: isoTime(
       first(meta, 'article:published_time', 'og:article:published_time', 'datepublished', 'date', 'dc.date', 'dc.date.issued', 'dcterms.created', 'pubdate', 'publishdate', 'parsely-pub-date', 'sailthru.date') ??
         ldString('datePublished') ??

@@ -2,7 +2,7 @@ import { extractLinks, extractText, getDocumentProxy, getMeta } from 'unpdf';
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { ExtractionFailedError } from '../errors.js';
 import { clean } from '../html/metadata.js';
-import { countWords } from '../html/serialize.js';
+import { countWords } from '../html/count-words.js';
 import { firstLineTitle, linksInText, textToMarkdown } from '../text/extract-text.js';
 
 /** Options of {@link extractPdf}. */

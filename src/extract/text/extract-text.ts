@@ -1,5 +1,5 @@
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
-import { countWords } from '../html/serialize.js';
+import { countWords } from '../html/count-words.js';
 import { escapeMarkdownLineStarts, escapeMarkdownText } from '../markdown-escape.js';
 
 /** Options of {@link extractPlainText}. */

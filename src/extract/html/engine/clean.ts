@@ -1,0 +1,278 @@
+import { classAndId, linkDensity, textOf, walk } from './stats.js';
+import { attr, type Element } from './tree.js';
+import type { SelectionProfile } from './profiles.js';
+
+/*
+ * Cleaning: marks the subtrees that are never main content as dropped (`isDropped`), in one walk.
+ * Tags and ARIA roles of page chrome (navigation, banners, dialogs, buttons), hidden elements, and
+ * class/id tokens of chrome (menus, share bars, cookie banners, breadcrumbs, newsletters...). A
+ * class or id alone never drops a block that holds most of the page's text (sites put `sidebar`
+ * or `menu-open` on their whole layout), nor one whose class also says it is the content.
+ * Comment threads are dropped on page types whose profile says so (articles), kept on forums.
+ */
+
+/** Tags of chrome, dropped wherever they are. */
+const CHROME_TAGS = new Set([
+  'nav',
+  'button',
+  'input',
+  'label',
+  'menu',
+  'fieldset',
+  'legend',
+  'option',
+  'datalist',
+  'output',
+  'progress',
+  'meter',
+  'embed',
+  'frame',
+  'frameset',
+]);
+const CHROME_ROLES = new Set([
+  'navigation',
+  'banner',
+  'contentinfo',
+  'search',
+  'dialog',
+  'alertdialog',
+  'menu',
+  'menubar',
+  'toolbar',
+  'tablist',
+  'tooltip',
+  'complementary',
+]);
+
+/** Class or id tokens of page structure that is never content: dropped whatever they hold (but most of the page). */
+const LAYOUT_TOKEN =
+  /(?:^|[\s_-])(?:nav|navbar|navigation|menu|menus|breadcrumbs?|footer|sidebar|side-bar|masthead|topbar|top-bar|offcanvas|off-canvas|drawer|cookies?|consent|gdpr|skip|pagination|pager|toolbar|login|cart|minicart|searchbar|search-form|language-switcher)(?=$|[\s_-])/;
+/** Class or id tokens of boxes beside the content (share bars, promotions): dropped when short or link-heavy. */
+const CHROME_TOKEN =
+  /(?:^|[\s_-])(?:widgets?|newsletter|subscribe|signup|share|sharing|sharedaddy|social|socials|related|recommended|recommendations|promo|promotions?|advert|advertisement|ads|ad|adsbygoogle|sponsored|sponsor|popup|modal|overlay|tagcloud|tag-cloud|author-bio|authorbox|disclaimer|print|utility|banner|langs?)(?=$|[\s_-])/;
+/** Class or id tokens of content: a block carrying one of these is never dropped for its class. */
+const CONTENT_TOKEN =
+  /(?:^|[\s_-])(?:content|article|post|entry|main|body|text|story|prose|markdown|description|answer|question|message|product)(?=$|[\s_-])/;
+/** Class or id tokens of comment threads and single comments. */
+const COMMENT_TOKEN =
+  /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
+
+/** A block with this many characters and few links is prose, whatever its class says. */
+const MAX_CHROME_PROSE_CHARS = 600;
+
+/** Blocks holding at least this share of the page's text are never dropped for a class or a tag like footer. */
+const PROTECTED_SHARE = 0.5;
+
+function isHidden(element: Element): boolean {
+  const attrs = element.attrs;
+  if (!attrs) return false;
+  if ('hidden' in attrs || attrs['aria-hidden'] === 'true') return true;
+  const style = attrs.style;
+  return style !== undefined && /(?:display\s*:\s*none|visibility\s*:\s*hidden)/i.test(style);
+}
+
+/** True for an element that is chrome on every page type. */
+function isChrome(element: Element, pageChars: number, profile: SelectionProfile): boolean {
+  const tag = element.tag;
+  if (CHROME_TAGS.has(tag)) return true;
+  if (isHidden(element)) return true;
+  const role = attr(element, 'role');
+  if (role && CHROME_ROLES.has(role)) return element.chars < PROTECTED_SHARE * pageChars;
+  const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
+  if (tag === 'footer' || tag === 'aside') return !isLarge;
+  if (tag === 'header') return !isLarge && (linkDensity(element) > 0.5 || hasDescendant(element, 'nav'));
+  if (tag === 'form') return !isLarge && element.chars < 400;
+  // "Please enable JavaScript" and tracking pixels; a large one is the page for clients without scripts.
+  if (tag === 'noscript') return element.chars < 200;
+  const tokens = classAndId(element);
+  if (!tokens || isLarge) return false;
+  if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
+  if (CONTENT_TOKEN.test(tokens)) return false;
+  if (LAYOUT_TOKEN.test(tokens)) return true;
+  // A class names a box, not its content: a long text with few links in a `share_wrapper` is the article.
+  if (element.chars >= MAX_CHROME_PROSE_CHARS && linkDensity(element) < 0.3) return false;
+  return CHROME_TOKEN.test(tokens);
+}
+
+function hasDescendant(root: Element, tag: string): boolean {
+  let found = false;
+  walk(root, (element) => {
+    if (found) return true;
+    if (element.tag === tag) found = true;
+    return found;
+  });
+  return found;
+}
+
+function hasArticleMarker(root: Element): boolean {
+  let found = false;
+  walk(root, (element) => {
+    if (found) return true;
+    const tag = element.tag;
+    if (
+      tag === 'h1' ||
+      tag === 'article' ||
+      tag === 'main' ||
+      attr(element, 'itemprop') === 'articleBody' ||
+      attr(element, 'role') === 'main'
+    )
+      found = true;
+    return found;
+  });
+  return found;
+}
+
+/**
+ * Marks chrome under `body` as dropped. Needs `measure` to have run; the caller measures again
+ * afterwards. Each test looks at one element and its tokens, and a dropped subtree is not walked:
+ * linear in the tree (`hasDescendant` and `hasArticleMarker` only run on elements about to be
+ * dropped, which are then never visited again).
+ */
+export function dropChrome(body: Element, profile: SelectionProfile): void {
+  const pageChars = body.chars;
+  walk(body, (element) => {
+    if (isChrome(element, pageChars, profile)) {
+      element.isDropped = true;
+      return true;
+    }
+    // Code is code: highlighter spans (`token comment`, `hljs-comment`) are never chrome.
+    if (element.tag === 'pre' || element.tag === 'code') return true;
+    if (HEADING_TAGS.has(element.tag)) dropPermalinks(element);
+    return false;
+  });
+}
+
+const HEADING_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+/** Texts of heading permalinks and edit links. */
+const PERMALINK_TEXT = /^(?:[¶#§🔗]|\[?\s*edit(?:\s+source)?\s*\]?|link|permalink|\[|\]|\|)$/iu;
+const PERMALINK_TOKEN =
+  /(?:^|[\s_-])(?:headerlink|anchor|anchorjs-link|permalink|editsection|mw-editsection|edit-link|heading-link|hash-link|header-anchor|deep-link)(?=$|[\s_-])/;
+
+/** Drops the permalink and edit links of a heading (`¶`, `#`, `[edit]`), keeping its text. */
+function dropPermalinks(heading: Element): void {
+  walk(heading, (element) => {
+    const text = textOf(element, 40);
+    if (text.length > 20) return false;
+    if (
+      PERMALINK_TEXT.test(text) ||
+      (PERMALINK_TOKEN.test(classAndId(element)) && text.length <= 6) ||
+      (element.tag === 'a' && text === '')
+    ) {
+      element.isDropped = true;
+      return true;
+    }
+    return false;
+  });
+  // The brackets of `[edit]` often sit in text nodes around the link.
+  for (let i = 0; i < heading.children.length; i++) {
+    const child = heading.children[i];
+    if (typeof child === 'string' && /^\s*[[\]|]\s*$/.test(child)) heading.children[i] = ' ';
+  }
+}
+
+/** Average visible characters per link-bearing item of a list or block. */
+function isLinkList(element: Element, profile: SelectionProfile): boolean {
+  if (element.chars === 0) return false;
+  const density = linkDensity(element);
+  // A paragraph is prose with links in it unless it is almost nothing but links.
+  if (density < (element.tag === 'p' ? Math.max(0.9, profile.maxLinkDensity) : profile.maxLinkDensity))
+    return false;
+  // A block of long link texts (product names, post titles) is a listing's content.
+  let links = 0;
+  walk(element, (child) => {
+    if (child.isDropped) return true;
+    if (child.tag === 'a') links++;
+    return child.tag === 'a';
+  });
+  if (links === 0) return false;
+  return element.linkChars / links < profile.minCardLinkChars;
+}
+
+const LINK_BLOCK_TAGS = new Set([
+  'ul',
+  'ol',
+  'div',
+  'section',
+  'table',
+  'p',
+  'dl',
+  'span',
+  'header',
+  'footer',
+  'td',
+  'tr',
+  'li',
+]);
+
+/** Drops link lists and link-dense blocks under `root` (after `measure`), per the profile. */
+export function dropLinkBlocks(root: Element, profile: SelectionProfile): void {
+  walk(root, (element) => {
+    if (element.isDropped) return true;
+    if (!LINK_BLOCK_TAGS.has(element.tag)) return false;
+    if (isLinkList(element, profile)) {
+      element.isDropped = true;
+      return true;
+    }
+    return false;
+  });
+}
+
+/** Blocks whose text is compared for repeats. */
+const REPEATABLE_TAGS = new Set([
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'li',
+  'dt',
+  'dd',
+  'blockquote',
+  'figcaption',
+  'td',
+  'th',
+  'div',
+  'span',
+]);
+/** Shorter texts may repeat legitimately (a price, "Yes", a table value). */
+const MIN_REPEAT_CHARS = 25;
+/** Longer blocks are not compared (bounds the cost of building their text). */
+const MAX_REPEAT_CHARS = 3000;
+
+/**
+ * Drops blocks whose text already appeared in the selection: pages render the same copy twice for
+ * mobile and desktop, or once in a tab and once in an accordion, and hide one with CSS we cannot
+ * see. Leaf blocks only (no block child), so a container is never dropped for holding a repeat.
+ */
+export function dropRepeats(blocks: readonly Element[]): void {
+  const seen = new Map<string, Element | null>();
+  for (const block of blocks) {
+    walk(block, (element) => {
+      if (element.isDropped) return true;
+      if (
+        !REPEATABLE_TAGS.has(element.tag) ||
+        element.chars < MIN_REPEAT_CHARS ||
+        element.chars > MAX_REPEAT_CHARS
+      )
+        return false;
+      if (
+        element.children.some(
+          (child) =>
+            typeof child !== 'string' &&
+            !child.isDropped &&
+            REPEATABLE_TAGS.has(child.tag) &&
+            child.chars > 0,
+        )
+      )
+        return false;
+      const key = textOf(element).toLowerCase();
+      const firstParent = seen.get(key);
+      // Repeats side by side are the page's own (a refrain, a sample text); a copy elsewhere is a duplicate render.
+      if (firstParent === undefined) seen.set(key, element.parent);
+      else if (firstParent !== element.parent) element.isDropped = true;
+      return true;
+    });
+  }
+}
