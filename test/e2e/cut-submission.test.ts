@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DistillClient } from '../../src/client/index.js';
 import type { JobView, SubmitResponse } from '../../src/client/types.js';
 import { freePort } from '../helpers/net.js';
+import { startServe } from '../helpers/serve.js';
 import { waitFor } from '../helpers/store.js';
 
 describe('a streamed submission cut by a crash', () => {
@@ -25,30 +25,14 @@ describe('a streamed submission cut by a crash', () => {
 
   /** `distill serve` from the sources in a child process, once it answers (as in flow.test.ts). */
   async function startServer(port: number): Promise<ChildProcess> {
-    const proc = (child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'serve'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
-        DISTILL_CONCURRENCY: '2',
-        DISTILL_EXTRACT_THREADS: '1',
-        DISTILL_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }));
-    const client = new DistillClient({ baseUrl: `http://127.0.0.1:${port}` });
-    await waitFor(async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`distill serve exited (${proc.exitCode ?? proc.signalCode}) before it answered on port ${port}`);
-      }
-      try {
-        await client.health();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 60_000, 'the server to answer');
-    return proc;
+    return startServe(port, {
+      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+      DISTILL_CONCURRENCY: '2',
+      DISTILL_EXTRACT_THREADS: '1',
+      DISTILL_LOG_LEVEL: 'warn',
+    }, (proc) => {
+      child = proc;
+    });
   }
 
   it('binds the Idempotency-Key only to a whole submission: after a SIGKILL mid-upload the retry makes a whole job, and the cut one says so', async () => {

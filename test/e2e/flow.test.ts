@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { JobView } from '../../src/client/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { freePort } from '../helpers/net.js';
+import { startServe } from '../helpers/serve.js';
 import { waitFor } from '../helpers/store.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
@@ -197,41 +198,20 @@ describe('crash safety of the service', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /**
-   * Starts `distill serve` from the sources in a child process and waits until it answers. The
-   * process is `child` from the moment it exists, so that `afterAll` kills it even when the test
-   * times out while it starts.
-   */
+  /** `distill serve` on this test's database, `child` from the moment it exists (see `startServe`). */
   async function startServer(port: number): Promise<ChildProcess> {
-    const proc = (child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'serve'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
-        DISTILL_FETCH_ALLOW: '127.0.0.1',
-        DISTILL_CONCURRENCY: '8',
-        DISTILL_HOST_RATE: '100',
-        DISTILL_HOST_BURST: '20',
-        DISTILL_LEASE_MS: '2000',
-        DISTILL_EXTRACT_THREADS: '1',
-        DISTILL_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }));
-    const client = new DistillClient({ baseUrl: `http://127.0.0.1:${port}` });
-    await waitFor(async () => {
-      // A server that could not start (its port taken, say) fails the test now, not at the timeout.
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`distill serve exited (${proc.exitCode ?? proc.signalCode}) before it answered on port ${port}`);
-      }
-      try {
-        await client.health();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 60_000, 'the server to answer');
-    return proc;
+    return startServe(port, {
+      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+      DISTILL_FETCH_ALLOW: '127.0.0.1',
+      DISTILL_CONCURRENCY: '8',
+      DISTILL_HOST_RATE: '100',
+      DISTILL_HOST_BURST: '20',
+      DISTILL_LEASE_MS: '2000',
+      DISTILL_EXTRACT_THREADS: '1',
+      DISTILL_LOG_LEVEL: 'warn',
+    }, (proc) => {
+      child = proc;
+    });
   }
 
   it('finishes every item exactly once after the server is SIGKILLed mid-job and started again', async () => {
