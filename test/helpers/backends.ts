@@ -112,6 +112,15 @@ function isolationName(prefix: string): string {
   return `${prefix}${slug}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * The PostgreSQL schema prefix of this test run: `t_<pid of the vitest process>_`. The global setup
+ * drops only its own run's schemas and those of runs whose process is gone, so two test runs on one
+ * machine (two checkouts) do not drop each other's schemas.
+ */
+function runSchemaPrefix(): string {
+  return `t_${process.env.DISTILL_TEST_RUN ?? process.ppid}_`;
+}
+
 /** Registers cleanup with the running test: `close` always runs; `drop` only when the test passed. */
 function whenTestFinishes(cleanup: { close: () => Promise<void>; drop: () => Promise<void>; kept: string }): void {
   onTestFinished(async (context) => {
@@ -176,7 +185,7 @@ function postgresBackend(found: Probe): Backend {
     async open(options = {}) {
       if (found.error) throw found.error;
       const base = found.url!;
-      const schema = isolationName('t_');
+      const schema = isolationName(runSchemaPrefix());
       const admin = new pg.Client({ connectionString: base });
       await admin.connect();
       try {
