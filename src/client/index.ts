@@ -68,6 +68,26 @@ export class DistillApiError extends Error {
     this.detail = problem.detail;
     this.problem = problem;
   }
+
+  /** The error of a failed response: its problem+json body, or one described from the status line. */
+  static async fromResponse(response: Response): Promise<DistillApiError> {
+    const text = await response.text().catch(() => '');
+    try {
+      const body = JSON.parse(text) as Partial<ProblemDetails>;
+      if (typeof body.code === 'string') {
+        return new DistillApiError({ type: 'about:blank', title: response.statusText, ...body, status: response.status, code: body.code });
+      }
+    } catch {
+      // Not JSON (a proxy's error page): described below from the status line.
+    }
+    return new DistillApiError({
+      type: 'about:blank',
+      title: response.statusText || 'HTTP error',
+      status: response.status,
+      code: `http_${response.status}`,
+      detail: text.slice(0, 200),
+    });
+  }
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -276,6 +296,13 @@ export class DistillClient {
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
+    if (Array.isArray(urls)) {
+      // A batch already in memory goes as one text body: browsers stream a request body only over
+      // HTTP/2, and a self-hosted distill is often reached over HTTP/1.1.
+      const text = (urls as readonly string[]).map((url) => `${url.replace(/[\r\n]+/g, ' ')}\n`).join('');
+      const response = await this.#request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body: text, signal });
+      return (await response.json()) as T;
+    }
     const encoder = new TextEncoder();
     const iterator = toAsyncIterator(urls);
     const body = new ReadableStream<Uint8Array>({
@@ -317,32 +344,13 @@ export class DistillClient {
     if (typeof init.body === 'object') requestInit.duplex = 'half';
     if (init.signal) requestInit.signal = init.signal;
     const response = await this.#fetch(url, requestInit);
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) throw await DistillApiError.fromResponse(response);
     return response;
   }
 }
 
 function jobPath(jobId: string): string {
   return `/v1/jobs/${encodeURIComponent(jobId)}`;
-}
-
-async function toApiError(response: Response): Promise<DistillApiError> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as Partial<ProblemDetails>;
-    if (typeof body.code === 'string') {
-      return new DistillApiError({ type: 'about:blank', title: response.statusText, ...body, status: response.status, code: body.code });
-    }
-  } catch {
-    // Not JSON (a proxy's error page): described below from the status line.
-  }
-  return new DistillApiError({
-    type: 'about:blank',
-    title: response.statusText || 'HTTP error',
-    status: response.status,
-    code: `http_${response.status}`,
-    detail: text.slice(0, 200),
-  });
 }
 
 /** The lines of a response body (without their `\n` or `\r\n`), decoded as UTF-8. */

@@ -5,7 +5,7 @@
  * (waiting the server's `retry:`), so no event of the job's log is missed. It ends when the
  * `finalEvent` arrives or `signal` aborts.
  */
-import { authHeaders, problemOf } from './api.js';
+import { DistillApiError, pageFetch } from './api.js';
 
 /** One parsed event. */
 export interface StreamEvent {
@@ -41,11 +41,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Follows `path` until the final event; resolves then, or when `signal` aborts. Rejects with the
+ * Follows the job's event stream until the final event; resolves then, or when `signal` aborts. Rejects with the
  * problem when the server refuses the stream for good (404, 401, ...); 503 and network errors are
  * retried with backoff.
  */
-export async function followEvents(path: string, options: EventStreamOptions): Promise<void> {
+export async function followEvents(jobId: string, options: EventStreamOptions): Promise<void> {
+  const path = `/v1/jobs/${encodeURIComponent(jobId)}/events`;
   const { signal } = options;
   let lastEventId: string | undefined;
   let retryMs = DEFAULT_RETRY_MS;
@@ -53,11 +54,11 @@ export async function followEvents(path: string, options: EventStreamOptions): P
   while (!signal.aborted) {
     let isFinal = false;
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeaders() };
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
       if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-      const response = await fetch(path, { headers, signal, cache: 'no-store' });
+      const response = await pageFetch(path, { headers, signal, cache: 'no-store' });
       if (!response.ok) {
-        const problem = await problemOf(response);
+        const problem = await DistillApiError.fromResponse(response);
         if (response.status !== 503 && response.status !== 502 && response.status !== 504) throw problem;
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) retryMs = retryAfter * 1000;

@@ -1,6 +1,6 @@
 /** Pieces shared by the views: headings, state badges, error boxes, toasts, copying. */
 import type { ItemStateName, JobStatusName } from '../client/types.js';
-import { ApiProblem } from './api.js';
+import { DistillApiError } from './api.js';
 import { h } from './dom.js';
 
 /** The state names in the order the page shows them. */
@@ -32,14 +32,14 @@ export function errorBox(error: unknown, what: string): HTMLElement {
   const box = h('div', { class: 'alert', role: 'alert' });
   const title = h('p', { class: 'alert__title' }, what);
   box.append(title);
-  if (error instanceof ApiProblem) {
-    box.append(h('p', {}, error.message));
+  if (error instanceof DistillApiError) {
+    box.append(h('p', {}, error.detail ?? error.problem.title));
     const fields = error.problem.errors;
     if (fields && fields.length > 0) {
       box.append(h('ul', {}, ...fields.map((f) => h('li', {}, h('code', {}, f.field), ` ${f.message}`))));
     }
     box.append(h('p', { class: 'muted small' }, `Code ${error.code} · HTTP ${error.status}`));
-    if (error.isUnauthorized) {
+    if (error.status === 401) {
       box.append(
         h(
           'button',

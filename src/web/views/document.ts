@@ -3,7 +3,7 @@
  * its raw text, in tabs; copy and download as Markdown or JSON.
  */
 import type { DocumentView } from '../../client/types.js';
-import { getDocument } from '../api.js';
+import { api } from '../api.js';
 import { download, h, replace } from '../dom.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { renderMarkdown } from '../markdown.js';
@@ -50,7 +50,7 @@ export async function renderDocument(
 
   let doc: DocumentView;
   try {
-    doc = await getDocument(documentId, signal);
+    doc = await api.getDocument(documentId, { signal });
   } catch (error) {
     if (signal.aborted) return;
     replace(panel, pageHeading('Document'), errorBox(error, 'This document could not be loaded'));

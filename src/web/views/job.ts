@@ -4,16 +4,9 @@
  * search by URL over the loaded rows) and the documents (search by URL or title over the loaded
  * pages), each paged with "Load more" and refreshed while the job runs.
  */
-import type {
-  ItemStateName,
-  ItemView,
-  JobView,
-  ProgressEventData,
-  ResultView,
-  SubmissionSummary,
-} from '../../client/types.js';
-import { cancelJob, downloadResultsNdjson, eventsPath, getJob, listItems, listResults } from '../api.js';
-import { download, h, replace, replaceKeepingFocus } from '../dom.js';
+import type { JobView, ProgressEventData, SubmissionSummary } from '../../client/types.js';
+import { api, downloadResultsNdjson } from '../api.js';
+import { download, h, replace } from '../dom.js';
 import { followEvents } from '../event-stream.js';
 import {
   finishedCount,
@@ -27,26 +20,20 @@ import {
 } from '../format.js';
 import {
   errorBox,
-  externalLink,
   ITEM_STATES,
   pageHeading,
   shortId,
-  srOnly,
   stateBadge,
   toast,
 } from '../ui.js';
+import { itemsSection } from './job-items.js';
+import { resultsSection } from './job-results.js';
 import { recentSubmissions } from './new-job.js';
 import type { ViewContext } from './view.js';
 
 /** Name of the last SSE event of a stream (src/api/routes/events.ts `FINAL_EVENT`). */
 const FINAL_EVENT = 'completed';
 const PROGRESS_EVENT = 'progress';
-/** Items per page of the items list. */
-const ITEMS_PAGE = 25;
-/** Documents per page of the results list. */
-const RESULTS_PAGE = 25;
-/** Most rows a live refresh re-reads at once (the API's largest page of items). */
-const MAX_REFRESH_ROWS = 1000;
 /** Least time between two live refreshes of the lists, in milliseconds. */
 const REFRESH_EVERY_MS = 1000;
 /** Least time between two progress announcements to screen readers, in milliseconds. */
@@ -68,7 +55,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
 
   let job: JobView;
   try {
-    job = await getJob(jobId, signal);
+    job = await api.getJob(jobId, { signal });
   } catch (error) {
     if (signal.aborted) return;
     replace(
@@ -250,7 +237,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
   confirmCancel.addEventListener('click', () => {
     confirmCancel.disabled = true;
     replace(actionError);
-    cancelJob(job.id)
+    api.cancel(job.id)
       .then(
         (cancelled) => {
           confirmBox.hidden = true;
@@ -320,7 +307,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
   estimator.add(finishedCount(job.counts));
   connection.textContent = 'Connecting…';
   try {
-    await followEvents(eventsPath(job.id), {
+    await followEvents(job.id, {
       finalEvent: FINAL_EVENT,
       signal,
       onConnection: (state) => {
@@ -381,294 +368,4 @@ function submissionSummary(summary: SubmissionSummary | undefined): HTMLElement 
     );
   }
   return box;
-}
-
-/** Sets the text of a live region only when it changes, so a refresh does not repeat it aloud. */
-function setText(element: HTMLElement, text: string): void {
-  if (element.textContent !== text) element.textContent = text;
-}
-
-/** "25 items loaded, more available" or "6 of 48 loaded documents match". */
-function loadedSummary(
-  shown: number,
-  loaded: number,
-  hasMore: boolean,
-  isSearching: boolean,
-  noun: string,
-): string {
-  const plural = (n: number): string => `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
-  if (isSearching)
-    return `${formatCount(shown)} of ${plural(loaded)} loaded match${hasMore ? '; load more to search further' : ''}.`;
-  return `${plural(loaded)} loaded${hasMore ? ', more available' : ''}.`;
-}
-
-/** A search box that filters rows client-side, with its label and hint. */
-function searchField(
-  id: string,
-  label: string,
-  onInput: () => void,
-): { field: HTMLElement; input: HTMLInputElement } {
-  const input = h('input', {
-    id,
-    type: 'search',
-    autocomplete: 'off',
-    spellcheck: 'false',
-    'aria-describedby': `${id}-hint`,
-  });
-  input.addEventListener('input', onInput);
-  const field = h(
-    'div',
-    { class: 'field field--inline' },
-    h('label', { for: id }, label),
-    input,
-    h('p', { id: `${id}-hint`, class: 'hint' }, 'Searches the rows loaded below.'),
-  );
-  return { field, input };
-}
-
-/** The items list: state filter (server-side), URL search (client-side), Load more. */
-function itemsSection(
-  jobId: string,
-  signal: AbortSignal,
-): { element: HTMLElement; refresh(): Promise<void> } {
-  const state = h(
-    'select',
-    { id: 'items-state' },
-    h('option', { value: '' }, 'All states'),
-    ...ITEM_STATES.map((s) => h('option', { value: s }, s)),
-  );
-  const search = searchField('items-search', 'Search URLs', render);
-  const body = h('tbody');
-  const table = h(
-    'table',
-    { class: 'table items-table' },
-    h('caption', { class: 'sr-only' }, 'Items of this job'),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'col' }, 'URL'),
-        h('th', { scope: 'col' }, 'State'),
-        h('th', { scope: 'col' }, 'Attempts'),
-        h('th', { scope: 'col' }, 'Error'),
-      ),
-    ),
-    body,
-  );
-  const summary = h('p', { class: 'muted small', 'aria-live': 'polite' });
-  const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more items');
-  const errorSlot = h('div');
-  const element = h(
-    'section',
-    { class: 'panel', 'aria-labelledby': 'items-title' },
-    h('h2', { id: 'items-title' }, 'Items'),
-    h(
-      'div',
-      { class: 'filters' },
-      h('div', { class: 'field field--inline' }, h('label', { for: 'items-state' }, 'State'), state),
-      search.field,
-    ),
-    h('div', { class: 'table-wrap' }, table),
-    summary,
-    more,
-    errorSlot,
-  );
-
-  let rows: ItemView[] = [];
-  let cursor: string | null = null;
-  let generation = 0;
-
-  function render(): void {
-    const needle = search.input.value.trim().toLowerCase();
-    const shown = needle === '' ? rows : rows.filter((item) => item.url.toLowerCase().includes(needle));
-    replaceKeepingFocus(body, ...shown.map((item) => itemRow(jobId, item)));
-    if (shown.length === 0) {
-      body.append(
-        h(
-          'tr',
-          {},
-          h(
-            'td',
-            { colspan: '4', class: 'muted' },
-            rows.length === 0 ? 'No items in this state.' : 'No loaded item matches the search.',
-          ),
-        ),
-      );
-    }
-    setText(summary, loadedSummary(shown.length, rows.length, cursor !== null, needle !== '', 'item'));
-    more.hidden = cursor === null;
-  }
-
-  async function load(options: { isRefresh: boolean }): Promise<void> {
-    const mine = ++generation;
-    const filter = (state.value || null) as ItemStateName | null;
-    const limit = options.isRefresh
-      ? Math.min(MAX_REFRESH_ROWS, Math.max(ITEMS_PAGE, rows.length))
-      : ITEMS_PAGE;
-    try {
-      const page = await listItems(jobId, {
-        state: filter,
-        limit,
-        cursor: options.isRefresh ? null : cursor,
-        signal,
-      });
-      if (mine !== generation) return; // A newer load (filter change) won.
-      rows = options.isRefresh ? page.items : [...rows, ...page.items];
-      cursor = page.nextCursor;
-      replace(errorSlot);
-      render();
-    } catch (error) {
-      if (signal.aborted || mine !== generation) return;
-      replace(errorSlot, errorBox(error, 'The items could not be loaded'));
-    }
-  }
-
-  state.addEventListener('change', () => {
-    rows = [];
-    cursor = null;
-    void load({ isRefresh: true });
-  });
-  more.addEventListener('click', () => {
-    more.disabled = true;
-    void load({ isRefresh: false }).finally(() => {
-      more.disabled = false;
-    });
-  });
-  return { element, refresh: () => load({ isRefresh: true }) };
-}
-
-function itemRow(jobId: string, item: ItemView): HTMLTableRowElement {
-  const url =
-    item.documentId !== null
-      ? h(
-          'a',
-          {
-            href: `#/documents/${encodeURIComponent(item.documentId)}?job=${encodeURIComponent(jobId)}`,
-            class: 'url',
-          },
-          item.url,
-        )
-      : h('span', { class: 'url' }, item.url);
-  const error = item.error
-    ? h(
-        'div',
-        {},
-        h(
-          'code',
-          { class: 'error-code' },
-          item.error.code + (item.error.httpStatus ? ` ${item.error.httpStatus}` : ''),
-        ),
-        h('div', { class: 'small muted' }, item.error.message),
-      )
-    : h('span', { class: 'muted' }, '—', srOnly('none'));
-  return h(
-    'tr',
-    { 'data-state': item.state },
-    h('td', { 'data-label': 'URL' }, url),
-    h('td', { 'data-label': 'State' }, stateBadge(item.state)),
-    h('td', { 'data-label': 'Attempts' }, String(item.attempts)),
-    h('td', { 'data-label': 'Error', class: item.error ? '' : 'is-empty' }, error),
-  );
-}
-
-/** The documents of succeeded items: search by URL or title over the loaded pages, Load more. */
-function resultsSection(
-  jobId: string,
-  signal: AbortSignal,
-): { element: HTMLElement; refresh(): Promise<void> } {
-  const search = searchField('results-search', 'Search titles and URLs', render);
-  const list = h('ol', { class: 'results', 'aria-labelledby': 'results-title' });
-  const summary = h('p', { class: 'muted small', 'aria-live': 'polite' });
-  const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more documents');
-  const errorSlot = h('div');
-  const element = h(
-    'section',
-    { class: 'panel', 'aria-labelledby': 'results-title' },
-    h('h2', { id: 'results-title' }, 'Documents'),
-    h('div', { class: 'filters' }, search.field),
-    list,
-    summary,
-    more,
-    errorSlot,
-  );
-
-  let rows: ResultView[] = [];
-  let cursor: string | null = null;
-  let generation = 0;
-
-  function render(): void {
-    const needle = search.input.value.trim().toLowerCase();
-    const shown =
-      needle === ''
-        ? rows
-        : rows.filter((doc) =>
-            `${doc.title ?? ''}\n${doc.url ?? ''}\n${doc.finalUrl ?? ''}`.toLowerCase().includes(needle),
-          );
-    replaceKeepingFocus(list, ...shown.map((doc) => resultRow(jobId, doc)));
-    setText(
-      summary,
-      rows.length === 0
-        ? 'No documents yet.'
-        : loadedSummary(shown.length, rows.length, cursor !== null, needle !== '', 'document'),
-    );
-    more.hidden = cursor === null;
-  }
-
-  async function load(options: { isRefresh: boolean }): Promise<void> {
-    const mine = ++generation;
-    // The API pages results 100 at most: a refresh re-reads the loaded rows only while they fit.
-    if (options.isRefresh && rows.length > 100) return;
-    const limit = options.isRefresh
-      ? Math.max(RESULTS_PAGE, Math.ceil(rows.length / RESULTS_PAGE) * RESULTS_PAGE)
-      : RESULTS_PAGE;
-    try {
-      const page = await listResults(jobId, {
-        limit: Math.min(limit, 100),
-        cursor: options.isRefresh ? null : cursor,
-        signal,
-      });
-      if (mine !== generation) return;
-      rows = options.isRefresh ? page.items : [...rows, ...page.items];
-      cursor = page.nextCursor;
-      replace(errorSlot);
-      render();
-    } catch (error) {
-      if (signal.aborted || mine !== generation) return;
-      replace(errorSlot, errorBox(error, 'The documents could not be loaded'));
-    }
-  }
-
-  more.addEventListener('click', () => {
-    more.disabled = true;
-    void load({ isRefresh: false }).finally(() => {
-      more.disabled = false;
-    });
-  });
-  return { element, refresh: () => load({ isRefresh: true }) };
-}
-
-function resultRow(jobId: string, doc: ResultView): HTMLLIElement {
-  const title = doc.title?.trim() || doc.url || 'Untitled';
-  return h(
-    'li',
-    { class: 'result' },
-    doc.id
-      ? h(
-          'a',
-          {
-            href: `#/documents/${encodeURIComponent(doc.id)}?job=${encodeURIComponent(jobId)}`,
-            class: 'result__title',
-          },
-          title,
-        )
-      : h('span', { class: 'result__title' }, title),
-    h(
-      'div',
-      { class: 'result__meta small' },
-      doc.url ? externalLink(doc.url) : '',
-      doc.wordCount !== undefined ? ` · ${formatCount(doc.wordCount)} words` : '',
-    ),
-  );
 }

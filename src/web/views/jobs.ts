@@ -1,6 +1,6 @@
 /** `#/jobs`: recent jobs, newest first, a page at a time; also the short list under the form. */
 import type { JobView } from '../../client/types.js';
-import { listJobs } from '../api.js';
+import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { finishedCount, formatAgo, formatCount, formatDateTime, formatPercent } from '../format.js';
 import { errorBox, pageHeading, shortId, stateBadge } from '../ui.js';
@@ -71,7 +71,7 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
   async function load(): Promise<void> {
     more.disabled = true;
     try {
-      const page = await listJobs({ cursor, limit: 20, signal: context.signal });
+      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, signal: context.signal });
       jobs.push(...page.items);
       cursor = page.nextCursor;
       list.setAttribute('aria-busy', 'false');

@@ -1,6 +1,6 @@
 /** `#/`: the form that starts a job (paste or upload links, choose options), and recent jobs. */
 import type { DocumentFormatName, JobOptionsInput, SubmissionSummary } from '../../client/types.js';
-import { listJobs, MAX_JSON_URLS, randomKey, submitJob } from '../api.js';
+import { api, MAX_JSON_URLS, randomKey } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatCount } from '../format.js';
 import { parseUrls, type ParsedUrls } from '../parse-urls.js';
@@ -250,7 +250,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     form.setAttribute('aria-busy', 'true');
     replace(feedback);
     try {
-      const { job, submission } = await submitJob(urls, options, idempotencyKey);
+      const { job, submission } = await (urls.length <= MAX_JSON_URLS ? api.submit(urls, { ...options, idempotencyKey }) : api.submitStream(urls, { ...options, idempotencyKey }));
       idempotencyKey = randomKey();
       recentSubmissions.set(job.id, submission);
       location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
@@ -280,7 +280,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
   );
 
   try {
-    const page = await listJobs({ limit: 5, signal: context.signal });
+    const page = await api.listJobs({ limit: 5, signal: context.signal });
     replace(
       recent,
       page.items.length === 0 ? h('p', { class: 'muted' }, 'No jobs yet.') : jobList(page.items),
