@@ -6,7 +6,7 @@ import { ApiKeys } from '../../src/auth/index.js';
 import { checkWebhookUrl } from '../../src/events/sinks/webhook/index.js';
 import { parseAllowList } from '../../src/fetch/index.js';
 import type { ApiDependencies } from '../../src/api/index.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness } from '../helpers/api-harness.js';
 
 // The auth bypass of issue 23: `/%76%31/jobs` or `GET http://host/v1/events` reached the API without
 // a key. Every spelling of every documented /v1/ route is sent over a real socket (inject would

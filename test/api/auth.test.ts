@@ -7,7 +7,7 @@ import { parseAllowList } from '../../src/fetch/index.js';
 import type { ApiDependencies } from '../../src/api/index.js';
 import { redisBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, expectHealthy, expectProblem, waitForFinal, type Harness } from './harness.js';
+import { createHarness, expectHealthy, expectProblem, waitForFinal, type Harness } from '../helpers/api-harness.js';
 
 const redis = await redisBackend();
 const harnesses: Harness[] = [];

@@ -5,7 +5,7 @@ import type { JobView, SubmitResponse } from '../../src/client/types.js';
 import { createDeferred, type Deferred } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, expectHealthy, fakeTask, urls, waitForFinal, type Harness } from './harness.js';
+import { createHarness, expectHealthy, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
 
 /** Parses a whole SSE body (inject) into events. */
 function parseSse(body: string): Array<{ id?: string; event: string; data: unknown }> {

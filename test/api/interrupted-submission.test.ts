@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SubmitResponse } from '../../src/client/types.js';
 import type { Job } from '../../src/jobs/index.js';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, expectProblem, type Harness } from './harness.js';
+import { createHarness, expectProblem, type Harness } from '../helpers/api-harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

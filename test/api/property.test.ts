@@ -14,7 +14,7 @@ import type { KyselyJobRepository } from '../../src/storage/index.js';
 import { WorkerPool, type TaskFunction } from '../../src/worker/index.js';
 import { databaseBackend, suiteTitle } from '../helpers/backends.js';
 import { createTestStore, defaultOptions, fakeDocument, waitFor, type TestStore } from '../helpers/store.js';
-import { expectHealthy } from './harness.js';
+import { expectHealthy } from '../helpers/api-harness.js';
 
 /**
  * Property tests of the whole HTTP API: arbitrary bodies, content types, query strings, path ids

@@ -3,7 +3,7 @@ import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
 import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
 import { createDeferred } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
-import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from './harness.js';
+import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
 
 async function submit(harness: Harness, list: string[], options: Record<string, unknown> = {}): Promise<SubmitResponse> {
   const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: list, options } });

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, type Harness } from './harness.js';
+import { createHarness, type Harness } from '../helpers/api-harness.js';
 
 let harness: Harness | undefined;
 const sockets = new Set<Socket>();

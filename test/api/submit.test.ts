@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SubmitResponse } from '../../src/client/types.js';
-import { createHarness, expectHealthy, expectProblem, urls, waitForFinal, type Harness } from './harness.js';
+import { createHarness, expectHealthy, expectProblem, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
 
 describe('POST /v1/jobs', () => {
   let harness: Harness | undefined;

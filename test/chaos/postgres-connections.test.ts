@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { databaseBackend, redisBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';
-import { corpusPage, eventually, expectExactlyOnce, startCluster } from './helpers.js';
+import { corpusPage, eventually, expectExactlyOnce, startCluster } from '../helpers/cluster.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 const postgres = await databaseBackend('postgres');

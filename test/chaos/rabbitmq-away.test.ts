@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeferred } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
-import { eventLogOf, gatedTask, getJson, postJson, startApp } from '../events/app-harness.js';
-import { startAmqpProxy, startConsumer, type ReceivedMessage } from '../events/helpers.js';
+import { eventLogOf, gatedTask, getJson, postJson, startApp } from '../helpers/app-server.js';
+import { startAmqpProxy, startConsumer, type ReceivedMessage } from '../helpers/amqp.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

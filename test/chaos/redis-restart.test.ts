@@ -4,7 +4,7 @@ import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.
 import type { App } from '../../src/app/index.js';
 import { databaseBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';
-import { corpusPage, eventually, expectExactlyOnce, startCluster, startOwnRedis, startRole, type OwnRedis } from './helpers.js';
+import { corpusPage, eventually, expectExactlyOnce, startCluster, startOwnRedis, startRole, type OwnRedis } from '../helpers/cluster.js';
 
 const postgres = await databaseBackend('postgres');
 

@@ -22,8 +22,8 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.js';
-import { gatedTask } from '../events/app-harness.js';
-import { eventually, startRole } from './helpers.js';
+import { gatedTask } from '../helpers/app-server.js';
+import { eventually, startRole } from '../helpers/cluster.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

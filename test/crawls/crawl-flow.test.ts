@@ -12,7 +12,7 @@ import { App } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
-import { siteHandler } from './site.js';
+import { siteHandler } from '../helpers/crawl-site.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 interface JobBody {

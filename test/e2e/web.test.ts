@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { articleTitle, startWebCorpus, type CorpusServer } from './web-corpus.js';
-import { startWebTestServer, type WebTestServer } from './web-server.js';
+import { startWebTestServer, type WebTestServer } from '../helpers/web-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -2,8 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/events/sinks/webhook/index.js';
 import { waitFor } from '../helpers/store.js';
-import { getJson, postJson, startApp } from './app-harness.js';
-import { startReceiver } from './helpers.js';
+import { getJson, postJson, startApp } from '../helpers/app-server.js';
+import { startReceiver } from '../helpers/amqp.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -29,7 +29,7 @@ import {
   startConnectionCounter,
   startHostileServer,
   type HostileServer,
-} from './hostile-server.js';
+} from '../helpers/hostile-server.js';
 
 const MiB = 1024 * 1024;
 

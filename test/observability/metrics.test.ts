@@ -15,7 +15,7 @@ import {
   submit,
   waitForJob,
   type Site,
-} from './harness.js';
+} from '../helpers/observability.js';
 
 describe('metrics of the host limiter', () => {
   let site: Site;

@@ -7,8 +7,8 @@ import { App, type AppRole } from '../../src/app/index.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import type { Logger } from '../../src/lib/index.js';
 import { silentLogger } from '../../src/lib/index.js';
-import { waitFor } from '../helpers/store.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import { waitFor } from './store.js';
+import { TEST_SERVER_ENV } from './server-env.js';
 
 /** A site on 127.0.0.1 that the workers fetch; `origin` is its base URL. */
 export interface Site {

@@ -11,7 +11,7 @@ import { ExtractorPool } from '../../src/extract/index.js';
 import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
 import { createProcessItem, WorkerPool } from '../../src/worker/index.js';
-import { createTestStore, defaultOptions, type TestStore } from '../helpers/store.js';
+import { createTestStore, defaultOptions, type TestStore } from './store.js';
 
 export interface WebTestServer {
   /** `http://127.0.0.1:<port>` */

@@ -6,8 +6,8 @@ import { loadConfig } from '../../src/config/index.js';
 import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
-import { fakeDocument } from '../helpers/store.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import { fakeDocument } from './store.js';
+import { TEST_SERVER_ENV } from './server-env.js';
 
 /** A task that succeeds with a fake document after `before(item)` resolves: no network. */
 export function gatedTask(

@@ -12,12 +12,12 @@ import { DistillClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
-import { eventLogOf } from '../events/app-harness.js';
-import { freePort } from '../helpers/net.js';
-import { waitFor } from '../helpers/store.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import { eventLogOf } from './app-server.js';
+import { freePort } from './net.js';
+import { waitFor } from './store.js';
+import { TEST_SERVER_ENV } from './server-env.js';
 
-export { freePort } from '../helpers/net.js';
+export { freePort } from './net.js';
 
 /** A redis-server of the test's own, without persistence (a restart forgets everything, as in production without AOF/RDB). */
 export interface OwnRedis {

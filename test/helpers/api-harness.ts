@@ -4,7 +4,7 @@ import { buildApi, createMetrics, createReadiness, type ApiDependencies, type Ap
 import { JobsService, type ClaimedItem, type ItemOutcome } from '../../src/jobs/index.js';
 import { PermanentError } from '../../src/lib/index.js';
 import { WorkerPool, type TaskFunction } from '../../src/worker/index.js';
-import { createTestStore, defaultOptions, fakeDocument, waitFor, type TestStore } from '../helpers/store.js';
+import { createTestStore, defaultOptions, fakeDocument, waitFor, type TestStore } from './store.js';
 
 /**
  * The fake task of the API tests (no network): the URL's path decides the outcome.
