@@ -1,26 +1,25 @@
 import type { LookupAddress } from 'node:dns';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { API_ERROR_CODES, buildApi, createMetrics, createReadiness } from '../../src/api/index.js';
 import type { EventsApi } from '../../src/api/index.js';
 import { CrawlsService } from '../../src/crawls/index.js';
 import { checkWebhookUrl } from '../../src/events/sinks/webhook/index.js';
 import { parseAllowList } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
-import { EmbeddedQueue } from '../../src/queue/index.js';
 import { SchedulesService } from '../../src/schedules/index.js';
 import type { KyselyJobRepository } from '../../src/storage/index.js';
 import { WorkerPool, type TaskFunction } from '../../src/worker/index.js';
-import { databaseBackend, suiteTitle } from '../helpers/backends.js';
 import { createTestStore, defaultOptions, fakeDocument, waitFor, type TestStore } from '../helpers/store.js';
 import { expectHealthy } from '../helpers/api-harness.js';
 
 /**
- * Property tests of the whole HTTP API: arbitrary bodies, content types, query strings, path ids
- * and headers on every route. Whatever comes in, the answer is under 500; a 4xx is an
- * `application/problem+json` whose `code` is documented and whose `status` is the HTTP status; a
- * 2xx body parses. After each property the server still answers `/healthz` and takes a valid job.
+ * The fixture and generators of the API property tests (property-*.test.ts): arbitrary bodies,
+ * content types, query strings, path ids and headers on every route. Whatever comes in, the answer
+ * is under 500; a 4xx is an `application/problem+json` whose `code` is documented and whose
+ * `status` is the HTTP status; a 2xx body parses. After each property the server still answers
+ * `/healthz` and takes a valid job.
  *
  * The API is the embedded one over a real SQLite store, with every optional route group (events,
  * webhooks, crawls, schedules, document versions, screenshots). No request leaves the machine: the
@@ -30,24 +29,24 @@ import { expectHealthy } from '../helpers/api-harness.js';
  */
 
 /** Runs per property: enough variety, and the file stays well under a minute on two cores. */
-const RUNS = 150;
+export const RUNS = 150;
 /** Small limits, so that the too-large and too-many paths are reached by small inputs. */
-const MAX_REQUEST_BYTES = 16 * 1024;
-const MAX_URLS_PER_REQUEST = 40;
+export const MAX_REQUEST_BYTES = 16 * 1024;
+export const MAX_URLS_PER_REQUEST = 40;
 
-const API_CODES: readonly string[] = API_ERROR_CODES;
+export const API_CODES: readonly string[] = API_ERROR_CODES;
 
 /** Every URL succeeds with a made-up document: nothing is fetched. */
-const makeDocument: TaskFunction = (item) =>
+export const makeDocument: TaskFunction = (item) =>
   Promise.resolve({ kind: 'succeeded', document: fakeDocument(item.url) });
 
 /** A resolver that never leaves the process: `*.internal` is private, any other name is unresolvable. */
-function offlineLookup(hostname: string): Promise<LookupAddress[]> {
+export function offlineLookup(hostname: string): Promise<LookupAddress[]> {
   if (hostname.endsWith('.internal')) return Promise.resolve([{ address: '10.0.0.1', family: 4 }]);
   return Promise.reject(new Error(`No DNS in this test (${hostname})`));
 }
 
-interface Fixture {
+export interface Fixture {
   store: TestStore;
   pool: WorkerPool;
   app: FastifyInstance;
@@ -57,7 +56,7 @@ interface Fixture {
 }
 
 /** The event routes' service over a repository, webhook URLs checked offline. */
-function eventsApiOf(repository: KyselyJobRepository): EventsApi {
+export function eventsApiOf(repository: KyselyJobRepository): EventsApi {
   const allow = parseAllowList(undefined);
   return {
     listEventLog: (o) => repository.listEventLog(o),
@@ -68,7 +67,7 @@ function eventsApiOf(repository: KyselyJobRepository): EventsApi {
   };
 }
 
-async function createFixture(): Promise<Fixture> {
+export async function createFixture(): Promise<Fixture> {
   const store = await createTestStore();
   const pool = new WorkerPool({
     queue: store.queue,
@@ -171,25 +170,25 @@ async function createFixture(): Promise<Fixture> {
 // ─── Arbitraries ───
 
 /** Percent-encoded as a client would; a lone surrogate, which no client can encode, becomes `?`. */
-const encodeText = (text: string): string => encodeURIComponent(text.replaceAll(/[\uD800-\uDFFF]/g, '?'));
+export const encodeText = (text: string): string => encodeURIComponent(text.replaceAll(/[\uD800-\uDFFF]/g, '?'));
 
 /** Any UTF-16 code unit, lone surrogates included. */
-const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n));
-const anyText = fc.oneof(
+export const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n));
+export const anyText = fc.oneof(
   fc.string({ unit: codeUnit, maxLength: 60 }),
   fc.string({ unit: 'binary', maxLength: 60 }),
   fc.string(),
 );
 /** What an HTTP header value can carry: visible ASCII, space, tab and obs-text (0x80–0xFF). */
-const headerText = fc.string({
+export const headerText = fc.string({
   unit: fc
     .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff }))
     .map((n) => String.fromCharCode(n)),
   maxLength: 300,
 });
-const anyJson = fc.jsonValue({ maxDepth: 3 });
+export const anyJson = fc.jsonValue({ maxDepth: 3 });
 
-const urlEntry = fc.oneof(
+export const urlEntry = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.webUrl({
@@ -216,21 +215,21 @@ const urlEntry = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constantFrom('é', '中', 'a').map((c) => `http://a/${c.repeat(1400)}`) },
 );
-const urlList = fc.oneof(
+export const urlList = fc.oneof(
   { weight: 6, arbitrary: fc.array(urlEntry, { minLength: 1, maxLength: 8 }) },
   { weight: 1, arbitrary: fc.array(urlEntry, { minLength: 39, maxLength: 45 }) },
   { weight: 1, arbitrary: fc.constant([]) },
 );
 
 /** Mostly a value valid for the field, so that handlers are reached; else a near miss or anything. */
-const fieldValue = <T>(valid: fc.Arbitrary<T>, nearMisses: readonly unknown[] = []): fc.Arbitrary<unknown> =>
+export const fieldValue = <T>(valid: fc.Arbitrary<T>, nearMisses: readonly unknown[] = []): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 12, arbitrary: valid },
     { weight: 1, arbitrary: nearMisses.length > 0 ? fc.constantFrom(...nearMisses) : anyJson },
     { weight: 1, arbitrary: anyJson },
   );
 
-const jobOptions = fc.record(
+export const jobOptions = fc.record(
   {
     maxAge: fieldValue(fc.integer({ min: 0, max: 10 ** 12 }), [-1, 1.5, 1e300, '60']),
     formats: fieldValue(fc.subarray(['text', 'markdown', 'html', 'links'], { minLength: 1 }), [
@@ -245,7 +244,7 @@ const jobOptions = fc.record(
   },
   { requiredKeys: [] },
 );
-const webhookUrl = fc.oneof(
+export const webhookUrl = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('https://hooks.example/x', 'http://hooks.example:8080/a?b=c') },
   {
     weight: 2,
@@ -263,19 +262,19 @@ const webhookUrl = fc.oneof(
   },
   { weight: 1, arbitrary: anyText.map((s) => `http://${s}`) },
 );
-const webhook = fc.record(
+export const webhook = fc.record(
   {
     url: fieldValue(webhookUrl, ['ftp://hooks.example/', `https://${'a'.repeat(2100)}`]),
     secret: fieldValue(fc.string({ minLength: 1, maxLength: 256 }), ['', 'x'.repeat(257)]),
   },
   { requiredKeys: ['url'] },
 );
-const pattern = fc.oneof(
+export const pattern = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('**', '/blog/*', '*.html', '/a/i', '/\\/docs\\//') },
   { weight: 1, arbitrary: fc.constantFrom('/(a+)+$/', '/[/', '/x/gimsuyz', '*'.repeat(400), '') },
   { weight: 1, arbitrary: anyText },
 );
-const crawlInput = fc.record(
+export const crawlInput = fc.record(
   {
     url: fieldValue(urlEntry),
     maxDepth: fieldValue(fc.integer({ min: 0, max: 100 }), [-1, 101]),
@@ -288,7 +287,7 @@ const crawlInput = fc.record(
   },
   { requiredKeys: ['url'] },
 );
-const cron = fieldValue(fc.constantFrom('*/5 * * * *', '0 0 * * *', '0 0 * * MON-FRI', '*/10 * * * * *'), [
+export const cron = fieldValue(fc.constantFrom('*/5 * * * *', '0 0 * * *', '0 0 * * MON-FRI', '*/10 * * * * *'), [
   '0 0 31 2 *',
   '0 0 30 2 *',
   '61 * * * *',
@@ -297,18 +296,18 @@ const cron = fieldValue(fc.constantFrom('*/5 * * * *', '0 0 * * *', '0 0 * * MON
   '* * * * * * *',
   '',
 ]);
-const timezone = fieldValue(fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'Etc/GMT+14'), [
+export const timezone = fieldValue(fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'Etc/GMT+14'), [
   'Mars/Olympus',
   'utc',
   '+05:00',
   '',
   'x'.repeat(65),
 ]);
-const intervalSeconds = fieldValue(fc.integer({ min: 60, max: 31_622_400 }), [0, 59, 31_622_401, 60.5]);
-const jobParts = { options: fieldValue(jobOptions), webhook: fieldValue(webhook) };
+export const intervalSeconds = fieldValue(fc.integer({ min: 60, max: 31_622_400 }), [0, 59, 31_622_401, 60.5]);
+export const jobParts = { options: fieldValue(jobOptions), webhook: fieldValue(webhook) };
 
 /** A schedule's body: one template form and one timing as a rule, several or none now and then. */
-const scheduleBody = fc
+export const scheduleBody = fc
   .tuple(
     fc.record(
       { name: fieldValue(fc.string({ minLength: 1, maxLength: 200 }), ['', 'x'.repeat(201)]) },
@@ -348,7 +347,7 @@ const scheduleBody = fc
   .map(([name, template, timing]) => ({ ...name, ...template, ...timing }));
 
 /** A body near each route's schema (to reach the handlers); members are dropped or added by `nearMiss`. */
-const bodyByRoute = {
+export const bodyByRoute = {
   '/v1/jobs': fc.record({ urls: fieldValue(urlList), ...jobParts }, { requiredKeys: ['urls'] }),
   '/v1/jobs/:id/urls': fc.record({ urls: fieldValue(urlList) }),
   '/v1/extract': fc.record(
@@ -360,16 +359,16 @@ const bodyByRoute = {
     .map(([c, o]) => ({ ...c, ...o })),
   '/v1/schedules': scheduleBody,
 } as const;
-type BodyRoute = keyof typeof bodyByRoute;
+export type BodyRoute = keyof typeof bodyByRoute;
 
 /** An unknown member's name; the prototype's names are refused by Fastify's JSON parser. */
-const memberName = fc.oneof(
+export const memberName = fc.oneof(
   fc.string({ maxLength: 8 }),
   fc.constantFrom('__proto__', 'constructor', 'prototype'),
 );
 
 /** The body as generated, or with one member dropped or one unknown member added, or any JSON. */
-const nearMiss = (value: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<unknown> =>
+export const nearMiss = (value: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 8, arbitrary: value },
     {
@@ -389,12 +388,12 @@ const nearMiss = (value: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<un
   );
 
 /** Mostly JSON, so that most bodies reach their schema and handler. */
-const contentType = fc.oneof(
+export const contentType = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
   { weight: 1, arbitrary: otherContentType() },
 );
 
-function otherContentType(): fc.Arbitrary<string> {
+export function otherContentType(): fc.Arbitrary<string> {
   return fc.constantFrom(
     'application/json; charset=latin1',
     'Application/JSON',
@@ -414,7 +413,7 @@ function otherContentType(): fc.Arbitrary<string> {
 }
 
 /** The bytes of a body: the JSON of `value`, cut or not, NDJSON lines, or bytes of any kind. */
-function payloadOf(value: unknown): fc.Arbitrary<string | Buffer> {
+export function payloadOf(value: unknown): fc.Arbitrary<string | Buffer> {
   const json = JSON.stringify(value) ?? 'null';
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant(json) },
@@ -443,7 +442,7 @@ function payloadOf(value: unknown): fc.Arbitrary<string | Buffer> {
 }
 
 /** Path ids: real ones, and garbage, percent-encoded or raw, up to far beyond every maxLength. */
-function idOf(realIds: () => string[]): fc.Arbitrary<string> {
+export function idOf(realIds: () => string[]): fc.Arbitrary<string> {
   return fc.oneof(
     {
       weight: 3,
@@ -481,7 +480,7 @@ function idOf(realIds: () => string[]): fc.Arbitrary<string> {
   );
 }
 
-const queryKey = fc.constantFrom(
+export const queryKey = fc.constantFrom(
   'cursor',
   'limit',
   'state',
@@ -505,7 +504,7 @@ const queryKey = fc.constantFrom(
   'constructor',
   'limit[]',
 );
-const queryValue = fc.oneof(
+export const queryValue = fc.oneof(
   anyText,
   fc.integer({ min: -1000, max: 100_000 }).map(String),
   fc.constantFrom(
@@ -532,7 +531,7 @@ const queryValue = fc.oneof(
   urlEntry,
 );
 /** A query string: encoded pairs, repeated keys, or raw text as it comes (bad escapes included). */
-const queryString = fc.oneof(
+export const queryString = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
@@ -550,7 +549,7 @@ const queryString = fc.oneof(
   },
 );
 
-interface Probe {
+export interface Probe {
   method: NonNullable<InjectOptions['method']>;
   url: string;
   headers?: Record<string, string>;
@@ -558,14 +557,14 @@ interface Probe {
 }
 
 /** What a failing run shows: the request, with long payloads cut. */
-function describeProbe(probe: Probe): string {
+export function describeProbe(probe: Probe): string {
   const payload =
     probe.payload === undefined ? '' : ` ${JSON.stringify(String(probe.payload).slice(0, 300))}`;
   return `${probe.method} ${probe.url.slice(0, 300)} ${JSON.stringify(probe.headers ?? {})}${payload}`;
 }
 
 /** The property every answer has, whatever was asked. */
-function expectSoundAnswer(probe: Probe, response: LightMyRequestResponse): void {
+export function expectSoundAnswer(probe: Probe, response: LightMyRequestResponse): void {
   const where = describeProbe(probe);
   expect(response.statusCode, `${where} → ${response.body.slice(0, 500)}`).toBeLessThan(500);
   const type = String(response.headers['content-type'] ?? '');
@@ -594,393 +593,47 @@ function expectSoundAnswer(probe: Probe, response: LightMyRequestResponse): void
   }
 }
 
-describe('API (properties): any input gets a 4xx problem or a success, and the server keeps serving', () => {
-  let fixture: Fixture;
-  const send = async (probe: Probe): Promise<LightMyRequestResponse> => {
-    const response = await fixture.app.inject(probe);
-    expectSoundAnswer(probe, response);
-    return response;
+/** What a property file works with (see `useFixture`). */
+export interface FixtureContext {
+  fixture: Fixture;
+  send(probe: Probe): Promise<LightMyRequestResponse>;
+  jobId: fc.Arbitrary<string>;
+}
+
+/** The fixture of one property file, with the checks around each property; call inside `describe`. */
+export function useFixture(): FixtureContext {
+  const context: FixtureContext = {
+    fixture: undefined as unknown as Fixture,
+    send: async (probe: Probe): Promise<LightMyRequestResponse> => {
+      const response = await context.fixture.app.inject(probe);
+      expectSoundAnswer(probe, response);
+      return response;
+    },
+    jobId: idOf(() => context.fixture.jobIds),
   };
-  const jobId = idOf(() => fixture.jobIds);
 
   beforeAll(async () => {
-    fixture = await createFixture();
+    context.fixture = await createFixture();
   });
 
   afterEach(async () => {
-    await expectHealthy(fixture.app);
-    const response = await fixture.app.inject({
+    await expectHealthy(context.fixture.app);
+    const response = await context.fixture.app.inject({
       method: 'POST',
       url: '/v1/jobs',
       payload: { urls: ['http://127.0.0.1:9/still-serving'] },
     });
     expect(response.statusCode).toBe(202);
     const { job } = response.json<{ job: { id: string } }>();
-    expect((await fixture.app.inject({ url: `/v1/jobs/${job.id}` })).statusCode).toBe(200);
+    expect((await context.fixture.app.inject({ url: `/v1/jobs/${job.id}` })).statusCode).toBe(200);
   });
 
   afterAll(async () => {
-    if (!fixture) return;
+    const { fixture } = context;
+    if (!(fixture as Fixture | undefined)) return;
     await fixture.app.close();
     await fixture.pool.stop();
     await fixture.store.close();
   });
-
-  it('answers any body of any content type on every route that takes one', async () => {
-    const route = fc.constantFrom<BodyRoute>(
-      '/v1/jobs',
-      '/v1/jobs/:id/urls',
-      '/v1/extract',
-      '/v1/crawls',
-      '/v1/schedules',
-    );
-    const probe = route.chain((name) =>
-      fc.record({
-        url:
-          name === '/v1/jobs/:id/urls'
-            ? jobId.map((id) => `/v1/jobs/${id}/urls`)
-            : fc.constant(name as string),
-        payload: nearMiss(bodyByRoute[name] as fc.Arbitrary<Record<string, unknown>>).chain(payloadOf),
-        type: contentType,
-      }),
-    );
-    await fc.assert(
-      fc.asyncProperty(probe, async ({ url, payload, type }) => {
-        await send({ method: 'POST', url, payload, headers: type === '' ? {} : { 'content-type': type } });
-      }),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('answers any query string on the list and lookup routes', async () => {
-    const path = fc.oneof(
-      fc.constantFrom('/v1/jobs', '/v1/events', '/v1/documents', '/v1/schedules', '/v1/jobs'),
-      jobId.chain((id) =>
-        fc.constantFrom(
-          `/v1/jobs/${id}/items`,
-          `/v1/jobs/${id}/results`,
-          `/v1/jobs/${id}/webhooks`,
-          `/v1/jobs/${id}/events`,
-        ),
-      ),
-      idOf(() => fixture.documentIds).map((id) => `/v1/documents/${id}/versions`),
-      fc
-        .oneof(
-          urlEntry,
-          fc.constantFrom('http://127.0.0.1:9/a', 'HTTP://127.0.0.1:9/a#top', 'http://127.0.0.1:9/%61'),
-        )
-        .map((url) => `/v1/documents?url=${encodeText(url)}`),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        path,
-        queryString,
-        fc.constantFrom(undefined, 'application/x-ndjson', 'application/json', '*/*'),
-        async (p, query, accept) => {
-          await send({
-            method: 'GET',
-            url: `${p}${p.includes('?') ? '&' : '?'}${query}`,
-            ...(accept ? { headers: { accept } } : {}),
-          });
-        },
-      ),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('answers submissions streamed as text/plain or NDJSON with any query options', async () => {
-    const lines = fc.array(
-      fc.oneof(
-        urlEntry,
-        anyJson.map((v) => JSON.stringify(v)),
-        fc.constantFrom('#comment', '', '\r', '\uFEFF'),
-      ),
-      { maxLength: 10 },
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom('text/plain', 'application/x-ndjson'),
-        lines,
-        queryString,
-        fc.option(headerText, { nil: undefined }),
-        fc.constantFrom('\n', '\r\n'),
-        async (type, entries, query, secret, newline) => {
-          await send({
-            method: 'POST',
-            url: `/v1/jobs?${query}`,
-            payload: entries.join(newline),
-            headers: { 'content-type': type, ...(secret !== undefined ? { 'webhook-secret': secret } : {}) },
-          });
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  });
-
-  it('answers any path id on every route that names a resource', async () => {
-    const documentId = idOf(() => fixture.documentIds);
-    const scheduleId = idOf(() => fixture.scheduleIds);
-    const probe = fc.oneof(
-      fc
-        .tuple(
-          fc.constantFrom<Probe['method']>('GET', 'POST', 'DELETE'),
-          jobId,
-          fc.constantFrom(
-            '',
-            '/items',
-            '/results',
-            '/cancel',
-            '/events',
-            '/webhooks',
-            '/webhooks/replay',
-            '/urls',
-          ),
-        )
-        .map(([method, id, rest]) => ({ method, url: `/v1/jobs/${id}${rest}` })),
-      fc
-        .tuple(
-          jobId,
-          idOf(() => []),
-        )
-        .map(([id, delivery]) => ({
-          method: 'POST' as const,
-          url: `/v1/jobs/${id}/webhooks/${delivery}/replay`,
-        })),
-      fc
-        .tuple(fc.constantFrom('', '/screenshot', '/versions'), documentId)
-        .map(([rest, id]) => ({ method: 'GET' as const, url: `/v1/documents/${id}${rest}` })),
-      jobId.map((id) => ({ method: 'GET' as const, url: `/v1/crawls/${id}` })),
-      fc
-        .tuple(
-          fc.constantFrom<[Probe['method'], string]>(
-            ['GET', ''],
-            ['POST', '/pause'],
-            ['POST', '/resume'],
-            ['DELETE', ''],
-          ),
-          scheduleId,
-        )
-        .map(([[method, rest], id]) => ({ method, url: `/v1/schedules/${id}${rest}` })),
-    );
-    await fc.assert(
-      fc.asyncProperty(probe, async (p) => {
-        const isAppend = p.method === 'POST' && p.url.endsWith('/urls');
-        await send({
-          ...p,
-          ...(isAppend
-            ? {
-                payload: JSON.stringify({ urls: ['http://127.0.0.1:9/appended'] }),
-                headers: { 'content-type': 'application/json' },
-              }
-            : {}),
-        });
-      }),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('answers any Idempotency-Key, Last-Event-ID, X-Request-Id, Accept and Webhook-Secret', async () => {
-    const header = fc.record(
-      {
-        'idempotency-key': headerText,
-        'last-event-id': fc.oneof(headerText, fc.nat().map(String), fc.constant('9'.repeat(40))),
-        'x-request-id': headerText,
-        accept: fc.oneof(headerText, fc.constantFrom('application/x-ndjson', 'text/event-stream', '*/*')),
-        'webhook-secret': headerText,
-      },
-      { requiredKeys: [] },
-    );
-    const target = fc.oneof(
-      fc.constant({
-        method: 'POST' as const,
-        url: '/v1/jobs',
-        payload: JSON.stringify({ urls: ['http://127.0.0.1:9/idem'] }),
-      }),
-      fc.constant({
-        method: 'POST' as const,
-        url: '/v1/crawls',
-        payload: JSON.stringify({ url: 'http://127.0.0.1:9/crawl' }),
-      }),
-      fc.constant({
-        method: 'POST' as const,
-        url: '/v1/jobs?webhookUrl=https://hooks.example/x',
-        payload: 'http://127.0.0.1:9/streamed\n',
-      }),
-      jobId.map((id) => ({ method: 'GET' as const, url: `/v1/jobs/${id}/events` })),
-      jobId.map((id) => ({ method: 'GET' as const, url: `/v1/jobs/${id}/results` })),
-      fc
-        .constantFrom('/v1/jobs', '/v1/events', '/healthz', '/readyz', '/metrics', '/openapi.json')
-        .map((url) => ({ method: 'GET' as const, url })),
-    );
-    await fc.assert(
-      fc.asyncProperty(target, header, async (t, headers) => {
-        const isStreamed = t.url.includes('webhookUrl');
-        const all: Record<string, string> = { ...headers };
-        if (t.method === 'POST') all['content-type'] = isStreamed ? 'text/plain' : 'application/json';
-        const response = await send({ ...t, headers: all });
-        const requestId = response.headers['x-request-id'];
-        expect(typeof requestId === 'string' && /^[\w.:-]{1,128}$/.test(requestId)).toBe(true);
-      }),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('answers any method on any path, known or not', async () => {
-    const segment = fc.oneof(
-      fc.constantFrom(
-        'v1',
-        'jobs',
-        'documents',
-        'events',
-        'schedules',
-        'crawls',
-        'extract',
-        'urls',
-        'docs',
-        'openapi.json',
-        '..',
-        '.',
-        '%2e',
-        '%',
-        '%zz',
-        '',
-      ),
-      anyText.map((s) => encodeText(s)),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom<Probe['method']>('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
-        fc.array(segment, { maxLength: 5 }),
-        async (method, segments) => {
-          await send({ method, url: `/${segments.join('/')}` });
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  });
-
-  // What the properties found, kept as plain examples.
-  const problemOf = (response: LightMyRequestResponse): { status: number; code: unknown } => ({
-    status: response.statusCode,
-    code: response.json<{ code?: unknown }>().code,
-  });
-
-  it('refuses a submission with neither body nor Content-Type as validation_failed (was a 500)', async () => {
-    for (const url of ['/v1/jobs', `/v1/jobs/${fixture.jobIds[0]!}/urls`]) {
-      expect(problemOf(await send({ method: 'POST', url }))).toEqual({
-        status: 400,
-        code: 'validation_failed',
-      });
-    }
-  });
-
-  it("answers a bad escape in the path with a bad_request problem (was the router's own JSON)", async () => {
-    for (const url of ['/%', '/v1/jobs/%', '/v1/schedules/%zz', '/v1/documents/%E0%A4%A/versions']) {
-      const response = await send({ method: 'GET', url });
-      expect(problemOf(response)).toEqual({ status: 400, code: 'bad_request' });
-      expect(response.headers['x-request-id']).toEqual(expect.any(String));
-    }
-  });
-
-  it('looks up ids up to their schema maxLength (128) and refuses longer ones with a problem (was a 414 over 100)', async () => {
-    const getJob = (length: number): Promise<LightMyRequestResponse> =>
-      send({ method: 'GET', url: `/v1/jobs/${'a'.repeat(length)}` });
-    expect(problemOf(await getJob(101))).toEqual({ status: 404, code: 'job_not_found' });
-    expect(problemOf(await getJob(128))).toEqual({ status: 404, code: 'job_not_found' });
-    expect(problemOf(await getJob(129))).toEqual({ status: 400, code: 'validation_failed' });
-    expect(problemOf(await getJob(5000))).toEqual({ status: 400, code: 'bad_request' });
-  });
-});
-
-/**
- * Integers JSON and query strings carry beyond 2^53 and beyond a SQL `bigint`: SQLite compares
- * them as reals, PostgreSQL and MySQL refuse the statement. Whatever the database, the answer is a
- * 2xx or a 4xx problem, never a database error turned 500.
- */
-const DATABASES = await Promise.all(
-  (['sqlite', 'postgres', 'mysql'] as const).map((name) => databaseBackend(name)),
-);
-
-for (const backend of DATABASES) {
-  describe.skipIf(backend.skipReason !== undefined)(
-    suiteTitle(
-      `API (properties) on ${backend.name}: huge integers in options, cursors and event ids`,
-      backend.skipReason,
-    ),
-    () => {
-      it('answers huge maxAge, after and lastEventId with a 2xx or a 4xx problem', async () => {
-        const db = await backend.open();
-        const queue = new EmbeddedQueue(db.repository);
-        const jobs = new JobsService({ repository: db.repository, queue, defaults: defaultOptions });
-        const app = buildApi(
-          {
-            jobs,
-            repository: db.repository,
-            metrics: createMetrics({ depth: () => queue.depth(), hasDefaultMetrics: false }),
-            readiness: createReadiness({
-              database: () => db.repository.countItemsByState(),
-              queue: () => queue.depth(),
-            }),
-            events: eventsApiOf(db.repository),
-          },
-          { eventPollMs: 10 },
-        );
-        try {
-          await app.ready();
-          const submitted = await app.inject({
-            method: 'POST',
-            url: '/v1/jobs',
-            payload: { urls: ['http://127.0.0.1:9/big'] },
-          });
-          expect(submitted.statusCode).toBe(202);
-          const jobId = submitted.json<{ job: { id: string } }>().job.id;
-          // Cancelled with nothing running, the job is final: its event stream ends at once.
-          expect((await app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel` })).statusCode).toBe(
-            200,
-          );
-
-          const digits = fc.oneof(
-            fc.bigInt({ min: 0n, max: 10n ** 40n }).map(String),
-            fc.constantFrom(
-              '9007199254740991',
-              '9007199254740993',
-              '9223372036854775807',
-              '9223372036854775808',
-              `1${'0'.repeat(20)}`,
-              '1e20',
-            ),
-          );
-          const probesOf = (n: string): Probe[] => [
-            {
-              method: 'POST',
-              url: '/v1/jobs',
-              payload: `{"urls":["http://127.0.0.1:9/big"],"options":{"maxAge":${n}}}`,
-              headers: { 'content-type': 'application/json' },
-            },
-            {
-              method: 'POST',
-              url: `/v1/jobs?maxAge=${n}`,
-              payload: 'http://127.0.0.1:9/big\n',
-              headers: { 'content-type': 'text/plain' },
-            },
-            { method: 'GET', url: `/v1/events?after=${n}` },
-            { method: 'GET', url: `/v1/jobs/${jobId}/events?lastEventId=${n}` },
-          ];
-          await fc.assert(
-            fc.asyncProperty(
-              digits.chain((n) => fc.constantFrom(...probesOf(n))),
-              async (p) => {
-                expectSoundAnswer(p, await app.inject(p));
-              },
-            ),
-            // Each was a 500 on PostgreSQL ("out of range for type bigint") before the fix.
-            { numRuns: 40, examples: probesOf('9223372036854775808').map((p) => [p]) },
-          );
-          await expectHealthy(app);
-        } finally {
-          await app.close();
-        }
-      });
-    },
-  );
+  return context;
 }
