@@ -6,7 +6,8 @@ import { EmbeddedQueue } from '../../src/queue/index.js';
 import { expectHealthy } from '../helpers/api-harness.js';
 import { databaseBackend, suiteTitle } from '../helpers/backends.js';
 import { defaultOptions } from '../helpers/store.js';
-import { eventsApiOf, expectSoundAnswer, type Probe } from './property-fixture.js';
+import { eventsApiOf } from './property-fixture.js';
+import { expectSoundAnswer, type Probe } from './property-generators.js';
 
 /**
  * Integers JSON and query strings carry beyond 2^53 and beyond a SQL `bigint`: SQLite compares

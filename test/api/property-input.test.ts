@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { anyJson, bodyByRoute, type BodyRoute, contentType, encodeText, headerText, idOf, nearMiss, payloadOf, queryString, RUNS, urlEntry, useFixture } from './property-fixture.js';
+import { RUNS, useFixture } from './property-fixture.js';
+import { anyJson, bodyByRoute, type BodyRoute, contentType, encodeText, headerText, idOf, nearMiss, payloadOf, queryString, urlEntry } from './property-generators.js';
 
 /** See property-fixture.ts for what every answer must be. */
 describe('API (properties): any body, content type, query string or streamed submission gets a 4xx problem or a success', () => {

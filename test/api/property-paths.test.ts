@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { anyText, encodeText, headerText, idOf, type Probe, RUNS, useFixture } from './property-fixture.js';
+import { RUNS, useFixture } from './property-fixture.js';
+import { anyText, encodeText, headerText, idOf, type Probe } from './property-generators.js';
 
 /** See property-fixture.ts for what every answer must be. */
 describe('API (properties): any path id, header or method gets a 4xx problem or a success', () => {
