@@ -39,7 +39,7 @@ export function isLocalhostName(hostname: string): boolean {
  */
 export function localhostAddresses(hostname: string, port: number, allow: AllowList): string[] {
   const allowed = LOOPBACK_ADDRESSES.map((entry) => entry.address).filter((address) => isAllowed(allow, address, port, hostname));
-  if (allowed.length === 0) throw new BlockedAddressError(hostname, LOOPBACK_ADDRESSES[0]!.address, 'loopback');
+  if (allowed.length === 0) throw new BlockedAddressError(hostname, LOOPBACK_ADDRESSES[0]!.address, 'loopback', { port });
   return allowed;
 }
 

@@ -52,14 +52,17 @@ describe('fetch errors', () => {
     expect(new HostRateLimitedError('a', 7000).isRemote).toBe(false);
   });
 
-  it('says what, which and why', () => {
+  it('says what, which and why, and names the allow-list entry that permits it', () => {
     expect(new BlockedAddressError('10.0.0.1', '10.0.0.1', 'private').message).toBe(
-      'Refused to connect to 10.0.0.1: the address is private, not public; add it to the fetch allow list to permit it',
+      'Refused to connect to 10.0.0.1: the address is private, not public. To permit it, add 10.0.0.1 to DISTILL_FETCH_ALLOW (or --fetch-allow)',
+    );
+    expect(new BlockedAddressError('127.0.0.1', '127.0.0.1', 'loopback', { port: 8765 }).message).toBe(
+      'Refused to connect to 127.0.0.1: the address is loopback, not public. To permit it, add 127.0.0.1:8765 to DISTILL_FETCH_ALLOW (or --fetch-allow)',
     );
     // What a name resolved to stays out of the message (it reaches API clients and stored items).
     const named = new BlockedAddressError('vm', '127.0.0.1', 'loopback');
     expect(named.message).toBe(
-      'Refused to connect to vm: the name resolves to a loopback address, not a public one; add it to the fetch allow list to permit it',
+      'Refused to connect to vm: the name resolves to a loopback address, not a public one. To permit it, add vm to DISTILL_FETCH_ALLOW (or --fetch-allow)',
     );
     expect(named.message).not.toContain('127.0.0.1');
     expect(named.address).toBe('127.0.0.1');

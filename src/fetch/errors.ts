@@ -273,12 +273,21 @@ export class BlockedAddressError extends PermanentError {
   /** The guard's class of the address, e.g. `private` or `loopback`. */
   readonly addressClass: string;
 
-  constructor(host: string, address: string, addressClass: string, options?: { cause?: unknown }) {
+  /**
+   * `port`, when known, makes the hint name the exact allow-list entry (`127.0.0.1:8765`): the
+   * deliberate opening for one local service, not its whole host.
+   */
+  constructor(host: string, address: string, addressClass: string, options?: { cause?: unknown; port?: number }) {
     const why =
       host.replace(/^\[(.*)\]$/, '$1') === address
         ? `the address is ${addressClass}, not public`
         : `the name resolves to ${addressClass === 'invalid' ? 'an invalid' : `a ${addressClass}`} address, not a public one`;
-    super('blocked_address', `Refused to connect to ${host}: ${why}; add it to the fetch allow list to permit it`, options);
+    const entry = options?.port === undefined ? host : `${host}:${options.port}`;
+    super(
+      'blocked_address',
+      `Refused to connect to ${host}: ${why}. To permit it, add ${entry} to DISTILL_FETCH_ALLOW (or --fetch-allow)`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.host = host;
     this.address = address;
     this.addressClass = addressClass;

@@ -83,7 +83,7 @@ export function assertAddressesAllowed(
 ): void {
   for (const address of addresses) {
     if (isBlockedAddress(address, port, allow, hostname)) {
-      throw new BlockedAddressError(hostname, address, classifyAddress(address));
+      throw new BlockedAddressError(hostname, address, classifyAddress(address), { port });
     }
   }
 }

@@ -87,7 +87,7 @@ describe('localhost names (RFC 6761)', () => {
     const before = allowed.connections;
     const error = await failure(fetcher({ lookup: spyLookup }).fetch(`http://${name}:${allowed.port}/`));
     expect(error).toMatchObject({ code: 'blocked_address', addressClass: 'loopback' });
-    expect(error.message).toBe(`Refused to connect to ${name.toLowerCase()}: the name resolves to a loopback address, not a public one; add it to the fetch allow list to permit it`);
+    expect(error.message).toBe(`Refused to connect to ${name.toLowerCase()}: the name resolves to a loopback address, not a public one. To permit it, add ${name.toLowerCase()}:${allowed.port} to DISTILL_FETCH_ALLOW (or --fetch-allow)`);
     expect(lookups).toEqual([]);
     expect(allowed.connections).toBe(before);
   });
