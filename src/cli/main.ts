@@ -119,13 +119,35 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(config, { ...args, positionals: rest });
 }
 
+/** Why the process could not start, for a person: a busy port says which and what to do. */
+function startFailureMessage(error: unknown, config: Config): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    const where = `${address ?? config.host}:${port ?? config.port}`;
+    return `Cannot start: ${where} is already in use (is another distill running?). Stop it, or choose another port with --port or PORT.`;
+  }
+  if (code === 'EACCES') {
+    return `Cannot start: not allowed to listen on ${config.host}:${config.port}. Choose a port above 1023 with --port or PORT.`;
+  }
+  return `Cannot start: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 /**
  * Runs the service until SIGTERM or SIGINT: the first signal stops intake, drains in-flight work
  * and closes everything, then exits 0; a second signal exits at once.
  */
 async function serve(config: Config, role: 'serve' | 'api' | 'worker'): Promise<number> {
   const app = new App(config, { role });
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    // What did start (workers, the relay, timers) stops again: a half-started process must not
+    // keep running and taking work, and the exit code says it failed.
+    await app.stop().catch((stopError: unknown) => app.logger.error({ err: stopError }, 'Stopping after a failed start failed'));
+    console.error(startFailureMessage(error, config));
+    return 1;
+  }
   return new Promise<number>((resolve) => {
     let isStopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,20 @@ describe('the distill command line', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('PORT="99999": expected at most 65535');
     expect(run.stderr).toContain('DISTILL_HOST_RATE="fast": expected a number');
+  });
+
+  it('exits 1 at once, saying why, when a second serve finds its port taken', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const run = await distill(['serve', '--port', String(port), '--database-url', `sqlite:${join(dir, 'busy.db')}`]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`127.0.0.1:${port} is already in use`);
+      expect(run.stderr).toContain('--port');
+    } finally {
+      busy.close();
+    }
   });
 
   it('refuses an unknown option instead of ignoring it', async () => {
