@@ -18,9 +18,37 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * A job's options in an event, named as the API names them (`maxAge`, as in `POST /v1/jobs` and
+ * `GET /v1/jobs/:id`), with the defaults filled in. Only these fields: an option added later is
+ * not in events until it is added here on purpose.
+ */
+export interface EventJobOptions {
+  maxAge: number;
+  formats: JobOptions['formats'];
+  timeoutMs: number;
+  maxAttempts: number;
+  render: NonNullable<JobOptions['render']>;
+  screenshot: NonNullable<JobOptions['screenshot']>;
+  crawl?: JobOptions['crawl'];
+}
+
+/** The options of `job.created`. */
+export function eventJobOptions(options: JobOptions): EventJobOptions {
+  return {
+    maxAge: options.maxAgeSeconds,
+    formats: [...options.formats],
+    timeoutMs: options.timeoutMs,
+    maxAttempts: options.maxAttempts,
+    render: options.render ?? 'never',
+    screenshot: options.screenshot ?? 'none',
+    ...(options.crawl !== undefined ? { crawl: options.crawl } : {}),
+  };
+}
+
 /** Payload of each event type (the envelope's `data`). */
 export interface EventPayloads {
-  'job.created': { jobId: string; options: JobOptions };
+  'job.created': { jobId: string; options: EventJobOptions };
   /**
    * `id` and `documentId` both name the document (`documentId` is kept for SSE clients). `reused`
    * is set on items a stored document satisfied without a fetch of their own.

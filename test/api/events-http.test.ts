@@ -57,6 +57,8 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events)', () => {
     const logged = events.filter((e) => e.id !== undefined);
     const types = logged.map((e) => e.event);
     expect(types[0]).toBe('job.created');
+    // The options as the API names them, the same object `GET /v1/jobs/:id` shows.
+    expect(logged[0]!.data).toEqual({ jobId, options: created.job.options });
     expect(types).toContain('job.completed');
     expect(types.filter((t) => t === 'document.extracted')).toHaveLength(8);
     expect(types.filter((t) => t === 'item.failed')).toHaveLength(1);
