@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
 import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
 import { createDeferred } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import { fakeDocument } from '../helpers/store.js';
 
 async function submit(harness: Harness, list: string[], options: Record<string, unknown> = {}): Promise<SubmitResponse> {
   const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: list, options } });
@@ -149,6 +151,18 @@ describe('reading jobs, items, results and documents', () => {
     expectProblem(await harness.app.inject({ url: '/v1/documents?url=https://example.com/other' }), 404, 'document_not_found');
     expectProblem(await harness.app.inject({ url: '/v1/documents?url=ftp://example.com/' }), 400, 'invalid_url');
     expectProblem(await harness.app.inject({ url: '/v1/documents' }), 400, 'validation_failed');
+  });
+
+  it('hashes what a document holds: its Markdown when no text was asked for, never the empty text', async () => {
+    const markdownOnly: TaskFunction = (item) =>
+      Promise.resolve({ kind: 'succeeded', document: { ...fakeDocument(item.url), text: '', markdown: `# Only Markdown of ${item.url}` } });
+    harness = await createHarness({ task: markdownOnly });
+    const { job } = await submit(harness, ['https://example.com/a', 'https://example.com/b'], { formats: ['markdown'] });
+    await waitForFinal(harness, job.id);
+    const results = (await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,markdown,contentHash` })).json<PageView<ResultView>>();
+    const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+    expect(results.items.map((doc) => doc.contentHash)).toEqual(results.items.map((doc) => sha256(doc.markdown!)));
+    expect(results.items.map((doc) => doc.contentHash)).not.toContain(sha256(''));
   });
 
   it('extracts one URL synchronously: 200 document, 422 with the item code, 504 extract_timeout naming the job', async () => {

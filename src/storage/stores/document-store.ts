@@ -152,7 +152,9 @@ export class KyselyDocumentStore implements DocumentStore {
     isTextComparable = true,
   ): Promise<{ documentId: string; change: DocumentChange | null }> {
     const { db: trx, dialect } = this.#context;
-    const contentHash = createHash('sha256').update(doc.text).digest('hex');
+    // The hash of what the document holds: its text, or its Markdown when the job asked for no
+    // text (a hash of the empty text would make every such document look the same).
+    const contentHash = createHash('sha256').update(doc.text !== '' ? doc.text : (doc.markdown ?? '')).digest('hex');
     // Locked on PostgreSQL/MySQL: two workers storing one URL at once see each other's version.
     const head = await trx
       .selectFrom('documents')
