@@ -1,4 +1,5 @@
 import type { ApiKeyStore } from '../auth/index.js';
+import { DEFAULT_TENANT } from '../jobs/index.js';
 import { KyselyJobRepository, migrateToLatest, openDatabase } from '../storage/index.js';
 
 /**
@@ -11,6 +12,8 @@ export interface StorageSession extends AsyncDisposable {
   readonly description: string;
   /** The API keys (issue 8). */
   readonly apiKeys: ApiKeyStore;
+  /** Whether the tenant has at least one job (`distill keys create` warns before hiding them). */
+  hasJobs(tenant?: string): Promise<boolean>;
   /** Applies the migrations not applied yet; resolves with their names. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
@@ -25,6 +28,7 @@ export function openStorage(databaseUrl: string): StorageSession {
   return {
     description: handle.description,
     apiKeys: repository,
+    hasJobs: async (tenant = DEFAULT_TENANT) => (await repository.listJobs({ limit: 1, tenant })).items.length > 0,
     migrate: () => migrateToLatest(handle.db as never),
     close,
     [Symbol.asyncDispose]: close,

@@ -38,9 +38,18 @@ export async function runKeys(config: Config, args: ParsedArgs): Promise<number>
         console.error('`distill keys create` needs --tenant NAME (use `default` to see the jobs made while auth was off)');
         return 2;
       }
+      const isFirstKey = (await keys.list()).length === 0;
       const created = await keys.create({ tenant, name: args.flags.get('--name') });
       console.log(created.secret);
       console.error(`Created key ${created.id} (${created.prefix}…) for tenant ${created.tenant}. The secret above is shown once: store it now.`);
+      // The first key turns auth on, and the jobs made while it was off belong to tenant `default`:
+      // a key of another tenant does not see them.
+      if (isFirstKey && tenant !== 'default' && (await storage.hasJobs('default'))) {
+        console.error(
+          'Auth is on from now. This database holds jobs made while it was off (tenant default), which this key does not see: ' +
+            'to keep reading them, also make a key with `distill keys create --tenant default`.',
+        );
+      }
       return 0;
     }
     if (action === 'list') {

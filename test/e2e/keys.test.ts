@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistillApiError, DistillClient } from '../../src/client/index.js';
 import { freePort } from '../helpers/net.js';
-import { waitFor } from '../helpers/store.js';
+import { createTestStore, seedJob, waitFor } from '../helpers/store.js';
 import { runDistill, type Run } from './fixtures/run-distill.js';
 
 describe('distill keys: API keys made on the command line guard a running server', () => {
@@ -81,4 +81,22 @@ describe('distill keys: API keys made on the command line guard a running server
     await waitFor(async () => client.listJobs().then(() => false, (e: unknown) => (e as DistillApiError).status === 401), 15_000, 'the revoked key to be refused');
     expect((await distill(['keys', 'revoke', 'dsk_nothing'])).code).toBe(1);
   }, 120_000);
+
+  it('warns when the first key is of another tenant than the jobs already in the database', async () => {
+    const store = await createTestStore();
+    try {
+      await seedJob(store.repository, 2);
+      const database = { DISTILL_DATABASE_URL: `sqlite:${store.path}` };
+      await store.handle.close();
+      const first = await runDistill(['keys', 'create', '--tenant', 'acme'], database);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toContain('does not see');
+      expect(first.stderr).toContain('distill keys create --tenant default');
+      // Said once, when the first key turns auth on; and never for the default tenant itself.
+      const second = await runDistill(['keys', 'create', '--tenant', 'beta'], database);
+      expect(second.stderr).not.toContain('does not see');
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+  });
 });
