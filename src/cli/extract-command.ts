@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { App } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
-import { createProgressBar, readLines, writeLine } from './io.js';
-import type { Job, StoredDocument } from '../jobs/index.js';
+import { barValues, createProgressBar, readLines, writeLine } from './io.js';
+import { markdownFileName, toMarkdownFile } from './markdown-files.js';
+import type { Job } from '../jobs/index.js';
 import { silentLogger, sleep } from '../lib/index.js';
 
 export const EXTRACT_USAGE = `distill extract [url...] [-f urls.txt] [-o DIR] [--max-age SECONDS] [--format text,markdown,...]
@@ -15,32 +15,6 @@ Fetches and extracts the given URLs in this process (no server needed), with a p
 stderr. URLs come from the arguments, from a file (-f, one per line) or from standard input.
 Documents are written to stdout as NDJSON, or as Markdown files into DIR with -o. Exits 1 when any
 URL failed, 2 on bad usage.`;
-
-/** A file name for a document: host and path made safe, plus a short hash so names never clash. */
-export function markdownFileName(url: string): string {
-  const { host, pathname } = new URL(url);
-  const slug = `${host}${pathname}`
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 120);
-  const hash = createHash('sha256').update(url).digest('hex').slice(0, 8);
-  return `${slug || 'document'}-${hash}.md`;
-}
-
-function toMarkdownFile(doc: StoredDocument): string {
-  const front = [
-    '---',
-    `url: ${JSON.stringify(doc.url)}`,
-    `title: ${JSON.stringify(doc.title ?? '')}`,
-    ...(doc.byline ? [`byline: ${JSON.stringify(doc.byline)}`] : []),
-    ...(doc.publishedTime ? [`published: ${JSON.stringify(doc.publishedTime)}`] : []),
-    `fetched: ${new Date(doc.fetchedAt).toISOString()}`,
-    '---',
-    '',
-  ];
-  return `${front.join('\n')}${doc.markdown ?? doc.text}\n`;
-}
 
 /**
  * `distill extract`: the embedded engine in this process. The job goes through the same queue,
@@ -93,14 +67,19 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
     job = submitted.job;
     for (const bad of submitted.invalid) console.error(`skipped entry ${bad.index + 1}: ${bad.message}`);
     const startedAt = Date.now();
-    bar.start(job.total, 0, { failed: 0, rate: '0.0' });
+    const show = (current: Job): void => {
+      const { value, payload } = barValues(current.counts);
+      const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
+      bar.update(value, { ...payload, rate: (value / seconds).toFixed(1) });
+    };
+    bar.start(job.total, 0, { ...barValues(job.counts).payload, rate: '0.0' });
     while (job.status === 'queued' || job.status === 'running') {
       await sleep(200);
       job = await app.jobs.getJob(job.id);
-      const done = job.counts.succeeded + job.counts.failed + job.counts.cancelled;
-      const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
-      bar.update(done, { failed: job.counts.failed, rate: (done / seconds).toFixed(1) });
+      show(job);
     }
+    // A job answered entirely from stored documents is completed at submission: the bar still ends at 100%.
+    show(job);
     bar.stop();
     await writeResults(app, job.id, outDir);
     const failed = await app.repository.listItems(job.id, { state: 'failed', limit: 20 });
@@ -130,7 +109,7 @@ async function writeResults(app: App, jobId: string, outDir: string | undefined)
     const page = await app.repository.listResults(jobId, { limit: 200, cursor });
     for (const { document } of page.items) {
       if (outDir !== undefined) {
-        await writeFile(join(outDir, markdownFileName(document.url)), toMarkdownFile(document));
+        await writeFile(join(outDir, markdownFileName(document.url)), toMarkdownFile({ ...document, fetchedAt: new Date(document.fetchedAt).toISOString() }));
       } else {
         const { contentHash: _hash, ...rest } = document;
         await writeLine(JSON.stringify(rest));

@@ -9,15 +9,34 @@ export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<s
   }
 }
 
+/** Item counts of a job, as far as a progress bar shows them. */
+export interface BarCounts {
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
 /**
- * The progress bar of long CLI operations, on stderr: done of total, failed, rate and ETA. Outside
- * a terminal it prints a line every 5 s instead of redrawing.
+ * What the bar shows of `counts`: its position is every item that ended (so a job answered
+ * entirely from stored documents, or cancelled, ends at 100%), and the label says how each ended:
+ * a cancelled item is counted as cancelled, never as done.
+ */
+export function barValues(counts: BarCounts): { value: number; payload: BarCounts } {
+  const { succeeded, failed, cancelled } = counts;
+  return { value: succeeded + failed + cancelled, payload: { succeeded, failed, cancelled } };
+}
+
+/**
+ * The progress bar of long CLI operations, on stderr: ended of total, how many succeeded, failed
+ * and were cancelled, rate and ETA. Outside a terminal it prints a line every 5 s instead of
+ * redrawing.
  */
 export function createProgressBar(): cliProgress.SingleBar {
   return new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted}',
+      format:
+        '{bar} {percentage}% | {value}/{total} ended: {succeeded} done, {failed} failed, {cancelled} cancelled | {rate}/s | ETA {eta_formatted}',
       hideCursor: true,
       noTTYOutput: true,
       notTTYSchedule: 5000,

@@ -1,18 +1,31 @@
 import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DistillApiError, DistillClient } from '../client/index.js';
-import type { DocumentField, JobView, ProgressEventData } from '../client/types.js';
+import type { DocumentField, ItemStateName, JobView, ProgressEventData } from '../client/types.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
-import { createProgressBar, readLines, writeLine } from './io.js';
+import { barValues, createProgressBar, readLines, writeLine } from './io.js';
+import { markdownFileName, toMarkdownFile } from './markdown-files.js';
 
-export const JOBS_USAGE = `distill jobs <submit|status|list|results|cancel|watch> [...] [--server URL]
+const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+/** What a Markdown file is written from (see markdown-files.ts). */
+const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
+
+export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|watch> [...] [--server URL]
 
   submit [url...] [-f FILE] [--max-age S] [--format F,..] [--watch]   submit URLs (args, file or stdin)
   status <job-id>                                                  the job's status and counts
   list                                                             recent jobs
-  results <job-id> [--fields url,title,markdown]                   all documents as NDJSON on stdout
+  items <job-id> [--state failed]                                  the job's items as NDJSON (url, state, error)
+  results <job-id> [--fields url,title,markdown] [-o DIR]          all documents as NDJSON, or Markdown files into DIR
   cancel <job-id>                                                  cancel the job
   watch <job-id>                                                   a progress bar until the job ends
+
+Examples:
+  distill jobs submit -f urls.txt --watch
+  distill jobs items 0f3c… --state failed
+  distill jobs results 0f3c… -o out/
 
 A thin client of a running server (distill serve), built on the typed client in distill/client.`;
 
@@ -34,25 +47,39 @@ function summary(job: JobView, isColor = Boolean(process.stdout.isTTY)): string 
   );
 }
 
+/** Most failed items listed after a watched job; the rest are counted. */
+const FAILED_SHOWN = 20;
+
+/** After a watched job: its failed URLs with their codes, on stderr (the first `FAILED_SHOWN`). */
+async function reportFailed(client: DistillClient, job: JobView): Promise<void> {
+  if (job.counts.failed === 0) return;
+  const page = await client.listItems(job.id, { state: 'failed', limit: FAILED_SHOWN });
+  for (const item of page.items) console.error(`failed ${item.url}: ${item.error?.code ?? 'unknown'} ${item.error?.message ?? ''}`.trimEnd());
+  if (job.counts.failed > page.items.length) console.error(`… and ${job.counts.failed - page.items.length} more failed (distill jobs items ${job.id} --state failed)`);
+}
+
 /** Follows the job's event stream with a progress bar on stderr; resolves with the final job. */
 async function watch(client: DistillClient, jobId: string): Promise<JobView> {
   let job = await client.getJob(jobId);
   const bar = createProgressBar();
   const startedAt = Date.now();
-  const done = (j: JobView): number => j.counts.succeeded + j.counts.failed + j.counts.cancelled;
-  const startDone = done(job);
-  bar.start(job.total, done(job), { failed: job.counts.failed, rate: '0.0' });
+  const startValue = barValues(job.counts).value;
+  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0' });
+  const show = (counts: JobView['counts']): void => {
+    const { value, payload } = barValues(counts);
+    const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
+    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1) });
+  };
   try {
     for await (const event of client.events(jobId)) {
       if (event.event === 'progress') {
         const data = event.data as ProgressEventData;
-        const finished = data.counts.succeeded + data.counts.failed + data.counts.cancelled;
-        const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
         bar.setTotal(data.total);
-        bar.update(finished, { failed: data.counts.failed, rate: ((finished - startDone) / seconds).toFixed(1) });
+        show(data.counts);
       } else if (event.event === 'completed') {
         job = event.data as JobView;
-        bar.update(done(job), { failed: job.counts.failed });
+        bar.setTotal(job.total);
+        show(job.counts);
       }
     }
   } finally {
@@ -91,6 +118,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         console.log(JSON.stringify({ id: job.id, status: job.status, ...submission }));
         if (args.flags.has('--watch')) {
           const final = await watch(client, job.id);
+          await reportFailed(client, final);
           console.error(summary(final, Boolean(process.stderr.isTTY)));
           return final.counts.failed > 0 ? 1 : 0;
         }
@@ -107,9 +135,37 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         for (const job of page.items) console.log(summary(job));
         return 0;
       }
+      case 'items': {
+        const id = needId();
+        if (id === undefined) return 2;
+        const state = args.flags.get('--state');
+        if (state !== undefined && !ITEM_STATES.includes(state as ItemStateName)) {
+          console.error(`--state takes ${ITEM_STATES.join(', ')}; got ${JSON.stringify(state)}`);
+          return 2;
+        }
+        let cursor: string | undefined;
+        do {
+          const page = await client.listItems(id, { limit: 1000, ...(state !== undefined ? { state: state as ItemStateName } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+          for (const item of page.items) await writeLine(JSON.stringify(item));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        return 0;
+      }
       case 'results': {
         const id = needId();
         if (id === undefined) return 2;
+        const outDir = args.flags.get('-o') ?? args.flags.get('--out');
+        if (outDir !== undefined) {
+          await mkdir(outDir, { recursive: true });
+          let written = 0;
+          for await (const doc of client.results(id, { fields: MARKDOWN_FIELDS })) {
+            if (doc.url === undefined || doc.fetchedAt === undefined) continue;
+            await writeFile(join(outDir, markdownFileName(doc.url)), toMarkdownFile({ ...doc, url: doc.url, title: doc.title ?? null, fetchedAt: doc.fetchedAt }));
+            written++;
+          }
+          console.error(`${written} Markdown files written into ${outDir}`);
+          return 0;
+        }
         const fields = args.flags.get('--fields')?.split(',').map((f) => f.trim()) as DocumentField[] | undefined;
         for await (const doc of client.results(id, fields ? { fields } : {})) {
           await writeLine(JSON.stringify(doc));
@@ -126,6 +182,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const id = needId();
         if (id === undefined) return 2;
         const final = await watch(client, id);
+        await reportFailed(client, final);
         console.error(summary(final, Boolean(process.stderr.isTTY)));
         return final.counts.failed > 0 ? 1 : 0;
       }

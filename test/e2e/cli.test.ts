@@ -93,6 +93,8 @@ describe('the distill command line', () => {
     const second = await distill(['extract', url], env);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('1 extracted (1 reused)');
+    // Answered from the stored document at submission: the bar still ends full.
+    expect(second.stderr).toContain('100% | 1/1 ended: 1 done, 0 failed, 0 cancelled');
   });
 
   it('ends quietly with exit code 0 when the reader closes the pipe early, as `| head -1` does', async () => {
