@@ -1,6 +1,7 @@
 import { App } from '../app/index.js';
 import { ConfigError, describeOptions, flagOf, loadProcessConfig, OPTIONS, type Config } from '../config/index.js';
 import { parseCommandLine, type ParsedArgs } from './args.js';
+import { closest } from './did-you-mean.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { endQuietlyWhenStdoutCloses } from './io.js';
@@ -12,6 +13,11 @@ interface Command {
   usage: string;
   /** Flags of the command itself, beyond the configuration options. */
   flags?: readonly string[];
+  /**
+   * The configuration options (keys of `Config`) the command reads, shown by its `--help` and the
+   * only ones it accepts as flags; unset: every option (the commands that run the service).
+   */
+  options?: readonly string[];
   run(config: Config, args: ParsedArgs): Promise<number>;
 }
 
@@ -41,17 +47,20 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Talk to a running server: submit, status, list, results, cancel, watch',
     usage: JOBS_USAGE,
     flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch', '--state', '-o', '--out'],
+    options: ['server', 'apiKey', 'logLevel'],
     run: runJobs,
   },
   keys: {
     summary: 'Create, list or revoke API keys (the API asks for one as soon as one exists)',
     usage: KEYS_USAGE,
     flags: ['--tenant', '--name'],
+    options: ['databaseUrl', 'logLevel'],
     run: runKeys,
   },
   migrate: {
     summary: 'Create or update the database schema, then exit',
     usage: 'distill migrate [--database-url URL]',
+    options: ['databaseUrl', 'logLevel'],
     async run(config) {
       const storage = openStorage(config.databaseUrl);
       try {
@@ -82,6 +91,15 @@ function usage(): string {
   return lines.join('\n');
 }
 
+/** A command's `--help`: its summary and usage (its own flags, examples) first, then the options it reads. */
+function commandHelp(name: string, command: Command): string {
+  const heading =
+    command.options === undefined
+      ? `Options of \`distill ${name}\` (flag, environment variable, meaning, default):`
+      : `Settings \`distill ${name}\` reads (flag, environment variable, meaning, default):`;
+  return `${command.summary}\n\nUsage: ${command.usage}\n\n${describeOptions(command.options, heading)}`;
+}
+
 /** Entry point of the `distill` binary; resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   endQuietlyWhenStdoutCloses();
@@ -93,17 +111,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    console.error(`Unknown command \`${name}\`.${guess ? ` Did you mean \`${guess}\`?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}`);
     return 2;
   }
   if (args.isHelp) {
-    console.log(`${command.summary}\n\nUsage: ${command.usage}\n\n${describeOptions()}`);
+    console.log(commandHelp(name, command));
     return 0;
   }
-  const knownFlags = new Set([...OPTIONS.map(flagOf), ...(command.flags ?? [])]);
-  const unknownFlags = [...args.flags.keys()].filter((flag) => !knownFlags.has(flag));
+  const options = command.options === undefined ? OPTIONS : OPTIONS.filter((spec) => command.options!.includes(spec.key));
+  const knownFlags = [...options.map(flagOf), ...(command.flags ?? [])];
+  const unknownFlags = [...args.flags.keys()].filter((flag) => !knownFlags.includes(flag));
   if (unknownFlags.length > 0) {
-    console.error(`Unknown option(s) ${unknownFlags.join(', ')} for \`distill ${name}\`. See \`distill ${name} --help\`.`);
+    const hints = unknownFlags.map((flag) => {
+      const guess = closest(flag, knownFlags);
+      return guess ? `${flag} (did you mean ${guess}?)` : flag;
+    });
+    console.error(`Unknown option(s) ${hints.join(', ')} for \`distill ${name}\`. See \`distill ${name} --help\`.`);
     return 2;
   }
   let config: Config;

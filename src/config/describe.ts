@@ -4,12 +4,13 @@ import { OPTIONS, type OptionSpec } from './options.js';
 const specs: readonly OptionSpec[] = OPTIONS;
 
 /** The options table for `--help`: flag, variable, default, description. */
-export function describeOptions(): string {
-  const rows = specs.map((spec) => {
+export function describeOptions(keys?: readonly string[], heading = 'Options (flag, environment variable, meaning, default):'): string {
+  const shown = keys === undefined ? specs : specs.filter((spec) => keys.includes(spec.key));
+  const rows = shown.map((spec) => {
     const def = spec.default === '' ? '(none)' : String(spec.default);
     return `  ${flagOf(spec).padEnd(28)} ${spec.env.padEnd(32)} ${spec.description} [default: ${def}]`;
   });
-  return ['Options (flag, environment variable, meaning, default):', ...rows].join('\n');
+  return [heading, ...rows].join('\n');
 }
 
 /** Where the generated table starts and ends in the README. */

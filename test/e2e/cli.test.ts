@@ -40,6 +40,15 @@ describe('the distill command line', () => {
     const sub = await distill(['extract', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('distill extract [url...]');
+    // A client command shows its own flags and examples, and only the settings it reads.
+    const jobs = await distill(['jobs', '--help']);
+    expect(jobs.stdout).toContain('items <job-id> [--state failed]');
+    expect(jobs.stdout).toContain('Examples:');
+    expect(jobs.stdout).toContain('--server');
+    expect(jobs.stdout).not.toContain('--concurrency');
+    const typo = await distill(['srve']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Did you mean `serve`?');
   });
 
   it('stops at start-up on a bad value, naming the variable and what is allowed', async () => {
@@ -66,7 +75,7 @@ describe('the distill command line', () => {
   it('refuses an unknown option instead of ignoring it', async () => {
     const run = await distill(['serve', '--concurency', '4']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('Unknown option(s) --concurency');
+    expect(run.stderr).toContain('Unknown option(s) --concurency (did you mean --concurrency?)');
   });
 
   it('extracts URLs from stdin to Markdown files with a progress summary, exiting 1 when one failed', async () => {
