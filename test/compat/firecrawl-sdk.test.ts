@@ -6,6 +6,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Firecrawl, { SdkError } from '@mendable/firecrawl-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { App } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import { waitFor } from '../helpers/store.js';
 
 const PAGES = 220;
 const TEXT =
@@ -26,7 +29,7 @@ function page(n: number): string {
   <p>${TEXT}</p><p>${TEXT} Read on: ${links.join(', ')}.</p></article></body></html>`;
 }
 
-function siteHandler(path: string, host: string) {
+function siteHandler(path: string, host: string, request: IncomingMessage) {
   const origin = `http://${host}`;
   if (path === '/robots.txt') return { headers: { 'content-type': 'text/plain' }, body: `User-agent: *\nAllow: /\nSitemap: ${origin}/sitemaps/index.xml\n` };
   if (path === '/sitemaps/index.xml') {
@@ -40,6 +43,8 @@ function siteHandler(path: string, host: string) {
     return { headers: { 'content-type': 'application/xml' }, body: `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs}</urlset>` };
   }
   if (path === '/llms.txt') return { headers: { 'content-type': 'text/plain' }, body: `# Site\n\n- [The guide](${origin}/guide.md): read this\n` };
+  // Markdown to a client that asks for it (distill's Accept header), HTML to any other.
+  if (path === '/notes' && !String(request.headers.accept).includes('text/markdown')) return { body: page(0) };
   if (path === '/guide.md' || path === '/notes') {
     return {
       headers: { 'content-type': 'text/markdown; charset=utf-8' },
@@ -63,7 +68,7 @@ describe('the Firecrawl SDK against distill', () => {
   let otherTenantKey: string;
 
   beforeAll(async () => {
-    site = await startCorpusServer({ handler: (path, host) => siteHandler(path, host) });
+    site = await startCorpusServer({ handler: (path, host, request) => siteHandler(path, host, request) });
     origin = site.origins[0]!;
     dir = mkdtempSync(join(tmpdir(), 'distill-firecrawl-'));
     app = new App(
@@ -194,6 +199,41 @@ describe('the Firecrawl SDK against distill', () => {
     const mapped = await firecrawl.v1.mapUrl(origin, { search: 'orphan' });
     expect(mapped.success).toBe(true);
     expect((mapped as { links?: string[] }).links).toContain(`${origin}/orphan/1`);
+  });
+
+  it('calls the webhook of a batch with distill’s events', async () => {
+    const calls: string[] = [];
+    const hooks: Server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        calls.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    try {
+      const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+      const job = await firecrawl.batchScrape([`${origin}/page/7`], { webhook: { url: hookUrl }, pollInterval: 1, timeout: 60 });
+      expect(job.status).toBe('completed');
+      await waitFor(() => calls.some((call) => call.includes('job.completed') && call.includes(job.id)), 30_000, 'the job.completed webhook call');
+    } finally {
+      await new Promise((resolve) => hooks.close(resolve));
+    }
+  }, 90_000);
+
+  it('answers the native POST /v1/map with sources, and 400 for a bad pattern', async () => {
+    const post = (body: unknown) =>
+      fetch(`${app.url!}/v1/map`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${otherTenantKey}` }, body: JSON.stringify(body) });
+    const response = await post({ url: origin, limit: 1000 });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { count: number; links: Array<{ url: string; source: string }>; read: { llmsTxt: boolean } };
+    expect(body.links).toEqual(expect.arrayContaining([{ url: `${origin}/orphan/2`, source: 'sitemap' }, expect.objectContaining({ url: `${origin}/guide.md`, source: 'llms.txt' })]));
+    expect(body.count).toBe(body.links.length);
+    expect(body.read.llmsTxt).toBe(true);
+    const bad = await post({ url: origin, include: ['/(a)\\1/'] });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'validation_failed' });
   });
 
   it('answers unknown and refused fields in Firecrawl’s error shape, naming the field', async () => {
