@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 import { waitFor } from '../helpers/store.js';
+import { CHROMIUM_PATH, hasChromium } from '../render/site.js';
 
 const PAGES = 220;
 const TEXT =
@@ -66,6 +67,7 @@ describe('the Firecrawl SDK against distill', () => {
   let firecrawl: Firecrawl;
   let apiUrl: string;
   let otherTenantKey: string;
+  let apiKey: string;
 
   beforeAll(async () => {
     site = await startCorpusServer({ handler: (path, host, request) => siteHandler(path, host, request) });
@@ -84,11 +86,14 @@ describe('the Firecrawl SDK against distill', () => {
         DISTILL_EXTRACT_THREADS: '2',
         DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
+        DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
+        DISTILL_RENDER_PAGES: '1',
       }),
       { role: 'serve', logger: silentLogger },
     );
     await app.start();
     const key = await app.apiKeys.create({ tenant: 'acme', name: 'firecrawl test' });
+    apiKey = key.secret;
     otherTenantKey = (await app.apiKeys.create({ tenant: 'other' })).secret;
     apiUrl = `${app.url!}/firecrawl`;
     firecrawl = new Firecrawl({ apiKey: key.secret, apiUrl, maxRetries: 1 });
@@ -119,6 +124,16 @@ describe('the Firecrawl SDK against distill', () => {
     expect(document.metadata?.statusCode).toBe(200);
     expect(document.html).toBeUndefined();
   });
+
+  it.skipIf(!hasChromium)('scrapes a screenshot: rendered in Chromium, answered as the URL of its PNG', async () => {
+    const document = await firecrawl.scrape(`${origin}/page/4`, { formats: ['markdown', { type: 'screenshot', fullPage: true }], maxAge: 0 });
+    expect(document.markdown).toContain('Page 4');
+    expect(document.screenshot).toMatch(new RegExp(`^${app.url!}/v1/documents/[^/]+/screenshot$`));
+    const png = await fetch(document.screenshot!, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+  }, 90_000);
 
   it('takes the Markdown a site serves as the document itself (front matter title, source site-markdown)', async () => {
     const document = await firecrawl.scrape(`${origin}/notes`, { formats: ['markdown', 'links'] });
