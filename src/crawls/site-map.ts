@@ -1,4 +1,5 @@
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { Parser } from 'htmlparser2';
 import { acquireHostSlot, type Fetcher, type HostLimiter } from '../fetch/index.js';
 import { normalizeUrl } from '../jobs/index.js';
@@ -26,6 +27,8 @@ const MAX_ROBOTS_SITEMAPS = 50;
 const MAX_LINKS_PER_PAGE = 5000;
 /** Warnings kept in a map's answer. */
 const MAX_WARNINGS = 50;
+/** Inflation off the event loop (zlib's thread pool), bounded by `maxOutputLength`. */
+const gunzipAsync = promisify(gunzip);
 /** Sitemap files fetched at once. */
 const SITEMAP_CONCURRENCY = 4;
 
@@ -316,7 +319,7 @@ class MapRun {
     let bytes = response.body;
     if (isGzip(bytes)) {
       try {
-        bytes = gunzipSync(bytes, { maxOutputLength: MAX_SITEMAP_INFLATED_BYTES });
+        bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_SITEMAP_INFLATED_BYTES });
       } catch (error) {
         const isBomb = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
         this.#warn(url, isBomb ? 'decompression_limit' : 'decoding_error', isBomb

@@ -207,14 +207,20 @@ describe('the Firecrawl SDK against distill', () => {
     expect(limited.links).toHaveLength(3);
   }, 60_000);
 
-  it('serves the v1 client too', async () => {
+  it('serves the v1 client too: scrape, batch with pages, crawl, map', async () => {
     const scraped = await firecrawl.v1.scrapeUrl(`${origin}/page/2`, { formats: ['markdown'] });
     expect(scraped.success).toBe(true);
     expect((scraped as { markdown?: string }).markdown).toContain('Page 2');
+    const batch = await firecrawl.v1.batchScrapeUrls(Array.from({ length: 150 }, (_, i) => `${origin}/page/${i}`), { formats: ['markdown'] }, 1);
+    expect(batch.success).toBe(true);
+    expect((batch as { data: unknown[] }).data).toHaveLength(150);
+    const crawled = await firecrawl.v1.crawlUrl(`${origin}/page/0`, { limit: 3, allowBackwardLinks: true, ignoreSitemap: true }, 1);
+    expect((crawled as { status: string; data: unknown[] }).status).toBe('completed');
+    expect((crawled as { data: unknown[] }).data).toHaveLength(3);
     const mapped = await firecrawl.v1.mapUrl(origin, { search: 'orphan' });
     expect(mapped.success).toBe(true);
     expect((mapped as { links?: string[] }).links).toContain(`${origin}/orphan/1`);
-  });
+  }, 90_000);
 
   it('calls the webhook of a batch with distill’s events', async () => {
     const calls: string[] = [];

@@ -95,7 +95,8 @@ export function firecrawlRoutes(context: RouteContext) {
       total: job.total,
       creditsUsed: 0,
       expiresAt: new Date(job.createdAt + 24 * 3600 * 1000).toISOString(),
-      next,
+      // The v1 SDK follows `next` while the member exists, null or not: v1 leaves it out at the end.
+      ...(next !== null || version === 'v2' ? { next } : {}),
       data,
     };
   }
@@ -209,9 +210,8 @@ export function firecrawlRoutes(context: RouteContext) {
         return { success: true, id, url: `${baseOf(request)}${FIRECRAWL_PREFIX}${v}/crawl/${encodeURIComponent(id)}` };
       });
       app.get(`${v}/crawl/:id`, { schema: { hide: true, params: idParams, querystring: statusQuery } }, async (request: IdRequest) => {
-        const job = await ownJob(request);
-        if (!job.options.crawl) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(job.id)}`);
-        return statusAnswer(request, job, 'crawl', version);
+        // Any job of the tenant, batches too: the v1 SDK polls a batch's status here.
+        return statusAnswer(request, await ownJob(request), 'crawl', version);
       });
       app.delete(`${v}/crawl/:id`, { schema: { hide: true, params: idParams } }, (request: IdRequest) => cancelAnswer(request));
       app.get(`${v}/crawl/:id/errors`, { schema: { hide: true, params: idParams } }, async (request: IdRequest) =>
