@@ -273,5 +273,14 @@ describe('the Firecrawl SDK against distill', () => {
     const raw = await fetch(`${apiUrl}/v2/crawl`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${otherTenantKey}` }, body: JSON.stringify({ url: origin, limit: 'ten' }) });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toMatchObject({ success: false, error: expect.stringContaining('`limit`'), code: 'validation_failed' });
+    const notJson = await fetch(`${apiUrl}/v2/scrape`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${otherTenantKey}` }, body: '{"url":' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ success: false, code: 'invalid_json' });
+    const search = await fetch(`${apiUrl}/v2/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${otherTenantKey}` }, body: '{}' });
+    expect(search.status).toBe(404);
+    expect(await search.json()).toMatchObject({ success: false, code: 'not_found' });
+    const noKey = await fetch(`${apiUrl}/v2/map`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: origin }) });
+    expect(noKey.status).toBe(401);
+    expect(await noKey.json()).toMatchObject({ success: false, code: 'unauthorized' });
   });
 });
