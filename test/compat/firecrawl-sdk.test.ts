@@ -282,5 +282,9 @@ describe('the Firecrawl SDK against distill', () => {
     const noKey = await fetch(`${apiUrl}/v2/map`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: origin }) });
     expect(noKey.status).toBe(401);
     expect(await noKey.json()).toMatchObject({ success: false, code: 'unauthorized' });
+    for (const path of ['/%66irecrawl/v2/map', '//firecrawl//v2/map', '/x/../firecrawl/v2/map', '/FIRECRAWL/v2/map', '/firecrawl/v2/nope']) {
+      const spelled = await fetch(`${app.url!}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: origin }) });
+      expect({ path, status: spelled.status }).toEqual({ path, status: 401 });
+    }
   });
 });
