@@ -131,7 +131,10 @@ export function firecrawlRoutes(context: RouteContext) {
       const submitted = await services.jobs.submit({ urls: [scrape.url], options: scrape.options, tenant: request.tenant });
       const jobId = submitted.job.id;
       bindJobId(request, reply, jobId);
-      const waitMs = Math.max(options.extractTimeoutMs, scrape.timeoutMs ?? 0);
+      // Firecrawl's `timeout` may lengthen the wait, but never past the server's idle limit, which
+      // would cut the connection first (the idle limit already outlasts `extractTimeoutMs`).
+      const idleLimitMs = options.idleTimeoutMs === 0 ? Infinity : Math.max(options.idleTimeoutMs, options.extractTimeoutMs + 5000) - 5000;
+      const waitMs = Math.max(options.extractTimeoutMs, Math.min(scrape.timeoutMs ?? 0, idleLimitMs));
       const job = await waitFinal(jobId, waitMs, signalOfResponse(request, reply));
       if (job === null || !isJobFinal(job)) {
         throw new ApiError('extract_timeout', `The page was not scraped within ${waitMs} ms; job ${jobId} keeps running`, { extensions: { jobId } });
