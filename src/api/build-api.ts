@@ -21,6 +21,8 @@ import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
 import { crawlRoutes } from './routes/crawls.js';
 import { documentVersionRoutes } from './routes/document-versions.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { mapRoutes } from './routes/map.js';
+import { FIRECRAWL_PREFIX, firecrawlRoutes } from './compat/firecrawl/firecrawl-routes.js';
 import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
@@ -158,6 +160,8 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   if (hasServices(context, 'crawls')) void app.register(crawlRoutes(context));
   if (hasServices(context, 'schedules')) void app.register(scheduleRoutes(context));
   if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));
+  if (hasServices(context, 'map')) void app.register(mapRoutes(context));
+  void app.register(firecrawlRoutes(context), { prefix: FIRECRAWL_PREFIX });
   void app.register(healthRoutes(context));
   // The browser page (src/web, built into dist/web) at `/`.
   void app.register(webPagePlugin, { root: resolved.webRoot });

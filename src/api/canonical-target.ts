@@ -20,10 +20,10 @@ export function canonicalRequestTarget(target: string): string {
   return removeDotSegments(collapseSlashes(normalizeEscapes(path))) + query;
 }
 
-/** Is this canonical path inside the API (`/v1` and below), whatever its letters' case? */
+/** Is this canonical path inside the API (`/v1` or `/firecrawl` and below), whatever its letters' case? */
 export function isApiPath(canonicalTarget: string): boolean {
   const path = canonicalTarget.toLowerCase();
-  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
+  return ['/v1', '/firecrawl'].some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
 }
 
 function toOriginForm(target: string): string {

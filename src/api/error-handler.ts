@@ -228,3 +228,32 @@ export function registerErrorHandling(app: FastifyInstance): void {
     sendProblem(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply),
   );
 }
+
+/**
+ * Errors of the Firecrawl-compatible routes (`/firecrawl/...`) in Firecrawl's own shape,
+ * `{success: false, error, code, details}`, with the status and code of the same problem the native
+ * API would answer: the SDK reads `error` as its message and `code`/`details` as they are.
+ */
+export function registerFirecrawlErrorHandling(scope: FastifyInstance): void {
+  const send = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const { problem, headers } = toProblem(error, request);
+    if (problem.status >= 500 && problem.code === 'internal_error') request.log.error({ err: error }, 'Request failed');
+    else request.log.info({ code: problem.code, status: problem.status }, 'Request refused');
+    const { type: _type, title: _title, status, detail, instance: _instance, code, requestId, ...details } = problem;
+    return reply
+      .code(status)
+      .headers(headers)
+      .type('application/json; charset=utf-8')
+      .send({ success: false, error: detail, code, requestId, ...(Object.keys(details).length > 0 ? { details } : {}) });
+  };
+  scope.setErrorHandler((error, request, reply) => {
+    if (reply.sent || reply.raw.headersSent) {
+      request.log.error({ err: error }, 'Error after the response started');
+      return;
+    }
+    return send(error, request, reply);
+  });
+  scope.setNotFoundHandler((request, reply) =>
+    send(new ApiError('not_found', `No Firecrawl-compatible route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+}

@@ -28,6 +28,8 @@ export const PROBLEM_STATUS = {
   invalid_url: 400,
   /** The job's webhook URL is refused: not http(s), credentials in it, or a private address (the guard). */
   invalid_webhook_url: 400,
+  /** A Firecrawl-compatible request (`/firecrawl/...`) sets an option distill does not do; `field` names it. */
+  unsupported_option: 400,
   /** Any other malformed request Fastify refuses (bad Content-Length, bad path encoding, ...). */
   bad_request: 400,
   /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
@@ -94,6 +96,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   storage_unavailable: 'Storage unavailable',
   storage_full: 'Storage full',
   extract_timeout: 'Extraction timed out',
+  unsupported_option: 'Option not supported',
   internal_error: 'Internal server error',
 };
 

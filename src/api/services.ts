@@ -13,6 +13,7 @@ import type {
   StoredEvent,
   WebhookDelivery,
 } from '../jobs/index.js';
+import type { MapRequest, MapResult } from '../crawls/index.js';
 import type { ApiKeyVerifier } from './auth.js';
 import type { Metrics } from './metrics.js';
 
@@ -83,6 +84,14 @@ export interface ApiServices {
   schedules?: SchedulesApi | undefined;
   /** `GET /v1/documents/:id/versions`. Omitted: not registered. */
   documentVersions?: DocumentVersionsApi | undefined;
+  /** `POST /v1/map` (and Firecrawl's map). Omitted: not registered. */
+  map?: MapApi | undefined;
+}
+
+/** What the map route needs (the `SiteMapper` of src/crawls, bound in app/). */
+export interface MapApi {
+  /** A site's URLs; throws a `TypeError`/`RangeError` with `field` for bad filters or a bad `url`. */
+  map(request: MapRequest): Promise<MapResult>;
 }
 
 /** The former name of `ApiServices`. */

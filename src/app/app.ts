@@ -137,6 +137,7 @@ export class App {
       metrics: this.metrics,
       logger,
       readiness,
+      fetching,
     });
     ({ api: this.api, ops: this.ops } = servers);
     components[1] = servers.rateLimitRedis;

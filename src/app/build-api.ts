@@ -6,7 +6,9 @@ import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
 import type { Logger } from '../lib/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
+import { SiteMapper } from '../crawls/index.js';
 import type { Events } from './build-events.js';
+import type { Fetching } from './build-fetch.js';
 import type { Services } from './build-services.js';
 import type { Component, ReadinessChecks } from './lifecycle.js';
 import type { Part } from './roles.js';
@@ -30,6 +32,8 @@ export interface ServersDependencies {
   logger: Logger;
   /** The checks of `/readyz`: every component's, asked when a probe comes. */
   readiness: ReadinessChecks;
+  /** The fetcher and host limits `POST /v1/map` reads sites with (the workers' own). */
+  fetching: Pick<Fetching, 'fetcher' | 'hostLimiter'>;
 }
 
 /** The HTTP servers of a role, and the connections they own. */
@@ -90,6 +94,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
         checkWebhookUrl: events.checkWebhookUrl,
       },
       documentVersions: repository,
+      map: new SiteMapper({ fetcher: deps.fetching.fetcher, hostLimiter: deps.fetching.hostLimiter, timeoutMs: config.mapTimeoutMs }),
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

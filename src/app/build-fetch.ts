@@ -27,6 +27,7 @@ export function buildFetch(config: Config, logger: Logger): Fetching {
     maxBodyBytes: config.fetchMaxBytes,
     maxRedirects: config.fetchMaxRedirects,
     userAgent: config.userAgent,
+    accept: config.fetchAccept,
     respectRobots: config.respectRobots,
     allow: parseAllowList(config.fetchAllow),
   });

@@ -150,6 +150,7 @@ export const OPTIONS = [
     check: (v) => dnsServersProblem(String(v)),
   },
   { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
+  { key: 'fetchAccept', env: 'DISTILL_FETCH_ACCEPT', kind: 'string', default: 'text/markdown, text/html;q=0.9, */*;q=0.8', description: 'Accept header of every fetch: by default a site that serves Markdown is asked for it, and its Markdown becomes the document as it is (source site-markdown)' },
   { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt', doc: 'Obey robots.txt (`--no-respect-robots` turns it off)' },
   { key: 'hostConcurrency', env: 'DISTILL_HOST_CONCURRENCY', kind: 'integer', default: 2, min: 1, description: 'Requests in flight per host' },
   { key: 'hostRatePerSecond', env: 'DISTILL_HOST_RATE', kind: 'number', default: 2, min: 0.001, description: 'Requests per second per host (token bucket rate)' },
@@ -257,6 +258,7 @@ export const OPTIONS = [
   },
   { key: 'schedulerPollMs', env: 'DISTILL_SCHEDULER_POLL_MS', kind: 'integer', default: 1000, min: 50, max: 60_000, description: 'How often the scheduler looks for due schedules (ms)' },
   { key: 'crawlMaxPages', env: 'DISTILL_CRAWL_MAX_PAGES', kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'Most pages one crawl may ask for (its maxPages)', doc: 'Most pages one crawl may ask for (its `maxPages`)' },
+  { key: 'mapTimeoutMs', env: 'DISTILL_MAP_TIMEOUT_MS', kind: 'integer', default: 30_000, min: 1000, max: 300_000, description: 'Time one POST /v1/map (or Firecrawl map) takes at most when the request sets none; what was found by then is answered (ms)' },
   {
     key: 'rateLimit',
     env: 'DISTILL_RATE_LIMIT',

@@ -3,6 +3,7 @@ import type { ClaimedItem, CrawlSettings } from '../jobs/index.js';
 import { toError, type Logger } from '../lib/index.js';
 import type { TaskFunction } from '../worker/index.js';
 import { CrawlScope, MAX_LINKS_PER_PAGE } from './crawl-scope.js';
+import { markdownLinks } from './site-map.js';
 import { MAX_SITEMAP_URLS, parseSitemap } from './sitemap.js';
 
 /** What the crawl hook needs to read a sitemap: the same fetcher and host limits as every page. */
@@ -45,27 +46,48 @@ export function withCrawlLinks(task: TaskFunction, deps: CrawlTaskDependencies):
     if (item.seq === 0 && crawl.useSitemap && crawl.maxDepth > 0) {
       const seen = new Set(discovered);
       const fromSitemap = await scope.select(await readSitemap(item, deps, context.signal), MAX_SITEMAP_URLS, { signal: context.signal });
-      discovered.push(...fromSitemap.filter((url) => !seen.has(url)));
+      const fromLlmsTxt = await scope.select(await readLlmsTxt(item, deps, context.signal), MAX_LINKS_PER_PAGE, { signal: context.signal });
+      for (const url of [...fromSitemap, ...fromLlmsTxt]) {
+        if (seen.has(url)) continue;
+        seen.add(url);
+        discovered.push(url);
+      }
     }
     return discovered.length > 0 ? { ...outcome, discovered } : outcome;
   };
 }
 
 /** The `<loc>`s of the start page's `/sitemap.xml`; none when it is missing or cannot be read. */
-async function readSitemap(item: ClaimedItem, deps: CrawlTaskDependencies, signal: AbortSignal): Promise<string[]> {
-  const url = new URL('/sitemap.xml', item.url);
+function readSitemap(item: ClaimedItem, deps: CrawlTaskDependencies, signal: AbortSignal): Promise<string[]> {
+  return readSiteFile('/sitemap.xml', (text) => parseSitemap(text), item, deps, signal);
+}
+
+/** The links of the start page's origin's `/llms.txt` (llmstxt.org); none when it is missing. */
+function readLlmsTxt(item: ClaimedItem, deps: CrawlTaskDependencies, signal: AbortSignal): Promise<string[]> {
+  return readSiteFile('/llms.txt', (text, finalUrl) => markdownLinks(text, finalUrl).map((link) => link.url), item, deps, signal);
+}
+
+/** One file at the start page's origin, parsed; none when it is missing or cannot be read. */
+async function readSiteFile(
+  path: string,
+  parse: (text: string, finalUrl: string) => string[],
+  item: ClaimedItem,
+  deps: CrawlTaskDependencies,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const url = new URL(path, item.url);
   try {
     const slot = await acquireHostSlot(deps.hostLimiter, url.host, { maxWaitMs: deps.sitemapMaxWaitMs ?? 10_000, signal });
     try {
       const response = await deps.fetcher.fetch(url.href, { signal, timeoutMs: item.options.timeoutMs });
-      return parseSitemap(Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString('utf8'));
+      return parse(Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString('utf8'), response.finalUrl);
     } finally {
       await slot.release();
     }
   } catch (error) {
     if (signal.aborted) throw error;
-    // No sitemap (404), robots.txt forbids it, or it failed: the crawl follows links only.
-    deps.logger?.debug({ err: toError(error), url: url.href, jobId: item.jobId }, 'No sitemap for this crawl');
+    // No such file (404), robots.txt forbids it, or it failed: the crawl follows links only.
+    deps.logger?.debug({ err: toError(error), url: url.href, jobId: item.jobId }, `No ${path} for this crawl`);
     return [];
   }
 }

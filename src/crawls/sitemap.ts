@@ -9,19 +9,34 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 const CDATA_OPEN = '<![CDATA[';
 const CDATA_CLOSE = ']]>';
 
+/** What one sitemap file holds: page URLs (`urlset`) or the URLs of other sitemaps (`sitemapindex`). */
+export interface SitemapDocument {
+  kind: 'urlset' | 'index';
+  locs: string[];
+}
+
 /**
  * The page URLs of a sitemap (sitemaps.org): the text of its `<loc>` elements, trimmed, entities
  * decoded, in document order, at most `max`. A light scan, not an XML parser: sitemaps are flat,
  * and a malformed one yields what it can. A sitemap index's `<loc>`s name other sitemaps, which are
- * not pages: an index yields nothing.
+ * not pages: an index yields nothing (`readSitemapDocument` reads both).
+ */
+export function parseSitemap(xml: string, max = MAX_SITEMAP_URLS): string[] {
+  const document = readSitemapDocument(xml, max);
+  return document.kind === 'index' ? [] : document.locs;
+}
+
+/**
+ * A sitemap or sitemap index: which it is, and its `<loc>`s (at most `max`).
  *
  * The scan is linear in the input (no regex runs on it but one bounded entity pass per `<loc>`):
  * every `indexOf` starts where the previous one stopped, and a `<loc>` without its closing tag is
  * skipped from the next `<`, never rescanned. Only the first `MAX_SITEMAP_CHARS` are read, and a
- * `<loc>` over `MAX_SITEMAP_LOC_LENGTH` characters is skipped.
+ * `<loc>` over `MAX_SITEMAP_LOC_LENGTH` characters is skipped. Entities other than the five of XML
+ * and numeric references are never expanded (this is not an XML parser; see `hasEntityDeclarations`).
  */
-export function parseSitemap(xml: string, max = MAX_SITEMAP_URLS): string[] {
-  if (/<sitemapindex[\s>]/i.test(xml.slice(0, 4096))) return [];
+export function readSitemapDocument(xml: string, max = MAX_SITEMAP_URLS): SitemapDocument {
+  const kind = /<sitemapindex[\s>]/i.test(xml.slice(0, 4096)) ? 'index' : 'urlset';
   const text = xml.length > MAX_SITEMAP_CHARS ? xml.slice(0, MAX_SITEMAP_CHARS) : xml;
   const urls: string[] = [];
   // Set once no `]]>` is left after some point: later CDATA sections cannot close either.
@@ -52,7 +67,16 @@ export function parseSitemap(xml: string, max = MAX_SITEMAP_URLS): string[] {
     const loc = decodeEntities(text.slice(start, end).trim());
     if (loc !== '' && loc.length <= MAX_SITEMAP_LOC_LENGTH) urls.push(loc);
   }
-  return urls;
+  return { kind, locs: urls };
+}
+
+/**
+ * True when the XML declares entities (`<!ENTITY` in a DOCTYPE near the start): the billion-laughs
+ * and external-entity shapes. Such a sitemap is refused whole rather than read.
+ */
+export function hasEntityDeclarations(xml: string): boolean {
+  const head = xml.slice(0, 64 * 1024);
+  return /<!DOCTYPE/i.test(head) && /<!ENTITY/i.test(head);
 }
 
 /** Index of the next `tag` (lower-case, ASCII) at or after `from`, in any letter case; -1 if none. */

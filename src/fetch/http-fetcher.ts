@@ -38,14 +38,18 @@ import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
 /** User-Agent sent when none is configured. */
 export const DEFAULT_USER_AGENT = 'distill/0.1 (+https://github.com/distill)';
 
-/** Accept header: documents first, anything else accepted (the extractor judges content types). */
-export const DEFAULT_ACCEPT =
-  'text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.5';
+/**
+ * Accept header: Markdown first (a site that serves its pages as Markdown gives the document as its
+ * author wrote it), then HTML, anything else accepted (the extractor judges content types).
+ */
+export const DEFAULT_ACCEPT = 'text/markdown, text/html;q=0.9, */*;q=0.8';
 
 /** Options of `HttpFetcher`. */
 export interface HttpFetcherOptions {
   /** User-Agent header. @default DEFAULT_USER_AGENT */
   userAgent?: string;
+  /** Accept header of every request. @default DEFAULT_ACCEPT */
+  accept?: string;
   /** Product token matched against robots.txt `User-agent:` lines. @default 'distill' */
   robotsUserAgent?: string;
   /** Total limit of one fetch (DNS, connect, redirects, body), in milliseconds. @default 30000 */
@@ -112,6 +116,7 @@ const TLS_CODES = new Set([
 
 interface ResolvedOptions {
   userAgent: string;
+  accept: string;
   timeoutMs: number;
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -241,8 +246,11 @@ export class HttpFetcher implements Fetcher {
         `Expected \`userAgent\` to be a non-empty single-line string, got \`${String(userAgent)}\``,
       );
     }
+    const accept = options.accept === undefined || options.accept.trim() === '' ? DEFAULT_ACCEPT : options.accept;
+    if (/[\r\n]/.test(accept)) throw new TypeError(`Expected \`accept\` to be a single-line header value, got \`${accept}\``);
     this.#options = {
       userAgent,
+      accept,
       timeoutMs: integerOption('timeoutMs', options.timeoutMs ?? 30_000, 1),
       connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1),
       headersTimeoutMs: integerOption('headersTimeoutMs', options.headersTimeoutMs ?? 15_000, 1),
@@ -420,7 +428,7 @@ export class HttpFetcher implements Fetcher {
   #requestHeaders(plan: RequestPlan): Record<string, string> {
     const headers: Record<string, string> = {
       'user-agent': this.#options.userAgent,
-      accept: DEFAULT_ACCEPT,
+      accept: this.#options.accept,
       'accept-encoding': ACCEPT_ENCODING,
     };
     if (plan.conditional.etag !== undefined) headers['if-none-match'] = plan.conditional.etag;

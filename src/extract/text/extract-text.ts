@@ -49,11 +49,38 @@ function normaliseNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
 }
 
-/** Plain text and Markdown pass through: title from the first heading or line. */
+/** Front-matter keys kept, and characters of one value. */
+const MAX_FRONT_MATTER_KEYS = 50;
+const MAX_FRONT_MATTER_VALUE_CHARS = 1000;
+
+/**
+ * The YAML front matter of a Markdown file (`---` lines around `key: value` lines at its start):
+ * its flat `key: value` pairs (quotes removed; nested YAML is not read) and the Markdown after it.
+ * Hand-written, not a YAML library: only flat strings are wanted, and no YAML feature (anchors,
+ * tags) should run on a site's text.
+ */
+export function splitFrontMatter(markdown: string): { frontMatter: Record<string, string>; body: string } {
+  const match = /^---[ \t]*\n([\s\S]{0,20000}?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)/.exec(markdown);
+  if (!match) return { frontMatter: {}, body: markdown };
+  const frontMatter: Record<string, string> = {};
+  for (const line of match[1]!.split('\n')) {
+    const pair = /^([A-Za-z_][\w-]{0,63})[ \t]*:[ \t]*(.*?)[ \t]*$/.exec(line);
+    if (!pair || pair[2] === '' || Object.keys(frontMatter).length >= MAX_FRONT_MATTER_KEYS) continue;
+    frontMatter[pair[1]!.toLowerCase()] = pair[2]!.replace(/^(["'])(.*)\1$/, '$2').slice(0, MAX_FRONT_MATTER_VALUE_CHARS);
+  }
+  return { frontMatter, body: markdown.slice(match[0].length).replace(/^\n+/, '') };
+}
+
+/**
+ * Plain text and Markdown pass through: title from the front matter, else the first heading or
+ * line. A Markdown answer is the site's own Markdown (`metadata.source: "site-markdown"`).
+ */
 export function extractPlainText(source: string, options: TextExtractOptions): ExtractedDocument {
   const { url, formats, mimeType } = options;
   const isMarkdown = mimeType === 'text/markdown';
-  const normalised = normaliseNewlines(source);
+  const split = isMarkdown ? splitFrontMatter(normaliseNewlines(source)) : { frontMatter: {}, body: source };
+  const frontMatter: Record<string, string> = split.frontMatter;
+  const normalised = normaliseNewlines(split.body);
   const text = isMarkdown ? normaliseNewlines(markdownToText(normalised)) : normalised;
   let links: string[] = [];
   if (formats.has('links')) {
@@ -64,9 +91,9 @@ export function extractPlainText(source: string, options: TextExtractOptions): E
     url,
     canonicalUrl: null,
     mimeType,
-    title: firstLineTitle(normalised),
-    byline: null,
-    description: null,
+    title: frontMatter.title ?? firstLineTitle(normalised),
+    byline: frontMatter.author ?? null,
+    description: frontMatter.description ?? null,
     siteName: null,
     lang: null,
     publishedTime: null,
@@ -77,6 +104,6 @@ export function extractPlainText(source: string, options: TextExtractOptions): E
     wordCount: countWords(text),
     extractor: isMarkdown ? 'markdown' : 'text',
     quality: { path: 'whole', textLength: text.length, linkDensity: 0, wall: null },
-    metadata: {},
+    metadata: isMarkdown ? { source: 'site-markdown' } : {},
   };
 }
