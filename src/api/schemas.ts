@@ -164,7 +164,7 @@ export const jobSchema = {
     links: {
       type: 'object',
       required: ['self', 'items', 'results', 'events', 'cancel', 'urls'],
-      properties: { self: string, items: string, results: string, events: string, cancel: string, urls: string },
+      properties: { self: string, items: string, results: string, events: string, cancel: string, retry: string, urls: string },
     },
   },
 } as const;

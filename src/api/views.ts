@@ -60,6 +60,7 @@ export function toJobView(job: Job): JobView {
       results: `${self}/results`,
       events: `${self}/events`,
       cancel: `${self}/cancel`,
+      retry: `${self}/retry`,
       urls: `${self}/urls`,
     },
   };

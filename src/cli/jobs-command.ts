@@ -12,7 +12,7 @@ const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded',
 /** What a Markdown file is written from (see markdown-files.ts). */
 const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
 
-export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|watch> [...] [--server URL]
+export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|watch> [...] [--server URL]
 
   submit [url...] [-f FILE] [--max-age S] [--format F,..] [--watch]   submit URLs (args, file or stdin)
   status <job-id>                                                  the job's status and counts
@@ -20,6 +20,7 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel
   items <job-id> [--state failed]                                  the job's items as NDJSON (url, state, error)
   results <job-id> [--fields url,title,markdown] [-o DIR]          all documents as NDJSON, or Markdown files into DIR
   cancel <job-id>                                                  cancel the job
+  retry <job-id> [--watch]                                         run the failed items again
   watch <job-id>                                                   a progress bar until the job ends
 
 Examples:
@@ -176,6 +177,20 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const id = needId();
         if (id === undefined) return 2;
         console.log(summary(await client.cancel(id)));
+        return 0;
+      }
+      case 'retry': {
+        const id = needId();
+        if (id === undefined) return 2;
+        const { job, retried } = await client.retryFailed(id);
+        console.error(retried === 0 ? 'Nothing to retry: no item of this job failed.' : `${retried} failed item${retried === 1 ? '' : 's'} queued again.`);
+        if (retried > 0 && args.flags.has('--watch')) {
+          const final = await watch(client, job.id);
+          await reportFailed(client, final);
+          console.error(summary(final, Boolean(process.stderr.isTTY)));
+          return final.counts.failed > 0 ? 1 : 0;
+        }
+        console.log(summary(job));
         return 0;
       }
       case 'watch': {

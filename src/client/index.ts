@@ -199,6 +199,11 @@ export class DistillClient {
     return this.#json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
   }
 
+  /** Runs the job's failed items again (attempts from 0); resolves with the job and how many were queued. */
+  retryFailed(jobId: string, options: { signal?: AbortSignal } = {}): Promise<{ job: JobView; retried: number }> {
+    return this.#json('POST', `${jobPath(jobId)}/retry`, { signal: options.signal });
+  }
+
   getDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
     return this.#json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, { signal: options.signal });
   }

@@ -55,6 +55,7 @@ export interface JobLinks {
   results: string;
   events: string;
   cancel: string;
+  retry?: string;
   urls: string;
 }
 

@@ -9,8 +9,8 @@ export class JobNotFoundError extends DistillError {
 
 /** URLs cannot be added to a cancelled job. */
 export class JobCancelledError extends DistillError {
-  constructor(jobId: string) {
-    super('job_cancelled', `Job ${jobId} is cancelled; it takes no more URLs`);
+  constructor(jobId: string, what = 'it takes no more URLs') {
+    super('job_cancelled', `Job ${jobId} is cancelled; ${what}`);
   }
 }
 

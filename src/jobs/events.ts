@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'document.changed',
   'item.failed',
   'job.cancelled',
+  'job.retried',
   'job.completed',
   'webhook.failed',
 ] as const;
@@ -76,6 +77,8 @@ export interface EventPayloads {
   };
   'item.failed': { jobId: string; seq: number; url: string; code: string; message: string };
   'job.cancelled': { jobId: string; cancelledItems: number };
+  /** `POST /v1/jobs/:id/retry`: the job's failed items are queued again, their attempts from 0. */
+  'job.retried': { jobId: string; retriedItems: number };
   'job.completed': { jobId: string; counts: ItemCounts };
   /** A webhook delivery gave up (or was refused by the private-network guard); it can be replayed. */
   'webhook.failed': {

@@ -207,6 +207,27 @@ export class JobsService {
   }
 
   /**
+   * Runs the job's failed items again: queued, attempts from 0 (so `maxAttempts` applies anew), then
+   * handed to the queue. A job that had completed runs again until they end. Nothing to retry:
+   * the job as it is. 409 `job_cancelled` for a cancelled job.
+   */
+  async retryFailed(jobId: string, scope: TenantScope = {}): Promise<{ job: Job; retried: number }> {
+    await this.getJob(jobId, scope);
+    const { job, retried } = await this.#repository.retryFailedItems(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    if (retried.length > 0) {
+      try {
+        await this.#queue.enqueue(retried);
+        this.#onEnqueued?.();
+      } catch (error) {
+        // Committed as queued: the queue's repair delivers them once it answers.
+        this.#logger.error({ err: toError(error), jobId, items: retried.length }, 'Enqueueing retried items failed');
+      }
+    }
+    return { job, retried: retried.length };
+  }
+
+  /**
    * The worker pool's end of an attempt: records the outcome (the item state machine,
    * `transitionItem`, run by the attempt store in one transaction with the document, the events,
    * the counters and a crawl page's links), then hands the links' new items to the queue. Should

@@ -92,6 +92,12 @@ export interface JobStore {
   listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>>;
   /** Marks the job cancelled and every queued item cancelled; returns how many items it cancelled. */
   cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }>;
+  /**
+   * Queues the job's failed items again (attempts from 0, errors cleared) and writes `job.retried`,
+   * in one transaction; resolves with the items to hand to the queue. Throws `JobCancelledError`
+   * for a cancelled job.
+   */
+  retryFailedItems(jobId: string): Promise<{ job: Job | null; retried: ItemRef[] }>;
   /** Is the job cancelled? Workers poll this to abort running items promptly. */
   cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
   /** Item counts by state over all jobs, from the per-job counters (no scan of items). */

@@ -113,6 +113,7 @@ export class KyselyJobRepository
   readonly countWaitingUrls: KyselyJobStore['countWaitingUrls'];
   readonly listJobs: KyselyJobStore['listJobs'];
   readonly cancelJob: KyselyJobStore['cancelJob'];
+  readonly retryFailedItems: KyselyJobStore['retryFailedItems'];
   readonly cancelledJobIds: KyselyJobStore['cancelledJobIds'];
   readonly countItemsByState: KyselyJobStore['countItemsByState'];
   readonly deleteExpiredJobs: KyselyJobStore['deleteExpiredJobs'];
@@ -208,6 +209,7 @@ export class KyselyJobRepository
     this.countWaitingUrls = this.jobs.countWaitingUrls.bind(this.jobs);
     this.listJobs = this.jobs.listJobs.bind(this.jobs);
     this.cancelJob = this.jobs.cancelJob.bind(this.jobs);
+    this.retryFailedItems = this.jobs.retryFailedItems.bind(this.jobs);
     this.cancelledJobIds = this.jobs.cancelledJobIds.bind(this.jobs);
     this.countItemsByState = this.jobs.countItemsByState.bind(this.jobs);
     this.deleteExpiredJobs = this.jobs.deleteExpiredJobs.bind(this.jobs);

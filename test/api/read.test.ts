@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
 import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
-import { createDeferred } from '../../src/lib/index.js';
+import { createDeferred, PermanentError } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
 import { fakeDocument } from '../helpers/store.js';
@@ -153,6 +153,41 @@ describe('reading jobs, items, results and documents', () => {
     expectProblem(await harness.app.inject({ url: '/v1/documents' }), 400, 'validation_failed');
   });
 
+  it('retries the failed items of a completed job: attempts from 0, job.retried, completed again; 409 on a cancelled job', async () => {
+    const failedOnce = new Set<string>();
+    // Fails each /flaky URL on its first attempt only: what a site that was briefly down looks like.
+    const flaky: TaskFunction = (item, context) => {
+      if (new URL(item.url).pathname.startsWith('/flaky') && !failedOnce.has(item.url)) {
+        failedOnce.add(item.url);
+        return Promise.reject(new PermanentError('http_error', 'HTTP 503'));
+      }
+      return fakeTask(item, context);
+    };
+    harness = await createHarness({ task: flaky });
+    const { job } = await submit(harness, ['https://example.com/ok', 'https://example.com/flaky/1', 'https://example.com/flaky/2'], { maxAttempts: 1 });
+    await waitForFinal(harness, job.id);
+    expect((await harness.app.inject({ url: `/v1/jobs/${job.id}` })).json<JobView>()).toMatchObject({ status: 'completed', counts: { succeeded: 1, failed: 2 } });
+
+    const retried = await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/retry` });
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json<{ retried: number; job: JobView }>()).toMatchObject({ retried: 2, job: { counts: { failed: 0 }, finishedAt: null } });
+    await waitForFinal(harness, job.id);
+    const after = (await harness.app.inject({ url: `/v1/jobs/${job.id}` })).json<JobView>();
+    expect(after).toMatchObject({ status: 'completed', counts: { succeeded: 3, failed: 0 } });
+    const items = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
+    expect(items.map((item) => [item.state, item.attempts, item.error])).toEqual([['succeeded', 1, null], ['succeeded', 1, null], ['succeeded', 1, null]]);
+    const log = (await harness.store.repository.listEvents({ jobId: job.id, afterId: 0, limit: 100 })).map((e) => e.type);
+    expect(log.filter((type) => type === 'job.retried')).toHaveLength(1);
+    expect(log.filter((type) => type === 'job.completed')).toHaveLength(2);
+
+    // Nothing failed any more: nothing to retry.
+    expect((await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/retry` })).json<{ retried: number }>().retried).toBe(0);
+    const other = await submit(harness, ['https://example.com/hang/1']);
+    await harness.app.inject({ method: 'POST', url: `/v1/jobs/${other.job.id}/cancel` });
+    expectProblem(await harness.app.inject({ method: 'POST', url: `/v1/jobs/${other.job.id}/retry` }), 409, 'job_cancelled');
+    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/nope/retry' }), 404, 'job_not_found');
+  });
+
   it('hashes what a document holds: its Markdown when no text was asked for, never the empty text', async () => {
     const markdownOnly: TaskFunction = (item) =>
       Promise.resolve({ kind: 'succeeded', document: { ...fakeDocument(item.url), text: '', markdown: `# Only Markdown of ${item.url}` } });
@@ -240,6 +275,7 @@ describe('operations endpoints', () => {
         'GET /v1/jobs/{id}/results',
         'GET /v1/jobs/{id}/events',
         'POST /v1/jobs/{id}/cancel',
+        'POST /v1/jobs/{id}/retry',
         'POST /v1/jobs/{id}/urls',
         'GET /v1/documents/{id}',
         'GET /v1/documents/{id}/screenshot',

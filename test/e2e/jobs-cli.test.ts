@@ -58,6 +58,12 @@ describe('distill jobs: a shell client of a running server', () => {
     expect(wrongState.code).toBe(2);
     expect(wrongState.stderr).toContain('--state takes queued, running, succeeded, failed, cancelled');
 
+    // The gone page is still gone: retried, it fails again, and the job says so.
+    const retried = await runDistill(['jobs', 'retry', id, '--watch'], env);
+    expect(retried.stderr).toContain('1 failed item queued again.');
+    expect(retried.stderr).toContain(`failed ${origin}/gone/3: http_error`);
+    expect(retried.code).toBe(1);
+
     const out = join(dir, 'md');
     const written = await runDistill(['jobs', 'results', id, '-o', out], env);
     expect(written.code).toBe(0);

@@ -329,5 +329,27 @@ export function jobRoutes(context: RouteContext) {
       },
       async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id, { tenant: request.tenant })),
     );
+
+    app.post(
+      '/v1/jobs/:id/retry',
+      {
+        schema: {
+          summary: 'Run the failed items of a job again',
+          description:
+            'Every failed item is queued again with its attempts from 0 (the job\'s maxAttempts applies anew); a completed job runs ' +
+            'again until they end, and writes `job.retried`. `retried` is 0 when nothing had failed. 409 job_cancelled for a cancelled job.',
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          response: {
+            200: { type: 'object', required: ['job', 'retried'], properties: { job: jobSchema, retried: { type: 'integer', minimum: 0 } } },
+            ...problemResponses,
+          },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const { job, retried } = await jobs.retryFailed(request.params.id, { tenant: request.tenant });
+        return { job: toJobView(job), retried };
+      },
+    );
   };
 }

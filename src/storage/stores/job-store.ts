@@ -1,5 +1,7 @@
 import {
   DEFAULT_TENANT,
+  JobCancelledError,
+  type ItemRef,
   eventJobOptions,
   type CreateJobInput,
   type IntakeEnd,
@@ -148,6 +150,38 @@ export class KyselyJobStore implements JobStore {
       await applyCounts(trx, jobId, { queued: -cancelledItems, cancelled: cancelledItems }, now);
       await new KyselyEventStore(trx).appendEvents(jobId, [{ type: 'job.cancelled', payload: { jobId, cancelledItems } }]);
       return { job: await jobs.getJob(jobId), cancelledItems };
+    });
+  }
+
+  async retryFailedItems(jobId: string): Promise<{ job: Job | null; retried: ItemRef[] }> {
+    return inTransaction(this.#context, async (trx) => {
+      const job = await trx.db
+        .selectFrom('jobs')
+        .select(['id', 'status'])
+        .where('id', '=', jobId)
+        .$call(trx.dialect.forUpdate)
+        .executeTakeFirst();
+      if (!job) return { job: null, retried: [] };
+      if (job.status === 'cancelled') throw new JobCancelledError(jobId, 'its failed items cannot be retried');
+      const now = trx.clock.now();
+      const failed = await trx.db
+        .selectFrom('job_items')
+        .select('seq')
+        .where('job_id', '=', jobId)
+        .where('state', '=', 'failed')
+        .orderBy('seq')
+        .execute();
+      const jobs = new KyselyJobStore(trx);
+      if (failed.length === 0) return { job: await jobs.getJob(jobId), retried: [] };
+      await trx.db
+        .updateTable('job_items')
+        .set({ state: 'queued', attempts: 0, run_after: now, error_code: null, error_message: null, http_status: null, updated_at: now, finished_at: null })
+        .where('job_id', '=', jobId)
+        .where('state', '=', 'failed')
+        .execute();
+      await applyCounts(trx, jobId, { failed: -failed.length, queued: failed.length }, now);
+      await new KyselyEventStore(trx).appendEvents(jobId, [{ type: 'job.retried', payload: { jobId, retriedItems: failed.length } }]);
+      return { job: await jobs.getJob(jobId), retried: failed.map(({ seq }) => ({ jobId, seq: Number(seq) })) };
     });
   }
 
