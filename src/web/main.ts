@@ -57,6 +57,7 @@ async function render(): Promise<void> {
     setTitle: (title) => {
       document.title = `${title} · distill`;
     },
+    rerender: () => void render(),
   };
   markNav(route);
   replace(main);

@@ -193,6 +193,21 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ url: expect.stringContaining('/article/') });
   });
 
+  it('retries the failed links of a job, which runs again and follows live', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);
+    await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor();
+    await page.getByRole('button', { name: 'Retry failed (2)' }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toBe('2 failed links queued again');
+    // The missing pages are still missing: the job completes again with the same two failures.
+    await expect
+      .poll(async () => (await (await fetch(`${server.baseUrl}/v1/jobs/${firstJobId}/events`)).text()).includes('event: job.retried'), { timeout: 15_000 })
+      .toBe(true);
+    await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('.count--failed .count__n').textContent(), { timeout: 30_000 }).toBe('2');
+    expect(await page.locator('.count--succeeded .count__n').textContent()).toBe('48');
+  });
+
   it('pages through the results and searches them', async () => {
     const page = await openPage(DESKTOP);
     await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);

@@ -109,6 +109,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     h('p', {}, 'Queued links will not be fetched and running ones are stopped. Finished documents are kept.'),
     h('div', { class: 'actions' }, confirmCancel, keepRunning),
   );
+  const retryButton = h('button', { type: 'button', class: 'button', id: 'retry-failed', hidden: true }, 'Retry failed');
   const ndjsonButton = h('button', { type: 'button', class: 'button' }, 'Download all (NDJSON)');
   const actionError = h('div');
 
@@ -140,7 +141,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       h('div', {}, h('dt', {}, 'Updates'), h('dd', {}, connection)),
     ),
     announcer,
-    h('div', { class: 'actions' }, cancelButton, ndjsonButton),
+    h('div', { class: 'actions' }, cancelButton, retryButton, ndjsonButton),
     confirmBox,
     actionError,
   );
@@ -188,6 +189,8 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     const final = isFinal(job);
     const cancellable = job.status === 'queued' || job.status === 'running';
     cancelButton.hidden = !cancellable;
+    retryButton.hidden = job.counts.failed === 0 || job.status === 'cancelled';
+    retryButton.textContent = `Retry failed (${formatCount(job.counts.failed)})`;
     if (!cancellable) confirmBox.hidden = true;
     if (final) connection.textContent = 'Finished';
     ndjsonButton.disabled = job.counts.succeeded === 0;
@@ -253,6 +256,23 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       )
       .finally(() => {
         confirmCancel.disabled = false;
+      });
+  });
+  retryButton.addEventListener('click', () => {
+    retryButton.disabled = true;
+    replace(actionError);
+    api
+      .retryFailed(job.id)
+      .then(
+        ({ retried }) => {
+          toast(retried === 0 ? 'Nothing to retry' : `${formatCount(retried)} failed link${retried === 1 ? '' : 's'} queued again`);
+          // The job runs again: start over, live updates included.
+          context.rerender();
+        },
+        (error: unknown) => replace(actionError, errorBox(error, 'The failed links could not be retried')),
+      )
+      .finally(() => {
+        retryButton.disabled = false;
       });
   });
   ndjsonButton.addEventListener('click', () => {

@@ -4,4 +4,6 @@ export interface ViewContext {
   signal: AbortSignal;
   /** Sets `document.title` (the page name is appended). */
   setTitle(title: string): void;
+  /** Renders the current route again from scratch (after an action that restarts what it shows). */
+  rerender(): void;
 }
