@@ -5,7 +5,7 @@ import { App } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
-import { markdownFileName, toMarkdownFile } from './markdown-files.js';
+import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
 import type { Job } from '../jobs/index.js';
 import { silentLogger, sleep } from '../lib/index.js';
 

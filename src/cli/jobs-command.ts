@@ -6,7 +6,7 @@ import type { DocumentField, ItemStateName, JobView, ProgressEventData } from '.
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
-import { markdownFileName, toMarkdownFile } from './markdown-files.js';
+import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
 
 const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 /** What a Markdown file is written from (see markdown-files.ts). */

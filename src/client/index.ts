@@ -194,6 +194,12 @@ export class DistillClient {
     }
   }
 
+  /** Every result of a job as a zip of Markdown files with front matter (what `distill extract -o` writes). */
+  async resultsZip(jobId: string, options: { signal?: AbortSignal } = {}): Promise<Blob> {
+    const response = await this.#request('GET', `${jobPath(jobId)}/results`, { headers: { accept: 'application/zip' }, signal: options.signal });
+    return response.blob();
+  }
+
   /** Cancels a job (idempotent); resolves with the job. */
   cancel(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     return this.#json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });

@@ -1,11 +1,38 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
 import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
 import { createDeferred, PermanentError } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
 import { fakeDocument } from '../helpers/store.js';
+
+/** The files of a zip, by name, as text (yauzl: the reader the server uses for DOCX). */
+async function unzip(buffer: Buffer): Promise<Map<string, string>> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
+  );
+  const files = new Map<string, string>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('error', reject);
+    zip.on('end', () => resolve());
+    zip.on('entry', (entry: yauzl.Entry) => {
+      zip.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('error', reject);
+        stream.on('end', () => {
+          files.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
+          zip.readEntry();
+        });
+      });
+    });
+    zip.readEntry();
+  });
+  return files;
+}
 
 async function submit(harness: Harness, list: string[], options: Record<string, unknown> = {}): Promise<SubmitResponse> {
   const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: list, options } });
@@ -108,6 +135,16 @@ describe('reading jobs, items, results and documents', () => {
     expect(lines).toHaveLength(250);
     expect(lines.map((d) => d.url)).toEqual(urls(250));
     expect(Object.keys(lines[0]!).sort()).toEqual(['markdown', 'title', 'url']);
+
+    // All of them as Markdown files in a zip (the web page's "Download Markdown (zip)").
+    const zipped = await harness.app.inject({ url: `/v1/jobs/${job.id}/results`, headers: { accept: 'application/zip' } });
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers['content-type']).toBe('application/zip');
+    expect(zipped.headers['content-disposition']).toBe(`attachment; filename="distill-${job.id}.zip"`);
+    const files = await unzip(zipped.rawPayload);
+    expect(files.size).toBe(250);
+    const page7 = [...files.entries()].find(([name]) => name.startsWith('example.com-page-7-'));
+    expect(page7?.[1]).toMatch(/^---\nurl: "https:\/\/example\.com\/page\/7"\ntitle: "Title of https:\/\/example\.com\/page\/7"\nfetched: \d{4}-[^\n]+\n---\n# Title of https:\/\/example\.com\/page\/7\n$/);
 
     const unknown = expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,body` }), 400, 'validation_failed');
     expect(unknown.errors).toEqual([expect.objectContaining({ field: '/fields' })]);

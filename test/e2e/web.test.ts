@@ -191,6 +191,15 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
       .split('\n');
     expect(lines).toHaveLength(48);
     expect(JSON.parse(lines[0]!)).toMatchObject({ url: expect.stringContaining('/article/') });
+    // And as Markdown files: a zip that starts with its local file header.
+    const [zip] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download Markdown (zip)' }).click(),
+    ]);
+    expect(zip.suggestedFilename()).toBe(`distill-${firstJobId}.zip`);
+    const bytes = readFileSync(await zip.path());
+    expect(bytes.subarray(0, 4).toString('binary')).toBe('PK\u0003\u0004');
+    expect(bytes.toString('latin1')).toContain('.md');
   });
 
   it('retries the failed links of a job, which runs again and follows live', async () => {

@@ -11,6 +11,7 @@ import { NoValidUrlsError, type SubmitResult } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { ownedJobOf } from '../auth.js';
 import { bindJobId } from '../request-log.js';
+import { resultsZip } from '../results-zip.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import {
   appendBodySchema,
@@ -117,6 +118,10 @@ function parseFields(fields: string | undefined): DocumentField[] | null {
     throw new ApiValidationError('/fields', `names unknown fields ${unknown.map((u) => `\`${u}\``).join(', ')}; known: ${DOCUMENT_FIELDS.join(', ')}`);
   }
   return names as DocumentField[];
+}
+
+function prefersZip(request: FastifyRequest): boolean {
+  return /application\/zip/i.test(request.headers.accept ?? '');
 }
 
 function prefersNdjson(request: FastifyRequest): boolean {
@@ -270,7 +275,8 @@ export function jobRoutes(context: RouteContext) {
           summary: 'Documents of the succeeded items',
           description:
             'Paginated JSON by default. With `Accept: application/x-ndjson`, ALL results are streamed, one document per ' +
-            'line (cursor and limit are then ignored). `fields` (comma-separated) keeps only those document fields.',
+            'line (cursor and limit are then ignored). `fields` (comma-separated) keeps only those document fields. With ' +
+            '`Accept: application/zip`, all results as a zip of Markdown files with front matter (what `distill extract -o` writes).',
           tags: ['jobs'],
           params: jobIdParamsSchema,
           querystring: paginationQuerySchema(20, 100, {
@@ -281,6 +287,7 @@ export function jobRoutes(context: RouteContext) {
               content: {
                 'application/json': { schema: pageSchema(resultSchema) },
                 'application/x-ndjson': { schema: { type: 'string', description: 'One JSON document per line' } },
+                'application/zip': { schema: { type: 'string', format: 'binary', description: 'One Markdown file per document' } },
               },
             },
             ...problemResponses,
@@ -293,6 +300,14 @@ export function jobRoutes(context: RouteContext) {
       ) => {
         const jobId = request.params.id;
         const fields = parseFields(request.query.fields);
+        if (prefersZip(request)) {
+          const closed = new AbortController();
+          reply.raw.once('close', () => closed.abort());
+          return reply
+            .type('application/zip')
+            .header('content-disposition', `attachment; filename="distill-${jobId}.zip"`)
+            .send(resultsZip(repository, jobId, closed.signal));
+        }
         if (prefersNdjson(request)) {
           return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, fields)));
         }

@@ -111,6 +111,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
   );
   const retryButton = h('button', { type: 'button', class: 'button', id: 'retry-failed', hidden: true }, 'Retry failed');
   const ndjsonButton = h('button', { type: 'button', class: 'button' }, 'Download all (NDJSON)');
+  const zipButton = h('button', { type: 'button', class: 'button' }, 'Download Markdown (zip)');
   const actionError = h('div');
 
   replace(
@@ -141,7 +142,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       h('div', {}, h('dt', {}, 'Updates'), h('dd', {}, connection)),
     ),
     announcer,
-    h('div', { class: 'actions' }, cancelButton, retryButton, ndjsonButton),
+    h('div', { class: 'actions' }, cancelButton, retryButton, ndjsonButton, zipButton),
     confirmBox,
     actionError,
   );
@@ -195,6 +196,8 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     if (final) connection.textContent = 'Finished';
     ndjsonButton.disabled = job.counts.succeeded === 0;
     ndjsonButton.title = job.counts.succeeded === 0 ? 'No document yet' : '';
+    zipButton.disabled = ndjsonButton.disabled;
+    zipButton.title = ndjsonButton.title;
   }
 
   function renderRate(): void {
@@ -273,6 +276,23 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       )
       .finally(() => {
         retryButton.disabled = false;
+      });
+  });
+  zipButton.addEventListener('click', () => {
+    zipButton.disabled = true;
+    zipButton.textContent = 'Preparing download…';
+    replace(actionError);
+    api
+      .resultsZip(job.id, { signal })
+      .then(
+        (blob) => download(blob, `distill-${job.id}.zip`),
+        (error: unknown) => {
+          if (!signal.aborted) replace(actionError, errorBox(error, 'The Markdown files could not be downloaded'));
+        },
+      )
+      .finally(() => {
+        zipButton.disabled = job.counts.succeeded === 0;
+        zipButton.textContent = 'Download Markdown (zip)';
       });
   });
   ndjsonButton.addEventListener('click', () => {

@@ -1,4 +1,4 @@
-/** Documents as Markdown files with front matter: what `distill extract -o` and `distill jobs results -o` write. */
+/** Documents as Markdown files with front matter: what `distill extract -o`, `distill jobs results -o` and the results zip hold. */
 import { createHash } from 'node:crypto';
 
 /** A file name for a document: host and path made safe, plus a short hash so names never clash. */
