@@ -136,6 +136,23 @@ export class DistillClient {
     return this.#streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
   }
 
+  /**
+   * Crawls a site from `url` (`POST /v1/crawls`): links followed breadth-first within `maxDepth`
+   * hops and `maxPages` pages. The crawl is a job: follow, page and cancel it like any other.
+   */
+  async crawl(
+    url: string,
+    options: { maxDepth?: number; maxPages?: number; include?: string[]; exclude?: string[]; sameSite?: boolean; useSitemap?: boolean } & SubmitOptions = {},
+  ): Promise<{ job: JobView; crawl: { url: string; maxDepth: number; maxPages: number } }> {
+    const { maxDepth, maxPages, include, exclude, sameSite, useSitemap, webhook, idempotencyKey, signal, ...jobOptions } = options;
+    const scope = Object.fromEntries(Object.entries({ maxDepth, maxPages, include, exclude, sameSite, useSitemap }).filter(([, value]) => value !== undefined));
+    return this.#json('POST', '/v1/crawls', {
+      body: { url, ...scope, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
+      headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
+      signal,
+    });
+  }
+
   /** Adds URLs to a job (same rules as submission). */
   async append(jobId: string, urls: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
     return this.#json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });

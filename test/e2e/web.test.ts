@@ -298,6 +298,27 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await screenshot(page, 'jobs-desktop');
   });
 
+  it('starts a crawl from the form, with its depth and page limit', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/#/`);
+    const start = `${corpus.origins[0]}/article/3`;
+    await page.getByLabel('Links to fetch').fill(start);
+    await page.locator('details.options summary').click();
+    await page.getByLabel('Render pages in a browser').selectOption('never');
+    await page.getByLabel('Follow the links of the first link, within its site').check();
+    await page.getByLabel('Link depth').fill('0');
+    await page.getByLabel('Page limit').fill('1');
+    // The webhook field is there (this test server runs no event relay, so it stays empty).
+    expect(await page.getByLabel('Webhook URL (optional)').inputValue()).toBe('');
+    await screenshot(page, 'new-job-crawl-desktop');
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/#\/jobs\/[^/]+$/);
+    const jobId = decodeURIComponent(new URL(page.url()).hash.replace('#/jobs/', ''));
+    const crawl = (await (await fetch(`${server.baseUrl}/v1/crawls/${jobId}`)).json()) as { job: { options: { render: string } }; crawl: unknown };
+    expect(crawl).toMatchObject({ job: { options: { render: 'never' } }, crawl: { url: start, maxDepth: 0, maxPages: 1 } });
+    await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+  });
+
   it('is usable at phone width', async () => {
     const page = await openPage(PHONE);
     await page.goto(`${server.baseUrl}/#/`);

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi, createMetrics, createReadiness, type ApiDependencies } from '../../src/api/index.js';
+import { CrawlsService } from '../../src/crawls/index.js';
 import { ApiKeys } from '../../src/auth/index.js';
 import { ExtractorPool } from '../../src/extract/index.js';
 import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
@@ -50,6 +51,7 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
     onEnqueued: () => pool.notify(),
   });
   const keys = new ApiKeys({ store: store.repository, cacheTtlMs: 0 });
+  const crawls = new CrawlsService({ jobs, maxPages: 100 });
   const deps: ApiDependencies = {
     jobs,
     keys,
@@ -59,6 +61,7 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
       database: () => store.repository.countItemsByState(),
       queue: () => store.queue.depth(),
     }),
+    crawls: { start: (input) => crawls.start(input), settings: (input) => crawls.settings(input) },
   };
   const app = buildApi(deps, { eventPollMs: 100, hasDocs: false, webRoot: options.webRoot });
   pool.start();

@@ -74,6 +74,24 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
       checked: f.isDefault,
     }),
   );
+  const render = h(
+    'select',
+    { id: 'render', name: 'render', 'aria-describedby': 'render-hint' },
+    h('option', { value: 'never' }, 'Never (plain HTTP, fastest)'),
+    h('option', { value: 'auto' }, 'When the page needs JavaScript'),
+    h('option', { value: 'always' }, 'Always, in a browser'),
+  );
+  const webhookUrl = h('input', { id: 'webhook-url', name: 'webhookUrl', type: 'url', autocomplete: 'off', placeholder: 'https://example.com/hooks/distill', 'aria-describedby': 'webhook-hint' });
+  const isCrawl = h('input', { id: 'crawl', name: 'crawl', type: 'checkbox', 'aria-describedby': 'crawl-hint', 'aria-controls': 'crawl-scope' });
+  const crawlDepth = h('input', { id: 'crawl-depth', name: 'maxDepth', type: 'number', min: '0', max: '100', value: '2', inputmode: 'numeric' });
+  const crawlPages = h('input', { id: 'crawl-pages', name: 'maxPages', type: 'number', min: '1', value: '100', inputmode: 'numeric' });
+  const crawlScope = h(
+    'div',
+    { id: 'crawl-scope', class: 'field-row', hidden: true },
+    h('div', { class: 'field' }, h('label', { for: 'crawl-depth' }, 'Link depth'), crawlDepth),
+    h('div', { class: 'field' }, h('label', { for: 'crawl-pages' }, 'Page limit'), crawlPages),
+  );
+  isCrawl.addEventListener('change', () => (crawlScope.hidden = !isCrawl.checked));
   const submit = h('button', { type: 'submit', class: 'button button--primary button--large' }, 'Start job');
   const feedback = h('div', { id: 'submit-feedback' });
 
@@ -201,6 +219,28 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
             ),
           ),
         ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'render' }, 'Render pages in a browser'),
+          render,
+          h('p', { id: 'render-hint', class: 'hint' }, 'For pages that build their content with JavaScript (render). Needs Chromium on the server.'),
+        ),
+        h(
+          'fieldset',
+          { class: 'field' },
+          h('legend', {}, 'Crawl'),
+          h('label', { class: 'check', for: 'crawl' }, isCrawl, ' Follow the links of the first link, within its site'),
+          h('p', { id: 'crawl-hint', class: 'hint' }, 'The first link is the start page; links are followed breadth-first (a crawl job).'),
+          crawlScope,
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'webhook-url' }, 'Webhook URL (optional)'),
+          webhookUrl,
+          h('p', { id: 'webhook-hint', class: 'hint' }, 'Signed POSTs of the job\'s events (document extracted, item failed, job completed).'),
+        ),
       ),
     ),
     h('div', { class: 'actions' }, submit),
@@ -245,12 +285,21 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     }
     const options: JobOptionsInput = { formats };
     if (maxAge.value !== '') options.maxAge = Number(maxAge.value);
+    if (render.value !== 'never') options.render = render.value as JobOptionsInput['render'];
+    const webhook = webhookUrl.value.trim() === '' ? undefined : { url: webhookUrl.value.trim() };
     submit.disabled = true;
     submit.textContent = urls.length > MAX_JSON_URLS ? 'Uploading…' : 'Starting…';
     form.setAttribute('aria-busy', 'true');
     replace(feedback);
     try {
-      const { job, submission } = await (urls.length <= MAX_JSON_URLS ? api.submit(urls, { ...options, idempotencyKey }) : api.submitStream(urls, { ...options, idempotencyKey }));
+      const submitOptions = { ...options, idempotencyKey, ...(webhook ? { webhook } : {}) };
+      if (isCrawl.checked) {
+        const { job } = await api.crawl(urls[0]!, { ...submitOptions, maxDepth: Number(crawlDepth.value), maxPages: Number(crawlPages.value) });
+        idempotencyKey = randomKey();
+        location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+        return;
+      }
+      const { job, submission } = await (urls.length <= MAX_JSON_URLS ? api.submit(urls, submitOptions) : api.submitStream(urls, submitOptions));
       idempotencyKey = randomKey();
       recentSubmissions.set(job.id, submission);
       location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
