@@ -21,6 +21,7 @@ import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
 import { crawlRoutes } from './routes/crawls.js';
 import { documentVersionRoutes } from './routes/document-versions.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { searchRoutes } from './routes/search.js';
 import { webPagePlugin } from './static.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
@@ -152,6 +153,8 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
     void app.register(eventLogRoutes(context));
   }
   void app.register(eventRoutes(context));
+  // Before the document routes: `/v1/documents/search` is a static path beside `/v1/documents/:id`.
+  if (hasServices(context, 'search')) void app.register(searchRoutes(context));
   void app.register(documentRoutes(context));
   void app.register(screenshotRoutes(context));
   void app.register(extractRoutes(context));

@@ -10,6 +10,7 @@ import type {
   Page,
   Schedule,
   ScheduleTemplate,
+  SearchStore,
   StoredEvent,
   WebhookDelivery,
 } from '../jobs/index.js';
@@ -83,7 +84,12 @@ export interface ApiServices {
   schedules?: SchedulesApi | undefined;
   /** `GET /v1/documents/:id/versions`. Omitted: not registered. */
   documentVersions?: DocumentVersionsApi | undefined;
+  /** `GET /v1/documents/search` and `/v1/jobs/:id/documents/search`. Omitted: not registered. */
+  search?: SearchApi | undefined;
 }
+
+/** What the search routes need (the repository's search store). */
+export type SearchApi = Pick<SearchStore, 'searchDocuments'>;
 
 /** The former name of `ApiServices`. */
 export type ApiDependencies = ApiServices;

@@ -90,6 +90,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
         checkWebhookUrl: events.checkWebhookUrl,
       },
       documentVersions: repository,
+      search: repository,
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

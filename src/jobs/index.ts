@@ -7,3 +7,4 @@ export * from './change-summary.js';
 export * from './schedules.js';
 export * from './events.js';
 export * from './item-transition.js';
+export * from './search-query.js';
