@@ -23,6 +23,7 @@ import { documentVersionRoutes } from './routes/document-versions.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { searchRoutes } from './routes/search.js';
 import { webPagePlugin } from './static.js';
+import { mcpHttpRoutes } from './mcp/index.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -161,6 +162,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   if (hasServices(context, 'crawls')) void app.register(crawlRoutes(context));
   if (hasServices(context, 'schedules')) void app.register(scheduleRoutes(context));
   if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));
+  void app.register(mcpHttpRoutes({ allowedHosts: resolved.mcpAllowedHosts }));
   void app.register(healthRoutes(context));
   // The browser page (src/web, built into dist/web) at `/`.
   void app.register(webPagePlugin, { root: resolved.webRoot });

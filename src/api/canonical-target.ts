@@ -20,10 +20,10 @@ export function canonicalRequestTarget(target: string): string {
   return removeDotSegments(collapseSlashes(normalizeEscapes(path))) + query;
 }
 
-/** Is this canonical path inside the API (`/v1` and below), whatever its letters' case? */
+/** Is this canonical path inside the API (`/v1` and below, and `/mcp`), whatever its letters' case? */
 export function isApiPath(canonicalTarget: string): boolean {
   const path = canonicalTarget.toLowerCase();
-  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
+  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?') || path === '/mcp' || path.startsWith('/mcp?');
 }
 
 function toOriginForm(target: string): string {

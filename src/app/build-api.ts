@@ -107,6 +107,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       rateLimitWindowMs: config.rateLimitWindowSeconds * 1000,
       redisPrefix: config.redisPrefix,
       tenantIsolation: config.tenantIsolation,
+      mcpAllowedHosts: config.mcpAllowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
     },
   );
   components.push({
