@@ -20,6 +20,8 @@ const SCENARIOS = {
   distributed: () => import('./distributed.mjs'),
   render: () => import('./render.mjs'),
   soak: () => import('./soak.mjs'),
+  search: () => import('./search.mjs'),
+  mcp: () => import('./mcp.mjs'),
 };
 /** Flags of the scenarios that take a value (`--urls 20000`): their values are not scenario names. */
 const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--latency-ms']);

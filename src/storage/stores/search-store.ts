@@ -8,7 +8,17 @@ import {
 } from '../../jobs/index.js';
 import { decodeCursor, encodeCursor } from '../pagination.js';
 import { highlightsOf, makeSnippet } from '../search/snippet.js';
-import type { StoreContext } from './store-context.js';
+import { chunks, type StoreContext } from './store-context.js';
+
+interface DocumentRow {
+  id: string;
+  url: string;
+  title: string | null;
+  lang: string | null;
+  word_count: number;
+  fetched_at: number;
+  text: string;
+}
 
 /** Characters of each found document's text read to make its snippet (a match further on shows the start). */
 const SNIPPET_SOURCE_CHARS = 100_000;
@@ -55,24 +65,23 @@ export class KyselySearchStore implements SearchStore {
     });
     const page = matches.slice(0, input.limit);
     if (page.length === 0) return { items: [], nextCursor: null };
-    const rows = await db
-      .selectFrom('documents')
-      .select([
-        'id',
-        'url',
-        'title',
-        'lang',
-        'word_count',
-        'fetched_at',
-        sql<string>`substr(text, 1, ${SNIPPET_SOURCE_CHARS})`.as('text'),
-      ])
-      .where(
-        'id',
-        'in',
-        page.map((m) => m.id),
-      )
-      .execute();
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const byId = new Map<string, DocumentRow>();
+    for (const ids of chunks(page.map((m) => m.id))) {
+      const rows = await db
+        .selectFrom('documents')
+        .select([
+          'id',
+          'url',
+          'title',
+          'lang',
+          'word_count',
+          'fetched_at',
+          sql<string>`substr(text, 1, ${SNIPPET_SOURCE_CHARS})`.as('text'),
+        ])
+        .where('id', 'in', ids)
+        .execute();
+      for (const row of rows) byId.set(row.id, row);
+    }
     const terms = positiveTerms(input.query);
     const items: SearchHit[] = [];
     for (const match of page) {
