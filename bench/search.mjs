@@ -30,8 +30,15 @@ function word(rank) {
 
 /** Zipf (s = 1) sampling by inverse CDF over a precomputed table; a seeded PRNG keeps runs equal. */
 function sampler(seed) {
-  let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // mulberry32: 32-bit integer arithmetic (an LCG in doubles loses its low bits past 2^53).
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
   const cdf = new Float64Array(VOCABULARY);
   let total = 0;
   for (let i = 0; i < VOCABULARY; i++) cdf[i] = total += 1 / (i + 1);
@@ -84,7 +91,7 @@ const QUERIES = [
   ['two words AND', () => `${word(40)} ${word(60)}`],
   ['phrase of two', () => `"${word(0)} ${word(1)}"`],
   ['prefix', () => `${word(900).slice(0, 3)}*`],
-  ['OR and exclusion', () => `${word(300)} OR ${word(301)} -${word(2)}`],
+  ['OR and exclusion', () => `${word(300)} OR ${word(301)} -${word(200)}`],
 ];
 
 function percentile(sorted, p) {

@@ -12,6 +12,7 @@ import type {
   PageView,
   ProblemDetails,
   ResultView,
+  SearchHitView,
   SubmitResponse,
 } from '../client/types.js';
 
@@ -220,6 +221,18 @@ export function listResults(
 ): Promise<PageView<ResultView>> {
   return getJson(
     `${jobPath(jobId)}/results${query({ cursor: options.cursor, limit: options.limit, fields: RESULT_LIST_FIELDS })}`,
+    options.signal,
+  );
+}
+
+/** `GET /v1/jobs/:id/documents/search`: a page of the job's documents that match `q`, best first. */
+export function searchJobDocuments(
+  jobId: string,
+  q: string,
+  options: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {},
+): Promise<PageView<SearchHitView>> {
+  return getJson(
+    `${jobPath(jobId)}/documents/search${query({ q, cursor: options.cursor, limit: options.limit })}`,
     options.signal,
   );
 }

@@ -14,6 +14,7 @@ import type {
 } from '../../client/types.js';
 import { cancelJob, downloadResultsNdjson, eventsPath, getJob, listItems, listResults } from '../api.js';
 import { download, h, replace, replaceKeepingFocus } from '../dom.js';
+import { textSearchPanel } from './text-search.js';
 import { followEvents } from '../event-stream.js';
 import {
   finishedCount,
@@ -583,11 +584,20 @@ function resultsSection(
   const summary = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more documents');
   const errorSlot = h('div');
+  // While a full-text query is shown, the loaded list and its filter step aside.
+  const browse = h('div', {}, h('div', { class: 'filters' }, search.field));
+  const textSearch = textSearchPanel(jobId, signal, (isActive) => {
+    browse.hidden = isActive;
+    list.hidden = isActive;
+    summary.hidden = isActive;
+    more.hidden = isActive || cursor === null;
+  });
   const element = h(
     'section',
     { class: 'panel', 'aria-labelledby': 'results-title' },
     h('h2', { id: 'results-title' }, 'Documents'),
-    h('div', { class: 'filters' }, search.field),
+    textSearch,
+    browse,
     list,
     summary,
     more,
