@@ -21,6 +21,8 @@ const SCENARIOS = {
   render: () => import('./render.mjs'),
   soak: () => import('./soak.mjs'),
   map: () => import('./map.mjs'),
+  search: () => import('./search.mjs'),
+  mcp: () => import('./mcp.mjs'),
 };
 /** Flags of the scenarios that take a value (`--urls 20000`): their values are not scenario names. */
 const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--latency-ms']);

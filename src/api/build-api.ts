@@ -23,7 +23,9 @@ import { documentVersionRoutes } from './routes/document-versions.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { mapRoutes } from './routes/map.js';
 import { FIRECRAWL_PREFIX, firecrawlRoutes } from './compat/firecrawl/firecrawl-routes.js';
+import { searchRoutes } from './routes/search.js';
 import { webPagePlugin } from './static.js';
+import { mcpHttpRoutes } from './mcp/index.js';
 
 /** A client's `X-Request-Id` is kept when it looks like an id; anything else gets a fresh UUID. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -154,6 +156,8 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
     void app.register(eventLogRoutes(context));
   }
   void app.register(eventRoutes(context));
+  // Before the document routes: `/v1/documents/search` is a static path beside `/v1/documents/:id`.
+  if (hasServices(context, 'search')) void app.register(searchRoutes(context));
   void app.register(documentRoutes(context));
   void app.register(screenshotRoutes(context));
   void app.register(extractRoutes(context));
@@ -162,6 +166,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));
   if (hasServices(context, 'map')) void app.register(mapRoutes(context));
   void app.register(firecrawlRoutes(context), { prefix: FIRECRAWL_PREFIX });
+  void app.register(mcpHttpRoutes({ allowedHosts: resolved.mcpAllowedHosts }));
   void app.register(healthRoutes(context));
   // The browser page (src/web, built into dist/web) at `/`.
   void app.register(webPagePlugin, { root: resolved.webRoot });

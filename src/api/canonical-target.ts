@@ -20,9 +20,10 @@ export function canonicalRequestTarget(target: string): string {
   return removeDotSegments(collapseSlashes(normalizeEscapes(path))) + query;
 }
 
-/** Is this canonical path inside the API (`/v1` or `/firecrawl` and below), whatever its letters' case? */
+/** Is this canonical path inside the API (`/v1`, `/firecrawl` and below, and `/mcp`), whatever its letters' case? */
 export function isApiPath(canonicalTarget: string): boolean {
   const path = canonicalTarget.toLowerCase();
+  if (path === '/mcp' || path.startsWith('/mcp?')) return true;
   return ['/v1', '/firecrawl'].some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
 }
 

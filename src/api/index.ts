@@ -22,3 +22,4 @@ export { API_ERROR_CODES, PROBLEM_STATUS, PROBLEM_CONTENT_TYPE, toProblem, type 
 export { ApiError, ApiValidationError, ItemFailedError } from './api-error.js';
 export { FINAL_EVENT, PROGRESS_EVENT } from './routes/events.js';
 export { webPagePlugin, defaultWebRoot, type WebPageOptions } from './static.js';
+export { createMcpServer, mcpHttpRoutes, MCP_SERVER_INFO } from './mcp/index.js';

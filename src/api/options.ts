@@ -44,6 +44,8 @@ export interface ApiOptions {
   hasDocs?: boolean;
   /** Folder of the built browser page served at `/`. @default dist/web of this package */
   webRoot?: string;
+  /** Host names besides loopback that `/mcp` answers for (its DNS rebinding check). @default [] */
+  mcpAllowedHosts?: readonly string[];
 }
 
 /** Options for which 0 means "off". */
@@ -76,6 +78,7 @@ export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions 
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
     redisPrefix: options.redisPrefix ?? 'distill',
     tenantIsolation: options.tenantIsolation ?? false,
+    mcpAllowedHosts: options.mcpAllowedHosts ?? [],
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (ZERO_ALLOWED.has(name) && value === 0) continue;

@@ -26,6 +26,12 @@ export const PROBLEM_STATUS = {
   invalid_cursor: 400,
   /** `GET /v1/documents?url=` with something that is not an http(s) URL. */
   invalid_url: 400,
+  /**
+   * `GET /v1/documents/search`: the query cannot be searched; `reason` says why (`empty`,
+   * `unbalanced_quote`, `only_excluded`, `misplaced_or`, `bad_prefix`, `too_many_terms`,
+   * `term_too_long`, `query_too_long`).
+   */
+  invalid_search_query: 400,
   /** The job's webhook URL is refused: not http(s), credentials in it, or a private address (the guard). */
   invalid_webhook_url: 400,
   /** A Firecrawl-compatible request (`/firecrawl/...`) sets an option distill does not do; `field` names it. */
@@ -85,6 +91,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   no_valid_urls: 'No valid URLs',
   invalid_cursor: 'Invalid cursor',
   invalid_url: 'Invalid URL',
+  invalid_search_query: 'Invalid search query',
   invalid_webhook_url: 'Invalid webhook URL',
   bad_request: 'Bad request',
   job_cancelled: 'Job cancelled',

@@ -10,6 +10,7 @@ import type {
   Page,
   Schedule,
   ScheduleTemplate,
+  SearchStore,
   StoredEvent,
   WebhookDelivery,
 } from '../jobs/index.js';
@@ -86,6 +87,8 @@ export interface ApiServices {
   documentVersions?: DocumentVersionsApi | undefined;
   /** `POST /v1/map` (and Firecrawl's map). Omitted: not registered. */
   map?: MapApi | undefined;
+  /** `GET /v1/documents/search` and `/v1/jobs/:id/documents/search`. Omitted: not registered. */
+  search?: SearchApi | undefined;
 }
 
 /** What the map route needs (the `SiteMapper` of src/crawls, bound in app/). */
@@ -93,6 +96,9 @@ export interface MapApi {
   /** A site's URLs; throws a `TypeError`/`RangeError` with `field` for bad filters or a bad `url`. */
   map(request: MapRequest): Promise<MapResult>;
 }
+
+/** What the search routes need (the repository's search store). */
+export type SearchApi = Pick<SearchStore, 'searchDocuments'>;
 
 /** The former name of `ApiServices`. */
 export type ApiDependencies = ApiServices;

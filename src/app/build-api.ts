@@ -95,6 +95,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       },
       documentVersions: repository,
       map: new SiteMapper({ fetcher: deps.fetching.fetcher, hostLimiter: deps.fetching.hostLimiter, timeoutMs: config.mapTimeoutMs }),
+      search: repository,
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,
@@ -111,6 +112,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       rateLimitWindowMs: config.rateLimitWindowSeconds * 1000,
       redisPrefix: config.redisPrefix,
       tenantIsolation: config.tenantIsolation,
+      mcpAllowedHosts: config.mcpAllowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
     },
   );
   components.push({

@@ -6,6 +6,7 @@ import { EXTRACT_USAGE, runExtract } from './extract-command.js';
 import { JOBS_USAGE, runJobs } from './jobs-command.js';
 import { endQuietlyWhenStdoutCloses } from './io.js';
 import { KEYS_USAGE, runKeys } from './keys-command.js';
+import { MCP_USAGE, runMcp } from './mcp-command.js';
 import { openStorage } from '../app/index.js';
 
 interface Command {
@@ -56,6 +57,11 @@ const COMMANDS: Record<string, Command> = {
     flags: ['--tenant', '--name'],
     options: ['databaseUrl', 'logLevel'],
     run: runKeys,
+  },
+  mcp: {
+    summary: 'An MCP server on stdio for agents, whose tools call a running distill (--server, --api-key)',
+    usage: MCP_USAGE,
+    run: runMcp,
   },
   migrate: {
     summary: 'Create or update the database schema, then exit',

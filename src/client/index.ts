@@ -21,6 +21,7 @@ import type {
   ProblemDetails,
   ProgressEventData,
   ResultView,
+  SearchHitView,
   SubmitResponse,
   WebhookInput,
 } from './types.js';
@@ -234,6 +235,18 @@ export class DistillClient {
   /** The stored document of a URL (normalised by the server). */
   getDocumentByUrl(url: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
     return this.#json('GET', '/v1/documents', { query: { url }, signal: options.signal });
+  }
+
+  /**
+   * One page of a full-text search over the tenant's documents, or one job's (`jobId`), best
+   * first; `query` in the syntax of docs/api.md#search.
+   */
+  searchDocuments(
+    query: string,
+    options: { jobId?: string; cursor?: string; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<PageView<SearchHitView>> {
+    const path = options.jobId === undefined ? '/v1/documents/search' : `${jobPath(options.jobId)}/documents/search`;
+    return this.#json('GET', path, { query: { q: query, cursor: options.cursor, limit: options.limit }, signal: options.signal });
   }
 
   /** Extracts one URL and waits for its document (the server bounds the wait). */

@@ -189,6 +189,21 @@ export type DocumentField = keyof DocumentView;
 /** One result of a job: the document of a succeeded item, restricted to the `fields` asked for. */
 export type ResultView = Partial<DocumentView>;
 
+/** One hit of `GET /v1/documents/search`: `highlights` are `[start, end)` offsets in `snippet`. */
+export interface SearchHitView {
+  documentId: string;
+  url: string;
+  title: string | null;
+  lang: string | null;
+  wordCount: number;
+  fetchedAt: string;
+  score: number;
+  snippet: string;
+  highlights: [number, number][];
+  titleHighlights: [number, number][];
+  links: { document: string };
+}
+
 /** A page of a list, with an opaque cursor for the next one (null at the end). */
 export interface PageView<T> {
   items: T[];

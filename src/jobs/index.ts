@@ -8,3 +8,4 @@ export * from './schedules.js';
 export * from './events.js';
 export * from './item-transition.js';
 export { markdownFileName, toMarkdownFile, type MarkdownSource } from './markdown-files.js';
+export * from './search-query.js';

@@ -1,4 +1,5 @@
 import type { DomainEvent } from './events.js';
+import type { SearchQuery } from './search-query.js';
 import type { NewSchedule, Schedule, ScheduleStatus } from './schedules.js';
 import type {
   ClaimedItem,
@@ -355,4 +356,37 @@ export interface Queue {
   /** Counts of items by state across all jobs, for metrics and readiness. */
   depth(): Promise<Record<ItemState, number>>;
   close(): Promise<void>;
+}
+
+/** One document found by a search, with its snippet; offsets are UTF-16 code units of `snippet`/`title`. */
+export interface SearchHit {
+  documentId: string;
+  url: string;
+  title: string | null;
+  lang: string | null;
+  wordCount: number;
+  fetchedAt: number;
+  /** Higher is better; comparable only within one search on one database. */
+  score: number;
+  /** A passage of the text around the matches (whole words, `…` where it was cut). */
+  snippet: string;
+  /** Where the snippet shows a match: `[start, end)` ranges. */
+  highlights: [number, number][];
+  /** Where the title shows a match. */
+  titleHighlights: [number, number][];
+}
+
+/** Full-text search over stored documents (SQLite FTS5, PostgreSQL tsvector, MySQL FULLTEXT). */
+export interface SearchStore {
+  /**
+   * The documents that match `query` and that one of the tenant's jobs (or the one job `jobId`)
+   * refers to, best first, a page at a time.
+   */
+  searchDocuments(input: {
+    query: SearchQuery;
+    tenant: string;
+    jobId?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<SearchHit>>;
 }

@@ -1,6 +1,10 @@
 import type { InsertQueryBuilder, Kysely, SelectQueryBuilder, UpdateObject } from 'kysely';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
+import { mysqlSearch } from './search/mysql-search.js';
+import { postgresSearch } from './search/postgres-search.js';
+import type { SearchSql } from './search/search-sql.js';
+import { sqliteSearch } from './search/sqlite-search.js';
 import { readCommittedWithRetry, sqliteImmediate } from './transaction.js';
 
 /** The event log holds back events this young on PostgreSQL/MySQL (see `KyselyEventStore.listEventLog`). */
@@ -43,6 +47,8 @@ export interface Dialect {
    * retry of deadlocks and serialization conflicts elsewhere (see transaction.ts).
    */
   transaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** Full-text search in the engine's own index: FTS5, tsvector + GIN, or FULLTEXT (migration 0007). */
+  readonly search: SearchSql;
 }
 
 /** The `Dialect` of an engine. */
@@ -64,5 +70,6 @@ export function createDialect(name: DialectName): Dialect {
     insertIgnore: (insert, conflict) =>
       isMysql ? insert.ignore() : insert.onConflict((oc) => oc.columns(conflict).doNothing()),
     transaction: (db, fn) => (name === 'sqlite' ? sqliteImmediate(db, fn) : readCommittedWithRetry(db, fn)),
+    search: name === 'sqlite' ? sqliteSearch : name === 'postgres' ? postgresSearch : mysqlSearch,
   };
 }

@@ -11,6 +11,7 @@ import type {
   QueueStore,
   ScheduleStore,
   ScreenshotStore,
+  SearchStore,
   WebhookDeliveryStore,
 } from '../jobs/index.js';
 import { systemClock, type Clock } from '../lib/index.js';
@@ -28,6 +29,7 @@ import { KyselyLeaseStore } from './stores/lease-store.js';
 import { KyselyQueueStore } from './stores/queue-store.js';
 import { KyselyScheduleStore } from './stores/schedule-store.js';
 import { KyselyScreenshotStore } from './stores/screenshot-store.js';
+import { KyselySearchStore } from './stores/search-store.js';
 import { KyselyWebhookDeliveryStore } from './stores/webhook-store.js';
 
 /** Every store, over one connection pool or one transaction. */
@@ -43,6 +45,7 @@ export interface KyselyStores {
   readonly schedules: KyselyScheduleStore;
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
+  readonly search: KyselySearchStore;
 }
 
 /** Builds every store over `context` (the pool's, or a transaction's). */
@@ -60,6 +63,7 @@ function createStores(context: StoreContext, documentVersions: number): KyselySt
     schedules: new KyselyScheduleStore(context),
     apiKeys: new KyselyApiKeyStore(context),
     leases: new KyselyLeaseStore(context),
+    search: new KyselySearchStore(context),
   };
 }
 
@@ -90,7 +94,8 @@ export class KyselyJobRepository
     WebhookDeliveryStore,
     ScheduleStore,
     ApiKeyStore,
-    LeaseStore
+    LeaseStore,
+    SearchStore
 {
   readonly #context: StoreContext;
   readonly #documentVersions: number;
@@ -105,6 +110,7 @@ export class KyselyJobRepository
   readonly schedules: KyselyScheduleStore;
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
+  readonly search: KyselySearchStore;
 
   // The methods of the repository this facade replaced, each its store's.
   readonly createJob: KyselyJobStore['createJob'];
@@ -167,6 +173,7 @@ export class KyselyJobRepository
   readonly acquireLease: KyselyLeaseStore['acquireLease'];
   readonly releaseLease: KyselyLeaseStore['releaseLease'];
   readonly checkWritable: KyselyLeaseStore['checkWritable'];
+  readonly searchDocuments: KyselySearchStore['searchDocuments'];
 
   /**
    * `documentVersions`: earlier contents kept per document when its text changes (issue 9).
@@ -203,6 +210,7 @@ export class KyselyJobRepository
     this.schedules = stores.schedules;
     this.apiKeys = stores.apiKeys;
     this.leases = stores.leases;
+    this.search = stores.search;
     this.createJob = this.jobs.createJob.bind(this.jobs);
     this.endIntake = this.jobs.endIntake.bind(this.jobs);
     this.getJob = this.jobs.getJob.bind(this.jobs);
@@ -263,6 +271,7 @@ export class KyselyJobRepository
     this.acquireLease = this.leases.acquireLease.bind(this.leases);
     this.releaseLease = this.leases.releaseLease.bind(this.leases);
     this.checkWritable = this.leases.checkWritable.bind(this.leases);
+    this.searchDocuments = this.search.searchDocuments.bind(this.search);
   }
 
   /**

@@ -77,6 +77,17 @@ export function toItem(row: Selectable<JobItemsTable>): Item {
   };
 }
 
+/**
+ * Every column of `documents` that `toDocument` reads: reads name them rather than `select *`,
+ * because PostgreSQL's table also holds the search index's `tsvector` (migration 0007), which no
+ * read of a document needs and which would be sent along with every row.
+ */
+export const DOCUMENT_COLUMNS = [
+  'id', 'url_key', 'url', 'final_url', 'canonical_url', 'mime_type', 'http_status', 'title', 'byline', 'description',
+  'site_name', 'lang', 'published_time', 'text', 'markdown', 'html', 'links', 'word_count', 'extractor', 'quality',
+  'metadata', 'content_hash', 'fetched_at', 'created_at', 'updated_at', 'etag', 'last_modified', 'version',
+] as const satisfies readonly (keyof DocumentsTable)[];
+
 export function toDocument(row: Selectable<DocumentsTable>): StoredDocument {
   return {
     id: row.id,

@@ -230,6 +230,22 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await expect.poll(() => results.count()).toBe(6);
     expect(await results.first().textContent()).toContain('Night trains');
     await screenshot(page, 'results-search-desktop');
+    // The full-text search asks the server (every document of the job, not only the loaded ones).
+    await page.getByLabel('Search titles and URLs').fill('');
+    await page.getByLabel('Search the text').fill('"night trains" -observation');
+    await expect.poll(() => page.getByText('No document matches.').count()).toBe(1);
+    await page.getByLabel('Search the text').fill('"night trains" dawn');
+    const hits = page.locator('[aria-label="Full-text search hits"] .result');
+    await expect.poll(() => hits.count()).toBe(6);
+    expect(await hits.first().locator('.result__title mark').first().textContent()).toBe('Night trains');
+    expect(
+      await page
+        .locator('.results .result')
+        .filter({ has: page.locator('mark') })
+        .count(),
+    ).toBe(6);
+    expect(await page.locator('ol[aria-labelledby="results-title"]').isHidden()).toBe(true);
+    await screenshot(page, 'results-text-search-desktop');
   });
 
   it('opens a document with its rendered Markdown, links and text', async () => {

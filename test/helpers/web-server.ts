@@ -56,6 +56,7 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
     jobs,
     keys,
     repository: store.repository,
+    search: store.repository,
     metrics,
     readiness: createReadiness({
       database: () => store.repository.countItemsByState(),

@@ -8,7 +8,7 @@ import {
   type NewDocument,
   type StoredDocument,
 } from '../../jobs/index.js';
-import { toDocument, toDocumentVersion } from '../row-mappers.js';
+import { DOCUMENT_COLUMNS, toDocument, toDocumentVersion } from '../row-mappers.js';
 import type { Database, DocumentsTable } from '../schema.js';
 import { chunks, inTransaction, urlKey, type StoreContext } from './store-context.js';
 
@@ -45,14 +45,14 @@ export class KyselyDocumentStore implements DocumentStore {
   }
 
   async getDocument(id: string): Promise<StoredDocument | null> {
-    const row = await this.#context.db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#context.db.selectFrom('documents').select(DOCUMENT_COLUMNS).where('id', '=', id).executeTakeFirst();
     return row ? toDocument(row) : null;
   }
 
   async getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null> {
     const row = await this.#context.db
       .selectFrom('documents')
-      .selectAll()
+      .select(DOCUMENT_COLUMNS)
       .where('url_key', '=', this.#context.documentKey(url, tenant))
       .executeTakeFirst();
     return row ? toDocument(row) : null;

@@ -11,7 +11,7 @@ import {
   type StoredDocument,
 } from '../../jobs/index.js';
 import { decodeCursor, isSeqCursor, toPage } from '../pagination.js';
-import { toDocument, toItem } from '../row-mappers.js';
+import { DOCUMENT_COLUMNS, toDocument, toItem } from '../row-mappers.js';
 import type { JobItemsTable } from '../schema.js';
 import { KyselyEventStore } from './event-store.js';
 import { applyCounts } from './job-counters.js';
@@ -138,7 +138,7 @@ export class KyselyItemStore implements ItemStore {
     let query = this.#context.db
       .selectFrom('job_items')
       .innerJoin('documents', 'documents.id', 'job_items.document_id')
-      .selectAll('documents')
+      .select(DOCUMENT_COLUMNS.map((column) => `documents.${column}` as const))
       .select([
         'job_items.job_id as item_job_id',
         'job_items.seq as item_seq',

@@ -5,6 +5,7 @@ import { h, replace, replaceKeepingFocus } from '../dom.js';
 import { formatCount } from '../format.js';
 import { errorBox, externalLink } from '../ui.js';
 import { loadedSummary, searchField, setText } from './list-parts.js';
+import { textSearchPanel } from './text-search.js';
 
 /** Documents per page of the results list. */
 const RESULTS_PAGE = 25;
@@ -19,11 +20,20 @@ export function resultsSection(
   const summary = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more documents');
   const errorSlot = h('div');
+  // While a full-text query is shown, the loaded list and its filter step aside.
+  const browse = h('div', {}, h('div', { class: 'filters' }, search.field));
+  const textSearch = textSearchPanel(jobId, signal, (isActive) => {
+    browse.hidden = isActive;
+    list.hidden = isActive;
+    summary.hidden = isActive;
+    more.hidden = isActive || cursor === null;
+  });
   const element = h(
     'section',
     { class: 'panel', 'aria-labelledby': 'results-title' },
     h('h2', { id: 'results-title' }, 'Documents'),
-    h('div', { class: 'filters' }, search.field),
+    textSearch,
+    browse,
     list,
     summary,
     more,
