@@ -154,6 +154,15 @@ export class DistillClient {
     });
   }
 
+  /** A site's URLs from its sitemaps, llms.txt and links, without extracting anything (`POST /v1/map`). */
+  map(
+    url: string,
+    options: { search?: string; include?: string[]; exclude?: string[]; includeSubdomains?: boolean; sameHost?: boolean; sitemap?: 'include' | 'skip' | 'only'; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<{ url: string; count: number; isPartial: boolean; links: Array<{ url: string; source: string; title?: string }>; warnings: Array<{ code: string; message: string }> }> {
+    const { signal, ...filters } = options;
+    return this.#json('POST', '/v1/map', { body: { url, ...filters }, signal });
+  }
+
   /** Adds URLs to a job (same rules as submission). */
   async append(jobId: string, urls: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
     return this.#json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });

@@ -34,6 +34,7 @@ const TOOLS = [
   'job_results',
   'get_document',
   'search_documents',
+  'map_site',
 ];
 
 function textOf(result: CallToolResult): string {
@@ -53,7 +54,10 @@ describe('distill MCP server', () => {
   beforeAll(async () => {
     corpus = await startCorpusServer({
       hosts: 1,
-      handler: (path) => ({ body: PAGE(path.split('/')[2] ?? '0') }),
+      handler: (path) =>
+        path === '/hub'
+          ? { body: '<!doctype html><html><body><nav><a href="/a/5">Five</a> <a href="/a/6">Six</a> <a href="http://elsewhere.test/x">Away</a></nav></body></html>' }
+          : { body: PAGE(path.split('/')[2] ?? '0') },
     });
     dir = mkdtempSync(join(tmpdir(), 'distill-mcp-'));
     app = new App(
@@ -89,6 +93,16 @@ describe('distill MCP server', () => {
       properties: { url: { type: 'string' } },
     });
     await expect(http.ping()).resolves.toEqual({});
+  });
+
+  it('maps a site: the start page and the URLs it links to on its host', async () => {
+    const mapped = await call(http, 'map_site', { url: `${corpus.origins[0]}/hub` });
+    expect(mapped.isError).toBeFalsy();
+    const urls = (mapped.structuredContent as { links: { url: string }[] }).links.map((link) => link.url).sort();
+    expect(urls).toEqual([`${corpus.origins[0]}/a/5`, `${corpus.origins[0]}/a/6`, `${corpus.origins[0]}/hub`]);
+    expect(textOf(mapped)).toContain(`${corpus.origins[0]}/a/5 (Five)`);
+    const refused = await call(http, 'map_site', { url: 'ftp://example.com/' });
+    expect(refused.isError).toBe(true);
   });
 
   it('extracts a URL, runs a batch, reports it, pages its results, searches and reads its documents', async () => {

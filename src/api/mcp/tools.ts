@@ -334,6 +334,39 @@ export function createMcpServer(client: DistillClient): McpServer {
       }),
   );
 
-  // `map_site` joins these once the map endpoint exists (issue 18 names it; another change builds it).
+  server.registerTool(
+    'map_site',
+    {
+      title: 'Map a site',
+      description:
+        'Lists the URLs of a site from its sitemaps, llms.txt and links, without extracting anything: a quick look before ' +
+        'choosing what to submit_batch.',
+      inputSchema: {
+        url: z.string().min(1).max(8192).describe('The start page (http or https)'),
+        search: z.string().min(1).max(500).optional().describe('Keep URLs containing every word of it'),
+        limit: z.number().int().min(1).max(5000).optional().describe('Most URLs returned (default 500)'),
+        includeSubdomains: z.boolean().optional().describe('Also keep the subdomains of the start host'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    (input) =>
+      run(async () => {
+        const result = await client.map(input.url, {
+          limit: input.limit ?? 500,
+          ...(input.search !== undefined ? { search: input.search } : {}),
+          ...(input.includeSubdomains !== undefined ? { includeSubdomains: input.includeSubdomains } : {}),
+        });
+        const lines = result.links.map((link) => `${link.url}${link.title ? ` (${link.title})` : ''}`);
+        const notes = [
+          ...(result.isPartial ? ['The time ran out: the list is partial.'] : []),
+          ...result.warnings.map((warning) => `Warning ${warning.code}: ${warning.message}`),
+        ];
+        return {
+          content: [{ type: 'text', text: [`${result.count} URLs of ${result.url}:`, ...lines, ...notes].join('\n') }],
+          structuredContent: result,
+        };
+      }),
+  );
+
   return server;
 }
