@@ -65,6 +65,12 @@ export function urlsArraySchema(maxUrls: number) {
 }
 
 /** Body of `POST /v1/jobs`: JSON, or one URL per line streamed as text/plain or NDJSON. */
+/**
+ * The examples `/docs` fills "Try it out" with: two real-looking URLs and the options people
+ * change, no webhook (a made-up webhook URL would be refused, or called).
+ */
+export const EXAMPLE_URLS = ['https://example.com/', 'https://www.rfc-editor.org/rfc/rfc9457.txt'] as const;
+
 export function submitBodySchema(maxUrls: number) {
   return {
     content: {
@@ -74,6 +80,7 @@ export function submitBodySchema(maxUrls: number) {
           additionalProperties: false,
           required: ['urls'],
           properties: { urls: urlsArraySchema(maxUrls), options: jobOptionsInputSchema, webhook: webhookInputSchema },
+          examples: [{ urls: [...EXAMPLE_URLS], options: { maxAge: 3600, formats: ['markdown', 'links'] } }],
         },
       },
       ...streamedBodies,
@@ -86,7 +93,13 @@ export function appendBodySchema(maxUrls: number) {
   return {
     content: {
       'application/json': {
-        schema: { type: 'object', additionalProperties: false, required: ['urls'], properties: { urls: urlsArraySchema(maxUrls) } },
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['urls'],
+          properties: { urls: urlsArraySchema(maxUrls) },
+          examples: [{ urls: ['https://example.com/about'] }],
+        },
       },
       ...streamedBodies,
     },
@@ -305,6 +318,7 @@ export const extractBodySchema = {
   additionalProperties: false,
   required: ['url'],
   properties: { url: { type: 'string', minLength: 1, maxLength: 8192 }, options: jobOptionsInputSchema },
+  examples: [{ url: EXAMPLE_URLS[0], options: { formats: ['markdown'] } }],
 } as const;
 
 export const readinessSchema = {
@@ -367,6 +381,7 @@ export const crawlBodySchema = {
     options: jobOptionsInputSchema,
     webhook: webhookInputSchema,
   },
+  examples: [{ url: 'https://example.com/docs/', maxDepth: 2, maxPages: 50 }],
 } as const;
 
 export const crawlResponseSchema = {

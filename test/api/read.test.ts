@@ -325,6 +325,14 @@ describe('operations endpoints', () => {
     );
     const submitBody = (doc.paths['/v1/jobs']!.post as { requestBody: { content: Record<string, unknown> } }).requestBody.content;
     expect(Object.keys(submitBody).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/plain']);
+    // "Try it out" starts from a request that works: two real-looking URLs, no made-up webhook.
+    const example = (submitBody['application/json'] as { example?: Record<string, unknown> }).example;
+    expect(example).toMatchObject({ urls: ['https://example.com/', 'https://www.rfc-editor.org/rfc/rfc9457.txt'] });
+    expect(example).not.toHaveProperty('webhook');
+    for (const path of ['/v1/extract', '/v1/jobs/{id}/urls']) {
+      const body = (doc.paths[path]!.post as { requestBody: { content: Record<string, { example?: unknown }> } }).requestBody.content['application/json']!;
+      expect(body.example, path).toEqual(expect.objectContaining({}));
+    }
     const docs = await harness.app.inject({ url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs)/);

@@ -14,6 +14,7 @@ export const mapBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['url'],
+  examples: [{ url: 'https://example.com/', search: 'blog', limit: 1000 }],
   properties: {
     url: { type: 'string', minLength: 1, maxLength: 8192 },
     search: { type: 'string', maxLength: 500 },
