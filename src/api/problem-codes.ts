@@ -40,6 +40,8 @@ export const PROBLEM_STATUS = {
   bad_request: 400,
   /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
   job_cancelled: 409,
+  /** `DELETE /v1/jobs/:id` of a job still queued or running: cancel it first. */
+  job_not_finished: 409,
   /** The JSON body is larger than `maxRequestBytes`; stream large batches as text/plain or NDJSON. */
   body_too_large: 413,
   /** The route does not take this Content-Type. */
@@ -95,6 +97,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   invalid_webhook_url: 'Invalid webhook URL',
   bad_request: 'Bad request',
   job_cancelled: 'Job cancelled',
+  job_not_finished: 'Job not finished',
   body_too_large: 'Body too large',
   unsupported_media_type: 'Unsupported media type',
   extraction_failed: 'Extraction failed',

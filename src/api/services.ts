@@ -51,7 +51,7 @@ export interface ReadinessCheck {
  * webhook routes are not registered, and so on.
  */
 export interface ApiServices {
-  jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'retryFailed' | 'getJob'>;
+  jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'retryFailed' | 'delete' | 'getJob'>;
   /** API keys: auth is on while one live key exists. Omitted: auth is off for good. */
   keys?: ApiKeyVerifier;
   /** Rate-limit counts shared by every API process (distributed mode); omitted: kept in this process. */

@@ -12,7 +12,7 @@ const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded',
 /** What a Markdown file is written from (see markdown-files.ts). */
 const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
 
-export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|watch> [...] [--server URL]
+export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|delete|watch> [...] [--server URL]
 
   submit [url...] [-f FILE] [--max-age S] [--format F,..] [--watch]   submit URLs (args, file or stdin)
   status <job-id>                                                  the job's status and counts
@@ -21,6 +21,7 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel
   results <job-id> [--fields url,title,markdown] [-o DIR]          all documents as NDJSON, or Markdown files into DIR
   cancel <job-id>                                                  cancel the job
   retry <job-id> [--watch]                                         run the failed items again
+  delete <job-id>                                                  delete a finished job (its documents stay)
   watch <job-id>                                                   a progress bar until the job ends
 
 Examples:
@@ -177,6 +178,13 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const id = needId();
         if (id === undefined) return 2;
         console.log(summary(await client.cancel(id)));
+        return 0;
+      }
+      case 'delete': {
+        const id = needId();
+        if (id === undefined) return 2;
+        await client.deleteJob(id);
+        console.error(`Deleted job ${id}.`);
         return 0;
       }
       case 'retry': {

@@ -232,6 +232,11 @@ export class DistillClient {
     return this.#json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
   }
 
+  /** Deletes a finished job and its items (its documents stay); 409 `job_not_finished` while it runs. */
+  async deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#request('DELETE', jobPath(jobId), { signal: options.signal });
+  }
+
   /** Runs the job's failed items again (attempts from 0); resolves with the job and how many were queued. */
   retryFailed(jobId: string, options: { signal?: AbortSignal } = {}): Promise<{ job: JobView; retried: number }> {
     return this.#json('POST', `${jobPath(jobId)}/retry`, { signal: options.signal });

@@ -14,6 +14,13 @@ export class JobCancelledError extends DistillError {
   }
 }
 
+/** Only a finished job (completed or cancelled) can be deleted. */
+export class JobNotFinishedError extends DistillError {
+  constructor(jobId: string) {
+    super('job_not_finished', `Job ${jobId} is still running; cancel it first, then delete it`);
+  }
+}
+
 /** A submission would take the tenant past its cap on queued URLs; nothing of it is kept. */
 export class QueuedUrlsLimitError extends DistillError {
   readonly limit: number;

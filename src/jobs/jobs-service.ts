@@ -206,6 +206,12 @@ export class JobsService {
     return job;
   }
 
+  /** Deletes a finished job and its items (its documents stay); 409 `job_not_finished` while it runs. */
+  async delete(jobId: string, scope: TenantScope = {}): Promise<void> {
+    await this.getJob(jobId, scope);
+    if (!(await this.#repository.deleteJob(jobId))) throw new JobNotFoundError(jobId);
+  }
+
   /**
    * Runs the job's failed items again: queued, attempts from 0 (so `maxAttempts` applies anew), then
    * handed to the queue. A job that had completed runs again until they end. Nothing to retry:

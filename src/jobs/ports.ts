@@ -99,6 +99,11 @@ export interface JobStore {
    * for a cancelled job.
    */
   retryFailedItems(jobId: string): Promise<{ job: Job | null; retried: ItemRef[] }>;
+  /**
+   * Deletes a finished job with its items (documents stay: other jobs may refer to them, and
+   * retention removes orphans). False when there is no such job; `JobNotFinishedError` while it runs.
+   */
+  deleteJob(jobId: string): Promise<boolean>;
   /** Is the job cancelled? Workers poll this to abort running items promptly. */
   cancelledJobIds(jobIds: readonly string[]): Promise<Set<string>>;
   /** Item counts by state over all jobs, from the per-job counters (no scan of items). */

@@ -120,6 +120,7 @@ export class KyselyJobRepository
   readonly listJobs: KyselyJobStore['listJobs'];
   readonly cancelJob: KyselyJobStore['cancelJob'];
   readonly retryFailedItems: KyselyJobStore['retryFailedItems'];
+  readonly deleteJob: KyselyJobStore['deleteJob'];
   readonly cancelledJobIds: KyselyJobStore['cancelledJobIds'];
   readonly countItemsByState: KyselyJobStore['countItemsByState'];
   readonly deleteExpiredJobs: KyselyJobStore['deleteExpiredJobs'];
@@ -218,6 +219,7 @@ export class KyselyJobRepository
     this.listJobs = this.jobs.listJobs.bind(this.jobs);
     this.cancelJob = this.jobs.cancelJob.bind(this.jobs);
     this.retryFailedItems = this.jobs.retryFailedItems.bind(this.jobs);
+    this.deleteJob = this.jobs.deleteJob.bind(this.jobs);
     this.cancelledJobIds = this.jobs.cancelledJobIds.bind(this.jobs);
     this.countItemsByState = this.jobs.countItemsByState.bind(this.jobs);
     this.deleteExpiredJobs = this.jobs.deleteExpiredJobs.bind(this.jobs);

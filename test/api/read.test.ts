@@ -225,6 +225,23 @@ describe('reading jobs, items, results and documents', () => {
     expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/nope/retry' }), 404, 'job_not_found');
   });
 
+  it('deletes a finished job with its items, keeps its documents, and refuses a job that still runs', async () => {
+    harness = await createHarness();
+    const { job } = await submit(harness, ['https://example.com/kept']);
+    await waitForFinal(harness, job.id);
+    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
+    const running = await submit(harness, ['https://example.com/hang/delete']);
+    expectProblem(await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${running.job.id}` }), 409, 'job_not_finished');
+
+    const deleted = await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` });
+    expect(deleted.statusCode).toBe(204);
+    expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}` }), 404, 'job_not_found');
+    expectProblem(await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` }), 404, 'job_not_found');
+    expect((await harness.app.inject({ url: '/v1/jobs' })).json<PageView<JobView>>().items.map((j) => j.id)).toEqual([running.job.id]);
+    // The document stays: a later job may reuse it, and retention removes orphans.
+    expect((await harness.app.inject({ url: `/v1/documents/${item!.documentId}` })).statusCode).toBe(200);
+  });
+
   it('hashes what a document holds: its Markdown when no text was asked for, never the empty text', async () => {
     const markdownOnly: TaskFunction = (item) =>
       Promise.resolve({ kind: 'succeeded', document: { ...fakeDocument(item.url), text: '', markdown: `# Only Markdown of ${item.url}` } });
@@ -313,6 +330,7 @@ describe('operations endpoints', () => {
         'GET /v1/jobs/{id}/events',
         'POST /v1/jobs/{id}/cancel',
         'POST /v1/jobs/{id}/retry',
+        'DELETE /v1/jobs/{id}',
         'POST /v1/jobs/{id}/urls',
         'GET /v1/documents/{id}',
         'GET /v1/documents/{id}/screenshot',

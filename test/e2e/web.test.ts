@@ -333,6 +333,12 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     const crawl = (await (await fetch(`${server.baseUrl}/v1/crawls/${jobId}`)).json()) as { job: { options: { render: string } }; crawl: unknown };
     expect(crawl).toMatchObject({ job: { options: { render: 'never' } }, crawl: { url: start, maxDepth: 0, maxPages: 1 } });
     await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+
+    // A finished job can be deleted, after a confirmation; the page goes back to the list.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete job' }).click();
+    await page.waitForURL(/#\/jobs$/);
+    expect((await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).status).toBe(404);
   });
 
   it('is usable at phone width', async () => {

@@ -345,6 +345,25 @@ export function jobRoutes(context: RouteContext) {
       async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id, { tenant: request.tenant })),
     );
 
+    app.delete(
+      '/v1/jobs/:id',
+      {
+        schema: {
+          summary: 'Delete a finished job',
+          description:
+            'Deletes a completed or cancelled job with its items and answers 204; its documents stay (other jobs may use them; ' +
+            'retention removes orphans). 409 job_not_finished while it runs: cancel it first.',
+          tags: ['jobs'],
+          params: jobIdParamsSchema,
+          response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+        await jobs.delete(request.params.id, { tenant: request.tenant });
+        return reply.code(204).send();
+      },
+    );
+
     app.post(
       '/v1/jobs/:id/retry',
       {

@@ -1,6 +1,7 @@
 import {
   DEFAULT_TENANT,
   JobCancelledError,
+  JobNotFinishedError,
   type ItemRef,
   eventJobOptions,
   type CreateJobInput,
@@ -182,6 +183,23 @@ export class KyselyJobStore implements JobStore {
       await applyCounts(trx, jobId, { failed: -failed.length, queued: failed.length }, now);
       await new KyselyEventStore(trx).appendEvents(jobId, [{ type: 'job.retried', payload: { jobId, retriedItems: failed.length } }]);
       return { job: await jobs.getJob(jobId), retried: failed.map(({ seq }) => ({ jobId, seq: Number(seq) })) };
+    });
+  }
+
+  async deleteJob(jobId: string): Promise<boolean> {
+    return inTransaction(this.#context, async (trx) => {
+      const job = await trx.db
+        .selectFrom('jobs')
+        .select(['id', 'status', 'running'])
+        .where('id', '=', jobId)
+        .$call(trx.dialect.forUpdate)
+        .executeTakeFirst();
+      if (!job) return false;
+      // A cancelled job whose last fetches are still being aborted is not finished yet either.
+      if ((job.status !== 'completed' && job.status !== 'cancelled') || Number(job.running) > 0) throw new JobNotFinishedError(jobId);
+      await trx.db.deleteFrom('job_items').where('job_id', '=', jobId).execute();
+      await trx.db.deleteFrom('jobs').where('id', '=', jobId).execute();
+      return true;
     });
   }
 

@@ -109,6 +109,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     h('p', {}, 'Queued links will not be fetched and running ones are stopped. Finished documents are kept.'),
     h('div', { class: 'actions' }, confirmCancel, keepRunning),
   );
+  const deleteButton = h('button', { type: 'button', class: 'button button--danger', hidden: true }, 'Delete job');
   const retryButton = h('button', { type: 'button', class: 'button', id: 'retry-failed', hidden: true }, 'Retry failed');
   const ndjsonButton = h('button', { type: 'button', class: 'button' }, 'Download all (NDJSON)');
   const zipButton = h('button', { type: 'button', class: 'button' }, 'Download Markdown (zip)');
@@ -142,7 +143,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       h('div', {}, h('dt', {}, 'Updates'), h('dd', {}, connection)),
     ),
     announcer,
-    h('div', { class: 'actions' }, cancelButton, retryButton, ndjsonButton, zipButton),
+    h('div', { class: 'actions' }, cancelButton, retryButton, ndjsonButton, zipButton, deleteButton),
     confirmBox,
     actionError,
   );
@@ -191,6 +192,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     const cancellable = job.status === 'queued' || job.status === 'running';
     cancelButton.hidden = !cancellable;
     retryButton.hidden = job.counts.failed === 0 || job.status === 'cancelled';
+    deleteButton.hidden = !final;
     retryButton.textContent = `Retry failed (${formatCount(job.counts.failed)})`;
     if (!cancellable) confirmBox.hidden = true;
     if (final) connection.textContent = 'Finished';
@@ -260,6 +262,21 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       .finally(() => {
         confirmCancel.disabled = false;
       });
+  });
+  deleteButton.addEventListener('click', () => {
+    if (!window.confirm('Delete this job and its list of items? Its documents stay stored.')) return;
+    deleteButton.disabled = true;
+    replace(actionError);
+    api.deleteJob(job.id).then(
+      () => {
+        toast('Job deleted');
+        location.hash = '#/jobs';
+      },
+      (error: unknown) => {
+        deleteButton.disabled = false;
+        replace(actionError, errorBox(error, 'The job could not be deleted'));
+      },
+    );
   });
   retryButton.addEventListener('click', () => {
     retryButton.disabled = true;
