@@ -222,6 +222,12 @@ describe('distill MCP server', () => {
     });
     const secret = /\b(dst_[\w-]+|[A-Za-z0-9_-]{32,})\b/.exec(stdout)?.[1];
     expect(secret).toBeDefined();
+    // The API's key cache holds an answer for up to 5 s: wait until the server knows keys exist.
+    const deadline = Date.now() + 15_000;
+    while ((await fetch(`${app.url!}/v1/jobs`)).status !== 401) {
+      if (Date.now() > deadline) throw new Error('the API never asked for a key');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const anonymous = new Client({ name: 'distill-test', version: '1.0.0' });
     await expect(
       anonymous.connect(new StreamableHTTPClientTransport(new URL(`${app.url!}/mcp`))),
