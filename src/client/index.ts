@@ -183,8 +183,8 @@ export class DistillClient {
   }
 
   /** One page of recent jobs, newest first. */
-  listJobs(options: { cursor?: string; limit?: number; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
-    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit }, signal: options.signal });
+  listJobs(options: { cursor?: string; limit?: number; status?: JobView['status']; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
+    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status }, signal: options.signal });
   }
 
   /** One page of a job's items, in submission order. */

@@ -90,7 +90,8 @@ export interface JobStore {
   getJob(jobId: string): Promise<Job | null>;
   /** URLs waiting (queued or running) in the tenant's unfinished jobs: what its cap counts. */
   countWaitingUrls(tenant: string): Promise<number>;
-  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>>;
+  /** Jobs newest first, of one tenant and of one status when given. */
+  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined; status?: Job['status'] | undefined }): Promise<Page<Job>>;
   /** Marks the job cancelled and every queued item cancelled; returns how many items it cancelled. */
   cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }>;
   /**

@@ -311,6 +311,12 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     await page.locator('.job-card').nth(1).waitFor();
     expect(await page.locator('.job-card').count()).toBe(2);
+    // Filtered by status on the server: only the cancelled one, then every job again.
+    await page.getByLabel('Status', { exact: true }).selectOption('cancelled');
+    await expect.poll(() => page.locator('.job-card').count()).toBe(1);
+    expect(await page.locator('.job-card .badge').first().textContent()).toBe('cancelled');
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+    await expect.poll(() => page.locator('.job-card').count()).toBe(2);
     await screenshot(page, 'jobs-desktop');
   });
 

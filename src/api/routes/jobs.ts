@@ -226,13 +226,15 @@ export function jobRoutes(context: RouteContext) {
       {
         schema: {
           summary: 'List recent jobs, newest first',
+          description: '`status` keeps the jobs in that status now (a page boundary is the creation time, so a job that changes status between pages may be missed or shown twice).',
           tags: ['jobs'],
-          querystring: paginationQuerySchema(20, 100),
+          querystring: paginationQuerySchema(20, 100, { status: { type: 'string', enum: ['queued', 'running', 'completed', 'cancelled'] } }),
           response: { 200: pageSchema(jobSchema), ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number } }>) => {
-        const page = await repository.listJobs({ limit: request.query.limit, cursor: request.query.cursor, tenant: request.tenant });
+      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number; status?: 'queued' | 'running' | 'completed' | 'cancelled' } }>) => {
+        const { limit, cursor, status } = request.query;
+        const page = await repository.listJobs({ limit, cursor, tenant: request.tenant, status });
         return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
       },
     );

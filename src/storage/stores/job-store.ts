@@ -113,10 +113,11 @@ export class KyselyJobStore implements JobStore {
     return Number(row?.waiting ?? 0);
   }
 
-  async listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Job>> {
+  async listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined; status?: Job['status'] | undefined }): Promise<Page<Job>> {
     const after = decodeCursor(options.cursor, isNewestFirstCursor);
     let query = this.#context.db.selectFrom('jobs').selectAll();
     if (options.tenant !== undefined) query = query.where('tenant', '=', options.tenant);
+    if (options.status !== undefined) query = query.where('status', '=', options.status);
     if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')

@@ -54,11 +54,18 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
   const list = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading jobs…'));
   const more = h('button', { type: 'button', class: 'button', hidden: true }, 'Load more jobs');
   const status = h('p', { class: 'muted small', role: 'status' });
+  const filter = h(
+    'select',
+    { id: 'jobs-status' },
+    h('option', { value: '' }, 'Every status'),
+    ...(['queued', 'running', 'completed', 'cancelled'] as const).map((s) => h('option', { value: s }, s)),
+  );
   main.append(
     h(
       'section',
       { 'aria-labelledby': 'jobs-title', class: 'panel' },
       withId(pageHeading('Jobs'), 'jobs-title'),
+      h('div', { class: 'filters' }, h('div', { class: 'field field--inline' }, h('label', { for: 'jobs-status' }, 'Status'), filter)),
       list,
       status,
       more,
@@ -66,19 +73,25 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
   );
   context.setTitle('Jobs');
 
-  const jobs: JobView[] = [];
+  let jobs: JobView[] = [];
   let cursor: string | null = null;
+  let generation = 0;
   async function load(): Promise<void> {
+    const mine = ++generation;
     more.disabled = true;
     try {
-      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, signal: context.signal });
+      const chosen = (filter.value || undefined) as JobView['status'] | undefined;
+      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, status: chosen, signal: context.signal });
+      if (mine !== generation) return; // A newer filter won.
       jobs.push(...page.items);
       cursor = page.nextCursor;
       list.setAttribute('aria-busy', 'false');
       replace(
         list,
         jobs.length === 0
-          ? h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
+          ? filter.value !== ''
+            ? h('p', {}, `No ${filter.value} job.`)
+            : h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
           : jobList(jobs),
       );
       list.setAttribute('aria-busy', 'false');
@@ -97,6 +110,11 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     }
   }
   more.addEventListener('click', () => void load());
+  filter.addEventListener('change', () => {
+    jobs = [];
+    cursor = null;
+    void load();
+  });
   await load();
 }
 
