@@ -129,12 +129,7 @@ export class KyselyJobStore implements JobStore {
 
   async cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }> {
     return inTransaction(this.#context, async (trx) => {
-      const job = await trx.db
-        .selectFrom('jobs')
-        .select(['id', 'status'])
-        .where('id', '=', jobId)
-        .$call(trx.dialect.forUpdate)
-        .executeTakeFirst();
+      const job = await lockJobRow(trx, jobId);
       if (!job) return { job: null, cancelledItems: 0 };
       const now = trx.clock.now();
       const jobs = new KyselyJobStore(trx);
@@ -157,12 +152,7 @@ export class KyselyJobStore implements JobStore {
 
   async retryFailedItems(jobId: string): Promise<{ job: Job | null; retried: ItemRef[] }> {
     return inTransaction(this.#context, async (trx) => {
-      const job = await trx.db
-        .selectFrom('jobs')
-        .select(['id', 'status'])
-        .where('id', '=', jobId)
-        .$call(trx.dialect.forUpdate)
-        .executeTakeFirst();
+      const job = await lockJobRow(trx, jobId);
       if (!job) return { job: null, retried: [] };
       if (job.status === 'cancelled') throw new JobCancelledError(jobId, 'its failed items cannot be retried');
       const now = trx.clock.now();
@@ -189,12 +179,7 @@ export class KyselyJobStore implements JobStore {
 
   async deleteJob(jobId: string): Promise<boolean> {
     return inTransaction(this.#context, async (trx) => {
-      const job = await trx.db
-        .selectFrom('jobs')
-        .select(['id', 'status', 'running'])
-        .where('id', '=', jobId)
-        .$call(trx.dialect.forUpdate)
-        .executeTakeFirst();
+      const job = await lockJobRow(trx, jobId);
       if (!job) return false;
       // A cancelled job whose last fetches are still being aborted is not finished yet either.
       if ((job.status !== 'completed' && job.status !== 'cancelled') || Number(job.running) > 0) throw new JobNotFinishedError(jobId);
@@ -285,4 +270,9 @@ export class KyselyJobStore implements JobStore {
     const row = await this.#context.db.selectFrom('jobs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
     return row ? toJob(row) : undefined;
   }
+}
+
+/** The job's status and running count under its row lock (the first lock of the stores' lock order), or undefined. */
+function lockJobRow(trx: StoreContext, jobId: string): Promise<{ id: string; status: string; running: number } | undefined> {
+  return trx.db.selectFrom('jobs').select(['id', 'status', 'running']).where('id', '=', jobId).$call(trx.dialect.forUpdate).executeTakeFirst();
 }
