@@ -1,3 +1,4 @@
+import type { SecretBox } from '../lib/index.js';
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type {
@@ -83,6 +84,11 @@ export interface ApiServices {
   schedules?: SchedulesApi | undefined;
   /** `GET /v1/documents/:id/versions`. Omitted: not registered. */
   documentVersions?: DocumentVersionsApi | undefined;
+  /**
+   * Seals jobs' `options.headers` and `options.cookies` (DISTILL_SECRET_KEY). Omitted: jobs that
+   * set them are refused with `secret_key_missing`, never stored in clear.
+   */
+  secretBox?: SecretBox | undefined;
 }
 
 /** The former name of `ApiServices`. */

@@ -4,7 +4,7 @@ import { buildApi, buildOpsServer, createMetrics, createReadiness, type Metrics 
 import type { ApiKeys } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
-import type { Logger } from '../lib/index.js';
+import type { Logger, SecretBox } from '../lib/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import type { Events } from './build-events.js';
 import type { Services } from './build-services.js';
@@ -30,6 +30,8 @@ export interface ServersDependencies {
   logger: Logger;
   /** The checks of `/readyz`: every component's, asked when a probe comes. */
   readiness: ReadinessChecks;
+  /** Seals jobs' headers and cookies; undefined without DISTILL_SECRET_KEY. */
+  secretBox?: SecretBox | undefined;
 }
 
 /** The HTTP servers of a role, and the connections they own. */
@@ -90,6 +92,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
         checkWebhookUrl: events.checkWebhookUrl,
       },
       documentVersions: repository,
+      secretBox: deps.secretBox,
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

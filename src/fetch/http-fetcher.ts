@@ -32,6 +32,7 @@ import {
 import { isLocalhostName, localhostAddresses } from './dns-lookup.js';
 import { FetchScope } from './fetch-scope.js';
 import { ACCEPT_ENCODING, readBody } from './read-body.js';
+import { requestSecretsFor } from './request-secrets.js';
 import { RobotsCache, type RobotsTxtResult } from './robots.js';
 import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
 
@@ -129,6 +130,7 @@ interface RequestPlan {
   maxBytes: number;
   onLimit: 'fail' | 'truncate';
   conditional: { etag?: string; lastModified?: string };
+  secrets: FetchOptions['secrets'];
 }
 
 interface RequestOutcome {
@@ -306,6 +308,7 @@ export class HttpFetcher implements Fetcher {
       maxBytes: this.#options.maxBodyBytes,
       onLimit: 'fail',
       conditional,
+      secrets: options.secrets,
     });
     return response;
   }
@@ -353,7 +356,7 @@ export class HttpFetcher implements Fetcher {
           origin: current.origin,
           path: `${current.pathname}${current.search}`,
           method: 'GET',
-          headers: this.#requestHeaders(plan),
+          headers: this.#requestHeaders(plan, current),
           signal: scope.signal,
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: plan.timeoutMs,
@@ -417,10 +420,12 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  #requestHeaders(plan: RequestPlan): Record<string, string> {
+  #requestHeaders(plan: RequestPlan, url: URL): Record<string, string> {
     const headers: Record<string, string> = {
       'user-agent': this.#options.userAgent,
       accept: DEFAULT_ACCEPT,
+      // The job's own (User-Agent and Accept may be overridden; the forbidden ones were refused).
+      ...(plan.secrets === undefined ? {} : requestSecretsFor(url, plan.secrets.secrets, plan.secrets.ownHost)),
       'accept-encoding': ACCEPT_ENCODING,
     };
     if (plan.conditional.etag !== undefined) headers['if-none-match'] = plan.conditional.etag;
@@ -473,6 +478,7 @@ export class HttpFetcher implements Fetcher {
         maxBytes: this.#options.robotsMaxBytes,
         onLimit: 'truncate',
         conditional: {},
+        secrets: undefined,
       });
       let text = new TextDecoder('utf-8').decode(outcome.response.body);
       // A truncated file may end in half a rule; drop the incomplete last line.

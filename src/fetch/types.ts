@@ -1,3 +1,5 @@
+import type { RequestSecrets } from './request-secrets.js';
+
 /** Options of one fetch. */
 export interface FetchOptions {
   /** Aborts the request (cancel, shutdown); the fetch rejects with `AbortedError`. */
@@ -7,6 +9,11 @@ export interface FetchOptions {
   /** Conditional request validators (later issues); sent as If-None-Match / If-Modified-Since. */
   etag?: string;
   lastModified?: string;
+  /**
+   * The job's own headers and cookies (issue 20): headers sent only to `ownHost`, cookies by their
+   * domain and path (request-secrets.ts), on every hop; never to robots.txt.
+   */
+  secrets?: { secrets: RequestSecrets; ownHost: string } | undefined;
 }
 
 /** A successful (2xx) response, fully read and decompressed. */

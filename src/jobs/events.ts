@@ -1,4 +1,4 @@
-import type { ChangeSummary, ItemCounts, JobOptions } from './types.js';
+import type { ChangeSummary, ItemCounts, PublicJobOptions } from './types.js';
 
 /**
  * The events distill publishes. One name serves the outbox row, the RabbitMQ routing key (so
@@ -20,7 +20,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Payload of each event type (the envelope's `data`). */
 export interface EventPayloads {
-  'job.created': { jobId: string; options: JobOptions };
+  /** `options` without the sealed box: header and cookie values are `[set]`. */
+  'job.created': { jobId: string; options: PublicJobOptions };
   /**
    * `id` and `documentId` both name the document (`documentId` is kept for SSE clients). `reused`
    * is set on items a stored document satisfied without a fetch of their own.

@@ -28,6 +28,7 @@ import { KyselyLeaseStore } from './stores/lease-store.js';
 import { KyselyQueueStore } from './stores/queue-store.js';
 import { KyselyScheduleStore } from './stores/schedule-store.js';
 import { KyselyScreenshotStore } from './stores/screenshot-store.js';
+import { KyselySettingsStore } from './stores/settings-store.js';
 import { KyselyWebhookDeliveryStore } from './stores/webhook-store.js';
 
 /** Every store, over one connection pool or one transaction. */
@@ -43,6 +44,7 @@ export interface KyselyStores {
   readonly schedules: KyselyScheduleStore;
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
+  readonly settings: KyselySettingsStore;
 }
 
 /** Builds every store over `context` (the pool's, or a transaction's). */
@@ -59,6 +61,7 @@ function createStores(context: StoreContext, documentVersions: number): KyselySt
     webhooks: new KyselyWebhookDeliveryStore(context),
     schedules: new KyselyScheduleStore(context),
     apiKeys: new KyselyApiKeyStore(context),
+    settings: new KyselySettingsStore(context),
     leases: new KyselyLeaseStore(context),
   };
 }
@@ -105,6 +108,8 @@ export class KyselyJobRepository
   readonly schedules: KyselyScheduleStore;
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
+  /** Deployment-wide values (the secret key's check). */
+  readonly settings: KyselySettingsStore;
 
   // The methods of the repository this facade replaced, each its store's.
   readonly createJob: KyselyJobStore['createJob'];
@@ -202,6 +207,7 @@ export class KyselyJobRepository
     this.schedules = stores.schedules;
     this.apiKeys = stores.apiKeys;
     this.leases = stores.leases;
+    this.settings = stores.settings;
     this.createJob = this.jobs.createJob.bind(this.jobs);
     this.endIntake = this.jobs.endIntake.bind(this.jobs);
     this.getJob = this.jobs.getJob.bind(this.jobs);

@@ -1,7 +1,7 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, HostRateLimitedError, type FetchedResponse, type Fetcher, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, HostRateLimitedError, openRequestSecrets, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
-import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
 import type { TaskFunction } from './pool.js';
 
@@ -41,6 +41,11 @@ export interface ProcessItemDependencies {
    * If-Modified-Since, and a 304 keeps its stored document. Without it every fetch is plain.
    */
   documents?: ConditionalDocuments | undefined;
+  /**
+   * Opens jobs' sealed headers and cookies (issue 20). Without it, an item of a job that has them
+   * fails with `secret_key_missing` rather than being fetched without them.
+   */
+  secretBox?: SecretBox | undefined;
 }
 
 /** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
@@ -106,7 +111,12 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     const slot = await waitForHost(deps, host, signal);
     let response;
     try {
-      response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...conditionalOptions(validators) });
+      response = await deps.fetcher.fetch(item.url, {
+        signal,
+        timeoutMs: item.options.timeoutMs,
+        ...conditionalOptions(validators),
+        secrets: secretsOf(deps, item),
+      });
     } finally {
       await slot.release();
     }
@@ -120,6 +130,14 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
   };
+}
+
+/** The item's headers and cookies, opened, with the host its headers are limited to. */
+function secretsOf(deps: ProcessItemDependencies, item: ClaimedItem): FetchOptions['secrets'] {
+  const sealed = item.options.secrets;
+  if (sealed === undefined) return undefined;
+  if (deps.secretBox === undefined) throw new SecretKeyMissingError('This job\'s headers and cookies');
+  return { secrets: openRequestSecrets(deps.secretBox, sealed), ownHost: new URL(item.url).host };
 }
 
 /** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */

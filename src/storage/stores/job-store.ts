@@ -1,5 +1,6 @@
 import {
   DEFAULT_TENANT,
+  publicJobOptions,
   type CreateJobInput,
   type IntakeEnd,
   type ItemCounts,
@@ -54,7 +55,7 @@ export class KyselyJobStore implements JobStore {
       await inTransaction(this.#context, async (trx) => {
         await trx.db.insertInto('jobs').values(row).execute();
         await new KyselyEventStore(trx).appendEvents(input.id, [
-          { type: 'job.created', payload: { jobId: input.id, options: input.options } },
+          { type: 'job.created', payload: { jobId: input.id, options: publicJobOptions(input.options) } },
         ]);
       });
     } catch (error) {
