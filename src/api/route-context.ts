@@ -49,6 +49,8 @@ export function toDomainOptions(input: WireJobOptions | undefined, secrets?: { b
   if (input?.maxAttempts !== undefined) options.maxAttempts = input.maxAttempts;
   if (input?.render !== undefined) options.render = input.render;
   if (input?.screenshot !== undefined) options.screenshot = input.screenshot;
+  if (input?.proxyPool !== undefined) options.proxyPool = input.proxyPool;
+  if (input?.proxySession !== undefined) options.proxySession = input.proxySession;
   return options;
 }
 

@@ -41,6 +41,8 @@ export const jobOptionsInputSchema = {
       enum: SCREENSHOT_MODES,
       description: 'PNG of the rendered page (GET /v1/documents/{id}/screenshot): none, viewport or fullPage; opens HTML pages in the browser',
     },
+    proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Proxy pool (DISTILL_PROXY_POOLS) the job\'s fetches go through' },
+    proxySession: { type: 'string', minLength: 1, maxLength: 256, description: 'Key that keeps one proxy under a sticky_session pool' },
     headers: {
       type: 'object',
       maxProperties: 50,
@@ -173,6 +175,7 @@ export const jobSchema = {
         maxAttempts: integer,
         render: { type: 'string', enum: RENDER_MODES },
         screenshot: { type: 'string', enum: SCREENSHOT_MODES },
+        proxyPool: string,
         headers: { type: 'object', additionalProperties: { type: 'string', enum: ['[set]'] }, description: 'Names of the job\'s headers; values are never returned' },
         cookies: {
           type: 'array',

@@ -48,6 +48,7 @@ export function toJobView(job: Job): JobView {
       maxAttempts: job.options.maxAttempts,
       render: job.options.render ?? 'never',
       screenshot: job.options.screenshot ?? 'none',
+      ...(job.options.proxyPool !== undefined ? { proxyPool: job.options.proxyPool } : {}),
       ...(job.options.secrets !== undefined ? redactSecrets(job.options.secrets) : {}),
     },
     webhook: job.webhook ? { url: job.webhook.url } : null,

@@ -68,6 +68,7 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
         screenshots: repository,
         documents: repository,
         secretBox: deps.secretBox,
+        proxyPools: deps.fetching.proxyPools,
       }),
       { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
     );

@@ -30,6 +30,10 @@ export interface JobOptionsInput {
   render?: 'never' | 'always' | 'auto';
   /** PNG of rendered pages, served at `/v1/documents/{id}/screenshot`. */
   screenshot?: 'none' | 'viewport' | 'fullPage';
+  /** Proxy pool (DISTILL_PROXY_POOLS) the job's fetches go through. */
+  proxyPool?: string;
+  /** Key that keeps one proxy under a `sticky_session` pool. */
+  proxySession?: string;
   /**
    * Request headers sent only to the job's own hosts (never across a redirect to another host).
    * Stored encrypted; the server needs DISTILL_SECRET_KEY. Host, Content-Length, Accept-Encoding
@@ -48,6 +52,7 @@ export interface JobOptionsView {
   maxAttempts: number;
   render: 'never' | 'always' | 'auto';
   screenshot: 'none' | 'viewport' | 'fullPage';
+  proxyPool?: string;
   /** The job's header names; values are never returned. */
   headers?: Record<string, '[set]'>;
   /** The job's cookies; values are never returned. */

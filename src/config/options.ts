@@ -1,6 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { parseDnsServers } from '../lib/dns-servers.js';
 import { parseSecretKey } from '../lib/secret-box.js';
+import { parseProxyPools, ProxyPools } from '../fetch/proxy-pools.js';
 
 /**
  * The one table of every option distill reads. Each entry is one object: its `key` in `Config`,
@@ -162,6 +163,23 @@ export const OPTIONS = [
     isSecret: true,
     check: (v) => secretKeyProblem(String(v)),
   },
+  {
+    key: 'proxyPools',
+    env: 'DISTILL_PROXY_POOLS',
+    kind: 'string',
+    default: '',
+    description: 'Proxy pools jobs may choose (options.proxyPool), as JSON: [{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]',
+    doc: 'Proxy pools jobs may choose (`options.proxyPool`), as JSON: `[{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]`; rotation `round_robin`, `random`, `sticky_host` or `sticky_session`; see [Fetching](fetching.md#proxy-pools)',
+    isSecret: true,
+    check: (v) => proxyPoolsProblem(String(v)),
+  },
+  {
+    key: 'proxyPoolDefault',
+    env: 'DISTILL_PROXY_POOL_DEFAULT',
+    kind: 'string',
+    default: '',
+    description: 'Pool of jobs that name none (empty: they fetch directly)',
+  },
   { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
   { key: 'respectRobots', env: 'DISTILL_RESPECT_ROBOTS', kind: 'boolean', default: true, description: 'Obey robots.txt', doc: 'Obey robots.txt (`--no-respect-robots` turns it off)' },
   { key: 'hostConcurrency', env: 'DISTILL_HOST_CONCURRENCY', kind: 'integer', default: 2, min: 1, description: 'Requests in flight per host' },
@@ -322,6 +340,16 @@ export type OptionValue<O extends OptionSpec> = O extends { kind: 'enum'; values
  * flags, one member per entry of `OPTIONS` (see there for what each means).
  */
 export type Config = { [O in Option as O['key']]: OptionValue<O> };
+
+/** What is wrong with `DISTILL_PROXY_POOLS`, or undefined (proxy URLs, which may hold credentials, are never echoed). */
+function proxyPoolsProblem(text: string): string | undefined {
+  try {
+    new ProxyPools(parseProxyPools(text));
+    return undefined;
+  } catch (error) {
+    return error instanceof TypeError ? error.message : 'invalid proxy pools';
+  }
+}
 
 /** What is wrong with a `DISTILL_SECRET_KEY`, or undefined (the key itself is never echoed). */
 function secretKeyProblem(text: string): string | undefined {

@@ -32,6 +32,7 @@ import {
 import { isLocalhostName, localhostAddresses } from './dns-lookup.js';
 import { FetchScope } from './fetch-scope.js';
 import { ACCEPT_ENCODING, readBody } from './read-body.js';
+import { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
 import { requestSecretsFor } from './request-secrets.js';
 import { RobotsCache, type RobotsTxtResult } from './robots.js';
 import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
@@ -87,6 +88,11 @@ export interface HttpFetcherOptions {
   lookup?: LookupFunction;
   /** Source of time for robots.txt TTLs and Retry-After dates. @default systemClock */
   clock?: Clock;
+  /**
+   * Proxies a fetch may go through (`FetchOptions.proxy` names one), each with its own connection
+   * pool; the guard still checks every destination (proxy-tunnel.ts). @default none
+   */
+  proxies?: readonly ProxySpec[];
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -131,6 +137,8 @@ interface RequestPlan {
   onLimit: 'fail' | 'truncate';
   conditional: { etag?: string; lastModified?: string };
   secrets: FetchOptions['secrets'];
+  /** The agent of the proxy the fetch goes through, or the direct one. */
+  agent: Agent;
 }
 
 interface RequestOutcome {
@@ -232,6 +240,8 @@ export class HttpFetcher implements Fetcher {
   readonly #options: ResolvedOptions;
   readonly #allow: AllowList;
   readonly #agent: Agent;
+  /** One agent per proxy: keep-alive connections through one proxy never serve another's requests. */
+  readonly #proxyAgents = new Map<string, { agent: Agent; endpoint: ProxyEndpoint }>();
   readonly #robots: RobotsCache | undefined;
   readonly #clock: Clock | undefined;
   #closing: Promise<void> | undefined;
@@ -273,18 +283,26 @@ export class HttpFetcher implements Fetcher {
             ...(options.robotsMaxOrigins === undefined ? {} : { maxOrigins: options.robotsMaxOrigins }),
             ...(options.clock === undefined ? {} : { clock: options.clock }),
           });
+    for (const spec of options.proxies ?? []) parseProxyUrl(spec);
     // Created last, so that a TypeError above leaves nothing open.
-    this.#agent = new Agent({
-      connect: createGuardedConnector({
-        allow: this.#allow,
-        lookup: options.lookup ?? systemLookup,
-        connectTimeoutMs: this.#options.connectTimeoutMs,
-      }),
-      connections: maxConnections,
-      keepAliveTimeout: keepAliveTimeoutMs,
-      headersTimeout: this.#options.headersTimeoutMs,
-      bodyTimeout: this.#options.timeoutMs,
-    });
+    const agentFor = (proxy: ProxyEndpoint | undefined): Agent =>
+      new Agent({
+        connect: createGuardedConnector({
+          allow: this.#allow,
+          lookup: options.lookup ?? systemLookup,
+          connectTimeoutMs: this.#options.connectTimeoutMs,
+          proxy,
+        }),
+        connections: maxConnections,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: this.#options.timeoutMs,
+      });
+    this.#agent = agentFor(undefined);
+    for (const spec of options.proxies ?? []) {
+      const endpoint = new ProxyEndpoint(spec, { connectTimeoutMs: this.#options.connectTimeoutMs });
+      this.#proxyAgents.set(spec.name, { agent: agentFor(endpoint), endpoint });
+    }
   }
 
   /** The allow list in force. */
@@ -309,14 +327,25 @@ export class HttpFetcher implements Fetcher {
       onLimit: 'fail',
       conditional,
       secrets: options.secrets,
+      agent: this.#agentOf(options.proxy),
     });
     return response;
   }
 
-  /** Closes the connection pool, letting requests in flight finish. Idempotent. */
+  /** Closes the connection pools, letting requests in flight finish. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#agent.close();
+    this.#closing ??= Promise.all([
+      this.#agent.close(),
+      ...[...this.#proxyAgents.values()].flatMap(({ agent, endpoint }) => [agent.close(), endpoint.close()]),
+    ]).then(() => undefined);
     return this.#closing;
+  }
+
+  #agentOf(proxy: string | undefined): Agent {
+    if (proxy === undefined) return this.#agent;
+    const entry = this.#proxyAgents.get(proxy);
+    if (entry === undefined) throw new TypeError(`No proxy is named \`${proxy}\``);
+    return entry.agent;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -352,7 +381,7 @@ export class HttpFetcher implements Fetcher {
           statusCode: status,
           headers,
           body,
-        } = await this.#agent.request({
+        } = await plan.agent.request({
           origin: current.origin,
           path: `${current.pathname}${current.search}`,
           method: 'GET',
@@ -479,6 +508,8 @@ export class HttpFetcher implements Fetcher {
         onLimit: 'truncate',
         conditional: {},
         secrets: undefined,
+        // robots.txt is fetched directly (it is cached per origin, whichever proxy asked).
+        agent: this.#agent,
       });
       let text = new TextDecoder('utf-8').decode(outcome.response.body);
       // A truncated file may end in half a rule; drop the incomplete last line.

@@ -63,3 +63,14 @@ export {
   type RequestSecrets,
   type RequestSecretsInput,
 } from './request-secrets.js';
+export { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
+export {
+  parseProxyPools,
+  PROXY_ROTATIONS,
+  ProxyPools,
+  proxiesOf,
+  type ProxyConfig,
+  type ProxyLease,
+  type ProxyPoolConfig,
+  type ProxyRotation,
+} from './proxy-pools.js';

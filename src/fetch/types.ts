@@ -14,6 +14,8 @@ export interface FetchOptions {
    * domain and path (request-secrets.ts), on every hop; never to robots.txt.
    */
   secrets?: { secrets: RequestSecrets; ownHost: string } | undefined;
+  /** The proxy (by name, from `HttpFetcherOptions.proxies`) this fetch goes through; unset: direct. */
+  proxy?: string | undefined;
 }
 
 /** A successful (2xx) response, fully read and decompressed. */
@@ -33,6 +35,8 @@ export interface FetchedResponse {
   redirects: number;
   /** Milliseconds from start to the last byte. */
   elapsedMs: number;
+  /** The pool and proxy that fetched it (set by the worker), by name. */
+  via?: { pool: string; proxy: string };
 }
 
 /** Fetches URLs politely and safely; implemented by `HttpFetcher` over undici. */

@@ -112,6 +112,8 @@ export class JobsService {
       screenshot: input.screenshot ?? this.#defaults.screenshot ?? 'none',
       ...(input.crawl !== undefined ? { crawl: input.crawl } : {}),
       ...(input.secrets !== undefined ? { secrets: input.secrets } : {}),
+      ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
+      ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
     };
   }
 

@@ -47,6 +47,10 @@ export interface JobOptions {
    * their names are readable. A job with them never reuses a stored document.
    */
   secrets?: SealedRequestSecrets;
+  /** The proxy pool the job's fetches go through (issue 20). Unset: the server's default pool, or direct. */
+  proxyPool?: string;
+  /** Key that keeps one proxy for the job under a `sticky_session` pool. Unset: the host. */
+  proxySession?: string;
   /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
   crawl?: CrawlSettings;
 }

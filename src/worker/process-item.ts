@@ -1,5 +1,5 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, HostRateLimitedError, openRequestSecrets, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
@@ -46,6 +46,8 @@ export interface ProcessItemDependencies {
    * fails with `secret_key_missing` rather than being fetched without them.
    */
   secretBox?: SecretBox | undefined;
+  /** The proxy pools jobs may name (`options.proxyPool`). Without them such items fail with `proxy_pool_unknown`. */
+  proxyPools?: ProxyPools | undefined;
 }
 
 /** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
@@ -108,18 +110,31 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     // Conditional request (issue 9), except where a fresh render or screenshot is the point.
     const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url, item.urlKey) : null;
     const host = new URL(item.url).host;
-    const slot = await waitForHost(deps, host, signal);
+    const secrets = secretsOf(deps, item);
+    const proxy = acquireProxy(deps, item, host);
     let response;
+    let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
     try {
-      response = await deps.fetcher.fetch(item.url, {
-        signal,
-        timeoutMs: item.options.timeoutMs,
-        ...conditionalOptions(validators),
-        secrets: secretsOf(deps, item),
-      });
+      const slot = await waitForHost(deps, host, signal);
+      try {
+        response = await deps.fetcher.fetch(item.url, {
+          signal,
+          timeoutMs: item.options.timeoutMs,
+          ...conditionalOptions(validators),
+          secrets,
+          proxy: proxy?.proxy,
+        });
+        proxyOutcome = 'answered';
+      } catch (error) {
+        proxyOutcome = error instanceof ProxyError ? 'proxy_failed' : 'answered';
+        throw error;
+      } finally {
+        await slot.release();
+      }
     } finally {
-      await slot.release();
+      proxy?.release(proxyOutcome);
     }
+    if (proxy) response = { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } };
     if (response.status === 304 && validators && deps.documents) {
       return notModified(deps.documents, validators.documentId, response, clock.now());
     }
@@ -130,6 +145,14 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
   };
+}
+
+/** A proxy of the item's pool, when its job names one; rotation, limits and health are the pool's. */
+function acquireProxy(deps: ProcessItemDependencies, item: ClaimedItem, host: string): ProxyLease | undefined {
+  const pool = item.options.proxyPool;
+  if (pool === undefined) return undefined;
+  if (deps.proxyPools === undefined) throw new ProxyPoolUnknownError(pool);
+  return deps.proxyPools.acquire(pool, { host, sessionKey: item.options.proxySession });
 }
 
 /** The item's headers and cookies, opened, with the host its headers are limited to. */
@@ -165,7 +188,10 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
   if (outcome.kind !== 'succeeded') return outcome;
   const etag = response.headers['etag'] ?? null;
   const lastModified = response.headers['last-modified'] ?? null;
-  return { ...outcome, document: { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null } };
+  const document = { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null };
+  // Which proxy fetched it, by name (never its URL or credentials).
+  if (response.via) document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
+  return { ...outcome, document };
 }
 
 /**
