@@ -43,6 +43,11 @@ export const jobOptionsInputSchema = {
     },
     proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Proxy pool (DISTILL_PROXY_POOLS) the job\'s fetches go through' },
     proxySession: { type: 'string', minLength: 1, maxLength: 256, description: 'Key that keeps one proxy under a sticky_session pool' },
+    onBlocked: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Pool that gets one more try of a page that met a bot wall (blocked_by_site)' } },
+    },
     headers: {
       type: 'object',
       maxProperties: 50,
@@ -176,6 +181,7 @@ export const jobSchema = {
         render: { type: 'string', enum: RENDER_MODES },
         screenshot: { type: 'string', enum: SCREENSHOT_MODES },
         proxyPool: string,
+        onBlocked: { type: 'object', properties: { proxyPool: string } },
         headers: { type: 'object', additionalProperties: { type: 'string', enum: ['[set]'] }, description: 'Names of the job\'s headers; values are never returned' },
         cookies: {
           type: 'array',

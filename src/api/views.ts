@@ -49,6 +49,7 @@ export function toJobView(job: Job): JobView {
       render: job.options.render ?? 'never',
       screenshot: job.options.screenshot ?? 'none',
       ...(job.options.proxyPool !== undefined ? { proxyPool: job.options.proxyPool } : {}),
+      ...(job.options.onBlocked !== undefined ? { onBlocked: { ...job.options.onBlocked } } : {}),
       ...(job.options.secrets !== undefined ? redactSecrets(job.options.secrets) : {}),
     },
     webhook: job.webhook ? { url: job.webhook.url } : null,

@@ -34,6 +34,8 @@ export interface JobOptionsInput {
   proxyPool?: string;
   /** Key that keeps one proxy under a `sticky_session` pool. */
   proxySession?: string;
+  /** A page that meets a bot wall (`blocked_by_site`) gets one more try through this pool. */
+  onBlocked?: { proxyPool?: string };
   /**
    * Request headers sent only to the job's own hosts (never across a redirect to another host).
    * Stored encrypted; the server needs DISTILL_SECRET_KEY. Host, Content-Length, Accept-Encoding
@@ -53,6 +55,7 @@ export interface JobOptionsView {
   render: 'never' | 'always' | 'auto';
   screenshot: 'none' | 'viewport' | 'fullPage';
   proxyPool?: string;
+  onBlocked?: { proxyPool?: string };
   /** The job's header names; values are never returned. */
   headers?: Record<string, '[set]'>;
   /** The job's cookies; values are never returned. */

@@ -23,6 +23,8 @@ export const FETCH_ERROR_CODES = [
   'invalid_url',
   'host_rate_limited',
   'proxy_error',
+  'blocked_by_site',
+  'login_required',
   'proxy_unavailable',
   'proxy_pool_unknown',
 ] as const;
@@ -118,6 +120,38 @@ export class ProxyError extends RetryableError {
     super('proxy_error', `Proxy \`${proxy}\` ${reason}`, options);
     this.proxy = proxy;
     this.status = options?.status;
+  }
+}
+
+/**
+ * The site answered with a bot challenge, a wall or a captcha instead of the page (block-detection.ts).
+ * Permanent for this fetch: the job's `onBlocked` may try again another way.
+ */
+export class BlockedBySiteError extends PermanentError {
+  readonly url: string;
+  /** Which wall: `cloudflare_challenge`, `captcha`, ... */
+  readonly reason: string;
+  readonly httpStatus: number;
+
+  constructor(url: string, httpStatus: number, reason: string, hint: string) {
+    super('blocked_by_site', `${url} is behind a bot wall (${reason}, HTTP ${httpStatus}): ${hint}`);
+    this.url = url;
+    this.reason = reason;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** The site wants a login (a redirect to a login page, or 401). */
+export class LoginRequiredError extends PermanentError {
+  readonly url: string;
+  readonly reason: string;
+  readonly httpStatus: number;
+
+  constructor(url: string, httpStatus: number, reason: string, hint: string) {
+    super('login_required', `${url} needs a login (${reason}): ${hint}`);
+    this.url = url;
+    this.reason = reason;
+    this.httpStatus = httpStatus;
   }
 }
 

@@ -37,6 +37,8 @@ export interface FetchedResponse {
   elapsedMs: number;
   /** The pool and proxy that fetched it (set by the worker), by name. */
   via?: { pool: string; proxy: string };
+  /** Set when a first try met a bot wall (its reason) and the job's `onBlocked` pool fetched this. */
+  blockedFirst?: string;
 }
 
 /** Fetches URLs politely and safely; implemented by `HttpFetcher` over undici. */

@@ -114,6 +114,7 @@ export class JobsService {
       ...(input.secrets !== undefined ? { secrets: input.secrets } : {}),
       ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
       ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
+      ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
     };
   }
 

@@ -51,6 +51,8 @@ export interface JobOptions {
   proxyPool?: string;
   /** Key that keeps one proxy for the job under a `sticky_session` pool. Unset: the host. */
   proxySession?: string;
+  /** What to do when a site answers with a bot wall (`blocked_by_site`): try once more through this pool. */
+  onBlocked?: { proxyPool?: string };
   /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
   crawl?: CrawlSettings;
 }

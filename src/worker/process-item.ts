@@ -1,5 +1,5 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
@@ -111,30 +111,19 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url, item.urlKey) : null;
     const host = new URL(item.url).host;
     const secrets = secretsOf(deps, item);
-    const proxy = acquireProxy(deps, item, host);
-    let response;
-    let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
+    const fetchVia = (pool: string | undefined): Promise<FetchedResponse> =>
+      fetchThrough(deps, item, pool, host, signal, { ...conditionalOptions(validators), secrets });
+    let response: FetchedResponse;
     try {
-      const slot = await waitForHost(deps, host, signal);
-      try {
-        response = await deps.fetcher.fetch(item.url, {
-          signal,
-          timeoutMs: item.options.timeoutMs,
-          ...conditionalOptions(validators),
-          secrets,
-          proxy: proxy?.proxy,
-        });
-        proxyOutcome = 'answered';
-      } catch (error) {
-        proxyOutcome = error instanceof ProxyError ? 'proxy_failed' : 'answered';
-        throw error;
-      } finally {
-        await slot.release();
-      }
-    } finally {
-      proxy?.release(proxyOutcome);
+      response = await fetchVia(item.options.proxyPool);
+    } catch (error) {
+      // A bot wall: the job may ask for one more try through another pool (issue 20).
+      const fallback = item.options.onBlocked?.proxyPool;
+      if (!(error instanceof BlockedBySiteError) || fallback === undefined || fallback === item.options.proxyPool) throw error;
+      log.info({ reason: error.reason, pool: fallback }, 'Blocked by the site; trying once more through the onBlocked pool');
+      response = await fetchVia(fallback);
+      response = { ...response, blockedFirst: error.reason };
     }
-    if (proxy) response = { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } };
     if (response.status === 304 && validators && deps.documents) {
       return notModified(deps.documents, validators.documentId, response, clock.now());
     }
@@ -147,9 +136,39 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   };
 }
 
+/**
+ * One fetch of the item: a proxy of `pool` (when set), the host's politeness slot, the request; the
+ * proxy is told how it fared (ejection), the slot is held only while the request is in flight.
+ */
+async function fetchThrough(
+  deps: ProcessItemDependencies,
+  item: ClaimedItem,
+  pool: string | undefined,
+  host: string,
+  signal: AbortSignal,
+  extra: Pick<FetchOptions, 'etag' | 'lastModified' | 'secrets'>,
+): Promise<FetchedResponse> {
+  const proxy = acquireProxy(deps, pool, item, host);
+  let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
+  try {
+    const slot = await waitForHost(deps, host, signal);
+    try {
+      const response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
+      proxyOutcome = 'answered';
+      return proxy ? { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } } : response;
+    } catch (error) {
+      proxyOutcome = error instanceof ProxyError ? 'proxy_failed' : 'answered';
+      throw error;
+    } finally {
+      await slot.release();
+    }
+  } finally {
+    proxy?.release(proxyOutcome);
+  }
+}
+
 /** A proxy of the item's pool, when its job names one; rotation, limits and health are the pool's. */
-function acquireProxy(deps: ProcessItemDependencies, item: ClaimedItem, host: string): ProxyLease | undefined {
-  const pool = item.options.proxyPool;
+function acquireProxy(deps: ProcessItemDependencies, pool: string | undefined, item: ClaimedItem, host: string): ProxyLease | undefined {
   if (pool === undefined) return undefined;
   if (deps.proxyPools === undefined) throw new ProxyPoolUnknownError(pool);
   return deps.proxyPools.acquire(pool, { host, sessionKey: item.options.proxySession });
@@ -191,6 +210,7 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
   const document = { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null };
   // Which proxy fetched it, by name (never its URL or credentials).
   if (response.via) document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
+  if (response.blockedFirst !== undefined) document.quality = { ...document.quality, blockedFirst: response.blockedFirst };
   return { ...outcome, document };
 }
 

@@ -22,6 +22,7 @@ let sitePort: number;
 let canary: Server;
 let canaryPort: number;
 let canaryConnections = 0;
+const wallsServed = new Set<string>();
 const proxies: TestProxy[] = [];
 let dir: string;
 let app: App;
@@ -59,6 +60,13 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
   beforeAll(async () => {
     site = createServer((request, response) => {
       if (request.url === '/robots.txt') return void response.writeHead(404).end();
+      const wall = '<html><head><title>Just a moment...</title></head><body><script>window._cf_chl_opt={}</script></body></html>';
+      if (request.url === '/wall') return void response.writeHead(403, { 'content-type': 'text/html' }).end(wall);
+      if (request.url === '/wall-once' && !wallsServed.has('/wall-once')) {
+        wallsServed.add('/wall-once');
+        return void response.writeHead(403, { 'content-type': 'text/html' }).end(wall);
+      }
+      if (request.url === '/members') return void response.writeHead(302, { location: '/login?next=/members' }).end();
       if (request.url?.startsWith('/to-canary') === true) return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/secret` }).end();
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(`<html><head><title>Page ${request.url}</title></head><body><article><p>Page ${request.url} has words enough to be kept as a document.</p></article></body></html>`);
@@ -157,5 +165,24 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
     const { job, results } = await runJob(urls, { proxyPool: 'main' });
     expect((job.counts as Record<string, number>).succeeded).toBe(6);
     expect(results.map((r) => (r.quality as Record<string, unknown>).proxy)).toEqual(['b', 'b', 'b', 'b', 'b', 'b']);
+  });
+
+  it('recognises a bot wall and a login redirect instead of making documents of them, with hints', async () => {
+    const { items } = await runJob([`http://127.0.0.1:${sitePort}/wall`, `http://127.0.0.1:${sitePort}/members`], { proxyPool: 'authed' });
+    const errors = items.map((i) => i.error as { code: string; message: string });
+    expect(items.map((i) => i.state)).toEqual(['failed', 'failed']);
+    expect(errors[0]?.code).toBe('blocked_by_site');
+    expect(errors[0]?.message).toMatch(/cloudflare_challenge.*another proxy pool/);
+    expect(errors[1]?.code).toBe('login_required');
+    expect(errors[1]?.message).toMatch(/options\.cookies/);
+  });
+
+  it('gives a page that met a wall one more try through the job\'s onBlocked pool', async () => {
+    const { results } = await runJob([`http://127.0.0.1:${sitePort}/wall-once`], { proxyPool: 'main', onBlocked: { proxyPool: 'authed' } });
+    expect(results).toHaveLength(1);
+    const quality = results[0]?.quality as Record<string, unknown>;
+    expect(quality.proxyPool).toBe('authed');
+    expect(quality.blockedFirst).toBe('cloudflare_challenge');
+    expect(String(results[0]?.title)).not.toMatch(/just a moment/i);
   });
 });
