@@ -36,6 +36,10 @@ export const PROBLEM_STATUS = {
   invalid_webhook_url: 400,
   /** A Firecrawl-compatible request (`/firecrawl/...`) sets an option distill does not do; `field` names it. */
   unsupported_option: 400,
+  /** `options.headers` or `options.cookies` holds a forbidden header (Host, Content-Length, hop-by-hop), a malformed name, value or cookie domain, or is set where it is not taken (schedules). */
+  invalid_request_secret: 400,
+  /** `options.headers` or `options.cookies` was set, and this server has no DISTILL_SECRET_KEY to seal them with. */
+  secret_key_missing: 400,
   /** Any other malformed request Fastify refuses (bad Content-Length, bad path encoding, ...). */
   bad_request: 400,
   /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
@@ -96,6 +100,8 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   invalid_search_query: 'Invalid search query',
   invalid_webhook_url: 'Invalid webhook URL',
   bad_request: 'Bad request',
+  invalid_request_secret: 'Invalid request header or cookie',
+  secret_key_missing: 'No secret key to seal headers and cookies with',
   job_cancelled: 'Job cancelled',
   job_not_finished: 'Job not finished',
   body_too_large: 'Body too large',

@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions } from '../client/types.js';
+import { InvalidRequestSecretError, sealRequestSecrets } from '../fetch/index.js';
 import type { JobOptionsInput } from '../jobs/index.js';
+import { SecretKeyMissingError, type SecretBox } from '../lib/index.js';
+import { ApiError } from './api-error.js';
 import type { ResolvedApiOptions } from './options.js';
 import type { ApiServices } from './services.js';
 
@@ -21,15 +24,34 @@ export function hasServices<K extends keyof ApiServices>(
   return keys.every((key) => context.services[key] !== undefined);
 }
 
-/** Wire job options (`maxAge`) → the domain's (`maxAgeSeconds`); unset ones stay unset. */
-export function toDomainOptions(input: WireJobOptions | undefined): JobOptionsInput {
+/**
+ * Wire job options (`maxAge`) → the domain's (`maxAgeSeconds`); unset ones stay unset. Headers and
+ * cookies are checked and sealed with `secrets.box` (issue 20): without a box they are refused
+ * (`secret_key_missing`), and on a route that passes no `secrets` (schedules) they are not taken.
+ */
+export function toDomainOptions(input: WireJobOptions | undefined, secrets?: { box: SecretBox | undefined }): JobOptionsInput {
   const options: JobOptionsInput = {};
+  if (input?.headers !== undefined || input?.cookies !== undefined) {
+    if (secrets === undefined) throw new ApiError('invalid_request_secret', 'This route does not take `options.headers` or `options.cookies`');
+    if (secrets.box === undefined) throw new ApiError('secret_key_missing', new SecretKeyMissingError('`options.headers` and `options.cookies`').message);
+    try {
+      options.secrets = sealRequestSecrets(secrets.box, { headers: input.headers, cookies: input.cookies });
+    } catch (error) {
+      if (error instanceof InvalidRequestSecretError) {
+        throw new ApiError('invalid_request_secret', `\`${error.field}\` ${error.message}`, { extensions: { field: error.field }, cause: error });
+      }
+      throw error;
+    }
+  }
   if (input?.maxAge !== undefined) options.maxAgeSeconds = input.maxAge;
   if (input?.formats !== undefined) options.formats = input.formats;
   if (input?.timeoutMs !== undefined) options.timeoutMs = input.timeoutMs;
   if (input?.maxAttempts !== undefined) options.maxAttempts = input.maxAttempts;
   if (input?.render !== undefined) options.render = input.render;
   if (input?.screenshot !== undefined) options.screenshot = input.screenshot;
+  if (input?.proxyPool !== undefined) options.proxyPool = input.proxyPool;
+  if (input?.proxySession !== undefined) options.proxySession = input.proxySession;
+  if (input?.onBlocked?.proxyPool !== undefined) options.onBlocked = { proxyPool: input.onBlocked.proxyPool };
   return options;
 }
 

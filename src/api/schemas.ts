@@ -41,6 +41,37 @@ export const jobOptionsInputSchema = {
       enum: SCREENSHOT_MODES,
       description: 'PNG of the rendered page (GET /v1/documents/{id}/screenshot): none, viewport or fullPage; opens HTML pages in the browser',
     },
+    proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Proxy pool (DISTILL_PROXY_POOLS) the job\'s fetches go through' },
+    proxySession: { type: 'string', minLength: 1, maxLength: 256, description: 'Key that keeps one proxy under a sticky_session pool' },
+    onBlocked: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Pool that gets one more try of a page that met a bot wall (blocked_by_site)' } },
+    },
+    headers: {
+      type: 'object',
+      maxProperties: 50,
+      additionalProperties: { type: 'string', maxLength: 8192 },
+      description:
+        'Request headers sent only to the hosts of the job\'s own URLs (never across a redirect to another host); stored encrypted (DISTILL_SECRET_KEY), shown as "[set]". Host, Content-Length, Accept-Encoding and hop-by-hop headers are refused',
+    },
+    cookies: {
+      type: 'array',
+      maxItems: 50,
+      description: 'Cookies sent by RFC 6265 domain and path matching; stored encrypted, shown as "[set]"',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'value', 'domain'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 256 },
+          value: { type: 'string', maxLength: 4098 },
+          domain: { type: 'string', minLength: 1, maxLength: 253, description: 'Host the cookie belongs to; its subdomains match too' },
+          path: { type: 'string', minLength: 1, maxLength: 1024, description: 'Default /' },
+          secure: { type: 'boolean', description: 'Only over https (default false)' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -162,6 +193,13 @@ export const jobSchema = {
         maxAttempts: integer,
         render: { type: 'string', enum: RENDER_MODES },
         screenshot: { type: 'string', enum: SCREENSHOT_MODES },
+        proxyPool: string,
+        onBlocked: { type: 'object', properties: { proxyPool: string } },
+        headers: { type: 'object', additionalProperties: { type: 'string', enum: ['[set]'] }, description: 'Names of the job\'s headers; values are never returned' },
+        cookies: {
+          type: 'array',
+          items: { type: 'object', properties: { name: string, domain: string, path: string, value: { type: 'string', enum: ['[set]'] } } },
+        },
       },
     },
     webhook: { type: ['object', 'null'], properties: { url: string } },

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../lib/index.js';
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type {
@@ -89,6 +90,11 @@ export interface ApiServices {
   map?: MapApi | undefined;
   /** `GET /v1/documents/search` and `/v1/jobs/:id/documents/search`. Omitted: not registered. */
   search?: SearchApi | undefined;
+  /**
+   * Seals jobs' `options.headers` and `options.cookies` (DISTILL_SECRET_KEY). Omitted: jobs that
+   * set them are refused with `secret_key_missing`, never stored in clear.
+   */
+  secretBox?: SecretBox | undefined;
 }
 
 /** What the map route needs (the `SiteMapper` of src/crawls, bound in app/). */

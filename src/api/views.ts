@@ -8,7 +8,7 @@ import type {
   ResultView,
   SubmissionSummary,
 } from '../client/types.js';
-import type { Item, Job, StoredDocument, SubmitResult } from '../jobs/index.js';
+import { redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
 
 /** Milliseconds since the epoch as ISO 8601. */
 export function iso(ms: number): string {
@@ -48,6 +48,9 @@ export function toJobView(job: Job): JobView {
       maxAttempts: job.options.maxAttempts,
       render: job.options.render ?? 'never',
       screenshot: job.options.screenshot ?? 'none',
+      ...(job.options.proxyPool !== undefined ? { proxyPool: job.options.proxyPool } : {}),
+      ...(job.options.onBlocked !== undefined ? { onBlocked: { ...job.options.onBlocked } } : {}),
+      ...(job.options.secrets !== undefined ? redactSecrets(job.options.secrets) : {}),
     },
     webhook: job.webhook ? { url: job.webhook.url } : null,
     createdAt: iso(job.createdAt),

@@ -104,6 +104,7 @@ export class App {
       metrics: this.metrics,
       logger,
       task: options.task,
+      secretBox: storage.secretBox,
     });
     ({ task: this.task, pool: this.pool } = workers);
     const events = buildEvents(config, parts, { repository, logger });
@@ -130,6 +131,7 @@ export class App {
     // Every check of /readyz is asked of the component that answers it.
     const readiness = readinessOf(components);
     const servers = buildServers(config, parts, {
+      secretBox: storage.secretBox,
       repository,
       apiKeys: this.apiKeys,
       services,

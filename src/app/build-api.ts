@@ -4,7 +4,7 @@ import { buildApi, buildOpsServer, createMetrics, createReadiness, type Metrics 
 import type { ApiKeys } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
-import type { Logger } from '../lib/index.js';
+import type { Logger, SecretBox } from '../lib/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import { SiteMapper } from '../crawls/index.js';
 import type { Events } from './build-events.js';
@@ -34,6 +34,8 @@ export interface ServersDependencies {
   readiness: ReadinessChecks;
   /** The fetcher and host limits `POST /v1/map` reads sites with (the workers' own). */
   fetching: Pick<Fetching, 'fetcher' | 'hostLimiter'>;
+  /** Seals jobs' headers and cookies; undefined without DISTILL_SECRET_KEY. */
+  secretBox?: SecretBox | undefined;
 }
 
 /** The HTTP servers of a role, and the connections they own. */
@@ -96,6 +98,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       documentVersions: repository,
       map: new SiteMapper({ fetcher: deps.fetching.fetcher, hostLimiter: deps.fetching.hostLimiter, timeoutMs: config.mapTimeoutMs }),
       search: repository,
+      secretBox: deps.secretBox,
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

@@ -1,5 +1,15 @@
 import type { Config } from '../config/index.js';
-import { createDnsLookup, createFetcher, MemoryHostLimiter, parseAllowList, type Fetcher, type HostLimiter } from '../fetch/index.js';
+import {
+  createDnsLookup,
+  createFetcher,
+  MemoryHostLimiter,
+  parseAllowList,
+  parseProxyPools,
+  ProxyPools,
+  proxiesOf,
+  type Fetcher,
+  type HostLimiter,
+} from '../fetch/index.js';
 import { RedisHostLimiter } from '../fetch/redis/index.js';
 import { parseDnsServers, type Logger } from '../lib/index.js';
 import type { Component } from './lifecycle.js';
@@ -8,6 +18,8 @@ import type { Component } from './lifecycle.js';
 export interface Fetching {
   fetcher: Fetcher;
   hostLimiter: HostLimiter;
+  /** The proxy pools of DISTILL_PROXY_POOLS (rotation, limits and health in this process). */
+  proxyPools: ProxyPools;
   /** Closes the fetcher's connections. */
   fetcherComponent: Component;
   /** Closes the host limiter; in distributed mode it answers the `hostLimiter` check. */
@@ -19,6 +31,7 @@ export interface Fetching {
  * worker shares (one atomic script).
  */
 export function buildFetch(config: Config, logger: Logger): Fetching {
+  const proxyPools = parseProxyPools(config.proxyPools);
   const fetcher = createFetcher({
     lookup: dnsLookupOf(config),
     timeoutMs: config.fetchTimeoutMs,
@@ -30,6 +43,7 @@ export function buildFetch(config: Config, logger: Logger): Fetching {
     accept: config.fetchAccept,
     respectRobots: config.respectRobots,
     allow: parseAllowList(config.fetchAllow),
+    proxies: proxiesOf(proxyPools),
   });
   const limits = {
     maxInFlightPerHost: config.hostConcurrency,
@@ -59,7 +73,7 @@ export function buildFetch(config: Config, logger: Logger): Fetching {
     hostLimiter = limiter;
     hostLimiterComponent = { name: 'host limiter', stop: () => limiter.close() };
   }
-  return { fetcher, hostLimiter, fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() }, hostLimiterComponent };
+  return { fetcher, hostLimiter, proxyPools: new ProxyPools(proxyPools), fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() }, hostLimiterComponent };
 }
 
 /** How fetches and renders resolve names: `DISTILL_DNS_SERVERS`, or the system resolver when it is ''. */

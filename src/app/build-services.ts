@@ -48,5 +48,6 @@ export function jobDefaults(config: Config): JobOptions {
     maxAttempts: config.maxAttempts,
     render: config.renderDefault,
     screenshot: 'none',
+    ...(config.proxyPoolDefault !== '' ? { proxyPool: config.proxyPoolDefault } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { describeStorageFailure, ReadinessError, storageFailureOf } from '../api
 import { ApiKeys } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Queue } from '../jobs/index.js';
-import type { Logger } from '../lib/index.js';
+import { FatalError, SecretBox, type Logger } from '../lib/index.js';
 import { BullmqQueue, EmbeddedQueue } from '../queue/index.js';
 import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from '../storage/index.js';
 import type { Component } from './lifecycle.js';
@@ -18,6 +18,8 @@ export interface Storage {
   repository: KyselyJobRepository;
   /** API keys (issue 8): the API asks for one while a live key exists. */
   apiKeys: ApiKeys;
+  /** Seals and opens jobs' headers and cookies (DISTILL_SECRET_KEY); undefined without a key. */
+  secretBox: SecretBox | undefined;
   /** Migrates at start, closes the database at stop; answers the `database` check. */
   component: Component;
 }
@@ -45,6 +47,7 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
     documentVersions: config.documentVersions,
     tenantIsolation: config.tenantIsolation,
   });
+  const secretBox = config.secretKey === '' ? undefined : new SecretBox(config.secretKey);
   const minFreeBytes = config.minFreeDiskMb * 1024 * 1024;
   const file = database.file;
   const component: Component = {
@@ -52,6 +55,7 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
     async start() {
       const ran = await migrate(database);
       if (ran.length > 0) logger.info({ migrations: ran }, 'Database migrated');
+      if (secretBox !== undefined) await verifySecretKey(repository, secretBox, logger);
     },
     stop: () => database.close(),
     readiness: {
@@ -74,7 +78,23 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
       },
     },
   };
-  return { database, repository, apiKeys: new ApiKeys({ store: repository }), component };
+  return { database, repository, apiKeys: new ApiKeys({ store: repository }), secretBox, component };
+}
+
+/**
+ * Stops the start of a process whose DISTILL_SECRET_KEY is not the one the database's secrets were
+ * sealed with: every job with headers or cookies would fail one by one otherwise. The first key a
+ * database sees is recorded (its HMAC check, not the key).
+ */
+async function verifySecretKey(repository: KyselyJobRepository, secretBox: SecretBox, logger: Logger): Promise<void> {
+  const verdict = await repository.settings.verifySecretKey(secretBox.keyCheck());
+  if (verdict === 'differs') {
+    throw new FatalError(
+      'config_error',
+      'DISTILL_SECRET_KEY is not the key this database\'s headers and cookies were sealed with; start every process with the key the database was first given (secrets sealed with one key cannot be opened with another)',
+    );
+  }
+  if (verdict === 'recorded') logger.info({}, 'DISTILL_SECRET_KEY recorded: jobs may set headers and cookies');
 }
 
 /** Brings the schema up to date; resolves with the names of the migrations it ran. */

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { withCrawlLinks } from '../crawls/index.js';
 import { ExtractorPool } from '../extract/index.js';
 import type { JobsService, Queue } from '../jobs/index.js';
-import type { Logger } from '../lib/index.js';
+import type { Logger, SecretBox } from '../lib/index.js';
 import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import { createProcessItem, WorkerPool, type TaskFunction } from '../worker/index.js';
@@ -32,6 +32,8 @@ export interface WorkersDependencies {
   extractor: ExtractorPool;
   renderer: BrowserPool | undefined;
   repository: KyselyJobRepository;
+  /** Opens jobs' headers and cookies; undefined without DISTILL_SECRET_KEY. */
+  secretBox?: SecretBox | undefined;
   queue: Queue;
   jobs: JobsService;
   metrics: Metrics;
@@ -65,6 +67,8 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
         renderer: deps.renderer,
         screenshots: repository,
         documents: repository,
+        secretBox: deps.secretBox,
+        proxyPools: deps.fetching.proxyPools,
       }),
       { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
     );

@@ -30,6 +30,20 @@ export interface JobOptionsInput {
   render?: 'never' | 'always' | 'auto';
   /** PNG of rendered pages, served at `/v1/documents/{id}/screenshot`. */
   screenshot?: 'none' | 'viewport' | 'fullPage';
+  /** Proxy pool (DISTILL_PROXY_POOLS) the job's fetches go through. */
+  proxyPool?: string;
+  /** Key that keeps one proxy under a `sticky_session` pool. */
+  proxySession?: string;
+  /** A page that meets a bot wall (`blocked_by_site`) gets one more try through this pool. */
+  onBlocked?: { proxyPool?: string };
+  /**
+   * Request headers sent only to the job's own hosts (never across a redirect to another host).
+   * Stored encrypted; the server needs DISTILL_SECRET_KEY. Host, Content-Length, Accept-Encoding
+   * and hop-by-hop headers are refused.
+   */
+  headers?: Record<string, string>;
+  /** Cookies, sent by RFC 6265 domain and path matching; stored encrypted. */
+  cookies?: Array<{ name: string; value: string; domain: string; path?: string; secure?: boolean }>;
 }
 
 /** Job options as the API reports them (every option resolved). */
@@ -40,6 +54,12 @@ export interface JobOptionsView {
   maxAttempts: number;
   render: 'never' | 'always' | 'auto';
   screenshot: 'none' | 'viewport' | 'fullPage';
+  proxyPool?: string;
+  onBlocked?: { proxyPool?: string };
+  /** The job's header names; values are never returned. */
+  headers?: Record<string, '[set]'>;
+  /** The job's cookies; values are never returned. */
+  cookies?: Array<{ name: string; domain: string; path: string; value: '[set]' }>;
 }
 
 /** A webhook the server calls when the job's state changes; signed with `secret` when given. */

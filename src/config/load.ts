@@ -81,7 +81,9 @@ export function loadConfig(
       const { value, problem } = parseValue(spec, raw);
       const check = problem === undefined ? spec.check?.(value) : undefined;
       if (problem !== undefined || check !== undefined) {
-        problems.push(`${name}=${JSON.stringify(raw)}: ${problem ?? check} (${spec.description})`);
+        // A secret's value is never echoed, even a wrong one (it may be a real key given to the wrong variable).
+        const shown = spec.isSecret === true ? '(hidden)' : JSON.stringify(raw);
+        problems.push(`${name}=${shown}: ${problem ?? check} (${spec.description})`);
       } else {
         values[spec.key] = value;
       }

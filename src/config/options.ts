@@ -1,5 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { parseDnsServers } from '../lib/dns-servers.js';
+import { parseSecretKey } from '../lib/secret-box.js';
+import { parseProxyPools, ProxyPools } from '../fetch/proxy-pools.js';
 
 /**
  * The one table of every option distill reads. Each entry is one object: its `key` in `Config`,
@@ -36,6 +38,8 @@ export interface OptionSpec {
   values?: readonly string[];
   /** An integer option that also takes the word `auto`. */
   isAutoAllowed?: boolean;
+  /** The value is a secret: error messages and `--help` never show it. */
+  isSecret?: boolean;
   /** Extra check on a parsed value; returns a problem or undefined. */
   check?: (value: unknown) => string | undefined;
 }
@@ -148,6 +152,33 @@ export const OPTIONS = [
     default: '',
     description: 'DNS servers that fetches and renders resolve names with, instead of the system resolver (comma-separated ip, ip:port or [ipv6]:port; /etc/hosts is then not read)',
     check: (v) => dnsServersProblem(String(v)),
+  },
+  {
+    key: 'secretKey',
+    env: 'DISTILL_SECRET_KEY',
+    kind: 'string',
+    default: '',
+    description: 'Key that seals jobs\' headers and cookies in the database (AES-256-GCM): 32 bytes as 64 hex digits or base64 (openssl rand -hex 32); without it jobs that set them are refused',
+    doc: 'Key that seals jobs\' `options.headers` and `options.cookies` in the database (AES-256-GCM): 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`); without it jobs that set them are refused. Every process of a deployment needs the same key; a process with another stops at start',
+    isSecret: true,
+    check: (v) => secretKeyProblem(String(v)),
+  },
+  {
+    key: 'proxyPools',
+    env: 'DISTILL_PROXY_POOLS',
+    kind: 'string',
+    default: '',
+    description: 'Proxy pools jobs may choose (options.proxyPool), as JSON: [{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]',
+    doc: 'Proxy pools jobs may choose (`options.proxyPool`), as JSON: `[{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]`; rotation `round_robin`, `random`, `sticky_host` or `sticky_session`; see [Fetching](fetching.md#proxy-pools)',
+    isSecret: true,
+    check: (v) => proxyPoolsProblem(String(v)),
+  },
+  {
+    key: 'proxyPoolDefault',
+    env: 'DISTILL_PROXY_POOL_DEFAULT',
+    kind: 'string',
+    default: '',
+    description: 'Pool of jobs that name none (empty: they fetch directly)',
   },
   { key: 'userAgent', env: 'DISTILL_USER_AGENT', kind: 'string', default: 'distill/0.1 (+https://github.com/distill-dev/distill)', description: 'User-Agent of every fetch' },
   { key: 'fetchAccept', env: 'DISTILL_FETCH_ACCEPT', kind: 'string', default: 'text/markdown, text/html;q=0.9, */*;q=0.8', description: 'Accept header of every fetch: by default a site that serves Markdown is asked for it, and its Markdown becomes the document as it is (source site-markdown)' },
@@ -319,6 +350,27 @@ export type OptionValue<O extends OptionSpec> = O extends { kind: 'enum'; values
  * flags, one member per entry of `OPTIONS` (see there for what each means).
  */
 export type Config = { [O in Option as O['key']]: OptionValue<O> };
+
+/** What is wrong with `DISTILL_PROXY_POOLS`, or undefined (proxy URLs, which may hold credentials, are never echoed). */
+function proxyPoolsProblem(text: string): string | undefined {
+  try {
+    new ProxyPools(parseProxyPools(text));
+    return undefined;
+  } catch (error) {
+    return error instanceof TypeError ? error.message : 'invalid proxy pools';
+  }
+}
+
+/** What is wrong with a `DISTILL_SECRET_KEY`, or undefined (the key itself is never echoed). */
+function secretKeyProblem(text: string): string | undefined {
+  if (text === '') return undefined;
+  try {
+    parseSecretKey(text);
+    return undefined;
+  } catch {
+    return 'expected 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)';
+  }
+}
 
 /** What is wrong with a `DISTILL_DNS_SERVERS` list, or undefined. */
 function dnsServersProblem(text: string): string | undefined {

@@ -22,6 +22,11 @@ export const FETCH_ERROR_CODES = [
   'robots_disallowed',
   'invalid_url',
   'host_rate_limited',
+  'proxy_error',
+  'blocked_by_site',
+  'login_required',
+  'proxy_unavailable',
+  'proxy_pool_unknown',
 ] as const;
 
 /** One of `FETCH_ERROR_CODES`. */
@@ -98,6 +103,69 @@ export class ConnectionError extends RetryableError {
   constructor(url: string, reason: string, options?: { cause?: unknown }) {
     super('connection_error', `Connection for ${url} failed: ${reason}`, options);
     this.url = url;
+  }
+}
+
+/**
+ * A proxy of the job's pool failed (unreachable, refused the CONNECT, 407): retried, and the pool
+ * counts it against that proxy (ejected after repeated failures), so the retry goes elsewhere.
+ * Names the proxy, never its URL or credentials.
+ */
+export class ProxyError extends RetryableError {
+  readonly proxy: string;
+  /** The proxy's answer to CONNECT, when it gave one. */
+  readonly status: number | undefined;
+
+  constructor(proxy: string, reason: string, options?: { cause?: unknown; status?: number }) {
+    super('proxy_error', `Proxy \`${proxy}\` ${reason}`, options);
+    this.proxy = proxy;
+    this.status = options?.status;
+  }
+}
+
+/**
+ * The site answered with a bot challenge, a wall or a captcha instead of the page (block-detection.ts).
+ * Permanent for this fetch: the job's `onBlocked` may try again another way.
+ */
+export class BlockedBySiteError extends PermanentError {
+  readonly url: string;
+  /** Which wall: `cloudflare_challenge`, `captcha`, ... */
+  readonly reason: string;
+  readonly httpStatus: number;
+
+  constructor(url: string, httpStatus: number, reason: string, hint: string) {
+    super('blocked_by_site', `${url} is behind a bot wall (${reason}, HTTP ${httpStatus}): ${hint}`);
+    this.url = url;
+    this.reason = reason;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** The site wants a login (a redirect to a login page, or 401). */
+export class LoginRequiredError extends PermanentError {
+  readonly url: string;
+  readonly reason: string;
+  readonly httpStatus: number;
+
+  constructor(url: string, httpStatus: number, reason: string, hint: string) {
+    super('login_required', `${url} needs a login (${reason}): ${hint}`);
+    this.url = url;
+    this.reason = reason;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** Every proxy of the pool is ejected or at its limits: the item is rescheduled without using an attempt. */
+export class ProxyUnavailableError extends RateLimitedError {
+  constructor(pool: string, reason: string, retryAfterMs: number) {
+    super('proxy_unavailable', `No proxy of pool \`${pool}\` is usable now: ${reason}`, retryAfterMs);
+  }
+}
+
+/** The job names a proxy pool this process does not know. */
+export class ProxyPoolUnknownError extends PermanentError {
+  constructor(pool: string) {
+    super('proxy_pool_unknown', `No proxy pool is named \`${pool}\` (DISTILL_PROXY_POOLS)`);
   }
 }
 

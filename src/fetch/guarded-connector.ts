@@ -12,6 +12,7 @@
 import { buildConnector } from 'undici';
 import { classifyAddress, isBlockedAddress, isIpLiteral, type AllowList } from './address-guard.js';
 import { isLocalhostName, localhostAddresses, type LookupAddress, type LookupFunction } from './dns-lookup.js';
+import type { ProxyEndpoint } from './proxy-tunnel.js';
 import { BlockedAddressError, DnsError, DnsNotFoundError, FetchTimeoutError } from './errors.js';
 
 export { systemLookup, type LookupAddress, type LookupFunction } from './dns-lookup.js';
@@ -22,6 +23,11 @@ export interface GuardedConnectorOptions {
   lookup: LookupFunction;
   /** Limit of the lookup and of each TCP/TLS connect attempt, in milliseconds. */
   connectTimeoutMs: number;
+  /**
+   * Tunnel through this proxy (issue 20): the destination is still resolved and checked here, and
+   * the proxy is asked to CONNECT to the checked address (proxy-tunnel.ts).
+   */
+  proxy?: ProxyEndpoint | undefined;
 }
 
 /** Resolver codes that mean "this name does not exist" rather than "cannot resolve right now". */
@@ -108,6 +114,17 @@ export function createGuardedConnector(options: GuardedConnectorOptions): buildC
       });
     };
 
+    const viaProxy = (proxy: ProxyEndpoint, address: string): void => {
+      proxy.tunnel(address, port).then(
+        (socket) => {
+          // Plain http speaks inside the tunnel; https starts TLS in it, SNI and checks for the name (`host`).
+          if (connectOptions.protocol !== 'https:') callback(null, socket as Parameters<typeof callback>[1] & object);
+          else connectOnce({ ...connectOptions, httpSocket: socket as never }, callback);
+        },
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
+      );
+    };
+
     resolve(hostname, port, options).then(
       (addresses) => {
         try {
@@ -116,7 +133,8 @@ export function createGuardedConnector(options: GuardedConnectorOptions): buildC
           callback(error as Error, null);
           return;
         }
-        attempt(addresses, 0);
+        if (options.proxy !== undefined) viaProxy(options.proxy, addresses[0] ?? hostname);
+        else attempt(addresses, 0);
       },
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
     );

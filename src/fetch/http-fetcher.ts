@@ -8,15 +8,17 @@
  * included; the caller's `signal` aborts it all.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Clock } from '../lib/clock.js';
 import { AbortedError, DistillError, toError } from '../lib/errors.js';
 import { EMPTY_ALLOW_LIST, isIpLiteral, parseAllowList, type AllowList } from './address-guard.js';
+import { BLOCK_SNIFF_BYTES, judgeBlock, judgeRedirect, unauthorizedVerdict } from './block-detection.js';
 import {
+  BlockedBySiteError,
   ConnectionError,
+  LoginRequiredError,
   createHttpStatusError,
   FetchTimeoutError,
-  InvalidUrlError,
   isHttpStatusError,
   RobotsDisallowedError,
   TlsError,
@@ -32,6 +34,20 @@ import {
 import { isLocalhostName, localhostAddresses } from './dns-lookup.js';
 import { FetchScope } from './fetch-scope.js';
 import { ACCEPT_ENCODING, readBody } from './read-body.js';
+import {
+  destroyBody,
+  discardBody,
+  errorCode,
+  flattenHeaders,
+  headerValue,
+  integerOption,
+  parseFetchUrl,
+  portOf,
+  REDIRECT_STATUSES,
+  TLS_CODES,
+} from './http-helpers.js';
+import { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
+import { requestSecretsFor } from './request-secrets.js';
 import { RobotsCache, type RobotsTxtResult } from './robots.js';
 import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
 
@@ -90,29 +106,12 @@ export interface HttpFetcherOptions {
   lookup?: LookupFunction;
   /** Source of time for robots.txt TTLs and Retry-After dates. @default systemClock */
   clock?: Clock;
+  /**
+   * Proxies a fetch may go through (`FetchOptions.proxy` names one), each with its own connection
+   * pool; the guard still checks every destination (proxy-tunnel.ts). @default none
+   */
+  proxies?: readonly ProxySpec[];
 }
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-/** Bodies of redirects and errors up to this size are drained to keep the connection; larger ones close it. */
-const DRAIN_LIMIT_BYTES = 64 * 1024;
-/** Longest wait for draining such a body, in milliseconds. */
-const DRAIN_TIMEOUT_MS = 1000;
-
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'HOSTNAME_MISMATCH',
-  'EPROTO',
-]);
 
 interface ResolvedOptions {
   userAgent: string;
@@ -134,6 +133,11 @@ interface RequestPlan {
   maxBytes: number;
   onLimit: 'fail' | 'truncate';
   conditional: { etag?: string; lastModified?: string };
+  secrets: FetchOptions['secrets'];
+  /** The agent of the proxy the fetch goes through, or the direct one. */
+  agent: Agent;
+  /** A page (checked for walls and login redirects), not robots.txt. */
+  isPage: boolean;
 }
 
 interface RequestOutcome {
@@ -142,99 +146,13 @@ interface RequestOutcome {
   isTruncated: boolean;
 }
 
-function integerOption(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
-    throw new TypeError(`Expected \`${name}\` to be ${what}, got \`${String(value)}\``);
-  }
-  return value;
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function headerValue(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
-
-/** Parses a URL we are asked to fetch (or redirected to); only http(s), no credentials, no fragment. */
-function parseFetchUrl(text: string, base?: URL): URL {
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch (error) {
-    throw new InvalidUrlError(text, 'not a valid absolute URL', { cause: error });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidUrlError(url.href, `scheme \`${url.protocol}\` is not supported (only http and https)`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new InvalidUrlError(
-      url.href,
-      'URLs with credentials are not fetched (they would be sent to every redirect target)',
-    );
-  }
-  if (url.hostname === '') throw new InvalidUrlError(url.href, 'the URL has no host');
-  url.hash = '';
-  return url;
-}
-
-function portOf(url: URL): number {
-  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-}
-
-/**
- * Destroys a body we will not read (closing its connection). undici then emits an "aborted"
- * error on it; without a listener that error would be an uncaught exception.
- */
-function destroyBody(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {
-    // Expected: we destroyed the body ourselves.
-  });
-  body.destroy();
-}
-
-/**
- * Throws away a body we do not need, keeping the connection when that is cheap: a body declared
- * larger than `DRAIN_LIMIT_BYTES` closes the connection at once; any other (including no body, as
- * with 304, and bodies of unknown length) is drained for at most that many bytes and
- * `DRAIN_TIMEOUT_MS`, then the connection is closed if it has not ended.
- */
-async function discardBody(
-  body: Dispatcher.ResponseData['body'],
-  contentLength: string | undefined,
-): Promise<void> {
-  if (Number(contentLength) > DRAIN_LIMIT_BYTES) {
-    destroyBody(body);
-    return;
-  }
-  try {
-    await body.dump({ limit: DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
-  } catch {
-    // A body that will not drain quickly is not worth its connection.
-    destroyBody(body);
-  }
-}
-
 /** Fetches URLs politely and safely over undici; see the module comment. */
 export class HttpFetcher implements Fetcher {
   readonly #options: ResolvedOptions;
   readonly #allow: AllowList;
   readonly #agent: Agent;
+  /** One agent per proxy: keep-alive connections through one proxy never serve another's requests. */
+  readonly #proxyAgents = new Map<string, { agent: Agent; endpoint: ProxyEndpoint }>();
   readonly #robots: RobotsCache | undefined;
   readonly #clock: Clock | undefined;
   #closing: Promise<void> | undefined;
@@ -279,18 +197,26 @@ export class HttpFetcher implements Fetcher {
             ...(options.robotsMaxOrigins === undefined ? {} : { maxOrigins: options.robotsMaxOrigins }),
             ...(options.clock === undefined ? {} : { clock: options.clock }),
           });
+    for (const spec of options.proxies ?? []) parseProxyUrl(spec);
     // Created last, so that a TypeError above leaves nothing open.
-    this.#agent = new Agent({
-      connect: createGuardedConnector({
-        allow: this.#allow,
-        lookup: options.lookup ?? systemLookup,
-        connectTimeoutMs: this.#options.connectTimeoutMs,
-      }),
-      connections: maxConnections,
-      keepAliveTimeout: keepAliveTimeoutMs,
-      headersTimeout: this.#options.headersTimeoutMs,
-      bodyTimeout: this.#options.timeoutMs,
-    });
+    const agentFor = (proxy: ProxyEndpoint | undefined): Agent =>
+      new Agent({
+        connect: createGuardedConnector({
+          allow: this.#allow,
+          lookup: options.lookup ?? systemLookup,
+          connectTimeoutMs: this.#options.connectTimeoutMs,
+          proxy,
+        }),
+        connections: maxConnections,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: this.#options.timeoutMs,
+      });
+    this.#agent = agentFor(undefined);
+    for (const spec of options.proxies ?? []) {
+      const endpoint = new ProxyEndpoint(spec, { connectTimeoutMs: this.#options.connectTimeoutMs });
+      this.#proxyAgents.set(spec.name, { agent: agentFor(endpoint), endpoint });
+    }
   }
 
   /** The allow list in force. */
@@ -314,14 +240,27 @@ export class HttpFetcher implements Fetcher {
       maxBytes: this.#options.maxBodyBytes,
       onLimit: 'fail',
       conditional,
+      secrets: options.secrets,
+      agent: this.#agentOf(options.proxy),
+      isPage: true,
     });
     return response;
   }
 
-  /** Closes the connection pool, letting requests in flight finish. Idempotent. */
+  /** Closes the connection pools, letting requests in flight finish. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#agent.close();
+    this.#closing ??= Promise.all([
+      this.#agent.close(),
+      ...[...this.#proxyAgents.values()].flatMap(({ agent, endpoint }) => [agent.close(), endpoint.close()]),
+    ]).then(() => undefined);
     return this.#closing;
+  }
+
+  #agentOf(proxy: string | undefined): Agent {
+    if (proxy === undefined) return this.#agent;
+    const entry = this.#proxyAgents.get(proxy);
+    if (entry === undefined) throw new TypeError(`No proxy is named \`${proxy}\``);
+    return entry.agent;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -357,11 +296,11 @@ export class HttpFetcher implements Fetcher {
           statusCode: status,
           headers,
           body,
-        } = await this.#agent.request({
+        } = await plan.agent.request({
           origin: current.origin,
           path: `${current.pathname}${current.search}`,
           method: 'GET',
-          headers: this.#requestHeaders(plan),
+          headers: this.#requestHeaders(plan, current),
           signal: scope.signal,
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: plan.timeoutMs,
@@ -373,7 +312,10 @@ export class HttpFetcher implements Fetcher {
           if (redirects >= this.#options.maxRedirects) {
             throw new TooManyRedirectsError(requestedUrl, this.#options.maxRedirects);
           }
-          current = parseFetchUrl(location, current);
+          const target = parseFetchUrl(location, current);
+          const login = plan.isPage ? judgeRedirect(current, target) : undefined;
+          if (login) throw new LoginRequiredError(current.href, status, login.reason, login.hint);
+          current = target;
           continue;
         }
 
@@ -392,6 +334,24 @@ export class HttpFetcher implements Fetcher {
           await discardBody(body, headerValue(headers, 'content-length'));
           const notModified = { ...base, body: new Uint8Array(0), elapsedMs: performance.now() - startedAt };
           return { response: notModified, isTruncated: false };
+        }
+        if (status === 401 && plan.isPage) {
+          await discardBody(body, headerValue(headers, 'content-length'));
+          const verdict = unauthorizedVerdict();
+          throw new LoginRequiredError(current.href, status, verdict.reason, verdict.hint);
+        }
+        if ((status === 403 || status === 429 || status === 503) && plan.isPage) {
+          // A challenge page says so in its body: look at its first bytes before calling it an HTTP error.
+          const head = await readBody(body, {
+            url: current.href,
+            contentEncoding: headerValue(headers, 'content-encoding'),
+            maxBytes: BLOCK_SNIFF_BYTES,
+            onLimit: 'truncate',
+            signal: scope.signal,
+          }).catch(() => undefined);
+          const verdict = head === undefined ? undefined : judgeBlock(status, head.body);
+          if (verdict) throw new BlockedBySiteError(current.href, status, verdict.reason, verdict.hint);
+          throw createHttpStatusError(current.href, status, headerValue(headers, 'retry-after'), this.#clock?.now());
         }
         if (status < 200 || status > 299) {
           await discardBody(body, headerValue(headers, 'content-length'));
@@ -415,6 +375,10 @@ export class HttpFetcher implements Fetcher {
           onLimit: plan.onLimit,
           signal: scope.signal,
         });
+        if (plan.isPage && /html/i.test(base.contentType ?? 'text/html')) {
+          const verdict = judgeBlock(status, read.body);
+          if (verdict) throw new BlockedBySiteError(current.href, status, verdict.reason, verdict.hint);
+        }
         const fetched = { ...base, body: read.body, elapsedMs: performance.now() - startedAt };
         return { response: fetched, isTruncated: read.isTruncated };
       }
@@ -425,10 +389,12 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  #requestHeaders(plan: RequestPlan): Record<string, string> {
+  #requestHeaders(plan: RequestPlan, url: URL): Record<string, string> {
     const headers: Record<string, string> = {
       'user-agent': this.#options.userAgent,
       accept: this.#options.accept,
+      // The job's own (User-Agent and Accept may be overridden; the forbidden ones were refused).
+      ...(plan.secrets === undefined ? {} : requestSecretsFor(url, plan.secrets.secrets, plan.secrets.ownHost)),
       'accept-encoding': ACCEPT_ENCODING,
     };
     if (plan.conditional.etag !== undefined) headers['if-none-match'] = plan.conditional.etag;
@@ -481,6 +447,10 @@ export class HttpFetcher implements Fetcher {
         maxBytes: this.#options.robotsMaxBytes,
         onLimit: 'truncate',
         conditional: {},
+        secrets: undefined,
+        // robots.txt is fetched directly (it is cached per origin, whichever proxy asked).
+        agent: this.#agent,
+        isPage: false,
       });
       let text = new TextDecoder('utf-8').decode(outcome.response.body);
       // A truncated file may end in half a rule; drop the incomplete last line.

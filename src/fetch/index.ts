@@ -49,3 +49,28 @@ export {
 } from './http-fetcher.js';
 export { MemoryHostLimiter, type MemoryHostLimiterOptions } from './memory-host-limiter.js';
 export { acquireHostSlot, type AcquireHostSlotOptions, type GrantedHostSlot } from './acquire-host-slot.js';
+export {
+  domainMatches,
+  FORBIDDEN_REQUEST_HEADERS,
+  InvalidRequestSecretError,
+  parseRequestSecrets,
+  pathMatches,
+  openRequestSecrets,
+  requestSecretsFor,
+  sealRequestSecrets,
+  type SealedRequestSecrets,
+  type RequestCookie,
+  type RequestSecrets,
+  type RequestSecretsInput,
+} from './request-secrets.js';
+export { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
+export {
+  parseProxyPools,
+  PROXY_ROTATIONS,
+  ProxyPools,
+  proxiesOf,
+  type ProxyConfig,
+  type ProxyLease,
+  type ProxyPoolConfig,
+  type ProxyRotation,
+} from './proxy-pools.js';

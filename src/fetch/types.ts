@@ -1,3 +1,5 @@
+import type { RequestSecrets } from './request-secrets.js';
+
 /** Options of one fetch. */
 export interface FetchOptions {
   /** Aborts the request (cancel, shutdown); the fetch rejects with `AbortedError`. */
@@ -7,6 +9,13 @@ export interface FetchOptions {
   /** Conditional request validators (later issues); sent as If-None-Match / If-Modified-Since. */
   etag?: string;
   lastModified?: string;
+  /**
+   * The job's own headers and cookies (issue 20): headers sent only to `ownHost`, cookies by their
+   * domain and path (request-secrets.ts), on every hop; never to robots.txt.
+   */
+  secrets?: { secrets: RequestSecrets; ownHost: string } | undefined;
+  /** The proxy (by name, from `HttpFetcherOptions.proxies`) this fetch goes through; unset: direct. */
+  proxy?: string | undefined;
 }
 
 /** A successful (2xx) response, fully read and decompressed. */
@@ -26,6 +35,10 @@ export interface FetchedResponse {
   redirects: number;
   /** Milliseconds from start to the last byte. */
   elapsedMs: number;
+  /** The pool and proxy that fetched it (set by the worker), by name. */
+  via?: { pool: string; proxy: string };
+  /** Set when a first try met a bot wall (its reason) and the job's `onBlocked` pool fetched this. */
+  blockedFirst?: string;
 }
 
 /** Fetches URLs politely and safely; implemented by `HttpFetcher` over undici. */

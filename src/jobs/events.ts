@@ -1,4 +1,4 @@
-import type { ChangeSummary, ItemCounts, JobOptions } from './types.js';
+import { redactSecrets, type ChangeSummary, type ItemCounts, type JobOptions, type RedactedRequestSecrets } from './types.js';
 
 /**
  * The events distill publishes. One name serves the outbox row, the RabbitMQ routing key (so
@@ -32,6 +32,12 @@ export interface EventJobOptions {
   render: NonNullable<JobOptions['render']>;
   screenshot: NonNullable<JobOptions['screenshot']>;
   crawl?: JobOptions['crawl'];
+  /** The job's own headers and cookies: names, and `[set]` for every value. */
+  headers?: RedactedRequestSecrets['headers'];
+  cookies?: RedactedRequestSecrets['cookies'];
+  proxyPool?: string;
+  proxySession?: string;
+  onBlocked?: JobOptions['onBlocked'];
 }
 
 /** The options of `job.created`. */
@@ -44,11 +50,16 @@ export function eventJobOptions(options: JobOptions): EventJobOptions {
     render: options.render ?? 'never',
     screenshot: options.screenshot ?? 'none',
     ...(options.crawl !== undefined ? { crawl: options.crawl } : {}),
+    ...(options.secrets !== undefined ? redactSecrets(options.secrets) : {}),
+    ...(options.proxyPool !== undefined ? { proxyPool: options.proxyPool } : {}),
+    ...(options.proxySession !== undefined ? { proxySession: options.proxySession } : {}),
+    ...(options.onBlocked !== undefined ? { onBlocked: options.onBlocked } : {}),
   };
 }
 
 /** Payload of each event type (the envelope's `data`). */
 export interface EventPayloads {
+  /** `options` named as the API names them; header and cookie values are `[set]`, the sealed box left out. */
   'job.created': { jobId: string; options: EventJobOptions };
   /**
    * `id` and `documentId` both name the document (`documentId` is kept for SSE clients). `reused`

@@ -103,13 +103,18 @@ export class JobsService {
   resolveOptions(input: JobOptionsInput = {}): JobOptions {
     const formats: DocumentFormat[] = input.formats ?? this.#defaults.formats;
     return {
-      maxAgeSeconds: input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds,
+      // A logged-in fetch (headers or cookies) never stands in for, nor reuses, another's document.
+      maxAgeSeconds: input.secrets !== undefined ? 0 : (input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds),
       formats: [...new Set(formats)],
       timeoutMs: input.timeoutMs ?? this.#defaults.timeoutMs,
       maxAttempts: input.maxAttempts ?? this.#defaults.maxAttempts,
       render: input.render ?? this.#defaults.render ?? 'never',
       screenshot: input.screenshot ?? this.#defaults.screenshot ?? 'none',
       ...(input.crawl !== undefined ? { crawl: input.crawl } : {}),
+      ...(input.secrets !== undefined ? { secrets: input.secrets } : {}),
+      ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
+      ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
+      ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
     };
   }
 

@@ -42,6 +42,17 @@ export interface JobOptions {
   render?: RenderMode;
   /** Photograph rendered pages (PNG): `none`, `viewport` or `fullPage`. Unset: `none`. */
   screenshot?: ScreenshotMode;
+  /**
+   * The job's own request headers and cookies (issue 20), sealed with DISTILL_SECRET_KEY; only
+   * their names are readable. A job with them never reuses a stored document.
+   */
+  secrets?: SealedRequestSecrets;
+  /** The proxy pool the job's fetches go through (issue 20). Unset: the server's default pool, or direct. */
+  proxyPool?: string;
+  /** Key that keeps one proxy for the job under a `sticky_session` pool. Unset: the host. */
+  proxySession?: string;
+  /** What to do when a site answers with a bot wall (`blocked_by_site`): try once more through this pool. */
+  onBlocked?: { proxyPool?: string };
   /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
   crawl?: CrawlSettings;
 }
@@ -65,6 +76,36 @@ export interface CrawlSettings {
   sameSite: boolean;
   /** Read `/sitemap.xml` of the start page's origin when the start page is fetched. */
   useSitemap: boolean;
+}
+
+/** Sealed per-job headers and cookies: the AES-256-GCM box and the names the API may show. */
+export interface SealedRequestSecrets {
+  box: string;
+  headerNames: string[];
+  cookies: Array<{ name: string; domain: string; path: string }>;
+}
+
+/** How the API, events and webhooks show a job's secrets: names, and `[set]` for every value. */
+export interface RedactedRequestSecrets {
+  headers: Record<string, '[set]'>;
+  cookies: Array<{ name: string; domain: string; path: string; value: '[set]' }>;
+}
+
+/** The redacted form of sealed secrets (`[set]` for each value; the box left out). */
+export function redactSecrets(secrets: SealedRequestSecrets): RedactedRequestSecrets {
+  return {
+    headers: Object.fromEntries(secrets.headerNames.map((name) => [name, '[set]' as const])),
+    cookies: secrets.cookies.map((c) => ({ name: c.name, domain: c.domain, path: c.path, value: '[set]' as const })),
+  };
+}
+
+/** Job options as events and webhooks carry them: the box left out, the secrets redacted. */
+export type PublicJobOptions = Omit<JobOptions, 'secrets'> & Partial<RedactedRequestSecrets>;
+
+/** `options` for events and webhooks: the box left out, header and cookie values `[set]`. */
+export function publicJobOptions(options: JobOptions): PublicJobOptions {
+  const { secrets, ...rest } = options;
+  return secrets === undefined ? rest : { ...rest, ...redactSecrets(secrets) };
 }
 
 /** The `render` job option (the same strings as render/types.ts). */

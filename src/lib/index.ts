@@ -7,3 +7,4 @@ export * from './logger.js';
 export * from './token-bucket.js';
 export * from './validate.js';
 export * from './dns-servers.js';
+export * from './secret-box.js';

@@ -30,6 +30,7 @@ import { KyselyQueueStore } from './stores/queue-store.js';
 import { KyselyScheduleStore } from './stores/schedule-store.js';
 import { KyselyScreenshotStore } from './stores/screenshot-store.js';
 import { KyselySearchStore } from './stores/search-store.js';
+import { KyselySettingsStore } from './stores/settings-store.js';
 import { KyselyWebhookDeliveryStore } from './stores/webhook-store.js';
 
 /** Every store, over one connection pool or one transaction. */
@@ -46,6 +47,7 @@ export interface KyselyStores {
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
   readonly search: KyselySearchStore;
+  readonly settings: KyselySettingsStore;
 }
 
 /** Builds every store over `context` (the pool's, or a transaction's). */
@@ -62,6 +64,7 @@ function createStores(context: StoreContext, documentVersions: number): KyselySt
     webhooks: new KyselyWebhookDeliveryStore(context),
     schedules: new KyselyScheduleStore(context),
     apiKeys: new KyselyApiKeyStore(context),
+    settings: new KyselySettingsStore(context),
     leases: new KyselyLeaseStore(context),
     search: new KyselySearchStore(context),
   };
@@ -111,6 +114,8 @@ export class KyselyJobRepository
   readonly apiKeys: KyselyApiKeyStore;
   readonly leases: KyselyLeaseStore;
   readonly search: KyselySearchStore;
+  /** Deployment-wide values (the secret key's check). */
+  readonly settings: KyselySettingsStore;
 
   // The methods of the repository this facade replaced, each its store's.
   readonly createJob: KyselyJobStore['createJob'];
@@ -212,6 +217,7 @@ export class KyselyJobRepository
     this.apiKeys = stores.apiKeys;
     this.leases = stores.leases;
     this.search = stores.search;
+    this.settings = stores.settings;
     this.createJob = this.jobs.createJob.bind(this.jobs);
     this.endIntake = this.jobs.endIntake.bind(this.jobs);
     this.getJob = this.jobs.getJob.bind(this.jobs);

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-schedules-crawls.js';
 import * as m0005 from './migrations/0005-api-keys.js';
 import * as m0006 from './migrations/0006-job-intake.js';
 import * as m0007 from './migrations/0007-search.js';
+import * as m0009 from './migrations/0009-fetching.js';
 
 /**
  * Migrations are listed in code rather than read from a folder, so they work the same from the
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-api-keys': m0005,
   '0006-job-intake': m0006,
   '0007-search': m0007,
+  '0009-fetching': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

@@ -184,6 +184,13 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** Deployment-wide named values (migration 0009): the secret key's check. */
+export interface SettingsTable {
+  name: string;
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
   jobs: JobsTable;
   job_items: JobItemsTable;
@@ -195,4 +202,5 @@ export interface Database {
   screenshots: ScreenshotsTable;
   leases: LeasesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  settings: SettingsTable;
 }

@@ -8,6 +8,10 @@ export const WORKER_ERROR_CODES = [
   'internal_error',
   /** The worker holding the item stopped responding on every attempt. */
   'lease_expired',
+  /** The job has headers or cookies and this worker has no DISTILL_SECRET_KEY to open them. */
+  'secret_key_missing',
+  /** The job's sealed headers and cookies do not open with this worker's DISTILL_SECRET_KEY. */
+  'secret_unreadable',
 ] as const;
 
 /** Every error code a failed item can carry: the README documents each one (a test checks). */

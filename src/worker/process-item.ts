@@ -1,7 +1,7 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, HostRateLimitedError, type FetchedResponse, type Fetcher, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
-import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
 import type { TaskFunction } from './pool.js';
 
@@ -41,6 +41,13 @@ export interface ProcessItemDependencies {
    * If-Modified-Since, and a 304 keeps its stored document. Without it every fetch is plain.
    */
   documents?: ConditionalDocuments | undefined;
+  /**
+   * Opens jobs' sealed headers and cookies (issue 20). Without it, an item of a job that has them
+   * fails with `secret_key_missing` rather than being fetched without them.
+   */
+  secretBox?: SecretBox | undefined;
+  /** The proxy pools jobs may name (`options.proxyPool`). Without them such items fail with `proxy_pool_unknown`. */
+  proxyPools?: ProxyPools | undefined;
 }
 
 /** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
@@ -103,12 +110,19 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     // Conditional request (issue 9), except where a fresh render or screenshot is the point.
     const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url, item.urlKey) : null;
     const host = new URL(item.url).host;
-    const slot = await waitForHost(deps, host, signal);
-    let response;
+    const secrets = secretsOf(deps, item);
+    const fetchVia = (pool: string | undefined): Promise<FetchedResponse> =>
+      fetchThrough(deps, item, pool, host, signal, { ...conditionalOptions(validators), secrets });
+    let response: FetchedResponse;
     try {
-      response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...conditionalOptions(validators) });
-    } finally {
-      await slot.release();
+      response = await fetchVia(item.options.proxyPool);
+    } catch (error) {
+      // A bot wall: the job may ask for one more try through another pool (issue 20).
+      const fallback = item.options.onBlocked?.proxyPool;
+      if (!(error instanceof BlockedBySiteError) || fallback === undefined || fallback === item.options.proxyPool) throw error;
+      log.info({ reason: error.reason, pool: fallback }, 'Blocked by the site; trying once more through the onBlocked pool');
+      response = await fetchVia(fallback);
+      response = { ...response, blockedFirst: error.reason };
     }
     if (response.status === 304 && validators && deps.documents) {
       return notModified(deps.documents, validators.documentId, response, clock.now());
@@ -120,6 +134,52 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
   };
+}
+
+/**
+ * One fetch of the item: a proxy of `pool` (when set), the host's politeness slot, the request; the
+ * proxy is told how it fared (ejection), the slot is held only while the request is in flight.
+ */
+async function fetchThrough(
+  deps: ProcessItemDependencies,
+  item: ClaimedItem,
+  pool: string | undefined,
+  host: string,
+  signal: AbortSignal,
+  extra: Pick<FetchOptions, 'etag' | 'lastModified' | 'secrets'>,
+): Promise<FetchedResponse> {
+  const proxy = acquireProxy(deps, pool, item, host);
+  let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
+  try {
+    const slot = await waitForHost(deps, host, signal);
+    try {
+      const response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
+      proxyOutcome = 'answered';
+      return proxy ? { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } } : response;
+    } catch (error) {
+      proxyOutcome = error instanceof ProxyError ? 'proxy_failed' : 'answered';
+      throw error;
+    } finally {
+      await slot.release();
+    }
+  } finally {
+    proxy?.release(proxyOutcome);
+  }
+}
+
+/** A proxy of the item's pool, when its job names one; rotation, limits and health are the pool's. */
+function acquireProxy(deps: ProcessItemDependencies, pool: string | undefined, item: ClaimedItem, host: string): ProxyLease | undefined {
+  if (pool === undefined) return undefined;
+  if (deps.proxyPools === undefined) throw new ProxyPoolUnknownError(pool);
+  return deps.proxyPools.acquire(pool, { host, sessionKey: item.options.proxySession });
+}
+
+/** The item's headers and cookies, opened, with the host its headers are limited to. */
+function secretsOf(deps: ProcessItemDependencies, item: ClaimedItem): FetchOptions['secrets'] {
+  const sealed = item.options.secrets;
+  if (sealed === undefined) return undefined;
+  if (deps.secretBox === undefined) throw new SecretKeyMissingError('This job\'s headers and cookies');
+  return { secrets: openRequestSecrets(deps.secretBox, sealed), ownHost: new URL(item.url).host };
 }
 
 /** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */
@@ -147,7 +207,11 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
   if (outcome.kind !== 'succeeded') return outcome;
   const etag = response.headers['etag'] ?? null;
   const lastModified = response.headers['last-modified'] ?? null;
-  return { ...outcome, document: { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null } };
+  const document = { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null };
+  // Which proxy fetched it, by name (never its URL or credentials).
+  if (response.via) document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
+  if (response.blockedFirst !== undefined) document.quality = { ...document.quality, blockedFirst: response.blockedFirst };
+  return { ...outcome, document };
 }
 
 /**

@@ -170,7 +170,7 @@ export function jobRoutes(context: RouteContext) {
           const result = await runSubmission(streamed, () =>
             jobs.submit({
               urls,
-              options: toDomainOptions(wireOptions),
+              options: toDomainOptions(wireOptions, { box: services.secretBox }),
               webhook: webhookInput ?? null,
               idempotencyKey: request.headers['idempotency-key'],
               tenant: request.tenant,
