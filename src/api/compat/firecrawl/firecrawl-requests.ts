@@ -61,7 +61,7 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
   onlyMainContent: onlyBoolean(true, 'distill always extracts the main content of a page (onlyMainContent: true)'),
   includeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
   excludeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
-  headers: refusedUnlessUnset('per-request headers are not available on this server yet'),
+  headers: refusedUnlessUnset('per-request headers are taken by the native API only (POST /v1/jobs options.headers, sealed with DISTILL_SECRET_KEY), not yet by these routes'),
   timeout: (value, field, into) => {
     const timeoutMs = readInteger(value, field, MIN_FETCH_TIMEOUT_MS, 600_000);
     into.timeoutMs = timeoutMs;
