@@ -19,6 +19,7 @@ export function buildExtractor(config: Config): { extractor: ExtractorPool; comp
     maxOldGenerationSizeMb: config.extractMaxMemoryMb,
     threadNiceness: config.extractNiceness,
     maxInflatedBytes: config.maxInflatedBytes,
+    limits: { maxSheetRows: config.maxSheetRows, maxSheetColumns: config.maxSheetColumns, includeSlideNotes: config.slideNotes },
     // Every worker slot may be extracting at once: the pool must hold them all, so that
     // `extractor_busy` only ever means more work than this process admits.
     maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,

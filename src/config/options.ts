@@ -216,6 +216,9 @@ export const OPTIONS = [
     min: 1024,
     description: 'Bytes the zip of a DOCX (any zip extraction reads) may inflate to, per entry and in total; over it the item fails with decompression_limit',
   },
+  { key: 'maxSheetRows', env: 'DISTILL_MAX_SHEET_ROWS', kind: 'integer', default: 1000, min: 1, description: 'Rows of each spreadsheet sheet or CSV kept as a table; the rest are counted in a note under it' },
+  { key: 'maxSheetColumns', env: 'DISTILL_MAX_SHEET_COLUMNS', kind: 'integer', default: 50, min: 1, description: 'Columns of each spreadsheet sheet or CSV kept; the rest are counted in the note' },
+  { key: 'slideNotes', env: 'DISTILL_SLIDE_NOTES', kind: 'boolean', default: true, description: 'Speaker notes of a slide deck follow each slide in its document' },
   {
     key: 'render',
     env: 'DISTILL_RENDER',

@@ -27,6 +27,9 @@ export interface ExtractTask {
   formats?: readonly DocumentFormat[];
   /** Bytes a compressed container may inflate to (`ExtractInput.maxInflatedBytes`). */
   maxInflatedBytes?: number;
+  maxSheetRows?: number;
+  maxSheetColumns?: number;
+  includeSlideNotes?: boolean;
   /** The pool starts the task's time limit when this port says the task has started. */
   startedPort?: MessagePort;
 }
@@ -66,7 +69,8 @@ export default async function extractInThread(task: ExtractTask): Promise<Extrac
   }
   const rssBefore = process.memoryUsage.rss();
   try {
-    const document = await extractDocument({ url: task.url, contentType: task.contentType, body: task.body, formats: task.formats, maxInflatedBytes: task.maxInflatedBytes });
+    const { startedPort: _port, ...input } = task;
+    const document = await extractDocument(input);
     return { ok: true, document, ...memorySince(rssBefore) };
   } catch (caught) {
     const error = toError(caught);

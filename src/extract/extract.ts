@@ -1,8 +1,16 @@
 import { decodeText } from './decode.js';
 import { extractDocx } from './docx/extract-docx.js';
-import { ExtractionFailedError } from './errors.js';
+import { ExtractionFailedError, UnsupportedContentTypeError } from './errors.js';
 import { extractHtml } from './html/extract-html.js';
+import { extractCsv } from './office/extract-csv.js';
+import { extractEpub } from './office/extract-epub.js';
+import { extractOds } from './office/extract-ods.js';
+import { extractOdt } from './office/extract-odt.js';
+import { extractPptx } from './office/extract-pptx.js';
+import { extractXlsx } from './office/extract-xlsx.js';
+import { DEFAULT_SHEET_LIMITS } from './office/sheet-table.js';
 import { extractPdf } from './pdf/extract-pdf.js';
+import { extractSource } from './text/extract-source.js';
 import { sniffContentType } from './sniff.js';
 import { extractPlainText } from './text/extract-text.js';
 import type { DocumentFormat, ExtractedDocument, ExtractInput } from './types.js';
@@ -13,13 +21,16 @@ export const DEFAULT_FORMATS: readonly DocumentFormat[] = ['text', 'markdown', '
 
 /**
  * Extracts one document from the bytes of a response: chooses the path by Content-Type and by
- * sniffing (never by the URL), decodes text, and runs the HTML, PDF, DOCX or text extractor.
+ * sniffing (never by the URL), decodes text, and runs the extractor of its format.
  * @throws {UnsupportedContentTypeError} when the body is not something we extract.
  * @throws {ExtractionFailedError} when a supported body cannot be parsed.
  */
 export async function extractDocument(input: ExtractInput): Promise<ExtractedDocument> {
   const formats = new Set(input.formats ?? DEFAULT_FORMATS);
   const { kind, mimeType } = sniffContentType(input.contentType, input.body);
+  const { url, maxInflatedBytes } = input;
+  const limits = { maxRows: input.maxSheetRows ?? DEFAULT_SHEET_LIMITS.maxRows, maxColumns: input.maxSheetColumns ?? DEFAULT_SHEET_LIMITS.maxColumns };
+  const text = (): string => decodeText(input.body, input.contentType, { isHtml: false }).text;
   try {
     switch (kind) {
       case 'pdf':
@@ -27,6 +38,24 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
       case 'docx': {
         return await extractDocx(input.body, { url: input.url, formats, maxInflatedBytes: input.maxInflatedBytes });
       }
+      case 'xlsx':
+        return await extractXlsx(input.body, { url, formats, maxInflatedBytes, limits });
+      case 'ods':
+        return await extractOds(input.body, { url, formats, maxInflatedBytes, limits });
+      case 'pptx':
+        return await extractPptx(input.body, { url, formats, maxInflatedBytes, includeNotes: input.includeSlideNotes });
+      case 'odt':
+        return await extractOdt(input.body, { url, formats, maxInflatedBytes });
+      case 'epub':
+        return await extractEpub(input.body, { url, formats, maxInflatedBytes });
+      case 'csv':
+        return extractCsv(text(), { url, formats, mimeType, limits });
+      case 'json':
+      case 'xml':
+        return extractSource(text(), { url, formats, mimeType, language: kind });
+      case 'rtf':
+      case 'image':
+        throw new UnsupportedContentTypeError(mimeType);
       case 'html':
         return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
       case 'text':

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { AbortedError, DistillError, PermanentError, toError, positiveInteger } from '../lib/index.js';
 import { DecompressionLimitError, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
 import type { ExtractTask, ExtractTaskResult, ExtractThreadData, SerialisedError } from './extract-worker.js';
-import type { ExtractedDocument, ExtractInput } from './types.js';
+import type { ExtractedDocument, ExtractInput, ExtractLimits } from './types.js';
 
 /** Options of {@link ExtractorPool}. */
 export interface ExtractorPoolOptions {
@@ -32,6 +32,8 @@ export interface ExtractorPoolOptions {
    * this, in MB, or leaves more than half of `maxOldGenerationSizeMb` outside the heap. @default 256
    */
   maxRssGrowthMb?: number;
+  /** Per-format limits of every document (a document's own input overrides them). */
+  limits?: ExtractLimits;
 }
 
 /** Counters of an {@link ExtractorPool}. */
@@ -76,6 +78,14 @@ function reviveError(error: SerialisedError): DistillError {
   return new ExtractionFailedError(`${error.name}: ${error.message}`);
 }
 
+/** The limits `input` sets itself (undefined ones would hide the pool's). */
+function definedLimits(input: ExtractInput): ExtractLimits {
+  const limits: ExtractLimits = {};
+  if (input.maxSheetRows !== undefined) limits.maxSheetRows = input.maxSheetRows;
+  if (input.maxSheetColumns !== undefined) limits.maxSheetColumns = input.maxSheetColumns;
+  if (input.includeSlideNotes !== undefined) limits.includeSlideNotes = input.includeSlideNotes;
+  return limits;
+}
 
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js', import.meta.url);
 
@@ -110,6 +120,7 @@ export class ExtractorPool implements AsyncDisposable {
   readonly #threadNiceness: number;
   readonly #maxInflatedBytes: number | undefined;
   readonly #maxRssGrowthBytes: number;
+  readonly #limits: ExtractLimits;
   #current: Generation | null = null;
   readonly #retiring = new Set<Generation>();
   #inFlight = 0;
@@ -131,6 +142,7 @@ export class ExtractorPool implements AsyncDisposable {
     this.#threadNiceness = niceness;
     this.#maxInflatedBytes = options.maxInflatedBytes === undefined ? undefined : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
     this.#maxRssGrowthBytes = positiveInteger('maxRssGrowthMb', options.maxRssGrowthMb ?? 256) * 1024 * 1024;
+    this.#limits = { ...options.limits };
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -171,6 +183,8 @@ export class ExtractorPool implements AsyncDisposable {
     signal?.addEventListener('abort', onAbort, { once: true });
 
     const task: ExtractTask = {
+      ...this.#limits,
+      ...definedLimits(input),
       url: input.url,
       contentType: input.contentType,
       body: input.body,

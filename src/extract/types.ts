@@ -10,7 +10,16 @@ export interface ExtractInput {
   formats?: readonly DocumentFormat[];
   /** Bytes a compressed container in the body (a DOCX's zip) may inflate to. @default 52428800 (50 MiB) */
   maxInflatedBytes?: number;
+  /** Rows kept per sheet of a spreadsheet or CSV; the rest are counted in a note. @default 1000 */
+  maxSheetRows?: number;
+  /** Columns kept per sheet row. @default 50 */
+  maxSheetColumns?: number;
+  /** Speaker notes of a slide deck follow each slide. @default true */
+  includeSlideNotes?: boolean;
 }
+
+/** The per-format limits of {@link ExtractInput} that a pool sets for every document it extracts. */
+export type ExtractLimits = Pick<ExtractInput, 'maxSheetRows' | 'maxSheetColumns' | 'includeSlideNotes'>;
 
 /** Optional outputs a client may ask for; title, metadata and quality always come. */
 export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links';
@@ -26,7 +35,24 @@ export type { StructuredData, StructuredProduct } from './html/engine/structured
  * `html-readability` Mozilla Readability (the fallback where the engine found little),
  * `html-fallback` the text-density fallback behind it.
  */
-export type ExtractorPath = 'html-main' | 'html-readability' | 'html-fallback' | 'pdf' | 'docx' | 'text' | 'markdown';
+export type ExtractorPath =
+  | 'html-main'
+  | 'html-readability'
+  | 'html-fallback'
+  | 'pdf'
+  | 'docx'
+  | 'xlsx'
+  | 'ods'
+  | 'csv'
+  | 'pptx'
+  | 'odt'
+  | 'epub'
+  | 'rtf'
+  | 'json'
+  | 'xml'
+  | 'ocr'
+  | 'text'
+  | 'markdown';
 
 /** Signals a client can filter on to drop thin or non-content pages. */
 export interface QualitySignals {

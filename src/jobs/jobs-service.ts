@@ -3,7 +3,14 @@ import { DistillError, silentLogger, systemClock, toError, type Clock, type Logg
 import { JobNotFoundError, QueuedUrlsLimitError, SubmissionInterruptedError } from './errors.js';
 import { normalizeUrl, type UrlRejection } from './normalize-url.js';
 import type { ItemOutcome, JobRepository, NewItem, Queue } from './ports.js';
-import { DEFAULT_TENANT, type ClaimedItem, type DocumentFormat, type Job, type JobOptions } from './types.js';
+import {
+  DEFAULT_TENANT,
+  type ClaimedItem,
+  type DocumentFormat,
+  type Job,
+  type JobOptions,
+  type NewDocument,
+} from './types.js';
 
 /** URLs written per transaction while a batch is added: bounds memory and lock time. */
 const BATCH_SIZE = 2000;
@@ -47,7 +54,9 @@ export class NoValidUrlsError extends DistillError {
   constructor(invalid: InvalidEntry[], received: number) {
     super(
       'no_valid_urls',
-      received === 0 ? 'The submission holds no URL' : `None of the ${received} submitted entries is a valid http(s) URL`,
+      received === 0
+        ? 'The submission holds no URL'
+        : `None of the ${received} submitted entries is a valid http(s) URL`,
     );
     this.invalid = invalid;
   }
@@ -195,12 +204,54 @@ export class JobsService {
     return isStorage && !isKept ? error.cause : error;
   }
 
+  /**
+   * A job of one item whose document was extracted here rather than fetched (an uploaded file,
+   * `distill extract ./file.pdf`): the document is stored under `url` (see {@link uploadUrl}), then
+   * a job is made whose one item reuses it, so the item, its events and its results look like any
+   * other's. Nothing is queued.
+   */
+  async submitDocument(input: {
+    url: string;
+    document: NewDocument;
+    options?: JobOptionsInput;
+    tenant?: string | undefined;
+  }): Promise<SubmitResult> {
+    const options = this.resolveOptions(input.options);
+    const tenant = input.tenant ?? DEFAULT_TENANT;
+    const documentId = await this.#repository.putDocument(input.url, input.document, tenant);
+    const { job } = await this.#repository.createJob({
+      id: randomUUID(),
+      options,
+      webhook: null,
+      tenant,
+      intake: 'open',
+    });
+    await this.#repository.addItems(job.id, [{ url: input.url, reuseDocumentId: documentId }]);
+    await this.#repository.endIntake(job.id, { state: 'ended' });
+    const current = (await this.#repository.getJob(job.id)) ?? job;
+    return {
+      job: current,
+      isNew: true,
+      received: 1,
+      accepted: 1,
+      duplicates: 0,
+      reused: 1,
+      invalid: [],
+      invalidCount: 0,
+    };
+  }
+
   /** Adds URLs to an existing job, with the same rules as `submit`. */
-  async append(jobId: string, urls: Iterable<string> | AsyncIterable<string>, scope: TenantScope = {}): Promise<SubmitResult> {
+  async append(
+    jobId: string,
+    urls: Iterable<string> | AsyncIterable<string>,
+    scope: TenantScope = {},
+  ): Promise<SubmitResult> {
     const job = await this.getJob(jobId, scope);
     const quota = await this.#quota(job.tenant, urls);
     const result = await this.#ingest(urls, job.options, job.tenant, quota, () => Promise.resolve(jobId));
-    if (result.accepted + result.duplicates === 0) throw new NoValidUrlsError(result.invalid, result.received);
+    if (result.accepted + result.duplicates === 0)
+      throw new NoValidUrlsError(result.invalid, result.received);
     return { ...result, job: (await this.#repository.getJob(jobId)) ?? job, isNew: false };
   }
 
@@ -252,7 +303,10 @@ export class JobsService {
         await this.#queue.enqueue(queued);
         this.#onEnqueued?.();
       } catch (error) {
-        this.#logger.error({ err: toError(error), jobId: item.jobId, items: queued.length }, 'Enqueueing the links of a crawl page failed');
+        this.#logger.error(
+          { err: toError(error), jobId: item.jobId, items: queued.length },
+          'Enqueueing the links of a crawl page failed',
+        );
       }
     }
     return isRecorded;
@@ -317,7 +371,12 @@ export class JobsService {
       if (!normalized.ok) {
         totals.invalidCount++;
         if (invalid.length < MAX_REPORTED_INVALID) {
-          invalid.push({ index, input: String(entry).slice(0, 200), reason: normalized.reason, message: normalized.message });
+          invalid.push({
+            index,
+            input: String(entry).slice(0, 200),
+            reason: normalized.reason,
+            message: normalized.message,
+          });
         }
         continue;
       }
@@ -325,7 +384,12 @@ export class JobsService {
       if (totals.accepted + batch.length >= quota) {
         totals.invalidCount++;
         if (invalid.length < MAX_REPORTED_INVALID) {
-          invalid.push({ index, input: String(entry).slice(0, 200), reason: 'queued_urls_limit', message: 'The tenant reached its cap on queued URLs' });
+          invalid.push({
+            index,
+            input: String(entry).slice(0, 200),
+            reason: 'queued_urls_limit',
+            message: 'The tenant reached its cap on queued URLs',
+          });
         }
         continue;
       }
@@ -347,7 +411,11 @@ export class JobsService {
     // which PostgreSQL refuses.
     const fresh =
       options.maxAgeSeconds > 0
-        ? await this.#repository.findFreshDocuments(urls, Math.max(0, this.#clock.now() - options.maxAgeSeconds * 1000), tenant)
+        ? await this.#repository.findFreshDocuments(
+            urls,
+            Math.max(0, this.#clock.now() - options.maxAgeSeconds * 1000),
+            tenant,
+          )
         : new Map<string, string>();
     const items: NewItem[] = urls.map((url) => ({ url, reuseDocumentId: fresh.get(url) }));
     const { added, duplicates, reused, queued } = await this.#repository.addItems(jobId, items);
@@ -366,4 +434,20 @@ export class JobsService {
 function scopedIdempotencyKey(key: string | undefined, tenant: string): string | undefined {
   if (key === undefined || tenant === DEFAULT_TENANT) return key;
   return `t:${createHash('sha256').update(`${tenant}\n${key}`).digest('base64url')}`;
+}
+
+/**
+ * The URL an uploaded file's document is kept under: a host in `.invalid` (RFC 2606, never
+ * resolves), the first 128 bits of the bytes' SHA-256 and the file's name. The same file uploaded
+ * twice is the same document.
+ */
+export function uploadUrl(body: Uint8Array, fileName: string | undefined): string {
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 32);
+  const name = (fileName ?? '')
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 120);
+  return `https://upload.distill.invalid/${hash}/${encodeURIComponent(name || 'file')}`;
 }

@@ -74,7 +74,7 @@ export interface JobRepository
   extends JobStore,
     Pick<ItemStore, 'addItems' | 'listItems' | 'listResults'>,
     AttemptStore,
-    Pick<DocumentStore, 'findFreshDocuments' | 'getDocument' | 'getDocumentByUrl'>,
+    Pick<DocumentStore, 'findFreshDocuments' | 'getDocument' | 'getDocumentByUrl' | 'putDocument'>,
     Pick<EventStore, 'listEvents'> {}
 
 /** Jobs: their rows and counters. */
@@ -157,6 +157,11 @@ export interface DocumentStore {
   findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>>;
   getDocument(id: string): Promise<StoredDocument | null>;
   getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null>;
+  /**
+   * Stores a document that was not fetched (an uploaded file) under `url` as `tenant` sees it, in
+   * one transaction, with the same change detection as a fetched one; returns its id.
+   */
+  putDocument(url: string, doc: NewDocument, tenant?: string): Promise<string>;
   /** The validators of the URL's stored document, for a conditional fetch; null when it has none. */
   getDocumentValidators(
     url: string,

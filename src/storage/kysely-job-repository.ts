@@ -138,6 +138,7 @@ export class KyselyJobRepository
   readonly findFreshDocuments: KyselyDocumentStore['findFreshDocuments'];
   readonly getDocument: KyselyDocumentStore['getDocument'];
   readonly getDocumentByUrl: KyselyDocumentStore['getDocumentByUrl'];
+  readonly putDocument: KyselyDocumentStore['putDocument'];
   readonly getDocumentValidators: KyselyDocumentStore['getDocumentValidators'];
   readonly listDocumentVersions: KyselyDocumentStore['listDocumentVersions'];
   readonly deleteOrphanDocuments: KyselyDocumentStore['deleteOrphanDocuments'];
@@ -238,6 +239,7 @@ export class KyselyJobRepository
     this.findFreshDocuments = this.documents.findFreshDocuments.bind(this.documents);
     this.getDocument = this.documents.getDocument.bind(this.documents);
     this.getDocumentByUrl = this.documents.getDocumentByUrl.bind(this.documents);
+    this.putDocument = this.documents.putDocument.bind(this.documents);
     this.getDocumentValidators = this.documents.getDocumentValidators.bind(this.documents);
     this.listDocumentVersions = this.documents.listDocumentVersions.bind(this.documents);
     this.deleteOrphanDocuments = this.documents.deleteOrphanDocuments.bind(this.documents);

@@ -23,9 +23,14 @@ describe('sniffContentType', () => {
     expect(sniffContentType('text/html', utf8('plain words')).kind).toBe('html');
   });
 
-  it('rejects images, archives and unknown binary with unsupported_content_type', () => {
-    expect(() => sniffContentType('image/png', PNG)).toThrow(UnsupportedContentTypeError);
-    expect(() => sniffContentType(undefined, PNG)).toThrow(expect.objectContaining({ code: 'unsupported_content_type' }));
+  it('sends images to OCR by their signature, whatever the header says', () => {
+    expect(sniffContentType('image/png', PNG)).toEqual({ kind: 'image', mimeType: 'image/png' });
+    expect(sniffContentType(undefined, PNG)).toEqual({ kind: 'image', mimeType: 'image/png' });
+    expect(() => sniffContentType('image/png', new TextEncoder().encode('not an image at all'))).toThrow(UnsupportedContentTypeError);
+  });
+
+  it('rejects archives and unknown binary with unsupported_content_type', () => {
+    expect(() => sniffContentType('application/octet-stream', new Uint8Array([0x00, 0x01, 0x02, 0x03, 0xfe, 0xff, 0, 0]))).toThrow(expect.objectContaining({ code: 'unsupported_content_type' }));
     expect(() => sniffContentType('application/octet-stream', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]))).toThrow(expect.objectContaining({ code: 'unsupported_content_type' }));
   });
 

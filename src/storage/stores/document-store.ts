@@ -26,7 +26,11 @@ export class KyselyDocumentStore implements DocumentStore {
     this.#documentVersions = options.documentVersions;
   }
 
-  async findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>> {
+  async findFreshDocuments(
+    urls: readonly string[],
+    fetchedAfter: number,
+    tenant?: string,
+  ): Promise<Map<string, string>> {
     const byKey = new Map(urls.map((url) => [this.#context.documentKey(url, tenant), url]));
     const found = new Map<string, string>();
     for (const chunk of chunks([...byKey.keys()])) {
@@ -42,6 +46,17 @@ export class KyselyDocumentStore implements DocumentStore {
       }
     }
     return found;
+  }
+
+  async putDocument(url: string, doc: NewDocument, tenant?: string): Promise<string> {
+    const key = this.#context.documentKey(url, tenant);
+    const now = this.#context.clock.now();
+    return inTransaction(this.#context, async (trx) => {
+      const stored = await new KyselyDocumentStore(trx, {
+        documentVersions: this.#documentVersions,
+      }).storeDocument(url, key, doc, now);
+      return stored.documentId;
+    });
   }
 
   async getDocument(id: string): Promise<StoredDocument | null> {
@@ -79,7 +94,10 @@ export class KyselyDocumentStore implements DocumentStore {
   async listDocumentVersions(
     documentId: string,
     options: { limit: number },
-  ): Promise<{ current: { version: number; contentHash: string; fetchedAt: number } | null; versions: DocumentVersion[] }> {
+  ): Promise<{
+    current: { version: number; contentHash: string; fetchedAt: number } | null;
+    versions: DocumentVersion[];
+  }> {
     const { db } = this.#context;
     const doc = await db
       .selectFrom('documents')
@@ -95,7 +113,11 @@ export class KyselyDocumentStore implements DocumentStore {
       .limit(options.limit)
       .execute();
     return {
-      current: { version: Number(doc.version ?? 1), contentHash: doc.content_hash, fetchedAt: Number(doc.fetched_at) },
+      current: {
+        version: Number(doc.version ?? 1),
+        contentHash: doc.content_hash,
+        fetchedAt: Number(doc.fetched_at),
+      },
       versions: rows.map(toDocumentVersion),
     };
   }
@@ -107,7 +129,14 @@ export class KyselyDocumentStore implements DocumentStore {
    */
   async deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number> {
     const notReferenced = (eb: ExpressionBuilder<Database, 'documents'>) =>
-      eb.not(eb.exists(eb.selectFrom('job_items').select('job_items.seq').whereRef('job_items.document_id', '=', 'documents.id')));
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('job_items')
+            .select('job_items.seq')
+            .whereRef('job_items.document_id', '=', 'documents.id'),
+        ),
+      );
     const candidates = await this.#context.db
       .selectFrom('documents')
       .select(['id', 'url_key'])
@@ -130,8 +159,22 @@ export class KyselyDocumentStore implements DocumentStore {
       );
       const gone = candidates.filter((c) => !remaining.has(c.id));
       if (gone.length > 0) {
-        await trx.deleteFrom('document_versions').where('document_id', 'in', gone.map((c) => c.id)).execute();
-        await trx.deleteFrom('screenshots').where('url_key', 'in', gone.map((c) => c.url_key)).execute();
+        await trx
+          .deleteFrom('document_versions')
+          .where(
+            'document_id',
+            'in',
+            gone.map((c) => c.id),
+          )
+          .execute();
+        await trx
+          .deleteFrom('screenshots')
+          .where(
+            'url_key',
+            'in',
+            gone.map((c) => c.url_key),
+          )
+          .execute();
       }
       return Number(result.numDeletedRows);
     });
@@ -167,7 +210,16 @@ export class KyselyDocumentStore implements DocumentStore {
       head !== undefined && head.content_hash !== contentHash && isTextComparable && doc.text !== ''
         ? await trx
             .selectFrom('documents')
-            .select(['id', 'content_hash', 'text', 'markdown', 'title', 'word_count', 'fetched_at', 'version'])
+            .select([
+              'id',
+              'content_hash',
+              'text',
+              'markdown',
+              'title',
+              'word_count',
+              'fetched_at',
+              'version',
+            ])
             .where('id', '=', head.id)
             .executeTakeFirst()
         : undefined;
@@ -202,9 +254,19 @@ export class KyselyDocumentStore implements DocumentStore {
     // One statement, so two workers storing the same URL at once cannot both insert: the loser's
     // insert turns into an update of the winner's row (which it waits for), keeping its id.
     await dialect
-      .upsert(trx.insertInto('documents').values({ ...values, id: randomUUID(), url_key: key, url, created_at: now }), ['url_key'], values)
+      .upsert(
+        trx
+          .insertInto('documents')
+          .values({ ...values, id: randomUUID(), url_key: key, url, created_at: now }),
+        ['url_key'],
+        values,
+      )
       .execute();
-    const row = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirstOrThrow();
+    const row = await trx
+      .selectFrom('documents')
+      .select('id')
+      .where('url_key', '=', key)
+      .executeTakeFirstOrThrow();
     if (!isChanged || previous === undefined) return { documentId: row.id, change: null };
     const summary = summarizeChange(previous.text, doc.text);
     if (this.#documentVersions > 0) {
@@ -228,7 +290,10 @@ export class KyselyDocumentStore implements DocumentStore {
       .where('document_id', '=', row.id)
       .where('version', '<=', version - 1 - this.#documentVersions)
       .execute();
-    return { documentId: row.id, change: { version, previousContentHash: previous.content_hash, contentHash, summary } };
+    return {
+      documentId: row.id,
+      change: { version, previousContentHash: previous.content_hash, contentHash, summary },
+    };
   }
 
   /**
@@ -238,7 +303,11 @@ export class KyselyDocumentStore implements DocumentStore {
    */
   async refreshDocument(key: string, doc: NewDocument, now: number): Promise<string | null> {
     const { db: trx } = this.#context;
-    const existing = await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('documents')
+      .select('id')
+      .where('url_key', '=', key)
+      .executeTakeFirst();
     if (!existing) return null;
     await trx
       .updateTable('documents')
