@@ -20,6 +20,7 @@ import { waitFor } from '../helpers/store.js';
 import { CHROMIUM_PATH, hasChromium } from '../render/site.js';
 
 const PAGES = 220;
+const PRIVATE_TOKEN = 'tok-4f1e9a-members';
 const TEXT =
   'This page belongs to a small local site used to test the Firecrawl-compatible routes. It has enough words in its ' +
   'paragraphs to be taken for the main content of the page by the extractor, and a few links to follow.';
@@ -51,6 +52,11 @@ function siteHandler(path: string, host: string, request: IncomingMessage) {
       headers: { 'content-type': 'text/markdown; charset=utf-8' },
       body: `---\ntitle: "The guide"\ndescription: How to use the site\n---\n\n# Introduction\n\nSee [page 3](${origin}/page/3) and ${TEXT}\n`,
     };
+  }
+  // A page behind a login: a bearer header, sent by the SDK's `headers`, opens it.
+  if (path === '/private') {
+    if (request.headers.authorization !== `Bearer ${PRIVATE_TOKEN}`) return { status: 401, body: 'log in first' };
+    return { body: page(7).replaceAll('Page 7', 'Members only') };
   }
   const match = /^\/(page|orphan|slow)\/(\d+)$/.exec(path);
   if (match && Number(match[2]) < PAGES) {
@@ -88,6 +94,7 @@ describe('the Firecrawl SDK against distill', () => {
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
         DISTILL_RENDER_PAGES: '1',
+        DISTILL_SECRET_KEY: 'a1'.repeat(32),
       }),
       { role: 'serve', logger: silentLogger },
     );
@@ -142,6 +149,20 @@ describe('the Firecrawl SDK against distill', () => {
     expect((document.metadata as Record<string, unknown>).source).toBe('site-markdown');
     expect(document.markdown).toMatch(/^# Introduction/);
     expect(document.links).toContain(`${origin}/page/3`);
+  });
+
+  it('passes `headers` on as the job’s sealed headers: a logged-in page, its token never answered', async () => {
+    const refused = await firecrawl.scrape(`${origin}/private`, { formats: ['markdown'], maxAge: 0 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(SdkError);
+    const document = await firecrawl.scrape(`${origin}/private`, { formats: ['markdown'], headers: { Authorization: `Bearer ${PRIVATE_TOKEN}` } });
+    expect(document.markdown).toContain('Members only');
+    expect(JSON.stringify(document)).not.toContain(PRIVATE_TOKEN);
+    const batch = await firecrawl.batchScrape([`${origin}/private`], { options: { formats: ['markdown'], headers: { Authorization: `Bearer ${PRIVATE_TOKEN}` } }, pollInterval: 0.2 });
+    expect(batch.data.map((doc) => doc.markdown)).toEqual([expect.stringContaining('Members only')]);
+    expect(JSON.stringify(batch)).not.toContain(PRIVATE_TOKEN);
   });
 
   it('batch scrapes 200 pages, polling the status and following `next` pages', async () => {
@@ -267,9 +288,10 @@ describe('the Firecrawl SDK against distill', () => {
     expect(json.code).toBe('unsupported_option');
     const tags = await sdkError(firecrawl.scrape(`${origin}/page/0`, { includeTags: ['article'] }));
     expect(tags.message).toContain('`includeTags` is not supported');
-    const headers = await sdkError(firecrawl.startBatchScrape([`${origin}/page/0`], { options: { headers: { cookie: 'a=b' } } }));
+    const headers = await sdkError(firecrawl.startBatchScrape([`${origin}/page/0`], { options: { headers: { Host: 'elsewhere.test' } } }));
     expect(headers.status).toBe(400);
-    expect(headers.message).toContain('`headers`');
+    expect(headers.code).toBe('invalid_request_secret');
+    expect(headers.message).toMatch(/headers.*Host/);
     const raw = await fetch(`${apiUrl}/v2/crawl`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${otherTenantKey}` }, body: JSON.stringify({ url: origin, limit: 'ten' }) });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toMatchObject({ success: false, error: expect.stringContaining('`limit`'), code: 'validation_failed' });

@@ -28,6 +28,8 @@ export interface ScrapeRequest {
   formats: RequestedFormats;
   /** Firecrawl's `timeout` (ms), when set: also how long a scrape waits. */
   timeoutMs: number | undefined;
+  /** Firecrawl's `headers`, in clear: the route seals them into `options` as the native API does. */
+  headers: Record<string, string> | undefined;
 }
 
 /** Shortest and longest fetch time limit distill takes (its `timeoutMs`). */
@@ -61,7 +63,16 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
   onlyMainContent: onlyBoolean(true, 'distill always extracts the main content of a page (onlyMainContent: true)'),
   includeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
   excludeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
-  headers: refusedUnlessUnset('per-request headers are taken by the native API only (POST /v1/jobs options.headers, sealed with DISTILL_SECRET_KEY), not yet by these routes'),
+  headers: (value, field, into) => {
+    const headers: Record<string, string> = {};
+    for (const [name, member] of Object.entries(objectOf(value, field))) {
+      // The value is never echoed: a header may hold a token.
+      if (typeof member !== 'string') throw invalid(`${field}.${name}`, 'must be a string');
+      headers[name] = member;
+    }
+    // Checked (forbidden names, sizes) and sealed by the route, as the native options.headers are.
+    into.headers = Object.keys(headers).length > 0 ? headers : undefined;
+  },
   timeout: (value, field, into) => {
     const timeoutMs = readInteger(value, field, MIN_FETCH_TIMEOUT_MS, 600_000);
     into.timeoutMs = timeoutMs;
@@ -103,7 +114,7 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
 
 /** A new scrape request with Firecrawl's defaults: Markdown only. */
 function emptyScrape(): ScrapeRequest {
-  return { options: {}, formats: readFormats(undefined, 'formats'), timeoutMs: undefined };
+  return { options: {}, formats: readFormats(undefined, 'formats'), timeoutMs: undefined, headers: undefined };
 }
 
 /** Sets distill's formats and screenshot from what `formats` asked for. */

@@ -11,7 +11,7 @@ import { isAbortError, sleep } from '../../../lib/index.js';
 import { ApiError, ItemFailedError } from '../../api-error.js';
 import { registerFirecrawlErrorHandling } from '../../error-handler.js';
 import { bindJobId } from '../../request-log.js';
-import { signalOfResponse, type RouteContext } from '../../route-context.js';
+import { signalOfResponse, toDomainOptions, type RouteContext } from '../../route-context.js';
 import { toCrawlProblem, checkWebhook } from '../../routes/crawls.js';
 import { toMapProblem } from '../../routes/map.js';
 import { isJobFinal } from '../../views.js';
@@ -22,6 +22,7 @@ import {
   readMapBody,
   readScrapeBody,
   type FirecrawlVersion,
+  type ScrapeRequest,
   type FirecrawlWebhook,
 } from './firecrawl-requests.js';
 import { firecrawlStatus, toFirecrawlDocument, toFirecrawlError } from './firecrawl-views.js';
@@ -56,6 +57,10 @@ export function firecrawlRoutes(context: RouteContext) {
 
   /** `http://host:port/firecrawl`, as the client reached it: `next` links are absolute, as Firecrawl's. */
   const baseOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+
+  /** A scrape's job options, with its `headers` checked and sealed as the native routes seal them. */
+  const jobOptionsOf = (scrape: ScrapeRequest) =>
+    scrape.headers === undefined ? scrape.options : { ...scrape.options, ...toDomainOptions({ headers: scrape.headers }, { box: services.secretBox }) };
 
   async function waitFinal(jobId: string, waitMs: number, responseSignal: AbortSignal): Promise<Job | null> {
     const signal = AbortSignal.any([responseSignal, AbortSignal.timeout(waitMs)]);
@@ -128,7 +133,7 @@ export function firecrawlRoutes(context: RouteContext) {
     app.post(`${v}/scrape`, { schema: { hide: true, body: anyObject } }, async (request, reply: FastifyReply) => {
       const scrape = readScrapeBody(request.body);
       if (!normalizeUrl(scrape.url).ok) throw invalid('url', `is not a valid http(s) URL: ${JSON.stringify(scrape.url.slice(0, 200))}`);
-      const submitted = await services.jobs.submit({ urls: [scrape.url], options: scrape.options, tenant: request.tenant });
+      const submitted = await services.jobs.submit({ urls: [scrape.url], options: jobOptionsOf(scrape), tenant: request.tenant });
       const jobId = submitted.job.id;
       bindJobId(request, reply, jobId);
       // Firecrawl's `timeout` may lengthen the wait, but never past the server's idle limit, which
@@ -166,7 +171,7 @@ export function firecrawlRoutes(context: RouteContext) {
       const idempotencyKey = request.headers['x-idempotency-key'];
       const submitted = await services.jobs.submit({
         urls: batch.urls,
-        options: batch.options,
+        options: jobOptionsOf(batch),
         webhook: batch.webhook ? { url: batch.webhook.url } : null,
         idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
         tenant: request.tenant,
@@ -200,7 +205,7 @@ export function firecrawlRoutes(context: RouteContext) {
           result = await crawls.start({
             crawl: { ...input.crawl, maxPages: input.crawl.maxPages ?? DEFAULT_CRAWL_LIMIT },
             // Crawl pages are always fetched (a crawl is about the site now), as the native route.
-            options: input.scrape.options,
+            options: jobOptionsOf(input.scrape),
             webhook: input.webhook ? { url: input.webhook.url } : null,
             idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
             tenant: request.tenant,
