@@ -158,6 +158,7 @@ export interface CrawlsApi {
     webhook?: Job['webhook'] | undefined;
     idempotencyKey?: string | undefined;
     tenant?: string | undefined;
+    name?: string | undefined;
   }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
   /** The settings a crawl input resolves to (same errors as `start`). */
   settings(input: CrawlInputView): CrawlSettings;

@@ -8,7 +8,7 @@ import type {
   ResultView,
   SubmissionSummary,
 } from '../client/types.js';
-import { redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
+import { displayJobName, redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
 
 /** Milliseconds since the epoch as ISO 8601. */
 export function iso(ms: number): string {
@@ -36,6 +36,7 @@ export function toJobView(job: Job): JobView {
   const self = jobPath(job.id);
   return {
     id: job.id,
+    name: displayJobName(job),
     status: job.status,
     counts: { ...job.counts },
     total: job.total,

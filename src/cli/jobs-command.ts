@@ -9,14 +9,16 @@ import { barValues, createProgressBar, readLines, writeLine } from './io.js';
 import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
 
 const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const JOB_STATUSES: ReadonlyArray<JobView['status']> = ['queued', 'running', 'completed', 'cancelled'];
 /** What a Markdown file is written from (see markdown-files.ts). */
 const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
 
 export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|delete|watch> [...] [--server URL]
 
-  submit [url...] [-f FILE] [--max-age S] [--format F,..] [--watch]   submit URLs (args, file or stdin)
+  submit [url...] [-f FILE] [--name N] [--max-age S] [--format F,..] [--watch]
+                                                                   submit URLs (args, file or stdin)
   status <job-id>                                                  the job's status and counts
-  list                                                             recent jobs
+  list [--status S] [--search TEXT]                                recent jobs, by name, status or URL
   items <job-id> [--state failed]                                  the job's items as NDJSON (url, state, error)
   results <job-id> [--fields url,title,markdown] [-o DIR]          all documents as NDJSON, or Markdown files into DIR
   cancel <job-id>                                                  cancel the job
@@ -25,7 +27,8 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel
   watch <job-id>                                                   a progress bar until the job ends
 
 Examples:
-  distill jobs submit -f urls.txt --watch
+  distill jobs submit -f urls.txt --name "Docs refresh" --watch
+  distill jobs list --search example.com
   distill jobs items 0f3c… --state failed
   distill jobs results 0f3c… -o out/
 
@@ -44,7 +47,7 @@ export function statusWord(job: Pick<JobView, 'status' | 'counts'>, isColor = fa
 function summary(job: JobView, isColor = Boolean(process.stdout.isTTY)): string {
   const c = job.counts;
   return (
-    `${job.id}  ${statusWord(job, isColor)}  ${Math.round(job.progress * 100)}%  ` +
+    `${job.id}  ${JSON.stringify(job.name ?? '')}  ${statusWord(job, isColor)}  ${Math.round(job.progress * 100)}%  ` +
     `succeeded ${c.succeeded}, failed ${c.failed}, cancelled ${c.cancelled}, running ${c.running}, queued ${c.queued} of ${job.total}`
   );
 }
@@ -104,9 +107,11 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const file = args.flags.get('-f') ?? args.flags.get('--file');
         const maxAge = args.flags.get('--max-age');
         const formats = args.flags.get('--format')?.split(',').map((f) => f.trim());
+        const name = args.flags.get('--name');
         const options = {
           ...(maxAge !== undefined ? { maxAge: Number(maxAge) } : {}),
           ...(formats ? { formats: formats as never } : {}),
+          ...(name !== undefined ? { name } : {}),
         };
         let response;
         if (rest.length > 0) response = await client.submit(rest, options);
@@ -117,7 +122,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
           return 2;
         }
         const { job, submission } = response;
-        console.log(JSON.stringify({ id: job.id, status: job.status, ...submission }));
+        console.log(JSON.stringify({ id: job.id, name: job.name, status: job.status, ...submission }));
         if (args.flags.has('--watch')) {
           const final = await watch(client, job.id);
           await reportFailed(client, final);
@@ -133,7 +138,14 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         return 0;
       }
       case 'list': {
-        const page = await client.listJobs({ limit: 20 });
+        const status = args.flags.get('--status');
+        if (status !== undefined && !JOB_STATUSES.includes(status as JobView['status'])) {
+          console.error(`--status takes ${JOB_STATUSES.join(', ')}; got ${JSON.stringify(status)}`);
+          return 2;
+        }
+        const q = args.flags.get('--search');
+        const page = await client.listJobs({ limit: 20, ...(status !== undefined ? { status: status as JobView['status'] } : {}), ...(q ? { q } : {}) });
+        if (page.items.length === 0) console.error(q || status ? 'No job matches.' : 'No jobs yet.');
         for (const job of page.items) console.log(summary(job));
         return 0;
       }

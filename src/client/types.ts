@@ -82,6 +82,8 @@ export interface JobLinks {
 /** A job: status, counts per item state and progress. Times are ISO 8601 strings. */
 export interface JobView {
   id: string;
+  /** The name given at submission, else the first URL's host and how many more URLs the job has ("example.com +41"). */
+  name: string;
   status: JobStatusName;
   counts: ItemCountsView;
   /** Items of the job (URLs after normalisation and deduplication). */

@@ -21,6 +21,8 @@ import {
 import {
   errorBox,
   ITEM_STATES,
+  jobName,
+  jobStatusBadge,
   pageHeading,
   shortId,
   stateBadge,
@@ -155,9 +157,10 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
 
   function renderHeader(): void {
     const done = finishedCount(job.counts);
-    title.textContent = `Job ${shortId(job.id)}`;
+    title.textContent = jobName(job);
     title.title = job.id;
-    replace(statusSlot, stateBadge(job.status));
+    context.setTitle(jobName(job));
+    replace(statusSlot, jobStatusBadge(job));
     replace(
       meta,
       'Started ',
@@ -180,7 +183,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       ...ITEM_STATES.map((state) =>
         h(
           'li',
-          { class: `count count--${state}`, 'data-state': state },
+          { class: `count count--${state}${state === 'failed' && job.counts.failed > 0 ? ' count--alarm' : ''}`, 'data-state': state },
           h('span', { class: 'count__n' }, formatCount(job.counts[state])),
           ' ',
           stateBadge(state),
