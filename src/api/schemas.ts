@@ -217,6 +217,26 @@ export const jobSchema = {
     createdAt: isoTime,
     updatedAt: isoTime,
     finishedAt: nullableIsoTime,
+    politeness: {
+      type: 'object',
+      description: "Present while items wait on politeness (per-host limits) in this server's workers: items in flight, and the hosts (top 3) the others wait for",
+      required: ['inFlight', 'waiting'],
+      properties: {
+        inFlight: integer,
+        waiting: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['host', 'items', 'limit'],
+            properties: {
+              host: string,
+              items: integer,
+              limit: { type: 'object', required: ['inFlight', 'ratePerSecond'], properties: { inFlight: integer, ratePerSecond: { type: 'number' } } },
+            },
+          },
+        },
+      },
+    },
     intake: {
       type: 'string',
       enum: ['open', 'interrupted'],

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DistillApiError, DistillClient } from '../client/index.js';
-import type { DocumentField, ItemStateName, JobView, ProgressEventData } from '../client/types.js';
+import { describePoliteness, DistillApiError, DistillClient } from '../client/index.js';
+import type { DocumentField, ItemStateName, JobView, PolitenessView, ProgressEventData } from '../client/types.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
@@ -63,24 +63,29 @@ async function reportFailed(client: DistillClient, job: JobView): Promise<void> 
   if (job.counts.failed > page.items.length) console.error(`… and ${job.counts.failed - page.items.length} more failed (distill jobs items ${job.id} --state failed)`);
 }
 
+/** The bar's tail while items wait on per-host limits: " | 2 in flight, waiting for host x: 2 requests/s, …". */
+export function waitingText(politeness: PolitenessView | undefined): string {
+  return politeness === undefined ? '' : ` | ${describePoliteness(politeness)}`;
+}
+
 /** Follows the job's event stream with a progress bar on stderr; resolves with the final job. */
 async function watch(client: DistillClient, jobId: string): Promise<JobView> {
   let job = await client.getJob(jobId);
   const bar = createProgressBar();
   const startedAt = Date.now();
   const startValue = barValues(job.counts).value;
-  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0' });
-  const show = (counts: JobView['counts']): void => {
+  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0', waiting: waitingText(job.politeness) });
+  const show = (counts: JobView['counts'], politeness?: PolitenessView): void => {
     const { value, payload } = barValues(counts);
     const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
-    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1) });
+    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1), waiting: waitingText(politeness) });
   };
   try {
     for await (const event of client.events(jobId)) {
       if (event.event === 'progress') {
         const data = event.data as ProgressEventData;
         bar.setTotal(data.total);
-        show(data.counts);
+        show(data.counts, data.politeness);
       } else if (event.event === 'completed') {
         job = event.data as JobView;
         bar.setTotal(job.total);
@@ -134,7 +139,8 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
       case 'status': {
         const id = needId();
         if (id === undefined) return 2;
-        console.log(summary(await client.getJob(id)));
+        const job = await client.getJob(id);
+        console.log(summary(job) + waitingText(job.politeness).replace(' | ', '\n'));
         return 0;
       }
       case 'list': {

@@ -27,6 +27,7 @@ import type {
 } from './types.js';
 
 export type * from './types.js';
+export { describePoliteness } from './politeness.js';
 
 /** Options of `DistillClient`. */
 export interface DistillClientOptions {

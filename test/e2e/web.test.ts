@@ -300,6 +300,15 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
       })
       .toBeGreaterThan(0);
     await expect.poll(() => page.locator('.connection').textContent()).toBe('Live');
+    // Two per host in flight, the rest held back by politeness: the page says so, not "8 running".
+    await expect
+      .poll(() => page.locator('#job-politeness').textContent(), { timeout: 15_000 })
+      .toMatch(/^4 in flight, waiting for host 127\.0\.0\.1:\d+: 100 requests\/s, 2 at a time \(\d+ links? waits?\); also 127\.0\.0\.1:\d+ \(\d+\)$/);
+    expect(await page.locator('.count--running .count__n').textContent()).toBe('4');
+    expect(await page.locator('.count--running .badge').textContent()).toBe('in flight');
+    const view = (await (await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).json()) as { counts: { running: number }; politeness?: { inFlight: number; waiting: Array<{ host: string; items: number; limit: unknown }> } };
+    expect(view.counts.running).toBe(8);
+    expect(view.politeness).toMatchObject({ inFlight: 4, waiting: [{ host: expect.stringMatching(/^127\.0\.0\.1:/), limit: { inFlight: 2, ratePerSecond: 100 } }, { host: expect.any(String) }] });
     await screenshot(page, 'job-running-desktop');
     await page.getByRole('button', { name: 'Cancel job…' }).click();
     await page.getByRole('button', { name: 'Stop the job' }).click();

@@ -30,7 +30,7 @@ import {
   submitResponseSchema,
 } from '../schemas.js';
 import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
-import { DOCUMENT_FIELDS, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
+import { DOCUMENT_FIELDS, politenessOf, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
 
 /** A streamed request body: the content-type parser hands the raw stream over without reading it. */
 export class StreamedBody {
@@ -244,7 +244,7 @@ export function jobRoutes(context: RouteContext) {
       async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number; status?: 'queued' | 'running' | 'completed' | 'cancelled'; q?: string } }>) => {
         const { limit, cursor, status, q } = request.query;
         const page = await repository.listJobs({ limit, cursor, tenant: request.tenant, status, query: q });
-        return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
+        return { items: page.items.map((job) => toJobView(job)), nextCursor: page.nextCursor };
       },
     );
 
@@ -258,7 +258,10 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(ownedJobOf(request)),
+      (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const job = ownedJobOf(request);
+        return toJobView(job, politenessOf(services.hostWaits, job));
+      },
     );
 
     app.get(
