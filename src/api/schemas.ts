@@ -110,14 +110,23 @@ export function submitBodySchema(maxUrls: number) {
           type: 'object',
           additionalProperties: false,
           required: ['urls'],
-          properties: { urls: urlsArraySchema(maxUrls), options: jobOptionsInputSchema, webhook: webhookInputSchema },
-          examples: [{ urls: [...EXAMPLE_URLS], options: { maxAge: 3600, formats: ['markdown', 'links'] } }],
+          properties: { urls: urlsArraySchema(maxUrls), name: jobNameSchema, options: jobOptionsInputSchema, webhook: webhookInputSchema },
+          examples: [{ urls: [...EXAMPLE_URLS], name: 'Docs refresh', options: { maxAge: 3600, formats: ['markdown', 'links'] } }],
         },
       },
       ...streamedBodies,
     },
   } as const;
 }
+
+/** A job's name at submission (issue 22); the handler also refuses control characters and blank names. */
+export const jobNameSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: "The job's name in lists (at most 200 characters, no line breaks); unset: its first URL's host and how many more URLs it has",
+  examples: ['Docs refresh'],
+} as const;
 
 /** Body of `POST /v1/jobs/:id/urls`. */
 export function appendBodySchema(maxUrls: number) {
@@ -155,6 +164,7 @@ export const submitQuerySchema = {
     render: jobOptionsInputSchema.properties.render,
     screenshot: jobOptionsInputSchema.properties.screenshot,
     webhookUrl: { ...webhookInputSchema.properties.url, description: 'Webhook URL for streamed bodies; its secret goes in the Webhook-Secret header' },
+    name: jobNameSchema,
   },
 } as const;
 
@@ -175,9 +185,10 @@ export const jobIdParamsSchema = {
 
 export const jobSchema = {
   type: 'object',
-  required: ['id', 'status', 'counts', 'total', 'reused', 'progress', 'options', 'webhook', 'createdAt', 'updatedAt', 'finishedAt', 'links'],
+  required: ['id', 'name', 'status', 'counts', 'total', 'reused', 'progress', 'options', 'webhook', 'createdAt', 'updatedAt', 'finishedAt', 'links'],
   properties: {
     id: string,
+    name: { type: 'string', description: "The name given at submission, else the first URL's host and how many more URLs the job has (\"example.com +41\")" },
     status: { type: 'string', enum: JOB_STATUSES },
     counts: countsSchema,
     total: integer,
@@ -206,6 +217,26 @@ export const jobSchema = {
     createdAt: isoTime,
     updatedAt: isoTime,
     finishedAt: nullableIsoTime,
+    politeness: {
+      type: 'object',
+      description: "Present while items wait on politeness (per-host limits) in this server's workers: items in flight, and the hosts (top 3) the others wait for",
+      required: ['inFlight', 'waiting'],
+      properties: {
+        inFlight: integer,
+        waiting: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['host', 'items', 'limit'],
+            properties: {
+              host: string,
+              items: integer,
+              limit: { type: 'object', required: ['inFlight', 'ratePerSecond'], properties: { inFlight: integer, ratePerSecond: { type: 'number' } } },
+            },
+          },
+        },
+      },
+    },
     intake: {
       type: 'string',
       enum: ['open', 'interrupted'],
@@ -416,6 +447,7 @@ export const crawlBodySchema = {
   required: ['url'],
   properties: {
     ...crawlInputSchema.properties,
+    name: jobNameSchema,
     options: jobOptionsInputSchema,
     webhook: webhookInputSchema,
   },

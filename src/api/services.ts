@@ -16,6 +16,7 @@ import type {
   WebhookDelivery,
 } from '../jobs/index.js';
 import type { MapRequest, MapResult } from '../crawls/index.js';
+import type { PolitenessView } from '../client/types.js';
 import type { ApiKeyVerifier } from './auth.js';
 import type { Metrics } from './metrics.js';
 
@@ -53,6 +54,8 @@ export interface ReadinessCheck {
  */
 export interface ApiServices {
   jobs: Pick<JobsService, 'submit' | 'append' | 'cancel' | 'retryFailed' | 'delete' | 'getJob'>;
+  /** What this process's workers wait on politeness for, per job; omitted: jobs show no `politeness`. */
+  hostWaits?: { politeness(jobId: string, running: number): PolitenessView | undefined };
   /** API keys: auth is on while one live key exists. Omitted: auth is off for good. */
   keys?: ApiKeyVerifier;
   /** Rate-limit counts shared by every API process (distributed mode); omitted: kept in this process. */
@@ -158,6 +161,7 @@ export interface CrawlsApi {
     webhook?: Job['webhook'] | undefined;
     idempotencyKey?: string | undefined;
     tenant?: string | undefined;
+    name?: string | undefined;
   }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }>;
   /** The settings a crawl input resolves to (same errors as `start`). */
   settings(input: CrawlInputView): CrawlSettings;

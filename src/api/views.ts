@@ -4,11 +4,12 @@ import type {
   InvalidEntryView,
   ItemView,
   JobView,
+  PolitenessView,
   ProgressEventData,
   ResultView,
   SubmissionSummary,
 } from '../client/types.js';
-import { redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
+import { displayJobName, redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
 
 /** Milliseconds since the epoch as ISO 8601. */
 export function iso(ms: number): string {
@@ -32,10 +33,11 @@ export function jobPath(jobId: string): string {
   return `/v1/jobs/${encodeURIComponent(jobId)}`;
 }
 
-export function toJobView(job: Job): JobView {
+export function toJobView(job: Job, politeness?: PolitenessView): JobView {
   const self = jobPath(job.id);
   return {
     id: job.id,
+    name: displayJobName(job),
     status: job.status,
     counts: { ...job.counts },
     total: job.total,
@@ -57,6 +59,7 @@ export function toJobView(job: Job): JobView {
     updatedAt: iso(job.updatedAt),
     finishedAt: job.finishedAt === null ? null : iso(job.finishedAt),
     ...(job.intake !== undefined ? { intake: job.intake } : {}),
+    ...(politeness ? { politeness } : {}),
     links: {
       self,
       items: `${self}/items`,
@@ -69,8 +72,17 @@ export function toJobView(job: Job): JobView {
   };
 }
 
-export function toProgressData(job: Job): ProgressEventData {
-  return { jobId: job.id, status: job.status, counts: { ...job.counts }, total: job.total, progress: progressOf(job) };
+/** What the job's running items wait on politeness for, while it runs and this process knows. */
+export function politenessOf(
+  hostWaits: { politeness(jobId: string, running: number): PolitenessView | undefined } | undefined,
+  job: Job,
+): PolitenessView | undefined {
+  if (job.status !== 'running' || job.counts.running === 0) return undefined;
+  return hostWaits?.politeness(job.id, job.counts.running);
+}
+
+export function toProgressData(job: Job, politeness?: PolitenessView): ProgressEventData {
+  return { jobId: job.id, status: job.status, counts: { ...job.counts }, total: job.total, progress: progressOf(job), ...(politeness ? { politeness } : {}) };
 }
 
 export function toItemView(item: Item): ItemView {

@@ -33,7 +33,7 @@ export interface ServersDependencies {
   /** The checks of `/readyz`: every component's, asked when a probe comes. */
   readiness: ReadinessChecks;
   /** The fetcher and host limits `POST /v1/map` reads sites with (the workers' own). */
-  fetching: Pick<Fetching, 'fetcher' | 'hostLimiter'>;
+  fetching: Pick<Fetching, 'fetcher' | 'hostLimiter' | 'hostWaits'>;
   /** Seals jobs' headers and cookies; undefined without DISTILL_SECRET_KEY. */
   secretBox?: SecretBox | undefined;
 }
@@ -81,6 +81,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
   const api = buildApi(
     {
       jobs: services.jobs,
+      hostWaits: deps.fetching.hostWaits,
       keys: deps.apiKeys,
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
       repository,

@@ -9,6 +9,7 @@ import {
   proxiesOf,
   type Fetcher,
   type HostLimiter,
+  HostWaits,
 } from '../fetch/index.js';
 import { RedisHostLimiter } from '../fetch/redis/index.js';
 import { parseDnsServers, type Logger } from '../lib/index.js';
@@ -18,6 +19,8 @@ import type { Component } from './lifecycle.js';
 export interface Fetching {
   fetcher: Fetcher;
   hostLimiter: HostLimiter;
+  /** What this process's items wait on politeness for, per job (the job view's `politeness`). */
+  hostWaits: HostWaits;
   /** The proxy pools of DISTILL_PROXY_POOLS (rotation, limits and health in this process). */
   proxyPools: ProxyPools;
   /** Closes the fetcher's connections. */
@@ -73,7 +76,8 @@ export function buildFetch(config: Config, logger: Logger): Fetching {
     hostLimiter = limiter;
     hostLimiterComponent = { name: 'host limiter', stop: () => limiter.close() };
   }
-  return { fetcher, hostLimiter, proxyPools: new ProxyPools(proxyPools), fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() }, hostLimiterComponent };
+  const hostWaits = new HostWaits({ limit: { inFlight: limits.maxInFlightPerHost, ratePerSecond: limits.ratePerSecond } });
+  return { fetcher, hostLimiter, hostWaits, proxyPools: new ProxyPools(proxyPools), fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() }, hostLimiterComponent };
 }
 
 /** How fetches and renders resolve names: `DISTILL_DNS_SERVERS`, or the system resolver when it is ''. */

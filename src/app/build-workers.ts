@@ -63,6 +63,7 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
         hostLimiter,
         extractor: deps.extractor,
         hostMaxWaitMs: config.hostMaxWaitMs,
+        hostWaits: deps.fetching.hostWaits,
         onExtracted: (ms, mimeType) => metrics.observeExtraction(ms, mimeType),
         onHostWait: (ms, outcome) => metrics.observeHostWait(ms, outcome),
         renderer: deps.renderer,

@@ -5,7 +5,7 @@ import { App } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
-import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
+import { markdownFileName, NoValidUrlsError, toMarkdownFile } from '../jobs/index.js';
 import type { Job } from '../jobs/index.js';
 import { silentLogger, sleep } from '../lib/index.js';
 
@@ -94,6 +94,8 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
   } catch (error) {
     bar.stop();
     console.error(error instanceof Error ? error.message : String(error));
+    // Say why each entry was refused: `extract example.com` → "No scheme: did you mean https://example.com/?".
+    if (error instanceof NoValidUrlsError) for (const bad of error.invalid) console.error(`entry ${bad.index + 1} (${bad.input}): ${bad.message}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);

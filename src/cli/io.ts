@@ -36,7 +36,7 @@ export function createProgressBar(): cliProgress.SingleBar {
     {
       stream: process.stderr,
       format:
-        '{bar} {percentage}% | {value}/{total} ended: {succeeded} done, {failed} failed, {cancelled} cancelled | {rate}/s | ETA {eta_formatted}',
+        '{bar} {percentage}% | {value}/{total} ended: {succeeded} done, {failed} failed, {cancelled} cancelled | {rate}/s | ETA {eta_formatted}{waiting}',
       hideCursor: true,
       noTTYOutput: true,
       notTTYSchedule: 5000,

@@ -1,22 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DistillApiError, DistillClient } from '../client/index.js';
-import type { DocumentField, ItemStateName, JobView, ProgressEventData } from '../client/types.js';
+import { describePoliteness, DistillApiError, DistillClient } from '../client/index.js';
+import type { DocumentField, ItemStateName, JobView, PolitenessView, ProgressEventData } from '../client/types.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
 import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
 
 const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const JOB_STATUSES: ReadonlyArray<JobView['status']> = ['queued', 'running', 'completed', 'cancelled'];
 /** What a Markdown file is written from (see markdown-files.ts). */
 const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
 
 export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|delete|watch> [...] [--server URL]
 
-  submit [url...] [-f FILE] [--max-age S] [--format F,..] [--watch]   submit URLs (args, file or stdin)
+  submit [url...] [-f FILE] [--name N] [--max-age S] [--format F,..] [--watch]
+                                                                   submit URLs (args, file or stdin)
   status <job-id>                                                  the job's status and counts
-  list                                                             recent jobs
+  list [--status S] [--search TEXT]                                recent jobs, by name, status or URL
   items <job-id> [--state failed]                                  the job's items as NDJSON (url, state, error)
   results <job-id> [--fields url,title,markdown] [-o DIR]          all documents as NDJSON, or Markdown files into DIR
   cancel <job-id>                                                  cancel the job
@@ -25,7 +27,8 @@ export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel
   watch <job-id>                                                   a progress bar until the job ends
 
 Examples:
-  distill jobs submit -f urls.txt --watch
+  distill jobs submit -f urls.txt --name "Docs refresh" --watch
+  distill jobs list --search example.com
   distill jobs items 0f3c… --state failed
   distill jobs results 0f3c… -o out/
 
@@ -44,7 +47,7 @@ export function statusWord(job: Pick<JobView, 'status' | 'counts'>, isColor = fa
 function summary(job: JobView, isColor = Boolean(process.stdout.isTTY)): string {
   const c = job.counts;
   return (
-    `${job.id}  ${statusWord(job, isColor)}  ${Math.round(job.progress * 100)}%  ` +
+    `${job.id}  ${JSON.stringify(job.name ?? '')}  ${statusWord(job, isColor)}  ${Math.round(job.progress * 100)}%  ` +
     `succeeded ${c.succeeded}, failed ${c.failed}, cancelled ${c.cancelled}, running ${c.running}, queued ${c.queued} of ${job.total}`
   );
 }
@@ -60,24 +63,29 @@ async function reportFailed(client: DistillClient, job: JobView): Promise<void> 
   if (job.counts.failed > page.items.length) console.error(`… and ${job.counts.failed - page.items.length} more failed (distill jobs items ${job.id} --state failed)`);
 }
 
+/** The bar's tail while items wait on per-host limits: " | 2 in flight, waiting for host x: 2 requests/s, …". */
+export function waitingText(politeness: PolitenessView | undefined): string {
+  return politeness === undefined ? '' : ` | ${describePoliteness(politeness)}`;
+}
+
 /** Follows the job's event stream with a progress bar on stderr; resolves with the final job. */
 async function watch(client: DistillClient, jobId: string): Promise<JobView> {
   let job = await client.getJob(jobId);
   const bar = createProgressBar();
   const startedAt = Date.now();
   const startValue = barValues(job.counts).value;
-  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0' });
-  const show = (counts: JobView['counts']): void => {
+  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0', waiting: waitingText(job.politeness) });
+  const show = (counts: JobView['counts'], politeness?: PolitenessView): void => {
     const { value, payload } = barValues(counts);
     const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
-    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1) });
+    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1), waiting: waitingText(politeness) });
   };
   try {
     for await (const event of client.events(jobId)) {
       if (event.event === 'progress') {
         const data = event.data as ProgressEventData;
         bar.setTotal(data.total);
-        show(data.counts);
+        show(data.counts, data.politeness);
       } else if (event.event === 'completed') {
         job = event.data as JobView;
         bar.setTotal(job.total);
@@ -104,9 +112,11 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const file = args.flags.get('-f') ?? args.flags.get('--file');
         const maxAge = args.flags.get('--max-age');
         const formats = args.flags.get('--format')?.split(',').map((f) => f.trim());
+        const name = args.flags.get('--name');
         const options = {
           ...(maxAge !== undefined ? { maxAge: Number(maxAge) } : {}),
           ...(formats ? { formats: formats as never } : {}),
+          ...(name !== undefined ? { name } : {}),
         };
         let response;
         if (rest.length > 0) response = await client.submit(rest, options);
@@ -117,7 +127,7 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
           return 2;
         }
         const { job, submission } = response;
-        console.log(JSON.stringify({ id: job.id, status: job.status, ...submission }));
+        console.log(JSON.stringify({ id: job.id, name: job.name, status: job.status, ...submission }));
         if (args.flags.has('--watch')) {
           const final = await watch(client, job.id);
           await reportFailed(client, final);
@@ -129,11 +139,19 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
       case 'status': {
         const id = needId();
         if (id === undefined) return 2;
-        console.log(summary(await client.getJob(id)));
+        const job = await client.getJob(id);
+        console.log(summary(job) + waitingText(job.politeness).replace(' | ', '\n'));
         return 0;
       }
       case 'list': {
-        const page = await client.listJobs({ limit: 20 });
+        const status = args.flags.get('--status');
+        if (status !== undefined && !JOB_STATUSES.includes(status as JobView['status'])) {
+          console.error(`--status takes ${JOB_STATUSES.join(', ')}; got ${JSON.stringify(status)}`);
+          return 2;
+        }
+        const q = args.flags.get('--search');
+        const page = await client.listJobs({ limit: 20, ...(status !== undefined ? { status: status as JobView['status'] } : {}), ...(q ? { q } : {}) });
+        if (page.items.length === 0) console.error(q || status ? 'No job matches.' : 'No jobs yet.');
         for (const job of page.items) console.log(summary(job));
         return 0;
       }

@@ -47,7 +47,7 @@ const COMMANDS: Record<string, Command> = {
   jobs: {
     summary: 'Talk to a running server: submit, status, list, results, cancel, watch',
     usage: JOBS_USAGE,
-    flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch', '--state', '-o', '--out'],
+    flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch', '--state', '-o', '--out', '--name', '--status', '--search'],
     options: ['server', 'apiKey', 'logLevel'],
     run: runJobs,
   },

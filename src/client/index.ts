@@ -27,6 +27,7 @@ import type {
 } from './types.js';
 
 export type * from './types.js';
+export { describePoliteness } from './politeness.js';
 
 /** Options of `DistillClient`. */
 export interface DistillClientOptions {
@@ -40,6 +41,8 @@ export interface DistillClientOptions {
 
 /** Options of `submit` and `submitStream`. */
 export interface SubmitOptions extends JobOptionsInput {
+  /** The job's name in lists (at most 200 characters); unset: its first URL's host and count. */
+  name?: string;
   webhook?: WebhookInput;
   /** A retried submission with the same key returns the same job instead of a second one. */
   idempotencyKey?: string;
@@ -110,9 +113,9 @@ export class DistillClient {
 
   /** Creates a job from up to 100,000 URLs (JSON). For more, use `submitStream`. */
   async submit(urls: readonly string[], options: SubmitOptions = {}): Promise<SubmitResponse> {
-    const { webhook, idempotencyKey, signal, ...jobOptions } = options;
+    const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
     return this.#json<SubmitResponse>('POST', '/v1/jobs', {
-      body: { urls, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
+      body: { urls, ...(name !== undefined ? { name } : {}), ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
       headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
       signal,
     });
@@ -123,13 +126,16 @@ export class DistillClient {
    * side holds the batch in memory.
    */
   async submitStream(urls: AsyncIterable<string> | Iterable<string>, options: SubmitOptions = {}): Promise<SubmitResponse> {
-    const { webhook, idempotencyKey, signal, ...jobOptions } = options;
+    const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
     const query: Query = {
       maxAge: jobOptions.maxAge,
       formats: jobOptions.formats?.join(','),
       timeoutMs: jobOptions.timeoutMs,
       maxAttempts: jobOptions.maxAttempts,
+      render: jobOptions.render,
+      screenshot: jobOptions.screenshot,
       webhookUrl: webhook?.url,
+      name,
     };
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
@@ -145,8 +151,8 @@ export class DistillClient {
     url: string,
     options: { maxDepth?: number; maxPages?: number; include?: string[]; exclude?: string[]; sameSite?: boolean; useSitemap?: boolean } & SubmitOptions = {},
   ): Promise<{ job: JobView; crawl: { url: string; maxDepth: number; maxPages: number } }> {
-    const { maxDepth, maxPages, include, exclude, sameSite, useSitemap, webhook, idempotencyKey, signal, ...jobOptions } = options;
-    const scope = Object.fromEntries(Object.entries({ maxDepth, maxPages, include, exclude, sameSite, useSitemap }).filter(([, value]) => value !== undefined));
+    const { maxDepth, maxPages, include, exclude, sameSite, useSitemap, webhook, idempotencyKey, signal, name, ...jobOptions } = options;
+    const scope = Object.fromEntries(Object.entries({ maxDepth, maxPages, include, exclude, sameSite, useSitemap, name }).filter(([, value]) => value !== undefined));
     return this.#json('POST', '/v1/crawls', {
       body: { url, ...scope, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
       headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
@@ -182,9 +188,12 @@ export class DistillClient {
     return this.#json<JobView>('GET', jobPath(jobId), { signal: options.signal });
   }
 
-  /** One page of recent jobs, newest first. */
-  listJobs(options: { cursor?: string; limit?: number; status?: JobView['status']; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
-    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status }, signal: options.signal });
+  /**
+   * One page of recent jobs, newest first; `status` keeps one status, `q` the jobs whose name or
+   * first URL holds it, or that hold it as a whole URL.
+   */
+  listJobs(options: { cursor?: string; limit?: number; status?: JobView['status']; q?: string; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
+    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status, q: options.q || undefined }, signal: options.signal });
   }
 
   /** One page of a job's items, in submission order. */

@@ -82,6 +82,8 @@ export interface JobLinks {
 /** A job: status, counts per item state and progress. Times are ISO 8601 strings. */
 export interface JobView {
   id: string;
+  /** The name given at submission, else the first URL's host and how many more URLs the job has ("example.com +41"). */
+  name: string;
   status: JobStatusName;
   counts: ItemCountsView;
   /** Items of the job (URLs after normalisation and deduplication). */
@@ -103,6 +105,19 @@ export interface JobView {
    * `interrupted` when the body was cut or storing failed part-way. Absent once every URL is stored.
    */
   intake?: 'open' | 'interrupted';
+  /**
+   * Present while items of the job wait on politeness (per-host limits) in this server's workers:
+   * how many are in flight, and the hosts (the top few) the others wait for, with their limits.
+   */
+  politeness?: PolitenessView;
+}
+
+/** What a job waits on politeness for (see `JobView.politeness`). */
+export interface PolitenessView {
+  /** Running items not waiting for a host's slot. */
+  inFlight: number;
+  /** Hosts holding items back, most first: items waiting (in a slot or rescheduled) and the per-host limit. */
+  waiting: Array<{ host: string; items: number; limit: { inFlight: number; ratePerSecond: number } }>;
 }
 
 /**
@@ -256,6 +271,8 @@ export interface ProgressEventData {
   counts: ItemCountsView;
   total: number;
   progress: number;
+  /** As `JobView.politeness`. */
+  politeness?: PolitenessView;
 }
 
 /** Readiness report of `GET /readyz`. */

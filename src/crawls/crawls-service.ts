@@ -98,6 +98,8 @@ export class CrawlsService {
     webhook?: Job['webhook'] | undefined;
     idempotencyKey?: string | undefined;
     tenant?: string | undefined;
+    /** The crawl job's name (checked); unset: named after the start page. */
+    name?: string | undefined;
   }): Promise<{ job: Job; crawl: CrawlSettings; isNew: boolean }> {
     const crawl = this.settings(input.crawl);
     const formats = input.options?.formats;
@@ -112,6 +114,7 @@ export class CrawlsService {
       webhook: input.webhook ?? null,
       idempotencyKey: input.idempotencyKey,
       tenant: input.tenant,
+      name: input.name,
     });
     return { job: result.job, crawl: result.job.options.crawl ?? crawl, isNew: result.isNew };
   }

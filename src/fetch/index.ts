@@ -48,6 +48,7 @@ export {
   type HttpFetcherOptions,
 } from './http-fetcher.js';
 export { MemoryHostLimiter, type MemoryHostLimiterOptions } from './memory-host-limiter.js';
+export { HostWaits, type HostWait, type HostWaitsOptions, type JobPoliteness } from './host-waits.js';
 export { acquireHostSlot, type AcquireHostSlotOptions, type GrantedHostSlot } from './acquire-host-slot.js';
 export {
   domainMatches,

@@ -9,3 +9,4 @@ export * from './events.js';
 export * from './item-transition.js';
 export { markdownFileName, toMarkdownFile, type MarkdownSource } from './markdown-files.js';
 export * from './search-query.js';
+export { checkJobName, displayJobName, MAX_JOB_NAME_LENGTH } from './job-name.js';

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { MAX_JOB_NAME_LENGTH } from './job-name.js';
 import { JobNotFoundError, QueuedUrlsLimitError, SubmissionInterruptedError } from './errors.js';
 import { normalizeUrl, type UrlRejection } from './normalize-url.js';
 import type { ItemOutcome, JobRepository, NewItem, Queue } from './ports.js';
@@ -147,6 +148,8 @@ export class JobsService {
     webhook?: Job['webhook'];
     idempotencyKey?: string | undefined;
     tenant?: string | undefined;
+    /** The job's name, checked by `checkJobName`; unset: named after its first URL. */
+    name?: string | undefined;
   }): Promise<SubmitResult> {
     const options = this.resolveOptions(input.options);
     const tenant = input.tenant ?? DEFAULT_TENANT;
@@ -164,6 +167,7 @@ export class JobsService {
           idempotencyKey,
           tenant,
           intake: 'open',
+          name: input.name?.slice(0, MAX_JOB_NAME_LENGTH),
         });
         job = created.job;
         isNew = created.isNew;

@@ -36,6 +36,18 @@ export interface CreateJobInput {
    * looked up (a job that holds it is returned). Omitted: the key is bound at once.
    */
   intake?: 'open' | undefined;
+  /** The name given at submission, already checked (`checkJobName`). */
+  name?: string | undefined;
+}
+
+/** What `JobStore.listJobs` selects. */
+export interface ListJobsOptions {
+  limit: number;
+  cursor?: string | undefined;
+  tenant?: string | undefined;
+  status?: Job['status'] | undefined;
+  /** Part of a name or first URL, or a whole URL of the job (at most 200 characters). */
+  query?: string | undefined;
 }
 
 /** How the intake of a job made with `intake: 'open'` ended (see `JobRepository.endIntake`). */
@@ -90,8 +102,12 @@ export interface JobStore {
   getJob(jobId: string): Promise<Job | null>;
   /** URLs waiting (queued or running) in the tenant's unfinished jobs: what its cap counts. */
   countWaitingUrls(tenant: string): Promise<number>;
-  /** Jobs newest first, of one tenant and of one status when given. */
-  listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined; status?: Job['status'] | undefined }): Promise<Page<Job>>;
+  /**
+   * Jobs newest first, of one tenant and of one status when given. `query` keeps the jobs whose name
+   * or first URL holds it (case-insensitively), or that hold it as one of their URLs (exactly, once
+   * normalised).
+   */
+  listJobs(options: ListJobsOptions): Promise<Page<Job>>;
   /** Marks the job cancelled and every queued item cancelled; returns how many items it cancelled. */
   cancelJob(jobId: string): Promise<{ job: Job | null; cancelledItems: number }>;
   /**

@@ -133,6 +133,10 @@ export interface Job {
    * when its body was cut or storing failed part-way. Absent once every URL of it is stored.
    */
   intake?: JobIntake;
+  /** The name given at submission (issue 22); absent: see `displayJobName`. */
+  name?: string;
+  /** The job's first URL, once it has one: the default name and the list's search use it. */
+  firstUrl?: string;
 }
 
 /** See `Job.intake`. */

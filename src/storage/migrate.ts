@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-api-keys.js';
 import * as m0006 from './migrations/0006-job-intake.js';
 import * as m0007 from './migrations/0007-search.js';
 import * as m0009 from './migrations/0009-fetching.js';
+import * as m0012 from './migrations/0012-job-names.js';
 
 /**
  * Migrations are listed in code rather than read from a folder, so they work the same from the
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-job-intake': m0006,
   '0007-search': m0007,
   '0009-fetching': m0009,
+  '0012-job-names': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

@@ -51,6 +51,8 @@ export function toJob(row: Selectable<JobsTable>): Job {
     webhook: row.webhook === null ? null : (JSON.parse(row.webhook) as Job['webhook']),
     tenant: row.tenant,
     ...(row.intake === 'open' || row.intake === 'interrupted' ? { intake: row.intake } : {}),
+    ...(row.name !== null && row.name !== undefined ? { name: row.name } : {}),
+    ...(row.first_url !== null && row.first_url !== undefined ? { firstUrl: row.first_url } : {}),
   };
 }
 

@@ -29,6 +29,10 @@ export interface JobsTable {
   tenant: string;
   /** `open` | `ended` | `interrupted`: whether the submission was read and stored whole (migration 0006). */
   intake: string;
+  /** The name given at submission, or null (migration 0012). */
+  name: string | null;
+  /** The job's first URL (migration 0012): the default name and the list's search come from it. */
+  first_url: string | null;
 }
 
 export interface JobItemsTable {

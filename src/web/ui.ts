@@ -1,5 +1,5 @@
 /** Pieces shared by the views: headings, state badges, error boxes, toasts, copying. */
-import type { ItemStateName, JobStatusName } from '../client/types.js';
+import type { ItemStateName, JobStatusName, JobView } from '../client/types.js';
 import { DistillApiError } from './api.js';
 import { h } from './dom.js';
 
@@ -15,6 +15,22 @@ export const ITEM_STATES: readonly ItemStateName[] = [
 /** A badge for an item state or a job status; the word is always shown, colour only adds to it. */
 export function stateBadge(state: ItemStateName | JobStatusName): HTMLElement {
   return h('span', { class: `badge badge--${state}` }, state);
+}
+
+/**
+ * A job's status badge: a job that ended with failures is not a green "completed" but a red
+ * "completed with N failed"; one still running with failures says so beside its status.
+ */
+export function jobStatusBadge(job: Pick<JobView, 'status' | 'counts'>): HTMLElement {
+  const failed = job.counts.failed;
+  if (failed === 0 || job.status === 'queued') return stateBadge(job.status);
+  const badge = h('span', { class: 'badge badge--failed' }, `${job.status} with ${failed.toLocaleString('en-US')} failed`);
+  return badge;
+}
+
+/** A job's name as the lists show it; servers before job names get "Job" and the id's start. */
+export function jobName(job: Pick<JobView, 'id' | 'name'>): string {
+  return job.name || `Job ${shortId(job.id)}`;
 }
 
 /** The page's `<h1>`: focusable so the router can move focus to it after a navigation. */

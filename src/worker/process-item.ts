@@ -1,5 +1,5 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter } from '../fetch/index.js';
+import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter, type HostWaits } from '../fetch/index.js';
 import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
@@ -16,6 +16,8 @@ export interface ProcessItemDependencies {
   extractor: Extractor;
   /** Longest wait for the host's slot before the item yields and is rescheduled. */
   hostMaxWaitMs: number;
+  /** Told of every wait for a host's slot, per job, so the job can say what it waits for. */
+  hostWaits?: HostWaits | undefined;
   clock?: Clock;
   /** Observes the time of each extraction (metrics). */
   onExtracted?: (durationMs: number, mimeType: string) => void;
@@ -151,7 +153,7 @@ async function fetchThrough(
   const proxy = acquireProxy(deps, pool, item, host);
   let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
   try {
-    const slot = await waitForHost(deps, host, signal);
+    const slot = await waitForHost(deps, item.jobId, host, signal);
     try {
       const response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
       proxyOutcome = 'answered';
@@ -183,15 +185,21 @@ function secretsOf(deps: ProcessItemDependencies, item: ClaimedItem): FetchOptio
 }
 
 /** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */
-async function waitForHost(deps: ProcessItemDependencies, host: string, signal: AbortSignal): Promise<GrantedHostSlot> {
+async function waitForHost(deps: ProcessItemDependencies, jobId: string, host: string, signal: AbortSignal): Promise<GrantedHostSlot> {
   const startedAt = performance.now();
+  const endWait = deps.hostWaits?.begin(jobId, host);
   try {
     const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal });
     deps.onHostWait?.(performance.now() - startedAt, 'acquired');
     return slot;
   } catch (error) {
-    if (error instanceof HostRateLimitedError) deps.onHostWait?.(performance.now() - startedAt, 'rescheduled');
+    if (error instanceof HostRateLimitedError) {
+      deps.onHostWait?.(performance.now() - startedAt, 'rescheduled');
+      deps.hostWaits?.rescheduled(jobId, host, error.retryAfterMs);
+    }
     throw error;
+  } finally {
+    endWait?.();
   }
 }
 

@@ -78,6 +78,12 @@ describe('the distill command line', () => {
     expect(run.stderr).toContain('Unknown option(s) --concurency (did you mean --concurrency?)');
   });
 
+  it('says why a link without a scheme is refused, and what was meant', async () => {
+    const run = await runDistill(['extract', 'example.com'], { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'noscheme.db')}` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('entry 1 (example.com): No scheme: did you mean https://example.com/?');
+  });
+
   it('extracts URLs from stdin to Markdown files with a progress summary, exiting 1 when one failed', async () => {
     const out = join(dir, 'md');
     const urls = [`${corpus.origins[0]}/a/1`, `${corpus.origins[1]}/a/2`, `${corpus.origins[0]}/gone/3`].join('\n');

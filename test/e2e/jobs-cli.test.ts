@@ -72,4 +72,29 @@ describe('distill jobs: a shell client of a running server', () => {
     expect(files).toHaveLength(2);
     expect(readFileSync(join(out, files[0]!), 'utf8')).toMatch(/^---\nurl: "http:\/\/127\.0\.0\.1:\d+\/a\/1"\ntitle: "Page 1"\nfetched: "?\d{4}-/);
   }, 60_000);
+
+  it('names a job at submission (--name) and lists jobs with their names, by --search and --status', async () => {
+    const origin = corpus.origins[0]!;
+    const named = await runDistill(['jobs', 'submit', `${origin}/n/1`, '--name', 'Nightly docs', '--watch'], env);
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.stdout.trim().split('\n')[0]!)).toMatchObject({ name: 'Nightly docs' });
+    const unnamed = await runDistill(['jobs', 'submit', `${origin}/u/1`, `${origin}/u/2`, `${origin}/u/3`], env);
+    const { id } = JSON.parse(unnamed.stdout.trim()) as { id: string };
+    const host = new URL(origin).host;
+    const listed = await runDistill(['jobs', 'list', '--search', 'nightly'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+    expect(listed.stdout).toContain('"Nightly docs"  completed');
+    const byUrl = await runDistill(['jobs', 'list', '--search', `${origin}/u/2`], env);
+    expect(byUrl.stdout.trim().split('\n')).toEqual([expect.stringContaining(`${id}  "${host} +2"`)]);
+    const none = await runDistill(['jobs', 'list', '--search', 'nightly', '--status', 'cancelled'], env);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('No job matches.');
+    const badStatus = await runDistill(['jobs', 'list', '--status', 'done'], env);
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toContain('--status takes queued, running, completed, cancelled');
+    const blank = await runDistill(['jobs', 'submit', `${origin}/b/1`, '--name', ' '], env);
+    expect(blank.code).toBe(1);
+    expect(blank.stderr).toContain('`/name` must not be empty');
+  }, 60_000);
 });

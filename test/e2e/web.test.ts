@@ -80,9 +80,10 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
   }
 
   /** Submits `urls` through the form and waits for the job page; returns the job id. */
-  async function submitThroughForm(page: Page, urls: string[]): Promise<string> {
+  async function submitThroughForm(page: Page, urls: string[], name?: string): Promise<string> {
     await page.goto(`${server.baseUrl}/#/`);
     await page.getByLabel('Links to fetch').fill(urls.join('\n'));
+    if (name !== undefined) await page.getByLabel('Name (optional)').fill(name);
     await expect
       .poll(() => page.locator('#urls-count').textContent())
       .toContain(`${urls.length} links to submit`);
@@ -161,12 +162,18 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
       `${a}/missing/1`,
       `${b}/missing/2`,
     ];
-    firstJobId = await submitThroughForm(page, urls);
+    firstJobId = await submitThroughForm(page, urls, 'Fifty articles');
     await expect.poll(() => page.locator('.notice').textContent()).toContain('50 accepted');
+    expect(await page.locator('#job-title').textContent()).toBe('Fifty articles');
 
     // Live: the progress bar reaches 100% through the event stream, without a reload.
     await page.locator('.progress__percent', { hasText: '100%' }).waitFor({ timeout: 60_000 });
     await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor();
+    // Two failures: not a green "completed" but a red "completed with 2 failed".
+    const badge = page.locator('.title-badge .badge');
+    await expect.poll(() => badge.textContent()).toBe('completed with 2 failed');
+    expect(await badge.getAttribute('class')).toContain('badge--failed');
+    expect(await page.locator('.count--failed').getAttribute('class')).toContain('count--alarm');
     expect(await page.locator('#job-progress').evaluate((bar) => (bar as HTMLProgressElement).value)).toBe(1);
     expect(await page.locator('.count--succeeded .count__n').textContent()).toBe('48');
     expect(await page.locator('.count--failed .count__n').textContent()).toBe('2');
@@ -293,6 +300,15 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
       })
       .toBeGreaterThan(0);
     await expect.poll(() => page.locator('.connection').textContent()).toBe('Live');
+    // Two per host in flight, the rest held back by politeness: the page says so, not "8 running".
+    await expect
+      .poll(() => page.locator('#job-politeness').textContent(), { timeout: 15_000 })
+      .toMatch(/^4 in flight, waiting for host 127\.0\.0\.1:\d+: 100 requests\/s, 2 at a time \(\d+ links? waits?\); also 127\.0\.0\.1:\d+ \(\d+\)$/);
+    expect(await page.locator('.count--running .count__n').textContent()).toBe('4');
+    expect(await page.locator('.count--running .badge').textContent()).toBe('in flight');
+    const view = (await (await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).json()) as { counts: { running: number }; politeness?: { inFlight: number; waiting: Array<{ host: string; items: number; limit: unknown }> } };
+    expect(view.counts.running).toBe(8);
+    expect(view.politeness).toMatchObject({ inFlight: 4, waiting: [{ host: expect.stringMatching(/^127\.0\.0\.1:/), limit: { inFlight: 2, ratePerSecond: 100 } }, { host: expect.any(String) }] });
     await screenshot(page, 'job-running-desktop');
     await page.getByRole('button', { name: 'Cancel job…' }).click();
     await page.getByRole('button', { name: 'Stop the job' }).click();
@@ -316,6 +332,21 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await expect.poll(() => page.locator('.job-card').count()).toBe(1);
     expect(await page.locator('.job-card .badge').first().textContent()).toBe('cancelled');
     await page.getByLabel('Status', { exact: true }).selectOption('');
+    await expect.poll(() => page.locator('.job-card').count()).toBe(2);
+    // Jobs carry names: the one given in the form, else the first link's host and the count.
+    const names = await page.locator('.job-card__link').allTextContents();
+    expect(names).toEqual([`${new URL(slow[0]!).host} +11`, 'Fifty articles']);
+    const failedCard = page.locator('.job-card', { hasText: 'Fifty articles' });
+    expect(await failedCard.locator('.badge').textContent()).toBe('completed with 2 failed');
+    expect(await failedCard.locator('.failed-count').textContent()).toBe('2 failed');
+    // Searched on the server, by part of a name or by a whole link of the job.
+    await page.getByLabel('Search jobs').fill('fifty');
+    await expect.poll(() => page.locator('.job-card__link').allTextContents()).toEqual(['Fifty articles']);
+    await page.getByLabel('Search jobs').fill(slow[5]!);
+    await expect.poll(() => page.locator('.job-card__link').allTextContents()).toEqual([names[0]]);
+    await page.getByLabel('Search jobs').fill('no such job');
+    await expect.poll(() => page.getByText('No job matches “no such job”.').count()).toBe(1);
+    await page.getByLabel('Search jobs').fill('');
     await expect.poll(() => page.locator('.job-card').count()).toBe(2);
     await screenshot(page, 'jobs-desktop');
   });
@@ -365,6 +396,23 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('starts the document’s text above the fold on a phone (390×844)', async () => {
+    const page = await openPage({ width: 390, height: 844 });
+    await page.goto(`${server.baseUrl}/#/jobs/${firstJobId}`);
+    await page.locator('.results .result__title').first().waitFor();
+    await page.locator('.results .result__title').first().click();
+    await page.waitForURL(/#\/documents\//);
+    const first = page.locator('.prose p').first();
+    await first.waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const top = await first.evaluate((p) => p.getBoundingClientRect().top);
+    // The text starts on the first screen with its first lines in view (at least 200 px of it),
+    // not under the title, buttons and tabs.
+    expect(top).toBeGreaterThan(0);
+    expect(top).toBeLessThan(844 - 200);
+    await screenshot(page, 'document-phone-fold');
   });
 
   // Last but one: making a key turns auth on for the rest of the file, as `distill keys create` does.

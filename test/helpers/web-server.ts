@@ -9,7 +9,7 @@ import { buildApi, createMetrics, createReadiness, type ApiDependencies } from '
 import { CrawlsService } from '../../src/crawls/index.js';
 import { ApiKeys } from '../../src/auth/index.js';
 import { ExtractorPool } from '../../src/extract/index.js';
-import { createFetcher, MemoryHostLimiter } from '../../src/fetch/index.js';
+import { createFetcher, HostWaits, MemoryHostLimiter } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
 import { createProcessItem, WorkerPool } from '../../src/worker/index.js';
 import { createTestStore, defaultOptions, type TestStore } from './store.js';
@@ -29,13 +29,15 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
   const store = await createTestStore();
   // Loopback is private: only this allow-list lets the fetcher reach the corpus server.
   const fetcher = createFetcher({ allow: '127.0.0.1', respectRobots: false, timeoutMs: 120_000 });
-  const hostLimiter = new MemoryHostLimiter({ maxInFlightPerHost: 8, ratePerSecond: 500, burst: 100 });
+  // Two requests at a time per host, as by default: a job of slow pages waits on politeness.
+  const hostLimiter = new MemoryHostLimiter({ maxInFlightPerHost: 2, ratePerSecond: 100, burst: 100 });
+  const hostWaits = new HostWaits({ limit: { inFlight: 2, ratePerSecond: 100 } });
   const extractor = new ExtractorPool({ threads: 2 });
   const metrics = createMetrics({ depth: () => store.queue.depth(), hasDefaultMetrics: false });
   const pool = new WorkerPool({
     queue: store.queue,
     repository: store.repository,
-    task: createProcessItem({ fetcher, hostLimiter, extractor, hostMaxWaitMs: 10_000 }),
+    task: createProcessItem({ fetcher, hostLimiter, hostWaits, extractor, hostMaxWaitMs: 10_000 }),
     concurrency: 8,
     pollIntervalMs: 20,
     cancelCheckMs: 50,
@@ -54,6 +56,7 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
   const crawls = new CrawlsService({ jobs, maxPages: 100 });
   const deps: ApiDependencies = {
     jobs,
+    hostWaits,
     keys,
     repository: store.repository,
     search: store.repository,

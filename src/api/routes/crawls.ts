@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
 import { ApiError, ApiValidationError } from '../api-error.js';
+import { readJobName } from '../job-name.js';
 import { bindJobId } from '../request-log.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import type { CrawlInputView } from '../services.js';
@@ -32,6 +33,7 @@ export async function checkWebhook(check: ((url: string) => Promise<void>) | und
 }
 
 interface CrawlBody extends CrawlInputView {
+  name?: string;
   options?: WireJobOptions;
   webhook?: WebhookInput;
 }
@@ -56,7 +58,8 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
         },
       },
       async (request: FastifyRequest<{ Body: CrawlBody; Headers: { 'idempotency-key'?: string } }>, reply) => {
-        const { options, webhook, ...crawl } = request.body;
+        const { options, webhook, name: rawName, ...crawl } = request.body;
+        const name = readJobName(rawName);
         await checkWebhook(crawls.checkWebhookUrl?.bind(crawls), webhook);
         let result;
         try {
@@ -66,6 +69,7 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
             webhook: webhook ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) } : null,
             idempotencyKey: request.headers['idempotency-key'],
             tenant: request.tenant,
+            name,
           });
         } catch (error) {
           throw toCrawlProblem(error);

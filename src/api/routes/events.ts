@@ -6,7 +6,7 @@ import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
 import { signalOfResponse } from '../route-context.js';
 import { jobIdParamsSchema, problemResponses } from '../schemas.js';
-import { isJobFinal, toJobView, toProgressData } from '../views.js';
+import { isJobFinal, politenessOf, toJobView, toProgressData } from '../views.js';
 import { ownedJobOf } from '../auth.js';
 
 /** Events read per query while replaying. */
@@ -79,11 +79,12 @@ export function eventRoutes(context: RouteContext) {
       }
       current = await repository.getJob(jobId);
       if (current === null) return;
-      const counts = JSON.stringify([current.status, current.counts]);
+      const politeness = politenessOf(services.hostWaits, current);
+      const counts = JSON.stringify([current.status, current.counts, politeness]);
       if (counts !== lastCounts) {
         lastCounts = counts;
         lastWriteAt = Date.now();
-        yield frame({ event: PROGRESS_EVENT, data: toProgressData(current) });
+        yield frame({ event: PROGRESS_EVENT, data: toProgressData(current, politeness) });
       }
       if (isJobFinal(current)) {
         // The final state change and its events commit together, so this drain sees all of them.

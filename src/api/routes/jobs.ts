@@ -10,6 +10,7 @@ import type {
 import { NoValidUrlsError, type SubmitResult } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { ownedJobOf } from '../auth.js';
+import { readJobName } from '../job-name.js';
 import { bindJobId } from '../request-log.js';
 import { resultsZip } from '../results-zip.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
@@ -29,7 +30,7 @@ import {
   submitResponseSchema,
 } from '../schemas.js';
 import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
-import { DOCUMENT_FIELDS, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
+import { DOCUMENT_FIELDS, politenessOf, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
 
 /** A streamed request body: the content-type parser hands the raw stream over without reading it. */
 export class StreamedBody {
@@ -43,6 +44,7 @@ export class StreamedBody {
 
 interface JsonSubmitBody {
   urls: string[];
+  name?: string;
   options?: WireJobOptions;
   webhook?: WebhookInput;
 }
@@ -55,6 +57,7 @@ interface SubmitQuery {
   render?: WireJobOptions['render'];
   screenshot?: WireJobOptions['screenshot'];
   webhookUrl?: string;
+  name?: string;
 }
 
 interface SubmitHeaders {
@@ -70,7 +73,7 @@ function readSubmission(
   body: unknown,
   query: SubmitQuery,
   context: RouteContext,
-): { urls: Iterable<string> | AsyncIterable<string>; options: WireJobOptions; webhook: WebhookInput | undefined; streamed: StreamedUrls | null } {
+): { urls: Iterable<string> | AsyncIterable<string>; options: WireJobOptions; webhook: WebhookInput | undefined; streamed: StreamedUrls | null; name: string | undefined } {
   const fromQuery: WireJobOptions = {
     ...(query.maxAge !== undefined ? { maxAge: query.maxAge } : {}),
     ...(query.formats !== undefined ? { formats: query.formats.split(',') as DocumentFormatName[] } : {}),
@@ -85,13 +88,13 @@ function readSubmission(
       maxLineBytes: context.options.maxLineBytes,
       maxUrls: context.options.maxStreamedUrls,
     });
-    return { urls: streamed, options: fromQuery, webhook: undefined, streamed };
+    return { urls: streamed, options: fromQuery, webhook: undefined, streamed, name: readJobName(query.name) };
   }
   // A request with neither body nor Content-Type is parsed by nobody and, the schemas being per
   // media type, validated by none: refuse it as the routes with one body schema do.
   if (typeof body !== 'object' || body === null) throw new ApiValidationError('/', 'must be object');
   const json = body as JsonSubmitBody;
-  return { urls: json.urls, options: { ...fromQuery, ...json.options }, webhook: json.webhook, streamed: null };
+  return { urls: json.urls, options: { ...fromQuery, ...json.options }, webhook: json.webhook, streamed: null, name: readJobName(json.name ?? query.name) };
 }
 
 /** Runs a submission; a `NoValidUrlsError` gets the streamed lines' own reasons back. */
@@ -161,7 +164,7 @@ export function jobRoutes(context: RouteContext) {
           },
         },
         async (request: FastifyRequest<{ Querystring: SubmitQuery; Headers: SubmitHeaders }>, reply) => {
-          const { urls, options: wireOptions, webhook, streamed } = readSubmission(request.body, request.query, context);
+          const { urls, options: wireOptions, webhook, streamed, name } = readSubmission(request.body, request.query, context);
           const webhookInput =
             webhook ??
             (request.query.webhookUrl !== undefined
@@ -174,6 +177,7 @@ export function jobRoutes(context: RouteContext) {
               webhook: webhookInput ?? null,
               idempotencyKey: request.headers['idempotency-key'],
               tenant: request.tenant,
+              name,
             }),
           );
           bindJobId(request, reply, result.job.id);
@@ -226,16 +230,21 @@ export function jobRoutes(context: RouteContext) {
       {
         schema: {
           summary: 'List recent jobs, newest first',
-          description: '`status` keeps the jobs in that status now (a page boundary is the creation time, so a job that changes status between pages may be missed or shown twice).',
+          description:
+            '`status` keeps the jobs in that status now (a page boundary is the creation time, so a job that changes status between pages may be missed or shown twice). ' +
+            '`q` keeps the jobs whose name or first URL holds it (case-insensitively), or that hold it as one of their URLs (a whole URL, matched once normalised).',
           tags: ['jobs'],
-          querystring: paginationQuerySchema(20, 100, { status: { type: 'string', enum: ['queued', 'running', 'completed', 'cancelled'] } }),
+          querystring: paginationQuerySchema(20, 100, {
+            status: { type: 'string', enum: ['queued', 'running', 'completed', 'cancelled'] },
+            q: { type: 'string', maxLength: 200, description: 'Part of a job name or first URL, or a whole URL of the job', examples: ['example.com'] },
+          }),
           response: { 200: pageSchema(jobSchema), ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number; status?: 'queued' | 'running' | 'completed' | 'cancelled' } }>) => {
-        const { limit, cursor, status } = request.query;
-        const page = await repository.listJobs({ limit, cursor, tenant: request.tenant, status });
-        return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
+      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number; status?: 'queued' | 'running' | 'completed' | 'cancelled'; q?: string } }>) => {
+        const { limit, cursor, status, q } = request.query;
+        const page = await repository.listJobs({ limit, cursor, tenant: request.tenant, status, query: q });
+        return { items: page.items.map((job) => toJobView(job)), nextCursor: page.nextCursor };
       },
     );
 
@@ -249,7 +258,10 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(ownedJobOf(request)),
+      (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const job = ownedJobOf(request);
+        return toJobView(job, politenessOf(services.hostWaits, job));
+      },
     );
 
     app.get(

@@ -65,7 +65,7 @@ export class KyselyItemStore implements ItemStore {
       for (const chunk of chunks(rows)) await trx.db.insertInto('job_items').values(chunk).execute();
       await trx.db
         .updateTable('jobs')
-        .set({ next_seq: seq, total: job.total + rows.length, reused: job.reused + reused })
+        .set({ next_seq: seq, total: job.total + rows.length, reused: job.reused + reused, first_url: job.first_url ?? rows[0]?.url ?? null })
         .where('id', '=', jobId)
         .execute();
       const reusedRows = rows.flatMap((row) => (row.document_id === null ? [] : [{ ...row, document_id: row.document_id }]));

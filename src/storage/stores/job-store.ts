@@ -9,8 +9,11 @@ import {
   type ItemCounts,
   type Job,
   type JobStore,
+  type ListJobsOptions,
+  normalizeUrl,
   type Page,
 } from '../../jobs/index.js';
+import { sql } from 'kysely';
 import { decodeCursor, isNewestFirstCursor, olderThan, toPage } from '../pagination.js';
 import { toJob } from '../row-mappers.js';
 import type { JobsTable } from '../schema.js';
@@ -53,6 +56,8 @@ export class KyselyJobStore implements JobStore {
       updated_at: now,
       finished_at: null,
       tenant: input.tenant ?? DEFAULT_TENANT,
+      name: input.name ?? null,
+      first_url: null,
     };
     try {
       await inTransaction(this.#context, async (trx) => {
@@ -113,11 +118,26 @@ export class KyselyJobStore implements JobStore {
     return Number(row?.waiting ?? 0);
   }
 
-  async listJobs(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined; status?: Job['status'] | undefined }): Promise<Page<Job>> {
+  async listJobs(options: ListJobsOptions): Promise<Page<Job>> {
     const after = decodeCursor(options.cursor, isNewestFirstCursor);
     let query = this.#context.db.selectFrom('jobs').selectAll();
     if (options.tenant !== undefined) query = query.where('tenant', '=', options.tenant);
     if (options.status !== undefined) query = query.where('status', '=', options.status);
+    const text = options.query?.trim().slice(0, 200);
+    if (text) {
+      // `!` escapes LIKE's wildcards: a backslash would mean different things to each database.
+      const pattern = `%${text.toLowerCase().replace(/[!%_]/g, '!$&')}%`;
+      const url = normalizeUrl(text);
+      // A whole URL is looked up through the items' (url_key) index, never by a scan of items.
+      const urlKey = url.ok ? this.#context.documentKey(url.url, options.tenant) : undefined;
+      query = query.where((eb) =>
+        eb.or([
+          eb(sql`lower(name)`, 'like', sql`${pattern} escape '!'`),
+          eb(sql`lower(first_url)`, 'like', sql`${pattern} escape '!'`),
+          ...(urlKey === undefined ? [] : [eb('id', 'in', eb.selectFrom('job_items').select('job_id').where('url_key', '=', urlKey))]),
+        ]),
+      );
+    }
     if (after) query = query.where(olderThan(after));
     const rows = await query
       .orderBy('created_at', 'desc')

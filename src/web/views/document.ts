@@ -147,7 +147,7 @@ export async function renderDocument(
   const json = (): string => JSON.stringify(doc, null, 2);
   const actions = h(
     'div',
-    { class: 'actions', role: 'group', 'aria-label': 'Copy and download' },
+    { class: 'actions doc-actions', role: 'group', 'aria-label': 'Copy and download' },
     h(
       'button',
       { type: 'button', class: 'button', on: { click: () => void copyText(markdown, 'Markdown') } },

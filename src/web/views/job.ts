@@ -4,6 +4,7 @@
  * search by URL over the loaded rows) and the documents (search by URL or title over the loaded
  * pages), each paged with "Load more" and refreshed while the job runs.
  */
+import { describePoliteness } from '../../client/politeness.js';
 import type { JobView, ProgressEventData, SubmissionSummary } from '../../client/types.js';
 import { api, downloadResultsNdjson } from '../api.js';
 import { download, h, replace } from '../dom.js';
@@ -21,6 +22,8 @@ import {
 import {
   errorBox,
   ITEM_STATES,
+  jobName,
+  jobStatusBadge,
   pageHeading,
   shortId,
   stateBadge,
@@ -81,6 +84,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     'aria-labelledby': 'progress-label',
   });
   const counts = h('ul', { class: 'counts', 'aria-label': 'Items per state' });
+  const politenessNote = h('p', { class: 'politeness small', id: 'job-politeness', hidden: true });
   const rate = h('dd', { id: 'job-rate' });
   const eta = h('dd', { id: 'job-eta' });
   const etaLabel = h('dt', {}, 'Time left');
@@ -135,6 +139,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       bar,
     ),
     counts,
+    politenessNote,
     h(
       'dl',
       { class: 'stats' },
@@ -155,9 +160,10 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
 
   function renderHeader(): void {
     const done = finishedCount(job.counts);
-    title.textContent = `Job ${shortId(job.id)}`;
+    title.textContent = jobName(job);
     title.title = job.id;
-    replace(statusSlot, stateBadge(job.status));
+    context.setTitle(jobName(job));
+    replace(statusSlot, jobStatusBadge(job));
     replace(
       meta,
       'Started ',
@@ -175,18 +181,22 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       'aria-valuetext',
       `${formatPercent(job.progress)}, ${formatCount(done)} of ${formatCount(job.total)} done`,
     );
+    // Items held back by per-host limits are not "running": the cell counts those in flight.
+    const polite = job.politeness;
     replace(
       counts,
       ...ITEM_STATES.map((state) =>
         h(
           'li',
-          { class: `count count--${state}`, 'data-state': state },
-          h('span', { class: 'count__n' }, formatCount(job.counts[state])),
+          { class: `count count--${state}${state === 'failed' && job.counts.failed > 0 ? ' count--alarm' : ''}`, 'data-state': state },
+          h('span', { class: 'count__n' }, formatCount(state === 'running' && polite ? polite.inFlight : job.counts[state])),
           ' ',
-          stateBadge(state),
+          state === 'running' && polite ? h('span', { class: 'badge badge--running' }, 'in flight') : stateBadge(state),
         ),
       ),
     );
+    politenessNote.hidden = polite === undefined;
+    politenessNote.textContent = polite ? describePoliteness(polite) : '';
     renderRate();
     const final = isFinal(job);
     const cancellable = job.status === 'queued' || job.status === 'running';
@@ -379,6 +389,7 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
             counts: data.counts,
             total: data.total,
             progress: data.progress,
+            politeness: data.politeness,
           };
           estimator.add(finishedCount(job.counts));
           renderHeader();

@@ -3,7 +3,7 @@ import type { JobView } from '../../client/types.js';
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { finishedCount, formatAgo, formatCount, formatDateTime, formatPercent } from '../format.js';
-import { errorBox, pageHeading, shortId, stateBadge } from '../ui.js';
+import { errorBox, jobName, jobStatusBadge, pageHeading, shortId } from '../ui.js';
 import type { ViewContext } from './view.js';
 
 /** A list of jobs: one card per job, linking to its page. */
@@ -21,16 +21,17 @@ export function jobList(jobs: readonly JobView[]): HTMLElement {
           h(
             'a',
             { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'job-card__link', title: job.id },
-            `Job ${shortId(job.id)}`,
+            jobName(job),
           ),
           ' ',
-          stateBadge(job.status),
+          jobStatusBadge(job),
         ),
         h(
           'p',
           { class: 'job-card__meta' },
           `${formatCount(finishedCount(job.counts))} of ${formatCount(job.total)} done (${formatPercent(job.progress)})`,
-          job.counts.failed > 0 ? ` · ${formatCount(job.counts.failed)} failed` : '',
+          job.counts.failed > 0 ? ' · ' : '',
+          job.counts.failed > 0 ? h('span', { class: 'failed-count' }, `${formatCount(job.counts.failed)} failed`) : '',
           ' · ',
           h(
             'time',
@@ -42,8 +43,9 @@ export function jobList(jobs: readonly JobView[]): HTMLElement {
           max: '1',
           value: String(job.progress),
           class: `progress--${job.status}`,
-          'aria-label': `Progress of job ${shortId(job.id)}`,
+          'aria-label': `Progress of ${jobName(job)}`,
         }),
+        h('p', { class: 'job-card__id muted small' }, h('code', { title: job.id }, shortId(job.id))),
       ),
     ),
   );
@@ -60,12 +62,24 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     h('option', { value: '' }, 'Every status'),
     ...(['queued', 'running', 'completed', 'cancelled'] as const).map((s) => h('option', { value: s }, s)),
   );
+  const search = h('input', { id: 'jobs-search', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: '200', 'aria-describedby': 'jobs-search-hint' });
   main.append(
     h(
       'section',
       { 'aria-labelledby': 'jobs-title', class: 'panel' },
       withId(pageHeading('Jobs'), 'jobs-title'),
-      h('div', { class: 'filters' }, h('div', { class: 'field field--inline' }, h('label', { for: 'jobs-status' }, 'Status'), filter)),
+      h(
+        'div',
+        { class: 'filters' },
+        h('div', { class: 'field field--inline' }, h('label', { for: 'jobs-status' }, 'Status'), filter),
+        h(
+          'div',
+          { class: 'field field--inline' },
+          h('label', { for: 'jobs-search' }, 'Search jobs'),
+          search,
+          h('p', { id: 'jobs-search-hint', class: 'hint' }, 'Part of a name or first link, or a whole link of the job.'),
+        ),
+      ),
       list,
       status,
       more,
@@ -81,7 +95,8 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     more.disabled = true;
     try {
       const chosen = (filter.value || undefined) as JobView['status'] | undefined;
-      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, status: chosen, signal: context.signal });
+      const q = search.value.trim();
+      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, status: chosen, q, signal: context.signal });
       if (mine !== generation) return; // A newer filter won.
       jobs.push(...page.items);
       cursor = page.nextCursor;
@@ -89,7 +104,9 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
       replace(
         list,
         jobs.length === 0
-          ? filter.value !== ''
+          ? search.value.trim() !== ''
+            ? h('p', {}, `No ${filter.value ? `${filter.value} ` : ''}job matches “${search.value.trim()}”.`)
+            : filter.value !== ''
             ? h('p', {}, `No ${filter.value} job.`)
             : h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
           : jobList(jobs),
@@ -110,11 +127,19 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     }
   }
   more.addEventListener('click', () => void load());
-  filter.addEventListener('change', () => {
+  const restart = (): void => {
     jobs = [];
     cursor = null;
     void load();
+  };
+  filter.addEventListener('change', restart);
+  // The server searches: wait for a pause in typing rather than ask on every key.
+  let searchTimer: number | undefined;
+  search.addEventListener('input', () => {
+    window.clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(restart, 250);
   });
+  context.signal.addEventListener('abort', () => window.clearTimeout(searchTimer));
   await load();
 }
 

@@ -81,6 +81,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     h('option', { value: 'auto' }, 'When the page needs JavaScript'),
     h('option', { value: 'always' }, 'Always, in a browser'),
   );
+  const jobNameInput = h('input', { id: 'job-name', name: 'name', type: 'text', maxlength: '200', autocomplete: 'off', placeholder: 'Docs refresh', 'aria-describedby': 'job-name-hint' });
   const webhookUrl = h('input', { id: 'webhook-url', name: 'webhookUrl', type: 'url', autocomplete: 'off', placeholder: 'https://example.com/hooks/distill', 'aria-describedby': 'webhook-hint' });
   const isCrawl = h('input', { id: 'crawl', name: 'crawl', type: 'checkbox', 'aria-describedby': 'crawl-hint', 'aria-controls': 'crawl-scope' });
   const crawlDepth = h('input', { id: 'crawl-depth', name: 'maxDepth', type: 'number', min: '0', max: '100', value: '2', inputmode: 'numeric' });
@@ -190,6 +191,13 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
       fileStatus,
     ),
     h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'job-name' }, 'Name (optional)'),
+      jobNameInput,
+      h('p', { id: 'job-name-hint', class: 'hint' }, 'Shown in the jobs list. Without one, the job is named after its first link’s site and how many links it has.'),
+    ),
+    h(
       'details',
       { class: 'options' },
       h('summary', {}, 'Options'),
@@ -292,7 +300,8 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     form.setAttribute('aria-busy', 'true');
     replace(feedback);
     try {
-      const submitOptions = { ...options, idempotencyKey, ...(webhook ? { webhook } : {}) };
+      const name = jobNameInput.value.trim();
+      const submitOptions = { ...options, idempotencyKey, ...(webhook ? { webhook } : {}), ...(name !== '' ? { name } : {}) };
       if (isCrawl.checked) {
         const { job } = await api.crawl(urls[0]!, { ...submitOptions, maxDepth: Number(crawlDepth.value), maxPages: Number(crawlPages.value) });
         idempotencyKey = randomKey();
