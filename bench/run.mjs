@@ -23,9 +23,10 @@ const SCENARIOS = {
   map: () => import('./map.mjs'),
   search: () => import('./search.mjs'),
   mcp: () => import('./mcp.mjs'),
+  chunks: () => import('./chunks.mjs'),
 };
 /** Flags of the scenarios that take a value (`--urls 20000`): their values are not scenario names. */
-const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--latency-ms']);
+const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--latency-ms', '--limit']);
 
 const requested = positionals(FLAGS_WITH_VALUE);
 // With no scenario named, run them all but `distributed` (it needs PostgreSQL and Redis) and

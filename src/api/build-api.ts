@@ -10,6 +10,7 @@ import { registerErrorHandling, sendProblem } from './error-handler.js';
 import { requestChildLogger } from './request-log.js';
 import { hasServices, type RouteContext } from './route-context.js';
 import type { ApiServices } from './services.js';
+import { chunkRoutes } from './routes/chunks.js';
 import { documentRoutes } from './routes/documents.js';
 import { eventRoutes } from './routes/events.js';
 import { eventLogRoutes } from './routes/events-log.js';
@@ -159,6 +160,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   // Before the document routes: `/v1/documents/search` is a static path beside `/v1/documents/:id`.
   if (hasServices(context, 'search')) void app.register(searchRoutes(context));
   void app.register(documentRoutes(context));
+  void app.register(chunkRoutes(context));
   void app.register(screenshotRoutes(context));
   void app.register(extractRoutes(context));
   if (hasServices(context, 'crawls')) void app.register(crawlRoutes(context));

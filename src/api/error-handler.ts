@@ -31,6 +31,7 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
 };
 
 interface SchemaError {
+  keyword?: string;
   instancePath?: string;
   message?: string;
   params?: Record<string, unknown>;
@@ -51,7 +52,8 @@ function fieldOf(error: SchemaError): string {
 /** The problem of a Fastify schema violation: one entry per failing field, the first in `detail`. */
 function validationProblem(error: FastifyError): Pick<ProblemDetails, 'detail' | 'errors'> & { in?: string } {
   const where = (error as { validationContext?: string }).validationContext;
-  const errors = (error.validation ?? []).map((e: SchemaError) => {
+  // An `if` error only says that its `then` or `else` failed, whose own errors are listed.
+  const errors = (error.validation ?? []).filter((e) => e.keyword !== 'if').map((e: SchemaError) => {
     const allowed = e.params?.allowedValues;
     const suffix = Array.isArray(allowed) ? `: ${allowed.map(String).join(', ')}` : '';
     return { field: fieldOf(e), message: `${e.message ?? 'is invalid'}${suffix}` };

@@ -67,6 +67,11 @@ export interface Metrics {
   recordConcurrency(level: number, reason: string): void;
   /** Records one wait for a host's slot: observed when the slot came, counted when the item was rescheduled. */
   observeHostWait(waitedMs: number, outcome: 'acquired' | 'rescheduled'): void;
+  /**
+   * `distill_llm_tokens_total{direction}` (in, out) and `distill_llm_requests_total{outcome}`: the
+   * language model's use by the json and summary formats (issue 18).
+   */
+  recordLlmUsage(usage: { tokensIn: number; tokensOut: number; calls: number; outcome: 'ok' | 'failed' }): void;
   /** The registry in the Prometheus text format, with its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -167,6 +172,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Items put back in the queue because the wait for their host would exceed DISTILL_HOST_MAX_WAIT_MS',
     registers,
   });
+  const llmTokens = new Counter({ name: 'distill_llm_tokens_total', help: 'Tokens of the language model (json and summary formats), in and out', labelNames: ['direction'], registers });
+  const llmRequests = new Counter({
+    name: 'distill_llm_requests_total',
+    help: 'Items that asked the language model for a part (json or summary), by outcome (failed: llm_failed)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const llmCalls = new Counter({ name: 'distill_llm_calls_total', help: 'Chat-completion calls to the model endpoint, repair turns included', registers });
   // Read from the database at scrape time rather than kept by the relay: the numbers are right in
   // every process (the API's /metrics too, though the relay runs in a worker), and they keep growing
   // when no relay runs at all, which is when they matter most.
@@ -201,6 +214,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     hostLimiterReschedules,
     outboxPending,
     outboxLag,
+    recordLlmUsage(usage) {
+      llmTokens.inc({ direction: 'in' }, usage.tokensIn);
+      llmTokens.inc({ direction: 'out' }, usage.tokensOut);
+      llmCalls.inc(usage.calls);
+      llmRequests.inc({ outcome: usage.outcome });
+    },
     recordOutcome(state, code, durationMs) {
       const label = code === null ? 'none' : CODE_PATTERN.test(code) ? code : 'other';
       itemOutcomes.inc({ state, code: label });

@@ -40,6 +40,16 @@ export const PROBLEM_STATUS = {
   invalid_request_secret: 400,
   /** `options.headers` or `options.cookies` was set, and this server has no DISTILL_SECRET_KEY to seal them with. */
   secret_key_missing: 400,
+  /** `options.chunkTokens` or `options.chunkOverlap` out of range (32..8192; 0..half of chunkTokens). */
+  invalid_chunk_settings: 400,
+  /** The `json` format's schema is missing or is not a JSON Schema (ajv cannot compile it); `detail` says why. */
+  invalid_json_schema: 400,
+  /** The `json` format's schema is over 32 KiB of JSON. */
+  json_schema_too_large: 400,
+  /** A `json` or `summary` prompt is over 4000 characters. */
+  prompt_too_large: 400,
+  /** The `json` or `summary` format was asked of a server with no model endpoint (DISTILL_LLM_URL). */
+  llm_not_configured: 400,
   /** Any other malformed request Fastify refuses (bad Content-Length, bad path encoding, ...). */
   bad_request: 400,
   /** URLs appended to a cancelled job, or `POST /v1/extract` whose job was cancelled. */
@@ -100,6 +110,11 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   invalid_search_query: 'Invalid search query',
   invalid_webhook_url: 'Invalid webhook URL',
   bad_request: 'Bad request',
+  invalid_chunk_settings: 'Chunk settings out of range',
+  invalid_json_schema: 'Invalid JSON Schema',
+  json_schema_too_large: 'JSON Schema too large',
+  prompt_too_large: 'Prompt too large',
+  llm_not_configured: 'No model endpoint configured',
   invalid_request_secret: 'Invalid request header or cookie',
   secret_key_missing: 'No secret key to seal headers and cookies with',
   job_cancelled: 'Job cancelled',

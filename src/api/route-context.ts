@@ -3,6 +3,7 @@ import type { JobOptionsInput as WireJobOptions } from '../client/types.js';
 import { InvalidRequestSecretError, sealRequestSecrets } from '../fetch/index.js';
 import type { JobOptionsInput } from '../jobs/index.js';
 import { SecretKeyMissingError, type SecretBox } from '../lib/index.js';
+import { toAiOptions } from './ai-options.js';
 import { ApiError } from './api-error.js';
 import type { ResolvedApiOptions } from './options.js';
 import type { ApiServices } from './services.js';
@@ -29,8 +30,13 @@ export function hasServices<K extends keyof ApiServices>(
  * cookies are checked and sealed with `secrets.box` (issue 20): without a box they are refused
  * (`secret_key_missing`), and on a route that passes no `secrets` (schedules) they are not taken.
  */
-export function toDomainOptions(input: WireJobOptions | undefined, secrets?: { box: SecretBox | undefined }): JobOptionsInput {
-  const options: JobOptionsInput = {};
+export function toDomainOptions(
+  input: WireJobOptions | undefined,
+  secrets?: { box: SecretBox | undefined },
+  llm: { isLlmConfigured: boolean } = { isLlmConfigured: true },
+): JobOptionsInput {
+  // Chunks, json and summary (issue 18): their checks give their own 400 codes.
+  const options: JobOptionsInput = toAiOptions(input, llm.isLlmConfigured);
   if (input?.headers !== undefined || input?.cookies !== undefined) {
     if (secrets === undefined) throw new ApiError('invalid_request_secret', 'This route does not take `options.headers` or `options.cookies`');
     if (secrets.box === undefined) throw new ApiError('secret_key_missing', new SecretKeyMissingError('`options.headers` and `options.cookies`').message);
@@ -44,7 +50,6 @@ export function toDomainOptions(input: WireJobOptions | undefined, secrets?: { b
     }
   }
   if (input?.maxAge !== undefined) options.maxAgeSeconds = input.maxAge;
-  if (input?.formats !== undefined) options.formats = input.formats;
   if (input?.timeoutMs !== undefined) options.timeoutMs = input.timeoutMs;
   if (input?.maxAttempts !== undefined) options.maxAttempts = input.maxAttempts;
   if (input?.render !== undefined) options.render = input.render;

@@ -1,3 +1,5 @@
+import { aiOptionsInputProperties, aiOptionsViewProperties, aiResultProperties, FORMAT_NAMES, formatsInputSchema, llmUsageSchema } from './ai-options.js';
+
 /**
  * JSON schemas of the API: request validation (Ajv, no type coercion of bodies), response
  * serialisation (fast-json-stringify) and the OpenAPI document. They mirror the wire types of
@@ -6,7 +8,7 @@
 
 const ITEM_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 const JOB_STATUSES = ['queued', 'running', 'completed', 'cancelled'] as const;
-const FORMATS = ['text', 'markdown', 'html', 'links'] as const;
+const FORMATS = FORMAT_NAMES;
 const RENDER_MODES = ['never', 'always', 'auto'] as const;
 const SCREENSHOT_MODES = ['none', 'viewport', 'fullPage'] as const;
 
@@ -28,7 +30,8 @@ export const jobOptionsInputSchema = {
   additionalProperties: false,
   properties: {
     maxAge: { type: 'integer', minimum: 0, description: 'Reuse a stored document fetched less than this many seconds ago; 0 always fetches' },
-    formats: { type: 'array', items: { type: 'string', enum: FORMATS }, minItems: 1, maxItems: 4 },
+    formats: formatsInputSchema,
+    ...aiOptionsInputProperties,
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120_000, description: 'Time limit of one fetch (ms)' },
     maxAttempts: { type: 'integer', minimum: 1, maximum: 10 },
     render: {
@@ -158,7 +161,7 @@ export const submitQuerySchema = {
   additionalProperties: false,
   properties: {
     maxAge: jobOptionsInputSchema.properties.maxAge,
-    formats: { type: 'string', pattern: '^(text|markdown|html|links)(,(text|markdown|html|links))*$', description: 'Comma-separated formats' },
+    formats: { type: 'string', pattern: '^(text|markdown|html|links|chunks|summary)(,(text|markdown|html|links|chunks|summary))*$', description: 'Comma-separated formats (json needs a JSON body, for its schema)' },
     timeoutMs: jobOptionsInputSchema.properties.timeoutMs,
     maxAttempts: jobOptionsInputSchema.properties.maxAttempts,
     render: jobOptionsInputSchema.properties.render,
@@ -211,8 +214,10 @@ export const jobSchema = {
           type: 'array',
           items: { type: 'object', properties: { name: string, domain: string, path: string, value: { type: 'string', enum: ['[set]'] } } },
         },
+        ...aiOptionsViewProperties,
       },
     },
+    llmUsage: llmUsageSchema,
     webhook: { type: ['object', 'null'], properties: { url: string } },
     createdAt: isoTime,
     updatedAt: isoTime,
@@ -335,7 +340,7 @@ export const documentSchema = {
 } as const;
 
 /** A result: a document restricted to the requested `fields`, so nothing is required. */
-export const resultSchema = { type: 'object', properties: documentProperties } as const;
+export const resultSchema = { type: 'object', properties: { ...documentProperties, ...aiResultProperties } } as const;
 
 export function pageSchema(items: object) {
   return {

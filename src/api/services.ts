@@ -37,6 +37,8 @@ export type ApiRepository = Pick<
 > & {
   /** Does the tenant have a job that refers to this document? (Reads of documents under isolation.) */
   isDocumentVisible?(documentId: string, tenant: string): Promise<boolean>;
+  /** Tokens the model used for a job (issue 18). Omitted: jobs show no `llmUsage`. */
+  llmUsage?: JobRepository['llmUsage'];
 };
 
 export type { StoredEvent };
@@ -98,6 +100,8 @@ export interface ApiServices {
    * set them are refused with `secret_key_missing`, never stored in clear.
    */
   secretBox?: SecretBox | undefined;
+  /** Is a model endpoint configured (DISTILL_LLM_URL)? Without one, `json` and `summary` are refused (`llm_not_configured`). */
+  isLlmConfigured?: boolean;
 }
 
 /** What the map route needs (the `SiteMapper` of src/crawls, bound in app/). */

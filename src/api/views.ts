@@ -1,5 +1,7 @@
 import type {
+  ChunkView,
   DocumentField,
+  JobOptionsView,
   DocumentView,
   InvalidEntryView,
   ItemView,
@@ -9,7 +11,8 @@ import type {
   ResultView,
   SubmissionSummary,
 } from '../client/types.js';
-import { displayJobName, redactSecrets, type Item, type Job, type StoredDocument, type SubmitResult } from '../jobs/index.js';
+import { CHUNK_LIMITS, chunkMarkdown } from '../extract/index.js';
+import { displayJobName, redactSecrets, type ChunkSettings, type Item, type Job, type JobOptions, type StoredDocument, type SubmitResult } from '../jobs/index.js';
 
 /** Milliseconds since the epoch as ISO 8601. */
 export function iso(ms: number): string {
@@ -53,6 +56,7 @@ export function toJobView(job: Job, politeness?: PolitenessView): JobView {
       ...(job.options.proxyPool !== undefined ? { proxyPool: job.options.proxyPool } : {}),
       ...(job.options.onBlocked !== undefined ? { onBlocked: { ...job.options.onBlocked } } : {}),
       ...(job.options.secrets !== undefined ? redactSecrets(job.options.secrets) : {}),
+      ...aiOptionsView(job.options),
     },
     webhook: job.webhook ? { url: job.webhook.url } : null,
     createdAt: iso(job.createdAt),
@@ -107,6 +111,49 @@ export function toItemView(item: Item): ItemView {
 
 export function toDocumentView(doc: StoredDocument): DocumentView {
   return { ...doc, fetchedAt: iso(doc.fetchedAt) };
+}
+
+/** Chunk and model settings of a job as the API shows them (issue 18). */
+function aiOptionsView(options: JobOptions): Partial<JobOptionsView> {
+  const view: Partial<JobOptionsView> = {};
+  if (options.formats.includes('chunks')) {
+    view.chunkTokens = options.chunking?.maxTokens ?? CHUNK_LIMITS.defaultTokens;
+    view.chunkOverlap = options.chunking?.overlapTokens ?? CHUNK_LIMITS.defaultOverlap;
+  }
+  const llm = options.llm;
+  if (llm !== undefined) {
+    if (llm.schema !== undefined) view.json = { schema: llm.schema, ...(llm.prompt !== undefined ? { prompt: llm.prompt } : {}) };
+    if (llm.summaryPrompt !== undefined) view.summaryPrompt = llm.summaryPrompt;
+    view.llm = { ...(llm.model !== undefined ? { model: llm.model } : {}), maxInFlight: llm.maxInFlight, maxTokens: llm.maxTokens, maxRepairs: llm.maxRepairs };
+  }
+  return view;
+}
+
+/** The chunks of a document as a job cuts them (its `chunkTokens` and `chunkOverlap`). */
+export function chunksOf(document: Pick<StoredDocument, 'id' | 'markdown'>, chunking: ChunkSettings | undefined): ChunkView[] {
+  return chunkMarkdown(document.markdown ?? '', {
+    documentId: document.id,
+    maxTokens: chunking?.maxTokens ?? CHUNK_LIMITS.defaultTokens,
+    overlapTokens: chunking?.overlapTokens ?? CHUNK_LIMITS.defaultOverlap,
+  });
+}
+
+/**
+ * A result: the document restricted to `fields`, with what the job's own formats made of it:
+ * `chunks` (cut now, from the stored Markdown, so every job gets its own sizes), and the model's
+ * `json`, `summary` and `llm` use, stored with the item.
+ */
+export function toResultView(result: { item: Item; document: StoredDocument }, options: JobOptions, fields: readonly DocumentField[] | null): ResultView {
+  const view = projectDocument(result.document, fields);
+  if (options.formats.includes('chunks')) view.chunks = chunksOf(result.document, options.chunking);
+  const llm = result.item.llm;
+  if (options.formats.includes('json')) view.json = llm?.json ?? null;
+  if (options.formats.includes('summary')) view.summary = llm?.summary ?? null;
+  if (llm !== undefined) {
+    const { json: _json, summary: _summary, ...use } = llm;
+    view.llm = use;
+  }
+  return view;
 }
 
 /** Every field of a document, in the order results list them. */

@@ -100,6 +100,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       map: new SiteMapper({ fetcher: deps.fetching.fetcher, hostLimiter: deps.fetching.hostLimiter, timeoutMs: config.mapTimeoutMs }),
       search: repository,
       secretBox: deps.secretBox,
+      isLlmConfigured: config.llmUrl !== '',
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

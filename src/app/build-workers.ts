@@ -6,7 +6,9 @@ import type { JobsService, Queue } from '../jobs/index.js';
 import type { Logger, SecretBox } from '../lib/index.js';
 import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
-import { createProcessItem, WorkerPool, type TaskFunction } from '../worker/index.js';
+import { parseAllowList } from '../fetch/index.js';
+import { createGuardedFetch, OpenAiCompatibleLlm } from '../llm/index.js';
+import { createProcessItem, withLlmStage, WorkerPool, type TaskFunction } from '../worker/index.js';
 import type { Component } from './lifecycle.js';
 import type { Fetching } from './build-fetch.js';
 import type { Part } from './roles.js';
@@ -75,6 +77,17 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
       { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
     );
   if (!parts.has('workers')) return { task, pool: undefined, component: undefined };
+  // Items of jobs that ask for json or summary talk to the model after extraction (issue 18).
+  const llm = buildLlm(config);
+  const taskWithLlm = withLlmStage(task, {
+    llm: llm?.llm,
+    contextTokens: config.llmContextTokens,
+    usedTokens: async (jobId) => {
+      const usage = await repository.llmUsage(jobId);
+      return usage.tokensIn + usage.tokensOut;
+    },
+    onUsage: (usage) => metrics.recordLlmUsage(usage),
+  });
   const pool = new WorkerPool({
     queue: deps.queue,
     // The jobs service finishes items: a crawl page's links are appended with its outcome.
@@ -82,7 +95,7 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
       finishAttempt: (item, outcome) => deps.jobs.finishAttempt(item, outcome),
       cancelledJobIds: (jobIds) => repository.cancelledJobIds(jobIds),
     },
-    task,
+    task: taskWithLlm,
     concurrency: config.concurrency,
     autoConcurrency: {
       min: config.concurrencyMin,
@@ -104,5 +117,35 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
       ),
   });
   if (config.concurrency !== 'auto') metrics.recordConcurrency(config.concurrency, 'pinned');
-  return { task, pool, component: { name: 'worker pool', start: () => pool.start(), stop: () => pool.stop() } };
+  return {
+    task,
+    pool,
+    component: {
+      name: 'worker pool',
+      start: () => pool.start(),
+      // The model's connections close after the pool: no item talks to it any more.
+      stop: async () => {
+        try {
+          await pool.stop();
+        } finally {
+          await llm?.close();
+        }
+      },
+    },
+  };
+}
+
+/** The model endpoint of the json and summary formats (DISTILL_LLM_URL), through the egress guard. */
+function buildLlm(config: Config): { llm: OpenAiCompatibleLlm; close: () => Promise<void> } | undefined {
+  if (config.llmUrl === '') return undefined;
+  const guarded = createGuardedFetch({ allow: parseAllowList(config.fetchAllow), connectTimeoutMs: Math.min(config.llmTimeoutMs, 10_000) });
+  const llm = new OpenAiCompatibleLlm({
+    baseUrl: config.llmUrl,
+    apiKey: config.llmApiKey === '' ? undefined : config.llmApiKey,
+    model: config.llmModel,
+    timeoutMs: config.llmTimeoutMs,
+    maxRetries: config.llmMaxRetries,
+    fetch: guarded.fetch,
+  });
+  return { llm, close: guarded.close };
 }

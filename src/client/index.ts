@@ -11,7 +11,9 @@
  * ```
  */
 import type {
+  ChunkView,
   DocumentField,
+  JobChunkView,
   DocumentView,
   ItemStateName,
   ItemView,
@@ -129,7 +131,8 @@ export class DistillClient {
     const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
     const query: Query = {
       maxAge: jobOptions.maxAge,
-      formats: jobOptions.formats?.join(','),
+      // Named formats only: a json format's schema needs a JSON body (`submit`).
+      formats: jobOptions.formats?.map((f) => (typeof f === 'string' ? f : f.type)).join(','),
       timeoutMs: jobOptions.timeoutMs,
       maxAttempts: jobOptions.maxAttempts,
       render: jobOptions.render,
@@ -228,6 +231,29 @@ export class DistillClient {
     for await (const line of readLines(response)) {
       if (line.trim() !== '') yield JSON.parse(line) as ResultView;
     }
+  }
+
+  /**
+   * Every chunk of a job's documents (`formats: ["chunks"]`), streamed as NDJSON: the job's
+   * chunkTokens and chunkOverlap unless `chunkTokens` / `chunkOverlap` say otherwise.
+   */
+  async *chunks(jobId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): AsyncGenerator<JobChunkView> {
+    const response = await this.#request('GET', `${jobPath(jobId)}/chunks`, {
+      query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
+      headers: { accept: 'application/x-ndjson' },
+      signal: options.signal,
+    });
+    for await (const line of readLines(response)) {
+      if (line.trim() !== '') yield JSON.parse(line) as JobChunkView;
+    }
+  }
+
+  /** A document with its chunks (default 512 tokens, 64 of overlap). */
+  async documentChunks(documentId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): Promise<DocumentView & { chunks: ChunkView[] }> {
+    return this.#json('GET', `/v1/documents/${encodeURIComponent(documentId)}/chunks`, {
+      query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
+      signal: options.signal,
+    });
   }
 
   /** Every result of a job as a zip of Markdown files with front matter (what `distill extract -o` writes). */

@@ -12,7 +12,25 @@ export type ItemStateName = 'queued' | 'running' | 'succeeded' | 'failed' | 'can
 export type JobStatusName = 'queued' | 'running' | 'completed' | 'cancelled';
 
 /** Output formats a client may ask for. */
-export type DocumentFormatName = 'text' | 'markdown' | 'html' | 'links';
+export type DocumentFormatName = 'text' | 'markdown' | 'html' | 'links' | 'chunks' | 'json' | 'summary';
+
+/** `formats` entry of the JSON format: a model fills the schema from the page (issue 18). */
+export interface JsonFormatInput {
+  type: 'json';
+  /** JSON Schema of the answer (at most 32 KiB of JSON). */
+  schema: Record<string, unknown>;
+  /** What to extract, in your words (at most 4000 characters). */
+  prompt?: string;
+}
+
+/** `formats` entry of the summary format, with its own instruction. */
+export interface SummaryFormatInput {
+  type: 'summary';
+  prompt?: string;
+}
+
+/** One `formats` entry as the API takes it. */
+export type FormatInput = DocumentFormatName | JsonFormatInput | SummaryFormatInput;
 
 /** Per-state item counts of a job. */
 export type ItemCountsView = Record<ItemStateName, number>;
@@ -21,7 +39,14 @@ export type ItemCountsView = Record<ItemStateName, number>;
 export interface JobOptionsInput {
   /** Reuse a stored document fetched less than this many seconds ago; 0 always fetches. */
   maxAge?: number;
-  formats?: DocumentFormatName[];
+  /** Formats; `json` and `summary` may be objects with their schema and prompt. */
+  formats?: FormatInput[];
+  /** Token budget of one chunk (`chunks` format), 32..8192. @default 512 */
+  chunkTokens?: number;
+  /** Tokens repeated from the end of one chunk at the start of the next, 0..chunkTokens/2. @default 64 */
+  chunkOverlap?: number;
+  /** Language-model settings of the `json` and `summary` formats. */
+  llm?: LlmOptionsInput;
   /** Total time limit of one fetch, in milliseconds (1000..120000). */
   timeoutMs?: number;
   /** Attempts per URL before it fails for good (1..10). */
@@ -46,6 +71,18 @@ export interface JobOptionsInput {
   cookies?: Array<{ name: string; value: string; domain: string; path?: string; secure?: boolean }>;
 }
 
+/** Language-model settings of a job. */
+export interface LlmOptionsInput {
+  /** Model instead of the server's DISTILL_LLM_MODEL. */
+  model?: string;
+  /** Calls of this job in flight at once, per worker process (1..32). @default 4 */
+  maxInFlight?: number;
+  /** Tokens in + out the whole job may use. @default 1000000 */
+  maxTokens?: number;
+  /** Repair turns after an answer that breaks the schema (0..3). @default 1 */
+  maxRepairs?: number;
+}
+
 /** Job options as the API reports them (every option resolved). */
 export interface JobOptionsView {
   maxAge: number;
@@ -60,6 +97,45 @@ export interface JobOptionsView {
   headers?: Record<string, '[set]'>;
   /** The job's cookies; values are never returned. */
   cookies?: Array<{ name: string; domain: string; path: string; value: '[set]' }>;
+  /** Chunk settings, on jobs that ask for `chunks`. */
+  chunkTokens?: number;
+  chunkOverlap?: number;
+  /** The `json` format's schema and prompt, on jobs that ask for it. */
+  json?: { schema: Record<string, unknown>; prompt?: string };
+  /** The `summary` format's own instruction, when given. */
+  summaryPrompt?: string;
+  /** Language-model settings, on jobs that ask for `json` or `summary`. */
+  llm?: { model?: string; maxInFlight: number; maxTokens: number; maxRepairs: number };
+}
+
+/** One chunk of a document (`formats: ["chunks"]`). */
+export interface ChunkView {
+  /** `<documentId>:<index>:<12 hex of the text's SHA-256>`: stable while the Markdown is. */
+  id: string;
+  index: number;
+  /** The chunk's Markdown. */
+  text: string;
+  /** Headings the chunk sits under, outermost first. */
+  headings: string[];
+  /** Tokens of `text` (o200k_base). */
+  tokens: number;
+}
+
+/** A line of `GET /v1/jobs/:id/chunks`: a chunk with the item and document it comes from. */
+export interface JobChunkView extends ChunkView {
+  seq: number;
+  documentId: string;
+  url: string;
+}
+
+/** What the language model gave one item. */
+export interface LlmResultView {
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  calls: number;
+  /** Parts the model failed at (`llm_failed`); the document is kept. */
+  errors?: Array<{ part: 'json' | 'summary'; code: 'llm_failed'; message: string }>;
 }
 
 /** A webhook the server calls when the job's state changes; signed with `secret` when given. */
@@ -105,6 +181,8 @@ export interface JobView {
    * `interrupted` when the body was cut or storing failed part-way. Absent once every URL is stored.
    */
   intake?: 'open' | 'interrupted';
+  /** Tokens the language model used for the job's items so far (jobs that ask for json or summary). */
+  llmUsage?: { tokensIn: number; tokensOut: number; items: number };
   /**
    * Present while items of the job wait on politeness (per-host limits) in this server's workers:
    * how many are in flight, and the hosts (the top few) the others wait for, with their limits.
@@ -221,8 +299,16 @@ export interface DocumentView {
 /** Fields `fields=` may name on the results endpoint. */
 export type DocumentField = keyof DocumentView;
 
-/** One result of a job: the document of a succeeded item, restricted to the `fields` asked for. */
-export type ResultView = Partial<DocumentView>;
+/**
+ * One result of a job: the document of a succeeded item, restricted to the `fields` asked for,
+ * with what the job's own formats made of it: `chunks`, `json`, `summary` and the model's `llm` use.
+ */
+export type ResultView = Partial<DocumentView> & {
+  chunks?: ChunkView[];
+  json?: unknown;
+  summary?: string | null;
+  llm?: LlmResultView;
+};
 
 /** One hit of `GET /v1/documents/search`: `highlights` are `[start, end)` offsets in `snippet`. */
 export interface SearchHitView {

@@ -6,3 +6,4 @@ export { readZip, DEFAULT_MAX_INFLATED_BYTES, type ZipLimits, type ZipEntries } 
 export { decodeText, normaliseCharset, charsetFromContentType, type DecodedText, type CharsetSource, type DecodeOptions } from './decode.js';
 export { sniffContentType, type ContentKind, type SniffResult } from './sniff.js';
 export { htmlToText } from './html/html-to-text.js';
+export { chunkMarkdown, checkChunkSettings, countTokens, CHUNK_LIMITS, type Chunk, type ChunkOptions } from './chunks/index.js';

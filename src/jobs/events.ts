@@ -74,6 +74,11 @@ export interface EventPayloads {
     title: string | null;
     wordCount: number;
     reused?: true;
+    /**
+     * Jobs that ask a model for json or summary (issue 18): tokens used, the parts that came (`ok`)
+     * and those that failed (`llm_failed`); the answers are read with the results.
+     */
+    llm?: { tokensIn: number; tokensOut: number; json?: 'ok'; summary?: 'ok'; failed?: Array<'json' | 'summary'> };
   };
   /** A re-extraction changed the document's main text: a new version was kept (issue 9). */
   'document.changed': {

@@ -1,6 +1,6 @@
-import type { DomainEvent } from './events.js';
+import type { DomainEvent, EventPayloads } from './events.js';
 import type { ItemOutcome } from './ports.js';
-import type { ChangeSummary, ItemState } from './types.js';
+import type { ChangeSummary, ItemLlmResult, ItemState } from './types.js';
 
 /**
  * The end of an attempt, as a pure function (the item state machine of `types.ts`):
@@ -36,6 +36,7 @@ export function transitionItem(item: AttemptedItem, attempt: Attempt): ItemTrans
             url: item.url,
             title: outcome.document.title,
             wordCount: outcome.document.wordCount,
+            ...(outcome.llm !== undefined ? { llm: llmSummary(outcome.llm) } : {}),
           },
         },
       ];
@@ -176,3 +177,14 @@ export interface ItemUpdate {
 export type ItemTransition =
   | { isRecorded: false }
   | { isRecorded: true; update: ItemUpdate; events: DomainEvent[]; counts: CountDelta };
+
+/** The model's part of `document.extracted`: tokens, and which parts failed (never the answer itself). */
+function llmSummary(llm: ItemLlmResult): NonNullable<EventPayloads['document.extracted']['llm']> {
+  return {
+    tokensIn: llm.tokensIn,
+    tokensOut: llm.tokensOut,
+    ...(llm.json !== undefined ? { json: 'ok' as const } : {}),
+    ...(llm.summary !== undefined ? { summary: 'ok' as const } : {}),
+    ...(llm.errors !== undefined ? { failed: llm.errors.map((e) => e.part) } : {}),
+  };
+}

@@ -112,9 +112,11 @@ export class JobsService {
   /** The options a job gets from `input` and the service defaults. */
   resolveOptions(input: JobOptionsInput = {}): JobOptions {
     const formats: DocumentFormat[] = input.formats ?? this.#defaults.formats;
+    // A job that asks a model for json or summary fetches every page itself, so each meets the model.
+    const isLlm = formats.some((f) => f === 'json' || f === 'summary');
     return {
       // A logged-in fetch (headers or cookies) never stands in for, nor reuses, another's document.
-      maxAgeSeconds: input.secrets !== undefined ? 0 : (input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds),
+      maxAgeSeconds: input.secrets !== undefined || isLlm ? 0 : (input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds),
       formats: [...new Set(formats)],
       timeoutMs: input.timeoutMs ?? this.#defaults.timeoutMs,
       maxAttempts: input.maxAttempts ?? this.#defaults.maxAttempts,
@@ -125,6 +127,8 @@ export class JobsService {
       ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
       ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
       ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
+      ...(input.chunking !== undefined ? { chunking: input.chunking } : {}),
+      ...(input.llm !== undefined ? { llm: input.llm } : isLlm ? { llm: { maxInFlight: 4, maxTokens: 1_000_000, maxRepairs: 1 } } : {}),
     };
   }
 

@@ -7,6 +7,7 @@ import type {
   ItemCounts,
   Item,
   ItemError,
+  ItemLlmResult,
   ItemState,
   Job,
   JobOptions,
@@ -71,6 +72,8 @@ export type ItemOutcome =
       isNotModified?: boolean;
       /** Crawl jobs: normalised links in the crawl's scope, appended at depth + 1 in the same transaction. */
       discovered?: string[];
+      /** What the language model gave the item (`json`, `summary`), stored with the item. */
+      llm?: ItemLlmResult;
     }
   | { kind: 'failed'; error: ItemError }
   /** Try again after `runAfter`; `countsAttempt` is false for our own rate limits and shutdown. */
@@ -84,7 +87,7 @@ export type ItemOutcome =
  */
 export interface JobRepository
   extends JobStore,
-    Pick<ItemStore, 'addItems' | 'listItems' | 'listResults'>,
+    Pick<ItemStore, 'addItems' | 'listItems' | 'listResults' | 'llmUsage'>,
     AttemptStore,
     Pick<DocumentStore, 'findFreshDocuments' | 'getDocument' | 'getDocumentByUrl' | 'putDocument'>,
     Pick<EventStore, 'listEvents'> {}
@@ -148,6 +151,8 @@ export interface ItemStore {
     jobId: string,
     options: { limit: number; cursor?: string | undefined },
   ): Promise<Page<{ item: Item; document: StoredDocument }>>;
+  /** Tokens the language model used for the job's items, summed, and how many items asked it (issue 18). */
+  llmUsage(jobId: string): Promise<{ tokensIn: number; tokensOut: number; items: number }>;
   /** Does one of the tenant's jobs refer to the document? Document reads under tenant isolation. */
   isDocumentVisible(documentId: string, tenant: string): Promise<boolean>;
 }

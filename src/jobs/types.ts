@@ -23,8 +23,68 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** Per-state item counts of a job. */
 export type ItemCounts = Record<ItemState, number>;
 
-/** Output formats a client may ask for. */
-export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links';
+/**
+ * Output formats a client may ask for. `chunks`, `json` and `summary` (issue 18) are made from the
+ * document's Markdown: chunks when read, json and summary by a language model in the worker.
+ */
+export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links' | 'chunks' | 'json' | 'summary';
+
+/** The formats the extractor itself makes. */
+export type ExtractedFormat = 'text' | 'markdown' | 'html' | 'links';
+
+/** The formats a language model makes. */
+export const LLM_FORMATS: readonly DocumentFormat[] = ['json', 'summary'];
+
+/** What the extractor must make for `formats`: the model's and the chunks' input is the Markdown. */
+export function extractedFormats(formats: readonly DocumentFormat[]): ExtractedFormat[] {
+  const own = formats.filter((f): f is ExtractedFormat => f === 'text' || f === 'markdown' || f === 'html' || f === 'links');
+  const needsMarkdown = formats.some((f) => f === 'chunks' || f === 'json' || f === 'summary');
+  return needsMarkdown && !own.includes('markdown') ? [...own, 'markdown'] : own;
+}
+
+/** Does the job ask a language model for something? */
+export function wantsLlm(options: Pick<JobOptions, 'formats'>): boolean {
+  return options.formats.some((f) => LLM_FORMATS.includes(f));
+}
+
+/** How a job's chunks are cut (`formats: ["chunks"]`). */
+export interface ChunkSettings {
+  /** Token budget of one chunk. */
+  maxTokens: number;
+  /** Tokens of a chunk's end repeated at the start of the next. */
+  overlapTokens: number;
+}
+
+/** A job's language-model settings (`json` and `summary` formats). */
+export interface LlmJobSettings {
+  /** JSON Schema of the `json` format's answer. */
+  schema?: Record<string, unknown>;
+  /** What to extract, in the job's words. */
+  prompt?: string;
+  /** Instruction of the `summary` format. */
+  summaryPrompt?: string;
+  /** Model instead of DISTILL_LLM_MODEL. */
+  model?: string;
+  /** Calls of the job in flight at once, per worker process. */
+  maxInFlight: number;
+  /** Tokens (in + out) the whole job may use; past it, items record `llm_failed`. */
+  maxTokens: number;
+  /** Repair turns after an answer that is not valid JSON for the schema. */
+  maxRepairs: number;
+}
+
+/** What the language model gave an item (stored with the item: the schema is the job's). */
+export interface ItemLlmResult {
+  /** The `json` format's answer, valid for the job's schema. */
+  json?: unknown;
+  summary?: string;
+  /** Parts that failed: the item keeps its document. */
+  errors?: Array<{ part: 'json' | 'summary'; code: 'llm_failed'; message: string }>;
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  calls: number;
+}
 
 /** Options a client sets per job; stored with the job and read by the worker for each item. */
 export interface JobOptions {
@@ -55,6 +115,10 @@ export interface JobOptions {
   onBlocked?: { proxyPool?: string };
   /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
   crawl?: CrawlSettings;
+  /** How chunks are cut (issue 18). Unset: 512 tokens, 64 of overlap. */
+  chunking?: ChunkSettings;
+  /** Language-model settings of the `json` and `summary` formats (issue 18). */
+  llm?: LlmJobSettings;
 }
 
 /**
@@ -163,6 +227,8 @@ export interface Item {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /** What the language model gave the item (issue 18); absent when the job asked for none. */
+  llm?: ItemLlmResult;
 }
 
 /** A stored document: one per normalised URL, replaced when the URL is extracted again. */

@@ -133,6 +133,7 @@ export class KyselyJobRepository
   readonly listItems: KyselyItemStore['listItems'];
   readonly listResults: KyselyItemStore['listResults'];
   readonly isDocumentVisible: KyselyItemStore['isDocumentVisible'];
+  readonly llmUsage: KyselyItemStore['llmUsage'];
   readonly finishAttempt: KyselyAttemptStore['finishAttempt'];
   readonly recordAttempt: KyselyAttemptStore['recordAttempt'];
   readonly findFreshDocuments: KyselyDocumentStore['findFreshDocuments'];
@@ -234,6 +235,7 @@ export class KyselyJobRepository
     this.listItems = this.items.listItems.bind(this.items);
     this.listResults = this.items.listResults.bind(this.items);
     this.isDocumentVisible = this.items.isDocumentVisible.bind(this.items);
+    this.llmUsage = this.items.llmUsage.bind(this.items);
     this.finishAttempt = this.attempts.finishAttempt.bind(this.attempts);
     this.recordAttempt = this.attempts.recordAttempt.bind(this.attempts);
     this.findFreshDocuments = this.documents.findFreshDocuments.bind(this.documents);

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-schedules-crawls.js';
 import * as m0005 from './migrations/0005-api-keys.js';
 import * as m0006 from './migrations/0006-job-intake.js';
 import * as m0007 from './migrations/0007-search.js';
+import * as m0008 from './migrations/0008-llm.js';
 import * as m0009 from './migrations/0009-fetching.js';
 import * as m0012 from './migrations/0012-job-names.js';
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-api-keys': m0005,
   '0006-job-intake': m0006,
   '0007-search': m0007,
+  '0008-llm': m0008,
   '0009-fetching': m0009,
   '0012-job-names': m0012,
 };
@@ -35,6 +37,10 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
     provider,
     migrationTableName: 'distill_migrations',
     migrationLockTableName: 'distill_migrations_lock',
+    // Numbers are handed to branches ahead of time and they land in any order (0009 came before
+    // 0008): a database that ran a later one still runs an earlier one it lacks. Each migration
+    // stands alone (its own tables or columns), so their order does not matter.
+    allowUnorderedMigrations: true,
     // On PostgreSQL, Kysely looks for its tables in every schema unless told which: a second
     // deployment in another schema of the same database would then skip creating its own.
     ...((await currentSchema(db)) ?? {}),

@@ -3,6 +3,7 @@ import type {
   ChangeSummary,
   DocumentVersion,
   Item,
+  ItemLlmResult,
   ItemState,
   Job,
   JobOptions,
@@ -76,6 +77,7 @@ export function toItem(row: Selectable<JobItemsTable>): Item {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    ...(row.llm_result != null ? { llm: JSON.parse(row.llm_result) as ItemLlmResult } : {}),
   };
 }
 

@@ -55,6 +55,10 @@ export interface JobItemsTable {
   finished_at: number | null;
   /** Crawl jobs (migration 0004): hops from the start page; null for items of other jobs. */
   depth?: number | null;
+  /** What the language model gave the item, as JSON (migration 0008, issue 18); null when it asked nothing. */
+  llm_result?: string | null;
+  llm_tokens_in?: number;
+  llm_tokens_out?: number;
 }
 
 export interface DocumentsTable {

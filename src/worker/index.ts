@@ -8,3 +8,4 @@ export {
   type HostWaitOutcome,
   type ProcessItemDependencies,
 } from './process-item.js';
+export { withLlmStage, contextOf, type DocumentLlm, type LlmStageOptions, type LlmUsage } from './llm-stage.js';

@@ -1,6 +1,6 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
 import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter, type HostWaits } from '../fetch/index.js';
-import type { ClaimedItem, ItemOutcome, NewDocument, StoredDocument } from '../jobs/index.js';
+import { extractedFormats, type ClaimedItem, type ItemOutcome, type NewDocument, type StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
 import type { TaskFunction } from './pool.js';
@@ -131,7 +131,7 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     }
     if (render === 'never' && screenshot === 'none') {
       // The plain path, unchanged: nothing below runs for jobs that do not render.
-      const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: item.options.formats }, signal);
+      const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: extractedFormats(item.options.formats) }, signal);
       return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
@@ -282,7 +282,7 @@ async function renderItem(
 ): Promise<ItemOutcome> {
   const render = item.options.render ?? 'never';
   const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
-  const formats = item.options.formats;
+  const formats = extractedFormats(item.options.formats);
   if (!isHtml(response)) {
     const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats }, signal);
     return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') };

@@ -334,6 +334,8 @@ describe('operations endpoints', () => {
         'POST /v1/jobs/{id}/urls',
         'GET /v1/documents/{id}',
         'GET /v1/documents/{id}/screenshot',
+        'GET /v1/documents/{id}/chunks',
+        'GET /v1/jobs/{id}/chunks',
         'GET /v1/documents',
         'POST /v1/extract',
         'GET /healthz',

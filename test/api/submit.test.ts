@@ -97,7 +97,7 @@ describe('POST /v1/jobs', () => {
     [{}, '/urls', "must have required property 'urls'"],
     [{ urls: ['https://a.test/'], options: { maxAge: 'soon' } }, '/options/maxAge', 'must be integer'],
     [{ urls: ['https://a.test/'], options: { timeoutMs: 10 } }, '/options/timeoutMs', 'must be >= 1000'],
-    [{ urls: ['https://a.test/'], options: { formats: ['pdf'] } }, '/options/formats/0', 'must be equal to one of the allowed values: text, markdown, html, links'],
+    [{ urls: ['https://a.test/'], options: { formats: ['pdf'] } }, '/options/formats/0', 'must be equal to one of the allowed values: text, markdown, html, links, chunks, json, summary'],
     [{ urls: ['https://a.test/'], extra: true }, '/extra', 'must NOT have additional properties'],
     [{ urls: ['https://a.test/'], webhook: { url: 'ftp://x' } }, '/webhook/url', 'must match pattern "^https?://"'],
   ])('answers 400 validation_failed naming the field for %j', async (payload, field, message) => {

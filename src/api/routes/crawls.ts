@@ -65,7 +65,7 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
         try {
           result = await crawls.start({
             crawl,
-            options: toDomainOptions(options, { box: context.services.secretBox }),
+            options: toDomainOptions(options, { box: context.services.secretBox }, { isLlmConfigured: context.services.isLlmConfigured === true }),
             webhook: webhook ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) } : null,
             idempotencyKey: request.headers['idempotency-key'],
             tenant: request.tenant,

@@ -54,7 +54,7 @@ export function extractRoutes(context: RouteContext) {
       async (request: FastifyRequest<{ Body: { url: string; options?: WireJobOptions } }>, reply: FastifyReply) => {
         const submitted = await services.jobs.submit({
           urls: [request.body.url],
-          options: toDomainOptions(request.body.options, { box: context.services.secretBox }),
+          options: toDomainOptions(request.body.options, { box: context.services.secretBox }, { isLlmConfigured: context.services.isLlmConfigured === true }),
           tenant: request.tenant,
         });
         const jobId = submitted.job.id;

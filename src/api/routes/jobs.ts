@@ -7,7 +7,7 @@ import type {
   JobOptionsInput as WireJobOptions,
   WebhookInput,
 } from '../../client/types.js';
-import { NoValidUrlsError, type SubmitResult } from '../../jobs/index.js';
+import { NoValidUrlsError, wantsLlm, type JobOptions, type SubmitResult } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { ownedJobOf } from '../auth.js';
 import { readJobName } from '../job-name.js';
@@ -30,7 +30,7 @@ import {
   submitResponseSchema,
 } from '../schemas.js';
 import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
-import { DOCUMENT_FIELDS, politenessOf, projectDocument, toItemView, toJobView, toSubmissionSummary } from '../views.js';
+import { DOCUMENT_FIELDS, politenessOf, projectDocument, toItemView, toJobView, toResultView, toSubmissionSummary } from '../views.js';
 
 /** A streamed request body: the content-type parser hands the raw stream over without reading it. */
 export class StreamedBody {
@@ -173,7 +173,7 @@ export function jobRoutes(context: RouteContext) {
           const result = await runSubmission(streamed, () =>
             jobs.submit({
               urls,
-              options: toDomainOptions(wireOptions, { box: services.secretBox }),
+              options: toDomainOptions(wireOptions, { box: services.secretBox }, { isLlmConfigured: services.isLlmConfigured === true }),
               webhook: webhookInput ?? null,
               idempotencyKey: request.headers['idempotency-key'],
               tenant: request.tenant,
@@ -258,9 +258,11 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      (request: FastifyRequest<{ Params: { id: string } }>) => {
+      async (request: FastifyRequest<{ Params: { id: string } }>) => {
         const job = ownedJobOf(request);
-        return toJobView(job, politenessOf(services.hostWaits, job));
+        const view = toJobView(job, politenessOf(services.hostWaits, job));
+        // Jobs that ask a model for json or summary: the tokens used so far (issue 18).
+        return wantsLlm(job.options) && repository.llmUsage ? { ...view, llmUsage: await repository.llmUsage(job.id) } : view;
       },
     );
 
@@ -313,6 +315,7 @@ export function jobRoutes(context: RouteContext) {
         reply: FastifyReply,
       ) => {
         const jobId = request.params.id;
+        const jobOptions = ownedJobOf(request).options;
         const fields = parseFields(request.query.fields);
         if (prefersZip(request)) {
           const closed = new AbortController();
@@ -323,23 +326,23 @@ export function jobRoutes(context: RouteContext) {
             .send(resultsZip(repository, jobId, closed.signal));
         }
         if (prefersNdjson(request)) {
-          return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, fields)));
+          return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, jobOptions, fields)));
         }
         const page = await repository.listResults(jobId, { limit: request.query.limit, cursor: request.query.cursor });
         return reply.type('application/json; charset=utf-8').send({
-          items: page.items.map((r) => projectDocument(r.document, fields)),
+          items: page.items.map((r) => toResultView(r, jobOptions, fields)),
           nextCursor: page.nextCursor,
         });
       },
     );
 
     /** Every result of a job as NDJSON lines, a page at a time: memory holds one page at most. */
-    async function* streamResults(jobId: string, fields: DocumentField[] | null): AsyncGenerator<string> {
+    async function* streamResults(jobId: string, jobOptions: JobOptions, fields: DocumentField[] | null): AsyncGenerator<string> {
       let cursor: string | undefined;
       do {
         const page = await repository.listResults(jobId, { limit: STREAM_PAGE_SIZE, cursor });
         let chunk = '';
-        for (const result of page.items) chunk += `${JSON.stringify(projectDocument(result.document, fields))}\n`;
+        for (const result of page.items) chunk += `${JSON.stringify(toResultView(result, jobOptions, fields))}\n`;
         if (chunk !== '') yield chunk;
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);

@@ -9,6 +9,7 @@ import {
   type ItemState,
   type ItemUpdate,
   type JobOptions,
+  wantsLlm,
 } from '../../jobs/index.js';
 import type { JobItemsTable } from '../schema.js';
 import { KyselyDocumentStore } from './document-store.js';
@@ -72,7 +73,7 @@ export class KyselyAttemptStore implements AttemptStore {
       if (!transition.isRecorded) return false;
       await trx.db
         .updateTable('job_items')
-        .set(toItemColumns(transition.update))
+        .set({ ...toItemColumns(transition.update), ...llmColumns(outcome) })
         .where('job_id', '=', item.jobId)
         .where('seq', '=', item.seq)
         .execute();
@@ -104,6 +105,13 @@ export class KyselyAttemptStore implements AttemptStore {
     if (refreshed !== null) return { documentId: refreshed, change: null };
     return documents.storeDocument(item.url, key, outcome.document, now, item.options.formats.includes('text'));
   }
+}
+
+/** What the language model gave a succeeded item (issue 18), stored with it. */
+function llmColumns(outcome: ItemOutcome): Partial<JobItemsTable> {
+  if (outcome.kind !== 'succeeded' || outcome.llm === undefined) return {};
+  const { llm } = outcome;
+  return { llm_result: JSON.stringify(llm), llm_tokens_in: llm.tokensIn, llm_tokens_out: llm.tokensOut };
 }
 
 /** The columns of an `ItemUpdate`; every transition releases the lease. */
@@ -149,8 +157,10 @@ async function completeWaitingDuplicates(trx: StoreContext, key: string, documen
       .$call(trx.dialect.forUpdateSkipLocked)
       .executeTakeFirst();
     if (!job || job.status === 'cancelled') continue;
-    // A crawl's page must run to have its links followed: it never takes another job's document.
-    if ((JSON.parse(job.options) as JobOptions).crawl !== undefined) continue;
+    // A crawl's page must run to have its links followed, and a page of a job that asks a model
+    // for json or summary must meet the model: neither takes another job's document.
+    const waitingOptions = JSON.parse(job.options) as JobOptions;
+    if (waitingOptions.crawl !== undefined || wantsLlm(waitingOptions)) continue;
     const result = await db
       .updateTable('job_items')
       .set({ state: 'succeeded', document_id: documentId, updated_at: now, finished_at: now })

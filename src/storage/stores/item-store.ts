@@ -4,6 +4,7 @@ import {
   type ClaimedItem,
   type Item,
   type ItemRef,
+  type ItemLlmResult,
   type ItemState,
   type ItemStore,
   type NewItem,
@@ -149,6 +150,7 @@ export class KyselyItemStore implements ItemStore {
         'job_items.created_at as item_created_at',
         'job_items.updated_at as item_updated_at',
         'job_items.finished_at as item_finished_at',
+        'job_items.llm_result as item_llm_result',
       ])
       .where('job_items.job_id', '=', jobId)
       .where('job_items.state', '=', 'succeeded');
@@ -173,11 +175,26 @@ export class KyselyItemStore implements ItemStore {
           createdAt: Number(row.item_created_at),
           updatedAt: Number(row.item_updated_at),
           finishedAt: row.item_finished_at === null ? null : Number(row.item_finished_at),
+          ...(row.item_llm_result != null ? { llm: JSON.parse(row.item_llm_result) as ItemLlmResult } : {}),
         },
         document: toDocument(row),
       }),
       (row) => Number(row.item_seq),
     );
+  }
+
+  /** Tokens the language model used for the job's items, summed (issue 18). */
+  async llmUsage(jobId: string): Promise<{ tokensIn: number; tokensOut: number; items: number }> {
+    const row = await this.#context.db
+      .selectFrom('job_items')
+      .select((eb) => [
+        eb.fn.sum<string | number | null>('llm_tokens_in').as('tokens_in'),
+        eb.fn.sum<string | number | null>('llm_tokens_out').as('tokens_out'),
+        eb.fn.count<string | number>('llm_result').as('items'),
+      ])
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    return { tokensIn: Number(row?.tokens_in ?? 0), tokensOut: Number(row?.tokens_out ?? 0), items: Number(row?.items ?? 0) };
   }
 
   /** Does one of the tenant's jobs refer to the document? Document reads under tenant isolation. */
