@@ -126,6 +126,7 @@ export const OPTIONS = [
   },
   { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
   { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
+  { key: 'maxUploadBytes', env: 'DISTILL_MAX_UPLOAD_BYTES', kind: 'integer', default: 50 * 1024 * 1024, min: 1024, description: 'Largest file POST /v1/files (and distill extract ./file) takes (bytes); a larger one gets 413 file_too_large' },
   { key: 'headersTimeoutMs', env: 'DISTILL_HEADERS_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 100, description: 'A client must send its request headers within this time of connecting (or of its previous request), else the connection is closed (ms)' },
   { key: 'requestTimeoutMs', env: 'DISTILL_REQUEST_TIMEOUT_MS', kind: 'integer', default: 300_000, min: 100, description: 'A client must send its whole request, body included, within this time, else 408 and the connection is closed; a streamed upload must end within it (ms)' },
   { key: 'keepAliveTimeoutMs', env: 'DISTILL_KEEP_ALIVE_TIMEOUT_MS', kind: 'integer', default: 72_000, min: 100, description: 'How long an idle keep-alive connection stays open between two requests (ms)' },

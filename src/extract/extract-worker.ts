@@ -30,6 +30,7 @@ export interface ExtractTask {
   maxSheetRows?: number;
   maxSheetColumns?: number;
   includeSlideNotes?: boolean;
+  ocrLanguages?: readonly string[];
   /** The pool starts the task's time limit when this port says the task has started. */
   startedPort?: MessagePort;
 }

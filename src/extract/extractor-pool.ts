@@ -189,6 +189,7 @@ export class ExtractorPool implements AsyncDisposable {
       contentType: input.contentType,
       body: input.body,
       formats: input.formats,
+      ...(input.ocrLanguages !== undefined ? { ocrLanguages: input.ocrLanguages } : {}),
       maxInflatedBytes: input.maxInflatedBytes ?? this.#maxInflatedBytes,
       startedPort: channel.port2,
     };

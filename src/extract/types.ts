@@ -16,6 +16,8 @@ export interface ExtractInput {
   maxSheetColumns?: number;
   /** Speaker notes of a slide deck follow each slide. @default true */
   includeSlideNotes?: boolean;
+  /** Tesseract languages for OCR of images and scanned PDF pages, e.g. `['eng']`. @default the pool's (`DISTILL_OCR_LANGUAGES`) */
+  ocrLanguages?: readonly string[];
 }
 
 /** The per-format limits of {@link ExtractInput} that a pool sets for every document it extracts. */

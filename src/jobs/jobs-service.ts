@@ -124,6 +124,7 @@ export class JobsService {
       ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
       ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
       ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
+      ...(input.ocrLanguages !== undefined ? { ocrLanguages: [...new Set(input.ocrLanguages)] } : {}),
     };
   }
 

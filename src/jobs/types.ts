@@ -55,6 +55,11 @@ export interface JobOptions {
   onBlocked?: { proxyPool?: string };
   /** Set on crawl jobs (issue 9): the scope their workers follow links within. Unset: not a crawl. */
   crawl?: CrawlSettings;
+  /**
+   * Tesseract languages for OCR of images and scanned PDF pages (issue 21), e.g. `['eng', 'deu']`.
+   * Unset: the server's `DISTILL_OCR_LANGUAGES`.
+   */
+  ocrLanguages?: string[];
 }
 
 /**

@@ -8,3 +8,4 @@ export {
   type HostWaitOutcome,
   type ProcessItemDependencies,
 } from './process-item.js';
+export { createUploadFile, type UploadFile, type UploadFileDependencies, type UploadedFile } from './upload-file.js';
