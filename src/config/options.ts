@@ -219,6 +219,10 @@ export const OPTIONS = [
   },
   { key: 'maxSheetRows', env: 'DISTILL_MAX_SHEET_ROWS', kind: 'integer', default: 1000, min: 1, description: 'Rows of each spreadsheet sheet or CSV kept as a table; the rest are counted in a note under it' },
   { key: 'maxSheetColumns', env: 'DISTILL_MAX_SHEET_COLUMNS', kind: 'integer', default: 50, min: 1, description: 'Columns of each spreadsheet sheet or CSV kept; the rest are counted in the note' },
+  { key: 'ocrLanguages', env: 'DISTILL_OCR_LANGUAGES', kind: 'string', default: 'eng', description: 'Tesseract languages for OCR of images and scanned PDF pages, joined by + or , (e.g. eng+deu); a job may set its own (ocrLanguages)' },
+  { key: 'ocrPageTimeoutMs', env: 'DISTILL_OCR_PAGE_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 1000, description: 'Time limit of the OCR of one image or PDF page (ms); all pages together stay within DISTILL_EXTRACT_TIMEOUT_MS' },
+  { key: 'ocrMaxPages', env: 'DISTILL_OCR_MAX_PAGES', kind: 'integer', default: 20, min: 0, description: 'Most pages of one PDF read by OCR (those without a usable text layer); 0 turns OCR of PDF pages off' },
+  { key: 'ocrMaxImagePixels', env: 'DISTILL_OCR_MAX_IMAGE_PIXELS', kind: 'integer', default: 50_000_000, min: 1, description: 'Largest image (width × height, from its header) read by OCR; a larger one fails with image_too_large before it is decoded' },
   { key: 'slideNotes', env: 'DISTILL_SLIDE_NOTES', kind: 'boolean', default: true, description: 'Speaker notes of a slide deck follow each slide in its document' },
   {
     key: 'render',
