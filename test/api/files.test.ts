@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistillApiError, DistillClient } from '../../src/client/index.js';
@@ -86,6 +90,27 @@ describe('POST /v1/files', () => {
     const noFile = await fetch(`${url}/v1/files`, { method: 'POST', body: form });
     expect(noFile.status).toBe(400);
     expect(await noFile.json()).toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('reads an uploaded scan through OCR with the languages asked, and refuses a malformed language with 400', async () => {
+    const { url } = await start();
+    const dir = mkdtempSync(join(tmpdir(), 'distill-upload-scan-'));
+    writeFileSync(join(dir, 'source.pdf'), await makePdf('Uploaded scans become searchable text'));
+    execFileSync('pdftoppm', ['-r', '200', '-gray', '-png', '-singlefile', join(dir, 'source.pdf'), join(dir, 'page')]);
+    const png = readFileSync(join(dir, 'page.png'));
+    rmSync(dir, { recursive: true, force: true });
+    // A scanner's PDF: the page is an image, with no text layer.
+    const pdf = await PDFDocument.create();
+    pdf.addPage([595, 842]).drawImage(await pdf.embedPng(png), { x: 0, y: 0, width: 595, height: 842 });
+    const client = new DistillClient({ baseUrl: url });
+    const submitted = await client.uploadFile(await pdf.save(), { fileName: 'scan.pdf', ocrLanguages: ['eng'] });
+    expect(submitted.job.options).toMatchObject({ ocrLanguages: ['eng'] });
+    const [result] = await resultsOf(client, submitted.job.id);
+    expect(result?.text?.replace(/\s+/g, ' ')).toContain('Uploaded scans become searchable text');
+    expect(result?.metadata).toMatchObject({ ocrPages: '1' });
+    const bad = await fetch(`${url}/v1/files?ocrLanguages=English`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'validation_failed' });
   });
 
   it('needs a key once keys exist, and keeps the upload to its tenant', async () => {
