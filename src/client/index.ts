@@ -149,7 +149,7 @@ export class DistillClient {
     file: Blob | Uint8Array,
     options: { fileName?: string; contentType?: string; formats?: DocumentFormatName[]; ocrLanguages?: string[]; signal?: AbortSignal } = {},
   ): Promise<SubmitResponse> {
-    const blob = file instanceof Blob && options.contentType === undefined ? file : new Blob([file as BlobPart], { type: options.contentType ?? '' });
+    const blob = file instanceof Blob && options.contentType === undefined ? file : new Blob([file as Blob | Uint8Array<ArrayBuffer>], { type: options.contentType ?? '' });
     const form = new FormData();
     const fileName = options.fileName ?? (typeof File !== 'undefined' && file instanceof File ? file.name : 'file');
     form.append('file', blob, fileName);
