@@ -14,6 +14,7 @@ const SCENARIOS = {
   polling: () => import('./polling.mjs'),
   scale: () => import('./scale.mjs'),
   extraction: () => import('./extraction.mjs'),
+  formats: () => import('./formats.mjs'),
   'deep-nesting': () => import('./deep-nesting.mjs'),
   'end-to-end': () => import('./end-to-end.mjs'),
   peer: () => import('./peer.mjs'),

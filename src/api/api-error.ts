@@ -44,3 +44,19 @@ export class ItemFailedError extends DistillError {
     this.httpStatus = input.httpStatus;
   }
 }
+
+/**
+ * An uploaded file (`POST /v1/files`) could not be extracted: the problem's `code` is the
+ * extraction's (`unsupported_content_type`, `encrypted_document`, `extraction_timeout`, ...), its
+ * status 422, or 503 with Retry-After for `extractor_busy`. Nothing was stored.
+ */
+export class FileExtractionError extends DistillError {
+  readonly fileName: string | undefined;
+  readonly isRetryable: boolean;
+
+  constructor(input: { code: string; message: string; fileName: string | undefined; isRetryable: boolean; cause?: unknown }) {
+    super(input.code, input.message, { cause: input.cause });
+    this.fileName = input.fileName;
+    this.isRetryable = input.isRetryable;
+  }
+}

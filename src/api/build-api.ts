@@ -15,6 +15,7 @@ import { documentRoutes } from './routes/documents.js';
 import { eventRoutes } from './routes/events.js';
 import { eventLogRoutes } from './routes/events-log.js';
 import { extractRoutes } from './routes/extract.js';
+import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { screenshotRoutes } from './routes/screenshots.js';
@@ -163,6 +164,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   void app.register(chunkRoutes(context));
   void app.register(screenshotRoutes(context));
   void app.register(extractRoutes(context));
+  if (hasServices(context, 'files')) void app.register(fileRoutes(context));
   if (hasServices(context, 'crawls')) void app.register(crawlRoutes(context));
   if (hasServices(context, 'schedules')) void app.register(scheduleRoutes(context));
   if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));

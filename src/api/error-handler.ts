@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProblemDetails } from '../client/types.js';
 import { NoValidUrlsError, QueuedUrlsLimitError, SubmissionInterruptedError } from '../jobs/index.js';
-import { ApiError, ItemFailedError } from './api-error.js';
+import { ApiError, FileExtractionError, ItemFailedError } from './api-error.js';
 import {
   ITEM_FAILED_STATUS,
   PROBLEM_STATUS,
@@ -85,6 +85,15 @@ function classify(error: unknown): { status: number; code: string; detail: strin
         links: { job: `/v1/jobs/${error.jobId}`, items: `/v1/jobs/${error.jobId}/items` },
       },
       headers: {},
+    };
+  }
+  if (error instanceof FileExtractionError) {
+    return {
+      status: error.isRetryable ? 503 : ITEM_FAILED_STATUS,
+      code: error.code,
+      detail: error.message,
+      extensions: error.fileName !== undefined ? { fileName: error.fileName } : {},
+      headers: error.isRetryable ? { 'retry-after': '5' } : {},
     };
   }
   if (error instanceof SubmissionInterruptedError) {
@@ -179,7 +188,7 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     detail = `This route does not accept ${JSON.stringify(request.headers['content-type'] ?? '')}; it accepts ${accepted.join(', ')}`;
     extensions.accepted = accepted;
   }
-  const title = isApiErrorCode(code) ? PROBLEM_TITLES[code] : 'The URL could not be extracted';
+  const title = isApiErrorCode(code) ? PROBLEM_TITLES[code] : error instanceof FileExtractionError ? 'The file could not be extracted' : 'The URL could not be extracted';
   const problem: ProblemDetails = {
     type: problemType(code),
     title,

@@ -10,6 +10,8 @@ export interface ApiOptions {
   maxStreamedUrls?: number;
   /** Longest line of a streamed body, in bytes; a longer line is an invalid entry. @default 10240 */
   maxLineBytes?: number;
+  /** Largest file `POST /v1/files` takes, in bytes; a larger one gets 413 `file_too_large`. @default 52428800 (50 MiB) */
+  maxUploadBytes?: number;
   /** How long `POST /v1/extract` waits for its document, in milliseconds. @default 60000 */
   extractTimeoutMs?: number;
   /** How often `POST /v1/extract` polls its job when no `waitForJob` is given, in milliseconds. @default 75 */
@@ -62,6 +64,7 @@ export function resolveApiOptions(options: ApiOptions = {}): ResolvedApiOptions 
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxStreamedUrls: options.maxStreamedUrls ?? 10_000_000,
     maxLineBytes: options.maxLineBytes ?? 10 * 1024,
+    maxUploadBytes: options.maxUploadBytes ?? 50 * 1024 * 1024,
     extractTimeoutMs: options.extractTimeoutMs ?? 60_000,
     extractPollMs: options.extractPollMs ?? 75,
     maxEventStreams: options.maxEventStreams ?? 1000,

@@ -1,7 +1,8 @@
 /**
  * The problem codes of the API and their HTTP status: the table `error-handler.ts` maps errors
  * through. Besides these, `POST /v1/extract` answers 422 with the failed item's own error code
- * (`blocked_address`, `http_error`, `timeout`, ...; ARCHITECTURE.md lists them).
+ * (`blocked_address`, `http_error`, `timeout`, ...; ARCHITECTURE.md lists them), and `POST /v1/files`
+ * 422 with the extraction's code (`unsupported_content_type`, `encrypted_document`, ...).
  */
 export const PROBLEM_STATUS = {
   /** No route matches the method and path. */
@@ -58,6 +59,8 @@ export const PROBLEM_STATUS = {
   job_not_finished: 409,
   /** The JSON body is larger than `maxRequestBytes`; stream large batches as text/plain or NDJSON. */
   body_too_large: 413,
+  /** `POST /v1/files`: the file is larger than `DISTILL_MAX_UPLOAD_BYTES`. */
+  file_too_large: 413,
   /** The route does not take this Content-Type. */
   unsupported_media_type: 415,
   /** `POST /v1/extract`: the item failed without an error code of its own. */
@@ -120,6 +123,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   job_cancelled: 'Job cancelled',
   job_not_finished: 'Job not finished',
   body_too_large: 'Body too large',
+  file_too_large: 'File too large',
   unsupported_media_type: 'Unsupported media type',
   extraction_failed: 'Extraction failed',
   tenant_streams_limit: 'Too many event streams for this tenant',

@@ -56,6 +56,7 @@ export function toDomainOptions(
   if (input?.screenshot !== undefined) options.screenshot = input.screenshot;
   if (input?.proxyPool !== undefined) options.proxyPool = input.proxyPool;
   if (input?.proxySession !== undefined) options.proxySession = input.proxySession;
+  if (input?.ocrLanguages !== undefined) options.ocrLanguages = input.ocrLanguages;
   if (input?.onBlocked?.proxyPool !== undefined) options.onBlocked = { proxyPool: input.onBlocked.proxyPool };
   return options;
 }

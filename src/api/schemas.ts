@@ -25,6 +25,9 @@ export const countsSchema = {
   required: [...ITEM_STATES],
 } as const;
 
+/** A Tesseract language code: three letters, maybe a script or variant (`eng`, `chi_sim`, `deu_latf`). */
+export const OCR_LANGUAGE_PATTERN = '^[a-z]{3}(_[a-z]{2,8})?$';
+
 export const jobOptionsInputSchema = {
   type: 'object',
   additionalProperties: false,
@@ -46,6 +49,13 @@ export const jobOptionsInputSchema = {
     },
     proxyPool: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Proxy pool (DISTILL_PROXY_POOLS) the job\'s fetches go through' },
     proxySession: { type: 'string', minLength: 1, maxLength: 256, description: 'Key that keeps one proxy under a sticky_session pool' },
+    ocrLanguages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      items: { type: 'string', pattern: OCR_LANGUAGE_PATTERN },
+      description: 'Tesseract languages for OCR of images and scanned PDF pages, e.g. ["eng","deu"] (server default: DISTILL_OCR_LANGUAGES); one not installed fails the item with ocr_language_unavailable',
+    },
     onBlocked: {
       type: 'object',
       additionalProperties: false,
@@ -209,6 +219,7 @@ export const jobSchema = {
         screenshot: { type: 'string', enum: SCREENSHOT_MODES },
         proxyPool: string,
         onBlocked: { type: 'object', properties: { proxyPool: string } },
+        ocrLanguages: { type: 'array', items: string },
         headers: { type: 'object', additionalProperties: { type: 'string', enum: ['[set]'] }, description: 'Names of the job\'s headers; values are never returned' },
         cookies: {
           type: 'array',

@@ -13,6 +13,7 @@ import type {
   ScheduleTemplate,
   SearchStore,
   StoredEvent,
+  SubmitResult,
   WebhookDelivery,
 } from '../jobs/index.js';
 import type { MapRequest, MapResult } from '../crawls/index.js';
@@ -42,6 +43,25 @@ export type ApiRepository = Pick<
 };
 
 export type { StoredEvent };
+
+/** An uploaded file as `POST /v1/files` hands it on. */
+export interface UploadInput {
+  body: Uint8Array;
+  contentType: string | undefined;
+  fileName: string | undefined;
+  options?: JobOptionsInput;
+  tenant?: string | undefined;
+  signal?: AbortSignal;
+}
+
+/**
+ * Uploads: extract the file (in the extraction threads) and store its document as a completed
+ * one-item job. Rejects with the extraction's error (a `DistillError` with its code) when the file
+ * cannot be extracted; nothing is stored then.
+ */
+export interface FilesApi {
+  upload(file: UploadInput): Promise<SubmitResult>;
+}
 
 /** The state of one dependency as `GET /readyz` reports it. */
 export interface ReadinessCheck {
@@ -77,6 +97,8 @@ export interface ApiServices {
    * job (null if it disappeared). Used by `POST /v1/extract`. Omitted: the API polls `getJob`.
    */
   waitForJob?(jobId: string, options: { signal: AbortSignal }): Promise<Job | null>;
+  /** Extracts uploaded files (`POST /v1/files`). Omitted: the route is not registered. */
+  files?: FilesApi;
   /**
    * The event log and webhook deliveries (`GET /v1/events`, `/v1/jobs/:id/webhooks`), and the
    * check of a submitted webhook URL. Omitted: those routes are not registered and webhook URLs

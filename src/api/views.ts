@@ -55,6 +55,7 @@ export function toJobView(job: Job, politeness?: PolitenessView): JobView {
       screenshot: job.options.screenshot ?? 'none',
       ...(job.options.proxyPool !== undefined ? { proxyPool: job.options.proxyPool } : {}),
       ...(job.options.onBlocked !== undefined ? { onBlocked: { ...job.options.onBlocked } } : {}),
+      ...(job.options.ocrLanguages !== undefined ? { ocrLanguages: [...job.options.ocrLanguages] } : {}),
       ...(job.options.secrets !== undefined ? redactSecrets(job.options.secrets) : {}),
       ...aiOptionsView(job.options),
     },

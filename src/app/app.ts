@@ -12,7 +12,7 @@ import type { BrowserPool } from '../render/index.js';
 import type { Retention } from '../retention/index.js';
 import type { Scheduler, SchedulesService } from '../schedules/index.js';
 import type { DatabaseHandle, KyselyJobRepository } from '../storage/index.js';
-import type { TaskFunction, WorkerPool } from '../worker/index.js';
+import { createUploadFile, type TaskFunction, type UploadFile, type WorkerPool } from '../worker/index.js';
 import { buildMetrics, buildServers } from './build-api.js';
 import { buildBackground } from './build-background.js';
 import { buildEvents } from './build-events.js';
@@ -52,6 +52,8 @@ export class App {
   readonly fetcher: Fetcher;
   readonly hostLimiter: HostLimiter;
   readonly extractor: ExtractorPool;
+  /** Extracts a file that is not at a URL and stores it as a one-item job (`POST /v1/files`, `distill extract ./file`). */
+  readonly uploadFile: UploadFile;
   readonly pool: WorkerPool | undefined;
   readonly task: TaskFunction;
   readonly metrics: Metrics;
@@ -92,6 +94,7 @@ export class App {
     // The services wake this process's pool (built below, on the crawls service) when they enqueue.
     const services = buildServices(config, { repository, queue: this.queue, logger, onEnqueued: () => this.pool?.notify() });
     ({ jobs: this.jobs, crawls: this.crawls, schedules: this.schedules } = services);
+    this.uploadFile = createUploadFile({ extractor: this.extractor, jobs: this.jobs });
     const render = buildRender(config, parts, logger);
     this.renderer = render?.renderer;
     const workers = buildWorkers(config, parts, {
@@ -140,6 +143,7 @@ export class App {
       logger,
       readiness,
       fetching,
+      uploadFile: this.uploadFile,
     });
     ({ api: this.api, ops: this.ops } = servers);
     components[1] = servers.rateLimitRedis;

@@ -12,6 +12,7 @@ import type { Fetching } from './build-fetch.js';
 import type { Services } from './build-services.js';
 import type { Component, ReadinessChecks } from './lifecycle.js';
 import type { Part } from './roles.js';
+import type { UploadFile } from '../worker/index.js';
 
 /** The Prometheus metrics of this process; `/metrics` also reads the queue depth and the outbox backlog. */
 export function buildMetrics(deps: { queue: Queue; repository: KyselyJobRepository; logger: Logger }): Metrics {
@@ -36,6 +37,8 @@ export interface ServersDependencies {
   fetching: Pick<Fetching, 'fetcher' | 'hostLimiter' | 'hostWaits'>;
   /** Seals jobs' headers and cookies; undefined without DISTILL_SECRET_KEY. */
   secretBox?: SecretBox | undefined;
+  /** What `POST /v1/files` extracts uploads with. */
+  uploadFile: UploadFile;
 }
 
 /** The HTTP servers of a role, and the connections they own. */
@@ -101,10 +104,12 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       search: repository,
       secretBox: deps.secretBox,
       isLlmConfigured: config.llmUrl !== '',
+      files: { upload: deps.uploadFile },
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,
       maxRequestBytes: config.maxRequestBytes,
+      maxUploadBytes: config.maxUploadBytes,
       extractTimeoutMs: config.syncExtractWaitMs,
       headersTimeoutMs: config.headersTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -21,7 +21,15 @@ export function buildExtractor(config: Config): { extractor: ExtractorPool; comp
     maxOldGenerationSizeMb: config.extractMaxMemoryMb,
     threadNiceness: config.extractNiceness,
     maxInflatedBytes: config.maxInflatedBytes,
-    limits: { maxSheetRows: config.maxSheetRows, maxSheetColumns: config.maxSheetColumns, includeSlideNotes: config.slideNotes },
+    limits: {
+      maxSheetRows: config.maxSheetRows,
+      maxSheetColumns: config.maxSheetColumns,
+      includeSlideNotes: config.slideNotes,
+      ocrLanguages: config.ocrLanguages.split(/[+,]/).map((language) => language.trim()).filter((language) => language !== ''),
+      ocrPageTimeoutMs: config.ocrPageTimeoutMs,
+      ocrMaxPages: config.ocrMaxPages,
+      maxImagePixels: config.ocrMaxImagePixels,
+    },
     // Every worker slot may be extracting at once: the pool must hold them all, so that
     // `extractor_busy` only ever means more work than this process admits.
     maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,

@@ -1,18 +1,21 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
 import { markdownFileName, NoValidUrlsError, toMarkdownFile } from '../jobs/index.js';
 import type { Job } from '../jobs/index.js';
-import { silentLogger, sleep } from '../lib/index.js';
+import { DistillError, silentLogger, sleep } from '../lib/index.js';
 
-export const EXTRACT_USAGE = `distill extract [url...] [-f urls.txt] [-o DIR] [--max-age SECONDS] [--format text,markdown,...]
+export const EXTRACT_USAGE = `distill extract [url|path...] [-f urls.txt] [-o DIR] [--max-age SECONDS] [--format text,markdown,...]
 
 Fetches and extracts the given URLs in this process (no server needed), with a progress bar on
-stderr. URLs come from the arguments, from a file (-f, one per line) or from standard input.
+stderr. URLs come from the arguments, from a file (-f, one per line) or from standard input. An
+argument without http:// or https:// is a local file (a PDF, an office file, an image to OCR...),
+extracted as POST /v1/files would; one that does not exist is an error.
 Documents are written to stdout as NDJSON, or as Markdown files into DIR with -o. Exits 1 when any
 URL failed, 2 on bad usage.`;
 
@@ -38,9 +41,16 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
     console.error(`--format takes ${known.join(', ')}; got ${JSON.stringify(unknownFormat)}`);
     return 2;
   }
-  let urls: Iterable<string> | AsyncIterable<string>;
+  const split = await splitPaths(args.positionals);
+  if (typeof split === 'string') {
+    console.error(split);
+    return 2;
+  }
+  const { paths, urlArgs } = split;
+  let urls: Iterable<string> | AsyncIterable<string> | undefined;
   if (file !== undefined) urls = readLines(createReadStream(file));
-  else if (args.positionals.length > 0) urls = args.positionals;
+  else if (urlArgs.length > 0) urls = urlArgs;
+  else if (paths.length > 0) urls = undefined;
   else if (!process.stdin.isTTY) urls = readLines(process.stdin);
   else {
     console.error(`No URLs given.\n\nUsage: ${EXTRACT_USAGE}`);
@@ -60,6 +70,8 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
   const bar = createProgressBar();
   try {
     await app.start();
+    const fileFailures = await extractPaths(app, paths, { formats, outDir, maxBytes: config.maxUploadBytes });
+    if (urls === undefined) return fileFailures > 0 ? 1 : 0;
     const submitted = await app.jobs.submit({
       urls,
       options: { formats: formats as never, ...(maxAgeSeconds !== undefined ? { maxAgeSeconds } : {}) },
@@ -90,7 +102,7 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
       `${job.counts.succeeded} extracted (${job.reused} reused), ${job.counts.failed} failed, ` +
         `${job.counts.cancelled} cancelled, ${submitted.invalidCount} invalid, in ${seconds} s`,
     );
-    return job.counts.failed > 0 || job.counts.cancelled > 0 || submitted.invalidCount > 0 ? 1 : 0;
+    return fileFailures > 0 || job.counts.failed > 0 || job.counts.cancelled > 0 || submitted.invalidCount > 0 ? 1 : 0;
   } catch (error) {
     bar.stop();
     console.error(error instanceof Error ? error.message : String(error));
@@ -119,4 +131,45 @@ async function writeResults(app: App, jobId: string, outDir: string | undefined)
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
+}
+
+/**
+ * Arguments with http:// or https:// are URLs, and so is any other `scheme://` (the submission
+ * reports it as invalid, as before); `file://` URLs and everything else are local paths, which
+ * must exist. A message instead when one does not.
+ */
+async function splitPaths(positionals: readonly string[]): Promise<{ paths: string[]; urlArgs: string[] } | string> {
+  const paths: string[] = [];
+  const urlArgs: string[] = [];
+  for (const arg of positionals) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg) && !/^file:/i.test(arg)) {
+      urlArgs.push(arg);
+      continue;
+    }
+    const path = /^file:/i.test(arg) ? fileURLToPath(arg) : arg;
+    const info = await stat(path).catch(() => null);
+    if (info === null) return `No such file: ${arg} (a URL needs http:// or https://)`;
+    if (!info.isFile()) return `Not a file: ${arg}`;
+    paths.push(path);
+  }
+  return { paths, urlArgs };
+}
+
+/** Extracts each local file as an upload (a one-item job each) and writes its document; returns how many failed. */
+async function extractPaths(app: App, paths: readonly string[], options: { formats: string[]; outDir: string | undefined; maxBytes: number }): Promise<number> {
+  let failures = 0;
+  for (const path of paths) {
+    try {
+      const { size } = await stat(path);
+      if (size > options.maxBytes) throw new DistillError('file_too_large', `the file has ${size} bytes, over DISTILL_MAX_UPLOAD_BYTES (${options.maxBytes})`);
+      const body = await readFile(path);
+      const { job } = await app.uploadFile({ body, contentType: undefined, fileName: basename(path), options: { formats: options.formats as never } });
+      await writeResults(app, job.id, options.outDir);
+    } catch (error) {
+      failures++;
+      const code = error instanceof DistillError ? `${error.code} ` : '';
+      console.error(`failed ${path}: ${code}${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return failures;
 }

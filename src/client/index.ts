@@ -14,6 +14,7 @@ import type {
   ChunkView,
   DocumentField,
   JobChunkView,
+  DocumentFormatName,
   DocumentView,
   ItemStateName,
   ItemView,
@@ -144,6 +145,26 @@ export class DistillClient {
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
     if (webhook?.secret !== undefined) headers['webhook-secret'] = webhook.secret;
     return this.#streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
+  }
+
+  /**
+   * Extracts a file that is not at a URL (`POST /v1/files`, multipart): a PDF, an image to OCR, an
+   * office file. The answer comes once it is extracted: a completed one-item job whose results
+   * hold the document (`results(job.id)`). A file that cannot be extracted rejects with a
+   * `DistillApiError` of the extraction's code (`unsupported_content_type`, `encrypted_document`, ...);
+   * one over the server's limit with `file_too_large`.
+   */
+  async uploadFile(
+    file: Blob | Uint8Array,
+    options: { fileName?: string; contentType?: string; formats?: DocumentFormatName[]; ocrLanguages?: string[]; signal?: AbortSignal } = {},
+  ): Promise<SubmitResponse> {
+    const blob = file instanceof Blob && options.contentType === undefined ? file : new Blob([file as Blob | Uint8Array<ArrayBuffer>], { type: options.contentType ?? '' });
+    const form = new FormData();
+    const fileName = options.fileName ?? (typeof File !== 'undefined' && file instanceof File ? file.name : 'file');
+    form.append('file', blob, fileName);
+    const query: Query = { formats: options.formats?.join(','), ocrLanguages: options.ocrLanguages?.join(',') };
+    const response = await this.#request('POST', '/v1/files', { query, headers: { accept: 'application/json' }, body: form, signal: options.signal });
+    return (await response.json()) as SubmitResponse;
   }
 
   /**
@@ -421,7 +442,7 @@ export class DistillClient {
   async #request(
     method: string,
     path: string,
-    init: { query?: Query; headers?: Record<string, string>; body?: string | ReadableStream<Uint8Array>; signal?: AbortSignal | undefined },
+    init: { query?: Query; headers?: Record<string, string>; body?: string | ReadableStream<Uint8Array> | FormData; signal?: AbortSignal | undefined },
   ): Promise<Response> {
     const url = new URL(`${this.#baseUrl}${path}`);
     for (const [key, value] of Object.entries(init.query ?? {})) {
@@ -431,7 +452,7 @@ export class DistillClient {
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     const requestInit: RequestInit & { duplex?: 'half' } = { method, headers };
     if (init.body !== undefined) requestInit.body = init.body;
-    if (typeof init.body === 'object') requestInit.duplex = 'half';
+    if (typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) requestInit.duplex = 'half';
     if (init.signal) requestInit.signal = init.signal;
     const response = await this.#fetch(url, requestInit);
     if (!response.ok) throw await DistillApiError.fromResponse(response);

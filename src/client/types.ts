@@ -61,6 +61,8 @@ export interface JobOptionsInput {
   proxySession?: string;
   /** A page that meets a bot wall (`blocked_by_site`) gets one more try through this pool. */
   onBlocked?: { proxyPool?: string };
+  /** Tesseract languages for OCR of images and scanned PDF pages, e.g. `['eng', 'deu']`. */
+  ocrLanguages?: string[];
   /**
    * Request headers sent only to the job's own hosts (never across a redirect to another host).
    * Stored encrypted; the server needs DISTILL_SECRET_KEY. Host, Content-Length, Accept-Encoding
@@ -93,6 +95,7 @@ export interface JobOptionsView {
   screenshot: 'none' | 'viewport' | 'fullPage';
   proxyPool?: string;
   onBlocked?: { proxyPool?: string };
+  ocrLanguages?: string[];
   /** The job's header names; values are never returned. */
   headers?: Record<string, '[set]'>;
   /** The job's cookies; values are never returned. */

@@ -126,6 +126,7 @@ export const OPTIONS = [
   },
   { key: 'maxUrlsPerRequest', env: 'DISTILL_MAX_URLS_PER_REQUEST', kind: 'integer', default: 100_000, min: 1, description: 'Most URLs in one JSON request' },
   { key: 'maxRequestBytes', env: 'DISTILL_MAX_REQUEST_BYTES', kind: 'integer', default: 64 * 1024 * 1024, min: 1024, description: 'Largest JSON request body (bytes); streamed text/NDJSON bodies are not held in memory' },
+  { key: 'maxUploadBytes', env: 'DISTILL_MAX_UPLOAD_BYTES', kind: 'integer', default: 50 * 1024 * 1024, min: 1024, description: 'Largest file POST /v1/files (and distill extract ./file) takes (bytes); a larger one gets 413 file_too_large' },
   { key: 'headersTimeoutMs', env: 'DISTILL_HEADERS_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 100, description: 'A client must send its request headers within this time of connecting (or of its previous request), else the connection is closed (ms)' },
   { key: 'requestTimeoutMs', env: 'DISTILL_REQUEST_TIMEOUT_MS', kind: 'integer', default: 300_000, min: 100, description: 'A client must send its whole request, body included, within this time, else 408 and the connection is closed; a streamed upload must end within it (ms)' },
   { key: 'keepAliveTimeoutMs', env: 'DISTILL_KEEP_ALIVE_TIMEOUT_MS', kind: 'integer', default: 72_000, min: 100, description: 'How long an idle keep-alive connection stays open between two requests (ms)' },
@@ -238,6 +239,10 @@ export const OPTIONS = [
   },
   { key: 'maxSheetRows', env: 'DISTILL_MAX_SHEET_ROWS', kind: 'integer', default: 1000, min: 1, description: 'Rows of each spreadsheet sheet or CSV kept as a table; the rest are counted in a note under it' },
   { key: 'maxSheetColumns', env: 'DISTILL_MAX_SHEET_COLUMNS', kind: 'integer', default: 50, min: 1, description: 'Columns of each spreadsheet sheet or CSV kept; the rest are counted in the note' },
+  { key: 'ocrLanguages', env: 'DISTILL_OCR_LANGUAGES', kind: 'string', default: 'eng', description: 'Tesseract languages for OCR of images and scanned PDF pages, joined by + or , (e.g. eng+deu); a job may set its own (ocrLanguages)' },
+  { key: 'ocrPageTimeoutMs', env: 'DISTILL_OCR_PAGE_TIMEOUT_MS', kind: 'integer', default: 20_000, min: 1000, description: 'Time limit of the OCR of one image or PDF page (ms); all pages together stay within DISTILL_EXTRACT_TIMEOUT_MS' },
+  { key: 'ocrMaxPages', env: 'DISTILL_OCR_MAX_PAGES', kind: 'integer', default: 20, min: 0, description: 'Most pages of one PDF read by OCR (those without a usable text layer); 0 turns OCR of PDF pages off' },
+  { key: 'ocrMaxImagePixels', env: 'DISTILL_OCR_MAX_IMAGE_PIXELS', kind: 'integer', default: 50_000_000, min: 1, description: 'Largest image (width × height, from its header) read by OCR; a larger one fails with image_too_large before it is decoded' },
   { key: 'slideNotes', env: 'DISTILL_SLIDE_NOTES', kind: 'boolean', default: true, description: 'Speaker notes of a slide deck follow each slide in its document' },
   {
     key: 'render',

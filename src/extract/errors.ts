@@ -47,4 +47,28 @@ export class ExtractorBusyError extends RetryableError {
 }
 
 /** Every error code extraction can set on an item (the README documents each one). */
-export const EXTRACT_ERROR_CODES = ['unsupported_content_type', 'extraction_failed', 'extraction_timeout', 'extractor_busy', 'decompression_limit'] as const;
+export const EXTRACT_ERROR_CODES = [
+  'unsupported_content_type',
+  'extraction_failed',
+  'extraction_timeout',
+  'extractor_busy',
+  'decompression_limit',
+  'encrypted_document',
+  'image_too_large',
+  'ocr_unavailable',
+  'ocr_language_unavailable',
+] as const;
+
+/** An image declares more pixels than `DISTILL_OCR_MAX_IMAGE_PIXELS`: refused before it is decoded. */
+export class ImageTooLargeError extends PermanentError {
+  constructor(message: string) {
+    super('image_too_large', message);
+  }
+}
+
+/** The PDF is encrypted with a password (or permissions distill cannot open): nothing can be read. */
+export class EncryptedDocumentError extends PermanentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('encrypted_document', message, options);
+  }
+}

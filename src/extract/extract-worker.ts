@@ -30,6 +30,12 @@ export interface ExtractTask {
   maxSheetRows?: number;
   maxSheetColumns?: number;
   includeSlideNotes?: boolean;
+  ocrLanguages?: readonly string[];
+  ocrPageTimeoutMs?: number;
+  ocrMaxPages?: number;
+  maxImagePixels?: number;
+  /** The pool's time limit of this task, in ms: OCR ends its pages before it. */
+  timeoutMs?: number;
   /** The pool starts the task's time limit when this port says the task has started. */
   startedPort?: MessagePort;
 }
@@ -69,8 +75,9 @@ export default async function extractInThread(task: ExtractTask): Promise<Extrac
   }
   const rssBefore = process.memoryUsage.rss();
   try {
-    const { startedPort: _port, ...input } = task;
-    const document = await extractDocument(input);
+    const { startedPort: _port, timeoutMs, ...input } = task;
+    // Half a second before the pool terminates the thread, so OCR's children are killed first.
+    const document = await extractDocument({ ...input, ...(timeoutMs !== undefined ? { deadlineAt: Date.now() + timeoutMs - 500 } : {}) });
     return { ok: true, document, ...memorySince(rssBefore) };
   } catch (caught) {
     const error = toError(caught);

@@ -9,6 +9,8 @@ import { extractOdt } from './office/extract-odt.js';
 import { extractPptx } from './office/extract-pptx.js';
 import { extractXlsx } from './office/extract-xlsx.js';
 import { DEFAULT_SHEET_LIMITS } from './office/sheet-table.js';
+import { extractImage } from './ocr/extract-image.js';
+import { DEFAULT_OCR_SETTINGS, type OcrSettings } from './ocr/tesseract.js';
 import { extractPdf } from './pdf/extract-pdf.js';
 import { extractSource } from './text/extract-source.js';
 import { sniffContentType } from './sniff.js';
@@ -30,11 +32,17 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
   const { kind, mimeType } = sniffContentType(input.contentType, input.body);
   const { url, maxInflatedBytes } = input;
   const limits = { maxRows: input.maxSheetRows ?? DEFAULT_SHEET_LIMITS.maxRows, maxColumns: input.maxSheetColumns ?? DEFAULT_SHEET_LIMITS.maxColumns };
+  const ocr: OcrSettings = {
+    languages: input.ocrLanguages ?? DEFAULT_OCR_SETTINGS.languages,
+    pageTimeoutMs: input.ocrPageTimeoutMs ?? DEFAULT_OCR_SETTINGS.pageTimeoutMs,
+    maxPages: input.ocrMaxPages ?? DEFAULT_OCR_SETTINGS.maxPages,
+    maxImagePixels: input.maxImagePixels ?? DEFAULT_OCR_SETTINGS.maxImagePixels,
+  };
   const text = (): string => decodeText(input.body, input.contentType, { isHtml: false }).text;
   try {
     switch (kind) {
       case 'pdf':
-        return await extractPdf(input.body, { url: input.url, formats });
+        return await extractPdf(input.body, { url: input.url, formats, ocr: { ...ocr, deadlineAt: input.deadlineAt ?? Date.now() + 60_000 } });
       case 'docx': {
         return await extractDocx(input.body, { url: input.url, formats, maxInflatedBytes: input.maxInflatedBytes });
       }
@@ -53,9 +61,10 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
       case 'json':
       case 'xml':
         return extractSource(text(), { url, formats, mimeType, language: kind });
-      case 'rtf':
       case 'image':
-        throw new UnsupportedContentTypeError(mimeType);
+        return await extractImage(input.body, { url, formats, mimeType, ocr });
+      case 'rtf':
+        throw new UnsupportedContentTypeError(mimeType, 'RTF is not extracted: no well-kept RTF reader exists for Node (see docs/formats.md)');
       case 'html':
         return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
       case 'text':

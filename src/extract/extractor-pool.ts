@@ -84,6 +84,10 @@ function definedLimits(input: ExtractInput): ExtractLimits {
   if (input.maxSheetRows !== undefined) limits.maxSheetRows = input.maxSheetRows;
   if (input.maxSheetColumns !== undefined) limits.maxSheetColumns = input.maxSheetColumns;
   if (input.includeSlideNotes !== undefined) limits.includeSlideNotes = input.includeSlideNotes;
+  if (input.ocrLanguages !== undefined) limits.ocrLanguages = input.ocrLanguages;
+  if (input.ocrPageTimeoutMs !== undefined) limits.ocrPageTimeoutMs = input.ocrPageTimeoutMs;
+  if (input.ocrMaxPages !== undefined) limits.ocrMaxPages = input.ocrMaxPages;
+  if (input.maxImagePixels !== undefined) limits.maxImagePixels = input.maxImagePixels;
   return limits;
 }
 
@@ -190,6 +194,7 @@ export class ExtractorPool implements AsyncDisposable {
       body: input.body,
       formats: input.formats,
       maxInflatedBytes: input.maxInflatedBytes ?? this.#maxInflatedBytes,
+      timeoutMs,
       startedPort: channel.port2,
     };
     const buffer = input.body.buffer;

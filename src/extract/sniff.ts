@@ -173,8 +173,11 @@ export function sniffContentType(contentType: string | undefined, body: Uint8Arr
 
   if (declared === 'text/html' || declared === 'application/xhtml+xml') return { kind: 'html', mimeType: declared };
   if (declared === 'application/pdf' || declared === 'application/x-pdf') {
-    // Not a PDF after all: typically an HTML error or login page served with the file's type.
+    // Not a PDF after all: typically an HTML error or login page served with the file's type, or a
+    // scan saved as an image under a .pdf name.
     if (looksLikeHtml(body)) return { kind: 'html', mimeType: 'text/html' };
+    const image = imageType(body);
+    if (image) return { kind: 'image', mimeType: image };
     throw new UnsupportedContentTypeError(declared, 'The body is served as a PDF but is not one');
   }
   const declaredZip = ZIP_TYPES[declared];

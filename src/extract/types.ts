@@ -16,10 +16,26 @@ export interface ExtractInput {
   maxSheetColumns?: number;
   /** Speaker notes of a slide deck follow each slide. @default true */
   includeSlideNotes?: boolean;
+  /** Tesseract languages for OCR of images and scanned PDF pages, e.g. `['eng']`. @default ['eng'] */
+  ocrLanguages?: readonly string[];
+  /** Time limit of the OCR of one image or PDF page, in ms. @default 20000 */
+  ocrPageTimeoutMs?: number;
+  /** Most pages of one PDF read by OCR. @default 20 */
+  ocrMaxPages?: number;
+  /** Largest image (width × height) read; over it `image_too_large`. @default 50000000 */
+  maxImagePixels?: number;
+  /**
+   * Epoch ms by which extraction must end (the thread pool sets it from its time limit): OCR
+   * stops taking pages then, so no Tesseract outlives the thread. @default 60 s from the start
+   */
+  deadlineAt?: number;
 }
 
 /** The per-format limits of {@link ExtractInput} that a pool sets for every document it extracts. */
-export type ExtractLimits = Pick<ExtractInput, 'maxSheetRows' | 'maxSheetColumns' | 'includeSlideNotes'>;
+export type ExtractLimits = Pick<
+  ExtractInput,
+  'maxSheetRows' | 'maxSheetColumns' | 'includeSlideNotes' | 'ocrLanguages' | 'ocrPageTimeoutMs' | 'ocrMaxPages' | 'maxImagePixels'
+>;
 
 /** Optional outputs a client may ask for; title, metadata and quality always come. */
 export type DocumentFormat = 'text' | 'markdown' | 'html' | 'links';

@@ -129,6 +129,7 @@ export class JobsService {
       ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
       ...(input.chunking !== undefined ? { chunking: input.chunking } : {}),
       ...(input.llm !== undefined ? { llm: input.llm } : isLlm ? { llm: { maxInFlight: 4, maxTokens: 1_000_000, maxRepairs: 1 } } : {}),
+      ...(input.ocrLanguages !== undefined ? { ocrLanguages: [...new Set(input.ocrLanguages)] } : {}),
     };
   }
 

@@ -119,6 +119,11 @@ export interface JobOptions {
   chunking?: ChunkSettings;
   /** Language-model settings of the `json` and `summary` formats (issue 18). */
   llm?: LlmJobSettings;
+  /**
+   * Tesseract languages for OCR of images and scanned PDF pages (issue 21), e.g. `['eng', 'deu']`.
+   * Unset: the server's `DISTILL_OCR_LANGUAGES`.
+   */
+  ocrLanguages?: string[];
 }
 
 /**

@@ -9,3 +9,4 @@ export {
   type ProcessItemDependencies,
 } from './process-item.js';
 export { withLlmStage, contextOf, type DocumentLlm, type LlmStageOptions, type LlmUsage } from './llm-stage.js';
+export { createUploadFile, type UploadFile, type UploadFileDependencies, type UploadedFile } from './upload-file.js';

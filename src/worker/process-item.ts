@@ -131,7 +131,17 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     }
     if (render === 'never' && screenshot === 'none') {
       // The plain path, unchanged: nothing below runs for jobs that do not render.
-      const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats: extractedFormats(item.options.formats) }, signal);
+      const doc = await extract(
+        deps,
+        {
+          url: response.finalUrl,
+          contentType: response.contentType,
+          body: response.body,
+          formats: extractedFormats(item.options.formats),
+          ...(item.options.ocrLanguages !== undefined ? { ocrLanguages: item.options.ocrLanguages } : {}),
+        },
+        signal,
+      );
       return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log));

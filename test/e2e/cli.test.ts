@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer } from '../../bench/corpus-server.mjs';
 import { runDistill } from './fixtures/run-distill.js';
@@ -39,7 +40,7 @@ describe('the distill command line', () => {
     }
     const sub = await distill(['extract', '--help']);
     expect(sub.code).toBe(0);
-    expect(sub.stdout).toContain('distill extract [url...]');
+    expect(sub.stdout).toContain('distill extract [url|path...]');
     // A client command shows its own flags and examples, and only the settings it reads.
     const jobs = await distill(['jobs', '--help']);
     expect(jobs.stdout).toContain('items <job-id> [--state failed]');
@@ -110,6 +111,30 @@ describe('the distill command line', () => {
     expect(second.stderr).toContain('1 extracted (1 reused)');
     // Answered from the stored document at submission: the bar still ends full.
     expect(second.stderr).toContain('100% | 1/1 ended: 1 done, 0 failed, 0 cancelled');
+  });
+
+  it('extracts a local file given by its path, and says so clearly when the path does not exist', async () => {
+    const env = { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'files.db')}` };
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    pdf.addPage([595, 842]).drawText('A local file about tidal energy.', { x: 50, y: 780, size: 12, font });
+    const path = join(dir, 'local report.pdf');
+    writeFileSync(path, await pdf.save());
+    const run = await distill(['extract', path], env);
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.stdout.trim()) as { url: string; mimeType: string; text: string };
+    expect(doc).toMatchObject({ mimeType: 'application/pdf' });
+    expect(doc.text).toContain('A local file about tidal energy.');
+    expect(doc.url).toMatch(/^https:\/\/upload\.distill\.invalid\/[0-9a-f]{32}\/local-report\.pdf$/);
+    const missing = await distill(['extract', './no-such-file.pdf'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No such file: ./no-such-file.pdf (a URL needs http:// or https://)');
+    // A file that cannot be extracted is reported with its code, and the exit code says so.
+    const binary = join(dir, 'noise.bin');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 256)));
+    const failed = await distill(['extract', binary], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`failed ${binary}: unsupported_content_type`);
   });
 
   it('ends quietly with exit code 0 when the reader closes the pipe early, as `| head -1` does', async () => {

@@ -124,7 +124,7 @@ describe('the whole flow in embedded mode, over real HTTP', () => {
     } while (cursor);
     expect([...failed.entries()].sort()).toEqual([
       ['flaky', 'http_error'],
-      ['image', 'unsupported_content_type'],
+      ['image', 'extraction_failed'],
       ['missing', 'http_error'],
     ]);
 

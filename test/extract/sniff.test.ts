@@ -27,6 +27,8 @@ describe('sniffContentType', () => {
     expect(sniffContentType('image/png', PNG)).toEqual({ kind: 'image', mimeType: 'image/png' });
     expect(sniffContentType(undefined, PNG)).toEqual({ kind: 'image', mimeType: 'image/png' });
     expect(() => sniffContentType('image/png', new TextEncoder().encode('not an image at all'))).toThrow(UnsupportedContentTypeError);
+    // A scan saved under a PDF's type is read as the image it is.
+    expect(sniffContentType('application/pdf', PNG)).toEqual({ kind: 'image', mimeType: 'image/png' });
   });
 
   it('rejects archives and unknown binary with unsupported_content_type', () => {
@@ -35,7 +37,7 @@ describe('sniffContentType', () => {
   });
 
   it('makes extractDocument reject unsupported bodies with the same error', async () => {
-    await expect(extractDocument({ url: 'https://example.com/x.html', contentType: 'image/png', body: PNG })).rejects.toMatchObject({
+    await expect(extractDocument({ url: 'https://example.com/x.html', contentType: 'application/zip', body: new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]) })).rejects.toMatchObject({
       name: 'UnsupportedContentTypeError',
       code: 'unsupported_content_type',
     });
@@ -44,8 +46,19 @@ describe('sniffContentType', () => {
 
 describe('EXTRACT_ERROR_CODES', () => {
   it('lists the code of every extraction error class', async () => {
-    const { EXTRACT_ERROR_CODES, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, DecompressionLimitError } = await import('../../src/extract/index.js');
-    const codes = [new UnsupportedContentTypeError('image/png'), new ExtractionFailedError('x'), new ExtractionTimeoutError('x'), new ExtractorBusyError('x'), new DecompressionLimitError('x')].map((error) => error.code);
+    const extract = await import('../../src/extract/index.js');
+    const codes = [
+      new UnsupportedContentTypeError('image/png'),
+      new extract.ExtractionFailedError('x'),
+      new extract.ExtractionTimeoutError('x'),
+      new extract.ExtractorBusyError('x'),
+      new extract.DecompressionLimitError('x'),
+      new extract.EncryptedDocumentError('x'),
+      new extract.ImageTooLargeError('x'),
+      new extract.OcrUnavailableError('x'),
+      new extract.OcrLanguageUnavailableError('x'),
+    ].map((error) => error.code);
+    const { EXTRACT_ERROR_CODES } = extract;
     expect([...EXTRACT_ERROR_CODES].sort()).toEqual(codes.sort());
   });
 });
