@@ -30,7 +30,7 @@ import {
   submitResponseSchema,
 } from '../schemas.js';
 import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
-import { DOCUMENT_FIELDS, politenessOf, projectDocument, toItemView, toJobView, toResultView, toSubmissionSummary } from '../views.js';
+import { DOCUMENT_FIELDS, politenessOf, toItemView, toJobView, toResultView, toSubmissionSummary } from '../views.js';
 
 /** A streamed request body: the content-type parser hands the raw stream over without reading it. */
 export class StreamedBody {
