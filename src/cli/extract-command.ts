@@ -6,7 +6,7 @@ import { App } from '../app/index.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
-import { markdownFileName, NoValidUrlsError, toMarkdownFile } from '../jobs/index.js';
+import { markdownFileName, normalizeUrl, NoValidUrlsError, toMarkdownFile } from '../jobs/index.js';
 import type { Job } from '../jobs/index.js';
 import { DistillError, silentLogger, sleep } from '../lib/index.js';
 
@@ -148,7 +148,12 @@ async function splitPaths(positionals: readonly string[]): Promise<{ paths: stri
     }
     const path = /^file:/i.test(arg) ? fileURLToPath(arg) : arg;
     const info = await stat(path).catch(() => null);
-    if (info === null) return `No such file: ${arg} (a URL needs http:// or https://)`;
+    if (info === null) {
+      // `distill extract example.com`: no such file, and most likely a link without its scheme.
+      const asUrl = /^[./~]/.test(arg) ? undefined : normalizeUrl(arg);
+      const meant = asUrl !== undefined && !asUrl.ok && asUrl.message.startsWith('No scheme') ? `; as a link: ${asUrl.message}` : ' (a URL needs http:// or https://)';
+      return `No such file: ${arg}${meant}`;
+    }
     if (!info.isFile()) return `Not a file: ${arg}`;
     paths.push(path);
   }

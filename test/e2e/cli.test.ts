@@ -81,8 +81,9 @@ describe('the distill command line', () => {
 
   it('says why a link without a scheme is refused, and what was meant', async () => {
     const run = await runDistill(['extract', 'example.com'], { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'noscheme.db')}` });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('entry 1 (example.com): No scheme: did you mean https://example.com/?');
+    // Not a file here, so a usage error (2) that names what was most likely meant.
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('No such file: example.com; as a link: No scheme: did you mean https://example.com/?');
   });
 
   it('extracts URLs from stdin to Markdown files with a progress summary, exiting 1 when one failed', async () => {
