@@ -68,7 +68,8 @@ describe('Firecrawl json and summary through an OpenAI-compatible model', () => 
   });
 
   it('v1: scrapeUrl with formats ["json"] and jsonOptions answers data.json', async () => {
-    const scraped = await firecrawl.v1.scrapeUrl('https://fc.example/v1', { formats: ['json', 'markdown'], jsonOptions: { schema: SCHEMA, prompt: 'The page title' } });
+    const scraped = await firecrawl.v1.scrapeUrl('https://fc.example/v1', { formats: ['json', 'markdown'], // The v1 types say zod; the SDK sends a JSON Schema as it is.
+      jsonOptions: { schema: SCHEMA as never, prompt: 'The page title' } });
     expect(scraped.success).toBe(true);
     expect((scraped as { json?: unknown }).json).toEqual({ title: 'Title of https://fc.example/v1' });
     expect((scraped as { markdown?: string }).markdown).toContain('Title of');
@@ -103,7 +104,7 @@ describe('Firecrawl json and summary through an OpenAI-compatible model', () => 
     expect(long.status).toBe(400);
     expect(long.code).toBe('prompt_too_large');
     // The v1 client throws its own error class, with the status and Firecrawl's `error` text.
-    const v1 = (await firecrawl.v1.scrapeUrl('https://fc.example/v1-bad', { formats: ['json'], jsonOptions: { schema: { type: 'nonsense' } } }).catch((e: unknown) => e)) as { statusCode?: number; message: string };
+    const v1 = (await firecrawl.v1.scrapeUrl('https://fc.example/v1-bad', { formats: ['json'], jsonOptions: { schema: { type: 'nonsense' } as never } }).catch((e: unknown) => e)) as { statusCode?: number; message: string };
     expect(v1.statusCode).toBe(400);
     expect(v1.message).toMatch(/`jsonOptions`: .*schema/i);
   });
