@@ -284,8 +284,9 @@ describe('the Firecrawl SDK against distill', () => {
     expect(unknown.message).toContain('`colour`');
     const json = await sdkError(firecrawl.scrape(`${origin}/page/0`, { formats: [{ type: 'json', prompt: 'the title' }] }));
     expect(json.status).toBe(400);
-    expect(json.message).toMatch(/formats\[0\].*not supported.*language model/);
-    expect(json.code).toBe('unsupported_option');
+    // This server has no model endpoint (firecrawl-llm.test.ts runs json with one).
+    expect(json.message).toMatch(/formats\[0\].*need a model endpoint.*DISTILL_LLM_URL/);
+    expect(json.code).toBe('llm_not_configured');
     const tags = await sdkError(firecrawl.scrape(`${origin}/page/0`, { includeTags: ['article'] }));
     expect(tags.message).toContain('`includeTags` is not supported');
     const headers = await sdkError(firecrawl.startBatchScrape([`${origin}/page/0`], { options: { headers: { Host: 'elsewhere.test' } } }));

@@ -2,8 +2,8 @@
  * Firecrawl's request fields and what distill does with each: the one table of the compatibility
  * (docs/firecrawl.md lists the same). A field is `supported` (same meaning), `mapped` (translated
  * to distill's nearest option, the note says how), or `refused` (a clear 400, never a silent
- * ignore). Formats are in `FIRECRAWL_FORMATS`: where the LLM formats (`json`, `summary`) get wired
- * once distill has them.
+ * ignore). Formats are in `FIRECRAWL_FORMATS`; `json` and `summary` run on distill's own formats
+ * of the same names (an OpenAI-compatible model, issue 18).
  */
 import { ApiError } from '../../api-error.js';
 
@@ -17,12 +17,12 @@ export function invalid(field: string, message: string): ApiError {
   return new ApiError('validation_failed', `\`${field}\` ${message}`, { extensions: { errors: [{ field, message }] } });
 }
 
-/** The reason given for the formats that need a language model, until distill has them. */
-export const LLM_FORMAT_REASON = 'formats that need a language model (json, summary) are not available on this server yet';
+/** The reason given for Firecrawl's other formats that need a language model. */
+export const LLM_FORMAT_REASON = 'of the formats that need a language model, distill has json and summary only';
 
 /** How distill produces a Firecrawl format. */
 export type FormatSupport =
-  | { kind: 'supported' | 'mapped'; output: 'markdown' | 'html' | 'links' | 'screenshot'; note?: string }
+  | { kind: 'supported' | 'mapped'; output: 'markdown' | 'html' | 'links' | 'screenshot' | 'json' | 'summary'; note?: string }
   | { kind: 'refused'; reason: string };
 
 /** Every format of Firecrawl's v1 and v2 APIs. */
@@ -33,9 +33,9 @@ export const FIRECRAWL_FORMATS: Readonly<Record<string, FormatSupport>> = {
   screenshot: { kind: 'mapped', output: 'screenshot', note: 'the page rendered in Chromium; a URL of GET /v1/documents/{id}/screenshot (needs the API key)' },
   'screenshot@fullPage': { kind: 'mapped', output: 'screenshot', note: 'v1 spelling of a full-page screenshot' },
   rawHtml: { kind: 'refused', reason: 'distill does not keep the raw HTML of a page, only what it extracts from it' },
-  json: { kind: 'refused', reason: LLM_FORMAT_REASON },
-  extract: { kind: 'refused', reason: LLM_FORMAT_REASON },
-  summary: { kind: 'refused', reason: LLM_FORMAT_REASON },
+  json: { kind: 'mapped', output: 'json', note: "distill's json format: the schema and prompt of `{type: \"json\"}` (v2) or `jsonOptions` (v1)" },
+  extract: { kind: 'refused', reason: 'the v1 `extract` format is the older name of `json`: ask for `json` with `jsonOptions`' },
+  summary: { kind: 'mapped', output: 'summary', note: "distill's summary format" },
   changeTracking: {
     kind: 'refused',
     reason: "distill's change detection has its own shape: read GET /v1/documents/{id}/versions instead",
@@ -54,8 +54,20 @@ export const FIRECRAWL_FORMATS: Readonly<Record<string, FormatSupport>> = {
 
 /** What `formats` asked for: distill's outputs, and the screenshot mode when one was asked for. */
 export interface RequestedFormats {
-  outputs: Set<'markdown' | 'html' | 'links'>;
+  outputs: Set<'markdown' | 'html' | 'links' | 'json' | 'summary'>;
   screenshot: 'none' | 'viewport' | 'fullPage';
+  /** The v2 `{type: "json", schema, prompt}` members (v1 has them in `jsonOptions`). */
+  json?: { schema?: unknown; prompt?: unknown; field: string };
+}
+
+/** Members of a v2 `{type: "json"}` format: each one's handling. */
+function readJsonMember(object: Record<string, unknown>, key: string, at: string, into: RequestedFormats): void {
+  into.json ??= { field: at };
+  if (key === 'schema') into.json.schema = object.schema;
+  else if (key === 'prompt') into.json.prompt = object.prompt;
+  else if (key === 'checkPromptInjection') {
+    if (!isUnset(object[key])) throw refuse(`${at}.${key}`, 'distill does not screen prompts for injection');
+  } else throw invalid(`${at}.${key}`, 'is not a known member of this format');
 }
 
 /** Reads Firecrawl's `formats` (strings, or v2 objects with `type`); refused formats throw. */
@@ -73,6 +85,7 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
     if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
       const object = entry as Record<string, unknown>;
       name = object.type;
+      if (name === 'json') result.json = { field: at };
       for (const key of Object.keys(object)) {
         if (key === 'type') continue;
         if (name === 'screenshot' && key === 'fullPage') {
@@ -81,6 +94,10 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
           continue;
         }
         if (name === 'screenshot' && (key === 'quality' || key === 'viewport')) throw refuse(`${at}.${key}`, 'screenshots are PNGs of the default viewport');
+        if (name === 'json') {
+          readJsonMember(object, key, at, result);
+          continue;
+        }
         if (typeof name === 'string' && FIRECRAWL_FORMATS[name]?.kind === 'refused') continue; // refused below, by its name
         throw invalid(`${at}.${key}`, 'is not a known member of this format');
       }

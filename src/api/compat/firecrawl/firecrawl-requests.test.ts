@@ -29,13 +29,28 @@ describe('Firecrawl requests read into distill inputs', () => {
 
   it('refuses what distill does not do, naming the field, and accepts it left unset', () => {
     expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: ['rawHtml'] }))).toMatchObject({ code: 'unsupported_option', message: expect.stringContaining('formats[0]') });
-    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: ['summary'] })).message).toContain('language model');
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: ['extract'] })).message).toContain('ask for `json`');
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: ['question'] })).message).toContain('language model');
     expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', onlyMainContent: false })).code).toBe('unsupported_option');
     expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', waitFor: 500 })).message).toContain('`waitFor`');
     expect(readScrapeBody({ url: 'https://x.test/', waitFor: 0, includeTags: [], headers: {}, mobile: false }).url).toBe('https://x.test/');
     expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', fromats: ['markdown'] }))).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('`fromats`') });
     expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', maxAge: '1h' })).message).toContain('`maxAge`');
     expect(codeOf(() => readScrapeBody({})).message).toContain('`url` is required');
+  });
+
+  it('reads json (v2 object, v1 jsonOptions) and summary as distill\'s formats', () => {
+    const schema = { type: 'object', properties: { title: { type: 'string' } } };
+    const v2 = readScrapeBody({ url: 'https://x.test/', formats: ['markdown', { type: 'json', schema, prompt: 'The title' }, 'summary'] });
+    expect(v2.options.formats).toEqual(['markdown', 'json', 'summary']);
+    expect(v2.modelFormats).toEqual([{ type: 'json', schema, prompt: 'The title' }, 'summary']);
+    const v1 = readScrapeBody({ url: 'https://x.test/', jsonOptions: { systemPrompt: 'Be brief.', prompt: 'The title' }, formats: ['json'] });
+    expect(v1.modelFormats).toEqual([{ type: 'json', schema: { type: 'object' }, prompt: 'Be brief.\n\nThe title' }]);
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', jsonOptions: { schema } })).message).toMatch(/`jsonOptions` is read only with "json" in formats/);
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: [{ type: 'json' }] })).message).toMatch(/`formats\[0\]` needs a `schema` or a `prompt`/);
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: [{ type: 'json', prompt: 'x', colour: 1 }] })).message).toContain('formats[0].colour');
+    expect(codeOf(() => readScrapeBody({ url: 'https://x.test/', formats: [{ type: 'json', prompt: 'x', checkPromptInjection: true }] })).code).toBe('unsupported_option');
+    expect(codeOf(() => readBatchBody({ urls: ['https://x.test/a'], formats: ['links', { type: 'json', prompt: 'x', schema: [] }] }, 10)).message).toContain('`formats[1].schema` must be a JSON Schema object');
   });
 
   it('reads a batch with its webhook, and refuses webhook headers and a subset of events', () => {

@@ -3,6 +3,7 @@
  * job, crawl and map inputs. Every member is handled by name: supported, mapped or refused; one
  * that Firecrawl does not have is a 400 naming it. See firecrawl-fields.ts for the formats.
  */
+import type { FormatInput } from '../../../client/types.js';
 import type { MapRequest } from '../../../crawls/index.js';
 import type { JobOptionsInput } from '../../../jobs/index.js';
 import type { CrawlInputView } from '../../services.js';
@@ -30,7 +31,19 @@ export interface ScrapeRequest {
   timeoutMs: number | undefined;
   /** Firecrawl's `headers`, in clear: the route seals them into `options` as the native API does. */
   headers: Record<string, string> | undefined;
+  /** v1 `jsonOptions` (v2 has them in its `{type: "json"}` format). */
+  jsonOptions?: { schema?: unknown; prompt?: unknown; systemPrompt?: unknown; field: string };
+  /** Where `formats` was read (`formats`, `scrapeOptions.formats`): the field errors of json and summary name. */
+  formatsField?: string;
+  /**
+   * distill's `json` and `summary` formats as the native API takes them, when asked for: the route
+   * checks them (schema, sizes, a model configured) with the native API's own checks.
+   */
+  modelFormats: Array<Exclude<FormatInput, string> | 'summary'>;
 }
+
+/** Schema of a Firecrawl `json` format asked with a prompt only: any JSON object. */
+const ANY_OBJECT_SCHEMA = { type: 'object' };
 
 /** Shortest and longest fetch time limit distill takes (its `timeoutMs`). */
 const MIN_FETCH_TIMEOUT_MS = 1000;
@@ -59,6 +72,18 @@ const onlyBoolean =
 const SCRAPE_OPTIONS: Record<string, Reader> = {
   formats: (value, field, into) => {
     into.formats = readFormats(value, field);
+    into.formatsField = field;
+  },
+  jsonOptions: (value, field, into) => {
+    const object = objectOf(value, field);
+    const options: NonNullable<ScrapeRequest['jsonOptions']> = { field };
+    for (const [key, member] of Object.entries(object)) {
+      if (key === 'schema' || key === 'prompt' || key === 'systemPrompt') options[key] = member;
+      else if (key === 'checkPromptInjection') {
+        if (!isUnset(member)) throw refuse(`${field}.${key}`, 'distill does not screen prompts for injection');
+      } else throw invalid(`${field}.${key}`, 'is not a member of jsonOptions');
+    }
+    into.jsonOptions = options;
   },
   onlyMainContent: onlyBoolean(true, 'distill always extracts the main content of a page (onlyMainContent: true)'),
   includeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
@@ -114,13 +139,36 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
 
 /** A new scrape request with Firecrawl's defaults: Markdown only. */
 function emptyScrape(): ScrapeRequest {
-  return { options: {}, formats: readFormats(undefined, 'formats'), timeoutMs: undefined, headers: undefined };
+  return { options: {}, formats: readFormats(undefined, 'formats'), timeoutMs: undefined, headers: undefined, modelFormats: [] };
+}
+
+/**
+ * Firecrawl's `json` (v2 `{type: "json", schema, prompt}`, v1 `"json"` with `jsonOptions`) as
+ * distill's json format: a prompt without a schema asks for any JSON object; v1's `systemPrompt`
+ * goes before the prompt (distill's own instructions stay the system message).
+ */
+function jsonFormatOf(scrape: ScrapeRequest): Exclude<FormatInput, string> {
+  const source = scrape.formats.json ?? scrape.jsonOptions;
+  const field = scrape.formats.json?.field ?? scrape.jsonOptions?.field ?? scrape.formatsField ?? 'formats';
+  const { schema, prompt } = source ?? {};
+  const systemPrompt = scrape.formats.json ? undefined : scrape.jsonOptions?.systemPrompt;
+  if (schema === undefined && prompt === undefined) throw invalid(field, 'needs a `schema` or a `prompt` for the json format');
+  if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) throw invalid(`${field}.schema`, 'must be a JSON Schema object');
+  for (const [name, text] of [['prompt', prompt], ['systemPrompt', systemPrompt]] as const) {
+    if (text !== undefined && typeof text !== 'string') throw invalid(`${field}.${name}`, 'must be a string');
+  }
+  const joined = [systemPrompt, prompt].filter((text): text is string => typeof text === 'string' && text !== '').join('\n\n');
+  return { type: 'json', schema: (schema as Record<string, unknown> | undefined) ?? ANY_OBJECT_SCHEMA, ...(joined !== '' ? { prompt: joined } : {}) };
 }
 
 /** Sets distill's formats and screenshot from what `formats` asked for. */
 function finish(scrape: ScrapeRequest): ScrapeRequest {
-  scrape.options.formats = [...scrape.formats.outputs];
+  const { outputs } = scrape.formats;
+  scrape.options.formats = [...outputs];
   if (scrape.formats.screenshot !== 'none') scrape.options.screenshot = scrape.formats.screenshot;
+  if (scrape.jsonOptions && !outputs.has('json')) throw invalid(scrape.jsonOptions.field, 'is read only with "json" in formats');
+  if (outputs.has('json')) scrape.modelFormats.push(jsonFormatOf(scrape));
+  if (outputs.has('summary')) scrape.modelFormats.push('summary');
   return scrape;
 }
 

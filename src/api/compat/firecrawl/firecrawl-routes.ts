@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeUrl, type Job } from '../../../jobs/index.js';
 import { isAbortError, sleep } from '../../../lib/index.js';
+import { toAiOptions } from '../../ai-options.js';
 import { ApiError, ItemFailedError } from '../../api-error.js';
 import { registerFirecrawlErrorHandling } from '../../error-handler.js';
 import { bindJobId } from '../../request-log.js';
@@ -58,9 +59,24 @@ export function firecrawlRoutes(context: RouteContext) {
   /** `http://host:port/firecrawl`, as the client reached it: `next` links are absolute, as Firecrawl's. */
   const baseOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
 
-  /** A scrape's job options, with its `headers` checked and sealed as the native routes seal them. */
-  const jobOptionsOf = (scrape: ScrapeRequest) =>
-    scrape.headers === undefined ? scrape.options : { ...scrape.options, ...toDomainOptions({ headers: scrape.headers }, { box: services.secretBox }) };
+  /**
+   * A scrape's job options, with its `headers` checked and sealed as the native routes seal them,
+   * and its json and summary formats checked as the native API checks them (a schema that does not
+   * compile, sizes, a server with no model: the same codes, in Firecrawl's shape, naming the field).
+   */
+  const jobOptionsOf = (scrape: ScrapeRequest) => {
+    let options = scrape.options;
+    if (scrape.modelFormats.length > 0) {
+      try {
+        options = { ...options, llm: toAiOptions({ formats: scrape.modelFormats }, services.isLlmConfigured === true).llm };
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const field = scrape.formats.json?.field ?? scrape.jsonOptions?.field ?? scrape.formatsField ?? 'formats';
+        throw new ApiError(error.code, `\`${field}\`: ${error.message}`, { extensions: { field } });
+      }
+    }
+    return scrape.headers === undefined ? options : { ...options, ...toDomainOptions({ headers: scrape.headers }, { box: services.secretBox }) };
+  };
 
   async function waitFinal(jobId: string, waitMs: number, responseSignal: AbortSignal): Promise<Job | null> {
     const signal = AbortSignal.any([responseSignal, AbortSignal.timeout(waitMs)]);
@@ -88,7 +104,7 @@ export function firecrawlRoutes(context: RouteContext) {
     const limit = request.query.limit ?? STATUS_PAGE_SIZE;
     const page = await services.repository.listResults(job.id, { limit, cursor: request.query.cursor });
     const base = baseOf(request);
-    const data = page.items.map(({ document }) => toFirecrawlDocument(document, job.options, base));
+    const data = page.items.map(({ item, document }) => toFirecrawlDocument(document, job.options, base, item.llm));
     const next =
       page.nextCursor !== null && page.nextCursor !== undefined
         ? `${base}${FIRECRAWL_PREFIX}/${version}/${kind}/${encodeURIComponent(job.id)}?cursor=${encodeURIComponent(page.nextCursor)}${request.query.limit !== undefined ? `&limit=${limit}` : ''}`
@@ -147,7 +163,7 @@ export function firecrawlRoutes(context: RouteContext) {
       const [item] = (await services.repository.listItems(jobId, { limit: 1 })).items;
       if (item?.state === 'succeeded' && item.documentId !== null) {
         const document = await services.repository.getDocument(item.documentId);
-        if (document) return { success: true, data: toFirecrawlDocument(document, job.options, baseOf(request)) };
+        if (document) return { success: true, data: toFirecrawlDocument(document, job.options, baseOf(request), item.llm) };
       }
       if (item?.state === 'failed') {
         throw new ItemFailedError({

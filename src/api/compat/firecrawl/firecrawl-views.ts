@@ -1,5 +1,5 @@
 /** distill's jobs, items and documents in the shapes Firecrawl's API answers with. */
-import type { Item, Job, JobOptions, StoredDocument } from '../../../jobs/index.js';
+import type { Item, ItemLlmResult, Job, JobOptions, StoredDocument } from '../../../jobs/index.js';
 
 /** Firecrawl's job status: `scraping` until distill's job is final. */
 export function firecrawlStatus(job: Job): 'scraping' | 'completed' | 'cancelled' {
@@ -7,17 +7,25 @@ export function firecrawlStatus(job: Job): 'scraping' | 'completed' | 'cancelled
   return job.status === 'completed' ? 'completed' : 'scraping';
 }
 
-/** A Firecrawl document from a stored one, with the outputs the job asked for. */
+/**
+ * A Firecrawl document from a stored one, with the outputs the job asked for. `json` and `summary`
+ * are the model's answers stored with the item (`llm`): null when the model gave none, with the
+ * reason in the document's `warning`, as Firecrawl reports a part it could not make.
+ */
 export function toFirecrawlDocument(
   document: StoredDocument,
   options: Pick<JobOptions, 'formats' | 'screenshot'>,
   apiBase: string,
+  llm?: ItemLlmResult,
 ): Record<string, unknown> {
   const formats = new Set(options.formats);
   const out: Record<string, unknown> = {};
   if (formats.has('markdown')) out.markdown = document.markdown ?? '';
   if (formats.has('html')) out.html = document.html ?? '';
   if (formats.has('links')) out.links = document.links;
+  if (formats.has('json')) out.json = llm?.json ?? null;
+  if (formats.has('summary')) out.summary = llm?.summary ?? null;
+  if (llm?.errors !== undefined && llm.errors.length > 0) out.warning = llm.errors.map((e) => `${e.part}: ${e.code}: ${e.message}`).join('; ');
   if (options.screenshot !== undefined && options.screenshot !== 'none') {
     out.screenshot = `${apiBase}/v1/documents/${encodeURIComponent(document.id)}/screenshot`;
   }
@@ -38,7 +46,12 @@ export function toFirecrawlDocument(
     ...(typeof source === 'string' ? { source } : {}),
     scrapeId: document.id,
     creditsUsed: 0,
-    distill: { documentId: document.id, extractor: document.extractor, wordCount: document.wordCount },
+    distill: {
+      documentId: document.id,
+      extractor: document.extractor,
+      wordCount: document.wordCount,
+      ...(llm !== undefined ? { llm: { model: llm.model, tokensIn: llm.tokensIn, tokensOut: llm.tokensOut, calls: llm.calls } } : {}),
+    },
   };
   return out;
 }
