@@ -265,6 +265,8 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.locator('h1.page-title', { hasText: articleTitle(3) }).waitFor();
     // Focus moved to the heading after the navigation.
     expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // The way back names the job as the lists do, not by its id.
+    await expect.poll(() => page.locator('#back-to-job').textContent()).toBe('← Fifty articles');
     const prose = page.locator('.prose');
     await prose.locator('h2', { hasText: 'What we measured' }).waitFor();
     expect(await prose.locator('li').count()).toBeGreaterThanOrEqual(3);
@@ -416,6 +418,7 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.waitForURL(/#\/documents\/[^?]+\?job=/);
     await page.locator('h1.page-title', { hasText: 'Field notes on uploads' }).waitFor();
     expect(await page.locator('.prose h2').first().textContent()).toBe('Second part');
+    await expect.poll(() => page.locator('#back-to-job').textContent()).toBe('← field-notes.html');
   });
 
   it('is usable at phone width', async () => {
