@@ -62,8 +62,9 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on('console', (message) => {
-      // Chromium logs every non-2xx response; the 401s of the API key test are on purpose.
-      if (message.type() === 'error' && !/status of 401/.test(message.text()))
+      // Chromium logs every non-2xx response; the 401s of the API key test and the 422 of the
+      // upload of a file of no known type are on purpose.
+      if (message.type() === 'error' && !/status of (401|422)/.test(message.text()))
         pageErrors.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => pageErrors.push(`page: ${error.message}`));
@@ -264,6 +265,8 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.locator('h1.page-title', { hasText: articleTitle(3) }).waitFor();
     // Focus moved to the heading after the navigation.
     expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // The way back names the job as the lists do, not by its id.
+    await expect.poll(() => page.locator('#back-to-job').textContent()).toBe('← Fifty articles');
     const prose = page.locator('.prose');
     await prose.locator('h2', { hasText: 'What we measured' }).waitFor();
     expect(await prose.locator('li').count()).toBeGreaterThanOrEqual(3);
@@ -376,6 +379,46 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.getByRole('button', { name: 'Delete job' }).click();
     await page.waitForURL(/#\/jobs$/);
     expect((await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).status).toBe(404);
+  });
+
+  it('extracts files chosen with the picker or dropped on the form, showing progress and each document or error', async () => {
+    const page = await openPage(DESKTOP);
+    await page.goto(`${server.baseUrl}/#/`);
+    await page.locator('#upload-zone').waitFor();
+    const paragraph = 'Uploaded notes keep their paragraphs, and this sentence is long enough to count as the main content of the page. '.repeat(4);
+    const html = `<!doctype html><html><head><title>Field notes on uploads</title></head><body><article><h1>Field notes on uploads</h1><p>${paragraph}</p><h2>Second part</h2><p>${paragraph}</p></article></body></html>`;
+    // The picker: one HTML file.
+    await page.locator('#upload-files').setInputFiles({ name: 'field-notes.html', mimeType: 'text/html', buffer: Buffer.from(html) });
+    const rows = page.locator('.uploads .upload');
+    await expect.poll(() => rows.first().getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+    expect(await rows.first().locator('.upload__name').textContent()).toBe('field-notes.html');
+    expect(await rows.first().locator('.upload__document').textContent()).toBe('Field notes on uploads');
+    expect(await rows.first().locator('.upload__bar').evaluate((bar) => (bar as HTMLProgressElement).position)).toBe(1);
+    await expect.poll(() => page.locator('#upload-count').textContent()).toBe('1 of 1 file done.');
+
+    // A drop of two files: Markdown is extracted, bytes of no known type fail with their code.
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['# Dropped plan\n\nThe plan has one step: drop the file and read it.\n'], 'plan.md', { type: 'text/markdown' }));
+      transfer.items.add(new File([new Uint8Array([0, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 7])], 'blob.bin', { type: 'application/octet-stream' }));
+      return transfer;
+    });
+    await page.locator('#upload-zone').dispatchEvent('drop', { dataTransfer });
+    await expect.poll(() => page.locator('#upload-count').textContent(), { timeout: 30_000 }).toBe('3 of 3 files done.');
+    expect(await rows.nth(1).getAttribute('data-state')).toBe('done');
+    expect(await rows.nth(1).locator('.upload__name').textContent()).toBe('plan.md');
+    expect(await rows.nth(2).getAttribute('data-state')).toBe('failed');
+    expect(await rows.nth(2).locator('.error-code').textContent()).toBe('unsupported_content_type');
+    expect(await rows.nth(2).textContent()).toContain('HTTP 422');
+    expect(await page.locator('#upload-progress').evaluate((bar) => (bar as HTMLProgressElement).position)).toBe(1);
+    await screenshot(page, 'new-job-uploads-desktop');
+
+    // The link opens the extracted document; its way back names the job.
+    await rows.first().locator('.upload__document').click();
+    await page.waitForURL(/#\/documents\/[^?]+\?job=/);
+    await page.locator('h1.page-title', { hasText: 'Field notes on uploads' }).waitFor();
+    expect(await page.locator('.prose h2').first().textContent()).toBe('Second part');
+    await expect.poll(() => page.locator('#back-to-job').textContent()).toBe('← field-notes.html');
   });
 
   it('is usable at phone width', async () => {

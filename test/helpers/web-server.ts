@@ -1,7 +1,7 @@
 /**
  * The server of the browser tests: the real API (`buildApi`) over a real SQLite store, JobsService
  * and WorkerPool running the real fetch → extract task against a loopback corpus server, plus
- * `webPagePlugin` serving the built page. Listens on 127.0.0.1 on a free port. This mirrors what
+ * `webPagePlugin` serving the built page, and uploads (`POST /v1/files`). Listens on 127.0.0.1 on a free port. This mirrors what
  * `src/app.ts` wires for `distill serve`, without its config and process handling.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,7 @@ import { ApiKeys } from '../../src/auth/index.js';
 import { ExtractorPool } from '../../src/extract/index.js';
 import { createFetcher, HostWaits, MemoryHostLimiter } from '../../src/fetch/index.js';
 import { JobsService } from '../../src/jobs/index.js';
-import { createProcessItem, WorkerPool } from '../../src/worker/index.js';
+import { createProcessItem, createUploadFile, WorkerPool } from '../../src/worker/index.js';
 import { createTestStore, defaultOptions, type TestStore } from './store.js';
 
 export interface WebTestServer {
@@ -66,6 +66,8 @@ export async function startWebTestServer(options: { webRoot: string }): Promise<
       queue: () => store.queue.depth(),
     }),
     crawls: { start: (input) => crawls.start(input), settings: (input) => crawls.settings(input) },
+    // Uploads (`POST /v1/files`) in the same extraction threads, as `distill serve` wires them.
+    files: { upload: createUploadFile({ extractor, jobs }) },
   };
   const app = buildApi(deps, { eventPollMs: 100, hasDocs: false, webRoot: options.webRoot });
   pool.start();

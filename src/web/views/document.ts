@@ -7,7 +7,7 @@ import { api } from '../api.js';
 import { download, h, replace } from '../dom.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { renderMarkdown } from '../markdown.js';
-import { copyText, errorBox, externalLink, pageHeading, shortId } from '../ui.js';
+import { copyText, errorBox, externalLink, jobName, pageHeading, shortId } from '../ui.js';
 import type { ViewContext } from './view.js';
 
 /** A file name from the document's title or URL. */
@@ -33,13 +33,15 @@ export async function renderDocument(
 ): Promise<void> {
   const { signal } = context;
   context.setTitle('Document');
-  const back = jobId
-    ? h(
-        'p',
-        { class: 'back' },
-        h('a', { href: `#/jobs/${encodeURIComponent(jobId)}` }, `← Job ${shortId(jobId)}`),
-      )
-    : null;
+  // The way back names the job as the lists do; until the job is read (or if it cannot be), its id.
+  const backLink = jobId ? h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, id: 'back-to-job' }, `← Job ${shortId(jobId)}`) : null;
+  const back = backLink ? h('p', { class: 'back' }, backLink) : null;
+  if (jobId && backLink) {
+    api.getJob(jobId, { signal }).then(
+      (job) => (backLink.textContent = `← ${jobName(job)}`),
+      () => undefined, // The id stays: the link works without the name.
+    );
+  }
   const panel = h(
     'article',
     { class: 'panel', 'aria-busy': 'true', 'aria-labelledby': 'doc-title' },

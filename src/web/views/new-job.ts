@@ -1,10 +1,11 @@
-/** `#/`: the form that starts a job (paste or upload links, choose options), and recent jobs. */
+/** `#/`: the form that starts a job (paste or upload links, choose options), files to extract, and recent jobs. */
 import type { DocumentFormatName, JobOptionsInput, SubmissionSummary } from '../../client/types.js';
 import { api, MAX_JSON_URLS, randomKey } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatCount } from '../format.js';
 import { parseUrls, type ParsedUrls } from '../parse-urls.js';
 import { errorBox, pageHeading } from '../ui.js';
+import { fileUploadField } from './file-upload.js';
 import { jobList } from './jobs.js';
 import type { ViewContext } from './view.js';
 
@@ -164,7 +165,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     h(
       'p',
       { class: 'lead' },
-      'Paste links or upload a file. distill fetches every page in the background, keeps the main content, and shows you the progress live.',
+      'Paste links or upload a list of them. distill fetches every page in the background, keeps the main content, and shows you the progress live. Files you have (PDF, Office, images) go in the part below.',
     ),
     h(
       'div',
@@ -181,7 +182,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'urls-file' }, 'Or upload a file'),
+      h('label', { for: 'urls-file' }, 'Or upload a list of links'),
       h(
         'p',
         { id: 'file-hint', class: 'hint' },
@@ -254,6 +255,11 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     h('div', { class: 'actions' }, submit),
     feedback,
   );
+  const uploads = h(
+    'div',
+    { class: 'panel stack' },
+    fileUploadField({ formats: () => formatBoxes.filter((box) => box.checked).map((box) => box.value as DocumentFormatName), signal: context.signal }),
+  );
 
   // A changed form is a different submission: it gets a key of its own.
   form.addEventListener('change', () => (idempotencyKey = randomKey()));
@@ -324,6 +330,7 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
   const recent = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   main.append(
     form,
+    uploads,
     h(
       'section',
       { class: 'panel', 'aria-labelledby': 'recent-title' },
