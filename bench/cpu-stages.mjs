@@ -9,6 +9,11 @@
 //
 // The table: stage, CPU ms in all, CPU ms per URL, share. Stages are by file, so they are
 // approximate where one function serves two stages (a transaction that stores and writes events).
+//
+// `--main` keeps the main thread's profile only (Node names it `CPU.<date>.<time>.<pid>.0.<n>`).
+// A profile's samples are wall time while the thread was not idle, which on a loaded machine
+// includes time the thread waited for a core; `--cpu-ms-per-url X` (the measured CPU of the
+// threads profiled, e.g. the end-to-end bench's main-thread column) scales the stages to it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -62,20 +67,29 @@ function attribute(profile, totals) {
 }
 
 const args = process.argv.slice(2);
-const dir = args.find((a) => !a.startsWith('--'));
+const dir = args.find((a, i) => !a.startsWith('--') && !['--urls', '--cpu-ms-per-url'].includes(args[i - 1]));
 const urlsAt = args.indexOf('--urls');
 const urls = urlsAt >= 0 ? Number(args[urlsAt + 1]) : 0;
+const mainOnly = args.includes('--main');
+const cpuAt = args.indexOf('--cpu-ms-per-url');
+const cpuPerUrl = cpuAt >= 0 ? Number(args[cpuAt + 1]) : 0;
 if (!dir) {
-  console.error('usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N]');
+  console.error('usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N] [--main] [--cpu-ms-per-url X]');
   process.exit(2);
 }
 const totals = new Map();
-const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile') && (!mainOnly || /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name)));
 for (const name of files) attribute(JSON.parse(readFileSync(join(dir, name), 'utf8')), totals);
 totals.delete('idle');
 const all = [...totals.values()].reduce((a, b) => a + b, 0);
 const rows = [...totals.entries()]
   .sort((a, b) => b[1] - a[1])
-  .map(([stage, ms]) => ({ stage, 'CPU ms': Math.round(ms), ...(urls ? { 'CPU ms per URL': (ms / urls).toFixed(2) } : {}), share: `${((ms / all) * 100).toFixed(1)}%` }));
-console.log(`${files.length} profiles, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`);
+  .map(([stage, ms]) => ({
+    stage,
+    'CPU ms': Math.round(ms),
+    ...(urls ? { 'CPU ms per URL': (ms / urls).toFixed(2) } : {}),
+    share: `${((ms / all) * 100).toFixed(1)}%`,
+    ...(cpuPerUrl ? { 'scaled CPU ms per URL': ((ms / all) * cpuPerUrl).toFixed(2) } : {}),
+  }));
+console.log(`${files.length} profiles${mainOnly ? ' (main thread)' : ''}, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`);
 console.table(rows);

@@ -1,8 +1,8 @@
 // End-to-end scenario: 5,000 URLs over 200 hosts with 50 ms simulated latency, submitted to a real
 // `distill serve` process; URLs/s until every item is final, CPU seconds per 1,000 URLs and peak RSS
-// of the server process (worker threads included).
+// of the server process (worker threads included), and the CPU of its main thread alone.
 import { startBenchCorpus } from './corpus.mjs';
-import { cpuSeconds, peakRssMb } from './process-stats.mjs';
+import { cpuSeconds, mainThreadCpuSeconds, peakRssMb } from './process-stats.mjs';
 import { startServer, waitForJob } from './server.mjs';
 
 export const SETTINGS = {
@@ -27,6 +27,7 @@ export async function runDistill(corpus, settings = SETTINGS) {
   try {
     const urls = corpus.urls(settings.urls);
     const cpu0 = cpuSeconds(server.pid);
+    const mainCpu0 = mainThreadCpuSeconds(server.pid);
     const t0 = performance.now();
     const res = await fetch(`${server.url}/v1/jobs?maxAge=0&formats=text,markdown,links`, {
       method: 'POST',
@@ -37,6 +38,7 @@ export async function runDistill(corpus, settings = SETTINGS) {
     const final = await waitForJob(server.url, job.id, { pollMs: 100 });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(server.pid) - cpu0;
+    const mainCpu = mainThreadCpuSeconds(server.pid) - mainCpu0;
     // Attempts that gave their slot back to wait for their host (politeness), from /metrics.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const rescheduled = [...metrics.matchAll(/^distill_item_outcomes_total\{state="retry",code="rescheduled"\} (\d+)/gm)]
@@ -49,6 +51,7 @@ export async function runDistill(corpus, settings = SETTINGS) {
       seconds,
       urlsPerSecond: settings.urls / seconds,
       cpuSecondsPer1000: (cpu / settings.urls) * 1000,
+      mainThreadCpuSecondsPer1000: (mainCpu / settings.urls) * 1000,
       peakRssMb: peakRssMb(server.pid),
       rescheduled,
     };
@@ -76,6 +79,7 @@ export function formatRow(r) {
     seconds: r.seconds.toFixed(1),
     'URLs/s': r.urlsPerSecond.toFixed(1),
     'CPU s / 1000 URLs': r.cpuSecondsPer1000.toFixed(1),
+    ...(r.mainThreadCpuSecondsPer1000 !== undefined ? { 'main thread CPU s / 1000': r.mainThreadCpuSecondsPer1000.toFixed(2) } : {}),
     'peak RSS MB': Math.round(r.peakRssMb),
     ...(r.rescheduled !== undefined ? { rescheduled: r.rescheduled } : {}),
   };

@@ -14,6 +14,18 @@ export function cpuSeconds(pid) {
   return (utime + stime) / TICKS_PER_SECOND;
 }
 
+/**
+ * CPU seconds (user + system) of the process's main thread alone: the event loop, where the API,
+ * the queue, fetching and the store run. Linux gives the main thread the process's own id as its
+ * thread id, so it is `/proc/PID/task/PID/stat`; the rest of the process's CPU is extraction
+ * threads, libuv's pool and the garbage collector's helpers.
+ */
+export function mainThreadCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 /** Peak resident set size (VmHWM) of the process, in MiB. */
 export function peakRssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -50,13 +50,19 @@ export interface KyselyStores {
   readonly settings: KyselySettingsStore;
 }
 
-/** Builds every store over `context` (the pool's, or a transaction's). */
-function createStores(context: StoreContext, documentVersions: number): KyselyStores {
+/** The attempt store's group commit: batched finishes (see group-commit.ts), or off. */
+export type GroupCommitSetting = false | { maxBatch?: number; windowMs?: number };
+
+/**
+ * Builds every store over `context` (the pool's, or a transaction's: there the attempt store
+ * writes in the caller's transaction, so it never batches).
+ */
+function createStores(context: StoreContext, documentVersions: number, groupCommit: GroupCommitSetting = false): KyselyStores {
   const versions = { documentVersions };
   return {
     jobs: new KyselyJobStore(context),
     items: new KyselyItemStore(context),
-    attempts: new KyselyAttemptStore(context, versions),
+    attempts: new KyselyAttemptStore(context, { ...versions, groupCommit }),
     documents: new KyselyDocumentStore(context, versions),
     screenshots: new KyselyScreenshotStore(context),
     queue: new KyselyQueueStore(context),
@@ -188,6 +194,9 @@ export class KyselyJobRepository
    * @default 5
    * `tenantIsolation`: each tenant but `default` has its own documents (see `documentKey`).
    * @default false
+   * `groupCommit`: attempts that end within a few ms share one transaction, at most `maxBatch`
+   * (64) of them; `false` gives each its own.
+   * @default {}
    */
   constructor(options: {
     db: Kysely<Database>;
@@ -195,6 +204,7 @@ export class KyselyJobRepository
     clock?: Clock;
     documentVersions?: number;
     tenantIsolation?: boolean;
+    groupCommit?: GroupCommitSetting;
   }) {
     this.#documentVersions = options.documentVersions ?? 5;
     if (!Number.isSafeInteger(this.#documentVersions) || this.#documentVersions < 0) {
@@ -206,7 +216,7 @@ export class KyselyJobRepository
       clock: options.clock ?? systemClock,
       documentKey: createDocumentKey(options.tenantIsolation ?? false),
     };
-    const stores = createStores(this.#context, this.#documentVersions);
+    const stores = createStores(this.#context, this.#documentVersions, options.groupCommit ?? {});
     this.jobs = stores.jobs;
     this.items = stores.items;
     this.attempts = stores.attempts;

@@ -191,6 +191,61 @@ export async function defineQueueContract(dialect: DialectName): Promise<void> {
       const completedEvents = await db.handle.db.selectFrom('events').select('id').where('type', '=', 'job.completed').where('job_id', '=', jobId).execute();
       expect(completedEvents).toHaveLength(1);
     });
+
+    it('ends each of 200 items finishing at once exactly once, with exact counts, over two jobs (group commit)', async () => {
+      const { repository, handle } = await backend.open();
+      const noQueue = { enqueue: () => Promise.resolve() } as unknown as Queue;
+      const jobA = await seed(repository, noQueue, 120, { host: 'a.group.test' });
+      const jobB = await seed(repository, noQueue, 80, { host: 'b.group.test' });
+      const claimed: ClaimedItem[] = [];
+      for (let batch = await repository.claimBatch(50, 60_000); batch.length > 0; batch = await repository.claimBatch(50, 60_000)) {
+        claimed.push(...batch);
+      }
+      expect(claimed).toHaveLength(200);
+      // Every fifth an attempt whose lease another worker holds now (a stale token), every seventh a
+      // retry, every third a failure, the rest successes: all submitted in the same instant.
+      const outcomeOf = (i: number, item: ClaimedItem): ItemOutcome =>
+        i % 7 === 0
+          ? { kind: 'retry', error: null, runAfter: Date.now() + 60_000, countsAttempt: false }
+          : i % 3 === 0
+            ? { kind: 'failed', error: { code: 'http_error', message: 'HTTP 404', httpStatus: 404 } }
+            : succeeded(item);
+      const recorded = await Promise.all(
+        claimed.map((item, i) => repository.finishAttempt(i % 5 === 0 ? { ...item, token: 'stale' } : item, outcomeOf(i, item))),
+      );
+      const expected = { [jobA]: { queued: 0, running: 0, succeeded: 0, failed: 0 }, [jobB]: { queued: 0, running: 0, succeeded: 0, failed: 0 } };
+      claimed.forEach((item, i) => {
+        const counts = expected[item.jobId]!;
+        expect(recorded[i]).toBe(i % 5 !== 0);
+        if (i % 5 === 0) counts.running += 1;
+        else if (i % 7 === 0) counts.queued += 1;
+        else if (i % 3 === 0) counts.failed += 1;
+        else counts.succeeded += 1;
+      });
+      for (const jobId of [jobA, jobB]) {
+        expect((await repository.getJob(jobId))?.counts).toMatchObject(expected[jobId]!);
+        const states = await handle.db.selectFrom('job_items').select(['state']).where('job_id', '=', jobId).execute();
+        const byState = (state: string): number => states.filter((row) => row.state === state).length;
+        expect({ queued: byState('queued'), running: byState('running'), succeeded: byState('succeeded'), failed: byState('failed') }).toEqual(expected[jobId]);
+        // One event per success or failure recorded, none for the stale attempts.
+        const events = await repository.listEvents({ jobId, afterId: 0, limit: 1000 });
+        expect(events.filter((e) => e.type === 'document.extracted')).toHaveLength(expected[jobId]!.succeeded);
+        expect(events.filter((e) => e.type === 'item.failed')).toHaveLength(expected[jobId]!.failed);
+      }
+      // The stale attempts' items still run under their real lease and end once when it finishes.
+      const late = claimed.filter((_, i) => i % 5 === 0);
+      expect(await Promise.all(late.map((item) => repository.finishAttempt(item, succeeded(item))))).toEqual(late.map(() => true));
+      expect(await Promise.all(late.map((item) => repository.finishAttempt(item, succeeded(item))))).toEqual(late.map(() => false));
+      for (const jobId of [jobA, jobB]) {
+        const job = await repository.getJob(jobId);
+        expect(job?.counts.running).toBe(0);
+        expect(job?.counts.succeeded).toBe(expected[jobId]!.succeeded + expected[jobId]!.running);
+      }
+      // Finishes were batched: fewer transactions than attempts, none over the bound.
+      const stats = repository.attempts.groupCommitStats!;
+      expect(stats.batches).toBeLessThan(stats.requests);
+      expect(stats.largest).toBeLessThanOrEqual(64);
+    });
   });
 
   for (const kind of [embeddedKind, bullmqKind(redis)]) {

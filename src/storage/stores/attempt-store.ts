@@ -4,6 +4,7 @@ import {
   type AttemptStore,
   type DocumentChange,
   type ClaimedItem,
+  type CountDelta,
   type ItemOutcome,
   type ItemRef,
   type ItemState,
@@ -15,8 +16,19 @@ import type { JobItemsTable } from '../schema.js';
 import { KyselyDocumentStore } from './document-store.js';
 import { KyselyEventStore } from './event-store.js';
 import { KyselyItemStore, writeReusedEvents } from './item-store.js';
-import { applyCounts, lockJobs } from './job-counters.js';
+import { GroupCommit } from '../group-commit.js';
+import { addCounts, applyCounts, lockJobs } from './job-counters.js';
 import { CHUNK, groupSeqs, inTransaction, type StoreContext } from './store-context.js';
+
+interface AttemptRequest {
+  item: ClaimedItem;
+  outcome: ItemOutcome;
+}
+
+type AttemptResult = { isRecorded: boolean; queued: ItemRef[] };
+
+
+const notRecorded = (): AttemptResult => ({ isRecorded: false, queued: [] });
 
 /**
  * The end of attempts. It reads the item under its job's lock, stores a success's document, asks
@@ -27,10 +39,33 @@ import { CHUNK, groupSeqs, inTransaction, type StoreContext } from './store-cont
 export class KyselyAttemptStore implements AttemptStore {
   readonly #context: StoreContext;
   readonly #documentVersions: number;
+  /** Batches the attempts that end within a few ms into one transaction (see group-commit.ts). */
+  readonly #group: GroupCommit<AttemptRequest, AttemptResult> | undefined;
 
-  constructor(context: StoreContext, options: { documentVersions: number }) {
+  /**
+   * `groupCommit`: batch the attempts that end together into one transaction (bounded by
+   * `maxBatch`); off for a store over a caller's transaction, which must write in it.
+   */
+  constructor(
+    context: StoreContext,
+    options: { documentVersions: number; groupCommit?: false | { maxBatch?: number; windowMs?: number } },
+  ) {
     this.#context = context;
     this.#documentVersions = options.documentVersions;
+    const group = options.groupCommit ?? false;
+    this.#group =
+      group === false
+        ? undefined
+        : new GroupCommit<AttemptRequest, AttemptResult>({
+            ...group,
+            commitBatch: (requests) => this.#recordBatch(requests),
+            commitOne: ({ item, outcome }) => this.#recordOne(item, outcome),
+          });
+  }
+
+  /** Attempts and transactions so far: `requests / batches` is the mean batch (bench, tests). */
+  get groupCommitStats(): { batches: number; requests: number; largest: number; failedBatches: number } | undefined {
+    return this.#group === undefined ? undefined : { ...this.#group.stats };
   }
 
   async finishAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
@@ -41,55 +76,107 @@ export class KyselyAttemptStore implements AttemptStore {
    * `finishAttempt`, also returning the items a crawl page appended in the same transaction
    * (`outcome.discovered`), which the caller hands to the queue. Appending before the counts are
    * applied, in the transaction that ends the page's item, is what keeps a crawl job from
-   * completing while links remain to follow.
+   * completing while links remain to follow. With group commit the transaction may hold other
+   * attempts too; it settles only once that transaction committed.
    */
-  async recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<{ isRecorded: boolean; queued: ItemRef[] }> {
-    let queued: ItemRef[] = [];
-    const isRecorded = await inTransaction(this.#context, async (trx) => {
-      queued = [];
+  recordAttempt(item: ClaimedItem, outcome: ItemOutcome): Promise<AttemptResult> {
+    return this.#group === undefined ? this.#recordOne(item, outcome) : this.#group.submit({ item, outcome });
+  }
+
+  /** One attempt in its own transaction. */
+  async #recordOne(item: ClaimedItem, outcome: ItemOutcome): Promise<AttemptResult> {
+    let result = notRecorded();
+    await inTransaction(this.#context, async (trx) => {
       await lockJobs(trx, [item.jobId]);
-      const row = await trx.db
-        .selectFrom('job_items')
-        .select(['state', 'lease_token', 'url_key', 'attempts', 'depth'])
-        .where('job_id', '=', item.jobId)
-        .where('seq', '=', item.seq)
-        .$call(trx.dialect.forUpdate)
-        .executeTakeFirst();
-      if (!row) return false;
-      const current = {
-        jobId: item.jobId,
-        seq: item.seq,
-        url: item.url,
-        state: row.state as ItemState,
-        leaseToken: row.lease_token,
-        attempts: Number(row.attempts),
-      };
-      const now = trx.clock.now();
-      // The lease token is the attempt's proof (see `holdsLease`): checked before the document is
-      // stored; the state machine checks it again.
-      if (!holdsLease(current, item.token)) return false;
-      const stored = outcome.kind === 'succeeded' ? await this.#storeDocument(trx, item, row.url_key, outcome, now) : undefined;
-      const transition = transitionItem(current, { token: item.token, outcome, stored, now });
-      if (!transition.isRecorded) return false;
-      await trx.db
-        .updateTable('job_items')
-        .set({ ...toItemColumns(transition.update), ...llmColumns(outcome) })
-        .where('job_id', '=', item.jobId)
-        .where('seq', '=', item.seq)
-        .execute();
-      // The item's events go first: `job.completed`, written by applyCounts, is a job's last.
-      await new KyselyEventStore(trx).appendEvents(item.jobId, transition.events);
-      // A crawl page's links join the job before its counts change: the job cannot complete here
-      // while they wait (one applyCounts with the whole delta).
-      if (outcome.kind === 'succeeded' && outcome.discovered !== undefined && outcome.discovered.length > 0 && item.options.crawl) {
-        queued = await new KyselyItemStore(trx).appendLinks(item, Number(row.depth ?? 0), outcome.discovered, now);
-      }
-      const counts = queued.length > 0 ? { ...transition.counts, queued: (transition.counts.queued ?? 0) + queued.length } : transition.counts;
-      await applyCounts(trx, item.jobId, counts, now);
-      if (stored !== undefined) await completeWaitingDuplicates(trx, row.url_key, stored.documentId, now);
-      return true;
+      const written = await this.#record(trx, item, outcome);
+      result = notRecorded();
+      if (written === undefined) return;
+      await applyCounts(trx, item.jobId, written.counts, trx.clock.now());
+      result = { isRecorded: true, queued: written.queued };
     });
-    return { isRecorded, queued: isRecorded ? queued : [] };
+    return result;
+  }
+
+  /**
+   * Several attempts in one transaction: the jobs' rows locked once (in id order, the stores' lock
+   * order), each attempt written as alone, then each job's counters changed once by the sum of its
+   * attempts' changes. Deferring the counts is safe: until they apply, the job still counts those
+   * items as running, so nothing in the transaction can see it finished early; and `job.completed`
+   * still comes after every item event of the job.
+   */
+  async #recordBatch(requests: readonly AttemptRequest[]): Promise<AttemptResult[]> {
+    let results: AttemptResult[] = [];
+    await inTransaction(this.#context, async (trx) => {
+      // Run again from the start on a retried transaction (PostgreSQL/MySQL conflicts).
+      results = [];
+      await lockJobs(trx, requests.map((r) => r.item.jobId));
+      const deltas = new Map<string, CountDelta>();
+      for (const { item, outcome } of requests) {
+        const written = await this.#record(trx, item, outcome);
+        if (written === undefined) {
+          results.push(notRecorded());
+          continue;
+        }
+        deltas.set(item.jobId, addCounts(deltas.get(item.jobId) ?? {}, written.counts));
+        results.push({ isRecorded: true, queued: written.queued });
+      }
+      const now = trx.clock.now();
+      for (const jobId of [...deltas.keys()].sort()) await applyCounts(trx, jobId, deltas.get(jobId)!, now);
+    });
+    return results;
+  }
+
+  /**
+   * Writes one attempt's outcome in `trx`, whose caller holds the job's row lock and applies the
+   * returned counter change: the item read under the lock, a success's document, the item state
+   * machine's update and events, a crawl page's links, the single flight's waiting duplicates.
+   * Undefined when the lease was lost and nothing was written.
+   */
+  async #record(
+    trx: StoreContext,
+    item: ClaimedItem,
+    outcome: ItemOutcome,
+  ): Promise<{ counts: CountDelta; queued: ItemRef[] } | undefined> {
+    const row = await trx.db
+      .selectFrom('job_items')
+      .select(['state', 'lease_token', 'url_key', 'attempts', 'depth'])
+      .where('job_id', '=', item.jobId)
+      .where('seq', '=', item.seq)
+      .$call(trx.dialect.forUpdate)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const current = {
+      jobId: item.jobId,
+      seq: item.seq,
+      url: item.url,
+      state: row.state as ItemState,
+      leaseToken: row.lease_token,
+      attempts: Number(row.attempts),
+    };
+    const now = trx.clock.now();
+    // The lease token is the attempt's proof (see `holdsLease`): checked before the document is
+    // stored; the state machine checks it again.
+    if (!holdsLease(current, item.token)) return undefined;
+    const stored = outcome.kind === 'succeeded' ? await this.#storeDocument(trx, item, row.url_key, outcome, now) : undefined;
+    const transition = transitionItem(current, { token: item.token, outcome, stored, now });
+    if (!transition.isRecorded) return undefined;
+    await trx.db
+      .updateTable('job_items')
+      .set({ ...toItemColumns(transition.update), ...llmColumns(outcome) })
+      .where('job_id', '=', item.jobId)
+      .where('seq', '=', item.seq)
+      .execute();
+    // The item's events go first: `job.completed`, written by applyCounts, is a job's last.
+    await new KyselyEventStore(trx).appendEvents(item.jobId, transition.events);
+    // A crawl page's links join the job before its counts change: the job cannot complete here
+    // while they wait (one applyCounts with the whole delta).
+    let queued: ItemRef[] = [];
+    if (outcome.kind === 'succeeded' && outcome.discovered !== undefined && outcome.discovered.length > 0 && item.options.crawl) {
+      queued = await new KyselyItemStore(trx).appendLinks(item, Number(row.depth ?? 0), outcome.discovered, now);
+    }
+    const counts = queued.length > 0 ? { ...transition.counts, queued: (transition.counts.queued ?? 0) + queued.length } : transition.counts;
+    if (stored !== undefined) await completeWaitingDuplicates(trx, row.url_key, stored.documentId, now);
+    return { counts, queued };
   }
 
   /** Stores a success's document: refreshed on a 304 while it still exists, else upserted. */
