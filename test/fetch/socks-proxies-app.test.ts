@@ -170,4 +170,34 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     expect(canaryConnections).toBe(0);
     for (const server of Object.values(servers)) expect(toPort(server, canaryPort)).toBe(0);
   });
+
+  it('ejects a proxy killed mid-job and retries its items through the other: 50 of 50 succeed', async () => {
+    const urls = Array.from({ length: 50 }, (_, n) => `http://127.0.0.1:${sitePort}/slow-${n}`);
+    const id = await submit(urls, { proxyPool: 'pair' });
+    // Kill `one` once the job is well under way (some documents already fetched through each).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { json } = await call('GET', `/v1/jobs/${id}`);
+      const succeeded = (json.counts as Record<string, number>).succeeded ?? 0;
+      if (succeeded >= 8) break;
+      if (Date.now() > deadline) throw new Error(`the job did not start: ${JSON.stringify(json)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await servers.one!.stop();
+    const { job, items, results } = await waitFor(id);
+    expect((job.counts as Record<string, number>).succeeded).toBe(50);
+    expect(items.every((i) => i.state === 'succeeded')).toBe(true);
+    expect(results).toHaveLength(50);
+    const byProxy = results.reduce<Record<string, number>>((counts, r) => ({ ...counts, [String(proxyOf(r))]: (counts[String(proxyOf(r))] ?? 0) + 1 }), {});
+    expect(byProxy.one).toBeGreaterThanOrEqual(1);
+    expect(byProxy.two).toBeGreaterThan(byProxy.one ?? 0);
+    // Ejected after its first failure, rather than failing every item in turn: only the items in
+    // flight through it when it died, or that picked it before the ejection, needed a second attempt.
+    const retried = items.filter((i) => Number(i.attempts) > 1).length;
+    expect(retried).toBeLessThanOrEqual(20);
+    // Still ejected: a later job goes entirely through `two`, each item at its first attempt.
+    const after = await runJob([1, 2, 3, 4].map((n) => `http://127.0.0.1:${sitePort}/after-${n}`), { proxyPool: 'pair' });
+    expect(after.results.map(proxyOf)).toEqual(['two', 'two', 'two', 'two']);
+    expect(after.items.map((i) => i.attempts)).toEqual([1, 1, 1, 1]);
+  });
 });
