@@ -190,7 +190,7 @@ export const OPTIONS = [
     kind: 'string',
     default: '',
     description: 'Proxy pools jobs may choose (options.proxyPool), as JSON: [{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]',
-    doc: 'Proxy pools jobs may choose (`options.proxyPool`), as JSON: `[{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]`; rotation `round_robin`, `random`, `sticky_host` or `sticky_session`; see [Fetching](fetching.md#proxy-pools)',
+    doc: 'Proxy pools jobs may choose (`options.proxyPool`), as JSON: `[{"name":"main","rotation":"round_robin","proxies":[{"name":"p1","url":"http://user:pass@host:3128","concurrency":8,"ratePerSecond":5}]}]`; proxy URLs `http://`, `https://`, `socks5://` or `socks5h://`, with optional `user:password@`; rotation `round_robin`, `random`, `sticky_host` or `sticky_session`; see [Fetching](fetching.md#proxy-pools)',
     isSecret: true,
     check: (v) => proxyPoolsProblem(String(v)),
   },

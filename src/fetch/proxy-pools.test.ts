@@ -87,12 +87,18 @@ describe('ProxyPools', () => {
   it('refuses an unknown pool, and bad configuration without echoing proxy URLs', () => {
     expect(() => new ProxyPools([]).acquire('nope', { host: 'h' })).toThrow(ProxyPoolUnknownError);
     expect(() => parseProxyPools('{')).toThrow(/JSON/);
-    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]')).toThrow(/http:\/\/ or https:\/\//);
+    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]')).toThrow(/http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\//);
+    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"socks4://h:1080"}]}]')).toThrow(/socks4:/);
     try {
       parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]');
     } catch (error) {
       expect((error as Error).message).not.toContain('hunter2');
     }
     expect(parseProxyPools('')).toEqual([]);
+  });
+
+  it('accepts SOCKS5 proxies, with and without credentials', () => {
+    const pools = parseProxyPools('[{"name":"s","proxies":[{"name":"a","url":"socks5://127.0.0.1:1080"},{"name":"b","url":"socks5h://u:p%40ss@proxy.example:1081"}]}]');
+    expect(pools[0]?.proxies.map((p) => p.name)).toEqual(['a', 'b']);
   });
 });
