@@ -63,12 +63,23 @@ const MAX_CHROME_PROSE_CHARS = 600;
 /** Blocks holding at least this share of the page's text are never dropped for a class or a tag like footer. */
 const PROTECTED_SHARE = 0.5;
 
+/**
+ * Class or id tokens of collapsed panels (accordions, tabs): hidden until a click, but the page's
+ * content (product details, specifications, reviews, FAQ answers), so hiding does not drop them.
+ */
+const PANEL_TOKEN =
+  /(?:^|[\s_-])(?:accordion|collapse|collapsible|collapsed|tab-pane|tabpane|tabpanel|tab-panel|tab-content|tabs-content|expandable|disclosure)(?=$|[\s_-])/;
+
 function isHidden(element: Element): boolean {
   const attrs = element.attrs;
   if (!attrs) return false;
-  if ('hidden' in attrs || attrs['aria-hidden'] === 'true') return true;
   const style = attrs.style;
-  return style !== undefined && /(?:display\s*:\s*none|visibility\s*:\s*hidden)/i.test(style);
+  const isHiddenElement =
+    'hidden' in attrs ||
+    attrs['aria-hidden'] === 'true' ||
+    (style !== undefined && /(?:display\s*:\s*none|visibility\s*:\s*hidden)/i.test(style));
+  if (!isHiddenElement) return false;
+  return attrs.role !== 'tabpanel' && !PANEL_TOKEN.test(classAndId(element));
 }
 
 /** True for an element that is chrome on every page type. */
