@@ -339,10 +339,11 @@ export async function defineQueueContract(dialect: DialectName): Promise<void> {
         const { repository, queue } = await setup();
         await seed(repository, queue, 1);
         const [item] = await queue.claim(1, 30_000);
-        const retryAt = Date.now() + 400;
+        // Far enough ahead that a loaded machine still claims before it (it failed at 400 ms in CI).
+        const retryAt = Date.now() + 2000;
         await finish(repository, queue, item!, { kind: 'retry', error: { code: 'timeout', message: 'slow' }, runAfter: retryAt, countsAttempt: true });
         expect(await queue.claim(1, 30_000)).toHaveLength(0);
-        const [again] = await claimEventually(queue, 1, 30_000);
+        const [again] = await claimEventually(queue, 1, 30_000, 15_000);
         expect(Date.now()).toBeGreaterThanOrEqual(retryAt);
         expect(again?.attempt).toBe(2);
       });
