@@ -28,9 +28,10 @@ export interface DocumentLlm {
     prompt?: string | undefined;
     model?: string | undefined;
     maxRepairs: number;
+    maxRetries?: number | undefined;
     signal?: AbortSignal | undefined;
   }): Promise<{ value: unknown; usage: LlmUsage }>;
-  summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }>;
+  summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; maxRetries?: number | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }>;
 }
 
 export interface LlmStageOptions {
@@ -122,12 +123,12 @@ async function runModel(
     }
     try {
       if (part === 'json') {
-        const answer = await llm.extractJson({ markdown: input, schema: settings.schema ?? {}, prompt: settings.prompt, model: settings.model, maxRepairs: settings.maxRepairs, signal });
+        const answer = await llm.extractJson({ markdown: input, schema: settings.schema ?? {}, prompt: settings.prompt, model: settings.model, maxRepairs: settings.maxRepairs, maxRetries: settings.maxRetries, signal });
         result.json = answer.value;
         add(result, answer.usage);
         options.onUsage?.({ ...answer.usage, model, outcome: 'ok' });
       } else {
-        const answer = await llm.summarize({ markdown: input, prompt: settings.summaryPrompt, model: settings.model, signal });
+        const answer = await llm.summarize({ markdown: input, prompt: settings.summaryPrompt, model: settings.model, maxRetries: settings.maxRetries, signal });
         result.summary = answer.summary;
         add(result, answer.usage);
         options.onUsage?.({ ...answer.usage, model, outcome: 'ok' });
