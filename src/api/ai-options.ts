@@ -45,6 +45,7 @@ export const aiOptionsInputProperties = {
       maxInFlight: { type: 'integer', minimum: 1, maximum: 32, description: 'Calls of the job in flight at once, per worker (default 4)' },
       maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Tokens in + out the whole job may use (default 1000000)' },
       maxRepairs: { type: 'integer', minimum: 0, maximum: 3, description: 'Repair turns after an answer that breaks the schema (default 1)' },
+      maxRetries: { type: 'integer', minimum: 0, maximum: 10, description: 'Transport retries of one model call (429, 5xx, timeouts); at most the server\'s DISTILL_LLM_MAX_RETRIES, which is the default' },
     },
   },
 } as const;
@@ -55,7 +56,7 @@ export const aiOptionsViewProperties = {
   chunkOverlap: { type: 'integer' },
   json: { type: 'object', properties: { schema: { type: 'object', additionalProperties: true }, prompt: { type: 'string' } } },
   summaryPrompt: { type: 'string' },
-  llm: { type: 'object', properties: { model: { type: 'string' }, maxInFlight: { type: 'integer' }, maxTokens: { type: 'integer' }, maxRepairs: { type: 'integer' } } },
+  llm: { type: 'object', properties: { model: { type: 'string' }, maxInFlight: { type: 'integer' }, maxTokens: { type: 'integer' }, maxRepairs: { type: 'integer' }, maxRetries: { type: 'integer' } } },
 } as const;
 
 export const llmUsageSchema = {
@@ -138,6 +139,7 @@ export function toAiOptions(input: WireJobOptions | undefined, isLlmConfigured: 
       maxInFlight: input.llm?.maxInFlight ?? 4,
       maxTokens: input.llm?.maxTokens ?? 1_000_000,
       maxRepairs: input.llm?.maxRepairs ?? 1,
+      ...(input.llm?.maxRetries !== undefined ? { maxRetries: input.llm.maxRetries } : {}),
     };
   }
   return out;

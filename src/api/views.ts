@@ -125,7 +125,7 @@ function aiOptionsView(options: JobOptions): Partial<JobOptionsView> {
   if (llm !== undefined) {
     if (llm.schema !== undefined) view.json = { schema: llm.schema, ...(llm.prompt !== undefined ? { prompt: llm.prompt } : {}) };
     if (llm.summaryPrompt !== undefined) view.summaryPrompt = llm.summaryPrompt;
-    view.llm = { ...(llm.model !== undefined ? { model: llm.model } : {}), maxInFlight: llm.maxInFlight, maxTokens: llm.maxTokens, maxRepairs: llm.maxRepairs };
+    view.llm = { ...(llm.model !== undefined ? { model: llm.model } : {}), maxInFlight: llm.maxInFlight, maxTokens: llm.maxTokens, maxRepairs: llm.maxRepairs, ...(llm.maxRetries !== undefined ? { maxRetries: llm.maxRetries } : {}) };
   }
   return view;
 }

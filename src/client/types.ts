@@ -83,6 +83,8 @@ export interface LlmOptionsInput {
   maxTokens?: number;
   /** Repair turns after an answer that breaks the schema (0..3). @default 1 */
   maxRepairs?: number;
+  /** Transport retries of one model call (429, 5xx, timeouts), 0..10, at most the server's. @default DISTILL_LLM_MAX_RETRIES */
+  maxRetries?: number;
 }
 
 /** Job options as the API reports them (every option resolved). */
@@ -108,7 +110,7 @@ export interface JobOptionsView {
   /** The `summary` format's own instruction, when given. */
   summaryPrompt?: string;
   /** Language-model settings, on jobs that ask for `json` or `summary`. */
-  llm?: { model?: string; maxInFlight: number; maxTokens: number; maxRepairs: number };
+  llm?: { model?: string; maxInFlight: number; maxTokens: number; maxRepairs: number; maxRetries?: number };
 }
 
 /** One chunk of a document (`formats: ["chunks"]`). */

@@ -79,6 +79,11 @@ export interface EventPayloads {
      * and those that failed (`llm_failed`); the answers are read with the results.
      */
     llm?: { tokensIn: number; tokensOut: number; json?: 'ok'; summary?: 'ok'; failed?: Array<'json' | 'summary'> };
+    /**
+     * Jobs that ask for chunks: how many chunks and tokens the document makes at the job's sizes
+     * (events carry no bodies: the chunks are read at `GET /v1/documents/:id/chunks`).
+     */
+    chunks?: { count: number; tokens: number };
   };
   /** A re-extraction changed the document's main text: a new version was kept (issue 9). */
   'document.changed': {

@@ -37,6 +37,7 @@ export function transitionItem(item: AttemptedItem, attempt: Attempt): ItemTrans
             title: outcome.document.title,
             wordCount: outcome.document.wordCount,
             ...(outcome.llm !== undefined ? { llm: llmSummary(outcome.llm) } : {}),
+            ...(outcome.chunks !== undefined ? { chunks: outcome.chunks } : {}),
           },
         },
       ];

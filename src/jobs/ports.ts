@@ -74,6 +74,8 @@ export type ItemOutcome =
       discovered?: string[];
       /** What the language model gave the item (`json`, `summary`), stored with the item. */
       llm?: ItemLlmResult;
+      /** Jobs that ask for chunks: how many the Markdown makes at the job's sizes, for the event. */
+      chunks?: { count: number; tokens: number };
     }
   | { kind: 'failed'; error: ItemError }
   /** Try again after `runAfter`; `countsAttempt` is false for our own rate limits and shutdown. */

@@ -71,6 +71,8 @@ export interface LlmJobSettings {
   maxTokens: number;
   /** Repair turns after an answer that is not valid JSON for the schema. */
   maxRepairs: number;
+  /** Transport retries of one call (429, 5xx, timeouts), at most the server's; unset: the server's. */
+  maxRetries?: number;
 }
 
 /** What the language model gave an item (stored with the item: the schema is the job's). */

@@ -63,10 +63,12 @@ export class OpenAiCompatibleLlm {
   readonly #baseUrl: string;
   readonly #defaultModel: string;
   readonly #modes = new Map<string, JsonMode>();
+  readonly #maxRetries: number;
 
   constructor(options: OpenAiCompatibleLlmOptions) {
     this.#baseUrl = options.baseUrl;
     this.#defaultModel = options.model;
+    this.#maxRetries = options.maxRetries;
     this.#client = new OpenAI({
       baseURL: options.baseUrl,
       // Local servers take no key; the client insists on a string.
@@ -97,6 +99,8 @@ export class OpenAiCompatibleLlm {
     prompt?: string | undefined;
     model?: string | undefined;
     maxRepairs: number;
+    /** A job's own bound on transport retries: at most the endpoint's `maxRetries`. */
+    maxRetries?: number | undefined;
     signal?: AbortSignal | undefined;
   }): Promise<{ value: unknown; usage: LlmUsage; mode: JsonMode }> {
     const model = this.modelOf(input.model);
@@ -114,7 +118,7 @@ export class OpenAiCompatibleLlm {
       ];
       let completion: ChatCompletion;
       try {
-        completion = await this.#call(requestOf(mode, model, messages, input.schema), usage, input.signal);
+        completion = await this.#call(requestOf(mode, model, messages, input.schema), usage, input);
       } catch (error) {
         if (!remembered && isUnsupported(error)) {
           lastError = error;
@@ -134,7 +138,7 @@ export class OpenAiCompatibleLlm {
         }
         messages.push(assistantTurn(mode, completion), ...repairTurns(mode, completion, problem ?? ''));
         try {
-          completion = await this.#call(requestOf(mode, model, messages, input.schema), usage, input.signal);
+          completion = await this.#call(requestOf(mode, model, messages, input.schema), usage, input);
         } catch (error) {
           throw endpointError(error, usage);
         }
@@ -145,7 +149,7 @@ export class OpenAiCompatibleLlm {
   }
 
   /** A short abstract of `markdown`. */
-  async summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }> {
+  async summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; maxRetries?: number | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }> {
     const usage: LlmUsage = { tokensIn: 0, tokensOut: 0, calls: 0 };
     const instruction = input.prompt ?? 'Summarise this page in at most three sentences: what it is and what it says. Plain text, no Markdown.';
     try {
@@ -158,7 +162,7 @@ export class OpenAiCompatibleLlm {
           ],
         },
         usage,
-        input.signal,
+        input,
       );
       const summary = completion.choices[0]?.message.content?.trim() ?? '';
       if (summary === '') throw new LlmAnswerError('The model answered an empty summary', usage);
@@ -168,9 +172,10 @@ export class OpenAiCompatibleLlm {
     }
   }
 
-  async #call(body: ChatCompletionCreateParamsNonStreaming, usage: LlmUsage, signal: AbortSignal | undefined): Promise<ChatCompletion> {
+  async #call(body: ChatCompletionCreateParamsNonStreaming, usage: LlmUsage, call: { signal?: AbortSignal | undefined; maxRetries?: number | undefined }): Promise<ChatCompletion> {
     usage.calls++;
-    const completion = await this.#client.chat.completions.create(body, signal ? { signal } : {});
+    const maxRetries = Math.min(call.maxRetries ?? this.#maxRetries, this.#maxRetries);
+    const completion = await this.#client.chat.completions.create(body, { maxRetries, ...(call.signal ? { signal: call.signal } : {}) });
     usage.tokensIn += completion.usage?.prompt_tokens ?? 0;
     usage.tokensOut += completion.usage?.completion_tokens ?? 0;
     return completion;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistillClient } from '../../src/client/index.js';
 import type { ItemOutcome } from '../../src/jobs/index.js';
-import { getJson, startApp } from '../helpers/app-server.js';
+import { eventLogOf, getJson, startApp } from '../helpers/app-server.js';
 import { fakeDocument, waitFor } from '../helpers/store.js';
 
 const sentence = (n: number): string => `Sentence ${n} of the section says a little more about the topic at hand.`;
@@ -37,6 +37,10 @@ describe('chunks as a format', () => {
     for await (const chunk of client.chunks(job.id)) streamed.push(chunk);
     expect(streamed.filter((c) => c.seq === 0).map((c) => c.id)).toEqual(chunks.map((c) => c.id));
     expect(new Set(streamed.map((c) => c.url))).toEqual(new Set(['https://c.example/1', 'https://c.example/2']));
+
+    // Events carry no bodies: document.extracted says how many chunks (and tokens) there are to read.
+    const extracted = (await eventLogOf(app.url, job.id)).filter((e) => e.type === 'document.extracted') as unknown as Array<{ data: { seq: number; chunks: unknown } }>;
+    expect(extracted.find((e) => e.data.seq === 0)!.data.chunks).toEqual({ count: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0) });
 
     // Other sizes on request: ids are stable for the same Markdown and sizes.
     const bigger = await client.documentChunks(documentId, { chunkTokens: 512 });

@@ -124,6 +124,20 @@ describe('json format through an OpenAI-compatible endpoint', () => {
     expect(items[0]!.state).toBe('succeeded');
   });
 
+  it('keeps to a job\'s own bound on retries, never above the server\'s', async () => {
+    const base = await start({ DISTILL_LLM_MAX_RETRIES: '2' });
+    const none = await run(base, ['https://r.example/none'], { formats: [jsonFormat()], llm: { model: 'busy-model', maxRetries: 0 } });
+    expect(model.requests).toHaveLength(1);
+    expect(none.results[0]!.llm?.errors?.[0]?.code).toBe('llm_failed');
+    const job = await getJson(`${base}/v1/jobs/${none.jobId}`);
+    expect((job.body.options as { llm: unknown }).llm).toMatchObject({ maxRetries: 0 });
+    // Asking for more than the server allows gets the server's bound: 1 call + 2 retries.
+    await run(base, ['https://r.example/more'], { formats: ['summary'], llm: { model: 'busy-model', maxRetries: 10 } });
+    expect(model.requests).toHaveLength(4);
+    const refused = await postJson(`${base}/v1/jobs`, { urls: ['https://x.example/'], options: { formats: ['summary'], llm: { maxRetries: 11 } } });
+    expect(refused.status).toBe(400);
+  });
+
   it('records llm_failed when the model does not answer in time', async () => {
     const base = await start({ DISTILL_LLM_TIMEOUT_MS: '1000' });
     const { results } = await run(base, ['https://s.example/1'], { formats: [jsonFormat()], llm: { model: 'slow-model' } });

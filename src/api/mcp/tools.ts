@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { DistillApiError, type DistillClient } from '../../client/index.js';
-import type { DocumentField, DocumentView, SearchHitView } from '../../client/types.js';
+import type { ChunkView, DocumentField, DocumentView, SearchHitView } from '../../client/types.js';
 
 /** Name and version the server reports in `initialize`. */
 export const MCP_SERVER_INFO = { name: 'distill', version: '0.1.0' } as const;
@@ -13,11 +13,16 @@ const DEFAULT_MAX_CHARS = 50_000;
 const MAX_MAX_CHARS = 1_000_000;
 
 /**
- * What a tool returns a document as. `chunks` is meant to join these once the chunks format exists
- * (issue 18, part 2): add it here and in `documentText`, and ask the API for it in `extract_url`.
+ * What a tool returns a document as: its Markdown, its text, or its chunks (issue 18: pieces of the
+ * Markdown within a token budget, with the heading path of each, cut by the API with the same
+ * sizes and ids as `GET /v1/documents/:id/chunks`).
  */
-const CONTENT_FORMATS = ['markdown', 'text'] as const;
+const CONTENT_FORMATS = ['markdown', 'text', 'chunks'] as const;
 type ContentFormat = (typeof CONTENT_FORMATS)[number];
+
+/** Chunk sizes a tool passes on; the API checks their ranges (`invalid_chunk_settings`). */
+const chunkTokens = z.number().int().optional().describe('format chunks: token budget of one chunk, 32..8192 (default 512, or the job’s)');
+const chunkOverlap = z.number().int().optional().describe('format chunks: tokens repeated from the end of one chunk, 0..chunkTokens/2 (default 64)');
 
 const maxChars = z
   .number()
@@ -29,7 +34,7 @@ const maxChars = z
 const format = z
   .enum(CONTENT_FORMATS)
   .optional()
-  .describe('What to return the content as (default markdown)');
+  .describe('What to return the content as (default markdown); chunks: retrieval-sized pieces with their headings and ids');
 const jobId = z.string().min(1).max(128).describe('A job id, as submit_batch returned it');
 
 /** A tool's failure as an MCP tool error carrying distill's stable code (the API's problem code). */
@@ -75,6 +80,33 @@ function documentText(
   };
 }
 
+/**
+ * A document's chunks as the tool returns them: each with a line that names its index, heading
+ * path, tokens and id, as many whole chunks as fit in `limit` characters (at least one).
+ */
+function chunksText(chunks: readonly ChunkView[], limit: number): { text: string; shown: ChunkView[]; isTruncated: boolean } {
+  const shown: ChunkView[] = [];
+  let text = '';
+  for (const chunk of chunks) {
+    const part = `[chunk ${chunk.index}${chunk.headings.length > 0 ? ` · ${chunk.headings.join(' > ')}` : ''} · ${chunk.tokens} tokens · ${chunk.id}]\n${chunk.text}\n\n`;
+    if (shown.length > 0 && text.length + part.length > limit) break;
+    shown.push(chunk);
+    text += part;
+  }
+  const isTruncated = shown.length < chunks.length;
+  if (isTruncated) text += `[… ${chunks.length - shown.length} more of ${chunks.length} chunks: raise maxChars, or read GET /v1/documents/{id}/chunks]`;
+  else if (chunks.length === 0) text = 'No chunks: the document has no Markdown.';
+  return { text: text.trimEnd(), shown, isTruncated };
+}
+
+/** Chunk sizes of a tool's input, as the client takes them. */
+function chunkSizes(input: { chunkTokens?: number | undefined; chunkOverlap?: number | undefined }): { chunkTokens?: number; chunkOverlap?: number } {
+  return {
+    ...(input.chunkTokens !== undefined ? { chunkTokens: input.chunkTokens } : {}),
+    ...(input.chunkOverlap !== undefined ? { chunkOverlap: input.chunkOverlap } : {}),
+  };
+}
+
 function documentHeader(document: Partial<DocumentView>): string {
   return [
     `# ${document.title ?? document.url ?? ''}`,
@@ -111,8 +143,21 @@ export function createMcpServer(client: DistillClient): McpServer {
     instructions:
       'distill turns links into clean documents. extract_url fetches one page and returns its Markdown; submit_batch ' +
       'starts a job of many URLs, job_status and job_results follow it; search_documents finds stored documents by ' +
-      'their words; get_document reads one in full.',
+      'their words; get_document reads one in full. format "chunks" returns retrieval-sized pieces with their heading path and ids.',
   });
+
+  /** A document's chunks, cut by the API (`GET /v1/documents/:id/chunks`) with the input's sizes. */
+  async function chunksResult(
+    document: Partial<DocumentView>,
+    input: { chunkTokens?: number | undefined; chunkOverlap?: number | undefined; maxChars?: number | undefined },
+  ): Promise<CallToolResult> {
+    const { chunks } = await client.documentChunks(document.id ?? '', chunkSizes(input));
+    const { text, shown, isTruncated } = chunksText(chunks, input.maxChars ?? DEFAULT_MAX_CHARS);
+    return {
+      content: [{ type: 'text', text: `${documentHeader(document)}\n${text}` }],
+      structuredContent: { document: documentMeta(document), chunks: shown, chunkCount: chunks.length, isTruncated },
+    };
+  }
 
   server.registerTool(
     'extract_url',
@@ -130,6 +175,8 @@ export function createMcpServer(client: DistillClient): McpServer {
           .optional()
           .describe('Reuse a stored document younger than this many seconds'),
         maxChars,
+        chunkTokens,
+        chunkOverlap,
       },
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
@@ -137,11 +184,12 @@ export function createMcpServer(client: DistillClient): McpServer {
       run(async () => {
         const as = input.format ?? 'markdown';
         // Text always: search indexes it (a document stored without text is found by its title only).
-        const formats: ('text' | 'markdown')[] = as === 'markdown' ? ['text', 'markdown'] : ['text'];
+        const formats: ('text' | 'markdown')[] = as === 'text' ? ['text'] : ['text', 'markdown'];
         const document = await client.extract(input.url, {
           formats,
           ...(input.maxAge !== undefined ? { maxAge: input.maxAge } : {}),
         });
+        if (as === 'chunks') return chunksResult(document, input);
         const { text, isTruncated } = documentText(document, as, input.maxChars ?? DEFAULT_MAX_CHARS);
         return {
           content: [{ type: 'text', text: `${documentHeader(document)}\n${text}` }],
@@ -168,15 +216,19 @@ export function createMcpServer(client: DistillClient): McpServer {
           .min(0)
           .optional()
           .describe('Reuse stored documents younger than this many seconds'),
+        chunks: z.boolean().optional().describe('Also cut each document into chunks (the job’s results carry them; job_results with format chunks)'),
+        chunkTokens,
+        chunkOverlap,
       },
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
     (input) =>
       run(async () => {
-        const { job, submission } = await client.submit(
-          input.urls,
-          input.maxAge !== undefined ? { maxAge: input.maxAge } : {},
-        );
+        const { job, submission } = await client.submit(input.urls, {
+          ...(input.maxAge !== undefined ? { maxAge: input.maxAge } : {}),
+          ...(input.chunks === true ? { formats: ['text', 'markdown', 'chunks'] } : {}),
+          ...chunkSizes(input),
+        });
         return {
           content: [
             {
@@ -226,22 +278,35 @@ export function createMcpServer(client: DistillClient): McpServer {
         limit: z.number().int().min(1).max(50).optional().describe('Documents per page (default 10)'),
         cursor: z.string().min(1).max(512).optional().describe('nextCursor of the page before'),
         maxChars: maxChars.describe('Cut each document after this many characters (default 5,000)'),
+        chunkTokens,
+        chunkOverlap,
       },
       annotations: { readOnlyHint: true },
     },
     (input) =>
       run(async () => {
         const as = input.format ?? 'markdown';
-        const fields: DocumentField[] = ['id', 'url', 'title', 'wordCount', as];
+        const fields: DocumentField[] = ['id', 'url', 'title', 'wordCount', as === 'chunks' ? 'markdown' : as];
         const page = await client.listResults(input.jobId, {
           limit: input.limit ?? 10,
           fields,
           ...(input.cursor ? { cursor: input.cursor } : {}),
         });
         const limit = input.maxChars ?? 5000;
-        const parts = page.items.map(
-          (document) => `${documentHeader(document)}\n${documentText(document, as, limit).text}`,
-        );
+        const sizes = chunkSizes(input);
+        const chunksOfItems: ChunkView[][] = [];
+        const parts: string[] = [];
+        for (const document of page.items) {
+          if (as !== 'chunks') {
+            parts.push(`${documentHeader(document)}\n${documentText(document, as, limit).text}`);
+            continue;
+          }
+          // A job that asked for chunks has them with its results, cut with its sizes; other sizes are asked of the API.
+          const chunks = document.chunks !== undefined && Object.keys(sizes).length === 0 ? document.chunks : (await client.documentChunks(document.id ?? '', sizes)).chunks;
+          const shown = chunksText(chunks, limit);
+          chunksOfItems.push(shown.shown);
+          parts.push(`${documentHeader(document)}\n${shown.text}`);
+        }
         const tail = page.nextCursor
           ? `\n\nMore: call job_results again with cursor "${page.nextCursor}".`
           : '';
@@ -252,7 +317,13 @@ export function createMcpServer(client: DistillClient): McpServer {
               text: (parts.length > 0 ? parts.join('\n\n---\n\n') : 'No documents yet.') + tail,
             },
           ],
-          structuredContent: { items: page.items.map(documentMeta), nextCursor: page.nextCursor },
+          structuredContent: {
+            items: page.items.map((document, i) => {
+              const { chunks: _chunks, ...meta } = documentMeta(document);
+              return as === 'chunks' ? { ...meta, chunks: chunksOfItems[i] } : meta;
+            }),
+            nextCursor: page.nextCursor,
+          },
         };
       }),
   );
@@ -268,6 +339,8 @@ export function createMcpServer(client: DistillClient): McpServer {
         url: z.string().min(1).max(8192).optional().describe('Or the URL it was extracted from'),
         format,
         maxChars,
+        chunkTokens,
+        chunkOverlap,
       },
       annotations: { readOnlyHint: true },
     },
@@ -284,6 +357,7 @@ export function createMcpServer(client: DistillClient): McpServer {
           input.documentId !== undefined
             ? await client.getDocument(input.documentId)
             : await client.getDocumentByUrl(input.url!);
+        if (input.format === 'chunks') return chunksResult(document, input);
         const { text, isTruncated } = documentText(
           document,
           input.format ?? 'markdown',
