@@ -353,6 +353,13 @@ describe('operations endpoints', () => {
       const body = (doc.paths[path]!.post as { requestBody: { content: Record<string, { example?: unknown }> } }).requestBody.content['application/json']!;
       expect(body.example, path).toEqual(expect.objectContaining({}));
     }
+    // Every answer a /v1/ route can give is documented: its success, and the problem body of 4XX/5XX.
+    for (const [path, methods] of Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/'))) {
+      for (const [method, operation] of Object.entries(methods as Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>)) {
+        const problems = ['4XX', '5XX'].map((range) => Object.keys(operation.responses[range]?.content ?? {}).length > 0);
+        expect({ route: `${method.toUpperCase()} ${path}`, problems }).toEqual({ route: `${method.toUpperCase()} ${path}`, problems: [true, true] });
+      }
+    }
     const docs = await harness.app.inject({ url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs)/);

@@ -45,6 +45,56 @@ async function sentenceImage(sentence: string, format: 'png' | 'jpeg' | 'tiff'):
   return readFileSync(`${root}.${format === 'jpeg' ? 'jpg' : format === 'tiff' ? 'tif' : 'png'}`);
 }
 
+/** The sentence as an 8-bit grey raster (pdftoppm's PGM), at 300 dpi. */
+async function sentenceGrey(sentence: string): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+  const source = join(dir, `grey-${sentence.length}.pdf`);
+  writeFileSync(source, await sentencePdf(sentence));
+  const root = join(dir, `grey-${sentence.length}`);
+  execFileSync('pdftoppm', ['-r', '300', '-gray', '-singlefile', source, root]);
+  const pgm = readFileSync(`${root}.pgm`);
+  // "P5\n<width> <height>\n255\n" then one byte per pixel.
+  const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.subarray(0, 40).toString('latin1'));
+  if (!header) throw new Error('pdftoppm wrote no 8-bit PGM');
+  return { width: Number(header[1]), height: Number(header[2]), pixels: pgm.subarray(header[0].length) };
+}
+
+/**
+ * A GIF of grey frames, written here (Debian has no PNG-to-GIF tool in the packages we install):
+ * 128 greys, and LZW with a clear code every 126 pixels, so every code is 8 bits (one byte) and
+ * the code table never grows. Valid GIF89a that any decoder reads; large, which does not matter.
+ */
+function greyGif(frames: Array<{ width: number; height: number; pixels: Uint8Array }>): Uint8Array {
+  const { width, height } = frames[0]!;
+  const parts: Buffer[] = [];
+  const screen = Buffer.alloc(13);
+  screen.write('GIF89a', 0, 'latin1');
+  screen.writeUInt16LE(width, 6);
+  screen.writeUInt16LE(height, 8);
+  screen[10] = 0xf6; // a global colour table of 128 entries, 8-bit colour resolution
+  parts.push(screen, Buffer.from(Array.from({ length: 128 }, (_, i) => [i * 2, i * 2, i * 2]).flat()));
+  for (const frame of frames) {
+    const descriptor = Buffer.alloc(10);
+    descriptor[0] = 0x2c;
+    descriptor.writeUInt16LE(frame.width, 5);
+    descriptor.writeUInt16LE(frame.height, 7);
+    const codes: number[] = [];
+    for (let i = 0; i < frame.pixels.length; i++) {
+      if (i % 126 === 0) codes.push(128); // clear
+      codes.push(frame.pixels[i]! >> 1);
+    }
+    codes.push(129); // end of information
+    const data = Buffer.from(codes);
+    const blocks: Buffer[] = [];
+    for (let at = 0; at < data.length; at += 255) {
+      const block = data.subarray(at, at + 255);
+      blocks.push(Buffer.from([block.length]), block);
+    }
+    parts.push(descriptor, Buffer.from([7]), ...blocks, Buffer.from([0]));
+  }
+  parts.push(Buffer.from([0x3b]));
+  return Uint8Array.from(Buffer.concat(parts));
+}
+
 const words = (text: string): string => text.toLowerCase().replace(/[^a-z ]+/g, ' ').replace(/\s+/g, ' ').trim();
 
 describe('OCR of images', () => {
@@ -56,6 +106,35 @@ describe('OCR of images', () => {
     expect(document.metadata).toMatchObject({ ocrPages: '1', ocrLanguages: 'eng' });
     expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
     expect(document.markdown).toContain('quick brown fox');
+  });
+
+  it('reads the sentence of a GIF image, its first frame only', async () => {
+    const first = await sentenceGrey(SENTENCE);
+    const second = await sentenceGrey(SCANNED);
+    const body = greyGif([first, { ...second, width: first.width, height: first.height, pixels: second.pixels.subarray(0, first.width * first.height) }]);
+    const document = await extractDocument({ url: 'https://example.org/scan.gif', contentType: 'image/gif', body });
+    expect(document).toMatchObject({ mimeType: 'image/gif', extractor: 'ocr' });
+    expect(words(document.text)).toContain(words(SENTENCE));
+    expect(words(document.text)).not.toContain('tesseract');
+    expect(document.metadata).toMatchObject({ ocrPages: '1', ocrLanguages: 'eng' });
+    expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
+  });
+
+  it('reads the sentence of a WebP image (lossless, made by cwebp), sniffed when served as octet-stream', async () => {
+    try {
+      execFileSync('cwebp', ['-version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('The WebP OCR test needs `cwebp`, which is not installed: apt-get install webp (.ci/run installs it)');
+    }
+    const png = join(dir, 'webp-source.png');
+    writeFileSync(png, await sentenceImage(SENTENCE, 'png'));
+    const webp = join(dir, 'scan.webp');
+    execFileSync('cwebp', ['-quiet', '-lossless', png, '-o', webp]);
+    const body = Uint8Array.from(readFileSync(webp));
+    const document = await extractDocument({ url: 'https://example.org/scan', contentType: 'application/octet-stream', body });
+    expect(document).toMatchObject({ mimeType: 'image/webp', extractor: 'ocr' });
+    expect(words(document.text)).toContain(words(SENTENCE));
+    expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
   });
 
   it('refuses a 30,000 × 30,000 image from its header, before decoding, and the pool goes on', async () => {

@@ -225,3 +225,19 @@ export function epub(chapters: readonly { title: string; text: string }[]): Prom
     ]),
   ]);
 }
+
+/** A DOCX (Word) document: one `w:p` per paragraph, in the smallest package Word opens. */
+export function docx(paragraphs: readonly string[]): Promise<Buffer> {
+  const main = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml';
+  return zipParts([
+    [
+      '[Content_Types].xml',
+      `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="${main}"/></Types>`,
+    ],
+    ['_rels/.rels', rels([{ id: 'rId1', type: 'officeDocument', target: 'word/document.xml' }])],
+    [
+      'word/document.xml',
+      `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs.map((text) => `<w:p><w:r><w:t>${xml(text)}</w:t></w:r></w:p>`).join('')}</w:body></w:document>`,
+    ],
+  ]);
+}
