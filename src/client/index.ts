@@ -21,7 +21,6 @@ import type {
   JobOptionsInput,
   JobView,
   PageView,
-  ProblemDetails,
   ProgressEventData,
   ResultView,
   SearchHitView,
@@ -31,6 +30,9 @@ import type {
 
 export type * from './types.js';
 export { describePoliteness } from './politeness.js';
+export { DistillApiError } from './errors.js';
+import { DistillApiError } from './errors.js';
+import { readLines, toAsyncIterator } from './lines.js';
 
 /** Options of `DistillClient`. */
 export interface DistillClientOptions {
@@ -59,43 +61,6 @@ export type JobEvent =
   | { event: 'completed'; id?: undefined; data: JobView }
   /** A row of the event log: `job.created`, `document.extracted`, `item.failed`, `job.cancelled`, `job.completed`. */
   | { event: string; id: string; data: unknown };
-
-/** An answer of the API that is an error: carries the `application/problem+json` body. */
-export class DistillApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string | undefined;
-  readonly problem: ProblemDetails;
-
-  constructor(problem: ProblemDetails) {
-    super(`${problem.status} ${problem.code}: ${problem.detail ?? problem.title}`);
-    this.name = 'DistillApiError';
-    this.status = problem.status;
-    this.code = problem.code;
-    this.detail = problem.detail;
-    this.problem = problem;
-  }
-
-  /** The error of a failed response: its problem+json body, or one described from the status line. */
-  static async fromResponse(response: Response): Promise<DistillApiError> {
-    const text = await response.text().catch(() => '');
-    try {
-      const body = JSON.parse(text) as Partial<ProblemDetails>;
-      if (typeof body.code === 'string') {
-        return new DistillApiError({ type: 'about:blank', title: response.statusText, ...body, status: response.status, code: body.code });
-      }
-    } catch {
-      // Not JSON (a proxy's error page): described below from the status line.
-    }
-    return new DistillApiError({
-      type: 'about:blank',
-      title: response.statusText || 'HTTP error',
-      status: response.status,
-      code: `http_${response.status}`,
-      detail: text.slice(0, 200),
-    });
-  }
-}
 
 type Query = Record<string, string | number | undefined>;
 
@@ -462,41 +427,4 @@ export class DistillClient {
 
 function jobPath(jobId: string): string {
   return `/v1/jobs/${encodeURIComponent(jobId)}`;
-}
-
-/** The lines of a response body (without their `\n` or `\r\n`), decoded as UTF-8. */
-async function* readLines(response: Response): AsyncGenerator<string> {
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let start = 0;
-      let newline = buffer.indexOf('\n');
-      while (newline !== -1) {
-        yield buffer.slice(start, newline).replace(/\r$/, '');
-        start = newline + 1;
-        newline = buffer.indexOf('\n', start);
-      }
-      buffer = buffer.slice(start);
-    }
-    buffer += decoder.decode();
-    if (buffer !== '') yield buffer;
-  } finally {
-    // Stopping early (a `break`, `completed`) closes the connection instead of leaving it open.
-    await reader.cancel().catch(() => undefined);
-  }
-}
-
-function toAsyncIterator(values: AsyncIterable<string> | Iterable<string>): AsyncIterator<string> {
-  if (Symbol.asyncIterator in values) return values[Symbol.asyncIterator]();
-  const iterator = values[Symbol.iterator]();
-  return {
-    next: () => Promise.resolve(iterator.next()),
-    return: () => Promise.resolve(iterator.return?.() ?? { done: true as const, value: undefined }),
-  };
 }

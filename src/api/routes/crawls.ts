@@ -5,7 +5,8 @@ import { readJobName } from '../job-name.js';
 import { bindJobId } from '../request-log.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import type { CrawlInputView } from '../services.js';
-import { crawlBodySchema, crawlResponseSchema, idempotencyHeadersSchema, jobIdParamsSchema, problemResponses } from '../schemas.js';
+import { idempotencyHeadersSchema, jobIdParamsSchema, problemResponses } from '../schemas.js';
+import { crawlBodySchema, crawlResponseSchema } from '../schemas-crawls.js';
 import { jobPath, toJobView } from '../views.js';
 import { ownedJobOf } from '../auth.js';
 

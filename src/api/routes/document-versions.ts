@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../route-context.js';
-import { documentVersionsSchema, problemResponses } from '../schemas.js';
+import { problemResponses } from '../schemas.js';
+import { documentVersionsSchema } from '../schemas-crawls.js';
 import { iso } from '../views.js';
 
 /** Registers `GET /v1/documents/:id/versions`. */

@@ -3,7 +3,8 @@ import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../clie
 import { normalizeUrl, NoValidUrlsError, type JobOptionsInput, type Schedule, type ScheduleTemplate } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
-import { pageSchema, paginationQuerySchema, problemResponses, scheduleBodySchema, scheduleSchema } from '../schemas.js';
+import { pageSchema, paginationQuerySchema, problemResponses } from '../schemas.js';
+import { scheduleBodySchema, scheduleSchema } from '../schemas-crawls.js';
 import { iso, jobPath } from '../views.js';
 import type { CrawlInputView } from '../services.js';
 import { checkWebhook, toCrawlProblem } from './crawls.js';
