@@ -22,6 +22,7 @@ import { screenshotRoutes } from './routes/screenshots.js';
 import { checkSubmittedWebhook, webhookRoutes } from './routes/webhooks.js';
 import { crawlRoutes } from './routes/crawls.js';
 import { documentVersionRoutes } from './routes/document-versions.js';
+import { domainRoutes } from './routes/domains.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { mapRoutes } from './routes/map.js';
 import { FIRECRAWL_PREFIX, firecrawlRoutes } from './compat/firecrawl/firecrawl-routes.js';
@@ -145,6 +146,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
         { name: 'documents', description: 'Stored documents and synchronous extraction' },
         { name: 'crawls', description: 'Site crawls: jobs that follow links' },
         { name: 'schedules', description: 'Recurring jobs and crawls' },
+        { name: 'domains', description: 'Per-domain settings: rate, concurrency, render, headers, robots, proxy pool, timeout' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -169,6 +171,7 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   if (hasServices(context, 'schedules')) void app.register(scheduleRoutes(context));
   if (hasServices(context, 'documentVersions')) void app.register(documentVersionRoutes(context));
   if (hasServices(context, 'map')) void app.register(mapRoutes(context));
+  if (hasServices(context, 'domains')) void app.register(domainRoutes(context));
   void app.register(firecrawlRoutes(context), { prefix: FIRECRAWL_PREFIX });
   void app.register(mcpHttpRoutes({ allowedHosts: resolved.mcpAllowedHosts }));
   void app.register(healthRoutes(context));

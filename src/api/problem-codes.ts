@@ -17,6 +17,10 @@ export const PROBLEM_STATUS = {
   schedule_not_found: 404,
   /** `GET /v1/crawls/:id`: no job with this id, or the job is not a crawl. */
   crawl_not_found: 404,
+  /** `/v1/domains/:pattern`: the tenant has no rule of this pattern (configuration rules are changed in DISTILL_DOMAINS). */
+  domain_rule_not_found: 404,
+  /** `PUT /v1/domains`: the rule is malformed (pattern, a limit, render, robots, an unknown proxy pool, a forbidden header, too many rules); `field` names the member. */
+  invalid_domain_rule: 400,
   /** The body is not JSON (or is empty). */
   invalid_json: 400,
   /** The body, query string or path breaks the route's schema; `errors` names each field. */
@@ -105,6 +109,8 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   delivery_not_found: 'Webhook delivery not found',
   schedule_not_found: 'Schedule not found',
   crawl_not_found: 'Crawl not found',
+  domain_rule_not_found: 'Domain rule not found',
+  invalid_domain_rule: 'Invalid domain rule',
   invalid_json: 'Invalid JSON',
   validation_failed: 'Validation failed',
   no_valid_urls: 'No valid URLs',

@@ -122,6 +122,8 @@ export interface ApiServices {
    * set them are refused with `secret_key_missing`, never stored in clear.
    */
   secretBox?: SecretBox | undefined;
+  /** `/v1/domains` (issue 20): per-tenant domain rules. Omitted: not registered. */
+  domains?: DomainsApi | undefined;
   /** Is a model endpoint configured (DISTILL_LLM_URL)? Without one, `json` and `summary` are refused (`llm_not_configured`). */
   isLlmConfigured?: boolean;
 }
@@ -193,6 +195,16 @@ export interface CrawlsApi {
   settings(input: CrawlInputView): CrawlSettings;
   /** Refuses a webhook URL the guard forbids (`code: 'invalid_webhook_url'`). */
   checkWebhookUrl?(url: string): Promise<void>;
+}
+
+/** What `/v1/domains` needs (bound in app/build-domains.ts); errors are `ApiError`s with their codes. */
+export interface DomainsApi {
+  /** The tenant's rules, then the configuration's (`source: "config"`, read-only), headers as `"[set]"`. */
+  list(tenant: string): Promise<Array<Record<string, unknown>>>;
+  get(tenant: string, pattern: string): Promise<Record<string, unknown>>;
+  /** Creates or replaces the tenant's rule of `pattern` (from the path, or the body's `pattern`). */
+  put(tenant: string, pattern: string | undefined, body: unknown): Promise<{ rule: Record<string, unknown>; isCreated: boolean }>;
+  delete(tenant: string, pattern: string): Promise<void>;
 }
 
 /** What the schedule routes need (the schedules service, bound in app/). */

@@ -16,6 +16,7 @@ import { createUploadFile, type TaskFunction, type UploadFile, type WorkerPool }
 import { buildMetrics, buildServers } from './build-api.js';
 import { buildBackground } from './build-background.js';
 import { buildEvents } from './build-events.js';
+import { buildDomainRules } from './build-domains.js';
 import { buildFetch } from './build-fetch.js';
 import { buildRender } from './build-render.js';
 import { buildServices, jobDefaults } from './build-services.js';
@@ -88,6 +89,7 @@ export class App {
     this.queue = queue.queue;
     const fetching = buildFetch(config, logger);
     ({ fetcher: this.fetcher, hostLimiter: this.hostLimiter } = fetching);
+    const domainRules = buildDomainRules(config, { repository, secretBox: storage.secretBox, poolNames: fetching.proxyPools.names });
     const extractor = buildExtractor(config);
     this.extractor = extractor.extractor;
     this.metrics = buildMetrics({ queue: this.queue, repository, logger });
@@ -108,6 +110,7 @@ export class App {
       logger,
       task: options.task,
       secretBox: storage.secretBox,
+      domainRules: domainRules.resolver,
     });
     ({ task: this.task, pool: this.pool } = workers);
     const events = buildEvents(config, parts, { repository, logger });
@@ -144,6 +147,7 @@ export class App {
       readiness,
       fetching,
       uploadFile: this.uploadFile,
+      domains: domainRules.api,
     });
     ({ api: this.api, ops: this.ops } = servers);
     components[1] = servers.rateLimitRedis;

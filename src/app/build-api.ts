@@ -13,6 +13,7 @@ import type { Services } from './build-services.js';
 import type { Component, ReadinessChecks } from './lifecycle.js';
 import type { Part } from './roles.js';
 import type { UploadFile } from '../worker/index.js';
+import type { DomainsApi } from '../api/services.js';
 
 /** The Prometheus metrics of this process; `/metrics` also reads the queue depth and the outbox backlog. */
 export function buildMetrics(deps: { queue: Queue; repository: KyselyJobRepository; logger: Logger }): Metrics {
@@ -39,6 +40,8 @@ export interface ServersDependencies {
   secretBox?: SecretBox | undefined;
   /** What `POST /v1/files` extracts uploads with. */
   uploadFile: UploadFile;
+  /** `/v1/domains` (issue 20). */
+  domains?: DomainsApi | undefined;
 }
 
 /** The HTTP servers of a role, and the connections they own. */
@@ -105,6 +108,7 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       secretBox: deps.secretBox,
       isLlmConfigured: config.llmUrl !== '',
       files: { upload: deps.uploadFile },
+      domains: deps.domains,
     },
     {
       maxUrlsPerRequest: config.maxUrlsPerRequest,

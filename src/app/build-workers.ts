@@ -6,7 +6,7 @@ import type { JobsService, Queue } from '../jobs/index.js';
 import type { Logger, SecretBox } from '../lib/index.js';
 import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
-import { parseAllowList } from '../fetch/index.js';
+import { parseAllowList, type DomainRuleResolver } from '../fetch/index.js';
 import { createGuardedFetch, OpenAiCompatibleLlm } from '../llm/index.js';
 import { createProcessItem, withLlmStage, WorkerPool, type TaskFunction } from '../worker/index.js';
 import type { Component } from './lifecycle.js';
@@ -49,6 +49,8 @@ export interface WorkersDependencies {
   jobs: JobsService;
   metrics: Metrics;
   logger: Logger;
+  /** The domain rules the task applies (issue 20). */
+  domainRules?: DomainRuleResolver | undefined;
   /** Replaces the fetch → extract task (tests of the pool wiring). */
   task?: TaskFunction | undefined;
 }
@@ -81,6 +83,7 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
         documents: repository,
         secretBox: deps.secretBox,
         proxyPools: deps.fetching.proxyPools,
+        domainRules: deps.domainRules,
       }),
       { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
     );

@@ -2,6 +2,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { parseDnsServers } from '../lib/dns-servers.js';
 import { parseSecretKey } from '../lib/secret-box.js';
 import { parseProxyPools, ProxyPools } from '../fetch/proxy-pools.js';
+import { parseDomainsConfig } from '../fetch/domain-rules.js';
 
 /**
  * The one table of every option distill reads. Each entry is one object: its `key` in `Config`,
@@ -195,6 +196,16 @@ export const OPTIONS = [
     check: (v) => proxyPoolsProblem(String(v)),
   },
   {
+    key: 'domains',
+    env: 'DISTILL_DOMAINS',
+    kind: 'string',
+    default: '',
+    description: 'Per-domain settings for every tenant, as JSON or the path of a JSON file: [{"pattern":"*.example.com","ratePerSecond":1,"concurrency":2,"render":"auto","robots":"respect","proxyPool":"main","timeoutMs":20000,"headers":{"X-Token":"..."}}]',
+    doc: 'Per-domain settings for every tenant, as JSON or the path of a JSON file (a value that does not start with `[`): `[{"pattern":"*.example.com","ratePerSecond":1,"concurrency":2,"render":"auto","robots":"respect","proxyPool":"main","timeoutMs":20000,"headers":{"X-Token":"..."}}]`; tenants add their own through `/v1/domains`; see [Fetching](fetching.md#per-domain-settings)',
+    isSecret: true,
+    check: (v) => domainsProblem(String(v)),
+  },
+  {
     key: 'proxyPoolDefault',
     env: 'DISTILL_PROXY_POOL_DEFAULT',
     kind: 'string',
@@ -386,6 +397,16 @@ function proxyPoolsProblem(text: string): string | undefined {
     return undefined;
   } catch (error) {
     return error instanceof TypeError ? error.message : 'invalid proxy pools';
+  }
+}
+
+/** What is wrong with `DISTILL_DOMAINS`, or undefined (header values are never echoed). */
+function domainsProblem(text: string): string | undefined {
+  try {
+    parseDomainsConfig(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof TypeError ? error.message : 'invalid domain rules';
   }
 }
 

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { AbortedError } from '../lib/errors.js';
 import { sleep as abortableSleep } from '../lib/sleep.js';
 import { HostRateLimitedError } from './errors.js';
-import type { HostLimiter, HostSlot } from './host-limiter.js';
+import type { HostLimiter, HostLimits, HostSlot } from './host-limiter.js';
 
 /** A slot the limiter granted; call `release()` when the request is done. */
 export type GrantedHostSlot = Extract<HostSlot, { isGranted: true }>;
@@ -18,6 +18,8 @@ export interface AcquireHostSlotOptions {
   signal?: AbortSignal;
   /** Source of time. @default systemClock */
   clock?: Clock;
+  /** A domain rule's limits for this host (issue 20). @default the limiter's own */
+  limits?: HostLimits | undefined;
   /** Abortable sleep; injectable so tests can drive a fake clock. @default lib/sleep */
   sleep?: (ms: number, options: { signal?: AbortSignal }) => Promise<void>;
 }
@@ -35,14 +37,14 @@ export async function acquireHostSlot(
   host: string,
   options: AcquireHostSlotOptions = {},
 ): Promise<GrantedHostSlot> {
-  const { maxWaitMs = 2000, signal, clock = systemClock, sleep = abortableSleep } = options;
+  const { maxWaitMs = 2000, signal, clock = systemClock, sleep = abortableSleep, limits } = options;
   if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) {
     throw new TypeError(`Expected \`maxWaitMs\` to be a non-negative number, got \`${String(maxWaitMs)}\``);
   }
   const startedAt = clock.now();
   for (;;) {
     if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
-    const slot = await limiter.tryAcquire(host);
+    const slot = await limiter.tryAcquire(host, limits);
     if (slot.isGranted) {
       if (signal?.aborted) {
         // Aborted while the limiter answered: give the slot straight back.

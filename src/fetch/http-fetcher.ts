@@ -47,6 +47,7 @@ import {
   TLS_CODES,
 } from './http-helpers.js';
 import { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
+import { domainPatternMatches } from './domain-rules.js';
 import { requestSecretsFor } from './request-secrets.js';
 import { RobotsCache, type RobotsTxtResult } from './robots.js';
 import type { FetchedResponse, Fetcher, FetchOptions } from './types.js';
@@ -134,6 +135,7 @@ interface RequestPlan {
   onLimit: 'fail' | 'truncate';
   conditional: { etag?: string; lastModified?: string };
   secrets: FetchOptions['secrets'];
+  domainHeaders: FetchOptions['domainHeaders'];
   /** The agent of the proxy the fetch goes through, or the direct one. */
   agent: Agent;
   /** A page (checked for walls and login redirects), not robots.txt. */
@@ -153,7 +155,9 @@ export class HttpFetcher implements Fetcher {
   readonly #agent: Agent;
   /** One agent per proxy: keep-alive connections through one proxy never serve another's requests. */
   readonly #proxyAgents = new Map<string, { agent: Agent; endpoint: ProxyEndpoint }>();
-  readonly #robots: RobotsCache | undefined;
+  readonly #robots: RobotsCache;
+  /** `respectRobots`: whether a fetch whose domain rule says nothing checks robots.txt. */
+  readonly #respectRobots: boolean;
   readonly #clock: Clock | undefined;
   #closing: Promise<void> | undefined;
 
@@ -186,10 +190,9 @@ export class HttpFetcher implements Fetcher {
           ? parseAllowList(options.allow)
           : options.allow;
     this.#clock = options.clock;
-    this.#robots =
-      options.respectRobots === false
-        ? undefined
-        : new RobotsCache({
+    this.#respectRobots = options.respectRobots !== false;
+    // Kept even when robots.txt is not respected by default: a domain rule may ask for it.
+    this.#robots = new RobotsCache({
             load: (robotsUrl) => this.#loadRobotsTxt(robotsUrl),
             userAgentToken: options.robotsUserAgent ?? 'distill',
             ...(options.robotsTtlMs === undefined ? {} : { ttlMs: options.robotsTtlMs }),
@@ -236,11 +239,12 @@ export class HttpFetcher implements Fetcher {
     const { response } = await this.#run(url, {
       timeoutMs,
       signal: options.signal,
-      shouldCheckRobots: this.#robots !== undefined,
+      shouldCheckRobots: options.robots === undefined ? this.#respectRobots : options.robots === 'respect',
       maxBytes: this.#options.maxBodyBytes,
       onLimit: 'fail',
       conditional,
       secrets: options.secrets,
+      domainHeaders: options.domainHeaders,
       agent: this.#agentOf(options.proxy),
       isPage: true,
     });
@@ -287,7 +291,7 @@ export class HttpFetcher implements Fetcher {
         } else if (isLocalhostName(current.hostname)) {
           localhostAddresses(current.hostname, portOf(current), this.#allow);
         }
-        if (plan.shouldCheckRobots && this.#robots !== undefined) {
+        if (plan.shouldCheckRobots) {
           const isAllowed = await this.#robots.isAllowed(current, { signal: scope.signal });
           if (!isAllowed) throw new RobotsDisallowedError(current.href, this.#robots.userAgentToken);
         }
@@ -394,6 +398,8 @@ export class HttpFetcher implements Fetcher {
       'user-agent': this.#options.userAgent,
       accept: this.#options.accept,
       // The job's own (User-Agent and Accept may be overridden; the forbidden ones were refused).
+      // A domain rule's, only to the hosts its pattern matches (issue 20); the job's own win a clash.
+      ...(plan.domainHeaders !== undefined && domainPatternMatches(plan.domainHeaders.pattern, url.hostname) ? plan.domainHeaders.headers : {}),
       ...(plan.secrets === undefined ? {} : requestSecretsFor(url, plan.secrets.secrets, plan.secrets.ownHost)),
       'accept-encoding': ACCEPT_ENCODING,
     };
@@ -448,6 +454,7 @@ export class HttpFetcher implements Fetcher {
         onLimit: 'truncate',
         conditional: {},
         secrets: undefined,
+        domainHeaders: undefined,
         // robots.txt is fetched directly (it is cached per origin, whichever proxy asked).
         agent: this.#agent,
         isPage: false,

@@ -1,6 +1,6 @@
 /** Polite HTTP for distill: the fetcher, the private-network guard, robots.txt and per-host limits. */
 export type { FetchOptions, FetchedResponse, Fetcher } from './types.js';
-export type { HostLimiter, HostSlot } from './host-limiter.js';
+export type { HostLimiter, HostLimits, HostSlot } from './host-limiter.js';
 export * from './errors.js';
 export {
   classifyAddress,
@@ -75,3 +75,20 @@ export {
   type ProxyPoolConfig,
   type ProxyRotation,
 } from './proxy-pools.js';
+export {
+  bestDomainRule,
+  DOMAIN_RENDER_MODES,
+  DOMAIN_ROBOTS_POLICIES,
+  DomainRuleResolver,
+  domainPatternMatches,
+  domainRuleView,
+  InvalidDomainRuleError,
+  MAX_DOMAIN_RULES,
+  normaliseDomainPattern,
+  parseDomainRule,
+  parseDomainsConfig,
+  sealDomainHeaders,
+  type AppliedDomainRule,
+  type DomainRule,
+  type DomainRuleSource,
+} from './domain-rules.js';

@@ -16,7 +16,7 @@ import {
   type TokenBucketConfig,
   type TokenBucketState,
 } from '../lib/token-bucket.js';
-import type { HostLimiter, HostSlot } from './host-limiter.js';
+import type { HostLimiter, HostLimits, HostSlot } from './host-limiter.js';
 
 /** Options of `MemoryHostLimiter`. */
 export interface MemoryHostLimiterOptions {
@@ -40,6 +40,8 @@ export interface MemoryHostLimiterOptions {
 interface HostState {
   bucket: TokenBucketState;
   inFlight: number;
+  /** A domain rule's limits for this host, when they are not the limiter's own. */
+  limits?: { maxInFlight: number; bucket: TokenBucketConfig };
 }
 
 /** How many least-recently-used hosts each `tryAcquire` inspects for lossless eviction. */
@@ -86,22 +88,26 @@ export class MemoryHostLimiter implements HostLimiter {
     return this.#hosts.get(normaliseHost(host))?.inFlight ?? 0;
   }
 
-  tryAcquire(host: string): Promise<HostSlot> {
+  tryAcquire(host: string, limits?: HostLimits): Promise<HostSlot> {
     if (this.#isClosed)
       return Promise.reject(new Error('MemoryHostLimiter is closed; cannot acquire a slot'));
-    const key = normaliseHost(host);
+    // A domain rule's limits keep a bucket and slots of their own (keyed by the limits too).
+    const key = limits === undefined ? normaliseHost(host) : `${normaliseHost(host)}\n${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`;
+    const own = limits === undefined ? undefined : { maxInFlight: limits.maxInFlight, bucket: { ratePerSecond: limits.ratePerSecond, burst: limits.burst } };
+    const bucketConfig = own?.bucket ?? this.#bucket;
+    const maxInFlight = own?.maxInFlight ?? this.#maxInFlight;
     const now = this.#clock.now();
     this.#sweepIdle(now);
 
-    const state = this.#hosts.get(key) ?? { bucket: fullBucket(this.#bucket, now), inFlight: 0 };
+    const state = this.#hosts.get(key) ?? { bucket: fullBucket(bucketConfig, now), inFlight: 0, ...(own === undefined ? {} : { limits: own }) };
     this.#touch(key, state);
 
-    if (state.inFlight >= this.#maxInFlight) {
+    if (state.inFlight >= maxInFlight) {
       // Do not spend a token while the concurrency bound is full; wait for whichever frees later.
-      const tokenWaitMs = msUntilToken(state.bucket, this.#bucket, now);
+      const tokenWaitMs = msUntilToken(state.bucket, bucketConfig, now);
       return Promise.resolve({ isGranted: false, retryAfterMs: Math.max(this.#pollMs, tokenWaitMs) });
     }
-    const taken = takeToken(state.bucket, this.#bucket, now);
+    const taken = takeToken(state.bucket, bucketConfig, now);
     state.bucket = taken.state;
     if (!taken.isTaken) return Promise.resolve({ isGranted: false, retryAfterMs: taken.retryAfterMs });
 
@@ -134,7 +140,7 @@ export class MemoryHostLimiter implements HostLimiter {
     let inspected = 0;
     for (const [key, state] of this.#hosts) {
       if (inspected++ >= IDLE_SWEEP_PER_CALL) break;
-      if (state.inFlight === 0 && isBucketFull(state.bucket, this.#bucket, now)) this.#hosts.delete(key);
+      if (state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now)) this.#hosts.delete(key);
     }
   }
 
@@ -145,7 +151,7 @@ export class MemoryHostLimiter implements HostLimiter {
   #evictToBound(keep: string): void {
     const now = this.#clock.now();
     const passes: Array<(state: HostState) => boolean> = [
-      (state) => state.inFlight === 0 && isBucketFull(state.bucket, this.#bucket, now),
+      (state) => state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now),
       (state) => state.inFlight === 0,
     ];
     for (const isEvictable of passes) {

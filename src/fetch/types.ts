@@ -16,6 +16,10 @@ export interface FetchOptions {
   secrets?: { secrets: RequestSecrets; ownHost: string } | undefined;
   /** The proxy (by name, from `HttpFetcherOptions.proxies`) this fetch goes through; unset: direct. */
   proxy?: string | undefined;
+  /** A domain rule's robots.txt policy (issue 20). @default the fetcher's `respectRobots` */
+  robots?: 'respect' | 'ignore' | undefined;
+  /** A domain rule's headers (issue 20), sent on every hop whose host `pattern` matches, never to robots.txt. */
+  domainHeaders?: { pattern: string; headers: Record<string, string> } | undefined;
 }
 
 /** A successful (2xx) response, fully read and decompressed. */
@@ -37,6 +41,8 @@ export interface FetchedResponse {
   elapsedMs: number;
   /** The pool and proxy that fetched it (set by the worker), by name. */
   via?: { pool: string; proxy: string };
+  /** The pattern of the domain rule that applied (set by the worker). */
+  domainRule?: string;
   /** Set when a first try met a bot wall (its reason) and the job's `onBlocked` pool fetched this. */
   blockedFirst?: string;
 }

@@ -31,6 +31,7 @@ import { KyselyScheduleStore } from './stores/schedule-store.js';
 import { KyselyScreenshotStore } from './stores/screenshot-store.js';
 import { KyselySearchStore } from './stores/search-store.js';
 import { KyselySettingsStore } from './stores/settings-store.js';
+import { KyselyDomainRuleStore } from './stores/domain-rule-store.js';
 import { KyselyWebhookDeliveryStore } from './stores/webhook-store.js';
 
 /** Every store, over one connection pool or one transaction. */
@@ -48,6 +49,7 @@ export interface KyselyStores {
   readonly leases: KyselyLeaseStore;
   readonly search: KyselySearchStore;
   readonly settings: KyselySettingsStore;
+  readonly domainRules: KyselyDomainRuleStore;
 }
 
 /** The attempt store's group commit: batched finishes (see group-commit.ts), or off. */
@@ -71,6 +73,7 @@ function createStores(context: StoreContext, documentVersions: number, groupComm
     schedules: new KyselyScheduleStore(context),
     apiKeys: new KyselyApiKeyStore(context),
     settings: new KyselySettingsStore(context),
+    domainRules: new KyselyDomainRuleStore(context),
     leases: new KyselyLeaseStore(context),
     search: new KyselySearchStore(context),
   };
@@ -122,6 +125,8 @@ export class KyselyJobRepository
   readonly search: KyselySearchStore;
   /** Deployment-wide values (the secret key's check). */
   readonly settings: KyselySettingsStore;
+  /** Per-tenant domain rules (issue 20, migration 0013). */
+  readonly domainRules: KyselyDomainRuleStore;
 
   // The methods of the repository this facade replaced, each its store's.
   readonly createJob: KyselyJobStore['createJob'];
@@ -230,6 +235,7 @@ export class KyselyJobRepository
     this.leases = stores.leases;
     this.search = stores.search;
     this.settings = stores.settings;
+    this.domainRules = stores.domainRules;
     this.createJob = this.jobs.createJob.bind(this.jobs);
     this.endIntake = this.jobs.endIntake.bind(this.jobs);
     this.getJob = this.jobs.getJob.bind(this.jobs);

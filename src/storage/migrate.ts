@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-search.js';
 import * as m0008 from './migrations/0008-llm.js';
 import * as m0009 from './migrations/0009-fetching.js';
 import * as m0012 from './migrations/0012-job-names.js';
+import * as m0013 from './migrations/0013-domain-rules.js';
 import * as m0014 from './migrations/0014-llm-longtext.js';
 
 /**
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-llm': m0008,
   '0009-fetching': m0009,
   '0012-job-names': m0012,
+  '0013-domain-rules': m0013,
   '0014-llm-longtext': m0014,
 };
 

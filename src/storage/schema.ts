@@ -199,6 +199,15 @@ export interface SettingsTable {
   updated_at: number;
 }
 
+/** Per-tenant domain rules (migration 0013): the rule's JSON, headers sealed. */
+export interface DomainRulesTable {
+  tenant: string;
+  pattern: string;
+  rule: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   jobs: JobsTable;
   job_items: JobItemsTable;
@@ -211,4 +220,5 @@ export interface Database {
   leases: LeasesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   settings: SettingsTable;
+  domain_rules: DomainRulesTable;
 }

@@ -1,5 +1,5 @@
 import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, BlockedBySiteError, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter, type HostWaits } from '../fetch/index.js';
+import { acquireHostSlot, type AppliedDomainRule, BlockedBySiteError, type HostLimits, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter, type HostWaits } from '../fetch/index.js';
 import { extractedFormats, type ClaimedItem, type ItemOutcome, type NewDocument, type StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
@@ -50,6 +50,8 @@ export interface ProcessItemDependencies {
   secretBox?: SecretBox | undefined;
   /** The proxy pools jobs may name (`options.proxyPool`). Without them such items fail with `proxy_pool_unknown`. */
   proxyPools?: ProxyPools | undefined;
+  /** The domain rule of an item's host (issue 20): its settings win over the job's options. */
+  domainRules?: { forJob(jobId: string, hostname: string): Promise<AppliedDomainRule | undefined> } | undefined;
 }
 
 /** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
@@ -96,7 +98,9 @@ export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetche
 export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   const clock = deps.clock ?? systemClock;
   const renderRescheduleMs = deps.renderRescheduleMs ?? 5000;
-  return async (item, { signal, log = silentLogger }): Promise<ItemOutcome> => {
+  return async (claimed, { signal, log = silentLogger }): Promise<ItemOutcome> => {
+    const rule = await deps.domainRules?.forJob(claimed.jobId, new URL(claimed.url).hostname);
+    const item = withDomainRule(claimed, rule);
     const render = item.options.render ?? 'never';
     const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
     const needsBrowser = render === 'always' || screenshot !== 'none';
@@ -114,7 +118,7 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
     const host = new URL(item.url).host;
     const secrets = secretsOf(deps, item);
     const fetchVia = (pool: string | undefined): Promise<FetchedResponse> =>
-      fetchThrough(deps, item, pool, host, signal, { ...conditionalOptions(validators), secrets });
+      fetchThrough(deps, item, pool, host, signal, { ...conditionalOptions(validators), secrets, ...domainFetchOptions(rule) }, rule);
     let response: FetchedResponse;
     try {
       response = await fetchVia(item.options.proxyPool);
@@ -158,15 +162,17 @@ async function fetchThrough(
   pool: string | undefined,
   host: string,
   signal: AbortSignal,
-  extra: Pick<FetchOptions, 'etag' | 'lastModified' | 'secrets'>,
+  extra: Pick<FetchOptions, 'etag' | 'lastModified' | 'secrets' | 'robots' | 'domainHeaders'>,
+  rule?: AppliedDomainRule,
 ): Promise<FetchedResponse> {
   const proxy = acquireProxy(deps, pool, item, host);
   let proxyOutcome: 'proxy_failed' | 'answered' | 'unused' = 'unused';
   try {
-    const slot = await waitForHost(deps, item.jobId, host, signal);
+    const slot = await waitForHost(deps, item.jobId, host, signal, rule?.limits);
     try {
-      const response = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
+      const fetched = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
       proxyOutcome = 'answered';
+      const response = rule ? { ...fetched, domainRule: rule.pattern } : fetched;
       return proxy ? { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } } : response;
     } catch (error) {
       proxyOutcome = error instanceof ProxyError ? 'proxy_failed' : 'answered';
@@ -177,6 +183,24 @@ async function fetchThrough(
   } finally {
     proxy?.release(proxyOutcome);
   }
+}
+
+/** The item with its domain rule's render mode, timeout and proxy pool in place of the job's. */
+function withDomainRule(item: ClaimedItem, rule: AppliedDomainRule | undefined): ClaimedItem {
+  if (rule === undefined) return item;
+  const options = { ...item.options };
+  if (rule.render !== undefined) options.render = rule.render;
+  if (rule.timeoutMs !== undefined) options.timeoutMs = rule.timeoutMs;
+  if (rule.proxyPool !== undefined) options.proxyPool = rule.proxyPool;
+  return { ...item, options };
+}
+
+/** What a domain rule asks of the fetch itself: its robots.txt policy and headers. */
+function domainFetchOptions(rule: AppliedDomainRule | undefined): Pick<FetchOptions, 'robots' | 'domainHeaders'> {
+  return {
+    ...(rule?.robots === undefined ? {} : { robots: rule.robots }),
+    ...(rule?.headers === undefined ? {} : { domainHeaders: { pattern: rule.pattern, headers: rule.headers } }),
+  };
 }
 
 /** A proxy of the item's pool, when its job names one; rotation, limits and health are the pool's. */
@@ -195,11 +219,11 @@ function secretsOf(deps: ProcessItemDependencies, item: ClaimedItem): FetchOptio
 }
 
 /** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */
-async function waitForHost(deps: ProcessItemDependencies, jobId: string, host: string, signal: AbortSignal): Promise<GrantedHostSlot> {
+async function waitForHost(deps: ProcessItemDependencies, jobId: string, host: string, signal: AbortSignal, limits?: HostLimits): Promise<GrantedHostSlot> {
   const startedAt = performance.now();
   const endWait = deps.hostWaits?.begin(jobId, host);
   try {
-    const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal });
+    const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal, limits });
     deps.onHostWait?.(performance.now() - startedAt, 'acquired');
     return slot;
   } catch (error) {
@@ -229,6 +253,8 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
   // Which proxy fetched it, by name (never its URL or credentials).
   if (response.via) document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
   if (response.blockedFirst !== undefined) document.quality = { ...document.quality, blockedFirst: response.blockedFirst };
+  // The domain rule that applied (issue 20), by its pattern.
+  if (response.domainRule !== undefined) document.quality = { ...document.quality, domainRule: response.domainRule };
   return { ...outcome, document };
 }
 

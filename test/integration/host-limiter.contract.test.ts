@@ -108,6 +108,24 @@ for (const kind of kinds) {
       expect((await limiter.tryAcquire('a.example')).isGranted).toBe(false);
     });
 
+    it('holds a host to a domain rule\'s limits, apart from its own (shared across instances where the adapter shares)', async () => {
+      const make = kind.factory();
+      const limiter = make({ maxInFlightPerHost: 10, ratePerSecond: 100, burst: 10 });
+      const rule = { maxInFlight: 1, ratePerSecond: 100, burst: 10 };
+      const held = granted(await limiter.tryAcquire('a.example', rule));
+      expect((await limiter.tryAcquire('a.example', rule)).isGranted).toBe(false);
+      if (kind.isShared) expect((await make({ maxInFlightPerHost: 10 }).tryAcquire('a.example', rule)).isGranted).toBe(false);
+      // The host's own limits are untouched by the rule's slot.
+      granted(await limiter.tryAcquire('a.example'));
+      await held.release();
+      granted(await limiter.tryAcquire('a.example', rule));
+      // A rule's rate: a burst of 1, then nothing for 1/rate seconds.
+      const slow = { maxInFlight: 5, ratePerSecond: 0.5, burst: 1 };
+      await granted(await limiter.tryAcquire('b.example', slow)).release();
+      const refused = await limiter.tryAcquire('b.example', slow);
+      expect(refused.isGranted ? 0 : refused.retryAfterMs).toBeGreaterThan(1000);
+    });
+
     it('treats host names case-insensitively', async () => {
       const limiter = kind.factory()({ maxInFlightPerHost: 1 });
       granted(await limiter.tryAcquire('A.Example'));

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { HostLimiter, HostSlot } from '../host-limiter.js';
+import type { HostLimiter, HostLimits, HostSlot } from '../host-limiter.js';
 
 /** Options of `RedisHostLimiter`. */
 export interface RedisHostLimiterOptions {
@@ -142,16 +142,17 @@ export class RedisHostLimiter implements HostLimiter {
     this.#redis = redis as RedisWithAcquire;
   }
 
-  async tryAcquire(host: string): Promise<HostSlot> {
+  async tryAcquire(host: string, limits?: HostLimits): Promise<HostSlot> {
     if (this.#closing) throw new Error('RedisHostLimiter is closed; cannot acquire a slot');
-    const { bucketKey, slotsKey } = this.#keys(host);
+    // A domain rule's limits keep a bucket and slots of their own (the limits are part of the keys).
+    const { bucketKey, slotsKey } = this.#keys(host, limits === undefined ? '' : `:${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`);
     const slotId = randomUUID();
     const [isGranted, retryAfterMs] = await this.#redis.distillAcquireHostSlot(
       bucketKey,
       slotsKey,
-      this.#ratePerSecond,
-      this.#burst,
-      this.#maxInFlight,
+      limits?.ratePerSecond ?? this.#ratePerSecond,
+      limits?.burst ?? this.#burst,
+      limits?.maxInFlight ?? this.#maxInFlight,
       this.#slotLeaseMs,
       slotId,
       this.#pollMs,
@@ -177,8 +178,8 @@ export class RedisHostLimiter implements HostLimiter {
     return this.#closing;
   }
 
-  #keys(host: string): { bucketKey: string; slotsKey: string } {
+  #keys(host: string, suffix = ''): { bucketKey: string; slotsKey: string } {
     const tag = `{${host.toLowerCase()}}`;
-    return { bucketKey: `${this.#prefix}${tag}:bucket`, slotsKey: `${this.#prefix}${tag}:slots` };
+    return { bucketKey: `${this.#prefix}${tag}${suffix}:bucket`, slotsKey: `${this.#prefix}${tag}${suffix}:slots` };
   }
 }
