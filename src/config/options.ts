@@ -307,6 +307,15 @@ export const OPTIONS = [
     doc: 'Earlier versions of a document kept when its main text changes (`GET /v1/documents/:id/versions`); 0 keeps none',
   },
   {
+    key: 'groupCommit',
+    env: 'DISTILL_GROUP_COMMIT',
+    kind: 'integer',
+    default: 64,
+    min: 1,
+    max: 64,
+    description: 'Finished items written in one transaction at most: those ending within 2 ms share it (group commit); 1 gives each its own',
+  },
+  {
     key: 'jobRetentionSeconds',
     env: 'DISTILL_JOB_RETENTION',
     kind: 'integer',
