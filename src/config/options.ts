@@ -316,6 +316,15 @@ export const OPTIONS = [
     description: 'Finished items written in one transaction at most: those ending within 2 ms share it (group commit); 1 gives each its own',
   },
   {
+    key: 'groupCommitWindowMs',
+    env: 'DISTILL_GROUP_COMMIT_WINDOW_MS',
+    kind: 'integer',
+    default: 2,
+    min: 0,
+    max: 100,
+    description: 'How long a finished item waits for others to share its transaction (group commit), in milliseconds',
+  },
+  {
     key: 'jobRetentionSeconds',
     env: 'DISTILL_JOB_RETENTION',
     kind: 'integer',
