@@ -43,6 +43,9 @@ export async function runDistill(corpus, settings = SETTINGS) {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const rescheduled = [...metrics.matchAll(/^distill_item_outcomes_total\{state="retry",code="rescheduled"\} (\d+)/gm)]
       .reduce((sum, m) => sum + Number(m[1]), 0);
+    // Finished attempts per transaction (group commit), when the server reports it.
+    const counter = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    const meanBatch = counter('distill_group_commit_items_total') / counter('distill_group_commit_batches_total');
     return {
       system: 'distill',
       urls: settings.urls,
@@ -54,6 +57,7 @@ export async function runDistill(corpus, settings = SETTINGS) {
       mainThreadCpuSecondsPer1000: (mainCpu / settings.urls) * 1000,
       peakRssMb: peakRssMb(server.pid),
       rescheduled,
+      ...(Number.isFinite(meanBatch) ? { meanBatch } : {}),
     };
   } finally {
     await server.stop();
@@ -82,5 +86,6 @@ export function formatRow(r) {
     ...(r.mainThreadCpuSecondsPer1000 !== undefined ? { 'main thread CPU s / 1000': r.mainThreadCpuSecondsPer1000.toFixed(2) } : {}),
     'peak RSS MB': Math.round(r.peakRssMb),
     ...(r.rescheduled !== undefined ? { rescheduled: r.rescheduled } : {}),
+    ...(r.meanBatch !== undefined ? { 'items per commit': r.meanBatch.toFixed(2) } : {}),
   };
 }

@@ -8,6 +8,18 @@ function sample(body: string, name: string): number | undefined {
 }
 
 describe('metrics', () => {
+  it('reports the group commit: transactions and the finished attempts they wrote', async () => {
+    let stats = { batches: 3, requests: 130 };
+    const metrics = createMetrics({ hasDefaultMetrics: false, groupCommit: () => stats });
+    let { body } = await metrics.render();
+    expect(sample(body, 'distill_group_commit_batches_total')).toBe(3);
+    expect(sample(body, 'distill_group_commit_items_total')).toBe(130);
+    stats = { batches: 5, requests: 131 };
+    ({ body } = await metrics.render());
+    expect(sample(body, 'distill_group_commit_batches_total')).toBe(5);
+    expect(sample(body, 'distill_group_commit_items_total')).toBe(131);
+  });
+
   it('reads the outbox once per scrape and reports its lag from the oldest event', async () => {
     let reads = 0;
     let backlog: { pending: number; oldestCreatedAt: number | null } = {

@@ -10,6 +10,11 @@ export interface MetricsOptions {
    * time in epoch ms, read on every scrape.
    */
   outbox?: () => Promise<OutboxBacklog>;
+  /**
+   * Finished attempts and the transactions that wrote them (group commit, see
+   * storage/group-commit.ts), read on every scrape; items / batches is the mean batch.
+   */
+  groupCommit?: () => { batches: number; requests: number } | undefined;
   /** Also export Node's process metrics (CPU, memory, event loop lag). @default true */
   hasDefaultMetrics?: boolean;
   /** Source of time for the outbox lag, in epoch ms. @default Date.now */
@@ -201,6 +206,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (backlog) this.set(backlog.oldestCreatedAt === null ? 0 : Math.max(0, now() - backlog.oldestCreatedAt) / 1000);
     },
   });
+
+  // Counters owned by the attempt store, copied at scrape time.
+  const readGroupCommit = options.groupCommit;
+  if (readGroupCommit !== undefined) {
+    new Counter({
+      name: 'distill_group_commit_batches_total',
+      help: 'Transactions that wrote finished attempts (group commit)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(readGroupCommit()?.batches ?? 0);
+      },
+    });
+    new Counter({
+      name: 'distill_group_commit_items_total',
+      help: 'Finished attempts written by those transactions; divided by the batches, the mean batch',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(readGroupCommit()?.requests ?? 0);
+      },
+    });
+  }
 
   return {
     registry,

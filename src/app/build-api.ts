@@ -20,6 +20,7 @@ export function buildMetrics(deps: { queue: Queue; repository: KyselyJobReposito
   return createMetrics({
     depth: () => deps.queue.depth(),
     outbox: () => deps.repository.outboxBacklog(),
+    groupCommit: () => deps.repository.attempts.groupCommitStats,
     onError: (error, metric) => deps.logger.warn({ err: error, metric }, 'Reading a metric for /metrics failed'),
   });
 }

@@ -46,6 +46,7 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
     dialect: database.dialect,
     documentVersions: config.documentVersions,
     tenantIsolation: config.tenantIsolation,
+    groupCommit: config.groupCommit > 1 ? { maxBatch: config.groupCommit, windowMs: config.groupCommitWindowMs } : false,
   });
   const secretBox = config.secretKey === '' ? undefined : new SecretBox(config.secretKey);
   const minFreeBytes = config.minFreeDiskMb * 1024 * 1024;
