@@ -44,3 +44,55 @@ describe('extractDocument on PDF', () => {
     await expect(extractDocument({ url: 'https://example.org/bad.pdf', contentType: 'application/pdf', body })).rejects.toMatchObject({ code: 'extraction_failed' });
   });
 });
+
+/** A report of `pages` pages: a title (24 pt), a section heading (16 pt), two paragraphs of wrapped 11 pt lines, a running header and a page-number footer. */
+async function makeStructuredPdf(pages = 3): Promise<Uint8Array> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (let number = 1; number <= pages; number += 1) {
+    const page = pdf.addPage([595, 842]);
+    page.drawText('ACME Corp quarterly report', { x: 50, y: 810, size: 9, font });
+    const topic = ['engines', 'numbers', 'gears', 'levers'][number - 1] ?? 'pages';
+    let y = 760;
+    const line = (text: string, size: number, step: number): void => {
+      page.drawText(text, { x: 50, y, size, font });
+      y -= step;
+    };
+    if (number === 1) line('Engines of the Future', 24, 40);
+    line(`Section ${number} results`, 16, 26);
+    line(`The first paragraph about ${topic} starts here and it wraps onto a`, 11, 14);
+    line('second line, which ends with a hyphen-', 11, 14);
+    line('ated word joined again.', 11, 28);
+    line('A second paragraph follows after a larger gap between', 11, 14);
+    line(`its lines and the first paragraph about ${topic}.`, 11, 14);
+    page.drawText(`Page ${number} of ${pages}`, { x: 280, y: 30, size: 9, font });
+  }
+  return pdf.save();
+}
+
+describe('extractDocument on a PDF with structure', () => {
+  it('makes headings from font sizes and paragraphs from line gaps, dropping running headers and page numbers', async () => {
+    const body = await makeStructuredPdf();
+    const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
+    const markdown = document.markdown ?? '';
+    expect(markdown).toMatch(/^# Engines of the Future$/m);
+    expect(markdown).toMatch(/^## Section 1 results$/m);
+    expect(markdown).toMatch(/^## Section 3 results$/m);
+    expect(markdown).toContain(
+      '\n\nThe first paragraph about numbers starts here and it wraps onto a second line, which ends with a hyphenated word joined again.\n\nA second paragraph follows after a larger gap between its lines and the first paragraph about numbers.',
+    );
+    expect(markdown).not.toContain('ACME Corp');
+    expect(markdown).not.toMatch(/Page \d of 3/);
+    // The text format carries the same content without Markdown markers.
+    expect(document.text).toMatch(/^Engines of the Future\n\nSection 1 results\n\nThe first paragraph about engines starts here/);
+    expect(document.text).not.toContain('#');
+    expect(document.text).not.toContain('ACME Corp');
+    expect(document.title).toBe('Engines of the Future');
+  });
+
+  it('keeps a repeated line when the document has fewer than three pages', async () => {
+    const body = await makeStructuredPdf(2);
+    const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
+    expect(document.text).toContain('ACME Corp quarterly report');
+  });
+});

@@ -1,4 +1,4 @@
-import { extractLinks, extractText, getDocumentProxy, getMeta } from 'unpdf';
+import { extractLinks, getDocumentProxy, getMeta } from 'unpdf';
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { EncryptedDocumentError, ExtractionFailedError } from '../errors.js';
 import { needsOcr, ocrPdfPages, type PdfOcrResult } from '../ocr/ocr-pdf-pages.js';
@@ -7,6 +7,8 @@ import { clean } from '../html/metadata.js';
 import { countWords } from '../html/count-words.js';
 import { DistillError } from '../../lib/index.js';
 import { firstLineTitle, linksInText, textToMarkdown } from '../text/extract-text.js';
+import { escapeMarkdownText } from '../markdown-escape.js';
+import { buildBlocks, dropRunningLines, pageLines, type PdfBlock, type PdfLine, type PdfTextItem } from './pdf-layout.js';
 
 /** Options of {@link extractPdf}. */
 export interface PdfExtractOptions {
@@ -38,6 +40,30 @@ function ocrMetadata(ocr: PdfOcrResult | null): Record<string, string | number |
   };
 }
 
+/** The pdf.js document proxy, as far as this module uses it. */
+interface PdfProxy {
+  numPages: number;
+  getPage(pageNumber: number): Promise<{ getTextContent(): Promise<{ items: PdfTextItem[] }>; cleanup(): unknown }>;
+}
+
+/** Each page's lines, read one page at a time. */
+async function readPages(pdf: PdfProxy): Promise<PdfLine[][]> {
+  const pages: PdfLine[][] = [];
+  for (let pageNumber = 1; pageNumber <= pdf.numPages; pageNumber += 1) {
+    const page = await pdf.getPage(pageNumber);
+    pages.push(pageLines((await page.getTextContent()).items));
+    page.cleanup();
+  }
+  return pages;
+}
+
+/** Blocks as Markdown: headings with `#` by rank, paragraphs escaped. */
+function blocksToMarkdown(blocks: readonly PdfBlock[]): string {
+  return blocks
+    .map((block) => (block.level === 0 ? textToMarkdown(block.text) : `${'#'.repeat(block.level)} ${escapeMarkdownText(block.text).replace(/#$/, '\\#')}`))
+    .join('\n\n');
+}
+
 /** Extracts text, title, author and page count of a PDF with pdf.js (through unpdf). */
 export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): Promise<ExtractedDocument> {
   const { url, formats } = options;
@@ -55,23 +81,24 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
   }
   let ocr: PdfOcrResult | null = null;
   try {
-    const [{ totalPages, text: pages }, meta, links] = await Promise.all([
-      extractText(pdf as never, { mergePages: false }),
+    const [linePages, meta, links] = await Promise.all([
+      readPages(pdf as PdfProxy),
       getMeta(pdf as never).catch(() => null),
       formats.has('links') ? extractLinks(pdf as never).then((result) => result.links).catch(() => []) : Promise.resolve([] as string[]),
     ]);
+    const totalPages = linePages.length;
+    const ocrTexts = new Map<number, string>();
     if (options.ocr && options.ocr.maxPages > 0) {
-      const wanting = pages.flatMap((page, index) => (needsOcr(page) ? [index] : []));
+      const wanting = linePages.flatMap((lines, index) => (needsOcr(lines.map((line) => line.text).join('\n')) ? [index] : []));
       ocr = await ocrPdfPages(body, wanting, options.ocr);
-      for (const [index, pageText] of ocr.texts) pages[index] = pageText;
+      for (const [index, pageText] of ocr.texts) ocrTexts.set(index, pageText);
     }
-    const text = pages
-      .map((page) => page.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim())
-      .filter(Boolean)
-      .join('\n\n');
+    const kept = dropRunningLines(linePages.map((lines, index) => (ocrTexts.has(index) ? null : lines)));
+    const blocks = buildBlocks(kept.map((lines, index) => lines ?? ocrTexts.get(index) ?? ''));
+    const text = blocks.map((block) => block.text).join('\n\n');
     const info = (meta?.info ?? {}) as Record<string, unknown>;
     const infoString = (key: string): string | null => (typeof info[key] === 'string' ? clean(info[key]) : null);
-    const title = infoString('Title') ?? firstLineTitle(text);
+    const title = infoString('Title') ?? firstLineTitle(blocks.find((block) => block.level > 0)?.text ?? text);
     const uniqueLinks = new Set<string>([...links, ...linksInText(text)].filter((link) => /^https?:\/\//i.test(link)));
     return {
       url,
@@ -84,7 +111,7 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
       lang: infoString('Language'),
       publishedTime: pdfDate(info.CreationDate),
       text: formats.has('text') ? text : '',
-      markdown: formats.has('markdown') ? textToMarkdown(text) : null,
+      markdown: formats.has('markdown') ? blocksToMarkdown(blocks) : null,
       html: null,
       links: formats.has('links') ? [...uniqueLinks] : [],
       wordCount: countWords(text),
