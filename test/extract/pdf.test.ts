@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { extractDocument } from '../../src/extract/index.js';
 
@@ -94,5 +94,43 @@ describe('extractDocument on a PDF with structure', () => {
     const body = await makeStructuredPdf(2);
     const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
     expect(document.text).toContain('ACME Corp quarterly report');
+  });
+});
+
+describe('extractDocument on a PDF with link annotations', () => {
+  it('puts the URI of a link annotation into the links list and around its text in the Markdown', async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([595, 842]);
+    page.drawText('Read the', { x: 50, y: 780, size: 12, font });
+    const before = font.widthOfTextAtSize('Read the ', 12);
+    page.drawText('engine manual', { x: 50 + before, y: 780, size: 12, font });
+    const after = before + font.widthOfTextAtSize('engine manual ', 12);
+    page.drawText('before you start.', { x: 50 + after, y: 780, size: 12, font });
+    const rect = [50 + before, 776, 50 + before + font.widthOfTextAtSize('engine manual', 12), 792];
+    const link = pdf.context.register(
+      pdf.context.obj({ Type: 'Annot', Subtype: 'Link', Rect: rect, Border: [0, 0, 0], A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual(v2)') } }),
+    );
+    page.node.set(PDFName.of('Annots'), pdf.context.obj([link]));
+    const body = await pdf.save();
+    const document = await extractDocument({ url: 'https://example.org/guide.pdf', contentType: 'application/pdf', body });
+    expect(document.links).toContain('https://example.org/manual(v2)');
+    expect(document.markdown).toContain('[engine manual](https://example.org/manual%28v2%29)');
+    expect(document.markdown).toMatch(/^Read the \[engine manual\]\(\S+\) before you start\.$/m);
+    expect(document.text).toContain('Read the engine manual before you start.');
+  });
+
+  it('does not make a whole line a link when the annotation covers only part of it', async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([595, 842]);
+    page.drawText('Read the engine manual before you start.', { x: 50, y: 780, size: 12, font });
+    const link = pdf.context.register(
+      pdf.context.obj({ Type: 'Annot', Subtype: 'Link', Rect: [100, 776, 180, 792], A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual') } }),
+    );
+    page.node.set(PDFName.of('Annots'), pdf.context.obj([link]));
+    const document = await extractDocument({ url: 'https://example.org/guide.pdf', contentType: 'application/pdf', body: await pdf.save() });
+    expect(document.links).toContain('https://example.org/manual');
+    expect(document.markdown).toBe('Read the engine manual before you start.');
   });
 });

@@ -6,8 +6,8 @@ import type { OcrSettings } from '../ocr/tesseract.js';
 import { clean } from '../html/metadata.js';
 import { countWords } from '../html/count-words.js';
 import { DistillError } from '../../lib/index.js';
-import { firstLineTitle, linksInText, textToMarkdown } from '../text/extract-text.js';
-import { escapeMarkdownText } from '../markdown-escape.js';
+import { firstLineTitle, linksInText } from '../text/extract-text.js';
+import { escapeMarkdownLineStarts } from '../markdown-escape.js';
 import { buildBlocks, dropRunningLines, pageLines, type PdfBlock, type PdfLine, type PdfTextItem } from './pdf-layout.js';
 
 /** Options of {@link extractPdf}. */
@@ -43,15 +43,25 @@ function ocrMetadata(ocr: PdfOcrResult | null): Record<string, string | number |
 /** The pdf.js document proxy, as far as this module uses it. */
 interface PdfProxy {
   numPages: number;
-  getPage(pageNumber: number): Promise<{ getTextContent(): Promise<{ items: PdfTextItem[] }>; cleanup(): unknown }>;
+  getPage(pageNumber: number): Promise<{
+    getTextContent(): Promise<{ items: PdfTextItem[] }>;
+    getAnnotations(): Promise<{ subtype?: string; url?: string; rect?: number[] }[]>;
+    cleanup(): unknown;
+  }>;
 }
 
-/** Each page's lines, read one page at a time. */
-async function readPages(pdf: PdfProxy): Promise<PdfLine[][]> {
+/** Each page's lines, read one page at a time; with their link annotations when `withLinks`. */
+async function readPages(pdf: PdfProxy, withLinks: boolean): Promise<PdfLine[][]> {
   const pages: PdfLine[][] = [];
   for (let pageNumber = 1; pageNumber <= pdf.numPages; pageNumber += 1) {
     const page = await pdf.getPage(pageNumber);
-    pages.push(pageLines((await page.getTextContent()).items));
+    const annotations = withLinks ? await page.getAnnotations().catch(() => []) : [];
+    const areas = annotations.flatMap((annotation) =>
+      annotation.subtype === 'Link' && typeof annotation.url === 'string' && /^https?:\/\//i.test(annotation.url) && Array.isArray(annotation.rect)
+        ? [{ rect: annotation.rect, url: annotation.url }]
+        : [],
+    );
+    pages.push(pageLines((await page.getTextContent()).items, areas));
     page.cleanup();
   }
   return pages;
@@ -60,7 +70,7 @@ async function readPages(pdf: PdfProxy): Promise<PdfLine[][]> {
 /** Blocks as Markdown: headings with `#` by rank, paragraphs escaped. */
 function blocksToMarkdown(blocks: readonly PdfBlock[]): string {
   return blocks
-    .map((block) => (block.level === 0 ? textToMarkdown(block.text) : `${'#'.repeat(block.level)} ${escapeMarkdownText(block.text).replace(/#$/, '\\#')}`))
+    .map((block) => (block.level === 0 ? escapeMarkdownLineStarts(block.markdown) : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`))
     .join('\n\n');
 }
 
@@ -82,7 +92,7 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
   let ocr: PdfOcrResult | null = null;
   try {
     const [linePages, meta, links] = await Promise.all([
-      readPages(pdf as PdfProxy),
+      readPages(pdf as PdfProxy, formats.has('markdown')),
       getMeta(pdf as never).catch(() => null),
       formats.has('links') ? extractLinks(pdf as never).then((result) => result.links).catch(() => []) : Promise.resolve([] as string[]),
     ]);

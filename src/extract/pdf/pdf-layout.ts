@@ -4,29 +4,41 @@
  * paragraphs (a vertical gap larger than the body's line spacing starts a new one), lines set
  * clearly larger than the body's dominant font size become headings ranked by size, and lines that
  * repeat at the top or bottom of most pages (running headers, footers, page numbers; digits are
- * ignored when comparing) are dropped. Columns, tables and lists are not recognised: text stays in
+ * ignored when comparing) are dropped. Text under a link annotation with an http(s) URI becomes a
+ * Markdown link. Columns, tables and lists are not recognised: text stays in
  * the order pdf.js gives it.
  */
+
+import { escapeMarkdownText, markdownUrl } from '../markdown-escape.js';
 
 /** The part of a pdf.js text item this module reads. */
 export interface PdfTextItem {
   str: string;
   transform: readonly number[];
+  width?: number;
   height?: number;
   hasEOL?: boolean;
 }
 
-/** One line of a page: its text, font size and baseline (PDF units, y grows upwards). */
+/** A link annotation: its rectangle `[x1, y1, x2, y2]` (PDF units) and http(s) URL. */
+export interface PdfLinkArea {
+  rect: readonly number[];
+  url: string;
+}
+
+/** One line of a page: its text, the same as Markdown (escaped, links made), font size and baseline (PDF units, y grows upwards). */
 export interface PdfLine {
   text: string;
+  markdown: string;
   size: number;
   y: number;
 }
 
-/** A block of the rebuilt document: a heading (level 1–3) or a paragraph (level 0). */
+/** A block of the rebuilt document: a heading (level 1–3) or a paragraph (level 0), as text and as inline Markdown. */
 export interface PdfBlock {
   level: 0 | 1 | 2 | 3;
   text: string;
+  markdown: string;
 }
 
 /** A size at least this many times the body's is a heading. */
@@ -44,16 +56,57 @@ function itemSize(item: PdfTextItem): number {
   return Math.round(size * 2) / 2;
 }
 
+/**
+ * The URL of the link area that covers most of an item's width at its baseline, or null. An item
+ * only partly under a link (pdf.js joined the link's words with others) is not made a link: the
+ * URL is still in the links list.
+ */
+function linkAt(item: PdfTextItem, size: number, areas: readonly PdfLinkArea[]): string | null {
+  if (areas.length === 0) return null;
+  const left = item.transform[4] ?? 0;
+  const width = Math.max(item.width ?? 0, 0.01);
+  const y = (item.transform[5] ?? 0) + size / 3;
+  for (const { rect, url } of areas) {
+    const [x1 = 0, y1 = 0, x2 = 0, y2 = 0] = rect;
+    if (y < Math.min(y1, y2) || y > Math.max(y1, y2)) continue;
+    const covered = Math.min(left + width, Math.max(x1, x2)) - Math.max(left, Math.min(x1, x2));
+    if (covered >= width * 0.8) return url;
+  }
+  return null;
+}
+
+/** A line's runs as Markdown: runs under one link become one `[text](url)`. */
+function runsToMarkdown(runs: readonly { str: string; url: string | null }[]): string {
+  let markdown = '';
+  for (let index = 0; index < runs.length; ) {
+    const url = runs[index]!.url;
+    let text = '';
+    while (index < runs.length && runs[index]!.url === url) text += runs[index++]!.str;
+    if (url === null || text.trim() === '') markdown += escapeMarkdownText(text);
+    else {
+      const lead = /^\s*/.exec(text)![0];
+      const trail = /\s*$/.exec(text)![0];
+      markdown += `${lead}[${escapeMarkdownText(text.trim())}](${markdownUrl(url)})${trail}`;
+    }
+  }
+  return markdown.replace(/\s+/g, ' ').trim();
+}
+
 /** Groups a page's text items into lines; the size of a line is that of most of its characters. */
-export function pageLines(items: readonly PdfTextItem[]): PdfLine[] {
+export function pageLines(items: readonly PdfTextItem[], linkAreas: readonly PdfLinkArea[] = []): PdfLine[] {
   const lines: PdfLine[] = [];
   let text = '';
+  let runs: { str: string; url: string | null }[] = [];
   let y = 0;
   let sizes = new Map<number, number>();
   const flush = (): void => {
     const trimmed = text.replace(/\s+/g, ' ').trim();
-    if (trimmed !== '') lines.push({ text: trimmed, size: dominant(sizes), y });
+    if (trimmed !== '') {
+      const markdown = runs.some((run) => run.url !== null) ? runsToMarkdown(runs) : escapeMarkdownText(trimmed);
+      lines.push({ text: trimmed, markdown, size: dominant(sizes), y });
+    }
     text = '';
+    runs = [];
     sizes = new Map();
   };
   for (const item of items) {
@@ -66,6 +119,7 @@ export function pageLines(items: readonly PdfTextItem[]): PdfLine[] {
       sizes.set(size, (sizes.get(size) ?? 0) + item.str.length);
     }
     text += item.str;
+    if (linkAreas.length > 0) runs.push({ str: item.str, url: item.str.trim() === '' ? (runs.at(-1)?.url ?? null) : linkAt(item, size, linkAreas) });
     if (item.hasEOL) flush();
   }
   flush();
@@ -141,6 +195,11 @@ function joinLines(lines: readonly string[]): string {
   return joined;
 }
 
+/** The Markdown of a paragraph that was not read as lines (an OCR'd page). */
+function plainMarkdown(text: string): string {
+  return escapeMarkdownText(text);
+}
+
 /**
  * Rebuilds headings and paragraphs from the lines of every page. A page given as text (an OCR'd
  * page) keeps its own paragraphs, split at blank lines.
@@ -169,15 +228,17 @@ export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): Pd
     if (typeof page === 'string') {
       for (const paragraph of page.split(/\n\s*\n/)) {
         const text = paragraph.replace(/\s+/g, ' ').trim();
-        if (text !== '') blocks.push({ level: 0, text });
+        if (text !== '') blocks.push({ level: 0, text, markdown: plainMarkdown(text) });
       }
       continue;
     }
-    let current: string[] = [];
+    let current: PdfLine[] = [];
     let currentLevel: PdfBlock['level'] = 0;
     let previous: PdfLine | null = null;
     const flush = (): void => {
-      if (current.length > 0) blocks.push({ level: currentLevel, text: joinLines(current) });
+      if (current.length > 0) {
+        blocks.push({ level: currentLevel, text: joinLines(current.map((line) => line.text)), markdown: joinLines(current.map((line) => line.markdown)) });
+      }
       current = [];
     };
     for (const line of page) {
@@ -187,7 +248,7 @@ export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): Pd
       const sameBlock =
         previous !== null && level === currentLevel && line.size === previous.size && gap > 0 && gap <= lineSpacing * PARAGRAPH_GAP_RATIO;
       if (!sameBlock) flush();
-      current.push(line.text);
+      current.push(line);
       currentLevel = level;
       previous = line;
     }
