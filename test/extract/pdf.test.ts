@@ -23,8 +23,17 @@ describe('extractDocument on PDF', () => {
   it('extracts text, title, author and page count', async () => {
     const body = await makePdf();
     // Served as octet-stream from a URL without an extension: sniffed from the bytes.
-    const document = await extractDocument({ url: 'https://example.org/download?id=7', contentType: 'application/octet-stream', body });
-    expect(document).toMatchObject({ mimeType: 'application/pdf', extractor: 'pdf', title: 'Annual Report 2024', byline: 'Ada Lovelace' });
+    const document = await extractDocument({
+      url: 'https://example.org/download?id=7',
+      contentType: 'application/octet-stream',
+      body,
+    });
+    expect(document).toMatchObject({
+      mimeType: 'application/pdf',
+      extractor: 'pdf',
+      title: 'Annual Report 2024',
+      byline: 'Ada Lovelace',
+    });
     expect(document.metadata).toMatchObject({ author: 'Ada Lovelace', pageCount: 3 });
     expect(document.text).toContain('The first page talks about engines.');
     expect(document.text).toMatch(/engines[\s\S]*numbers[\s\S]*ends the report/);
@@ -41,7 +50,9 @@ describe('extractDocument on PDF', () => {
 
   it('fails a corrupt PDF with extraction_failed', async () => {
     const body = Buffer.from('%PDF-1.7\nthis is not really a pdf\n%%EOF');
-    await expect(extractDocument({ url: 'https://example.org/bad.pdf', contentType: 'application/pdf', body })).rejects.toMatchObject({ code: 'extraction_failed' });
+    await expect(
+      extractDocument({ url: 'https://example.org/bad.pdf', contentType: 'application/pdf', body }),
+    ).rejects.toMatchObject({ code: 'extraction_failed' });
   });
 });
 
@@ -73,7 +84,11 @@ async function makeStructuredPdf(pages = 3): Promise<Uint8Array> {
 describe('extractDocument on a PDF with structure', () => {
   it('makes headings from font sizes and paragraphs from line gaps, dropping running headers and page numbers', async () => {
     const body = await makeStructuredPdf();
-    const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
+    const document = await extractDocument({
+      url: 'https://example.org/report.pdf',
+      contentType: 'application/pdf',
+      body,
+    });
     const markdown = document.markdown ?? '';
     expect(markdown).toMatch(/^# Engines of the Future$/m);
     expect(markdown).toMatch(/^## Section 1 results$/m);
@@ -84,7 +99,9 @@ describe('extractDocument on a PDF with structure', () => {
     expect(markdown).not.toContain('ACME Corp');
     expect(markdown).not.toMatch(/Page \d of 3/);
     // The text format carries the same content without Markdown markers.
-    expect(document.text).toMatch(/^Engines of the Future\n\nSection 1 results\n\nThe first paragraph about engines starts here/);
+    expect(document.text).toMatch(
+      /^Engines of the Future\n\nSection 1 results\n\nThe first paragraph about engines starts here/,
+    );
     expect(document.text).not.toContain('#');
     expect(document.text).not.toContain('ACME Corp');
     expect(document.title).toBe('Engines of the Future');
@@ -92,7 +109,11 @@ describe('extractDocument on a PDF with structure', () => {
 
   it('keeps a repeated line when the document has fewer than three pages', async () => {
     const body = await makeStructuredPdf(2);
-    const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
+    const document = await extractDocument({
+      url: 'https://example.org/report.pdf',
+      contentType: 'application/pdf',
+      body,
+    });
     expect(document.text).toContain('ACME Corp quarterly report');
   });
 });
@@ -109,11 +130,21 @@ describe('extractDocument on a PDF with link annotations', () => {
     page.drawText('before you start.', { x: 50 + after, y: 780, size: 12, font });
     const rect = [50 + before, 776, 50 + before + font.widthOfTextAtSize('engine manual', 12), 792];
     const link = pdf.context.register(
-      pdf.context.obj({ Type: 'Annot', Subtype: 'Link', Rect: rect, Border: [0, 0, 0], A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual(v2)') } }),
+      pdf.context.obj({
+        Type: 'Annot',
+        Subtype: 'Link',
+        Rect: rect,
+        Border: [0, 0, 0],
+        A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual(v2)') },
+      }),
     );
     page.node.set(PDFName.of('Annots'), pdf.context.obj([link]));
     const body = await pdf.save();
-    const document = await extractDocument({ url: 'https://example.org/guide.pdf', contentType: 'application/pdf', body });
+    const document = await extractDocument({
+      url: 'https://example.org/guide.pdf',
+      contentType: 'application/pdf',
+      body,
+    });
     expect(document.links).toContain('https://example.org/manual(v2)');
     expect(document.markdown).toContain('[engine manual](https://example.org/manual%28v2%29)');
     expect(document.markdown).toMatch(/^Read the \[engine manual\]\(\S+\) before you start\.$/m);
@@ -126,10 +157,19 @@ describe('extractDocument on a PDF with link annotations', () => {
     const page = pdf.addPage([595, 842]);
     page.drawText('Read the engine manual before you start.', { x: 50, y: 780, size: 12, font });
     const link = pdf.context.register(
-      pdf.context.obj({ Type: 'Annot', Subtype: 'Link', Rect: [100, 776, 180, 792], A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual') } }),
+      pdf.context.obj({
+        Type: 'Annot',
+        Subtype: 'Link',
+        Rect: [100, 776, 180, 792],
+        A: { Type: 'Action', S: 'URI', URI: PDFString.of('https://example.org/manual') },
+      }),
     );
     page.node.set(PDFName.of('Annots'), pdf.context.obj([link]));
-    const document = await extractDocument({ url: 'https://example.org/guide.pdf', contentType: 'application/pdf', body: await pdf.save() });
+    const document = await extractDocument({
+      url: 'https://example.org/guide.pdf',
+      contentType: 'application/pdf',
+      body: await pdf.save(),
+    });
     expect(document.links).toContain('https://example.org/manual');
     expect(document.markdown).toBe('Read the engine manual before you start.');
   });

@@ -78,7 +78,7 @@ function linkAt(item: PdfTextItem, size: number, areas: readonly PdfLinkArea[]):
 /** A line's runs as Markdown: runs under one link become one `[text](url)`. */
 function runsToMarkdown(runs: readonly { str: string; url: string | null }[]): string {
   let markdown = '';
-  for (let index = 0; index < runs.length; ) {
+  for (let index = 0; index < runs.length;) {
     const url = runs[index]!.url;
     let text = '';
     while (index < runs.length && runs[index]!.url === url) text += runs[index++]!.str;
@@ -102,7 +102,9 @@ export function pageLines(items: readonly PdfTextItem[], linkAreas: readonly Pdf
   const flush = (): void => {
     const trimmed = text.replace(/\s+/g, ' ').trim();
     if (trimmed !== '') {
-      const markdown = runs.some((run) => run.url !== null) ? runsToMarkdown(runs) : escapeMarkdownText(trimmed);
+      const markdown = runs.some((run) => run.url !== null)
+        ? runsToMarkdown(runs)
+        : escapeMarkdownText(trimmed);
       lines.push({ text: trimmed, markdown, size: dominant(sizes), y });
     }
     text = '';
@@ -119,7 +121,11 @@ export function pageLines(items: readonly PdfTextItem[], linkAreas: readonly Pdf
       sizes.set(size, (sizes.get(size) ?? 0) + item.str.length);
     }
     text += item.str;
-    if (linkAreas.length > 0) runs.push({ str: item.str, url: item.str.trim() === '' ? (runs.at(-1)?.url ?? null) : linkAt(item, size, linkAreas) });
+    if (linkAreas.length > 0)
+      runs.push({
+        str: item.str,
+        url: item.str.trim() === '' ? (runs.at(-1)?.url ?? null) : linkAt(item, size, linkAreas),
+      });
     if (item.hasEOL) flush();
   }
   flush();
@@ -137,7 +143,10 @@ function dominant(weights: ReadonlyMap<number, number>): number {
 }
 
 /** The size most characters are set in. */
-function bodySize(pages: readonly (readonly PdfLine[] | string | null)[]): { body: number; weights: Map<number, number> } {
+function bodySize(pages: readonly (readonly PdfLine[] | string | null)[]): {
+  body: number;
+  weights: Map<number, number>;
+} {
   const weights = new Map<number, number>();
   for (const page of pages) {
     if (page === null || typeof page === 'string') continue;
@@ -168,7 +177,9 @@ export function dropRunningLines(pages: readonly (readonly PdfLine[] | null)[]):
   if (withText.length < 3) return pages.map((page) => (page ? [...page] : null));
   const { body } = bodySize(pages);
   // A running line sits at the same height on each page and is not set larger than the body (that is a heading).
-  const edges = pages.map((page) => (page ? edgeIndexes(page).filter((index) => page[index]!.size <= body) : []));
+  const edges = pages.map((page) =>
+    page ? edgeIndexes(page).filter((index) => page[index]!.size <= body) : [],
+  );
   const counts = new Map<string, number>();
   pages.forEach((page, pageIndex) => {
     if (!page) return;
@@ -206,7 +217,9 @@ function plainMarkdown(text: string): string {
  */
 export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): PdfBlock[] {
   const { body, weights: sizeWeights } = bodySize(pages);
-  const headingSizes = [...sizeWeights.keys()].filter((size) => body > 0 && size >= body * HEADING_RATIO).sort((a, b) => b - a);
+  const headingSizes = [...sizeWeights.keys()]
+    .filter((size) => body > 0 && size >= body * HEADING_RATIO)
+    .sort((a, b) => b - a);
   const levelOf = (line: PdfLine): PdfBlock['level'] => {
     if (line.text.length > MAX_HEADING_CHARS || !/[\p{L}\p{N}]/u.test(line.text)) return 0;
     const rank = headingSizes.indexOf(line.size);
@@ -237,7 +250,11 @@ export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): Pd
     let previous: PdfLine | null = null;
     const flush = (): void => {
       if (current.length > 0) {
-        blocks.push({ level: currentLevel, text: joinLines(current.map((line) => line.text)), markdown: joinLines(current.map((line) => line.markdown)) });
+        blocks.push({
+          level: currentLevel,
+          text: joinLines(current.map((line) => line.text)),
+          markdown: joinLines(current.map((line) => line.markdown)),
+        });
       }
       current = [];
     };
@@ -246,7 +263,11 @@ export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): Pd
       const gap = previous ? previous.y - line.y : 0;
       const lineSpacing = level === 0 ? spacing : line.size * 1.5;
       const sameBlock =
-        previous !== null && level === currentLevel && line.size === previous.size && gap > 0 && gap <= lineSpacing * PARAGRAPH_GAP_RATIO;
+        previous !== null &&
+        level === currentLevel &&
+        line.size === previous.size &&
+        gap > 0 &&
+        gap <= lineSpacing * PARAGRAPH_GAP_RATIO;
       if (!sameBlock) flush();
       current.push(line);
       currentLevel = level;
