@@ -174,3 +174,37 @@ describe('extractDocument on a PDF with link annotations', () => {
     expect(document.markdown).toBe('Read the engine manual before you start.');
   });
 });
+
+describe('extractDocument on a PDF: headings and escaping', () => {
+  it('joins a wrapped title into one heading and escapes HTML and Markdown syntax in the text', async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([595, 842]);
+    page.drawText('A very long title that the author', { x: 50, y: 780, size: 20, font });
+    page.drawText('wrapped onto two lines', { x: 50, y: 756, size: 20, font });
+    page.drawText('# not a heading <img src=x onerror=alert(1)> and *stars* stay text.', {
+      x: 50,
+      y: 720,
+      size: 11,
+      font,
+    });
+    page.drawText('A second body line keeps the body size the dominant one here.', {
+      x: 50,
+      y: 706,
+      size: 11,
+      font,
+    });
+    const document = await extractDocument({
+      url: 'https://example.org/t.pdf',
+      contentType: 'application/pdf',
+      body: await pdf.save(),
+    });
+    expect(document.markdown).toMatch(/^# A very long title that the author wrapped onto two lines$/m);
+    expect(document.markdown).toContain(
+      '\\# not a heading &lt;img src=x onerror=alert(1)&gt; and \\*stars\\* stay text.',
+    );
+    expect(document.markdown).not.toContain('<img');
+    expect(document.text).toContain('# not a heading <img src=x onerror=alert(1)> and *stars* stay text.');
+    expect(document.title).toBe('A very long title that the author wrapped onto two lines');
+  });
+});
