@@ -1,4 +1,4 @@
-import { extractLinks, extractText, getDocumentProxy, getMeta } from 'unpdf';
+import { getDocumentProxy, getMeta } from 'unpdf';
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { EncryptedDocumentError, ExtractionFailedError } from '../errors.js';
 import { needsOcr, ocrPdfPages, type PdfOcrResult } from '../ocr/ocr-pdf-pages.js';
@@ -6,7 +6,9 @@ import type { OcrSettings } from '../ocr/tesseract.js';
 import { clean } from '../html/metadata.js';
 import { countWords } from '../html/count-words.js';
 import { DistillError } from '../../lib/index.js';
-import { firstLineTitle, linksInText, textToMarkdown } from '../text/extract-text.js';
+import { firstLineTitle, linksInText } from '../text/extract-text.js';
+import { escapeMarkdownLineStarts } from '../markdown-escape.js';
+import { buildBlocks, dropRunningLines, pageLines, type PdfBlock, type PdfLine, type PdfTextItem } from './pdf-layout.js';
 
 /** Options of {@link extractPdf}. */
 export interface PdfExtractOptions {
@@ -38,6 +40,43 @@ function ocrMetadata(ocr: PdfOcrResult | null): Record<string, string | number |
   };
 }
 
+/** The pdf.js document proxy, as far as this module uses it. */
+interface PdfProxy {
+  numPages: number;
+  getPage(pageNumber: number): Promise<{
+    getTextContent(): Promise<{ items: PdfTextItem[] }>;
+    getAnnotations(): Promise<{ subtype?: string; url?: string; rect?: number[] }[]>;
+  }>;
+}
+
+/**
+ * Each page's lines, read one page at a time (no `page.cleanup()`: it made pdf.js load the fonts
+ * again for each page, a third more CPU; `destroy()` frees it all at the end), and (when `withLinks`) the http(s) URIs of its link annotations.
+ */
+async function readPages(pdf: PdfProxy, withLinks: boolean): Promise<{ pages: PdfLine[][]; links: string[] }> {
+  const pages: PdfLine[][] = [];
+  const links: string[] = [];
+  for (let pageNumber = 1; pageNumber <= pdf.numPages; pageNumber += 1) {
+    const page = await pdf.getPage(pageNumber);
+    const annotations = withLinks ? await page.getAnnotations().catch(() => []) : [];
+    const areas = annotations.flatMap((annotation) =>
+      annotation.subtype === 'Link' && typeof annotation.url === 'string' && /^https?:\/\//i.test(annotation.url) && Array.isArray(annotation.rect)
+        ? [{ rect: annotation.rect, url: annotation.url }]
+        : [],
+    );
+    for (const area of areas) links.push(area.url);
+    pages.push(pageLines((await page.getTextContent()).items, areas));
+  }
+  return { pages, links };
+}
+
+/** Blocks as Markdown: headings with `#` by rank, paragraphs escaped. */
+function blocksToMarkdown(blocks: readonly PdfBlock[]): string {
+  return blocks
+    .map((block) => (block.level === 0 ? escapeMarkdownLineStarts(block.markdown) : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`))
+    .join('\n\n');
+}
+
 /** Extracts text, title, author and page count of a PDF with pdf.js (through unpdf). */
 export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): Promise<ExtractedDocument> {
   const { url, formats } = options;
@@ -55,23 +94,23 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
   }
   let ocr: PdfOcrResult | null = null;
   try {
-    const [{ totalPages, text: pages }, meta, links] = await Promise.all([
-      extractText(pdf as never, { mergePages: false }),
+    const [{ pages: linePages, links }, meta] = await Promise.all([
+      readPages(pdf as PdfProxy, formats.has('markdown') || formats.has('links')),
       getMeta(pdf as never).catch(() => null),
-      formats.has('links') ? extractLinks(pdf as never).then((result) => result.links).catch(() => []) : Promise.resolve([] as string[]),
     ]);
+    const totalPages = linePages.length;
+    const ocrTexts = new Map<number, string>();
     if (options.ocr && options.ocr.maxPages > 0) {
-      const wanting = pages.flatMap((page, index) => (needsOcr(page) ? [index] : []));
+      const wanting = linePages.flatMap((lines, index) => (needsOcr(lines.map((line) => line.text).join('\n')) ? [index] : []));
       ocr = await ocrPdfPages(body, wanting, options.ocr);
-      for (const [index, pageText] of ocr.texts) pages[index] = pageText;
+      for (const [index, pageText] of ocr.texts) ocrTexts.set(index, pageText);
     }
-    const text = pages
-      .map((page) => page.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim())
-      .filter(Boolean)
-      .join('\n\n');
+    const kept = dropRunningLines(linePages.map((lines, index) => (ocrTexts.has(index) ? null : lines)));
+    const blocks = buildBlocks(kept.map((lines, index) => lines ?? ocrTexts.get(index) ?? ''));
+    const text = blocks.map((block) => block.text).join('\n\n');
     const info = (meta?.info ?? {}) as Record<string, unknown>;
     const infoString = (key: string): string | null => (typeof info[key] === 'string' ? clean(info[key]) : null);
-    const title = infoString('Title') ?? firstLineTitle(text);
+    const title = infoString('Title') ?? firstLineTitle(blocks.find((block) => block.level > 0)?.text ?? text);
     const uniqueLinks = new Set<string>([...links, ...linksInText(text)].filter((link) => /^https?:\/\//i.test(link)));
     return {
       url,
@@ -84,7 +123,7 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
       lang: infoString('Language'),
       publishedTime: pdfDate(info.CreationDate),
       text: formats.has('text') ? text : '',
-      markdown: formats.has('markdown') ? textToMarkdown(text) : null,
+      markdown: formats.has('markdown') ? blocksToMarkdown(blocks) : null,
       html: null,
       links: formats.has('links') ? [...uniqueLinks] : [],
       wordCount: countWords(text),
