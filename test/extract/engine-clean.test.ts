@@ -22,4 +22,27 @@ describe('engine cleaning', () => {
     expect(document.text).toContain('Sizes run true to length');
     expect(document.text).not.toContain('Hidden menu copy');
   });
+
+  it('drops cookie-consent banners and dialogs, and keeps a recipe that talks about cookies', async () => {
+    const html = `<html><head><title>Oat cookies</title></head><body>
+<div id="onetrust-consent-sdk"><div id="onetrust-banner-sdk"><p>We use cookies to improve your experience and for marketing. Accept all or manage your preferences in our centre.</p></div></div>
+<div id="CybotCookiebotDialog" role="dialog"><p>This website uses cookies. We use cookies to personalise content and ads and to analyse our traffic.</p></div>
+<div class="cookieWrapper"><div class="cookieText"><p>By continuing to browse you agree to our use of cookies and similar technologies on this site.</p></div></div>
+<main><article class="recipe"><h1>Oat cookies</h1><p>These oat cookies need only butter, sugar, oats and flour. ${PROSE}</p>
+<p>Bake the cookies for twelve minutes until golden at the edges, then let them cool on a rack before you store them.</p></article></main>
+</body></html>`;
+    const document = await extract(html, 'https://food.example.com/oat-cookies');
+    expect(document.text).toContain('Bake the cookies for twelve minutes');
+    expect(document.text).not.toContain('We use cookies');
+    expect(document.text).not.toContain('This website uses cookies');
+    expect(document.text).not.toContain('By continuing to browse');
+  });
+
+  it('drops a consent dialog that is most of the page, leaving no content rather than the dialog', async () => {
+    const html = `<html><head><title>Forum</title></head><body><div id="app"></div>
+<div role="dialog" aria-label="Privacy"><h2>Your privacy</h2><p>We and our 800 partners store and access information on your device, such as cookies, to measure audiences and personalise ads. You can accept or refuse.</p></div>
+</body></html>`;
+    const document = await extract(html, 'https://forum.example.com/t/thread/1');
+    expect(document.text).not.toContain('800 partners');
+  });
 });

@@ -57,6 +57,22 @@ const CONTENT_TOKEN =
 const COMMENT_TOKEN =
   /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
 
+/**
+ * Class or id of cookie-consent banners and dialogs (OneTrust, Didomi, Cookiebot, Usercentrics,
+ * TrustArc, Quantcast, Sourcepoint, Cookie Consent, and the generic `cookie-banner` family), as
+ * substrings: their class names are often camel case (`cookieWrapper`, `CybotCookiebotDialog`).
+ */
+const CONSENT_NAME =
+  /onetrust|optanon|ot-sdk|didomi|cookiebot|usercentrics|truste-|qc-cmp|sp_message|cookielaw|cookie-?(?:law|consent|banner|notice|bar|policy|popup|modal|wrapper|text|dialog|overlay|container|alert|disclaimer|settings|preferences)|consent|gdpr|privacy-cmp|cc-(?:window|banner)/;
+/** Words of a consent dialog, looked for at the start of a large dialog before dropping it. */
+const CONSENT_TEXT = /cookie|consent|privacy|datenschutz|confidentialit|privacidad/i;
+
+function isConsent(element: Element, tokens: string, isLarge: boolean): boolean {
+  if (!CONSENT_NAME.test(tokens)) return false;
+  // A layout wrapper named after its banner (`has-cookie-banner`) holds the page: only drop it if it reads as consent.
+  return !isLarge || CONSENT_TEXT.test(textOf(element, 300));
+}
+
 /** A block with this many characters and few links is prose, whatever its class says. */
 const MAX_CHROME_PROSE_CHARS = 600;
 
@@ -88,14 +104,19 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   if (CHROME_TAGS.has(tag)) return true;
   if (isHidden(element)) return true;
   const role = attr(element, 'role');
-  if (role && CHROME_ROLES.has(role)) return element.chars < PROTECTED_SHARE * pageChars;
   const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
+  if (role && CHROME_ROLES.has(role)) {
+    if (!isLarge) return true;
+    // A consent dialog over a page whose content did not load is still not content.
+    return (role === 'dialog' || role === 'alertdialog') && CONSENT_TEXT.test(textOf(element, 300));
+  }
+  const tokens = classAndId(element);
+  if (tokens && isConsent(element, tokens, isLarge)) return true;
   if (tag === 'footer' || tag === 'aside') return !isLarge;
   if (tag === 'header') return !isLarge && (linkDensity(element) > 0.5 || hasDescendant(element, 'nav'));
   if (tag === 'form') return !isLarge && element.chars < 400;
   // "Please enable JavaScript" and tracking pixels; a large one is the page for clients without scripts.
   if (tag === 'noscript') return element.chars < 200;
-  const tokens = classAndId(element);
   if (!tokens || isLarge) return false;
   if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
   if (CONTENT_TOKEN.test(tokens)) return false;
