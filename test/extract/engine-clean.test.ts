@@ -45,4 +45,15 @@ describe('engine cleaning', () => {
     const document = await extract(html, 'https://forum.example.com/t/thread/1');
     expect(document.text).not.toContain('800 partners');
   });
+
+  it('drops recommendation rails of a product page and keeps its description', async () => {
+    const html = `<html><head><title>Hill Boot</title><meta property="og:type" content="product"></head><body>
+<main><h1>Hill Boot</h1><p>${PROSE.repeat(2)}</p>
+<section><h2>Customers also bought</h2><ul><li>Trail sock in merino wool, three pairs in a pack</li><li>Leather balm for waxed boots and bags</li></ul></section>
+<section><h2>Care</h2><p>Brush the mud off once it is dry, feed the leather with balm twice a season, and dry the boots away from a fire.</p></section>
+</main></body></html>`;
+    const document = await extract(html, 'https://shop.example.com/boots/hill');
+    expect(document.text).toContain('Brush the mud off once it is dry');
+    expect(document.text).not.toContain('Trail sock in merino wool');
+  });
 });

@@ -169,9 +169,38 @@ export function dropChrome(body: Element, profile: SelectionProfile): void {
     }
     // Code is code: highlighter spans (`token comment`, `hljs-comment`) are never chrome.
     if (element.tag === 'pre' || element.tag === 'code') return true;
-    if (HEADING_TAGS.has(element.tag)) dropPermalinks(element);
+    if (HEADING_TAGS.has(element.tag)) {
+      const section = recommendationSection(element, pageChars);
+      if (section) {
+        section.isDropped = true;
+        return true;
+      }
+      dropPermalinks(element);
+    }
     return false;
   });
+}
+
+/** Headings of recommendation rails beside a product or a post: other items, not this page's content. */
+const RECOMMENDATION_HEADING =
+  /^(?:people (?:who )?(?:also )?(?:viewed|bought)|customers (?:who )?(?:also )?(?:viewed|bought)|similar (?:items|products)|you (?:may|might) also like|related (?:products|items)|recently viewed|recommended for you|frequently bought together|more from this seller|seller'?s other items|sponsored products)/i;
+/** A recommendation section holds at most this share of the page's text. */
+const MAX_RECOMMENDATION_SHARE = 0.3;
+
+/**
+ * The section a recommendation heading opens ("Similar items", "Customers also bought"): the
+ * nearest ancestor, at most three levels up, that holds more than the heading, if it is small
+ * against the page. Null for any other heading.
+ */
+function recommendationSection(heading: Element, pageChars: number): Element | null {
+  if (heading.chars > 80 || !RECOMMENDATION_HEADING.test(textOf(heading, 80))) return null;
+  let node = heading;
+  for (let level = 0; level < 3 && node.parent; level++) {
+    node = node.parent;
+    if (node.tag === 'body' || node.tag === 'main') return null;
+    if (node.chars > heading.chars + 20) break;
+  }
+  return node !== heading && node.chars < MAX_RECOMMENDATION_SHARE * pageChars ? node : null;
 }
 
 const HEADING_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
