@@ -56,4 +56,12 @@ describe('engine cleaning', () => {
     expect(document.text).toContain('Brush the mud off once it is dry');
     expect(document.text).not.toContain('Trail sock in merino wool');
   });
+
+  it('keeps the content when a script hides most of the page until it runs', async () => {
+    const html = `<html><head><title>Hill Boot</title></head><body><nav><a href="/">Home</a></nav>
+<div class="anti-flicker" style="display:none"><main><h1>Hill Boot</h1><p>${PROSE.repeat(3)}</p></main></div>
+<footer><p>Shop address and opening hours</p></footer></body></html>`;
+    const document = await extract(html, 'https://shop.example.com/boots/hill');
+    expect(document.text).toContain('resoled for free for as long as you own them');
+  });
 });

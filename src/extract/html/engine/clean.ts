@@ -102,9 +102,10 @@ function isHidden(element: Element): boolean {
 function isChrome(element: Element, pageChars: number, profile: SelectionProfile): boolean {
   const tag = element.tag;
   if (CHROME_TAGS.has(tag)) return true;
-  if (isHidden(element)) return true;
-  const role = attr(element, 'role');
   const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
+  // Most of the page hidden is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
+  if (!isLarge && isHidden(element)) return true;
+  const role = attr(element, 'role');
   if (role && CHROME_ROLES.has(role)) {
     if (!isLarge) return true;
     // A consent dialog over a page whose content did not load is still not content.
