@@ -84,7 +84,7 @@ const PROTECTED_SHARE = 0.5;
  * content (product details, specifications, reviews, FAQ answers), so hiding does not drop them.
  */
 const PANEL_TOKEN =
-  /(?:^|[\s_-])(?:accordion|collapse|collapsible|collapsed|tab-pane|tabpane|tabpanel|tab-panel|tab-content|tabs-content|expandable|disclosure)(?=$|[\s_-])/;
+  /(?:^|[\s_-])(?:accordion|collapse|collapsible|collapsed|tab-pane|tabpane|tabpanel|tab-panel|tab-content|tabs-content|expandable|disclosure|slide|swiper-slide|slick-slide|carousel__cell|carousel-cell|carousel-item)(?=$|[\s_-])/;
 
 function isHidden(element: Element): boolean {
   const attrs = element.attrs;
