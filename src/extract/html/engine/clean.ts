@@ -103,8 +103,8 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   const tag = element.tag;
   if (CHROME_TAGS.has(tag)) return true;
   const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
-  // Most of the page hidden is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
-  if (!isLarge && isHidden(element)) return true;
+  // Most of the page hidden around its <main> is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
+  if (isHidden(element) && !(isLarge && hasMainMarker(element))) return true;
   const role = attr(element, 'role');
   if (role && CHROME_ROLES.has(role)) {
     if (!isLarge) return true;
@@ -132,6 +132,16 @@ function hasDescendant(root: Element, tag: string): boolean {
   walk(root, (element) => {
     if (found) return true;
     if (element.tag === tag) found = true;
+    return found;
+  });
+  return found;
+}
+
+function hasMainMarker(root: Element): boolean {
+  let found = false;
+  walk(root, (element) => {
+    if (found) return true;
+    if (element.tag === 'main' || attr(element, 'role') === 'main') found = true;
     return found;
   });
   return found;
