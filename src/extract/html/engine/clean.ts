@@ -57,6 +57,22 @@ const CONTENT_TOKEN =
 const COMMENT_TOKEN =
   /(?:^|[\s_-])(?:comments?|commentlist|comment-list|disqus_thread|respond|replies|reply|discussion|dsq|talkback)(?=$|[\s_-])/;
 
+/**
+ * Class or id of cookie-consent banners and dialogs (OneTrust, Didomi, Cookiebot, Usercentrics,
+ * TrustArc, Quantcast, Sourcepoint, Cookie Consent, and the generic `cookie-banner` family), as
+ * substrings: their class names are often camel case (`cookieWrapper`, `CybotCookiebotDialog`).
+ */
+const CONSENT_NAME =
+  /onetrust|optanon|ot-sdk|didomi|cookiebot|usercentrics|truste-|qc-cmp|sp_message|cookielaw|cookie-?(?:law|consent|banner|notice|bar|policy|popup|modal|wrapper|text|dialog|overlay|container|alert|disclaimer|settings|preferences)|consent|gdpr|privacy-cmp|cc-(?:window|banner)/;
+/** Words of a consent dialog, looked for at the start of a large dialog before dropping it. */
+const CONSENT_TEXT = /cookie|consent|privacy|datenschutz|confidentialit|privacidad/i;
+
+function isConsent(element: Element, tokens: string, isLarge: boolean): boolean {
+  if (!CONSENT_NAME.test(tokens)) return false;
+  // A layout wrapper named after its banner (`has-cookie-banner`) holds the page: only drop it if it reads as consent.
+  return !isLarge || CONSENT_TEXT.test(textOf(element, 300));
+}
+
 /** A block with this many characters and few links is prose, whatever its class says. */
 const MAX_CHROME_PROSE_CHARS = 600;
 
@@ -68,7 +84,7 @@ const PROTECTED_SHARE = 0.5;
  * content (product details, specifications, reviews, FAQ answers), so hiding does not drop them.
  */
 const PANEL_TOKEN =
-  /(?:^|[\s_-])(?:accordion|collapse|collapsible|collapsed|tab-pane|tabpane|tabpanel|tab-panel|tab-content|tabs-content|expandable|disclosure)(?=$|[\s_-])/;
+  /(?:^|[\s_-])(?:accordion|collapse|collapsible|collapsed|tab-pane|tabpane|tabpanel|tab-panel|tab-content|tabs-content|expandable|disclosure|slide|swiper-slide|slick-slide|carousel__cell|carousel-cell|carousel-item)(?=$|[\s_-])/;
 
 function isHidden(element: Element): boolean {
   const attrs = element.attrs;
@@ -86,16 +102,22 @@ function isHidden(element: Element): boolean {
 function isChrome(element: Element, pageChars: number, profile: SelectionProfile): boolean {
   const tag = element.tag;
   if (CHROME_TAGS.has(tag)) return true;
-  if (isHidden(element)) return true;
-  const role = attr(element, 'role');
-  if (role && CHROME_ROLES.has(role)) return element.chars < PROTECTED_SHARE * pageChars;
   const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
+  // Most of the page hidden around its <main> is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
+  if (isHidden(element) && !(isLarge && hasMainMarker(element))) return true;
+  const role = attr(element, 'role');
+  if (role && CHROME_ROLES.has(role)) {
+    if (!isLarge) return true;
+    // A consent dialog over a page whose content did not load is still not content.
+    return (role === 'dialog' || role === 'alertdialog') && CONSENT_TEXT.test(textOf(element, 300));
+  }
+  const tokens = classAndId(element);
+  if (tokens && isConsent(element, tokens, isLarge)) return true;
   if (tag === 'footer' || tag === 'aside') return !isLarge;
   if (tag === 'header') return !isLarge && (linkDensity(element) > 0.5 || hasDescendant(element, 'nav'));
   if (tag === 'form') return !isLarge && element.chars < 400;
   // "Please enable JavaScript" and tracking pixels; a large one is the page for clients without scripts.
   if (tag === 'noscript') return element.chars < 200;
-  const tokens = classAndId(element);
   if (!tokens || isLarge) return false;
   if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
   if (CONTENT_TOKEN.test(tokens)) return false;
@@ -110,6 +132,16 @@ function hasDescendant(root: Element, tag: string): boolean {
   walk(root, (element) => {
     if (found) return true;
     if (element.tag === tag) found = true;
+    return found;
+  });
+  return found;
+}
+
+function hasMainMarker(root: Element): boolean {
+  let found = false;
+  walk(root, (element) => {
+    if (found) return true;
+    if (element.tag === 'main' || attr(element, 'role') === 'main') found = true;
     return found;
   });
   return found;
@@ -148,9 +180,38 @@ export function dropChrome(body: Element, profile: SelectionProfile): void {
     }
     // Code is code: highlighter spans (`token comment`, `hljs-comment`) are never chrome.
     if (element.tag === 'pre' || element.tag === 'code') return true;
-    if (HEADING_TAGS.has(element.tag)) dropPermalinks(element);
+    if (HEADING_TAGS.has(element.tag)) {
+      const section = recommendationSection(element, pageChars);
+      if (section) {
+        section.isDropped = true;
+        return true;
+      }
+      dropPermalinks(element);
+    }
     return false;
   });
+}
+
+/** Headings of recommendation rails beside a product or a post: other items, not this page's content. */
+const RECOMMENDATION_HEADING =
+  /^(?:people (?:who )?(?:also )?(?:viewed|bought)|customers (?:who )?(?:also )?(?:viewed|bought)|similar (?:items|products)|you (?:may|might) also like|related (?:products|items)|recently viewed|recommended for you|frequently bought together|more from this seller|seller'?s other items|sponsored products)/i;
+/** A recommendation section holds at most this share of the page's text. */
+const MAX_RECOMMENDATION_SHARE = 0.3;
+
+/**
+ * The section a recommendation heading opens ("Similar items", "Customers also bought"): the
+ * nearest ancestor, at most three levels up, that holds more than the heading, if it is small
+ * against the page. Null for any other heading.
+ */
+function recommendationSection(heading: Element, pageChars: number): Element | null {
+  if (heading.chars > 80 || !RECOMMENDATION_HEADING.test(textOf(heading, 80))) return null;
+  let node = heading;
+  for (let level = 0; level < 3 && node.parent; level++) {
+    node = node.parent;
+    if (node.tag === 'body' || node.tag === 'main') return null;
+    if (node.chars > heading.chars + 20) break;
+  }
+  return node !== heading && node.chars < MAX_RECOMMENDATION_SHARE * pageChars ? node : null;
 }
 
 const HEADING_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);

@@ -270,6 +270,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
   let attrs: Record<string, string> | null = null;
   let attrName = '';
   let attrValue = '';
+  /** The attribute being read is one we keep: the values of the others are never built. */
+  let isKeptAttr = false;
   let isClosingTag = false;
 
   const enterBody = (): void => {
@@ -428,22 +430,24 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
     { decodeEntities: true },
     {
       onattribdata(start, end) {
-        if (attrValue.length < MAX_ATTRIBUTE_CHARS)
+        if (isKeptAttr && attrValue.length < MAX_ATTRIBUTE_CHARS)
           attrValue += source.slice(start, Math.min(end, start + MAX_ATTRIBUTE_CHARS - attrValue.length));
       },
       onattribentity(codepoint) {
-        if (attrValue.length < MAX_ATTRIBUTE_CHARS) attrValue += String.fromCodePoint(codepoint);
+        if (isKeptAttr && attrValue.length < MAX_ATTRIBUTE_CHARS) attrValue += String.fromCodePoint(codepoint);
       },
       onattribend() {
-        if (attrName && KEPT_ATTRIBUTES.has(attrName)) {
+        if (isKeptAttr) {
           attrs ??= {};
           if (!(attrName in attrs)) attrs[attrName] = attrValue;
         }
         attrName = '';
         attrValue = '';
+        isKeptAttr = false;
       },
       onattribname(start, end) {
         attrName = end - start <= 20 ? source.slice(start, end).toLowerCase() : '';
+        isKeptAttr = attrName !== '' && KEPT_ATTRIBUTES.has(attrName);
       },
       oncdata() {},
       oncomment() {},
@@ -470,6 +474,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
         closeElement(source.slice(start, Math.min(end, start + 40)).toLowerCase());
       },
       ontext(start, end) {
+        // The text of a script or a style is never read (but JSON-LD's).
+        if (skipDepth > 0 && !skipIsJsonLd) return;
         appendText(source.slice(start, end));
       },
       ontextentity(codepoint) {
