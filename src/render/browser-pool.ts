@@ -423,7 +423,7 @@ export class BrowserPool implements Renderer {
 
   async #createContext(slot: BrowserSlot, key: string, proxyName: string | undefined): Promise<ContextSlot> {
     // Through a proxy: the egress proxy's route for it; otherwise the browser's own (direct) setting.
-    const route = proxyName === undefined ? undefined : await this.#proxy.openRoute(proxyName);
+    const egressRoute = proxyName === undefined ? undefined : await this.#proxy.openRoute(proxyName);
     let context;
     try {
       context = await slot.browser.newContext({
@@ -431,19 +431,29 @@ export class BrowserPool implements Renderer {
         serviceWorkers: 'block',
         acceptDownloads: false,
         ignoreHTTPSErrors: false,
-        ...(route === undefined ? {} : { proxy: { server: route.url } }),
+        ...(egressRoute === undefined ? {} : { proxy: { server: egressRoute.url } }),
         ...(this.#userAgent === undefined ? {} : { userAgent: this.#userAgent }),
       });
     } catch (error) {
-      await route?.close();
+      await egressRoute?.close();
       throw error;
     }
-    if (route) context.once('close', () => void route.close());
+    if (egressRoute) context.once('close', () => void egressRoute.close());
     this.#stats.contextsCreated += 1;
     const decisions = new Map<string, Promise<boolean>>();
     await context.addInitScript({ content: DISABLE_WEBRTC });
     await context.route('**/*', (route) => this.#guard.handle(route, decisions));
-    const contextSlot: ContextSlot = { key, context, pagesStarted: 0, inFlight: 0, isRetiring: false, idleTimer: undefined, closing: undefined };
+    const contextSlot: ContextSlot = {
+      key,
+      context,
+      pagesStarted: 0,
+      inFlight: 0,
+      isRetiring: false,
+      idleTimer: undefined,
+      closing: undefined,
+      // Also when the browser crashed and `context.close()` has nothing left to close.
+      onClosed: egressRoute === undefined ? undefined : () => egressRoute.close(),
+    };
     const previous = slot.contexts.get(key);
     if (previous) previous.isRetiring = true;
     slot.contexts.set(key, contextSlot);

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 import { waitFor } from '../helpers/store.js';
+import { hasMicrosocks, startMicrosocks, type TestSocksProxy } from '../helpers/socks.js';
 import { hasTinyproxy, startTinyproxy, type TestProxy } from '../helpers/tinyproxy.js';
 import { ARTICLE_PARAGRAPHS, CHROMIUM_PATH, hasChromium, SKIP_REASON, startCountingServer, startSite, type TestSite } from './site.js';
 
@@ -24,6 +25,7 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   let site: TestSite;
   let canary: Awaited<ReturnType<typeof startCountingServer>>;
   let tinyproxy: TestProxy;
+  let socks: TestSocksProxy | undefined;
   let dir: string;
   let app: App;
   let client: DistillClient;
@@ -36,6 +38,11 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
     canary = await startCountingServer();
     site = await startSite({ forbiddenOrigin: canary.origin });
     tinyproxy = await startTinyproxy({ user: 'render', password: 'pa55' });
+    if (hasMicrosocks) socks = await startMicrosocks({ user: 'crawler', password: 's0cks' });
+    const pools = [
+      { name: 'tp', proxies: [{ name: 'tp1', url: tinyproxy.url }] },
+      ...(socks ? [{ name: 'socks', proxies: [{ name: 'ms1', url: socks.url }] }] : []),
+    ];
     dir = mkdtempSync(join(tmpdir(), 'distill-render-proxy-'));
     app = new App(
       loadConfig({
@@ -44,7 +51,7 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
         DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
         // Only the site: the canary (same address, another port) is not allowed.
         DISTILL_FETCH_ALLOW: `127.0.0.1:${site.port}`,
-        DISTILL_PROXY_POOLS: JSON.stringify([{ name: 'tp', proxies: [{ name: 'tp1', url: tinyproxy.url }] }]),
+        DISTILL_PROXY_POOLS: JSON.stringify(pools),
         DISTILL_EXTRACT_THREADS: '1',
         DISTILL_LOG_LEVEL: 'silent',
         DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
@@ -61,6 +68,7 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   afterAll(async () => {
     await app?.stop();
     await tinyproxy?.stop();
+    await socks?.stop();
     await site?.close();
     await canary?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -71,12 +79,23 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
     const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
     expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
     expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'tp', proxy: 'tp1' });
-    // The plain fetch of /shell, then the browser's /app.js and /api/article: one tunnel each.
+    // The plain fetch of /shell (its first tunnel), then the browser's /app.js and /api/article: one each.
     expect(connectsTo(site.port) - before).toBeGreaterThanOrEqual(3);
     expect(proxyStats().proxied).toBeGreaterThanOrEqual(2);
     // The context's own route (a listener of the egress proxy) is open until the context closes.
     expect(proxyStats().openRoutes).toBe(1);
     expect(JSON.stringify(doc)).not.toContain('pa55');
+  });
+
+  it.skipIf(!hasMicrosocks)('renders through a SOCKS5 proxy with credentials the same way (microsocks)', async () => {
+    const toSite = (): number => socks!.connections().filter((c) => c === `127.0.0.1:${site.port}`).length;
+    const before = toSite();
+    const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'socks', maxAge: 0 });
+    expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
+    expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'socks', proxy: 'ms1' });
+    // The fetch, then the browser's /app.js and /api/article.
+    expect(toSite() - before).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(doc)).not.toContain('s0cks');
   });
 
   it('renders a page without a pool directly: tinyproxy hears nothing of it', async () => {
@@ -109,5 +128,26 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
     // Contexts close after 2 s idle; their routes go with them.
     await waitFor(() => proxyStats().openRoutes === 0, 15_000, 'every route closed');
     expect(app.renderer!.stats.openContexts).toBe(0);
+  });
+
+  it("closes a context's route when its browser crashes, and the next render through the proxy launches a new one", async () => {
+    await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
+    expect(proxyStats().openRoutes).toBe(1);
+    const launches = app.renderer!.stats.launches;
+    for (const pid of (await app.renderer!.usage()).pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone with its parent already.
+      }
+    }
+    await waitFor(() => proxyStats().openRoutes === 0, 15_000, 'the crashed context\'s route closed');
+    const before = connectsTo(site.port);
+    const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
+    expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
+    expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxy: 'tp1' });
+    expect(app.renderer!.stats.launches).toBe(launches + 1);
+    // The new browser's /app.js and /api/article (the fetch may reuse its kept-alive tunnel).
+    expect(connectsTo(site.port) - before).toBeGreaterThanOrEqual(2);
   });
 });
