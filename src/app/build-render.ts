@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { parseAllowList } from '../fetch/index.js';
+import { parseAllowList, parseProxyPools, proxiesOf } from '../fetch/index.js';
 import type { Logger } from '../lib/index.js';
 import { BrowserPool } from '../render/index.js';
 import { dnsLookupOf } from './build-fetch.js';
@@ -31,6 +31,8 @@ export function buildRender(config: Config, parts: ReadonlySet<Part>, logger: Lo
     userAgent: config.userAgent,
     maxHtmlBytes: config.fetchMaxBytes,
     blockedResourceTypes: blockedResourceTypesOf(config.renderBlock),
+    // The fetcher's proxies: a page renders through the proxy its item was fetched through.
+    proxies: proxiesOf(parseProxyPools(config.proxyPools)),
     logger: logger.child({ component: 'browser-pool' }),
   });
   return {

@@ -37,6 +37,8 @@ export interface ContextSlot {
   isRetiring: boolean;
   idleTimer: NodeJS.Timeout | undefined;
   closing: Promise<void> | undefined;
+  /** Runs once the context is closed, or its browser gone (the egress proxy's route of the context). */
+  onClosed?: (() => Promise<void>) | undefined;
 }
 
 /** One launched browser and its contexts. */
@@ -120,6 +122,7 @@ export function closeContext(slot: BrowserSlot, contextSlot: ContextSlot): Promi
   contextSlot.closing ??= (async () => {
     if (slot.contexts.get(contextSlot.key) === contextSlot) slot.contexts.delete(contextSlot.key);
     await contextSlot.context.close().catch(() => undefined);
+    await contextSlot.onClosed?.().catch(() => undefined);
   })();
   return contextSlot.closing;
 }

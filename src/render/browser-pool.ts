@@ -17,11 +17,16 @@
  * the request guard (request-guard.ts): blocked resource types (images, media, fonts by default) and hosts the guard
  * refuses are aborted before the browser opens anything. The egress proxy enforces the same guard
  * again at connect time, with the address it resolved itself; see egress-proxy.ts.
+ *
+ * Proxies (issue 20). A render whose item was fetched through a pool's proxy (`RenderRequest.proxy`)
+ * gets a context of its own for that proxy (key: job and proxy), whose Playwright `proxy.server` is
+ * a route of the egress proxy (a listener of its own): the egress proxy still checks each
+ * destination, then tunnels to it through the same proxy. The route closes with its context.
  */
 import type { Page } from 'playwright-core';
 import { availableParallelism, totalmem } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { EMPTY_ALLOW_LIST, systemLookup, type AllowList, type LookupFunction } from '../fetch/index.js';
+import { EMPTY_ALLOW_LIST, systemLookup, type AllowList, type LookupFunction, type ProxySpec } from '../fetch/index.js';
 import { AbortedError, DistillError, silentLogger, toError, type Logger, positiveInteger } from '../lib/index.js';
 import { EgressProxy, type EgressProxyStats } from './egress-proxy.js';
 import { RenderFailedError, RenderUnavailableError } from './errors.js';
@@ -94,6 +99,8 @@ export interface BrowserPoolOptions {
   settle?: Partial<SettleOptions>;
   /** More Chromium switches. */
   extraArgs?: readonly string[];
+  /** Proxies a render may go through (`RenderRequest.proxy` names one): the fetcher's. @default none */
+  proxies?: readonly ProxySpec[];
   logger?: Logger;
 }
 
@@ -184,6 +191,7 @@ export class BrowserPool implements Renderer {
       allow: this.#allow,
       lookup: this.#lookup,
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      proxies: options.proxies ?? [],
       onBlocked: (target) => this.#log.debug({ host: target.host, port: target.port }, 'The egress proxy refused a browser request'),
     });
   }
@@ -308,13 +316,14 @@ export class BrowserPool implements Renderer {
 
   async #renderWithPermit(request: RenderRequest, deadline: number): Promise<RenderResult> {
     const slot = await this.#browserForNewPage(request.url);
-    const key = request.contextKey ?? randomUUID();
+    // A proxy's pages get their own context: its cookies and connections never mix with another's.
+    const key = `${request.contextKey ?? randomUUID()}${request.proxy === undefined ? '' : `\u0000proxy:${request.proxy}`}`;
     slot.inFlight += 1;
     slot.pagesStarted += 1;
     let contextSlot: ContextSlot | undefined;
     let page: Page | undefined;
     try {
-      contextSlot = await this.#contextFor(slot, key);
+      contextSlot = await this.#contextFor(slot, key, request.proxy);
       contextSlot.inFlight += 1;
       contextSlot.pagesStarted += 1;
       page = await contextSlot.context.newPage();
@@ -398,7 +407,7 @@ export class BrowserPool implements Renderer {
     return slot;
   }
 
-  async #contextFor(slot: BrowserSlot, key: string): Promise<ContextSlot> {
+  async #contextFor(slot: BrowserSlot, key: string, proxyName: string | undefined): Promise<ContextSlot> {
     const existing = slot.contexts.get(key);
     if (existing && !existing.isRetiring) {
       clearTimeout(existing.idleTimer);
@@ -407,24 +416,44 @@ export class BrowserPool implements Renderer {
     }
     const pending = slot.pendingContexts.get(key);
     if (pending) return pending;
-    const creating = this.#createContext(slot, key).finally(() => slot.pendingContexts.delete(key));
+    const creating = this.#createContext(slot, key, proxyName).finally(() => slot.pendingContexts.delete(key));
     slot.pendingContexts.set(key, creating);
     return creating;
   }
 
-  async #createContext(slot: BrowserSlot, key: string): Promise<ContextSlot> {
-    const context = await slot.browser.newContext({
-      viewport: this.#viewport,
-      serviceWorkers: 'block',
-      acceptDownloads: false,
-      ignoreHTTPSErrors: false,
-      ...(this.#userAgent === undefined ? {} : { userAgent: this.#userAgent }),
-    });
+  async #createContext(slot: BrowserSlot, key: string, proxyName: string | undefined): Promise<ContextSlot> {
+    // Through a proxy: the egress proxy's route for it; otherwise the browser's own (direct) setting.
+    const egressRoute = proxyName === undefined ? undefined : await this.#proxy.openRoute(proxyName);
+    let context;
+    try {
+      context = await slot.browser.newContext({
+        viewport: this.#viewport,
+        serviceWorkers: 'block',
+        acceptDownloads: false,
+        ignoreHTTPSErrors: false,
+        ...(egressRoute === undefined ? {} : { proxy: { server: egressRoute.url } }),
+        ...(this.#userAgent === undefined ? {} : { userAgent: this.#userAgent }),
+      });
+    } catch (error) {
+      await egressRoute?.close();
+      throw error;
+    }
+    if (egressRoute) context.once('close', () => void egressRoute.close());
     this.#stats.contextsCreated += 1;
     const decisions = new Map<string, Promise<boolean>>();
     await context.addInitScript({ content: DISABLE_WEBRTC });
     await context.route('**/*', (route) => this.#guard.handle(route, decisions));
-    const contextSlot: ContextSlot = { key, context, pagesStarted: 0, inFlight: 0, isRetiring: false, idleTimer: undefined, closing: undefined };
+    const contextSlot: ContextSlot = {
+      key,
+      context,
+      pagesStarted: 0,
+      inFlight: 0,
+      isRetiring: false,
+      idleTimer: undefined,
+      closing: undefined,
+      // Also when the browser crashed and `context.close()` has nothing left to close.
+      onClosed: egressRoute === undefined ? undefined : () => egressRoute.close(),
+    };
     const previous = slot.contexts.get(key);
     if (previous) previous.isRetiring = true;
     slot.contexts.set(key, contextSlot);

@@ -11,6 +11,15 @@
  * A refused request gets `403` with an `X-Distill-Blocked` header; an unreachable one `502`. The
  * proxy also refuses requests to its own address (a loop) whatever the allow list says. It listens
  * on loopback only and serves the one browser pool that owns it.
+ *
+ * Upstream proxies (issue 20). A browser context whose item was fetched through a pool's proxy
+ * renders through that same proxy: `openRoute(name)` opens one more loopback listener of this
+ * proxy for that context (its Playwright `proxy.server`), whose requests are still resolved and
+ * checked here first; then each connection is a tunnel through the named proxy to the CHECKED
+ * address (`ProxyEndpoint.tunnel`: the fetcher's own HTTP CONNECT and SOCKS5 code). A listener
+ * rather than credentials: Chromium sends a request without credentials first and answers a `407`
+ * only for requests Playwright intercepts (not WebSockets), so nothing depends on that dance. A
+ * route's listener and sockets close with its context (`close()`); at most `MAX_ROUTES` are open.
  */
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,7 +30,9 @@ import {
   DnsNotFoundError,
   EMPTY_ALLOW_LIST,
   isIpLiteral,
+  ProxyEndpoint,
   systemLookup,
+  type ProxySpec,
   type AllowList,
   type LookupFunction,
 } from '../fetch/index.js';
@@ -37,7 +48,19 @@ export interface EgressProxyOptions {
   connectTimeoutMs?: number;
   /** Told of every refused request (metrics, logs). Must not throw. */
   onBlocked?: (target: { host: string; port: number; reason: string }) => void;
+  /** Proxies a route may go through (`openRoute(name)`): the fetcher's `DISTILL_PROXY_POOLS` proxies. @default none */
+  proxies?: readonly ProxySpec[];
 }
+
+/** One open route: the listener a browser context's `proxy.server` names; `close()` closes it. */
+export interface EgressRoute {
+  /** `http://127.0.0.1:<port>` of the route's own listener. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Routes open at once at most (one per browser context, which the pool bounds far lower). */
+export const MAX_ROUTES = 4096;
 
 /** Counters since start. */
 export interface EgressProxyStats {
@@ -47,9 +70,16 @@ export interface EgressProxyStats {
   requests: number;
   /** Requests and tunnels refused by the guard. */
   blocked: number;
+  /** Tunnels and requests whose connection went through an upstream proxy. */
+  proxied: number;
   /** Sockets open now, from the browser and upstream. */
   openSockets: number;
+  /** Routes open now (one per browser context). */
+  openRoutes: number;
 }
+
+/** Where the connections of one request go: directly, or through this proxy. */
+type Route = { proxy: ProxyEndpoint | undefined };
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -95,7 +125,10 @@ export class EgressProxy {
   readonly #onBlocked: EgressProxyOptions['onBlocked'];
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
-  readonly #stats = { tunnels: 0, requests: 0, blocked: 0 };
+  readonly #stats = { tunnels: 0, requests: 0, blocked: 0, proxied: 0 };
+  readonly #endpoints = new Map<string, ProxyEndpoint>();
+  /** The open routes' listeners, and their ports (never a destination: see `#checkedAddresses`). */
+  readonly #routes = new Map<http.Server, number>();
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #address: AddressInfo | undefined;
@@ -108,16 +141,25 @@ export class EgressProxy {
       throw new TypeError(`Expected \`connectTimeoutMs\` to be a positive integer, got \`${this.#connectTimeoutMs}\``);
     }
     this.#onBlocked = options.onBlocked;
-    this.#server = http.createServer({ keepAlive: true }, (request, response) => void this.#forward(request, response));
-    this.#server.on('connect', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-      void this.#tunnel(request, socket, head);
+    for (const spec of options.proxies ?? []) {
+      this.#endpoints.set(spec.name, new ProxyEndpoint(spec, { connectTimeoutMs: this.#connectTimeoutMs }));
+    }
+    this.#server = this.#listener({ proxy: undefined });
+  }
+
+  /** An HTTP server that serves requests over `route`: directly, or through its proxy. */
+  #listener(route: Route): http.Server {
+    const server = http.createServer({ keepAlive: true }, (request, response) => void this.#forward(request, response, route));
+    server.on('connect', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+      void this.#tunnel(request, socket, head, route);
     });
-    this.#server.on('upgrade', (_request: IncomingMessage, socket: Socket) => {
+    server.on('upgrade', (_request: IncomingMessage, socket: Socket) => {
       // Chromium tunnels WebSockets with CONNECT; an absolute-form upgrade is not something it sends.
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\n\r\n');
     });
-    this.#server.on('connection', (socket: Socket) => this.#track(socket));
-    this.#server.on('clientError', (_error, socket) => socket.destroy());
+    server.on('connection', (socket: Socket) => this.#track(socket));
+    server.on('clientError', (_error, socket) => socket.destroy());
+    return server;
   }
 
   /** `http://127.0.0.1:<port>` once started. */
@@ -127,7 +169,44 @@ export class EgressProxy {
   }
 
   get stats(): EgressProxyStats {
-    return { ...this.#stats, openSockets: this.#sockets.size };
+    return { ...this.#stats, openSockets: this.#sockets.size, openRoutes: this.#routes.size };
+  }
+
+  /**
+   * Opens a route: a listener of its own whose connections go through the proxy named `proxyName`
+   * (one of `proxies`). Throws `TypeError` for a name that is not configured.
+   */
+  async openRoute(proxyName: string): Promise<EgressRoute> {
+    const proxy = this.#endpoints.get(proxyName);
+    if (proxy === undefined) throw new TypeError(`No proxy is named \`${proxyName}\` for rendering`);
+    if (this.#stopping) throw new Error('The egress proxy is stopped');
+    if (this.#routes.size >= MAX_ROUTES) throw new Error(`The egress proxy has ${MAX_ROUTES} routes open already`);
+    const server = this.#listener({ proxy });
+    this.#routes.set(server, 0);
+    try {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+    } catch (error) {
+      this.#routes.delete(server);
+      throw error;
+    }
+    const { port } = server.address() as AddressInfo;
+    this.#routes.set(server, port);
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => {
+        closing ??= this.#closeRoute(server);
+        return closing;
+      },
+    };
+  }
+
+  async #closeRoute(server: http.Server): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    this.#routes.delete(server);
   }
 
   /** Listens on 127.0.0.1 on a free port. Idempotent. */
@@ -149,7 +228,9 @@ export class EgressProxy {
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const socket of this.#sockets) socket.destroy();
       this.#server.closeAllConnections();
+      await Promise.all([...this.#routes.keys()].map((server) => this.#closeRoute(server)));
       await closed;
+      await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.close()));
     })();
     return this.#stopping;
   }
@@ -174,7 +255,7 @@ export class EgressProxy {
       if (found.length === 0) throw new DnsNotFoundError(bare, undefined);
       addresses = found;
     }
-    if (this.#address && port === this.#address.port && addresses.some((a) => a === '127.0.0.1' || a === '::1' || a === this.#address?.address)) {
+    if (this.#address && (port === this.#address.port || [...this.#routes.values()].includes(port)) && addresses.some((a) => a === '127.0.0.1' || a === '::1' || a === this.#address?.address)) {
       throw new BlockedAddressError(bare, addresses[0]!, 'loopback');
     }
     assertAddressesAllowed(bare, addresses, port, this.#allow);
@@ -194,8 +275,15 @@ export class EgressProxy {
     }
   }
 
-  /** Connects to the first checked address that answers. */
-  async #connect(addresses: readonly string[], port: number): Promise<Socket> {
+  /** Connects to the first checked address that answers, or tunnels to the first through the route's proxy. */
+  async #connect(addresses: readonly string[], port: number, route: Route): Promise<Socket> {
+    if (route.proxy !== undefined) {
+      // The guard already checked these addresses; the proxy is asked for the address, never the name.
+      const socket = (await route.proxy.tunnel(addresses[0]!, port)) as Socket;
+      this.#track(socket);
+      this.#stats.proxied += 1;
+      return socket;
+    }
     let lastError: Error | undefined;
     for (const address of addresses) {
       const socket = net.connect({ host: address, port });
@@ -227,7 +315,7 @@ export class EgressProxy {
     return { status: 502, reason };
   }
 
-  async #tunnel(request: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
+  async #tunnel(request: IncomingMessage, client: Socket, head: Buffer, route: Route): Promise<void> {
     client.on('error', () => client.destroy());
     const target = parseAuthority(request.url ?? '');
     if (!target) {
@@ -236,7 +324,7 @@ export class EgressProxy {
     }
     let upstream: Socket;
     try {
-      upstream = await this.#connect(await this.#checkedAddresses(target.host, target.port), target.port);
+      upstream = await this.#connect(await this.#checkedAddresses(target.host, target.port), target.port, route);
     } catch (error) {
       const { status, reason } = this.#refused(target.host, target.port, error);
       const text = status === 403 ? 'Forbidden' : 'Bad Gateway';
@@ -257,7 +345,7 @@ export class EgressProxy {
     upstream.pipe(client);
   }
 
-  async #forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #forward(request: IncomingMessage, response: ServerResponse, route: Route): Promise<void> {
     let url: URL;
     try {
       url = new URL(request.url ?? '');
@@ -277,7 +365,7 @@ export class EgressProxy {
     }
     let socket: Socket;
     try {
-      socket = await this.#connect(addresses, port);
+      socket = await this.#connect(addresses, port, route);
     } catch (error) {
       this.#refused(url.hostname, port, error);
       response.writeHead(502, { connection: 'close' }).end();

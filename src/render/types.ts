@@ -33,6 +33,11 @@ export interface RenderRequest {
   screenshot?: ScreenshotMode;
   /** Groups pages into one browser context (the job id): cookies never cross jobs. */
   contextKey?: string;
+  /**
+   * The proxy (by name, one of the pool's `proxies`) the item's fetch went through: the page's
+   * requests go through it too, after the guard. Unset: directly.
+   */
+  proxy?: string;
   signal?: AbortSignal;
 }
 

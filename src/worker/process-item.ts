@@ -353,6 +353,8 @@ async function renderItem(
       timeoutMs: item.options.timeoutMs,
       screenshot,
       contextKey: item.jobId,
+      // The page's own requests go through the proxy that fetched it (issue 20).
+      ...(response.via === undefined ? {} : { proxy: response.via.proxy }),
       signal,
     });
     deps.onRendered?.(performance.now() - startedAt, 'rendered');
