@@ -18,6 +18,8 @@ const ALLOWED: Record<string, string> = {
     'a fresh copy of the constant TAG pattern, for its own lastIndex',
   "extract/nesting-limit.ts: const close = new RegExp(`</${name}[\\\\s/>]`, 'gi');":
     '`name` is one of the fixed RAW_TEXT_ELEMENTS (script, style, textarea, title, ...), checked just before',
+  'fetch/domain-rules.ts: const HOST_PATTERN = new RegExp(`^(\\\\*\\\\.)?${LABEL}(\\\\.${LABEL})*$`);':
+    'built once from the constant LABEL; each repetition starts with a literal dot (no ambiguity), and inputs over 253 characters are refused before it runs',
 };
 
 /** A `RegExp` built from a value: `new RegExp(`, `RegExp(` or `new RegExp` through a variable. */
