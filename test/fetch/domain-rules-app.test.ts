@@ -6,16 +6,13 @@
  * names under `localhost` (loopback by definition), one site behind them all.
  */
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import type { App } from '../../src/app/index.js';
+import { startFetchingApp } from '../helpers/app-server.js';
 
 const TOKEN = 'tok-5f1e9c2a';
 let site: Server;
@@ -81,27 +78,21 @@ describe('per-domain settings', () => {
     site.listen(0, '127.0.0.1');
     await once(site, 'listening');
     port = (site.address() as AddressInfo).port;
-    dir = mkdtempSync(join(tmpdir(), 'distill-domains-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    ({ app, dir } = await startFetchingApp(
+      {
         DISTILL_FETCH_ALLOW: `127.0.0.1:${port}`,
         DISTILL_SECRET_KEY: 'a'.repeat(64),
         DISTILL_DOMAINS: JSON.stringify([{ pattern: 'cfg.localhost', concurrency: 1 }]),
         DISTILL_EXTRACT_THREADS: '1',
         DISTILL_MAX_ATTEMPTS: '1',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_HOST_RATE: '1000',
         DISTILL_HOST_BURST: '100',
         DISTILL_HOST_CONCURRENCY: '8',
         DISTILL_CONCURRENCY: '8',
-      }),
-      { role: 'serve', logger: silentLogger },
-    );
-    await app.start();
+      },
+      { prefix: 'distill-domains-' },
+    ));
   });
 
   afterAll(async () => {

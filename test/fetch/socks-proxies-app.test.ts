@@ -7,16 +7,12 @@
  * server logs a connection to it. The test fails, naming the package, when a server is missing.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import type { App } from '../../src/app/index.js';
+import { startFetchingApp } from '../helpers/app-server.js';
 import { missingSocksServers, startDante, startMicrosocks, type TestSocksProxy } from '../helpers/socks.js';
 
 let site: Server;
@@ -101,27 +97,21 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
         proxies: [{ name: 'one', url: servers.one.url }, { name: 'two', url: servers.two.url }],
       },
     ];
-    dir = mkdtempSync(join(tmpdir(), 'distill-socks-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    ({ app, dir } = await startFetchingApp(
+      {
         // Only the site: the canary (same address, another port) is not allowed; the SOCKS servers
         // are reachable only because DISTILL_PROXY_POOLS names them.
         DISTILL_FETCH_ALLOW: `127.0.0.1:${sitePort}`,
         DISTILL_PROXY_POOLS: JSON.stringify(pools),
         DISTILL_EXTRACT_THREADS: '1',
         DISTILL_MAX_ATTEMPTS: '3',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_HOST_RATE: '1000',
         DISTILL_HOST_BURST: '100',
         DISTILL_HOST_CONCURRENCY: '8',
-      }),
-      { role: 'serve', logger: silentLogger },
-    );
-    await app.start();
+      },
+      { prefix: 'distill-socks-' },
+    ));
   });
 
   afterAll(async () => {

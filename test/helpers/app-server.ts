@@ -19,36 +19,63 @@ export function gatedTask(
   };
 }
 
-/** An App (role `serve` unless told) on a fresh SQLite file, listening on 127.0.0.1, with fast event polling. */
-export async function startApp(
+/** A started App on a fresh SQLite file in a folder of its own; `close` stops it and removes the folder. */
+export interface TestApp {
+  app: App;
+  url: string;
+  /** The folder of the database files (a test may read them, e.g. to prove no secret is in them). */
+  dir: string;
+  close: () => Promise<void>;
+}
+
+async function startOnSqlite(
+  prefix: string,
   env: Record<string, string>,
-  options: { task?: TaskFunction; role?: 'serve' | 'worker' | 'api' } = {},
-): Promise<{ app: App; url: string; close: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'distill-events-'));
+  options: { task?: TaskFunction | undefined; role?: 'serve' | 'worker' | 'api' | undefined },
+): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const config = loadConfig({
     ...TEST_SERVER_ENV,
     PORT: '0',
     DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
     DISTILL_LOG_LEVEL: 'silent',
-    DISTILL_CONCURRENCY: '8',
-    DISTILL_EXTRACT_THREADS: '1',
-    DISTILL_EVENT_POLL_MS: '50',
     ...env,
   });
   const app = new App(config, {
     role: options.role ?? 'serve',
     logger: silentLogger,
-    task: options.task ?? gatedTask(),
+    ...(options.task === undefined ? {} : { task: options.task }),
   });
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     app,
     url: app.url ?? '',
+    dir,
     close: async () => {
       await app.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An App (role `serve` unless told) on a fresh SQLite file, listening on 127.0.0.1, with fast event polling and no network (`gatedTask`). */
+export function startApp(env: Record<string, string>, options: { task?: TaskFunction; role?: 'serve' | 'worker' | 'api' } = {}): Promise<TestApp> {
+  return startOnSqlite(
+    'distill-events-',
+    { DISTILL_CONCURRENCY: '8', DISTILL_EXTRACT_THREADS: '1', DISTILL_EVENT_POLL_MS: '50', ...env },
+    { role: options.role, task: options.task ?? gatedTask() },
+  );
+}
+
+/** An App that really fetches and extracts (the worker's own task), on a fresh SQLite file; `env` on top of the test defaults. */
+export function startFetchingApp(env: Record<string, string>, options: { prefix?: string; role?: 'serve' | 'worker' | 'api' } = {}): Promise<TestApp> {
+  return startOnSqlite(options.prefix ?? 'distill-app-', env, { role: options.role });
 }
 
 /** POSTs JSON to the app and returns status and body. */

@@ -7,10 +7,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './net.js';
+import { freePort, isListening } from './net.js';
 
 /** Whether microsocks is installed. */
 export const hasMicrosocks = spawnSync('sh', ['-c', 'command -v microsocks']).status === 0;
@@ -32,17 +31,6 @@ export interface TestSocksProxy {
   connections(): string[];
   /** Kills the server (a proxy that dies mid-job); idempotent. */
   stop(): Promise<void>;
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function started(

@@ -6,10 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './net.js';
+import { freePort, isListening } from './net.js';
 
 /** Whether tinyproxy is installed (tests skip, saying so, when it is not). */
 export const hasTinyproxy = spawnSync('tinyproxy', ['-v']).status === 0;
@@ -22,17 +21,6 @@ export interface TestProxy {
   requests(): string[];
   /** Kills the proxy (a proxy that dies mid-job); idempotent. */
   stop(): Promise<void>;
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export async function startTinyproxy(options: { user?: string; password?: string } = {}): Promise<TestProxy> {

@@ -4,15 +4,11 @@
  * fetched it, the document names that proxy, a render without a pool still goes directly, and a
  * loopback canary the guard does not allow gets zero connections through the render+proxy path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
+import type { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import { startFetchingApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
 import { hasMicrosocks, startMicrosocks, type TestSocksProxy } from '../helpers/socks.js';
 import { hasTinyproxy, startTinyproxy, type TestProxy } from '../helpers/tinyproxy.js';
@@ -43,25 +39,19 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
       { name: 'tp', proxies: [{ name: 'tp1', url: tinyproxy.url }] },
       ...(socks ? [{ name: 'socks', proxies: [{ name: 'ms1', url: socks.url }] }] : []),
     ];
-    dir = mkdtempSync(join(tmpdir(), 'distill-render-proxy-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    ({ app, dir } = await startFetchingApp(
+      {
         // Only the site: the canary (same address, another port) is not allowed.
         DISTILL_FETCH_ALLOW: `127.0.0.1:${site.port}`,
         DISTILL_PROXY_POOLS: JSON.stringify(pools),
         DISTILL_EXTRACT_THREADS: '1',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
         DISTILL_RENDER_PAGES: '2',
         DISTILL_HOST_RATE: '100',
         DISTILL_HOST_BURST: '20',
-      }),
-      { role: 'serve', logger: silentLogger },
-    );
-    await app.start();
+      },
+      { prefix: 'distill-render-proxy-' },
+    ));
     client = new DistillClient({ baseUrl: app.url! });
   });
 
