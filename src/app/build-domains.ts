@@ -52,9 +52,10 @@ export function buildDomainRules(
     box: deps.secretBox,
     defaults: { maxInFlight: config.hostConcurrency, ratePerSecond: config.hostRatePerSecond, burst: config.hostBurst },
   });
+  // Path parameters arrive decoded by the router; decoding again would turn `%` into a URIError (a 500).
   const patternOf = (text: string): string => {
     try {
-      return normaliseDomainPattern(decodeURIComponent(text));
+      return normaliseDomainPattern(text);
     } catch (error) {
       return invalid(error);
     }
@@ -76,7 +77,7 @@ export function buildDomainRules(
     async put(tenant, text, body) {
       let rule: DomainRule;
       try {
-        rule = parseDomainRule(body, { ...(text === undefined ? {} : { pattern: decodeURIComponent(text) }), poolNames: deps.poolNames });
+        rule = parseDomainRule(body, { ...(text === undefined ? {} : { pattern: text }), poolNames: deps.poolNames });
       } catch (error) {
         return invalid(error);
       }

@@ -112,6 +112,8 @@ describe('per-domain settings', () => {
       ['/v1/domains/example.com', { proxyPool: 'nope' }, '/proxyPool'],
       ['/v1/domains/example.com', { headers: { Host: 'evil' } }, '/headers/Host'],
       ['/v1/domains/example.com', { speed: 3 }, '/speed'],
+      // A `%` in the pattern (sent as %25) is a bad pattern, not a server error.
+      ['/v1/domains/100%25.example', {}, '/pattern'],
     ];
     for (const [path, body, field] of bad) {
       const answer = await call('PUT', path, body);
@@ -120,6 +122,8 @@ describe('per-domain settings', () => {
       expect(answer.json.field).toBe(field);
     }
     expect((await call('GET', '/v1/domains/nothing.example')).json.code).toBe('domain_rule_not_found');
+    const percent = await call('GET', '/v1/domains/%25');
+    expect([percent.status, percent.json.code]).toEqual([400, 'invalid_domain_rule']);
     const deleted = await call('DELETE', '/v1/domains/nothing.example');
     expect([deleted.status, deleted.json.code]).toEqual([404, 'domain_rule_not_found']);
     // A configuration rule is listed, read-only.
