@@ -76,6 +76,8 @@ export interface EgressProxyStats {
   openSockets: number;
   /** Routes open now (one per browser context). */
   openRoutes: number;
+  /** Routes opened since start (each browser context that rendered through a proxy opened one). */
+  routesOpened: number;
 }
 
 /** Where the connections of one request go: directly, or through this proxy. */
@@ -125,7 +127,7 @@ export class EgressProxy {
   readonly #onBlocked: EgressProxyOptions['onBlocked'];
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
-  readonly #stats = { tunnels: 0, requests: 0, blocked: 0, proxied: 0 };
+  readonly #stats = { tunnels: 0, requests: 0, blocked: 0, proxied: 0, routesOpened: 0 };
   readonly #endpoints = new Map<string, ProxyEndpoint>();
   /** The open routes' listeners, and their ports (never a destination: see `#checkedAddresses`). */
   readonly #routes = new Map<http.Server, number>();
@@ -192,6 +194,7 @@ export class EgressProxy {
     }
     const { port } = server.address() as AddressInfo;
     this.#routes.set(server, port);
+    this.#stats.routesOpened += 1;
     let closing: Promise<void> | undefined;
     return {
       url: `http://127.0.0.1:${port}`,

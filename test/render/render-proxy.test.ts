@@ -29,6 +29,8 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   /** CONNECTs tinyproxy logged to `port` (the egress proxy asks it for the checked address). */
   const connectsTo = (port: number): number => tinyproxy.requests().filter((line) => line.startsWith(`CONNECT 127.0.0.1:${port} `)).length;
   const proxyStats = () => app.renderer!.stats.proxy!;
+  /** Routes opened since start; the egress proxy starts with the first render through a pool. */
+  const routesOpened = () => app.renderer!.stats.proxy?.routesOpened ?? 0;
 
   beforeAll(async () => {
     canary = await startCountingServer();
@@ -66,14 +68,17 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
 
   it("renders a page through the pool's proxy: its script and XHR go through tinyproxy, and the document names the proxy", async () => {
     const before = connectsTo(site.port);
+    const routesBefore = routesOpened();
     const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
     expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
     expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'tp', proxy: 'tp1' });
     // The plain fetch of /shell (its first tunnel), then the browser's /app.js and /api/article: one each.
     expect(connectsTo(site.port) - before).toBeGreaterThanOrEqual(3);
     expect(proxyStats().proxied).toBeGreaterThanOrEqual(2);
-    // The context's own route (a listener of the egress proxy) is open until the context closes.
-    expect(proxyStats().openRoutes).toBe(1);
+    // The context opened one route of its own (a listener of the egress proxy), open until the
+    // context closes: after 2 s idle, which a loaded machine may reach before this line runs.
+    expect(routesOpened() - routesBefore).toBe(1);
+    expect(proxyStats().openRoutes).toBeLessThanOrEqual(1);
     expect(JSON.stringify(doc)).not.toContain('pa55');
   });
 
@@ -121,8 +126,9 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   });
 
   it("closes a context's route when its browser crashes, and the next render through the proxy launches a new one", async () => {
+    const routesBefore = routesOpened();
     await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
-    expect(proxyStats().openRoutes).toBe(1);
+    expect(routesOpened() - routesBefore).toBe(1);
     const launches = app.renderer!.stats.launches;
     for (const pid of (await app.renderer!.usage()).pids) {
       try {
