@@ -103,8 +103,9 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   const tag = element.tag;
   if (CHROME_TAGS.has(tag)) return true;
   const isLarge = element.chars >= PROTECTED_SHARE * pageChars;
-  // Most of the page hidden around its <main> is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
-  if (isHidden(element) && !(isLarge && hasMainMarker(element))) return true;
+  // Most of the page hidden around or inside its <main> is the content behind a script's curtain (anti-flicker, a lock app), not chrome.
+  if (isHidden(element) && !(isLarge && (hasMainMarker(element) || hasAncestor(element, isMainMarker))))
+    return true;
   const role = attr(element, 'role');
   if (role && CHROME_ROLES.has(role)) {
     if (!isLarge) return true;
@@ -137,14 +138,22 @@ function hasDescendant(root: Element, tag: string): boolean {
   return found;
 }
 
+const isMainMarker = (element: Element): boolean => element.tag === 'main' || attr(element, 'role') === 'main';
+
 function hasMainMarker(root: Element): boolean {
   let found = false;
   walk(root, (element) => {
     if (found) return true;
-    if (element.tag === 'main' || attr(element, 'role') === 'main') found = true;
+    if (isMainMarker(element)) found = true;
     return found;
   });
   return found;
+}
+
+/** True when an ancestor of `element` passes `test` (a walk up: the depth is bounded by the parser). */
+function hasAncestor(element: Element, test: (node: Element) => boolean): boolean {
+  for (let node = element.parent; node; node = node.parent) if (test(node)) return true;
+  return false;
 }
 
 function hasArticleMarker(root: Element): boolean {

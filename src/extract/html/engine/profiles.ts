@@ -62,7 +62,7 @@ export const PROFILES: Readonly<Record<PageType, SelectionProfile>> = {
   collection: {
     dropsComments: true,
     maxLinkDensity: 0.7,
-    minCardLinkChars: 12,
+    minCardLinkChars: 6,
     linkPenalty: 0.5,
     followShare: 0.8,
     siblingMinChars: 300,
@@ -70,7 +70,7 @@ export const PROFILES: Readonly<Record<PageType, SelectionProfile>> = {
   listing: {
     dropsComments: true,
     maxLinkDensity: 0.7,
-    minCardLinkChars: 12,
+    minCardLinkChars: 6,
     linkPenalty: 0.5,
     followShare: 0.8,
     siblingMinChars: 300,
