@@ -34,6 +34,8 @@ export interface ExtractorPoolOptions {
   maxRssGrowthMb?: number;
   /** Per-format limits of every document (a document's own input overrides them). */
   limits?: ExtractLimits;
+  /** Node options of the threads besides the pool's own, e.g. `--cpu-prof` to profile them. @default [] */
+  execArgv?: readonly string[];
 }
 
 /** Counters of an {@link ExtractorPool}. */
@@ -125,6 +127,7 @@ export class ExtractorPool implements AsyncDisposable {
   readonly #maxInflatedBytes: number | undefined;
   readonly #maxRssGrowthBytes: number;
   readonly #limits: ExtractLimits;
+  readonly #execArgv: readonly string[];
   #current: Generation | null = null;
   readonly #retiring = new Set<Generation>();
   #inFlight = 0;
@@ -147,6 +150,7 @@ export class ExtractorPool implements AsyncDisposable {
     this.#maxInflatedBytes = options.maxInflatedBytes === undefined ? undefined : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
     this.#maxRssGrowthBytes = positiveInteger('maxRssGrowthMb', options.maxRssGrowthMb ?? 256) * 1024 * 1024;
     this.#limits = { ...options.limits };
+    this.#execArgv = [...(options.execArgv ?? [])];
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -275,7 +279,7 @@ export class ExtractorPool implements AsyncDisposable {
       resourceLimits: { maxOldGenerationSizeMb: this.#maxOldGenerationSizeMb },
       workerData: { threadNiceness: this.#threadNiceness } satisfies ExtractThreadData,
       // Tests run the TypeScript sources; tsx compiles them in the threads too.
-      execArgv: isTypeScript ? ['--import', 'tsx'] : [],
+      execArgv: [...(isTypeScript ? ['--import', 'tsx'] : []), ...this.#execArgv],
     });
     return { piscina, submitted: 0, inFlight: 0, isRetiring: false };
   }

@@ -92,13 +92,14 @@ export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetche
 /**
  * The task of one item: wait (briefly) for the host's politeness slot, fetch, extract in the
  * thread pool, and hand the document back for storage. The host slot is held only while the
- * request is in flight, not during extraction. Errors propagate with their class for the pool's
- * retry policy; the `signal` aborts both the fetch and the extraction on cancel or shutdown.
+ * request is in flight, not during extraction; on the plain path the pool's fetch slot is given
+ * back too once the body is fetched (`TaskContext.handOff`). Errors propagate with their class
+ * for the pool's retry policy; the `signal` aborts both the fetch and the extraction on cancel or shutdown.
  */
 export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   const clock = deps.clock ?? systemClock;
   const renderRescheduleMs = deps.renderRescheduleMs ?? 5000;
-  return async (claimed, { signal, log = silentLogger }): Promise<ItemOutcome> => {
+  return async (claimed, { signal, log = silentLogger, handOff }): Promise<ItemOutcome> => {
     const rule = await deps.domainRules?.forJob(claimed.jobId, new URL(claimed.url).hostname);
     const item = withDomainRule(claimed, rule);
     const render = item.options.render ?? 'never';
@@ -134,7 +135,9 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       return notModified(deps.documents, validators.documentId, response, clock.now());
     }
     if (render === 'never' && screenshot === 'none') {
-      // The plain path, unchanged: nothing below runs for jobs that do not render.
+      // The plain path, unchanged: nothing below runs for jobs that do not render. The body goes
+      // to the hand-off (when the pool has one), and this item's fetch slot to the next URL.
+      handOff?.(response.body.byteLength);
       const doc = await extract(
         deps,
         {
