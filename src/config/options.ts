@@ -118,7 +118,7 @@ export const OPTIONS = [
     key: 'handOffMaxBytes',
     env: 'DISTILL_HAND_OFF_BYTES',
     kind: 'integer',
-    default: 32 * 1024 * 1024,
+    default: 16 * 1024 * 1024,
     min: 0,
     max: 1024 * 1024 * 1024,
     description:

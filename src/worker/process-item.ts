@@ -337,7 +337,8 @@ async function renderItem(
     const plainInput = { url: response.finalUrl, contentType: response.contentType, body: new Uint8Array(response.body), formats };
     // Without a screenshot to take, the browser may never be needed: the body waits for extraction
     // in the hand-off (when the pool has one), and this item's fetch slot goes to the next URL.
-    if (screenshot === 'none') handOff?.(response.body.byteLength);
+    // It holds the body twice meanwhile (the bytes and the extractor's copy), and counts so.
+    if (screenshot === 'none') handOff?.(2 * response.body.byteLength);
     plain = await extract(deps, plainInput, signal);
     // The page's markup is made only for a page with little text (most have plenty).
     const verdict = judgeAppShell(() => markupOf(response.body), { mimeType: plain.mimeType, textLength: plain.quality.textLength });
