@@ -42,7 +42,7 @@ const STAGES = [
 const FRAME_STAGES = [
   ['thread crossing (structured clone)', (frame) => frame.functionName === 'postMessage' || frame.functionName === 'receiveMessageOnPort' || (frame.functionName === 'postTask' && /piscina/.test(frame.url))],
   ['decoding (bytes to text)', (frame) => frame.url === 'node:internal/encoding'],
-  ['thread memory check', (frame) => frame.functionName === 'memoryUsage' || frame.functionName === 'rss'],
+  ['memory checks (process.memoryUsage)', (frame) => frame.functionName === 'memoryUsage' || frame.functionName === 'rss'],
 ];
 
 function stageOf(url) {
