@@ -10,7 +10,9 @@
 // The table: stage, CPU ms in all, CPU ms per URL, share. Stages are by file, so they are
 // approximate where one function serves two stages (a transaction that stores and writes events).
 //
-// `--main` keeps the main thread's profile only (Node names it `CPU.<date>.<time>.<pid>.0.<n>`).
+// `--main` keeps the main thread's profile only (Node names it `CPU.<date>.<time>.<pid>.0.<n>`),
+// `--extraction` the extraction threads' (Node's --cpu-prof reaches them through the pool's
+// execArgv; piscina's Atomics.wait between tasks counts as idle).
 // A profile's samples are wall time while the thread was not idle, which on a loaded machine
 // includes time the thread waited for a core; `--cpu-ms-per-url X` (the measured CPU of the
 // threads profiled, e.g. the end-to-end bench's main-thread column) scales the stages to it.
@@ -32,6 +34,17 @@ const STAGES = [
   ['other distill code', /\/(src|dist)\//],
 ];
 
+/**
+ * Frames that are a stage of their own wherever they run, checked before the file rules: the
+ * crossing of a thread boundary (structured clone of the task or the result), the decoding of a
+ * body's bytes to text, the threads' memory check after each document.
+ */
+const FRAME_STAGES = [
+  ['thread crossing (structured clone)', (frame) => frame.functionName === 'postMessage' || frame.functionName === 'receiveMessageOnPort' || (frame.functionName === 'postTask' && /piscina/.test(frame.url))],
+  ['decoding (bytes to text)', (frame) => frame.url === 'node:internal/encoding'],
+  ['memory checks (process.memoryUsage)', (frame) => frame.functionName === 'memoryUsage' || frame.functionName === 'rss'],
+];
+
 function stageOf(url) {
   if (!url) return undefined;
   for (const [stage, pattern] of STAGES) if (pattern.test(url)) return stage;
@@ -47,7 +60,7 @@ function attribute(profile, totals) {
   const stageOfNode = (id) => {
     if (stageCache.has(id)) return stageCache.get(id);
     const node = byId.get(id);
-    let stage = stageOf(node.callFrame.url);
+    let stage = FRAME_STAGES.find(([, matches]) => matches(node.callFrame))?.[0] ?? stageOf(node.callFrame.url);
     if (!stage) {
       const up = parent.get(id);
       // Natives and builtins (JSON.parse, GC, regexp) are charged to the stage that called them.
@@ -56,6 +69,8 @@ function attribute(profile, totals) {
         stage = node.callFrame.functionName === '(idle)' ? 'idle' : 'runtime';
       }
     }
+    // An extraction thread between tasks sleeps in piscina's Atomics.wait: sampled as running, but idle.
+    if (node.callFrame.functionName === 'atomicsWaitLoop' && /piscina/.test(node.callFrame.url)) stage = 'idle';
     stageCache.set(id, stage);
     return stage;
   };
@@ -71,15 +86,23 @@ const dir = args.find((a, i) => !a.startsWith('--') && !['--urls', '--cpu-ms-per
 const urlsAt = args.indexOf('--urls');
 const urls = urlsAt >= 0 ? Number(args[urlsAt + 1]) : 0;
 const mainOnly = args.includes('--main');
+const extractionOnly = args.includes('--extraction');
 const cpuAt = args.indexOf('--cpu-ms-per-url');
 const cpuPerUrl = cpuAt >= 0 ? Number(args[cpuAt + 1]) : 0;
 if (!dir) {
-  console.error('usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N] [--main] [--cpu-ms-per-url X]');
+  console.error('usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N] [--main | --extraction] [--cpu-ms-per-url X]');
   process.exit(2);
 }
 const totals = new Map();
 const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile') && (!mainOnly || /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name)));
-for (const name of files) attribute(JSON.parse(readFileSync(join(dir, name), 'utf8')), totals);
+let profiled = 0;
+for (const name of files) {
+  const profile = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+  // `--extraction`: only the extraction threads' profiles (those that ran extract-worker).
+  if (extractionOnly && !profile.nodes.some((node) => /extract-worker\.(js|ts)$/.test(node.callFrame.url))) continue;
+  profiled++;
+  attribute(profile, totals);
+}
 totals.delete('idle');
 const all = [...totals.values()].reduce((a, b) => a + b, 0);
 const rows = [...totals.entries()]
@@ -91,5 +114,5 @@ const rows = [...totals.entries()]
     share: `${((ms / all) * 100).toFixed(1)}%`,
     ...(cpuPerUrl ? { 'scaled CPU ms per URL': ((ms / all) * cpuPerUrl).toFixed(2) } : {}),
   }));
-console.log(`${files.length} profiles${mainOnly ? ' (main thread)' : ''}, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`);
+console.log(`${profiled} profiles${mainOnly ? ' (main thread)' : extractionOnly ? ' (extraction threads)' : ''}, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`);
 console.table(rows);

@@ -15,7 +15,7 @@ export type {
   StoredEvent,
   WebhookDeliveryRecord,
 } from './services.js';
-export { createMetrics, type Metrics, type MetricsOptions, type OutboxBacklog } from './metrics.js';
+export { createMetrics, type HandOffReading, type Metrics, type MetricsOptions, type OutboxBacklog } from './metrics.js';
 export { createReadiness, ReadinessError, type ReadinessOptions, type ReadinessProbe, type ReadinessProbeSpec } from './readiness.js';
 export { describeStorageFailure, storageFailureOf, type StorageFailure } from './storage-errors.js';
 export { API_ERROR_CODES, PROBLEM_STATUS, PROBLEM_CONTENT_TYPE, toProblem, type ApiErrorCode } from './error-handler.js';

@@ -8,6 +8,18 @@ function sample(body: string, name: string): number | undefined {
 }
 
 describe('metrics', () => {
+  it('reports the hand-off between fetching and extraction, read at scrape time', async () => {
+    const metrics = createMetrics({ hasDefaultMetrics: false });
+    let reading = { bytes: 0, bodies: 0, maxBytes: 1000, pauses: 0 };
+    metrics.watchHandOff(() => reading);
+    reading = { bytes: 1200, bodies: 3, maxBytes: 1000, pauses: 2 };
+    const { body } = await metrics.render();
+    expect(sample(body, 'distill_hand_off_bytes')).toBe(1200);
+    expect(sample(body, 'distill_hand_off_bodies')).toBe(3);
+    expect(sample(body, 'distill_hand_off_max_bytes')).toBe(1000);
+    expect(sample(body, 'distill_hand_off_pauses_total')).toBe(2);
+  });
+
   it('reports the group commit: transactions and the finished attempts they wrote', async () => {
     let stats = { batches: 3, requests: 130 };
     const metrics = createMetrics({ hasDefaultMetrics: false, groupCommit: () => stats });

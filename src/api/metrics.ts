@@ -23,6 +23,18 @@ export interface MetricsOptions {
   onError?: (error: unknown, metric: string) => void;
 }
 
+/** What `/metrics` reads of the hand-off between fetching and extraction at scrape time. */
+export interface HandOffReading {
+  /** Bytes the bodies held count for. */
+  bytes: number;
+  /** Bodies held (waiting for an extraction thread or being extracted and stored). */
+  bodies: number;
+  /** The budget: fetching pauses while `bytes` reaches it. */
+  maxBytes: number;
+  /** Times the budget filled up. */
+  pauses: number;
+}
+
 /** What `/metrics` reads of the outbox at scrape time. */
 export interface OutboxBacklog {
   /** Events not yet published. */
@@ -70,6 +82,11 @@ export interface Metrics {
    * `distill_worker_concurrency_reason` (1 for the reason of the last adjustment, 0 for the others).
    */
   recordConcurrency(level: number, reason: string): void;
+  /**
+   * Reads the worker pool's hand-off at scrape time (issue 16): `distill_hand_off_bytes`,
+   * `distill_hand_off_bodies`, `distill_hand_off_max_bytes` and `distill_hand_off_pauses_total`.
+   */
+  watchHandOff(read: () => HandOffReading): void;
   /** Records one wait for a host's slot: observed when the slot came, counted when the item was rescheduled. */
   observeHostWait(waitedMs: number, outcome: 'acquired' | 'rescheduled'): void;
   /**
@@ -207,6 +224,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  // The worker pool's hand-off, once a worker pool is built (`watchHandOff`), read at scrape time.
+  let readHandOff: (() => HandOffReading) | undefined;
+  const handOffGauge = (name: string, help: string, pick: (reading: HandOffReading) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        if (readHandOff) this.set(pick(readHandOff()));
+      },
+    });
+  };
+  handOffGauge('distill_hand_off_bytes', 'Bytes of fetched bodies held for extraction (each counts at least 16 KiB); fetching pauses while it reaches DISTILL_HAND_OFF_BYTES', (r) => r.bytes);
+  handOffGauge('distill_hand_off_bodies', 'Fetched bodies held for extraction: waiting for a thread, being extracted or stored', (r) => r.bodies);
+  handOffGauge('distill_hand_off_max_bytes', 'The hand-off budget of this process (DISTILL_HAND_OFF_BYTES)', (r) => r.maxBytes);
+  new Counter({
+    name: 'distill_hand_off_pauses_total',
+    help: 'Times the hand-off budget filled up, so that fetching paused until extraction caught up',
+    registers,
+    collect() {
+      if (!readHandOff) return;
+      this.reset();
+      this.inc(readHandOff().pauses);
+    },
+  });
+
   // Counters owned by the attempt store, copied at scrape time.
   const readGroupCommit = options.groupCommit;
   if (readGroupCommit !== undefined) {
@@ -261,6 +304,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       workerConcurrency.set(level);
       concurrencyReason.reset();
       concurrencyReason.set({ reason }, 1);
+    },
+    watchHandOff(read) {
+      readHandOff = read;
     },
     observeHostWait(waitedMs, outcome) {
       if (outcome === 'rescheduled') hostLimiterReschedules.inc();

@@ -8,7 +8,7 @@ import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import { parseAllowList, type DomainRuleResolver } from '../fetch/index.js';
 import { createGuardedFetch, OpenAiCompatibleLlm } from '../llm/index.js';
-import { createProcessItem, withLlmStage, WorkerPool, type TaskFunction } from '../worker/index.js';
+import { BodyHandOff, createProcessItem, HAND_OFF_MIN_CHARGE_BYTES, withLlmStage, WorkerPool, type TaskFunction } from '../worker/index.js';
 import type { Component } from './lifecycle.js';
 import type { Fetching } from './build-fetch.js';
 import type { Part } from './roles.js';
@@ -21,6 +21,8 @@ export function buildExtractor(config: Config): { extractor: ExtractorPool; comp
     maxOldGenerationSizeMb: config.extractMaxMemoryMb,
     threadNiceness: config.extractNiceness,
     maxInflatedBytes: config.maxInflatedBytes,
+    // `node --cpu-prof distill serve` profiles the extraction threads too (bench/cpu-stages.mjs).
+    execArgv: process.execArgv.filter((arg) => arg.startsWith('--cpu-prof')),
     limits: {
       maxSheetRows: config.maxSheetRows,
       maxSheetColumns: config.maxSheetColumns,
@@ -30,9 +32,9 @@ export function buildExtractor(config: Config): { extractor: ExtractorPool; comp
       ocrMaxPages: config.ocrMaxPages,
       maxImagePixels: config.ocrMaxImagePixels,
     },
-    // Every worker slot may be extracting at once: the pool must hold them all, so that
-    // `extractor_busy` only ever means more work than this process admits.
-    maxQueue: config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency,
+    // Every worker slot may be extracting at once, and every body of the hand-off waiting: the pool
+    // must hold them all, so that `extractor_busy` only ever means more work than this process admits.
+    maxQueue: (config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency) + Math.ceil(config.handOffMaxBytes / HAND_OFF_MIN_CHARGE_BYTES),
   });
   return { extractor, component: { name: 'extractor pool', stop: () => extractor.stop() } };
 }
@@ -99,8 +101,12 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
     },
     onUsage: (usage) => metrics.recordLlmUsage(usage),
   });
+  // Fetching decoupled from extraction (issue 16): bodies wait in a byte budget, not in a fetch slot.
+  const handOff = config.handOffMaxBytes > 0 ? new BodyHandOff({ maxBytes: config.handOffMaxBytes, minChargeBytes: HAND_OFF_MIN_CHARGE_BYTES }) : undefined;
+  if (handOff) metrics.watchHandOff(() => handOff.stats());
   const pool = new WorkerPool({
     queue: deps.queue,
+    handOff,
     // The jobs service finishes items: a crawl page's links are appended with its outcome.
     repository: {
       finishAttempt: (item, outcome) => deps.jobs.finishAttempt(item, outcome),

@@ -114,6 +114,16 @@ export const OPTIONS = [
   },
   { key: 'concurrencyMin', env: 'DISTILL_CONCURRENCY_MIN', kind: 'integer', default: 8, min: 1, max: 4096, description: 'Floor of an `auto` concurrency' },
   { key: 'concurrencyMax', env: 'DISTILL_CONCURRENCY_MAX', kind: 'integer', default: 128, min: 1, max: 4096, description: 'Ceiling of an `auto` concurrency' },
+  {
+    key: 'handOffMaxBytes',
+    env: 'DISTILL_HAND_OFF_BYTES',
+    kind: 'integer',
+    default: 16 * 1024 * 1024,
+    min: 0,
+    max: 1024 * 1024 * 1024,
+    description:
+      'Bytes of fetched bodies a worker process holds for extraction: a fetched body goes to this hand-off and its fetch slot to the next URL; while it is full, fetching pauses (each body counts at least 16 KiB); 0 keeps a slot until its URL is extracted and stored',
+  },
   { key: 'leaseMs', env: 'DISTILL_LEASE_MS', kind: 'integer', default: 30_000, min: 1000, description: 'Lease of a claimed URL; a dead worker\'s URLs run again after it (ms)' },
   { key: 'shutdownTimeoutMs', env: 'DISTILL_SHUTDOWN_TIMEOUT_MS', kind: 'integer', default: 10_000, min: 0, description: 'Grace period for in-flight URLs on shutdown (ms)' },
   { key: 'maxAttempts', env: 'DISTILL_MAX_ATTEMPTS', kind: 'integer', default: 3, min: 1, max: 20, description: 'Attempts per URL before it fails' },

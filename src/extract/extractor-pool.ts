@@ -34,6 +34,8 @@ export interface ExtractorPoolOptions {
   maxRssGrowthMb?: number;
   /** Per-format limits of every document (a document's own input overrides them). */
   limits?: ExtractLimits;
+  /** Node options of the threads besides the pool's own, e.g. `--cpu-prof` to profile them. @default [] */
+  execArgv?: readonly string[];
 }
 
 /** Counters of an {@link ExtractorPool}. */
@@ -125,9 +127,14 @@ export class ExtractorPool implements AsyncDisposable {
   readonly #maxInflatedBytes: number | undefined;
   readonly #maxRssGrowthBytes: number;
   readonly #limits: ExtractLimits;
+  readonly #execArgv: readonly string[];
   #current: Generation | null = null;
   readonly #retiring = new Set<Generation>();
   #inFlight = 0;
+  /** Documents handed to a generation's threads and not yet settled: at most `threads`. */
+  #dispatched = 0;
+  /** Documents waiting for a thread, in order; each is resolved when one frees (see `#dispatch`). */
+  readonly #waiting: Array<() => void> = [];
   #completed = 0;
   #recycled = 0;
   #stopping: Promise<void> | null = null;
@@ -147,6 +154,7 @@ export class ExtractorPool implements AsyncDisposable {
     this.#maxInflatedBytes = options.maxInflatedBytes === undefined ? undefined : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
     this.#maxRssGrowthBytes = positiveInteger('maxRssGrowthMb', options.maxRssGrowthMb ?? 256) * 1024 * 1024;
     this.#limits = { ...options.limits };
+    this.#execArgv = [...(options.execArgv ?? [])];
   }
 
   /** Starts the threads now rather than on the first document. Idempotent. */
@@ -170,6 +178,51 @@ export class ExtractorPool implements AsyncDisposable {
       throw new ExtractorBusyError(`The extractor pool is full: ${this.#inFlight} documents in flight (threads ${this.#threads}, maxQueue ${this.#maxQueue})`);
     }
     const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? this.#timeoutMs);
+    this.#inFlight++;
+    try {
+      await this.#waitForThread(signal);
+    } catch (error) {
+      this.#inFlight--;
+      throw error;
+    }
+    try {
+      return await this.#runOnThread(input, timeoutMs, signal);
+    } finally {
+      this.#inFlight--;
+      this.#dispatched--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  /**
+   * Waits, in order, until fewer than `threads` documents are on the threads. Documents wait here
+   * rather than in a piscina queue, so that a generation being retired holds only what its threads
+   * are running and drains at once (a long queue inside it would keep four threads alive).
+   */
+  async #waitForThread(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#dispatched < this.#threads && this.#waiting.length === 0) {
+      this.#dispatched++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#waiting.indexOf(admit);
+        if (index !== -1) this.#waiting.splice(index, 1);
+        reject(new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal?.reason }));
+      };
+      const admit = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#dispatched++;
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(admit);
+    });
+  }
+
+  async #runOnThread(input: ExtractInput, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExtractedDocument> {
+    if (this.#stopping) throw new AbortedError('The extractor pool is stopped');
+    if (signal?.aborted) throw new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal.reason });
     const generation = this.#generationForTask();
 
     const controller = new AbortController();
@@ -202,7 +255,6 @@ export class ExtractorPool implements AsyncDisposable {
     // piscina's own transferList type is narrower than what worker_threads accepts.
     const transferList = (canTransfer ? [channel.port2, buffer] : [channel.port2]) as unknown as Parameters<Piscina['run']>[1] extends infer O ? (O extends { transferList?: infer T } ? T : never) : never;
 
-    this.#inFlight++;
     generation.inFlight++;
     try {
       const result = await generation.piscina.run(task, { signal: controller.signal, transferList });
@@ -224,7 +276,6 @@ export class ExtractorPool implements AsyncDisposable {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       channel.port1.close();
-      this.#inFlight--;
       this.#completed++;
       generation.inFlight--;
       this.#drainRetired();
@@ -234,7 +285,7 @@ export class ExtractorPool implements AsyncDisposable {
   /** Threads, waiting documents and finished documents. */
   stats(): ExtractorPoolStats {
     let threads = 0;
-    let queued = 0;
+    let queued = this.#waiting.length;
     for (const generation of [this.#current, ...this.#retiring]) {
       if (!generation) continue;
       threads += generation.piscina.threads.length;
@@ -275,7 +326,7 @@ export class ExtractorPool implements AsyncDisposable {
       resourceLimits: { maxOldGenerationSizeMb: this.#maxOldGenerationSizeMb },
       workerData: { threadNiceness: this.#threadNiceness } satisfies ExtractThreadData,
       // Tests run the TypeScript sources; tsx compiles them in the threads too.
-      execArgv: isTypeScript ? ['--import', 'tsx'] : [],
+      execArgv: [...(isTypeScript ? ['--import', 'tsx'] : []), ...this.#execArgv],
     });
     return { piscina, submitted: 0, inFlight: 0, isRetiring: false };
   }

@@ -18,6 +18,30 @@ describe('judgeBlock', () => {
     expect(judgeBlock(403, bytes('<html><head><title>Access Denied</title></head><body>You don\'t have permission. Reference #18.abc</body></html>'))?.reason).toBe('akamai_denied');
   });
 
+  it('recognises every marker of every wall, in any case (the one-pass check in front misses none)', () => {
+    const markers: Array<[string, string]> = [
+      ['window._cf_chl_opt={}', 'cloudflare_challenge'],
+      ['<script src="/cdn-cgi/challenge-platform/h/b/orchestrate"></script>', 'cloudflare_challenge'],
+      ['<div class="cf-browser-verification"></div>', 'cloudflare_challenge'],
+      ['<title> Just A Moment... </title>', 'cloudflare_challenge'],
+      ['<h1>Attention Required! | Cloudflare</h1>', 'cloudflare_challenge'],
+      ['<script src="https://geo.captcha-delivery.com/c.js"></script>', 'datadome_challenge'],
+      ['window._pxCaptcha = 1', 'perimeterx_challenge'],
+      ['<!-- PerimeterX -->', 'perimeterx_challenge'],
+      ['Incapsula incident ID: 123', 'imperva_challenge'],
+      ['<script src="https://x.token.awswaf.com/x/challenge.js"></script>', 'aws_waf_challenge'],
+      ['document.cookie = "aws-waf-token=1"', 'aws_waf_challenge'],
+      ['<div class="cf-turnstile"></div>', 'captcha'],
+      ['<script src="https://hcaptcha.com/1/api.js"></script>', 'captcha'],
+      ['<script src="https://www.google.com/recaptcha/api.js"></script>', 'captcha'],
+      ['<script src="https://challenges.cloudflare.com/turnstile/v0/api.js"></script>', 'captcha'],
+    ];
+    for (const [marker, reason] of markers) {
+      expect(judgeBlock(403, bytes(`<html><body>${marker}</body></html>`))?.reason, marker).toBe(reason);
+      expect(judgeBlock(403, bytes(`<html><body>${marker.toUpperCase()}</body></html>`))?.reason, marker.toUpperCase()).toBe(reason);
+    }
+  });
+
   it('calls a small captcha page blocked, but not a long page with a captcha on its contact form', () => {
     const widget = '<form><div class="g-recaptcha" data-sitekey="x"></div></form>';
     expect(judgeBlock(200, bytes(`<html><body><p>Verify you are human</p>${widget}</body></html>`))?.reason).toBe('captcha');

@@ -71,4 +71,20 @@ describe('readBody', () => {
       readBody(body, { url: 'u', contentEncoding: 'gzip', maxBytes: 10_000, onLimit: 'fail' }),
     ).rejects.toBe(failure);
   });
+
+  it('stops reading an undecoded body when aborted, and destroys it; a failure of such a body passes through', async () => {
+    const controller = new AbortController();
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(100, 1));
+    const reading = readBody(body, { url: 'u', contentEncoding: undefined, maxBytes: 10_000, onLimit: 'fail', signal: controller.signal });
+    const reason = new Error('cancelled');
+    setImmediate(() => controller.abort(reason));
+    await expect(reading).rejects.toBe(reason);
+    expect(body.destroyed).toBe(true);
+
+    const failing = new Readable({ read() {} });
+    const failure = new Error('socket closed');
+    setImmediate(() => failing.destroy(failure));
+    await expect(readBody(failing, { url: 'u', contentEncoding: undefined, maxBytes: 10, onLimit: 'fail' })).rejects.toBe(failure);
+  });
 });

@@ -180,6 +180,25 @@ export async function readBody(body: Readable, options: ReadBodyOptions): Promis
     }
   };
 
+  if (codings.length === 0) {
+    // Nothing to decode: the body is read as it comes, without a pipeline (whose set-up and
+    // finish, an AbortController and a DOMException, cost more than reading a small page).
+    const onAbort = (): void => {
+      body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('The body read was aborted'));
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await sink(body as AsyncIterable<Buffer>);
+    } catch (error) {
+      if (!(error instanceof LimitReached)) throw error;
+      body.destroy();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return { body: Buffer.concat(chunks, total), isTruncated };
+  }
+
   // Decoders are applied in the reverse order of the codings.
   const stages = codings.reverse().map((coding) => decodeStage(coding, url));
   const decodeAll = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -78,10 +78,15 @@ export function looksLikeAppShell(html: string, extracted: ExtractedSummary): bo
   return judgeAppShell(html, extracted).isShell;
 }
 
-/** `looksLikeAppShell` with the reason, for the document's quality signals and for tests. */
-export function judgeAppShell(html: string, extracted: ExtractedSummary): AppShellVerdict {
+/**
+ * `looksLikeAppShell` with the reason, for the document's quality signals and for tests. `html`
+ * may be a function giving the page: it is called only when the extracted text is short, so that
+ * a page with enough text never has its bytes turned into a string.
+ */
+export function judgeAppShell(page: string | (() => string), extracted: ExtractedSummary): AppShellVerdict {
   if (!/html/i.test(extracted.mimeType)) return { isShell: false, reason: 'not-html' };
   if (extracted.textLength >= SHELL_MAX_TEXT_CHARS) return { isShell: false, reason: 'text' };
+  const html = typeof page === 'string' ? page : page();
   const head = html.length > SHELL_SCAN_MAX_CHARS ? html.slice(0, SHELL_SCAN_MAX_CHARS) : html;
   const mount = MOUNT_POINT.exec(head);
   if (mount) return { isShell: true, reason: `marker:#${mount[1]!.toLowerCase()}` };

@@ -22,6 +22,11 @@ export interface Dialect {
    */
   readonly hasRowLocks: boolean;
   /**
+   * One write transaction at a time (SQLite's `BEGIN IMMEDIATE`): what a write transaction read
+   * stays true until it commits, so a row it found missing and inserted is the row it inserted.
+   */
+  readonly hasSerialWriters: boolean;
+  /**
    * How long the event log holds back new events, in milliseconds: on PostgreSQL and MySQL an id is
    * taken at insert and becomes visible at commit, so a row can appear after a higher id did.
    * SQLite commits one writer at a time: 0.
@@ -58,6 +63,7 @@ export function createDialect(name: DialectName): Dialect {
   return {
     name,
     hasRowLocks,
+    hasSerialWriters: name === 'sqlite',
     eventLogSettleMs: hasRowLocks ? EVENT_LOG_SETTLE_MS : 0,
     forUpdate: (query) => (hasRowLocks ? query.forUpdate() : query),
     forUpdateSkipLocked: (query) => (hasRowLocks ? query.forUpdate().skipLocked() : query),

@@ -1,4 +1,5 @@
 export { WorkerPool, type TaskContext, type TaskFunction, type WorkerPoolOptions } from './pool.js';
+export { BodyHandOff, HAND_OFF_MIN_CHARGE_BYTES, type BodyHandOffOptions, type BodyHandOffStats } from './body-hand-off.js';
 export { outcomeForError, type AbortReason } from './retry-policy.js';
 export {
   createProcessItem,

@@ -11,6 +11,7 @@ import {
   positiveInteger,
 } from '../lib/index.js';
 import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyStep } from './adaptive-concurrency.js';
+import type { BodyHandOff } from './body-hand-off.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
 /**
@@ -25,6 +26,12 @@ export interface TaskContext {
   signal: AbortSignal;
   /** The pool's logger bound to the item. @default a logger that drops everything */
   log?: Logger;
+  /**
+   * Present when the pool has a hand-off budget (`WorkerPoolOptions.handOff`): the task calls it
+   * once its body of `byteLength` bytes is fetched and goes to extraction. The item's fetch slot
+   * is then free for the next URL, and its body counts against the budget until the task ends.
+   */
+  handOff?: (byteLength: number) => void;
 }
 
 /** Options of `WorkerPool`. */
@@ -60,6 +67,13 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** Observes every recorded outcome (metrics); must not throw. */
   onOutcome?: (item: ClaimedItem, outcome: ItemOutcome, durationMs: number) => void;
+  /**
+   * The byte budget of fetched bodies waiting for extraction (issue 16). With it, `concurrency`
+   * counts the items still fetching: an item that handed its body off (`TaskContext.handOff`)
+   * frees its slot, and while the budget is full the pool claims nothing. Without it, an item
+   * holds its slot until it ends.
+   */
+  handOff?: BodyHandOff;
 }
 
 interface InFlight {
@@ -70,6 +84,8 @@ interface InFlight {
   abortReason: AbortReason | undefined;
   /** The outcome is being written: from then on the row may be final, which is not a lost lease. */
   isRecording: boolean;
+  /** Lets the item's body out of the hand-off; set once the task handed it off. */
+  releaseBody: (() => void) | undefined;
   done: Promise<void>;
 }
 
@@ -102,8 +118,11 @@ export class WorkerPool {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #onOutcome: WorkerPoolOptions['onOutcome'];
+  readonly #handOff: BodyHandOff | undefined;
 
   readonly #inFlight = new Map<string, InFlight>();
+  /** Items in flight that have not handed their body off: the ones that hold a fetch slot. */
+  #fetching = 0;
   #isRunning = false;
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -135,11 +154,22 @@ export class WorkerPool {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
     this.#onOutcome = options.onOutcome;
+    this.#handOff = options.handOff;
   }
 
-  /** Items running now. */
+  /** Items running now, fetching or handed off to extraction. */
   get inFlightCount(): number {
     return this.#inFlight.size;
+  }
+
+  /** Items holding a fetch slot now (all of `inFlightCount` without a hand-off budget). */
+  get fetchingCount(): number {
+    return this.#fetching;
+  }
+
+  /** The hand-off budget is full: the pool claims nothing until bodies leave it. */
+  get isFetchingPaused(): boolean {
+    return this.#handOff?.isFull ?? false;
   }
 
   /** Slots the pool fills now: the pinned number, or the `auto` level of the moment. */
@@ -220,7 +250,12 @@ export class WorkerPool {
 
   async #claimLoop(): Promise<void> {
     while (this.#isRunning) {
-      const free = this.concurrency - this.#inFlight.size;
+      if (this.#handOff?.isFull) {
+        // Extraction is behind: fetch nothing more until bodies leave the hand-off (each wakes us).
+        await this.#sleepUntilWoken();
+        continue;
+      }
+      const free = this.concurrency - this.#fetching;
       if (free <= 0) {
         this.#adaptive?.noteSaturated();
         await this.#sleepUntilWoken();
@@ -256,10 +291,21 @@ export class WorkerPool {
   #run(item: ClaimedItem): void {
     const key = `${item.jobId}:${item.seq}`;
     const controller = new AbortController();
-    const entry: InFlight = { item, log: this.#log.child(itemBindings(item)), controller, abortReason: undefined, isRecording: false, done: Promise.resolve() };
+    const entry: InFlight = {
+      item,
+      log: this.#log.child(itemBindings(item)),
+      controller,
+      abortReason: undefined,
+      isRecording: false,
+      releaseBody: undefined,
+      done: Promise.resolve(),
+    };
     this.#inFlight.set(key, entry);
+    this.#fetching++;
     entry.done = this.#execute(entry).finally(() => {
       this.#inFlight.delete(key);
+      if (entry.releaseBody) entry.releaseBody();
+      else this.#fetching--;
       this.notify();
       this.#resolveIdle();
     });
@@ -270,7 +316,7 @@ export class WorkerPool {
     const startedAt = performance.now();
     let outcome: ItemOutcome;
     try {
-      outcome = await this.#task(item, { signal: controller.signal, log });
+      outcome = await this.#task(item, { signal: controller.signal, log, ...(this.#handOff ? { handOff: (bytes: number) => this.#handOffBody(entry, bytes) } : {}) });
       if (entry.abortReason === 'cancelled' && outcome.kind !== 'succeeded') outcome = { kind: 'cancelled' };
     } catch (error) {
       outcome = outcomeForError(error, item, {
@@ -300,10 +346,18 @@ export class WorkerPool {
     }
   }
 
+  /** The item's body goes to the hand-off: its fetch slot is free for the next URL. */
+  #handOffBody(entry: InFlight, byteLength: number): void {
+    if (entry.releaseBody || !this.#handOff) return;
+    entry.releaseBody = this.#handOff.admit(byteLength);
+    this.#fetching--;
+    this.notify();
+  }
+
   /** One tick of an `auto` level; a level that came down takes effect as items finish. */
   #adjust(): void {
     // Slots that stayed full all tick (no item finished to re-check) count as saturated too.
-    if (this.#inFlight.size >= this.concurrency) this.#adaptive!.noteSaturated();
+    if (this.#fetching >= this.concurrency) this.#adaptive!.noteSaturated();
     const step = this.#adaptive!.step();
     if (step.isChanged) {
       this.#log.info({ concurrency: step.level, reason: step.reason, inFlight: this.#inFlight.size }, 'Concurrency adjusted');

@@ -3,7 +3,7 @@ import { acquireHostSlot, type AppliedDomainRule, BlockedBySiteError, type HostL
 import { extractedFormats, type ClaimedItem, type ItemOutcome, type NewDocument, type StoredDocument } from '../jobs/index.js';
 import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
 import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
-import type { TaskFunction } from './pool.js';
+import type { TaskContext, TaskFunction } from './pool.js';
 
 /** What process-item needs of the extraction thread pool. */
 export interface Extractor {
@@ -92,13 +92,14 @@ export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetche
 /**
  * The task of one item: wait (briefly) for the host's politeness slot, fetch, extract in the
  * thread pool, and hand the document back for storage. The host slot is held only while the
- * request is in flight, not during extraction. Errors propagate with their class for the pool's
- * retry policy; the `signal` aborts both the fetch and the extraction on cancel or shutdown.
+ * request is in flight, not during extraction; on the plain path the pool's fetch slot is given
+ * back too once the body is fetched (`TaskContext.handOff`). Errors propagate with their class
+ * for the pool's retry policy; the `signal` aborts both the fetch and the extraction on cancel or shutdown.
  */
 export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
   const clock = deps.clock ?? systemClock;
   const renderRescheduleMs = deps.renderRescheduleMs ?? 5000;
-  return async (claimed, { signal, log = silentLogger }): Promise<ItemOutcome> => {
+  return async (claimed, { signal, log = silentLogger, handOff }): Promise<ItemOutcome> => {
     const rule = await deps.domainRules?.forJob(claimed.jobId, new URL(claimed.url).hostname);
     const item = withDomainRule(claimed, rule);
     const render = item.options.render ?? 'never';
@@ -134,7 +135,9 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       return notModified(deps.documents, validators.documentId, response, clock.now());
     }
     if (render === 'never' && screenshot === 'none') {
-      // The plain path, unchanged: nothing below runs for jobs that do not render.
+      // The plain path, unchanged: nothing below runs for jobs that do not render. The body goes
+      // to the hand-off (when the pool has one), and this item's fetch slot to the next URL.
+      handOff?.(response.body.byteLength);
       const doc = await extract(
         deps,
         {
@@ -148,7 +151,7 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       );
       return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
     }
-    return withValidators(response, await renderItem(deps, clock, item, response, signal, log));
+    return withValidators(response, await renderItem(deps, clock, item, response, signal, log, handOff));
   };
 }
 
@@ -315,11 +318,13 @@ async function renderItem(
   response: FetchedResponse,
   signal: AbortSignal,
   log: Logger,
+  handOff: TaskContext['handOff'],
 ): Promise<ItemOutcome> {
   const render = item.options.render ?? 'never';
   const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
   const formats = extractedFormats(item.options.formats);
   if (!isHtml(response)) {
+    handOff?.(response.body.byteLength);
     const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats }, signal);
     return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') };
   }
@@ -330,8 +335,13 @@ async function renderItem(
     // The extractor takes its input's buffer (transferred to its thread, which detaches it here);
     // this path still needs the bytes afterwards for the shell check and the browser: give it a copy.
     const plainInput = { url: response.finalUrl, contentType: response.contentType, body: new Uint8Array(response.body), formats };
+    // Without a screenshot to take, the browser may never be needed: the body waits for extraction
+    // in the hand-off (when the pool has one), and this item's fetch slot goes to the next URL.
+    // It holds the body twice meanwhile (the bytes and the extractor's copy), and counts so.
+    if (screenshot === 'none') handOff?.(2 * response.body.byteLength);
     plain = await extract(deps, plainInput, signal);
-    const verdict = judgeAppShell(markupOf(response.body), { mimeType: plain.mimeType, textLength: plain.quality.textLength });
+    // The page's markup is made only for a page with little text (most have plenty).
+    const verdict = judgeAppShell(() => markupOf(response.body), { mimeType: plain.mimeType, textLength: plain.quality.textLength });
     if (verdict.isShell) shellReason = verdict.reason;
     const wantsRender = render === 'auto' && verdict.isShell;
     if ((!wantsRender && screenshot === 'none') || !deps.renderer) {

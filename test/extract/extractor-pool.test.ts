@@ -96,6 +96,21 @@ describe('ExtractorPool', () => {
     expect(pool.stats().recycled).toBe(2);
   });
 
+  it('keeps waiting documents in order outside the threads; one whose signal aborts leaves the line, the rest run', async () => {
+    const pool = createPool({ threads: 1, maxQueue: 10 });
+    const first = pool.run({ url: 'https://example.com/huge', contentType: 'text/html', body: hugePage() });
+    const controller = new AbortController();
+    const second = pool.run({ url: 'https://example.com/Two', contentType: 'text/html', body: page('Two') }, { signal: controller.signal });
+    const third = pool.run({ url: 'https://example.com/Three', contentType: 'text/html', body: page('Three') });
+    expect(pool.stats()).toMatchObject({ inFlight: 3, queued: 2 });
+    controller.abort();
+    await expect(second).rejects.toBeInstanceOf(AbortedError);
+    expect(pool.stats()).toMatchObject({ inFlight: 2, queued: 1 });
+    expect((await third).title).toBe('Three');
+    expect((await first).url).toBe('https://example.com/huge');
+    expect(pool.stats()).toMatchObject({ inFlight: 0, queued: 0, completed: 2 });
+  });
+
   it('stops idempotently and refuses work afterwards', async () => {
     const pool = createPool({ threads: 1 });
     pool.start();

@@ -64,4 +64,32 @@ describe('processing one item', () => {
       expect(outcome.document.quality).toMatchObject({ renderPath: 'plain' });
     }
   });
+
+  it('hands the fetched body off (its size) before the extraction starts, on the plain path', async () => {
+    const handedOff: number[] = [];
+    let extractionsWhenHandedOff = -1;
+    let extractions = 0;
+    const task = createProcessItem({
+      fetcher: fetcherOf(ARTICLE),
+      hostLimiter: new MemoryHostLimiter({}),
+      extractor: {
+        run: (input, options) => {
+          extractions++;
+          return extractor.run(input, options);
+        },
+      },
+      hostMaxWaitMs: 1000,
+    });
+    const item: ClaimedItem = { jobId: 'j', seq: 0, url: 'https://example.com/long', attempt: 1, token: 't', options: defaultOptions };
+    const outcome = await task(item, {
+      signal: new AbortController().signal,
+      handOff: (bytes) => {
+        handedOff.push(bytes);
+        extractionsWhenHandedOff = extractions;
+      },
+    });
+    expect(outcome.kind).toBe('succeeded');
+    expect(handedOff).toEqual([Buffer.byteLength(ARTICLE)]);
+    expect(extractionsWhenHandedOff).toBe(0);
+  });
 });

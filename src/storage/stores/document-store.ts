@@ -253,20 +253,25 @@ export class KyselyDocumentStore implements DocumentStore {
     };
     // One statement, so two workers storing the same URL at once cannot both insert: the loser's
     // insert turns into an update of the winner's row (which it waits for), keeping its id.
+    const newId = randomUUID();
     await dialect
       .upsert(
         trx
           .insertInto('documents')
-          .values({ ...values, id: randomUUID(), url_key: key, url, created_at: now }),
+          .values({ ...values, id: newId, url_key: key, url, created_at: now }),
         ['url_key'],
         values,
       )
       .execute();
-    const row = await trx
-      .selectFrom('documents')
-      .select('id')
-      .where('url_key', '=', key)
-      .executeTakeFirstOrThrow();
+    // With one writer at a time the head read above is still true: the row is the one it found,
+    // or the one just inserted. Elsewhere another writer may have inserted it meanwhile.
+    const row = dialect.hasSerialWriters
+      ? { id: head?.id ?? newId }
+      : await trx
+          .selectFrom('documents')
+          .select('id')
+          .where('url_key', '=', key)
+          .executeTakeFirstOrThrow();
     if (!isChanged || previous === undefined) return { documentId: row.id, change: null };
     const summary = summarizeChange(previous.text, doc.text);
     if (this.#documentVersions > 0) {
