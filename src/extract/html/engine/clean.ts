@@ -50,6 +50,13 @@ const LAYOUT_TOKEN =
 /** Class or id tokens of boxes beside the content (share bars, promotions): dropped when short or link-heavy. */
 const CHROME_TOKEN =
   /(?:^|[\s_-])(?:widgets?|newsletter|subscribe|signup|share|sharing|sharedaddy|social|socials|related|recommended|recommendations|promo|promotions?|advert|advertisement|ads|ad|adsbygoogle|sponsored|sponsor|popup|modal|overlay|tagcloud|tag-cloud|author-bio|authorbox|disclaimer|print|utility|banner|langs?)(?=$|[\s_-])/;
+/**
+ * Class or id tokens of what a forum or comment system puts around a post: the poster's title,
+ * rank, post count and join date, user badges, signatures, vote and reaction widgets. Dropped when
+ * short, even inside a block named `message` or `post` (the poster's name and the date stay).
+ */
+const POST_CHROME_TOKEN =
+  /(?:^|[\s_-])(?:userextras|user-extras|usertitle|user-title|membertitle|member-title|userstats|user-stats|user-rank|userrank|postcount|post-count|joindate|join-date|user-badges?|userbadges?|signature|post-signature|voting|votes?|vote-count|reactions?|reaction-bar)(?=$|[\s_-])/;
 /** Class or id tokens of content: a block carrying one of these is never dropped for its class. */
 const CONTENT_TOKEN =
   /(?:^|[\s_-])(?:content|article|post|entry|main|body|text|story|prose|markdown|description|answer|question|message|product)(?=$|[\s_-])/;
@@ -121,6 +128,7 @@ function isChrome(element: Element, pageChars: number, profile: SelectionProfile
   if (tag === 'noscript') return element.chars < 200;
   if (!tokens || isLarge) return false;
   if (profile.dropsComments && COMMENT_TOKEN.test(tokens) && !hasArticleMarker(element)) return true;
+  if (element.chars < MAX_CHROME_PROSE_CHARS && POST_CHROME_TOKEN.test(tokens)) return true;
   if (CONTENT_TOKEN.test(tokens)) return false;
   if (LAYOUT_TOKEN.test(tokens)) return true;
   // A class names a box, not its content: a long text with few links in a `share_wrapper` is the article.
@@ -325,10 +333,16 @@ const MAX_REPEAT_CHARS = 3000;
 /**
  * Drops blocks whose text already appeared in the selection: pages render the same copy twice for
  * mobile and desktop, or once in a tab and once in an accordion, and hide one with CSS we cannot
- * see. Leaf blocks only (no block child), so a container is never dropped for holding a repeat.
+ * see. Leaf blocks only (no block child), so a container is never dropped for holding a repeat. A
+ * duplicate render repeats its whole container: a repeat in a cousin block (the same grandparent)
+ * is dropped only when every leaf beside it repeats too, so a paragraph an author repeats among new
+ * ones in the next block stays, as do repeats side by side.
  */
 export function dropRepeats(blocks: readonly Element[]): void {
-  const seen = new Map<string, Element | null>();
+  const seen = new Map<string, Element>();
+  const repeats: Element[] = [];
+  /** Per parent of a leaf: its leaves, and how many of them repeat a leaf elsewhere. */
+  const parents = new Map<Element | null, { leaves: number; repeats: number }>();
   for (const block of blocks) {
     walk(block, (element) => {
       if (element.isDropped) return true;
@@ -349,11 +363,23 @@ export function dropRepeats(blocks: readonly Element[]): void {
       )
         return false;
       const key = textOf(element).toLowerCase();
-      const firstParent = seen.get(key);
+      const first = seen.get(key);
+      let counts = parents.get(element.parent);
+      if (!counts) parents.set(element.parent, (counts = { leaves: 0, repeats: 0 }));
+      counts.leaves++;
       // Repeats side by side are the page's own (a refrain, a sample text); a copy elsewhere is a duplicate render.
-      if (firstParent === undefined) seen.set(key, element.parent);
-      else if (firstParent !== element.parent) element.isDropped = true;
+      if (first === undefined) seen.set(key, element);
+      else if (first.parent !== element.parent) {
+        counts.repeats++;
+        // A copy in a cousin block (same grandparent) may be the author's own; elsewhere it is a duplicate render.
+        if (first.parent?.parent === element.parent?.parent) repeats.push(element);
+        else element.isDropped = true;
+      }
       return true;
     });
+  }
+  for (const element of repeats) {
+    const counts = parents.get(element.parent)!;
+    if (counts.repeats === counts.leaves) element.isDropped = true;
   }
 }

@@ -7,7 +7,9 @@ import { PROFILES, type PageType } from './profiles.js';
 import { type QualityInput, qualityScore } from './quality.js';
 import { selectBlocks, type Selection } from './select.js';
 import { measure, visibleLength, walk } from './stats.js';
+import { dataBlocks, type DataText, readScriptData } from './script-data.js';
 import { readStructuredData, type StructuredData } from './structured.js';
+import { dropTeaserRails } from './teasers.js';
 import { blocksToLinks, blocksToText, type TextResult } from './text.js';
 import { attr, type Element, parseTree, type TreeLimits } from './tree.js';
 
@@ -54,6 +56,40 @@ function isMissing(haystack: string, needle: string): boolean {
   if (flat.length < 40) return false;
   const middle = Math.max(0, Math.floor(flat.length / 2) - 20);
   return !haystack.includes(flat.slice(middle, middle + 40));
+}
+
+/** Below this many characters of selected text, the page's JSON-LD body may hold the content instead. */
+const DATA_MAX_CHARS = 1500;
+/** Below this many, the page is a shell: its scripts' data may hold the content. */
+const SHELL_MAX_CHARS = 500;
+
+/**
+ * Blocks that the content the page keeps in data adds to the selection (`selected`, with `text`):
+ * on a short page, the JSON-LD bodies (article, posts, answers) missing from its text, after the
+ * selection; on a shell, the data scripts' content instead of the selection, when it holds clearly
+ * more text (twice as much and 200 characters more). Not on product, listing and collection pages
+ * (`readsScripts` false): their scripts carry the whole catalogue, every variant and every menu,
+ * and on wcxb-dev the path cost those pages more than it gave. Null when neither applies; script
+ * data is parsed only on shells.
+ */
+function blocksFromData(
+  bodyTexts: readonly string[],
+  scripts: readonly string[],
+  selected: readonly Element[],
+  text: TextResult,
+  readsScripts: boolean,
+): Element[] | null {
+  const chars = text.chars;
+  if (chars >= DATA_MAX_CHARS) return null;
+  const total = (blocks: Element[]): number => blocks.reduce((sum, block) => sum + block.chars, 0);
+  const missing = bodyTexts.filter((entry) => isMissing(text.text, entry));
+  if (missing.length > 0) {
+    const blocks = dataBlocks(missing.map((entry): DataText => ({ text: entry, isHtml: false })));
+    if (total(blocks) >= 200) return [...selected, ...blocks];
+  }
+  if (!readsScripts || scripts.length === 0 || chars >= SHELL_MAX_CHARS) return null;
+  const blocks = dataBlocks(readScriptData(scripts));
+  return total(blocks) >= 2 * chars + 200 ? blocks : null;
 }
 
 /** The first `<h1>` of the page when the selection has none: the title of the content. */
@@ -103,7 +139,7 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
     },
     options.url,
   );
-  const { data: structured, contentTexts } = readStructuredData(tree.jsonLd, body, metaMap);
+  const { data: structured, contentTexts, bodyTexts } = readStructuredData(tree.jsonLd, body, metaMap);
   metadata.byline ??= structured.author;
   if (!metadata.publishedTime && structured.datePublished) {
     const time = Date.parse(structured.datePublished);
@@ -120,12 +156,21 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
   const { pageType, confidence } = classifyPage(features, pageChars);
   const profile = PROFILES[pageType];
   dropChrome(body, profile);
-  const cleanedChars = measure(body);
-  const selection = selectBlocks(body, profile);
+  let cleanedChars = measure(body);
+  if (pageType === 'article' && dropTeaserRails(body, [options.url, metadata.canonicalUrl])) cleanedChars = measure(body);
+  let selection = selectBlocks(body, profile);
   const heading = headingOutside(body, selection);
-  const blocks = heading ? [heading, ...selection.blocks] : selection.blocks;
+  let blocks = heading ? [heading, ...selection.blocks] : selection.blocks;
 
-  const text = blocksToText(blocks);
+  let text = blocksToText(blocks);
+  // A shell page filled by scripts: its content is in its data.
+  const readsScripts = pageType !== 'product' && pageType !== 'listing' && pageType !== 'collection';
+  const fromData = blocksFromData(bodyTexts, tree.dataScripts, selection.blocks, text, readsScripts);
+  if (fromData) {
+    selection = { ...selection, blocks: fromData };
+    blocks = heading ? [heading, ...fromData] : fromData;
+    text = blocksToText(blocks);
+  }
   // Content the page keeps in structured data only (a product description, FAQ answers).
   const extra = contentTexts.filter((entry) => isMissing(text.text, entry));
   if (extra.length > 0) {

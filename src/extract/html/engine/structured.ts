@@ -42,12 +42,27 @@ export interface StructuredResult {
   data: StructuredData;
   /** Paragraphs of content from structured data: product description, FAQ answers, Q&A posts, recipe. */
   contentTexts: string[];
+  /**
+   * The bodies of the page's article, forum posts, question and answers (`articleBody`, `text`), in
+   * data order: the content itself when the page's HTML shows little of it (a shell filled by scripts).
+   */
+  bodyTexts: string[];
 }
 
 type JsonObject = Record<string, unknown>;
 
 const MAX_OBJECTS = 2000;
 const MAX_STRING_CHARS = 20_000;
+/** Types whose `articleBody` or `text` is the page's content. */
+const BODY_TYPE = /Article|BlogPosting|Posting|Report|^Question$|^Answer$|^Comment$/;
+
+/** The body of an article, post, question or answer, keeping its paragraph breaks. */
+function bodyOf(object: JsonObject): string | null {
+  const value = object.articleBody ?? object.text;
+  if (typeof value !== 'string' || value.length < 30) return null;
+  const shown = stripTags(value.slice(0, MAX_STRING_CHARS * 5)).replace(/[ \t\u00a0]+/g, ' ').trim();
+  return shown.length >= 30 ? shown : null;
+}
 
 function text(value: unknown): string | null {
   if (typeof value === 'string') return clean(stripTags(value.slice(0, MAX_STRING_CHARS)));
@@ -165,11 +180,14 @@ export function readStructuredData(
   const microdata = readMicrodata(body);
   const types = [...new Set([...objects.flatMap(typesOf), ...microdata.types])].slice(0, 20);
   const contentTexts: string[] = [];
+  const bodyTexts: string[] = [];
   let product: StructuredProduct | null = null;
   let article: JsonObject | null = null;
   const faq: { question: string; answer: string }[] = [];
   for (const object of objects) {
     const objectTypes = typesOf(object);
+    const body = objectTypes.some((type) => BODY_TYPE.test(type)) ? bodyOf(object) : null;
+    if (body && !bodyTexts.includes(body)) bodyTexts.push(body);
     if (objectTypes.includes('Product') && !product) {
       product = productFromJsonLd(object);
       const description = text(object.description);
@@ -235,5 +253,6 @@ export function readStructuredData(
       faq,
     },
     contentTexts,
+    bodyTexts,
   };
 }

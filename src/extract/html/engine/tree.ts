@@ -48,6 +48,8 @@ export interface ParsedTree {
   title: string | null;
   /** The text of every `<script type="application/ld+json">`, in document order. */
   jsonLd: string[];
+  /** Scripts that may carry the page's data as JSON (script-data.ts), in document order. */
+  dataScripts: string[];
   /** Elements created. */
   elementCount: number;
   /** True when the node budget stopped the parse before the end of the page. */
@@ -69,8 +71,10 @@ const DEFAULT_MAX_ELEMENTS = 200_000;
 /** Longest attribute value kept, in characters (a `srcset`, a long `href`, a JSON `data-` blob is cut). */
 const MAX_ATTRIBUTE_CHARS = 4096;
 const MAX_CLOSE_SEARCH = 128;
-/** JSON-LD kept per page, in characters. */
+/** JSON-LD kept per page, in characters; the same again for data scripts (a longer one is not kept). */
 const MAX_JSON_LD_CHARS = 2_000_000;
+/** The start of an inline script that assigns a literal to a global: `window.__STATE__ = {`. */
+const DATA_ASSIGNMENT = /^\s*(?:window|self|globalThis)\.[\w$]{1,60}\s*=\s*[{[]/;
 
 /** Attributes any pass reads; the rest are dropped at parse time. */
 const KEPT_ATTRIBUTES = new Set([
@@ -147,41 +151,12 @@ const SKIPPED_ELEMENTS = new Set([
 ]);
 
 /** Elements whose start closes an open `<p>` (HTML's "closes a p element"). */
-const CLOSES_P = new Set([
-  'address',
-  'article',
-  'aside',
-  'blockquote',
-  'details',
-  'div',
-  'dl',
-  'fieldset',
-  'figcaption',
-  'figure',
-  'footer',
-  'form',
-  'h1',
-  'h2',
-  'h3',
-  'h4',
-  'h5',
-  'h6',
-  'header',
-  'hgroup',
-  'hr',
-  'main',
-  'menu',
-  'nav',
-  'ol',
-  'p',
-  'pre',
-  'section',
-  'table',
-  'ul',
-  'li',
-  'dd',
-  'dt',
-]);
+const CLOSES_P = new Set(
+  (
+    'address article aside blockquote details div dl fieldset figcaption figure footer form ' +
+    'h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre section table ul li dd dt'
+  ).split(' '),
+);
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 /** Elements that may sit in `<head>`; anything else there starts the body. */
 const HEAD_ELEMENTS = new Set(['meta', 'link', 'title', 'base', 'script', 'style', 'noscript', 'template']);
@@ -246,6 +221,7 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
     base: null,
     title: null,
     jsonLd: [],
+    dataScripts: [],
     elementCount: 0,
     isTruncated: false,
     isFlattened: false,
@@ -261,8 +237,11 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
   let skipName = '';
   let skipDepth = 0;
   let skipIsJsonLd = false;
+  /** 1: a JSON script, 2: an inline script that may assign data; 0: neither. */
+  let skipData = 0;
   let skipText = '';
   let jsonLdChars = 0;
+  let dataChars = 0;
   let inTitle = false;
   let titleText = '';
 
@@ -307,6 +286,11 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
       if (skipIsJsonLd && jsonLdChars < MAX_JSON_LD_CHARS) {
         skipText += text;
         jsonLdChars += text.length;
+      } else if (skipData > 0) {
+        if (skipData === 2 && skipText === '' && !DATA_ASSIGNMENT.test(text.slice(0, 80))) skipData = 0;
+        else if (dataChars + skipText.length + text.length > MAX_JSON_LD_CHARS) skipData = 0;
+        else skipText += text;
+        if (skipData === 0) skipText = '';
       }
       return;
     }
@@ -352,7 +336,9 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
       if (isSelfClosing || (name !== 'script' && name !== 'style' && VOID_ELEMENTS.has(name))) return;
       skipName = name;
       skipDepth = 1;
-      skipIsJsonLd = name === 'script' && /ld\+json/i.test(attributes?.type ?? '');
+      const type = name === 'script' ? (attributes?.type ?? '').toLowerCase() : '';
+      skipIsJsonLd = type.includes('ld+json');
+      skipData = name !== 'script' || skipIsJsonLd ? 0 : /json/.test(type) ? 1 : /^(?:|text\/javascript|module)$/.test(type) ? 2 : 0;
       skipText = '';
       return;
     }
@@ -393,8 +379,12 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
 
   const closeElement = (name: string): void => {
     if (skipDepth > 0) {
-      if (name === skipName && --skipDepth === 0 && skipIsJsonLd && skipText.trim())
-        tree.jsonLd.push(skipText);
+      if (name !== skipName || --skipDepth > 0 || !skipText.trim()) return;
+      if (skipIsJsonLd) tree.jsonLd.push(skipText);
+      else if (skipData > 0) {
+        tree.dataScripts.push(skipText);
+        dataChars += skipText.length;
+      }
       return;
     }
     if (inTitle && name === 'title') {
@@ -474,8 +464,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
         closeElement(source.slice(start, Math.min(end, start + 40)).toLowerCase());
       },
       ontext(start, end) {
-        // The text of a script or a style is never read (but JSON-LD's).
-        if (skipDepth > 0 && !skipIsJsonLd) return;
+        // The text of a script or a style is never read (but JSON-LD's and data scripts').
+        if (skipDepth > 0 && !skipIsJsonLd && skipData === 0) return;
         appendText(source.slice(start, end));
       },
       ontextentity(codepoint) {
