@@ -414,7 +414,7 @@ class RtfReader {
   }
 }
 
-function decoderOf(label: string | undefined): TextDecoder {
+function decoderOf(label: string | undefined): InstanceType<typeof TextDecoder> {
   try {
     return new TextDecoder(label ?? 'windows-1252');
   } catch {
