@@ -38,6 +38,13 @@ async function scannedPdf(png, pages) {
   return pdf.save();
 }
 
+function rtfDocument() {
+  const head = '{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Times New Roman;}}{\\colortbl;\\red0\\green0\\blue0;}{\\info{\\title Bench}}';
+  const paragraphs = Array.from({ length: 50 }, (_, i) => `\\pard {\\b ${prose(5, i)}} ${prose(55, i + 1)} caf\\'e9 \\u8364? \\par`);
+  const table = Array.from({ length: 20 }, (_, r) => `\\trowd\\cellx2000\\cellx4000\\pard\\intbl item ${r}\\cell ${r * 3}\\cell\\row`);
+  return `${head}\n${paragraphs.join('\n')}\n${table.join('\n')}\n\\pard}`;
+}
+
 async function fixtures(dir) {
   const unregister = register();
   const office = await import('../test/helpers/office-fixtures.ts');
@@ -59,6 +66,9 @@ async function fixtures(dir) {
     // A DOCX has no page count of its own: 50 paragraphs of 60 words, about 10 pages of prose.
     ['docx (50 paragraphs, ~10 pages)', 'application/octet-stream', await office.docx(Array.from({ length: 50 }, (_, i) => prose(60, i))), 10],
     ['odt', 'application/octet-stream', await office.odt(), 1],
+    // RTF as Word writes it, in small: tables of fonts and colours, then 50 paragraphs of 60 words
+    // with bold, \uN and \'hh escapes (about 10 pages) and a 20-row table.
+    ['rtf (50 paragraphs + table, ~10 pages)', 'application/octet-stream', Buffer.from(rtfDocument(), 'latin1'), 10],
     ['ods', 'application/octet-stream', await office.ods(), 1],
     ['csv (500 rows)', 'text/csv', Buffer.from(csv), 1],
     ['json (500 records)', 'application/json', Buffer.from(JSON.stringify(rows.map(([name, n, text]) => ({ name, n, text })))), 1],

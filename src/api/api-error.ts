@@ -46,17 +46,20 @@ export class ItemFailedError extends DistillError {
 }
 
 /**
- * An uploaded file (`POST /v1/files`) could not be extracted: the problem's `code` is the
- * extraction's (`unsupported_content_type`, `encrypted_document`, `extraction_timeout`, ...), its
- * status 422, or 503 with Retry-After for `extractor_busy`. Nothing was stored.
+ * An uploaded file (`POST /v1/files`) could not be extracted: the problem's `code` is the item's
+ * (`unsupported_content_type`, `encrypted_document`, `extraction_timeout`, ...), its status 422, or
+ * 503 with Retry-After for `extractor_busy` and other errors that may pass. The upload's job holds
+ * the failed item: `jobId` names it.
  */
 export class FileExtractionError extends DistillError {
   readonly fileName: string | undefined;
   readonly isRetryable: boolean;
+  readonly jobId: string;
 
-  constructor(input: { code: string; message: string; fileName: string | undefined; isRetryable: boolean; cause?: unknown }) {
+  constructor(input: { code: string; message: string; fileName: string | undefined; isRetryable: boolean; jobId: string; cause?: unknown }) {
     super(input.code, input.message, { cause: input.cause });
     this.fileName = input.fileName;
     this.isRetryable = input.isRetryable;
+    this.jobId = input.jobId;
   }
 }

@@ -92,7 +92,11 @@ function classify(error: unknown): { status: number; code: string; detail: strin
       status: error.isRetryable ? 503 : ITEM_FAILED_STATUS,
       code: error.code,
       detail: error.message,
-      extensions: error.fileName !== undefined ? { fileName: error.fileName } : {},
+      extensions: {
+        ...(error.fileName !== undefined ? { fileName: error.fileName } : {}),
+        jobId: error.jobId,
+        links: { job: `/v1/jobs/${error.jobId}`, items: `/v1/jobs/${error.jobId}/items` },
+      },
       headers: error.isRetryable ? { 'retry-after': '5' } : {},
     };
   }

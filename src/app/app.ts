@@ -96,7 +96,6 @@ export class App {
     // The services wake this process's pool (built below, on the crawls service) when they enqueue.
     const services = buildServices(config, { repository, queue: this.queue, logger, onEnqueued: () => this.pool?.notify() });
     ({ jobs: this.jobs, crawls: this.crawls, schedules: this.schedules } = services);
-    this.uploadFile = createUploadFile({ extractor: this.extractor, jobs: this.jobs });
     const render = buildRender(config, parts, logger);
     this.renderer = render?.renderer;
     const workers = buildWorkers(config, parts, {
@@ -113,6 +112,14 @@ export class App {
       domainRules: domainRules.resolver,
     });
     ({ task: this.task, pool: this.pool } = workers);
+    this.uploadFile = createUploadFile({
+      extractor: this.extractor,
+      jobs: this.jobs,
+      llmStage: workers.llmStage,
+      // Extraction, then the model's calls with their retries: the lease outlives them all.
+      leaseMs: config.extractTimeoutMs + (config.llmUrl === '' ? 0 : 2 * config.llmTimeoutMs * (config.llmMaxRetries + 1)) + 60_000,
+      logger: logger.child({ component: 'uploads' }),
+    });
     const events = buildEvents(config, parts, { repository, logger });
     this.relay = events.relay;
     const background = buildBackground(config, parts, { repository, schedules: this.schedules, logger });

@@ -8,7 +8,7 @@ import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import { parseAllowList, type DomainRuleResolver } from '../fetch/index.js';
 import { createGuardedFetch, OpenAiCompatibleLlm } from '../llm/index.js';
-import { BodyHandOff, createProcessItem, HAND_OFF_MIN_CHARGE_BYTES, withLlmStage, WorkerPool, type TaskFunction } from '../worker/index.js';
+import { BodyHandOff, createProcessItem, HAND_OFF_MIN_CHARGE_BYTES, withLlmStage, WorkerPool, type LlmStageOptions, type TaskFunction } from '../worker/index.js';
 import type { Component } from './lifecycle.js';
 import type { Fetching } from './build-fetch.js';
 import type { Part } from './roles.js';
@@ -60,6 +60,8 @@ export interface WorkersDependencies {
 /** The task, and the pool that runs it in roles with `workers`. */
 export interface Workers {
   task: TaskFunction;
+  /** The model step's settings (issue 18), which uploads run too (`POST /v1/files`). */
+  llmStage: LlmStageOptions;
   pool: WorkerPool | undefined;
   component: Component | undefined;
 }
@@ -89,10 +91,10 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
       }),
       { fetcher, hostLimiter, logger: logger.child({ component: 'crawls' }) },
     );
-  if (!parts.has('workers')) return { task, pool: undefined, component: undefined };
-  // Items of jobs that ask for json or summary talk to the model after extraction (issue 18).
+  // Items of jobs that ask for json or summary talk to the model after extraction (issue 18); so
+  // do uploads, in the API's processes.
   const llm = buildLlm(config);
-  const taskWithLlm = withLlmStage(task, {
+  const llmStage: LlmStageOptions = {
     llm: llm?.llm,
     contextTokens: config.llmContextTokens,
     usedTokens: async (jobId) => {
@@ -100,7 +102,12 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
       return usage.tokensIn + usage.tokensOut;
     },
     onUsage: (usage) => metrics.recordLlmUsage(usage),
-  });
+  };
+  if (!parts.has('workers')) {
+    const component = llm ? { name: 'model endpoint', stop: () => llm.close() } : undefined;
+    return { task, llmStage, pool: undefined, component };
+  }
+  const taskWithLlm = withLlmStage(task, llmStage);
   // Fetching decoupled from extraction (issue 16): bodies wait in a byte budget, not in a fetch slot.
   const handOff = config.handOffMaxBytes > 0 ? new BodyHandOff({ maxBytes: config.handOffMaxBytes, minChargeBytes: HAND_OFF_MIN_CHARGE_BYTES }) : undefined;
   if (handOff) metrics.watchHandOff(() => handOff.stats());
@@ -136,6 +143,7 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
   if (config.concurrency !== 'auto') metrics.recordConcurrency(config.concurrency, 'pinned');
   return {
     task,
+    llmStage,
     pool,
     component: {
       name: 'worker pool',

@@ -114,18 +114,29 @@ export class DistillClient {
 
   /**
    * Extracts a file that is not at a URL (`POST /v1/files`, multipart): a PDF, an image to OCR, an
-   * office file. The answer comes once it is extracted: a completed one-item job whose results
-   * hold the document (`results(job.id)`). A file that cannot be extracted rejects with a
-   * `DistillApiError` of the extraction's code (`unsupported_content_type`, `encrypted_document`, ...);
-   * one over the server's limit with `file_too_large`.
+   * office file. It is the one item of a new job, run at once; the answer comes once it is done: a
+   * completed job whose results hold the document (`results(job.id)`), with `json`/`summary` when
+   * `options.formats` asks for them. A file that cannot be extracted rejects with a
+   * `DistillApiError` of the item's code (`unsupported_content_type`, `encrypted_document`, ...)
+   * whose problem names the job (`jobId`) that holds the failed item; one over the server's limit
+   * with `file_too_large`. `options`: the job options that apply to a file (formats with json's
+   * schema, chunkTokens, llm, ocrLanguages), sent as the multipart `options` field.
    */
   async uploadFile(
     file: Blob | Uint8Array,
-    options: { fileName?: string; contentType?: string; formats?: DocumentFormatName[]; ocrLanguages?: string[]; signal?: AbortSignal } = {},
+    options: {
+      fileName?: string;
+      contentType?: string;
+      formats?: DocumentFormatName[];
+      ocrLanguages?: string[];
+      options?: Pick<JobOptionsInput, 'formats' | 'chunkTokens' | 'chunkOverlap' | 'llm' | 'ocrLanguages'>;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<SubmitResponse> {
     const blob = file instanceof Blob && options.contentType === undefined ? file : new Blob([file as Blob | Uint8Array<ArrayBuffer>], { type: options.contentType ?? '' });
     const form = new FormData();
     const fileName = options.fileName ?? (typeof File !== 'undefined' && file instanceof File ? file.name : 'file');
+    if (options.options !== undefined) form.append('options', JSON.stringify(options.options));
     form.append('file', blob, fileName);
     const query: Query = { formats: options.formats?.join(','), ocrLanguages: options.ocrLanguages?.join(',') };
     const response = await this.#request('POST', '/v1/files', { query, headers: { accept: 'application/json' }, body: form, signal: options.signal });

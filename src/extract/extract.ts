@@ -1,12 +1,13 @@
 import { decodeText } from './decode.js';
 import { extractDocx } from './docx/extract-docx.js';
-import { ExtractionFailedError, UnsupportedContentTypeError } from './errors.js';
+import { ExtractionFailedError } from './errors.js';
 import { extractHtml } from './html/extract-html.js';
 import { extractCsv } from './office/extract-csv.js';
 import { extractEpub } from './office/extract-epub.js';
 import { extractOds } from './office/extract-ods.js';
 import { extractOdt } from './office/extract-odt.js';
 import { extractPptx } from './office/extract-pptx.js';
+import { extractRtf } from './office/extract-rtf.js';
 import { extractXlsx } from './office/extract-xlsx.js';
 import { DEFAULT_SHEET_LIMITS } from './office/sheet-table.js';
 import { extractImage } from './ocr/extract-image.js';
@@ -64,7 +65,7 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
       case 'image':
         return await extractImage(input.body, { url, formats, mimeType, ocr });
       case 'rtf':
-        throw new UnsupportedContentTypeError(mimeType, 'RTF is not extracted: no well-kept RTF reader exists for Node (see docs/formats.md)');
+        return extractRtf(input.body, { url, formats });
       case 'html':
         return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
       case 'text':

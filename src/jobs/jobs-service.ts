@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import { DistillError, RetryableError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
 import { MAX_JOB_NAME_LENGTH } from './job-name.js';
 import { JobNotFoundError, QueuedUrlsLimitError, SubmissionInterruptedError } from './errors.js';
 import { normalizeUrl, type UrlRejection } from './normalize-url.js';
@@ -10,7 +10,6 @@ import {
   type DocumentFormat,
   type Job,
   type JobOptions,
-  type NewDocument,
 } from './types.js';
 
 /** URLs written per transaction while a batch is added: bounds memory and lock time. */
@@ -60,6 +59,22 @@ export class NoValidUrlsError extends DistillError {
         : `None of the ${received} submitted entries is a valid http(s) URL`,
     );
     this.invalid = invalid;
+  }
+}
+
+/**
+ * The upload's item failed (`unsupported_content_type`, `encrypted_document`, `extraction_timeout`,
+ * `extractor_busy`, ...): `code` is the item's, `result` the job that holds it.
+ */
+export class UploadFailedError extends DistillError {
+  readonly result: SubmitResult;
+  /** The same file may succeed later (`extractor_busy`, `extraction_timeout`): the caller may send it again. */
+  readonly isRetryable: boolean;
+
+  constructor(result: SubmitResult, cause: DistillError) {
+    super(cause.code, cause.message, { cause });
+    this.result = result;
+    this.isRetryable = cause instanceof RetryableError;
   }
 }
 
@@ -214,40 +229,30 @@ export class JobsService {
   }
 
   /**
-   * A job of one item whose document was extracted here rather than fetched (an uploaded file,
-   * `distill extract ./file.pdf`): the document is stored under `url` (see {@link uploadUrl}), then
-   * a job is made whose one item reuses it, so the item, its events and its results look like any
-   * other's. Nothing is queued.
+   * A job of one item that this process runs itself rather than a worker (an uploaded file,
+   * `distill extract ./file.pdf`): the job is made with its one item already `running` under a
+   * lease of `leaseMs`, never queued, and the caller ends it with {@link finishLocalItem} like a
+   * worker ends an attempt, so the item, its events (success or failure) and its results are those
+   * of any item. `maxAttempts` is 1: the bytes are not kept, so nothing could run it again; should
+   * this process die meanwhile, the lease expires and the item fails `lease_expired`.
    */
-  async submitDocument(input: {
-    url: string;
-    document: NewDocument;
-    options?: JobOptionsInput;
-    tenant?: string | undefined;
-  }): Promise<SubmitResult> {
-    const options = this.resolveOptions(input.options);
+  async startLocalItem(input: { url: string; options?: JobOptionsInput; tenant?: string | undefined; leaseMs: number }): Promise<ClaimedItem> {
+    const options = this.resolveOptions({ ...input.options, maxAttempts: 1 });
     const tenant = input.tenant ?? DEFAULT_TENANT;
-    const documentId = await this.#repository.putDocument(input.url, input.document, tenant);
-    const { job } = await this.#repository.createJob({
-      id: randomUUID(),
-      options,
-      webhook: null,
-      tenant,
-      intake: 'open',
-    });
-    await this.#repository.addItems(job.id, [{ url: input.url, reuseDocumentId: documentId }]);
+    const { job } = await this.#repository.createJob({ id: randomUUID(), options, webhook: null, tenant, intake: 'open' });
+    const token = randomUUID();
+    await this.#repository.addItems(job.id, [{ url: input.url, lease: { token, leaseMs: input.leaseMs } }]);
     await this.#repository.endIntake(job.id, { state: 'ended' });
-    const current = (await this.#repository.getJob(job.id)) ?? job;
-    return {
-      job: current,
-      isNew: true,
-      received: 1,
-      accepted: 1,
-      duplicates: 0,
-      reused: 1,
-      invalid: [],
-      invalidCount: 0,
-    };
+    // A new job's first item has seq 0 (`next_seq` starts there).
+    return { jobId: job.id, seq: 0, url: input.url, attempt: 1, token, options };
+  }
+
+  /** Records the outcome of an item from {@link startLocalItem} and returns its job as a submission of one. */
+  async finishLocalItem(item: ClaimedItem, outcome: ItemOutcome): Promise<SubmitResult> {
+    await this.finishAttempt(item, outcome);
+    const job = await this.#repository.getJob(item.jobId);
+    if (!job) throw new JobNotFoundError(item.jobId);
+    return { job, isNew: true, received: 1, accepted: 1, duplicates: 0, reused: 0, invalid: [], invalidCount: 0 };
   }
 
   /** Adds URLs to an existing job, with the same rules as `submit`. */

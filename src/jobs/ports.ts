@@ -22,6 +22,11 @@ export interface NewItem {
   url: string;
   /** A stored document that satisfies the job's maxAge: the item is created `succeeded` at once. */
   reuseDocumentId?: string | undefined;
+  /**
+   * The item is created `running` under this lease, attempt 1, for a caller that runs it itself (an
+   * upload, extracted in the request): it is never queued, and its lease expires as a worker's would.
+   */
+  lease?: { token: string; leaseMs: number } | undefined;
 }
 
 export interface CreateJobInput {

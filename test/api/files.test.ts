@@ -72,13 +72,24 @@ describe('POST /v1/files', () => {
     expect(error).toMatchObject({ status: 413, code: 'file_too_large' });
   });
 
-  it('answers 422 with the extraction code for a file it cannot read, and stores no job', async () => {
+  it('answers 422 with the extraction code for a file it cannot read, and keeps the failed item in its job', async () => {
     const { app, url } = await start();
     const binary = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256);
-    const error = await new DistillClient({ baseUrl: url }).uploadFile(binary, { fileName: 'blob.bin' }).catch((e: unknown) => e);
+    const client = new DistillClient({ baseUrl: url });
+    const error = await client.uploadFile(binary, { fileName: 'blob.bin' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 422, code: 'unsupported_content_type' });
-    expect((error as DistillApiError).problem?.detail).toContain('blob.bin');
-    expect((await app.repository.listJobs({ limit: 10 })).items).toHaveLength(0);
+    const problem = (error as DistillApiError).problem as unknown as { detail: string; jobId: string; links: { job: string } };
+    expect(problem.detail).toContain('blob.bin');
+    // The upload is a job like any other: its one item failed with the same code.
+    expect(problem.links.job).toBe(`/v1/jobs/${problem.jobId}`);
+    const job = await client.getJob(problem.jobId);
+    expect(job).toMatchObject({ status: 'completed', total: 1, counts: { failed: 1, succeeded: 0 } });
+    const items = (await (await fetch(`${url}/v1/jobs/${problem.jobId}/items`)).json()) as { items: Array<{ state: string; error: { code: string } | null; url: string }> };
+    expect(items.items).toMatchObject([{ state: 'failed', error: { code: 'unsupported_content_type' } }]);
+    expect(items.items[0]!.url).toMatch(/^https:\/\/upload\.distill\.invalid\/[0-9a-f]{32}\/blob\.bin$/);
+    const events = (await app.repository.listEvents({ jobId: problem.jobId, afterId: 0, limit: 20 })).map((e) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['job.created', 'item.failed', 'job.completed']));
+    expect(await resultsOf(client, problem.jobId)).toHaveLength(0);
   });
 
   it('refuses an empty body and a multipart body without a file with 400', async () => {

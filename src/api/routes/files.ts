@@ -1,7 +1,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DocumentFormatName } from '../../client/types.js';
-import { DistillError, RetryableError } from '../../lib/index.js';
+import type { DocumentFormatName, JobOptionsInput as WireJobOptions } from '../../client/types.js';
+import { UploadFailedError } from '../../jobs/index.js';
+import { aiOptionsInputProperties, FORMAT_NAMES, formatsInputSchema } from '../ai-options.js';
 import { ApiError, ApiValidationError, FileExtractionError } from '../api-error.js';
 import { sendProblem } from '../error-handler.js';
 import { bindJobId } from '../request-log.js';
@@ -10,16 +11,33 @@ import { OCR_LANGUAGE_PATTERN, problemResponses, submitResponseSchema } from '..
 import type { UploadInput } from '../services.js';
 import { toJobView, toSubmissionSummary } from '../views.js';
 
-const FORMAT_LIST = '^(text|markdown|html|links)(,(text|markdown|html|links))*$';
+const FORMAT_NAME = `(${FORMAT_NAMES.join('|')})`;
+const FORMAT_LIST = `^${FORMAT_NAME}(,${FORMAT_NAME})*$`;
 const LANGUAGE = OCR_LANGUAGE_PATTERN.slice(1, -1);
+/** The multipart `options` field: a JSON schema of the json format takes up to 32 KiB, its prompt more. */
+const MAX_OPTIONS_FIELD_BYTES = 64 * 1024;
 
 const filesQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 255, description: 'File name for a raw body (a multipart part names its own)' },
-    formats: { type: 'string', pattern: FORMAT_LIST, description: 'Comma-separated formats' },
+    formats: { type: 'string', pattern: FORMAT_LIST, description: 'Comma-separated formats (json needs its schema: the multipart `options` field)' },
     ocrLanguages: { type: 'string', pattern: `^${LANGUAGE}(,${LANGUAGE}){0,7}$`, description: 'Comma-separated Tesseract languages, e.g. eng,deu' },
+  },
+} as const;
+
+/**
+ * The multipart `options` field, JSON: the options of `POST /v1/jobs` that apply to a file
+ * (formats with json's schema and prompt, chunk sizes, the model's settings, OCR languages).
+ */
+const uploadOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    formats: formatsInputSchema,
+    ...aiOptionsInputProperties,
+    ocrLanguages: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', pattern: OCR_LANGUAGE_PATTERN } },
   },
 } as const;
 
@@ -34,11 +52,12 @@ const TOO_LARGE_CODES = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_REQ_FILE_TOO
 
 /**
  * `POST /v1/files`: extracts a file that is not at a URL, sent as `multipart/form-data` (the part
- * named `file`, or the first file part) or as the raw body with the file's own Content-Type. The
- * file is extracted in the extraction threads during the request (bounded by the extraction time
- * limit) and stored as a one-item job, completed when the answer comes: 202 with the job, as a
- * submission, whose results are read like any job's. A file that cannot be extracted gets 422 with
- * the extraction's code and nothing is stored; one over `maxUploadBytes` gets 413 `file_too_large`.
+ * named `file`, or the first file part, and an optional JSON `options` field) or as the raw body
+ * with the file's own Content-Type. The file is the one item of a new job, run during the request
+ * (extraction in the threads, bounded by their time limit; json/summary through the model), and
+ * the answer comes when it is done: 202 with the job, as a submission. A file that cannot be
+ * extracted is a failed item of that job: 422 (503 when it may pass) with the item's code and the
+ * job's id. One over `maxUploadBytes` gets 413 `file_too_large` and makes no job.
  */
 export function fileRoutes(context: RouteContext<'files'>) {
   const { services, options } = context;
@@ -49,27 +68,35 @@ export function fileRoutes(context: RouteContext<'files'>) {
       extensions: { limit: maxBytes },
     });
 
-  async function readUpload(request: FastifyRequest<{ Querystring: FilesQuery }>): Promise<Omit<UploadInput, 'options' | 'tenant' | 'signal'>> {
+  async function readUpload(request: FastifyRequest<{ Querystring: FilesQuery }>): Promise<Omit<UploadInput, 'options' | 'tenant' | 'signal'> & { options?: WireJobOptions }> {
     if (!request.isMultipart()) {
       const body = request.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw new ApiValidationError('body', 'must hold the file (it is empty)');
       return { body, contentType: request.headers['content-type'], fileName: request.query.name };
     }
+    let file: Omit<UploadInput, 'options' | 'tenant' | 'signal'> | undefined;
+    let options: WireJobOptions | undefined;
+    // Every part is read: the `options` field may come before the file or after it.
     for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
+      if (part.type === 'field') {
+        if (part.fieldname === 'options') options = parseOptionsField(request, part.value);
+        continue;
+      }
+      if (file !== undefined) continue;
       // toBuffer() throws FST_REQ_FILE_TOO_LARGE past the limit; the rest of the body is not kept.
       const body = await part.toBuffer();
       if (body.length === 0) throw new ApiValidationError('file', 'is empty');
-      return { body, contentType: part.mimetype, fileName: part.filename || request.query.name };
+      file = { body, contentType: part.mimetype, fileName: part.filename || request.query.name };
     }
-    throw new ApiValidationError('file', 'is missing: send the file as a multipart part named `file`');
+    if (file === undefined) throw new ApiValidationError('file', 'is missing: send the file as a multipart part named `file`');
+    return options === undefined ? file : { ...file, options };
   }
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     // Every body is the file here: JSON, XML or text included, so the inherited parsers go.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, parsed) => parsed(null, body));
-    void app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 } });
+    void app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: MAX_OPTIONS_FIELD_BYTES, parts: 20, headerPairs: 100 } });
     app.setErrorHandler((error, request, reply) => {
       const code = (error as { code?: unknown }).code;
       return sendProblem(typeof code === 'string' && TOO_LARGE_CODES.has(code) ? tooLarge() : error, request, reply);
@@ -82,10 +109,13 @@ export function fileRoutes(context: RouteContext<'files'>) {
         schema: {
           summary: 'Extract an uploaded file',
           description:
-            'The file as multipart/form-data (part `file`) or as the raw body with its Content-Type (`?name=` names it). ' +
-            'It is extracted now and stored as a one-item job, completed when the answer comes (202, as a submission); ' +
-            'GET /v1/jobs/{id}/results reads its document. 413 file_too_large over DISTILL_MAX_UPLOAD_BYTES; 422 with the ' +
-            "extraction's code (unsupported_content_type, encrypted_document, ...) when it cannot be extracted.",
+            'The file as multipart/form-data (part `file`, and optionally a field `options`: JSON, the options of POST /v1/jobs ' +
+            'that apply to a file: formats with json\'s schema, chunkTokens, llm, ocrLanguages) or as the raw body with its ' +
+            'Content-Type (`?name=` names it). It is the one item of a new job, run now: extracted, then json/summary through ' +
+            'the model as for URLs; the answer comes when it is done (202, as a submission, the job completed). ' +
+            'GET /v1/jobs/{id}/results reads its document. 413 file_too_large over DISTILL_MAX_UPLOAD_BYTES; a file that ' +
+            "cannot be extracted is a failed item of its job: 422 with the item's code (unsupported_content_type, " +
+            'encrypted_document, ...) and `jobId`, or 503 with Retry-After for extractor_busy.',
           tags: ['jobs'],
           querystring: filesQuerySchema,
           response: { 202: submitResponseSchema, ...problemResponses },
@@ -93,21 +123,27 @@ export function fileRoutes(context: RouteContext<'files'>) {
       },
       async (request: FastifyRequest<{ Querystring: FilesQuery }>, reply: FastifyReply) => {
         const { formats, ocrLanguages } = request.query;
-        const jobOptions = toDomainOptions({
+        const file = await readUpload(request);
+        // The query's names, then the `options` field (which wins where both say).
+        const wire: WireJobOptions = {
           ...(formats !== undefined ? { formats: formats.split(',') as DocumentFormatName[] } : {}),
           ...(ocrLanguages !== undefined ? { ocrLanguages: ocrLanguages.split(',') } : {}),
-        });
-        const file = await readUpload(request);
+          ...file.options,
+        };
+        const jobOptions = toDomainOptions(wire, undefined, { isLlmConfigured: services.isLlmConfigured === true });
         let result;
         try {
           result = await services.files.upload({ ...file, options: jobOptions, tenant: request.tenant, signal: signalOfResponse(request, reply) });
         } catch (error) {
-          if (!(error instanceof DistillError) || error.code === 'aborted' || isStorageCode(error.code)) throw error;
+          if (!(error instanceof UploadFailedError)) throw error;
+          // The job exists and its item failed with this code: the answer says both.
+          bindJobId(request, reply, error.result.job.id);
           throw new FileExtractionError({
             code: error.code,
-            message: `${file.fileName ?? 'The file'}: ${error.message}`,
+            message: `${file.fileName ?? 'The file'}: ${error.message} (job ${error.result.job.id} holds the failed item)`,
             fileName: file.fileName,
-            isRetryable: error instanceof RetryableError,
+            isRetryable: error.isRetryable,
+            jobId: error.result.job.id,
             cause: error,
           });
         }
@@ -120,6 +156,18 @@ export function fileRoutes(context: RouteContext<'files'>) {
   };
 }
 
-function isStorageCode(code: string): boolean {
-  return code.startsWith('storage_');
+/** The multipart `options` field, parsed and checked against {@link uploadOptionsSchema}. */
+function parseOptionsField(request: FastifyRequest, value: unknown): WireJobOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch {
+    throw new ApiValidationError('options', 'must be JSON: the options of POST /v1/jobs that apply to a file');
+  }
+  const validate = request.compileValidationSchema(uploadOptionsSchema);
+  if (!validate(parsed)) {
+    const first = validate.errors?.[0];
+    throw new ApiValidationError(`options${first?.instancePath ?? ''}`, first?.message ?? 'is not valid');
+  }
+  return parsed as WireJobOptions;
 }

@@ -70,11 +70,22 @@ async function readPages(pdf: PdfProxy, withLinks: boolean): Promise<{ pages: Pd
   return { pages, links };
 }
 
-/** Blocks as Markdown: headings with `#` by rank, paragraphs escaped. */
+/** Blocks as Markdown: headings with `#` by rank, paragraphs escaped, list items and tables as built; a list's items one per line. */
 function blocksToMarkdown(blocks: readonly PdfBlock[]): string {
-  return blocks
-    .map((block) => (block.level === 0 ? escapeMarkdownLineStarts(block.markdown) : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`))
-    .join('\n\n');
+  return joinBlocks(blocks, (block) => {
+    if (block.kind !== undefined) return block.markdown;
+    return block.level === 0 ? escapeMarkdownLineStarts(block.markdown) : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`;
+  });
+}
+
+/** Blocks joined by blank lines, but the items of one list by a line break. */
+function joinBlocks(blocks: readonly PdfBlock[], render: (block: PdfBlock) => string): string {
+  let out = '';
+  blocks.forEach((block, index) => {
+    if (index > 0) out += block.kind === 'list' && blocks[index - 1]!.kind === 'list' ? '\n' : '\n\n';
+    out += render(block);
+  });
+  return out;
 }
 
 /** Extracts text, title, author and page count of a PDF with pdf.js (through unpdf). */
@@ -107,7 +118,7 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
     }
     const kept = dropRunningLines(linePages.map((lines, index) => (ocrTexts.has(index) ? null : lines)));
     const blocks = buildBlocks(kept.map((lines, index) => lines ?? ocrTexts.get(index) ?? ''));
-    const text = blocks.map((block) => block.text).join('\n\n');
+    const text = joinBlocks(blocks, (block) => block.text);
     const info = (meta?.info ?? {}) as Record<string, unknown>;
     const infoString = (key: string): string | null => (typeof info[key] === 'string' ? clean(info[key]) : null);
     const title = infoString('Title') ?? firstLineTitle(blocks.find((block) => block.level > 0)?.text ?? text);

@@ -5,11 +5,15 @@
  * clearly larger than the body's dominant font size become headings ranked by size, and lines that
  * repeat at the top or bottom of most pages (running headers, footers, page numbers; digits are
  * ignored when comparing) are dropped. Text under a link annotation with an http(s) URI becomes a
- * Markdown link. Columns, tables and lists are not recognised: text stays in
- * the order pdf.js gives it.
+ * Markdown link. Two-column pages are read column by column, aligned rows become tables and
+ * bulleted or numbered lines with hanging indents become list items (pdf-structure.ts).
  */
 
 import { escapeMarkdownText, markdownUrl } from '../markdown-escape.js';
+import type { PdfLine, PdfSegment } from './pdf-line.js';
+import { listItemOf, pageUnits, readingOrder, tableBlock } from './pdf-structure.js';
+
+export type { PdfLine, PdfSegment } from './pdf-line.js';
 
 /** The part of a pdf.js text item this module reads. */
 export interface PdfTextItem {
@@ -26,19 +30,15 @@ export interface PdfLinkArea {
   url: string;
 }
 
-/** One line of a page: its text, the same as Markdown (escaped, links made), font size and baseline (PDF units, y grows upwards). */
-export interface PdfLine {
-  text: string;
-  markdown: string;
-  size: number;
-  y: number;
-}
-
-/** A block of the rebuilt document: a heading (level 1–3) or a paragraph (level 0), as text and as inline Markdown. */
+/**
+ * A block of the rebuilt document: a heading (level 1–3) or a paragraph (level 0), as text and as
+ * inline Markdown; `kind` marks a list item (its Markdown starts with its marker) or a table (GFM).
+ */
 export interface PdfBlock {
   level: 0 | 1 | 2 | 3;
   text: string;
   markdown: string;
+  kind?: 'list' | 'table';
 }
 
 /** A size at least this many times the body's is a heading. */
@@ -92,39 +92,70 @@ function runsToMarkdown(runs: readonly { str: string; url: string | null }[]): s
   return markdown.replace(/\s+/g, ' ').trim();
 }
 
-/** Groups a page's text items into lines; the size of a line is that of most of its characters. */
+/** A horizontal gap wider than this many font sizes between two items of a line starts a segment. */
+const SEGMENT_GAP_RATIO = 1.2;
+
+/** Groups a page's text items into lines (and their segments); the size of a line is that of most of its characters. */
 export function pageLines(items: readonly PdfTextItem[], linkAreas: readonly PdfLinkArea[] = []): PdfLine[] {
   const lines: PdfLine[] = [];
+  let segments: PdfSegment[] = [];
   let text = '';
   let runs: { str: string; url: string | null }[] = [];
+  let x = 0;
+  let end = 0;
   let y = 0;
   let sizes = new Map<number, number>();
-  const flush = (): void => {
+  const endSegment = (): void => {
     const trimmed = text.replace(/\s+/g, ' ').trim();
     if (trimmed !== '') {
       const markdown = runs.some((run) => run.url !== null)
         ? runsToMarkdown(runs)
         : escapeMarkdownText(trimmed);
-      lines.push({ text: trimmed, markdown, size: dominant(sizes), y });
+      segments.push({ text: trimmed, markdown, x, end });
     }
     text = '';
     runs = [];
+  };
+  const flush = (): void => {
+    endSegment();
+    if (segments.length > 0) {
+      lines.push({
+        text: segments.map((segment) => segment.text).join(' '),
+        markdown: segments.map((segment) => segment.markdown).join(' '),
+        size: dominant(sizes),
+        y,
+        x: segments[0]!.x,
+        end: segments.at(-1)!.end,
+        segments,
+      });
+    }
+    segments = [];
     sizes = new Map();
   };
   for (const item of items) {
     if (typeof item.str !== 'string') continue;
     const size = itemSize(item);
     const itemY = item.transform[5] ?? 0;
-    if (text.trim() !== '' && item.str.trim() !== '' && Math.abs(itemY - y) > Math.max(size, 1) / 2) flush();
-    if (item.str.trim() !== '') {
-      if (text.trim() === '') y = itemY;
+    const itemX = item.transform[4] ?? 0;
+    const isBlank = item.str.trim() === '';
+    const hasText = text.trim() !== '' || segments.length > 0;
+    if (hasText && !isBlank && Math.abs(itemY - y) > Math.max(size, 1) / 2) flush();
+    else if (text.trim() !== '' && !isBlank && itemX - end > Math.max(size, 1) * SEGMENT_GAP_RATIO)
+      endSegment();
+    if (!isBlank) {
+      if (text.trim() === '') {
+        if (segments.length === 0) y = itemY;
+        x = itemX;
+      }
+      end = Math.max(end, itemX + Math.max(item.width ?? 0, 0));
+      if (text.trim() === '') end = itemX + Math.max(item.width ?? 0, 0);
       sizes.set(size, (sizes.get(size) ?? 0) + item.str.length);
     }
     text += item.str;
     if (linkAreas.length > 0)
       runs.push({
         str: item.str,
-        url: item.str.trim() === '' ? (runs.at(-1)?.url ?? null) : linkAt(item, size, linkAreas),
+        url: isBlank ? (runs.at(-1)?.url ?? null) : linkAt(item, size, linkAreas),
       });
     if (item.hasEOL) flush();
   }
@@ -248,28 +279,50 @@ export function buildBlocks(pages: readonly (readonly PdfLine[] | string)[]): Pd
     let current: PdfLine[] = [];
     let currentLevel: PdfBlock['level'] = 0;
     let previous: PdfLine | null = null;
+    // The list item being read: its markers and the left edge of its first line.
+    let item: { marker: string; raw: string; x: number } | null = null;
     const flush = (): void => {
       if (current.length > 0) {
-        blocks.push({
-          level: currentLevel,
-          text: joinLines(current.map((line) => line.text)),
-          markdown: joinLines(current.map((line) => line.markdown)),
-        });
+        const text = joinLines(current.map((line) => line.text));
+        const markdown = joinLines(current.map((line) => line.markdown));
+        blocks.push(
+          item
+            ? { level: 0, kind: 'list', text: `${item.raw} ${text}`, markdown: `${item.marker} ${markdown}` }
+            : { level: currentLevel, text, markdown },
+        );
       }
       current = [];
+      item = null;
     };
-    for (const line of page) {
+    for (const unit of pageUnits(readingOrder(page))) {
+      if ('table' in unit) {
+        flush();
+        blocks.push({ level: 0, kind: 'table', ...tableBlock(unit.table) });
+        previous = null;
+        continue;
+      }
+      const line = unit.line;
       const level = levelOf(line);
       const gap = previous ? previous.y - line.y : 0;
       const lineSpacing = level === 0 ? spacing : line.size * 1.5;
-      const sameBlock =
+      const isNear =
         previous !== null &&
-        level === currentLevel &&
         line.size === previous.size &&
         gap > 0 &&
         gap <= lineSpacing * PARAGRAPH_GAP_RATIO;
-      if (!sameBlock) flush();
-      current.push(line);
+      const listItem = level === 0 ? listItemOf(line) : null;
+      if (listItem) {
+        flush();
+        item = { marker: listItem.marker, raw: listItem.raw, x: line.x };
+        current.push({ ...line, text: listItem.text, markdown: listItem.markdown });
+      } else if (item) {
+        // A list item goes on while its lines are indented past its marker (a hanging indent).
+        if (!(isNear && line.x > item.x + 1)) flush();
+        current.push(line);
+      } else {
+        if (!(isNear && level === currentLevel)) flush();
+        current.push(line);
+      }
       currentLevel = level;
       previous = line;
     }

@@ -50,18 +50,24 @@ export class KyselyItemStore implements ItemStore {
       await dropKeysOfJob(trx, jobId, byKey);
       let seq = job.next_seq;
       let reused = 0;
+      let running = 0;
       const queued: ItemRef[] = [];
       const rows: JobItemsTable[] = [];
       for (const [key, item] of byKey) {
         const isReused = item.reuseDocumentId !== undefined;
-        if (isReused) reused++;
-        else queued.push({ jobId, seq });
-        rows.push({
-          ...newItemRow(jobId, seq++, item.url, key, now),
-          state: isReused ? 'succeeded' : 'queued',
-          document_id: item.reuseDocumentId ?? null,
-          finished_at: isReused ? now : null,
-        });
+        const row = newItemRow(jobId, seq, item.url, key, now);
+        if (isReused) {
+          reused++;
+          rows.push({ ...row, state: 'succeeded', document_id: item.reuseDocumentId ?? null, finished_at: now });
+        } else if (item.lease !== undefined) {
+          // Run by the caller (an upload): leased at once, never handed to the queue.
+          running++;
+          rows.push({ ...row, state: 'running', attempts: 1, lease_token: item.lease.token, lease_expires_at: now + item.lease.leaseMs });
+        } else {
+          queued.push({ jobId, seq });
+          rows.push(row);
+        }
+        seq++;
       }
       for (const chunk of chunks(rows)) await trx.db.insertInto('job_items').values(chunk).execute();
       await trx.db
@@ -71,7 +77,7 @@ export class KyselyItemStore implements ItemStore {
         .execute();
       const reusedRows = rows.flatMap((row) => (row.document_id === null ? [] : [{ ...row, document_id: row.document_id }]));
       await writeReusedEvents(trx, jobId, reusedRows);
-      await applyCounts(trx, jobId, { queued: queued.length, succeeded: reused }, now);
+      await applyCounts(trx, jobId, { queued: queued.length, succeeded: reused, ...(running > 0 ? { running } : {}) }, now);
       return { added: rows.length, duplicates: items.length - rows.length, reused, queued };
     });
   }

@@ -113,7 +113,10 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
       row.dataset.state = 'failed';
       bar.hidden = true;
       if (error instanceof DistillApiError) {
-        replace(state, h('span', { class: 'upload__error' }, error.detail ?? error.problem.title), ' ', h('code', { class: 'error-code' }, error.code), h('span', { class: 'muted small' }, ` · HTTP ${error.status}`));
+        // A file that could not be read is still a failed item of its job: link the job.
+        const jobId = error.problem.jobId;
+        const jobLink = jobId !== undefined ? [' · ', h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, class: 'upload__job' }, 'job')] : [];
+        replace(state, h('span', { class: 'upload__error' }, error.detail ?? error.problem.title), ' ', h('code', { class: 'error-code' }, error.code), h('span', { class: 'muted small' }, ` · HTTP ${error.status}`), ...jobLink);
       } else {
         replace(state, h('span', { class: 'upload__error' }, error instanceof Error ? error.message : String(error)));
       }
