@@ -374,7 +374,8 @@ export class JobsService {
       totals.reused += written.reused;
       batch = [];
     };
-    for await (const entry of urls) {
+    /** Takes one entry into the batch; true when the batch is full. */
+    const take = (entry: unknown): boolean => {
       const index = totals.received++;
       const normalized = normalizeUrl(String(entry));
       if (!normalized.ok) {
@@ -387,7 +388,7 @@ export class JobsService {
             message: normalized.message,
           });
         }
-        continue;
+        return false;
       }
       // A stream longer than the tenant's room: what fits is kept, the rest reported as refused.
       if (totals.accepted + batch.length >= quota) {
@@ -400,11 +401,25 @@ export class JobsService {
             message: 'The tenant reached its cap on queued URLs',
           });
         }
-        continue;
+        return false;
       }
       batch.push(normalized.url);
-      if (batch.length >= BATCH_SIZE) await flush();
-      if (jobId === null) break;
+      return batch.length >= BATCH_SIZE;
+    };
+    // An array is walked synchronously: `for await` over it would cost a promise and a microtask
+    // per entry.
+    if (isAsyncIterable(urls)) {
+      for await (const entry of urls) {
+        if (!take(entry)) continue;
+        await flush();
+        if (jobId === null) break;
+      }
+    } else {
+      for (const entry of urls) {
+        if (!take(entry)) continue;
+        await flush();
+        if (jobId === null) break;
+      }
     }
     await flush();
     return { ...totals, invalid };
@@ -434,6 +449,10 @@ export class JobsService {
     }
     return { added, duplicates, reused };
   }
+}
+
+function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
+  return Symbol.asyncIterator in value;
 }
 
 /**
