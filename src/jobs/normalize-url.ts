@@ -18,6 +18,8 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
  * (`%%41a` → `%Aa`) and normalising twice would change the key again.
  */
 function normalizePercentEncoding(part: string): string {
+  // Most URLs hold no escape at all: skip the regular expression for them.
+  if (!part.includes('%')) return part;
   return part.replace(/%([0-9A-Fa-f]{2})?/g, (_match, hex: string | undefined) => {
     if (hex === undefined) return '%25';
     const char = String.fromCharCode(parseInt(hex, 16));
@@ -63,10 +65,9 @@ export function normalizeUrl(input: string): NormalizedUrl {
   if (url.username !== '' || url.password !== '') {
     return { ok: false, reason: 'credentials_in_url', message: 'URLs with user names or passwords are refused' };
   }
-  url.hash = '';
   const path = normalizePercentEncoding(url.pathname);
   const search = normalizePercentEncoding(url.search);
-  // URL.href already lower-cases scheme and host, applies punycode and drops the default port.
+  // The fragment is left out. URL.href already lower-cases scheme and host, applies punycode and drops the default port.
   const normalized = `${url.protocol}//${url.host}${path}${search === '?' ? '' : search}`;
   // Percent-encoding makes the key up to 9 times longer than the input (`中` → `%E4%B8%AD`): the
   // limit holds for what is stored, shown and looked up again, not only for what was sent.

@@ -11,10 +11,13 @@ import {
   type Page,
   type StoredDocument,
 } from '../../jobs/index.js';
+import { sql } from 'kysely';
 import { decodeCursor, isSeqCursor, toPage } from '../pagination.js';
 import { DOCUMENT_COLUMNS, toDocument, toItem } from '../row-mappers.js';
 import type { JobItemsTable } from '../schema.js';
+import { isUniqueViolation } from '../transaction.js';
 import { KyselyEventStore } from './event-store.js';
+import { insertRows } from './bulk-insert.js';
 import { applyCounts } from './job-counters.js';
 import { chunks, inTransaction, type StoreContext } from './store-context.js';
 
@@ -47,29 +50,19 @@ export class KyselyItemStore implements ItemStore {
         const key = trx.documentKey(item.url, job.tenant);
         if (!byKey.has(key)) byKey.set(key, item);
       }
-      await dropKeysOfJob(trx, jobId, byKey);
-      let seq = job.next_seq;
-      let reused = 0;
-      let running = 0;
-      const queued: ItemRef[] = [];
-      const rows: JobItemsTable[] = [];
-      for (const [key, item] of byKey) {
-        const isReused = item.reuseDocumentId !== undefined;
-        const row = newItemRow(jobId, seq, item.url, key, now);
-        if (isReused) {
-          reused++;
-          rows.push({ ...row, state: 'succeeded', document_id: item.reuseDocumentId ?? null, finished_at: now });
-        } else if (item.lease !== undefined) {
-          // Run by the caller (an upload): leased at once, never handed to the queue.
-          running++;
-          rows.push({ ...row, state: 'running', attempts: 1, lease_token: item.lease.token, lease_expires_at: now + item.lease.leaseMs });
-        } else {
-          queued.push({ jobId, seq });
-          rows.push(row);
-        }
-        seq++;
+      let batch = newItemRows(jobId, Number(job.next_seq), byKey, now);
+      // A job that never had an item (its first batch) has no keys to drop. Otherwise the insert
+      // is tried as it is, since a batch rarely repeats a URL of an earlier one: the unique index
+      // (job_id, url_key) looks every key up anyway, so a SELECT of the keys first would do that
+      // work twice. Only a batch that does repeat one is rolled back and written without them.
+      if (Number(job.next_seq) === 0) await insertRows(trx, 'job_items', batch.rows);
+      else if (!(await insertUnlessDuplicate(trx, batch.rows))) {
+        await dropKeysOfJob(trx, jobId, byKey);
+        batch = newItemRows(jobId, Number(job.next_seq), byKey, now);
+        await insertRows(trx, 'job_items', batch.rows);
       }
-      for (const chunk of chunks(rows)) await trx.db.insertInto('job_items').values(chunk).execute();
+      const { rows, queued, reused, running } = batch;
+      const seq = Number(job.next_seq) + rows.length;
       await trx.db
         .updateTable('jobs')
         .set({ next_seq: seq, total: job.total + rows.length, reused: job.reused + reused, first_url: job.first_url ?? rows[0]?.url ?? null })
@@ -113,7 +106,7 @@ export class KyselyItemStore implements ItemStore {
       rows.push({ ...newItemRow(item.jobId, seq++, url, key, now), depth: depth + 1 });
     }
     if (rows.length === 0) return [];
-    for (const chunk of chunks(rows)) await db.insertInto('job_items').values(chunk).execute();
+    await insertRows(this.#context, 'job_items', rows);
     await db
       .updateTable('jobs')
       .set({ next_seq: seq, total: Number(job.total) + rows.length })
@@ -215,6 +208,53 @@ export class KyselyItemStore implements ItemStore {
       .executeTakeFirst();
     return row !== undefined;
   }
+}
+
+/** The rows of new items from `seq` on, queued or (given a document to reuse) succeeded. */
+function newItemRows(
+  jobId: string,
+  seq: number,
+  byKey: ReadonlyMap<string, NewItem>,
+  now: number,
+): { rows: JobItemsTable[]; queued: ItemRef[]; reused: number; running: number } {
+  let reused = 0;
+  let running = 0;
+  const queued: ItemRef[] = [];
+  const rows: JobItemsTable[] = [];
+  for (const [key, item] of byKey) {
+    const row = newItemRow(jobId, seq, item.url, key, now);
+    if (item.reuseDocumentId !== undefined) {
+      reused++;
+      rows.push({ ...row, state: 'succeeded', document_id: item.reuseDocumentId, finished_at: now });
+    } else if (item.lease !== undefined) {
+      // Run by the caller (an upload): leased at once, never handed to the queue.
+      running++;
+      rows.push({ ...row, state: 'running', attempts: 1, lease_token: item.lease.token, lease_expires_at: now + item.lease.leaseMs });
+    } else {
+      queued.push({ jobId, seq });
+      rows.push(row);
+    }
+    seq++;
+  }
+  return { rows, queued, reused, running };
+}
+
+/**
+ * Inserts the rows under a savepoint; false, with nothing written, when one of them repeats a key
+ * the job already has (a unique violation), so that the caller can drop those and insert again.
+ */
+async function insertUnlessDuplicate(context: StoreContext, rows: readonly JobItemsTable[]): Promise<boolean> {
+  await sql`savepoint add_items`.execute(context.db);
+  try {
+    await insertRows(context, 'job_items', rows);
+  } catch (error) {
+    await sql`rollback to savepoint add_items`.execute(context.db);
+    await sql`release savepoint add_items`.execute(context.db);
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+  await sql`release savepoint add_items`.execute(context.db);
+  return true;
 }
 
 /** A queued item's row, at depth 0 of no crawl. */

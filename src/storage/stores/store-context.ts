@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DEFAULT_TENANT, type ItemRef } from '../../jobs/index.js';
 import type { Clock } from '../../lib/index.js';
@@ -25,9 +25,13 @@ export function inTransaction<T>(context: StoreContext, fn: (trx: StoreContext) 
   return context.dialect.transaction(context.db, (db) => fn({ ...context, db }));
 }
 
-/** Hash of a normalised URL: 128 bits, base64url, so keys index well on every engine. */
+/**
+ * Hash of a normalised URL: 128 bits, base64url, so keys index well on every engine. One-shot
+ * `crypto.hash` (Node 20.12+): the same digest as `createHash(...).update(...).digest(...)` for a
+ * third of the CPU, which counts when a submission hashes 100,000 URLs.
+ */
 export function urlKey(url: string): string {
-  return createHash('sha256').update(url).digest('base64url').slice(0, 22);
+  return hash('sha256', url, 'base64url').slice(0, 22);
 }
 
 /**
