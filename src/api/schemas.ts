@@ -28,6 +28,7 @@ export const countsSchema = {
 /** A Tesseract language code: three letters, maybe a script or variant (`eng`, `chi_sim`, `deu_latf`). */
 export const OCR_LANGUAGE_PATTERN = '^[a-z]{3}(_[a-z]{2,8})?$';
 
+// prettier-ignore
 export const jobOptionsInputSchema = {
   type: 'object',
   additionalProperties: false,
@@ -88,6 +89,7 @@ export const jobOptionsInputSchema = {
   },
 } as const;
 
+// prettier-ignore
 export const webhookInputSchema = {
   type: 'object',
   additionalProperties: false,
@@ -196,6 +198,7 @@ export const jobIdParamsSchema = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
 } as const;
 
+// prettier-ignore
 export const jobSchema = {
   type: 'object',
   required: ['id', 'name', 'status', 'counts', 'total', 'reused', 'progress', 'options', 'webhook', 'createdAt', 'updatedAt', 'finishedAt', 'links'],
@@ -267,6 +270,7 @@ export const jobSchema = {
   },
 } as const;
 
+// prettier-ignore
 const invalidEntrySchema = {
   type: 'object',
   required: ['index', 'input', 'reason', 'message'],
@@ -300,6 +304,7 @@ export const submitResponseSchema = {
   },
 } as const;
 
+// prettier-ignore
 export const itemSchema = {
   type: 'object',
   required: ['seq', 'url', 'state', 'attempts', 'error', 'documentId', 'createdAt', 'updatedAt', 'finishedAt'],
@@ -351,6 +356,7 @@ export const documentSchema = {
 } as const;
 
 /** A result: a document restricted to the requested `fields`, so nothing is required. */
+// prettier-ignore
 export const resultSchema = { type: 'object', properties: { ...documentProperties, ...aiResultProperties } } as const;
 
 export function pageSchema(items: object) {

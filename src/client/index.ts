@@ -32,7 +32,10 @@ export type * from './types.js';
 export { describePoliteness } from './politeness.js';
 export { DistillApiError } from './errors.js';
 import { DistillApiError } from './errors.js';
-import { readLines, toAsyncIterator } from './lines.js';
+import { readLines } from './lines.js';
+import { readEvents, type JobEvent } from './sse.js';
+export type { JobEvent } from './sse.js';
+import { ClientTransport, type Query } from './transport.js';
 
 /** Options of `DistillClient`. */
 export interface DistillClientOptions {
@@ -54,35 +57,21 @@ export interface SubmitOptions extends JobOptionsInput {
   signal?: AbortSignal;
 }
 
-/** One Server-Sent Event of `GET /v1/jobs/:id/events`. */
-export type JobEvent =
-  | { event: 'progress'; id?: undefined; data: ProgressEventData }
-  /** The last event of a stream: the final job (`status` is `completed` or `cancelled`). */
-  | { event: 'completed'; id?: undefined; data: JobView }
-  /** A row of the event log: `job.created`, `document.extracted`, `item.failed`, `job.cancelled`, `job.completed`. */
-  | { event: string; id: string; data: unknown };
-
-type Query = Record<string, string | number | undefined>;
-
 /** A typed client of the distill HTTP API. Every method rejects with `DistillApiError` on an error answer. */
 export class DistillClient {
-  readonly #baseUrl: string;
-  readonly #apiKey: string | undefined;
-  readonly #fetch: typeof globalThis.fetch;
+  readonly #http: ClientTransport;
 
   constructor(options: DistillClientOptions) {
     if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
       throw new TypeError(`Expected \`baseUrl\` to be an http(s) URL, got \`${String(options.baseUrl)}\``);
     }
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#apiKey = options.apiKey;
-    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#http = new ClientTransport(options.baseUrl.replace(/\/+$/, ''), options.apiKey, options.fetch ?? globalThis.fetch.bind(globalThis));
   }
 
   /** Creates a job from up to 100,000 URLs (JSON). For more, use `submitStream`. */
   async submit(urls: readonly string[], options: SubmitOptions = {}): Promise<SubmitResponse> {
     const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
-    return this.#json<SubmitResponse>('POST', '/v1/jobs', {
+    return this.#http.json<SubmitResponse>('POST', '/v1/jobs', {
       body: { urls, ...(name !== undefined ? { name } : {}), ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
       headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
       signal,
@@ -109,7 +98,7 @@ export class DistillClient {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
     if (webhook?.secret !== undefined) headers['webhook-secret'] = webhook.secret;
-    return this.#streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
+    return this.#http.streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
   }
 
   /**
@@ -139,7 +128,7 @@ export class DistillClient {
     if (options.options !== undefined) form.append('options', JSON.stringify(options.options));
     form.append('file', blob, fileName);
     const query: Query = { formats: options.formats?.join(','), ocrLanguages: options.ocrLanguages?.join(',') };
-    const response = await this.#request('POST', '/v1/files', { query, headers: { accept: 'application/json' }, body: form, signal: options.signal });
+    const response = await this.#http.request('POST', '/v1/files', { query, headers: { accept: 'application/json' }, body: form, signal: options.signal });
     return (await response.json()) as SubmitResponse;
   }
 
@@ -153,7 +142,7 @@ export class DistillClient {
   ): Promise<{ job: JobView; crawl: { url: string; maxDepth: number; maxPages: number } }> {
     const { maxDepth, maxPages, include, exclude, sameSite, useSitemap, webhook, idempotencyKey, signal, name, ...jobOptions } = options;
     const scope = Object.fromEntries(Object.entries({ maxDepth, maxPages, include, exclude, sameSite, useSitemap, name }).filter(([, value]) => value !== undefined));
-    return this.#json('POST', '/v1/crawls', {
+    return this.#http.json('POST', '/v1/crawls', {
       body: { url, ...scope, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
       headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
       signal,
@@ -166,26 +155,26 @@ export class DistillClient {
     options: { search?: string; include?: string[]; exclude?: string[]; includeSubdomains?: boolean; sameHost?: boolean; sitemap?: 'include' | 'skip' | 'only'; limit?: number; signal?: AbortSignal } = {},
   ): Promise<{ url: string; count: number; isPartial: boolean; links: Array<{ url: string; source: string; title?: string }>; warnings: Array<{ code: string; message: string }> }> {
     const { signal, ...filters } = options;
-    return this.#json('POST', '/v1/map', { body: { url, ...filters }, signal });
+    return this.#http.json('POST', '/v1/map', { body: { url, ...filters }, signal });
   }
 
   /** Adds URLs to a job (same rules as submission). */
   async append(jobId: string, urls: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
-    return this.#json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });
+    return this.#http.json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });
   }
 
   /** Adds URLs to a job, streamed one per line. */
   async appendStream(jobId: string, urls: AsyncIterable<string> | Iterable<string>, options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
-    return this.#streamLines<SubmitResponse>(`${jobPath(jobId)}/urls`, urls, {}, { 'content-type': 'text/plain; charset=utf-8' }, options.signal);
+    return this.#http.streamLines<SubmitResponse>(`${jobPath(jobId)}/urls`, urls, {}, { 'content-type': 'text/plain; charset=utf-8' }, options.signal);
   }
 
   /** `GET /healthz`: resolves when the server answers, rejects when it does not. */
   health(options: { signal?: AbortSignal } = {}): Promise<{ status: string }> {
-    return this.#json('GET', '/healthz', { signal: options.signal });
+    return this.#http.json('GET', '/healthz', { signal: options.signal });
   }
 
   getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
-    return this.#json<JobView>('GET', jobPath(jobId), { signal: options.signal });
+    return this.#http.json<JobView>('GET', jobPath(jobId), { signal: options.signal });
   }
 
   /**
@@ -193,7 +182,7 @@ export class DistillClient {
    * first URL holds it, or that hold it as a whole URL.
    */
   listJobs(options: { cursor?: string; limit?: number; status?: JobView['status']; q?: string; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
-    return this.#json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status, q: options.q || undefined }, signal: options.signal });
+    return this.#http.json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status, q: options.q || undefined }, signal: options.signal });
   }
 
   /** One page of a job's items, in submission order. */
@@ -201,7 +190,7 @@ export class DistillClient {
     jobId: string,
     options: { state?: ItemStateName; cursor?: string; limit?: number; signal?: AbortSignal } = {},
   ): Promise<PageView<ItemView>> {
-    return this.#json('GET', `${jobPath(jobId)}/items`, {
+    return this.#http.json('GET', `${jobPath(jobId)}/items`, {
       query: { state: options.state, cursor: options.cursor, limit: options.limit },
       signal: options.signal,
     });
@@ -212,7 +201,7 @@ export class DistillClient {
     jobId: string,
     options: { cursor?: string; limit?: number; fields?: readonly DocumentField[]; signal?: AbortSignal } = {},
   ): Promise<PageView<ResultView>> {
-    return this.#json('GET', `${jobPath(jobId)}/results`, {
+    return this.#http.json('GET', `${jobPath(jobId)}/results`, {
       query: { cursor: options.cursor, limit: options.limit, fields: options.fields?.join(',') },
       signal: options.signal,
     });
@@ -220,7 +209,7 @@ export class DistillClient {
 
   /** Every result of a job, streamed as NDJSON and parsed one document at a time. */
   async *results(jobId: string, options: { fields?: readonly DocumentField[]; signal?: AbortSignal } = {}): AsyncGenerator<ResultView> {
-    const response = await this.#request('GET', `${jobPath(jobId)}/results`, {
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/results`, {
       query: { fields: options.fields?.join(',') },
       headers: { accept: 'application/x-ndjson' },
       signal: options.signal,
@@ -235,7 +224,7 @@ export class DistillClient {
    * chunkTokens and chunkOverlap unless `chunkTokens` / `chunkOverlap` say otherwise.
    */
   async *chunks(jobId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): AsyncGenerator<JobChunkView> {
-    const response = await this.#request('GET', `${jobPath(jobId)}/chunks`, {
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/chunks`, {
       query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
       headers: { accept: 'application/x-ndjson' },
       signal: options.signal,
@@ -247,7 +236,7 @@ export class DistillClient {
 
   /** A document with its chunks (default 512 tokens, 64 of overlap). */
   async documentChunks(documentId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): Promise<DocumentView & { chunks: ChunkView[] }> {
-    return this.#json('GET', `/v1/documents/${encodeURIComponent(documentId)}/chunks`, {
+    return this.#http.json('GET', `/v1/documents/${encodeURIComponent(documentId)}/chunks`, {
       query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
       signal: options.signal,
     });
@@ -255,32 +244,32 @@ export class DistillClient {
 
   /** Every result of a job as a zip of Markdown files with front matter (what `distill extract -o` writes). */
   async resultsZip(jobId: string, options: { signal?: AbortSignal } = {}): Promise<Blob> {
-    const response = await this.#request('GET', `${jobPath(jobId)}/results`, { headers: { accept: 'application/zip' }, signal: options.signal });
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/results`, { headers: { accept: 'application/zip' }, signal: options.signal });
     return response.blob();
   }
 
   /** Cancels a job (idempotent); resolves with the job. */
   cancel(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
-    return this.#json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
+    return this.#http.json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
   }
 
   /** Deletes a finished job and its items (its documents stay); 409 `job_not_finished` while it runs. */
   async deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#request('DELETE', jobPath(jobId), { signal: options.signal });
+    await this.#http.request('DELETE', jobPath(jobId), { signal: options.signal });
   }
 
   /** Runs the job's failed items again (attempts from 0); resolves with the job and how many were queued. */
   retryFailed(jobId: string, options: { signal?: AbortSignal } = {}): Promise<{ job: JobView; retried: number }> {
-    return this.#json('POST', `${jobPath(jobId)}/retry`, { signal: options.signal });
+    return this.#http.json('POST', `${jobPath(jobId)}/retry`, { signal: options.signal });
   }
 
   getDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
-    return this.#json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, { signal: options.signal });
+    return this.#http.json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, { signal: options.signal });
   }
 
   /** The stored document of a URL (normalised by the server). */
   getDocumentByUrl(url: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
-    return this.#json('GET', '/v1/documents', { query: { url }, signal: options.signal });
+    return this.#http.json('GET', '/v1/documents', { query: { url }, signal: options.signal });
   }
 
   /**
@@ -292,13 +281,13 @@ export class DistillClient {
     options: { jobId?: string; cursor?: string; limit?: number; signal?: AbortSignal } = {},
   ): Promise<PageView<SearchHitView>> {
     const path = options.jobId === undefined ? '/v1/documents/search' : `${jobPath(options.jobId)}/documents/search`;
-    return this.#json('GET', path, { query: { q: query, cursor: options.cursor, limit: options.limit }, signal: options.signal });
+    return this.#http.json('GET', path, { query: { q: query, cursor: options.cursor, limit: options.limit }, signal: options.signal });
   }
 
   /** Extracts one URL and waits for its document (the server bounds the wait). */
   extract(url: string, options: JobOptionsInput & { signal?: AbortSignal } = {}): Promise<DocumentView> {
     const { signal, ...jobOptions } = options;
-    return this.#json('POST', '/v1/extract', {
+    return this.#http.json('POST', '/v1/extract', {
       body: { url, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}) },
       signal,
     });
@@ -311,30 +300,8 @@ export class DistillClient {
   async *events(jobId: string, options: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<JobEvent> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
-    const response = await this.#request('GET', `${jobPath(jobId)}/events`, { headers, signal: options.signal });
-    let id: string | undefined;
-    let event = 'message';
-    let data: string[] = [];
-    for await (const line of readLines(response)) {
-      if (line === '') {
-        if (data.length > 0) {
-          const parsed = JSON.parse(data.join('\n')) as unknown;
-          yield (id !== undefined ? { event, id, data: parsed } : { event, data: parsed }) as JobEvent;
-          if (event === 'completed') return;
-        }
-        id = undefined;
-        event = 'message';
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/events`, { headers, signal: options.signal });
+    yield* readEvents(response);
   }
 
   /**
@@ -362,77 +329,6 @@ export class DistillClient {
       options.signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, 500 * Math.max(1, failures)));
     }
-  }
-
-  async #json<T>(method: string, path: string, init: { body?: unknown; query?: Query; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.#request(method, path, {
-      headers,
-      query: init.query,
-      signal: init.signal,
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    return (await response.json()) as T;
-  }
-
-  async #streamLines<T>(
-    path: string,
-    urls: AsyncIterable<string> | Iterable<string>,
-    query: Query,
-    headers: Record<string, string>,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
-    if (Array.isArray(urls)) {
-      // A batch already in memory goes as one text body: browsers stream a request body only over
-      // HTTP/2, and a self-hosted distill is often reached over HTTP/1.1.
-      const text = (urls as readonly string[]).map((url) => `${url.replace(/[\r\n]+/g, ' ')}\n`).join('');
-      const response = await this.#request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body: text, signal });
-      return (await response.json()) as T;
-    }
-    const encoder = new TextEncoder();
-    const iterator = toAsyncIterator(urls);
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        // Up to 1000 lines per chunk: fewer, larger writes without holding the batch.
-        let chunk = '';
-        for (let i = 0; i < 1000; i++) {
-          const next = await iterator.next();
-          if (next.done === true) {
-            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
-            controller.close();
-            return;
-          }
-          chunk += `${next.value.replace(/[\r\n]+/g, ' ')}\n`;
-        }
-        controller.enqueue(encoder.encode(chunk));
-      },
-      async cancel() {
-        await iterator.return?.();
-      },
-    });
-    const response = await this.#request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body, signal });
-    return (await response.json()) as T;
-  }
-
-  async #request(
-    method: string,
-    path: string,
-    init: { query?: Query; headers?: Record<string, string>; body?: string | ReadableStream<Uint8Array> | FormData; signal?: AbortSignal | undefined },
-  ): Promise<Response> {
-    const url = new URL(`${this.#baseUrl}${path}`);
-    for (const [key, value] of Object.entries(init.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    const headers: Record<string, string> = { ...init.headers };
-    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
-    const requestInit: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (init.body !== undefined) requestInit.body = init.body;
-    if (typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) requestInit.duplex = 'half';
-    if (init.signal) requestInit.signal = init.signal;
-    const response = await this.#fetch(url, requestInit);
-    if (!response.ok) throw await DistillApiError.fromResponse(response);
-    return response;
   }
 }
 

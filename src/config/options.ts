@@ -49,7 +49,8 @@ const CPU_COUNT = availableParallelism();
 /** Pages a browser renders at once by default: min(4, 2 × cores, memory / 512 MiB), at least 1. */
 const RENDER_PAGES = Math.max(1, Math.min(4, CPU_COUNT * 2, Math.floor(totalmem() / (512 * 1024 * 1024))));
 
-/** Every option distill reads, in the order `--help` lists them. */
+/** Every option distill reads, in the order `--help` lists them. Prettier leaves it as written: a row per option reads as a table. */
+// prettier-ignore
 export const OPTIONS = [
   { key: 'port', env: 'PORT', kind: 'integer', default: 3000, min: 0, max: 65535, description: 'TCP port the HTTP API listens on' },
   { key: 'host', env: 'HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP API binds to (0.0.0.0 for every interface)' },

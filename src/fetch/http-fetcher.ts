@@ -10,18 +10,15 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import type { Clock } from '../lib/clock.js';
-import { AbortedError, DistillError, toError } from '../lib/errors.js';
+import { AbortedError, toError } from '../lib/errors.js';
 import { EMPTY_ALLOW_LIST, isIpLiteral, parseAllowList, type AllowList } from './address-guard.js';
 import { BLOCK_SNIFF_BYTES, judgeBlock, judgeRedirect, unauthorizedVerdict } from './block-detection.js';
 import {
   BlockedBySiteError,
-  ConnectionError,
   LoginRequiredError,
   createHttpStatusError,
-  FetchTimeoutError,
   isHttpStatusError,
   RobotsDisallowedError,
-  TlsError,
   TooLargeError,
   TooManyRedirectsError,
 } from './errors.js';
@@ -33,18 +30,17 @@ import {
 } from './guarded-connector.js';
 import { isLocalhostName, localhostAddresses } from './dns-lookup.js';
 import { FetchScope } from './fetch-scope.js';
+import { toFetchError } from './to-fetch-error.js';
 import { ACCEPT_ENCODING, readBody } from './read-body.js';
 import {
   destroyBody,
   discardBody,
-  errorCode,
   flattenHeaders,
   headerValue,
   integerOption,
   parseFetchUrl,
   portOf,
   REDIRECT_STATUSES,
-  TLS_CODES,
 } from './http-helpers.js';
 import { ProxyEndpoint, parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
 import { domainPatternMatches } from './domain-rules.js';
@@ -387,7 +383,7 @@ export class HttpFetcher implements Fetcher {
         return { response: fetched, isTruncated: read.isTruncated };
       }
     } catch (error) {
-      throw this.#toFetchError(error, current?.href ?? requestedUrl, scope, plan.timeoutMs);
+      throw toFetchError(error, current?.href ?? requestedUrl, scope, plan.timeoutMs, this.#options);
     } finally {
       scope.dispose();
     }
@@ -407,40 +403,6 @@ export class HttpFetcher implements Fetcher {
     if (plan.conditional.lastModified !== undefined)
       headers['if-modified-since'] = plan.conditional.lastModified;
     return headers;
-  }
-
-  /** Maps whatever a fetch failed with to the documented error classes. */
-  #toFetchError(error: unknown, url: string, scope: FetchScope, timeoutMs: number): DistillError {
-    // The caller's abort and our deadline explain any error they caused (undici reports them as
-    // aborts or socket errors), so they are checked first.
-    if (scope.isCallerAborted) {
-      return error instanceof AbortedError
-        ? error
-        : new AbortedError(`Fetching ${url} was aborted`, { cause: error });
-    }
-    if (scope.isTimedOut) return new FetchTimeoutError(url, 'total', timeoutMs, { cause: error });
-    if (error instanceof DistillError) return error;
-
-    const code = errorCode(error);
-    const message = toError(error).message;
-    switch (code) {
-      case 'UND_ERR_CONNECT_TIMEOUT':
-      case 'ETIMEDOUT':
-        return new FetchTimeoutError(url, 'connect', this.#options.connectTimeoutMs, { cause: error });
-      case 'UND_ERR_HEADERS_TIMEOUT':
-        return new FetchTimeoutError(url, 'headers', this.#options.headersTimeoutMs, { cause: error });
-      case 'UND_ERR_BODY_TIMEOUT':
-        return new FetchTimeoutError(url, 'body', timeoutMs, { cause: error });
-      default:
-        break;
-    }
-    if (
-      code !== undefined &&
-      (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))
-    ) {
-      return new TlsError(url, `${message} (${code})`, { cause: error });
-    }
-    return new ConnectionError(url, code === undefined ? message : `${message} (${code})`, { cause: error });
   }
 
   /** Loads robots.txt through the same guarded agent; never rejects. */

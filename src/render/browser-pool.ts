@@ -27,20 +27,21 @@ import type { Page } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
 import { EMPTY_ALLOW_LIST, systemLookup, type AllowList, type LookupFunction } from '../fetch/index.js';
 import { AbortedError, DistillError, silentLogger, toError, type Logger, positiveInteger } from '../lib/index.js';
+import { BrowserContexts } from './browser-contexts.js';
 import { EgressProxy } from './egress-proxy.js';
 import { RenderFailedError, RenderUnavailableError } from './errors.js';
 import {
   closeBrowser,
-  closeContext,
   DEFAULT_CHROMIUM_PATH,
   launchBrowser,
   launchErrorOf,
   type BrowserSlot,
   type ContextSlot,
 } from './browser-lifecycle.js';
+import { PagePermits } from './page-permits.js';
 import { processTreeUsage, type ProcessTreeUsage } from './process-tree.js';
 import { DEFAULT_SETTLE, renderPage, type PageCounters, type SettleOptions } from './render-page.js';
-import { DISABLE_WEBRTC, RequestGuard } from './request-guard.js';
+import { RequestGuard } from './request-guard.js';
 import type { Renderer, RenderRequest, RenderResult } from './types.js';
 
 
@@ -48,24 +49,15 @@ import { DEFAULT_BLOCKED_RESOURCE_TYPES, defaultRenderPages, type BrowserPoolOpt
 
 export { DEFAULT_BLOCKED_RESOURCE_TYPES, defaultRenderPages, type BrowserPoolOptions, type BrowserPoolStats };
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-
 /** A bounded, self-healing pool of Chromium pages; see the module comment. */
 export class BrowserPool implements Renderer {
   readonly #executablePath: string;
   readonly #maxPages: number;
   readonly #recycleAfterPages: number;
   readonly #maxRssBytes: number;
-  readonly #contextRecycleAfterPages: number;
-  readonly #contextIdleMs: number;
   readonly #memoryCheckEveryPages: number;
   readonly #allow: AllowList;
   readonly #lookup: LookupFunction;
-  readonly #userAgent: string | undefined;
   readonly #guard: RequestGuard;
   readonly #launchTimeoutMs: number;
   readonly #launchRetryMs: number;
@@ -76,24 +68,25 @@ export class BrowserPool implements Renderer {
   readonly #extraArgs: readonly string[];
   readonly #log: Logger;
   readonly #proxy: EgressProxy;
+  readonly #contexts: BrowserContexts;
 
   readonly #browsers = new Set<BrowserSlot>();
   readonly #stats = { launches: 0, crashes: 0, recycles: 0, contextsCreated: 0, pagesRendered: 0 };
   #current: BrowserSlot | undefined;
   #launching: Promise<BrowserSlot> | undefined;
   #launchFailure: { error: DistillError; at: number } | undefined;
-  #inFlight = 0;
-  #waiters: Waiter[] = [];
+  readonly #permits: PagePermits;
   #stopping: Promise<void> | undefined;
   readonly #memoryChecks = new Set<Promise<void>>();
 
   constructor(options: BrowserPoolOptions = {}) {
     this.#executablePath = options.executablePath ?? DEFAULT_CHROMIUM_PATH;
     this.#maxPages = positiveInteger('maxPages', options.maxPages ?? defaultRenderPages());
+    this.#permits = new PagePermits(this.#maxPages);
     this.#recycleAfterPages = positiveInteger('recycleAfterPages', options.recycleAfterPages ?? 100);
     this.#maxRssBytes = positiveInteger('maxRssBytes', options.maxRssBytes ?? 1536 * 1024 * 1024);
-    this.#contextRecycleAfterPages = positiveInteger('contextRecycleAfterPages', options.contextRecycleAfterPages ?? 20);
-    this.#contextIdleMs = positiveInteger('contextIdleMs', options.contextIdleMs ?? 2000);
+    const contextRecycleAfterPages = positiveInteger('contextRecycleAfterPages', options.contextRecycleAfterPages ?? 20);
+    const contextIdleMs = positiveInteger('contextIdleMs', options.contextIdleMs ?? 2000);
     this.#memoryCheckEveryPages = positiveInteger('memoryCheckEveryPages', options.memoryCheckEveryPages ?? 5);
     this.#launchTimeoutMs = positiveInteger('launchTimeoutMs', options.launchTimeoutMs ?? 30_000);
     this.#launchRetryMs = positiveInteger('launchRetryMs', options.launchRetryMs ?? 30_000);
@@ -105,7 +98,6 @@ export class BrowserPool implements Renderer {
     this.#settle = { ...DEFAULT_SETTLE, ...options.settle };
     this.#allow = options.allow ?? EMPTY_ALLOW_LIST;
     this.#lookup = options.lookup ?? systemLookup;
-    this.#userAgent = options.userAgent;
     this.#guard = new RequestGuard({
       allow: this.#allow,
       lookup: this.#lookup,
@@ -120,6 +112,17 @@ export class BrowserPool implements Renderer {
       proxies: options.proxies ?? [],
       onBlocked: (target) => this.#log.debug({ host: target.host, port: target.port }, 'The egress proxy refused a browser request'),
     });
+    this.#contexts = new BrowserContexts({
+      proxy: this.#proxy,
+      guard: this.#guard,
+      viewport: this.#viewport,
+      userAgent: options.userAgent,
+      contextRecycleAfterPages,
+      contextIdleMs,
+      onCreated: () => {
+        this.#stats.contextsCreated += 1;
+      },
+    });
   }
 
   /** Pages rendered at once. */
@@ -132,8 +135,8 @@ export class BrowserPool implements Renderer {
     for (const slot of this.#browsers) openContexts += slot.contexts.size;
     return {
       ...this.#stats,
-      inFlight: this.#inFlight,
-      waiting: this.#waiters.length,
+      inFlight: this.#permits.inFlight,
+      waiting: this.#permits.waiting,
       openBrowsers: this.#browsers.size,
       openContexts,
       proxy: this.#launches > 0 ? this.#proxy.stats : null,
@@ -166,11 +169,12 @@ export class BrowserPool implements Renderer {
   /** Renders one page; see `RenderRequest`. Throws `DistillError`s (`render_failed`, `timeout`, `too_large`, ...). */
   async render(request: RenderRequest): Promise<RenderResult> {
     const deadline = performance.now() + request.timeoutMs;
-    await this.#acquirePermit(request.signal, deadline, request.url);
+    if (this.#stopping) throw new RenderUnavailableError('the browser pool is stopped');
+    await this.#permits.acquire(request.signal, deadline, request.url);
     try {
       return await this.#renderWithPermit(request, deadline);
     } finally {
-      this.#releasePermit();
+      this.#permits.release();
     }
   }
 
@@ -185,59 +189,12 @@ export class BrowserPool implements Renderer {
   }
 
   async #stop(): Promise<void> {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(new RenderUnavailableError('the browser pool is stopping'));
+    this.#permits.rejectWaiting(new RenderUnavailableError('the browser pool is stopping'));
     await this.#launching?.catch(() => undefined);
     this.#current = undefined;
     await Promise.allSettled([...this.#memoryChecks]);
     await Promise.all([...this.#browsers].map((slot) => this.#closeBrowser(slot)));
     await this.#proxy.stop();
-  }
-
-  async #acquirePermit(signal: AbortSignal | undefined, deadline: number, url: string): Promise<void> {
-    if (this.#stopping) throw new RenderUnavailableError('the browser pool is stopped');
-    if (signal?.aborted) throw new AbortedError(`Rendering ${url} was aborted`);
-    if (this.#inFlight < this.#maxPages) {
-      this.#inFlight += 1;
-      return;
-    }
-    const waitMs = Math.max(1, Math.floor(deadline - performance.now()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new RenderFailedError(url, `no browser page became free within ${waitMs} ms`));
-      }, waitMs);
-      const onAbort = (): void => {
-        cleanup();
-        reject(new AbortedError(`Rendering ${url} was aborted`));
-      };
-      const waiter: Waiter = {
-        resolve: () => {
-          cleanup();
-          resolve();
-        },
-        reject: (error) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const index = this.#waiters.indexOf(waiter);
-        if (index !== -1) this.#waiters.splice(index, 1);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
-  #releasePermit(): void {
-    // The permit passes straight to the next waiter, so `#inFlight` never exceeds `maxPages`.
-    const next = this.#waiters.shift();
-    if (next) next.resolve();
-    else this.#inFlight -= 1;
   }
 
   async #renderWithPermit(request: RenderRequest, deadline: number): Promise<RenderResult> {
@@ -249,7 +206,7 @@ export class BrowserPool implements Renderer {
     let contextSlot: ContextSlot | undefined;
     let page: Page | undefined;
     try {
-      contextSlot = await this.#contextFor(slot, key, request.proxy);
+      contextSlot = await this.#contexts.open(slot, key, request.proxy);
       contextSlot.inFlight += 1;
       contextSlot.pagesStarted += 1;
       page = await contextSlot.context.newPage();
@@ -275,7 +232,7 @@ export class BrowserPool implements Renderer {
       slot.inFlight -= 1;
       if (contextSlot) {
         contextSlot.inFlight -= 1;
-        this.#afterContextPage(slot, contextSlot);
+        this.#contexts.afterPage(slot, contextSlot);
       }
       this.#afterBrowserPage(slot);
     }
@@ -331,74 +288,6 @@ export class BrowserPool implements Renderer {
     this.#current = slot;
     this.#log.info({ browser: id, pid: slot.pid, version: browser.version() }, 'Chromium launched');
     return slot;
-  }
-
-  async #contextFor(slot: BrowserSlot, key: string, proxyName: string | undefined): Promise<ContextSlot> {
-    const existing = slot.contexts.get(key);
-    if (existing && !existing.isRetiring) {
-      clearTimeout(existing.idleTimer);
-      existing.idleTimer = undefined;
-      return existing;
-    }
-    const pending = slot.pendingContexts.get(key);
-    if (pending) return pending;
-    const creating = this.#createContext(slot, key, proxyName).finally(() => slot.pendingContexts.delete(key));
-    slot.pendingContexts.set(key, creating);
-    return creating;
-  }
-
-  async #createContext(slot: BrowserSlot, key: string, proxyName: string | undefined): Promise<ContextSlot> {
-    // Through a proxy: the egress proxy's route for it; otherwise the browser's own (direct) setting.
-    const egressRoute = proxyName === undefined ? undefined : await this.#proxy.openRoute(proxyName);
-    let context;
-    try {
-      context = await slot.browser.newContext({
-        viewport: this.#viewport,
-        serviceWorkers: 'block',
-        acceptDownloads: false,
-        ignoreHTTPSErrors: false,
-        ...(egressRoute === undefined ? {} : { proxy: { server: egressRoute.url } }),
-        ...(this.#userAgent === undefined ? {} : { userAgent: this.#userAgent }),
-      });
-    } catch (error) {
-      await egressRoute?.close();
-      throw error;
-    }
-    if (egressRoute) context.once('close', () => void egressRoute.close());
-    this.#stats.contextsCreated += 1;
-    const decisions = new Map<string, Promise<boolean>>();
-    await context.addInitScript({ content: DISABLE_WEBRTC });
-    await context.route('**/*', (route) => this.#guard.handle(route, decisions));
-    const contextSlot: ContextSlot = {
-      key,
-      context,
-      pagesStarted: 0,
-      inFlight: 0,
-      isRetiring: false,
-      idleTimer: undefined,
-      closing: undefined,
-      // Also when the browser crashed and `context.close()` has nothing left to close.
-      onClosed: egressRoute === undefined ? undefined : () => egressRoute.close(),
-    };
-    const previous = slot.contexts.get(key);
-    if (previous) previous.isRetiring = true;
-    slot.contexts.set(key, contextSlot);
-    return contextSlot;
-  }
-
-
-
-
-  #afterContextPage(slot: BrowserSlot, contextSlot: ContextSlot): void {
-    if (contextSlot.pagesStarted >= this.#contextRecycleAfterPages) contextSlot.isRetiring = true;
-    if (contextSlot.inFlight > 0) return;
-    if (contextSlot.isRetiring || slot.isRetiring || slot.isDisconnected) {
-      void closeContext(slot, contextSlot);
-      return;
-    }
-    clearTimeout(contextSlot.idleTimer);
-    contextSlot.idleTimer = setTimeout(() => void closeContext(slot, contextSlot), this.#contextIdleMs);
-    contextSlot.idleTimer.unref();
   }
 
   #afterBrowserPage(slot: BrowserSlot): void {

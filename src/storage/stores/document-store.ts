@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ExpressionBuilder } from 'kysely';
 import {
   summarizeChange,
   type DocumentChange,
@@ -9,7 +8,8 @@ import {
   type StoredDocument,
 } from '../../jobs/index.js';
 import { DOCUMENT_COLUMNS, toDocument, toDocumentVersion } from '../row-mappers.js';
-import type { Database, DocumentsTable } from '../schema.js';
+import type { DocumentsTable } from '../schema.js';
+import { deleteOrphanDocuments } from './orphan-documents.js';
 import { chunks, inTransaction, urlKey, type StoreContext } from './store-context.js';
 
 /**
@@ -122,62 +122,9 @@ export class KyselyDocumentStore implements DocumentStore {
     };
   }
 
-  /**
-   * Deletes up to `limit` documents that no item refers to and that were last stored before
-   * `updatedBefore`, with their versions and screenshots, in one short transaction. The reference
-   * check is repeated in the DELETE itself, so an item that took the document meanwhile keeps it.
-   */
-  async deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number> {
-    const notReferenced = (eb: ExpressionBuilder<Database, 'documents'>) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('job_items')
-            .select('job_items.seq')
-            .whereRef('job_items.document_id', '=', 'documents.id'),
-        ),
-      );
-    const candidates = await this.#context.db
-      .selectFrom('documents')
-      .select(['id', 'url_key'])
-      .where('updated_at', '<', updatedBefore)
-      .where(notReferenced)
-      .orderBy('updated_at')
-      .limit(limit)
-      .execute();
-    if (candidates.length === 0) return 0;
-    return inTransaction(this.#context, async ({ db: trx }) => {
-      const ids = candidates.map((c) => c.id);
-      const result = await trx
-        .deleteFrom('documents')
-        .where('id', 'in', ids)
-        .where('updated_at', '<', updatedBefore)
-        .where(notReferenced)
-        .executeTakeFirst();
-      const remaining = new Set(
-        (await trx.selectFrom('documents').select('id').where('id', 'in', ids).execute()).map((r) => r.id),
-      );
-      const gone = candidates.filter((c) => !remaining.has(c.id));
-      if (gone.length > 0) {
-        await trx
-          .deleteFrom('document_versions')
-          .where(
-            'document_id',
-            'in',
-            gone.map((c) => c.id),
-          )
-          .execute();
-        await trx
-          .deleteFrom('screenshots')
-          .where(
-            'url_key',
-            'in',
-            gone.map((c) => c.url_key),
-          )
-          .execute();
-      }
-      return Number(result.numDeletedRows);
-    });
+  /** Deletes up to `limit` orphan documents stored before `updatedBefore`; see orphan-documents.ts. */
+  deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number> {
+    return deleteOrphanDocuments(this.#context, updatedBefore, limit);
   }
 
   /**
