@@ -12,6 +12,7 @@ import {
 } from '../lib/index.js';
 import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyStep } from './adaptive-concurrency.js';
 import type { BodyHandOff } from './body-hand-off.js';
+import { abortCancelled, reclaimExpired, renewLeases, type InFlight } from './pool-upkeep.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
 /**
@@ -76,18 +77,6 @@ export interface WorkerPoolOptions {
   handOff?: BodyHandOff;
 }
 
-interface InFlight {
-  item: ClaimedItem;
-  /** The pool's logger bound to this item. */
-  log: Logger;
-  controller: AbortController;
-  abortReason: AbortReason | undefined;
-  /** The outcome is being written: from then on the row may be final, which is not a lost lease. */
-  isRecording: boolean;
-  /** Lets the item's body out of the hand-off; set once the task handed it off. */
-  releaseBody: (() => void) | undefined;
-  done: Promise<void>;
-}
 
 
 /**
@@ -373,47 +362,16 @@ export class WorkerPool {
   }
 
   /** The heartbeat: every held lease renewed in one batch (see `Queue.renewLeases`). */
-  async #renewLeases(): Promise<void> {
-    // Items being recorded are renewed too: a slow write must not let their lease run out.
-    const entries = [...this.#inFlight.values()].filter((entry) => entry.abortReason === undefined);
-    if (entries.length === 0) return;
-    try {
-      const lost = new Set(await this.#queue.renewLeases(entries.map((entry) => entry.item), this.#leaseMs));
-      for (const entry of entries) {
-        // An item whose outcome was written meanwhile is no longer running: that is not a lost lease.
-        if (!lost.has(entry.item) || entry.isRecording) continue;
-        entry.log.warn({}, 'Lease lost; aborting the item');
-        this.#abort(entry, 'lease_lost');
-      }
-    } catch (error) {
-      this.#log.error({ err: toError(error), items: entries.length }, 'Renewing leases failed');
-    }
+  #renewLeases(): Promise<void> {
+    return renewLeases(this.#queue, this.#inFlight.values(), this.#leaseMs, this.#log, (entry, reason) => this.#abort(entry, reason));
   }
 
-  async #checkCancelled(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
-    try {
-      const jobIds = [...new Set([...this.#inFlight.values()].map((e) => e.item.jobId))];
-      const cancelled = await this.#repository.cancelledJobIds(jobIds);
-      if (cancelled.size === 0) return;
-      for (const entry of this.#inFlight.values()) {
-        if (cancelled.has(entry.item.jobId)) this.#abort(entry, 'cancelled');
-      }
-    } catch (error) {
-      this.#log.error({ err: toError(error) }, 'Checking for cancelled jobs failed');
-    }
+  #checkCancelled(): Promise<void> {
+    return abortCancelled(this.#repository, this.#inFlight, this.#log, (entry, reason) => this.#abort(entry, reason));
   }
 
   async #reclaim(): Promise<void> {
-    try {
-      const reclaimed = await this.#queue.reclaimExpired();
-      if (reclaimed > 0) {
-        this.#log.info({ reclaimed }, 'Reclaimed items whose lease expired');
-        this.notify();
-      }
-    } catch (error) {
-      this.#log.error({ err: toError(error) }, 'Reclaiming expired leases failed');
-    }
+    if (await reclaimExpired(this.#queue, this.#log)) this.notify();
   }
 
   #isIdle(): boolean {

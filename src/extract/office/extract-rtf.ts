@@ -106,8 +106,7 @@ class RtfReader {
   #styleNumber: number | null = null;
   #styleName = '';
   #fieldInstruction = '';
-  #info: Partial<Record<'title' | 'author' | 'subject' | 'keywords', string>> = {};
-  #created: Partial<Record<'yr' | 'mo' | 'dy' | 'hr' | 'min', number>> = {};
+  readonly #info = new RtfInfo();
 
   read(body: Uint8Array): void {
     for (const token of rtfTokens(body)) {
@@ -149,17 +148,7 @@ class RtfReader {
   finish(): { html: string; info: { title?: string; author?: string; subject?: string; keywords?: string; created?: string } } {
     this.#endParagraph();
     this.#flushTable();
-    const { yr, mo, dy, hr, min } = this.#created;
-    const created = yr !== undefined && yr > 1900 ? new Date(Date.UTC(yr, (mo ?? 1) - 1, dy ?? 1, hr ?? 0, min ?? 0)) : null;
-    const clean = (value: string | undefined): string | undefined => value?.replace(/\s+/g, ' ').trim() || undefined;
-    const info = {
-      title: clean(this.#info.title),
-      author: clean(this.#info.author),
-      subject: clean(this.#info.subject),
-      keywords: clean(this.#info.keywords),
-      created: created && !Number.isNaN(created.getTime()) ? created.toISOString() : undefined,
-    };
-    return { html: this.#html.join(''), info: Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) };
+    return { html: this.#html.join(''), info: this.#info.result() };
   }
 
   #open(): void {
@@ -196,7 +185,7 @@ class RtfReader {
     }
     if (state.destination === 'skip') return;
     if (state.destination === 'info' || state.destination === 'creatim' || INFO_FIELDS.has(name)) {
-      this.#infoWord(name, param);
+      this.#info.word(state, name, param);
       return;
     }
     if (SKIPPED_DESTINATIONS.has(name)) {
@@ -285,16 +274,6 @@ class RtfReader {
     }
   }
 
-  /** Words inside `\info`: which part starts, and the creation time's fields. */
-  #infoWord(name: string, param: number | null): void {
-    const state = this.#state;
-    if (name === 'info') state.destination = 'info';
-    else if (name === 'title' || name === 'author' || name === 'subject' || name === 'keywords' || name === 'creatim') state.destination = name;
-    else if (state.destination === 'creatim' && (name === 'yr' || name === 'mo' || name === 'dy' || name === 'hr' || name === 'min') && param !== null) this.#created[name] = param;
-    // Other parts of \info (operator, company, revision times, counts) carry nothing we keep.
-    else if (state.destination === 'info' && name !== 'creatim') state.destination = 'skip';
-  }
-
   #symbol(char: string): void {
     const state = this.#state;
     if (char === '*') {
@@ -344,7 +323,7 @@ class RtfReader {
       case 'author':
       case 'subject':
       case 'keywords':
-        if ((this.#info[state.destination]?.length ?? 0) < 1024) this.#info[state.destination] = (this.#info[state.destination] ?? '') + text;
+        this.#info.add(state.destination, text);
         return;
       default:
     }
@@ -363,16 +342,7 @@ class RtfReader {
   }
 
   #runsHtml(): string {
-    const html = this.#runs
-      .map((run) => {
-        let text = escapeHtml(run.text).replace(/\n/g, '<br>');
-        if (text.trim() === '') return text;
-        if (run.isItalic) text = `<i>${text}</i>`;
-        if (run.isBold) text = `<b>${text}</b>`;
-        if (run.href !== null) text = `<a href="${escapeHtml(run.href)}">${text}</a>`;
-        return text;
-      })
-      .join('');
+    const html = runsToHtml(this.#runs);
     this.#runs = [];
     return html;
   }
@@ -411,6 +381,56 @@ class RtfReader {
     });
     this.#html.push(`<table>${rows.join('')}</table>`);
     this.#rows = [];
+  }
+}
+
+/** A paragraph's runs as HTML: bold, italic and links kept, line breaks as `<br>`. */
+function runsToHtml(runs: readonly Run[]): string {
+  return runs
+    .map((run) => {
+      let text = escapeHtml(run.text).replace(/\n/g, '<br>');
+      if (text.trim() === '') return text;
+      if (run.isItalic) text = `<i>${text}</i>`;
+      if (run.isBold) text = `<b>${text}</b>`;
+      if (run.href !== null) text = `<a href="${escapeHtml(run.href)}">${text}</a>`;
+      return text;
+    })
+    .join('');
+}
+
+type InfoText = 'title' | 'author' | 'subject' | 'keywords';
+
+/** `\info`'s parts as the reader meets them: title, author, subject, keywords and the creation time. */
+class RtfInfo {
+  readonly #text: Partial<Record<InfoText, string>> = {};
+  readonly #created: Partial<Record<'yr' | 'mo' | 'dy' | 'hr' | 'min', number>> = {};
+
+  /** Words inside `\info`: which part starts, and the creation time's fields. */
+  word(state: GroupState, name: string, param: number | null): void {
+    if (name === 'info') state.destination = 'info';
+    else if (name === 'title' || name === 'author' || name === 'subject' || name === 'keywords' || name === 'creatim') state.destination = name;
+    else if (state.destination === 'creatim' && (name === 'yr' || name === 'mo' || name === 'dy' || name === 'hr' || name === 'min') && param !== null) this.#created[name] = param;
+    // Other parts of \info (operator, company, revision times, counts) carry nothing we keep.
+    else if (state.destination === 'info' && name !== 'creatim') state.destination = 'skip';
+  }
+
+  /** Text of one part, 1,024 characters at most. */
+  add(part: InfoText, text: string): void {
+    if ((this.#text[part]?.length ?? 0) < 1024) this.#text[part] = (this.#text[part] ?? '') + text;
+  }
+
+  result(): { title?: string; author?: string; subject?: string; keywords?: string; created?: string } {
+    const { yr, mo, dy, hr, min } = this.#created;
+    const created = yr !== undefined && yr > 1900 ? new Date(Date.UTC(yr, (mo ?? 1) - 1, dy ?? 1, hr ?? 0, min ?? 0)) : null;
+    const clean = (value: string | undefined): string | undefined => value?.replace(/\s+/g, ' ').trim() || undefined;
+    const info = {
+      title: clean(this.#text.title),
+      author: clean(this.#text.author),
+      subject: clean(this.#text.subject),
+      keywords: clean(this.#text.keywords),
+      created: created && !Number.isNaN(created.getTime()) ? created.toISOString() : undefined,
+    };
+    return Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined));
   }
 }
 
