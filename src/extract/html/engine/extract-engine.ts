@@ -121,7 +121,7 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
   const profile = PROFILES[pageType];
   dropChrome(body, profile);
   const cleanedChars = measure(body);
-  const selection = selectBlocks(body, profile);
+  const selection = selectBlocks(body, profile, pageChars);
   const heading = headingOutside(body, selection);
   const blocks = heading ? [heading, ...selection.blocks] : selection.blocks;
 
