@@ -207,6 +207,9 @@ const RECOMMENDATION_HEADING =
 /** Headings of what buyers wrote about a product (reviews, ratings, questions), dropped on product pages. */
 const REVIEW_HEADING =
   /^(?:customer reviews|ratings? (?:&|and) reviews|reviews? (?:&|and) ratings|questions? (?:&|and) answers|frequently asked questions|faqs?$|frequently bought together|complete the look|shop the look)/i;
+/** Class or id tokens of review lists and upsell boxes, dropped like a review section on product pages. */
+const REVIEW_TOKEN =
+  /(?:^|[\s_-])(?:review-list|reviews-list|product-reviews|customer-reviews|upsell|upsells|cross-sell|crosssell)(?=$|[\s_-])/;
 /** A recommendation section holds at most this share of the page's text. */
 const MAX_RECOMMENDATION_SHARE = 0.3;
 
@@ -228,17 +231,26 @@ function recommendationSection(heading: Element, pageChars: number, pattern = RE
 
 /**
  * Drops the sections under `root` (a selected block) that a review, questions or upsell heading
- * opens, on profiles with `dropsReviews` (products): never the main block or one around it. After
+ * opens, and review lists and upsell boxes by class (`product-reviews`, `review-list`, `upsell`,
+ * `cross-sell`), on profiles with `dropsReviews` (products): never the main block or one around it. After
  * selection, so such a section never moves the selection elsewhere; the size bounds of a
  * recommendation rail.
  */
 export function dropReviewSections(root: Element, main: Element, profile: SelectionProfile, pageChars: number): void {
   if (!profile.dropsReviews) return;
+  const isDroppable = (section: Element): boolean =>
+    section !== main &&
+    !hasAncestor(main, (node) => node === section) &&
+    section.chars < MAX_RECOMMENDATION_SHARE * pageChars;
   walk(root, (element) => {
     if (element.isDropped) return true;
+    if (REVIEW_TOKEN.test(classAndId(element)) && isDroppable(element)) {
+      element.isDropped = true;
+      return true;
+    }
     if (!HEADING_TAGS.has(element.tag)) return false;
     const section = recommendationSection(element, pageChars, REVIEW_HEADING);
-    if (section && section !== main && !hasAncestor(main, (node) => node === section)) section.isDropped = true;
+    if (section && isDroppable(section)) section.isDropped = true;
     return true;
   });
 }
