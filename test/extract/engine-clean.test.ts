@@ -59,6 +59,29 @@ describe('engine cleaning', () => {
     expect(document.text).not.toContain('Trail sock in merino wool');
   });
 
+  it('drops customer reviews, review lists and questions inside a product container, and keeps questions on an article', async () => {
+    const product = `<html><head><title>Hill Boot</title><meta property="og:type" content="product"></head><body>
+<main><div class="product"><h1>Hill Boot</h1><p class="price">£189.00</p><p>${PROSE.repeat(2)}</p>
+<section><h2>Specifications</h2><table><tr><th>Upper</th><td>Waxed full-grain leather</td></tr><tr><th>Sole</th><td>Stitched rubber lug sole</td></tr></table></section>
+<section class="reviews"><h2>Customer reviews</h2><div><p>Five stars. Wore them across the fells all summer and my feet never blistered once.</p><p>Verified buyer, last week</p></div></section>
+<div class="product-reviews"><div><p>Great boots, a bit stiff at first but comfortable after a week of walking.</p></div></div>
+<div><h3>Frequently asked questions</h3><div><p>Do they run small? Most buyers take their usual size, half a size up for thick socks.</p></div></div>
+</div></main></body></html>`;
+    const document = await extract(product, 'https://shop.example.com/boots/hill');
+    expect(document.text).toContain('Waxed full-grain leather');
+    expect(document.text).toContain('resoled for free');
+    expect(document.text).not.toContain('my feet never blistered');
+    expect(document.text).not.toContain('Most buyers take their usual size');
+    expect(document.text).not.toContain('a bit stiff at first');
+
+    const article = `<html><head><title>How to choose walking boots</title><meta property="og:type" content="article"></head><body>
+<main><article><h1>How to choose walking boots</h1><p>${PROSE.repeat(3)}</p>
+<h2>Frequently asked questions</h2><p>Do leather boots need breaking in? A few short walks around town soften the ankle before a long day out.</p>
+</article></main></body></html>`;
+    const guide = await extract(article, 'https://blog.example.com/choosing-boots');
+    expect(guide.text).toContain('A few short walks around town soften the ankle');
+  });
+
   it('keeps the content when a script hides most of the page until it runs', async () => {
     const html = `<html><head><title>Hill Boot</title></head><body><nav><a href="/">Home</a></nav>
 <div class="anti-flicker" style="display:none"><main><h1>Hill Boot</h1><p>${PROSE.repeat(3)}</p></main></div>

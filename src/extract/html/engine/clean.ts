@@ -212,6 +212,12 @@ export function dropChrome(body: Element, profile: SelectionProfile): void {
 /** Headings of recommendation rails beside a product or a post: other items, not this page's content. */
 const RECOMMENDATION_HEADING =
   /^(?:people (?:who )?(?:also )?(?:viewed|bought)|customers (?:who )?(?:also )?(?:viewed|bought)|similar (?:items|products)|you (?:may|might) also like|related (?:products|items)|recently viewed|recommended for you|frequently bought together|more from this seller|seller'?s other items|sponsored products)/i;
+/** Headings of what buyers wrote about a product (reviews, ratings, questions), dropped on product pages. */
+const REVIEW_HEADING =
+  /^(?:customer reviews|ratings? (?:&|and) reviews|reviews? (?:&|and) ratings|questions? (?:&|and) answers|frequently asked questions|faqs?$|frequently bought together|complete the look|shop the look)/i;
+/** Class or id tokens of review lists and upsell boxes, dropped like a review section on product pages. */
+const REVIEW_TOKEN =
+  /(?:^|[\s_-])(?:review-list|reviews-list|product-reviews|customer-reviews|upsell|upsells|cross-sell|crosssell)(?=$|[\s_-])/;
 /** A recommendation section holds at most this share of the page's text. */
 const MAX_RECOMMENDATION_SHARE = 0.3;
 
@@ -220,8 +226,8 @@ const MAX_RECOMMENDATION_SHARE = 0.3;
  * nearest ancestor, at most three levels up, that holds more than the heading, if it is small
  * against the page. Null for any other heading.
  */
-function recommendationSection(heading: Element, pageChars: number): Element | null {
-  if (heading.chars > 80 || !RECOMMENDATION_HEADING.test(textOf(heading, 80))) return null;
+function recommendationSection(heading: Element, pageChars: number, pattern = RECOMMENDATION_HEADING): Element | null {
+  if (heading.chars > 80 || !pattern.test(textOf(heading, 80))) return null;
   let node = heading;
   for (let level = 0; level < 3 && node.parent; level++) {
     node = node.parent;
@@ -229,6 +235,32 @@ function recommendationSection(heading: Element, pageChars: number): Element | n
     if (node.chars > heading.chars + 20) break;
   }
   return node !== heading && node.chars < MAX_RECOMMENDATION_SHARE * pageChars ? node : null;
+}
+
+/**
+ * Drops the sections under `root` (a selected block) that a review, questions or upsell heading
+ * opens, and review lists and upsell boxes by class (`product-reviews`, `review-list`, `upsell`,
+ * `cross-sell`), on profiles with `dropsReviews` (products): never the main block or one around it. After
+ * selection, so such a section never moves the selection elsewhere; the size bounds of a
+ * recommendation rail.
+ */
+export function dropReviewSections(root: Element, main: Element, profile: SelectionProfile, pageChars: number): void {
+  if (!profile.dropsReviews) return;
+  const isDroppable = (section: Element): boolean =>
+    section !== main &&
+    !hasAncestor(main, (node) => node === section) &&
+    section.chars < MAX_RECOMMENDATION_SHARE * pageChars;
+  walk(root, (element) => {
+    if (element.isDropped) return true;
+    if (REVIEW_TOKEN.test(classAndId(element)) && isDroppable(element)) {
+      element.isDropped = true;
+      return true;
+    }
+    if (!HEADING_TAGS.has(element.tag)) return false;
+    const section = recommendationSection(element, pageChars, REVIEW_HEADING);
+    if (section && isDroppable(section)) section.isDropped = true;
+    return true;
+  });
 }
 
 const HEADING_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);

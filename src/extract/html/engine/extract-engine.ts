@@ -158,7 +158,7 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
   dropChrome(body, profile);
   let cleanedChars = measure(body);
   if (pageType === 'article' && dropTeaserRails(body, [options.url, metadata.canonicalUrl])) cleanedChars = measure(body);
-  let selection = selectBlocks(body, profile);
+  let selection = selectBlocks(body, profile, pageChars);
   const heading = headingOutside(body, selection);
   let blocks = heading ? [heading, ...selection.blocks] : selection.blocks;
 

@@ -28,6 +28,8 @@ export interface SelectionProfile {
   followShare: number;
   /** Keep sibling blocks of the main block that carry this many plain characters (sections, posts). */
   siblingMinChars: number;
+  /** Drop the sections a review, rating or questions heading opens (products: the truth is the item, not what buyers wrote). */
+  dropsReviews?: boolean;
 }
 
 const ARTICLE: SelectionProfile = {
@@ -58,6 +60,7 @@ export const PROFILES: Readonly<Record<PageType, SelectionProfile>> = {
     linkPenalty: 1,
     followShare: 0.75,
     siblingMinChars: 200,
+    dropsReviews: true,
   },
   collection: {
     dropsComments: true,

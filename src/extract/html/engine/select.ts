@@ -1,4 +1,4 @@
-import { dropLinkBlocks, dropRepeats } from './clean.js';
+import { dropLinkBlocks, dropRepeats, dropReviewSections } from './clean.js';
 import type { SelectionProfile } from './profiles.js';
 import { measure, walk } from './stats.js';
 import { attr, type Element } from './tree.js';
@@ -139,15 +139,18 @@ function addSiblings(main: Element, top: Element, profile: SelectionProfile, sel
   }
 }
 
-/** Selects the blocks of main content under `body` (cleaned and measured). */
-export function selectBlocks(body: Element, profile: SelectionProfile): Selection {
+/** Selects the blocks of main content under `body` (cleaned and measured); `pageChars` is the page's text before cleaning. */
+export function selectBlocks(body: Element, profile: SelectionProfile, pageChars = body.chars): Selection {
   const marker = findMarker(body);
   const start = marker ?? body;
   const main = follow(start, profile);
   const anchor: Selection['anchor'] = marker ? 'marker' : main === body ? 'body' : 'density';
   const selected = new Set<Element>([main]);
   if (Number.isFinite(profile.siblingMinChars)) addSiblings(main, marker ?? body, profile, selected);
-  for (const block of selected) dropLinkBlocks(block, profile);
+  for (const block of selected) {
+    dropReviewSections(block, main, profile, pageChars);
+    dropLinkBlocks(block, profile);
+  }
   for (const block of selected) measure(block);
   if (selected.size === 1) {
     dropRepeats([main]);
