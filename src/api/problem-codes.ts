@@ -61,6 +61,8 @@ export const PROBLEM_STATUS = {
   job_cancelled: 409,
   /** `DELETE /v1/jobs/:id` of a job still queued or running: cancel it first. */
   job_not_finished: 409,
+  /** `POST /v1/jobs/:id/retry` of an upload's job: its bytes are not kept, so the file is uploaded again. */
+  upload_not_retryable: 409,
   /** The JSON body is larger than `maxRequestBytes`; stream large batches as text/plain or NDJSON. */
   body_too_large: 413,
   /** `POST /v1/files`: the file is larger than `DISTILL_MAX_UPLOAD_BYTES`. */
@@ -128,6 +130,7 @@ export const PROBLEM_TITLES: Record<ApiErrorCode, string> = {
   secret_key_missing: 'No secret key to seal headers and cookies with',
   job_cancelled: 'Job cancelled',
   job_not_finished: 'Job not finished',
+  upload_not_retryable: 'An upload cannot be retried',
   body_too_large: 'Body too large',
   file_too_large: 'File too large',
   unsupported_media_type: 'Unsupported media type',

@@ -21,6 +21,13 @@ export class JobNotFinishedError extends DistillError {
   }
 }
 
+/** An upload's job holds no bytes to run again (`POST /v1/files` keeps only the document). */
+export class UploadNotRetryableError extends DistillError {
+  constructor(jobId: string) {
+    super('upload_not_retryable', `Job ${jobId} extracted an uploaded file, whose bytes are not kept; upload the file again (POST /v1/files)`);
+  }
+}
+
 /** A submission would take the tenant past its cap on queued URLs; nothing of it is kept. */
 export class QueuedUrlsLimitError extends DistillError {
   readonly limit: number;

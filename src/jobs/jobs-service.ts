@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DistillError, RetryableError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
 import { MAX_JOB_NAME_LENGTH } from './job-name.js';
-import { JobNotFoundError, SubmissionInterruptedError } from './errors.js';
+import { JobNotFoundError, SubmissionInterruptedError, UploadNotRetryableError } from './errors.js';
 import { UrlIntake, type InvalidEntry, type SubmitResult } from './url-intake.js';
 import type { ItemOutcome, JobRepository, Queue } from './ports.js';
 import {
@@ -263,7 +263,9 @@ export class JobsService {
    * the job as it is. 409 `job_cancelled` for a cancelled job.
    */
   async retryFailed(jobId: string, scope: TenantScope = {}): Promise<{ job: Job; retried: number }> {
-    await this.getJob(jobId, scope);
+    const current = await this.getJob(jobId, scope);
+    // Queued again, an upload's item would be fetched at its upload.distill.invalid URL.
+    if (current.firstUrl !== undefined && isUploadUrl(current.firstUrl)) throw new UploadNotRetryableError(jobId);
     const { job, retried } = await this.#repository.retryFailedItems(jobId);
     if (!job) throw new JobNotFoundError(jobId);
     if (retried.length > 0) {
@@ -318,6 +320,13 @@ function scopedIdempotencyKey(key: string | undefined, tenant: string): string |
   return `t:${createHash('sha256').update(`${tenant}\n${key}`).digest('base64url')}`;
 }
 
+const UPLOAD_HOST = 'upload.distill.invalid';
+
+/** Whether `url` names an uploaded file (see `uploadUrl`), not a page to fetch. */
+export function isUploadUrl(url: string): boolean {
+  return url.startsWith(`https://${UPLOAD_HOST}/`);
+}
+
 /**
  * The URL an uploaded file's document is kept under: a host in `.invalid` (RFC 2606, never
  * resolves), the first 128 bits of the bytes' SHA-256 and the file's name. The same file uploaded
@@ -331,5 +340,5 @@ export function uploadUrl(body: Uint8Array, fileName: string | undefined): strin
     .replace(/[^\w.-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 120);
-  return `https://upload.distill.invalid/${hash}/${encodeURIComponent(name || 'file')}`;
+  return `https://${UPLOAD_HOST}/${hash}/${encodeURIComponent(name || 'file')}`;
 }

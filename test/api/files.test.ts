@@ -90,6 +90,11 @@ describe('POST /v1/files', () => {
     const events = (await app.repository.listEvents({ jobId: problem.jobId, afterId: 0, limit: 20 })).map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['job.created', 'item.failed', 'job.completed']));
     expect(await resultsOf(client, problem.jobId)).toHaveLength(0);
+    // Its bytes are not kept: retrying the failed item would fetch the upload's made-up URL.
+    const retry = await fetch(`${url}/v1/jobs/${problem.jobId}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(409);
+    expect(await retry.json()).toMatchObject({ code: 'upload_not_retryable' });
+    expect(await client.getJob(problem.jobId)).toMatchObject({ status: 'completed', counts: { failed: 1, queued: 0 } });
   });
 
   it('refuses an empty body and a multipart body without a file with 400', async () => {
