@@ -26,7 +26,14 @@
 import type { Page } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
 import { EMPTY_ALLOW_LIST, systemLookup, type AllowList, type LookupFunction } from '../fetch/index.js';
-import { AbortedError, DistillError, silentLogger, toError, type Logger, positiveInteger } from '../lib/index.js';
+import {
+  AbortedError,
+  DistillError,
+  silentLogger,
+  toError,
+  type Logger,
+  positiveInteger,
+} from '../lib/index.js';
 import { BrowserContexts } from './browser-contexts.js';
 import { EgressProxy } from './egress-proxy.js';
 import { RenderFailedError, RenderUnavailableError } from './errors.js';
@@ -44,8 +51,12 @@ import { DEFAULT_SETTLE, renderPage, type PageCounters, type SettleOptions } fro
 import { RequestGuard } from './request-guard.js';
 import type { Renderer, RenderRequest, RenderResult } from './types.js';
 
-
-import { DEFAULT_BLOCKED_RESOURCE_TYPES, defaultRenderPages, type BrowserPoolOptions, type BrowserPoolStats } from './browser-pool-options.js';
+import {
+  DEFAULT_BLOCKED_RESOURCE_TYPES,
+  defaultRenderPages,
+  type BrowserPoolOptions,
+  type BrowserPoolStats,
+} from './browser-pool-options.js';
 
 export { DEFAULT_BLOCKED_RESOURCE_TYPES, defaultRenderPages, type BrowserPoolOptions, type BrowserPoolStats };
 
@@ -85,9 +96,15 @@ export class BrowserPool implements Renderer {
     this.#permits = new PagePermits(this.#maxPages);
     this.#recycleAfterPages = positiveInteger('recycleAfterPages', options.recycleAfterPages ?? 100);
     this.#maxRssBytes = positiveInteger('maxRssBytes', options.maxRssBytes ?? 1536 * 1024 * 1024);
-    const contextRecycleAfterPages = positiveInteger('contextRecycleAfterPages', options.contextRecycleAfterPages ?? 20);
+    const contextRecycleAfterPages = positiveInteger(
+      'contextRecycleAfterPages',
+      options.contextRecycleAfterPages ?? 20,
+    );
     const contextIdleMs = positiveInteger('contextIdleMs', options.contextIdleMs ?? 2000);
-    this.#memoryCheckEveryPages = positiveInteger('memoryCheckEveryPages', options.memoryCheckEveryPages ?? 5);
+    this.#memoryCheckEveryPages = positiveInteger(
+      'memoryCheckEveryPages',
+      options.memoryCheckEveryPages ?? 5,
+    );
     this.#launchTimeoutMs = positiveInteger('launchTimeoutMs', options.launchTimeoutMs ?? 30_000);
     this.#launchRetryMs = positiveInteger('launchRetryMs', options.launchRetryMs ?? 30_000);
     this.#maxHtmlBytes = positiveInteger('maxHtmlBytes', options.maxHtmlBytes ?? 10 * 1024 * 1024);
@@ -110,7 +127,11 @@ export class BrowserPool implements Renderer {
       lookup: this.#lookup,
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       proxies: options.proxies ?? [],
-      onBlocked: (target) => this.#log.debug({ host: target.host, port: target.port }, 'The egress proxy refused a browser request'),
+      onBlocked: (target) =>
+        this.#log.debug(
+          { host: target.host, port: target.port },
+          'The egress proxy refused a browser request',
+        ),
     });
     this.#contexts = new BrowserContexts({
       proxy: this.#proxy,
@@ -149,16 +170,7 @@ export class BrowserPool implements Renderer {
 
   /** Processes and summed RSS and PSS of every browser this pool has open (empty without /proc). */
   async usage(): Promise<ProcessTreeUsage> {
-    const trees = await Promise.all(
-      [...this.#browsers].map((slot) =>
-        slot.pid === undefined ? Promise.resolve({ pids: [], rssBytes: 0, pssBytes: 0 }) : processTreeUsage(slot.pid),
-      ),
-    );
-    return {
-      pids: trees.flatMap((t) => t.pids),
-      rssBytes: trees.reduce((sum, t) => sum + t.rssBytes, 0),
-      pssBytes: trees.reduce((sum, t) => sum + t.pssBytes, 0),
-    };
+    return browsersUsage(this.#browsers);
   }
 
   /** Launches the proxy and a browser now rather than on the first render (fail fast). Idempotent. */
@@ -223,10 +235,7 @@ export class BrowserPool implements Renderer {
       this.#stats.pagesRendered += 1;
       return result;
     } catch (error) {
-      if (error instanceof DistillError) throw error;
-      if (request.signal?.aborted) throw new AbortedError(`Rendering ${request.url} was aborted`, { cause: error });
-      const reason = slot.isDisconnected ? 'the browser crashed' : toError(error).message.split('\n')[0] ?? 'unknown error';
-      throw new RenderFailedError(request.url, reason, { cause: error });
+      throw renderErrorOf(error, request, slot.isDisconnected);
     } finally {
       if (page) await page.close().catch(() => undefined);
       slot.inFlight -= 1;
@@ -265,7 +274,10 @@ export class BrowserPool implements Renderer {
     } catch (error) {
       const wrapped = launchErrorOf(error, url, this.#executablePath);
       this.#launchFailure = { error: wrapped, at: performance.now() };
-      this.#log.error({ err: toError(error), executablePath: this.#executablePath }, 'Launching Chromium failed');
+      this.#log.error(
+        { err: toError(error), executablePath: this.#executablePath },
+        'Launching Chromium failed',
+      );
       throw wrapped;
     }
     this.#launchFailure = undefined;
@@ -276,7 +288,10 @@ export class BrowserPool implements Renderer {
       if (this.#current === slot) this.#current = undefined;
       if (slot.closing === undefined) {
         this.#stats.crashes += 1;
-        this.#log.warn({ browser: id, pid: slot.pid }, 'Chromium exited unexpectedly; the next page launches a new one');
+        this.#log.warn(
+          { browser: id, pid: slot.pid },
+          'Chromium exited unexpectedly; the next page launches a new one',
+        );
         void this.#closeBrowser(slot);
       }
     });
@@ -307,7 +322,10 @@ export class BrowserPool implements Renderer {
       // PSS counts Chromium's shared code once, not once per renderer; RSS where PSS is unknown.
       const bytes = usage.pssBytes > 0 ? usage.pssBytes : usage.rssBytes;
       if (bytes > this.#maxRssBytes && !slot.isRetiring) {
-        this.#retire(slot, `its memory of ${Math.round(bytes / 1048576)} MiB passed ${Math.round(this.#maxRssBytes / 1048576)} MiB`);
+        this.#retire(
+          slot,
+          `its memory of ${Math.round(bytes / 1048576)} MiB passed ${Math.round(this.#maxRssBytes / 1048576)} MiB`,
+        );
         if (slot.inFlight === 0) await this.#closeBrowser(slot);
       }
     } catch (error) {
@@ -322,10 +340,34 @@ export class BrowserPool implements Renderer {
     this.#log.info({ browser: slot.id, pid: slot.pid }, `Recycling Chromium ${why}`);
   }
 
-
   /** Closes a browser and its contexts (see `closeBrowser`), and forgets it. */
   #closeBrowser(slot: BrowserSlot): Promise<void> {
     if (this.#current === slot) this.#current = undefined;
     return closeBrowser(slot, this.#log, () => this.#browsers.delete(slot));
   }
+}
+
+/** Processes and summed RSS and PSS of these browsers (empty without /proc). */
+async function browsersUsage(browsers: Iterable<BrowserSlot>): Promise<ProcessTreeUsage> {
+  const trees = await Promise.all(
+    [...browsers].map((slot) =>
+      slot.pid === undefined
+        ? Promise.resolve({ pids: [], rssBytes: 0, pssBytes: 0 })
+        : processTreeUsage(slot.pid),
+    ),
+  );
+  return {
+    pids: trees.flatMap((t) => t.pids),
+    rssBytes: trees.reduce((sum, t) => sum + t.rssBytes, 0),
+    pssBytes: trees.reduce((sum, t) => sum + t.pssBytes, 0),
+  };
+}
+
+/** What a failed render throws: a `DistillError` as it is, else `aborted` or `render_failed` (`crashed`: the browser's). */
+function renderErrorOf(error: unknown, request: RenderRequest, crashed: boolean): Error {
+  if (error instanceof DistillError) return error;
+  if (request.signal?.aborted)
+    return new AbortedError(`Rendering ${request.url} was aborted`, { cause: error });
+  const reason = crashed ? 'the browser crashed' : (toError(error).message.split('\n')[0] ?? 'unknown error');
+  return new RenderFailedError(request.url, reason, { cause: error });
 }

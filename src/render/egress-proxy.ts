@@ -119,6 +119,46 @@ function parseAuthority(authority: string): { host: string; port: number } | und
   return { host, port };
 }
 
+/** The addresses `lookup` gives for `host`, or an error after `timeoutMs`. */
+async function lookupWithTimeout(lookup: LookupFunction, host: string, timeoutMs: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Resolving ${host} took over ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const found = await Promise.race([lookup(host, { all: true }), timeout]);
+    return found.map((entry) => entry.address);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Connects to the first of `addresses` that answers within `timeoutMs`; `track` is given every socket opened. */
+async function connectFirst(
+  addresses: readonly string[],
+  port: number,
+  timeoutMs: number,
+  track: (socket: Socket) => void,
+): Promise<Socket> {
+  let lastError: Error | undefined;
+  for (const address of addresses) {
+    const socket = net.connect({ host: address, port });
+    track(socket);
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`Connecting to ${address}:${port} timed out`)),
+    );
+    try {
+      await once(socket, 'connect');
+      socket.setTimeout(0);
+      return socket;
+    } catch (error) {
+      socket.destroy();
+      lastError = toError(error);
+    }
+  }
+  throw lastError ?? new Error('No address to connect to');
+}
+
 /** A local HTTP forward and CONNECT proxy that enforces the private-network guard; see the module comment. */
 export class EgressProxy {
   readonly #allow: AllowList;
@@ -140,7 +180,9 @@ export class EgressProxy {
     this.#lookup = options.lookup ?? systemLookup;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     if (!Number.isSafeInteger(this.#connectTimeoutMs) || this.#connectTimeoutMs <= 0) {
-      throw new TypeError(`Expected \`connectTimeoutMs\` to be a positive integer, got \`${this.#connectTimeoutMs}\``);
+      throw new TypeError(
+        `Expected \`connectTimeoutMs\` to be a positive integer, got \`${this.#connectTimeoutMs}\``,
+      );
     }
     this.#onBlocked = options.onBlocked;
     for (const spec of options.proxies ?? []) {
@@ -151,7 +193,10 @@ export class EgressProxy {
 
   /** An HTTP server that serves requests over `route`: directly, or through its proxy. */
   #listener(route: Route): http.Server {
-    const server = http.createServer({ keepAlive: true }, (request, response) => void this.#forward(request, response, route));
+    const server = http.createServer(
+      { keepAlive: true },
+      (request, response) => void this.#forward(request, response, route),
+    );
     server.on('connect', (request: IncomingMessage, socket: Socket, head: Buffer) => {
       void this.#tunnel(request, socket, head, route);
     });
@@ -182,7 +227,8 @@ export class EgressProxy {
     const proxy = this.#endpoints.get(proxyName);
     if (proxy === undefined) throw new TypeError(`No proxy is named \`${proxyName}\` for rendering`);
     if (this.#stopping) throw new Error('The egress proxy is stopped');
-    if (this.#routes.size >= MAX_ROUTES) throw new Error(`The egress proxy has ${MAX_ROUTES} routes open already`);
+    if (this.#routes.size >= MAX_ROUTES)
+      throw new Error(`The egress proxy has ${MAX_ROUTES} routes open already`);
     const server = this.#listener({ proxy });
     this.#routes.set(server, 0);
     try {
@@ -254,28 +300,19 @@ export class EgressProxy {
     if (isIpLiteral(bare)) {
       addresses = [bare];
     } else {
-      const found = await this.#lookupWithTimeout(bare);
+      const found = await lookupWithTimeout(this.#lookup, bare, this.#connectTimeoutMs);
       if (found.length === 0) throw new DnsNotFoundError(bare, undefined);
       addresses = found;
     }
-    if (this.#address && (port === this.#address.port || [...this.#routes.values()].includes(port)) && addresses.some((a) => a === '127.0.0.1' || a === '::1' || a === this.#address?.address)) {
+    if (
+      this.#address &&
+      (port === this.#address.port || [...this.#routes.values()].includes(port)) &&
+      addresses.some((a) => a === '127.0.0.1' || a === '::1' || a === this.#address?.address)
+    ) {
       throw new BlockedAddressError(bare, addresses[0]!, 'loopback');
     }
     assertAddressesAllowed(bare, addresses, port, this.#allow);
     return addresses;
-  }
-
-  async #lookupWithTimeout(host: string): Promise<string[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Resolving ${host} took over ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
-    });
-    try {
-      const found = await Promise.race([this.#lookup(host, { all: true }), timeout]);
-      return found.map((entry) => entry.address);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Connects to the first checked address that answers, or tunnels to the first through the route's proxy. */
@@ -287,21 +324,7 @@ export class EgressProxy {
       this.#stats.proxied += 1;
       return socket;
     }
-    let lastError: Error | undefined;
-    for (const address of addresses) {
-      const socket = net.connect({ host: address, port });
-      this.#track(socket);
-      socket.setTimeout(this.#connectTimeoutMs, () => socket.destroy(new Error(`Connecting to ${address}:${port} timed out`)));
-      try {
-        await once(socket, 'connect');
-        socket.setTimeout(0);
-        return socket;
-      } catch (error) {
-        socket.destroy();
-        lastError = toError(error);
-      }
-    }
-    throw lastError ?? new Error('No address to connect to');
+    return connectFirst(addresses, port, this.#connectTimeoutMs, (socket) => this.#track(socket));
   }
 
   #refused(host: string, port: number, error: unknown): { status: number; reason: string } {
@@ -327,11 +350,17 @@ export class EgressProxy {
     }
     let upstream: Socket;
     try {
-      upstream = await this.#connect(await this.#checkedAddresses(target.host, target.port), target.port, route);
+      upstream = await this.#connect(
+        await this.#checkedAddresses(target.host, target.port),
+        target.port,
+        route,
+      );
     } catch (error) {
       const { status, reason } = this.#refused(target.host, target.port, error);
       const text = status === 403 ? 'Forbidden' : 'Bad Gateway';
-      client.end(`HTTP/1.1 ${status} ${text}\r\nX-Distill-Blocked: ${status === 403 ? reason.slice(0, 200) : ''}\r\nConnection: close\r\n\r\n`);
+      client.end(
+        `HTTP/1.1 ${status} ${text}\r\nX-Distill-Blocked: ${status === 403 ? reason.slice(0, 200) : ''}\r\nConnection: close\r\n\r\n`,
+      );
       return;
     }
     if (client.destroyed) {
@@ -363,7 +392,12 @@ export class EgressProxy {
       addresses = await this.#checkedAddresses(url.hostname, port);
     } catch (error) {
       const { status, reason } = this.#refused(url.hostname, port, error);
-      response.writeHead(status, { 'x-distill-blocked': status === 403 ? reason.slice(0, 200) : '', connection: 'close' }).end();
+      response
+        .writeHead(status, {
+          'x-distill-blocked': status === 403 ? reason.slice(0, 200) : '',
+          connection: 'close',
+        })
+        .end();
       return;
     }
     let socket: Socket;

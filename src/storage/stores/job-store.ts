@@ -34,31 +34,7 @@ export class KyselyJobStore implements JobStore {
       const existing = await this.#byIdempotencyKey(input.idempotencyKey);
       if (existing) return { job: existing, isNew: false };
     }
-    const now = this.#context.clock.now();
-    const row: JobsTable = {
-      id: input.id,
-      status: 'queued',
-      options: JSON.stringify(input.options),
-      webhook: input.webhook === null ? null : JSON.stringify(input.webhook),
-      // A streamed submission binds its key only once its last URL is stored (`endIntake`).
-      idempotency_key: input.intake === 'open' ? null : (input.idempotencyKey ?? null),
-      intake: input.intake ?? 'ended',
-      total: 0,
-      reused: 0,
-      queued: 0,
-      running: 0,
-      succeeded: 0,
-      failed: 0,
-      cancelled: 0,
-      next_seq: 0,
-      last_claimed_at: 0,
-      created_at: now,
-      updated_at: now,
-      finished_at: null,
-      tenant: input.tenant ?? DEFAULT_TENANT,
-      name: input.name ?? null,
-      first_url: null,
-    };
+    const row = newJobRow(input, this.#context.clock.now());
     try {
       await inTransaction(this.#context, async (trx) => {
         await trx.db.insertInto('jobs').values(row).execute();
@@ -104,7 +80,11 @@ export class KyselyJobStore implements JobStore {
   }
 
   async getJob(jobId: string): Promise<Job | null> {
-    const row = await this.#context.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+    const row = await this.#context.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', jobId)
+      .executeTakeFirst();
     return row ? toJob(row) : null;
   }
 
@@ -134,7 +114,9 @@ export class KyselyJobStore implements JobStore {
         eb.or([
           eb(sql`lower(name)`, 'like', sql`${pattern} escape '!'`),
           eb(sql`lower(first_url)`, 'like', sql`${pattern} escape '!'`),
-          ...(urlKey === undefined ? [] : [eb('id', 'in', eb.selectFrom('job_items').select('job_id').where('url_key', '=', urlKey))]),
+          ...(urlKey === undefined
+            ? []
+            : [eb('id', 'in', eb.selectFrom('job_items').select('job_id').where('url_key', '=', urlKey))]),
         ]),
       );
     }
@@ -158,14 +140,22 @@ export class KyselyJobStore implements JobStore {
       }
       const result = await trx.db
         .updateTable('job_items')
-        .set({ state: 'cancelled', updated_at: now, finished_at: now, lease_token: null, lease_expires_at: null })
+        .set({
+          state: 'cancelled',
+          updated_at: now,
+          finished_at: now,
+          lease_token: null,
+          lease_expires_at: null,
+        })
         .where('job_id', '=', jobId)
         .where('state', '=', 'queued')
         .executeTakeFirst();
       const cancelledItems = Number(result.numUpdatedRows);
       await trx.db.updateTable('jobs').set({ status: 'cancelled' }).where('id', '=', jobId).execute();
       await applyCounts(trx, jobId, { queued: -cancelledItems, cancelled: cancelledItems }, now);
-      await new KyselyEventStore(trx).appendEvents(jobId, [{ type: 'job.cancelled', payload: { jobId, cancelledItems } }]);
+      await new KyselyEventStore(trx).appendEvents(jobId, [
+        { type: 'job.cancelled', payload: { jobId, cancelledItems } },
+      ]);
       return { job: await jobs.getJob(jobId), cancelledItems };
     });
   }
@@ -174,7 +164,8 @@ export class KyselyJobStore implements JobStore {
     return inTransaction(this.#context, async (trx) => {
       const job = await lockJobRow(trx, jobId);
       if (!job) return { job: null, retried: [] };
-      if (job.status === 'cancelled') throw new JobCancelledError(jobId, 'its failed items cannot be retried');
+      if (job.status === 'cancelled')
+        throw new JobCancelledError(jobId, 'its failed items cannot be retried');
       const now = trx.clock.now();
       const failed = await trx.db
         .selectFrom('job_items')
@@ -187,13 +178,27 @@ export class KyselyJobStore implements JobStore {
       if (failed.length === 0) return { job: await jobs.getJob(jobId), retried: [] };
       await trx.db
         .updateTable('job_items')
-        .set({ state: 'queued', attempts: 0, run_after: now, error_code: null, error_message: null, http_status: null, updated_at: now, finished_at: null })
+        .set({
+          state: 'queued',
+          attempts: 0,
+          run_after: now,
+          error_code: null,
+          error_message: null,
+          http_status: null,
+          updated_at: now,
+          finished_at: null,
+        })
         .where('job_id', '=', jobId)
         .where('state', '=', 'failed')
         .execute();
       await applyCounts(trx, jobId, { failed: -failed.length, queued: failed.length }, now);
-      await new KyselyEventStore(trx).appendEvents(jobId, [{ type: 'job.retried', payload: { jobId, retriedItems: failed.length } }]);
-      return { job: await jobs.getJob(jobId), retried: failed.map(({ seq }) => ({ jobId, seq: Number(seq) })) };
+      await new KyselyEventStore(trx).appendEvents(jobId, [
+        { type: 'job.retried', payload: { jobId, retriedItems: failed.length } },
+      ]);
+      return {
+        job: await jobs.getJob(jobId),
+        retried: failed.map(({ seq }) => ({ jobId, seq: Number(seq) })),
+      };
     });
   }
 
@@ -202,7 +207,8 @@ export class KyselyJobStore implements JobStore {
       const job = await lockJobRow(trx, jobId);
       if (!job) return false;
       // A cancelled job whose last fetches are still being aborted is not finished yet either.
-      if ((job.status !== 'completed' && job.status !== 'cancelled') || Number(job.running) > 0) throw new JobNotFinishedError(jobId);
+      if ((job.status !== 'completed' && job.status !== 'cancelled') || Number(job.running) > 0)
+        throw new JobNotFinishedError(jobId);
       await trx.db.deleteFrom('job_items').where('job_id', '=', jobId).execute();
       await trx.db.deleteFrom('jobs').where('id', '=', jobId).execute();
       return true;
@@ -281,18 +287,64 @@ export class KyselyJobStore implements JobStore {
       .where('id', 'in', jobIds)
       .where('finished_at', '<', finishedBefore)
       .where('status', 'in', ['completed', 'cancelled'])
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_items').select('job_items.seq').whereRef('job_items.job_id', '=', 'jobs.id'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('job_items').select('job_items.seq').whereRef('job_items.job_id', '=', 'jobs.id'),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return { jobs: Number(deleted.numDeletedRows), items: deletedItems };
   }
 
   async #byIdempotencyKey(key: string): Promise<Job | undefined> {
-    const row = await this.#context.db.selectFrom('jobs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+    const row = await this.#context.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
     return row ? toJob(row) : undefined;
   }
 }
 
 /** The job's status and running count under its row lock (the first lock of the stores' lock order), or undefined. */
-function lockJobRow(trx: StoreContext, jobId: string): Promise<{ id: string; status: string; running: number } | undefined> {
-  return trx.db.selectFrom('jobs').select(['id', 'status', 'running']).where('id', '=', jobId).$call(trx.dialect.forUpdate).executeTakeFirst();
+function lockJobRow(
+  trx: StoreContext,
+  jobId: string,
+): Promise<{ id: string; status: string; running: number } | undefined> {
+  return trx.db
+    .selectFrom('jobs')
+    .select(['id', 'status', 'running'])
+    .where('id', '=', jobId)
+    .$call(trx.dialect.forUpdate)
+    .executeTakeFirst();
+}
+
+/** The row of a new job, queued with no items yet. */
+function newJobRow(input: CreateJobInput, now: number): JobsTable {
+  return {
+    id: input.id,
+    status: 'queued',
+    options: JSON.stringify(input.options),
+    webhook: input.webhook === null ? null : JSON.stringify(input.webhook),
+    // A streamed submission binds its key only once its last URL is stored (`endIntake`).
+    idempotency_key: input.intake === 'open' ? null : (input.idempotencyKey ?? null),
+    intake: input.intake ?? 'ended',
+    total: 0,
+    reused: 0,
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+    next_seq: 0,
+    last_claimed_at: 0,
+    created_at: now,
+    updated_at: now,
+    finished_at: null,
+    tenant: input.tenant ?? DEFAULT_TENANT,
+    name: input.name ?? null,
+    first_url: null,
+  };
 }

@@ -37,31 +37,11 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
     const candidates = events.filter((e) => e.jobId !== null && !e.type.startsWith('webhook.'));
     if (candidates.length === 0) return 0;
     const jobIds = [...new Set(candidates.map((e) => e.jobId!))];
-    const webhooks = new Map<string, string>();
-    for (let i = 0; i < jobIds.length; i += CHUNK) {
-      const rows = await this.#context.db
-        .selectFrom('jobs')
-        .select(['id', 'webhook'])
-        .where('id', 'in', jobIds.slice(i, i + CHUNK))
-        .where('webhook', 'is not', null)
-        .execute();
-      for (const row of rows) {
-        const webhook = JSON.parse(row.webhook!) as Job['webhook'];
-        if (webhook) webhooks.set(row.id, webhook.url);
-      }
-    }
+    const webhooks = await webhookUrls(this.#context.db, jobIds);
     const wanted = candidates.filter((e) => webhooks.has(e.jobId!));
     if (wanted.length === 0) return 0;
     const { db } = this.#context;
-    const existing = new Set<number>();
-    for (let i = 0; i < wanted.length; i += CHUNK) {
-      const rows = await db
-        .selectFrom('webhook_deliveries')
-        .select('event_id')
-        .where('event_id', 'in', wanted.slice(i, i + CHUNK).map((e) => e.id))
-        .execute();
-      for (const row of rows) existing.add(Number(row.event_id));
-    }
+    const existing = await eventIdsWithDelivery(db, wanted);
     const now = this.#context.clock.now();
     const rows: WebhookDeliveriesTable[] = wanted
       .filter((e) => !existing.has(e.id))
@@ -104,7 +84,17 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
     let query = this.#context.db
       .selectFrom('webhook_deliveries as d')
       .leftJoin('jobs as j', 'j.id', 'd.job_id')
-      .select(['d.id', 'd.event_id', 'd.event_type', 'd.job_id', 'd.url', 'd.body', 'd.attempts', 'd.give_up_at', 'j.webhook'])
+      .select([
+        'd.id',
+        'd.event_id',
+        'd.event_type',
+        'd.job_id',
+        'd.url',
+        'd.body',
+        'd.attempts',
+        'd.give_up_at',
+        'j.webhook',
+      ])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) =>
@@ -227,12 +217,22 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
    * Sends a delivery again (whatever its status): pending, due now, with a fresh give-up deadline.
    * Null when the job has no such delivery.
    */
-  async replayWebhookDelivery(jobId: string, deliveryId: string, giveUpMs: number): Promise<WebhookDelivery | null> {
+  async replayWebhookDelivery(
+    jobId: string,
+    deliveryId: string,
+    giveUpMs: number,
+  ): Promise<WebhookDelivery | null> {
     const now = this.#context.clock.now();
     const { db } = this.#context;
     await db
       .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: now, give_up_at: now + giveUpMs, delivered_at: null, updated_at: now })
+      .set({
+        status: 'pending',
+        next_attempt_at: now,
+        give_up_at: now + giveUpMs,
+        delivered_at: null,
+        updated_at: now,
+      })
       .where('id', '=', deliveryId)
       .where('job_id', '=', jobId)
       .execute();
@@ -270,7 +270,11 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
     if (rows.length === 0) return 0;
     const result = await db
       .deleteFrom('webhook_deliveries')
-      .where('id', 'in', rows.map((r) => r.id))
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
@@ -290,4 +294,43 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
       .execute();
     return rows.length;
   }
+}
+
+/** The webhook URL of each of these jobs that has a webhook. */
+async function webhookUrls(db: StoreContext['db'], jobIds: readonly string[]): Promise<Map<string, string>> {
+  const webhooks = new Map<string, string>();
+  for (let i = 0; i < jobIds.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['id', 'webhook'])
+      .where('id', 'in', jobIds.slice(i, i + CHUNK))
+      .where('webhook', 'is not', null)
+      .execute();
+    for (const row of rows) {
+      const webhook = JSON.parse(row.webhook!) as Job['webhook'];
+      if (webhook) webhooks.set(row.id, webhook.url);
+    }
+  }
+  return webhooks;
+}
+
+/** The ids of those of these events that have a delivery already. */
+async function eventIdsWithDelivery(
+  db: StoreContext['db'],
+  events: readonly StoredEvent[],
+): Promise<Set<number>> {
+  const existing = new Set<number>();
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom('webhook_deliveries')
+      .select('event_id')
+      .where(
+        'event_id',
+        'in',
+        events.slice(i, i + CHUNK).map((e) => e.id),
+      )
+      .execute();
+    for (const row of rows) existing.add(Number(row.event_id));
+  }
+  return existing;
 }
