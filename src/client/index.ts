@@ -11,51 +11,53 @@
  * ```
  */
 import type {
-  ChunkView,
-  DocumentField,
-  JobChunkView,
-  DocumentFormatName,
   DocumentView,
-  ItemStateName,
   ItemView,
-  JobOptionsInput,
+  JobChunkView,
   JobView,
   PageView,
-  ProgressEventData,
   ResultView,
   SearchHitView,
   SubmitResponse,
-  WebhookInput,
 } from './types.js';
+import type {
+  ChunkOptions,
+  CrawlOptions,
+  CrawlResponse,
+  DistillClientOptions,
+  DocumentChunksView,
+  EventsOptions,
+  ExtractOptions,
+  ListItemsOptions,
+  ListJobsOptions,
+  ListResultsOptions,
+  MapOptions,
+  MapResponse,
+  ResultsOptions,
+  RetryFailedResponse,
+  SearchDocumentsOptions,
+  SignalOptions,
+  SubmitOptions,
+  UploadFileOptions,
+  WaitForJobOptions,
+} from './options.js';
 
 export type * from './types.js';
+export type * from './options.js';
 export { describePoliteness } from './politeness.js';
 export { DistillApiError } from './errors.js';
-import { DistillApiError } from './errors.js';
-import { readLines } from './lines.js';
 import { readEvents, type JobEvent } from './sse.js';
 export type { JobEvent } from './sse.js';
-import { ClientTransport, type Query } from './transport.js';
-
-/** Options of `DistillClient`. */
-export interface DistillClientOptions {
-  /** Where the API is, e.g. `http://127.0.0.1:3000`. */
-  baseUrl: string;
-  /** Sent as `Authorization: Bearer <apiKey>` when set. */
-  apiKey?: string;
-  /** A `fetch` to use instead of the global one (tests, proxies, retries). */
-  fetch?: typeof globalThis.fetch;
-}
-
-/** Options of `submit` and `submitStream`. */
-export interface SubmitOptions extends JobOptionsInput {
-  /** The job's name in lists (at most 200 characters); unset: its first URL's host and count. */
-  name?: string;
-  webhook?: WebhookInput;
-  /** A retried submission with the same key returns the same job instead of a second one. */
-  idempotencyKey?: string;
-  signal?: AbortSignal;
-}
+import { ClientTransport } from './transport.js';
+import {
+  jobPath,
+  startCrawl,
+  streamNdjson,
+  submitJob,
+  submitJobStream,
+  uploadFile,
+  waitForJob,
+} from './requests.js';
 
 /** A typed client of the distill HTTP API. Every method rejects with `DistillApiError` on an error answer. */
 export class DistillClient {
@@ -65,40 +67,27 @@ export class DistillClient {
     if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
       throw new TypeError(`Expected \`baseUrl\` to be an http(s) URL, got \`${String(options.baseUrl)}\``);
     }
-    this.#http = new ClientTransport(options.baseUrl.replace(/\/+$/, ''), options.apiKey, options.fetch ?? globalThis.fetch.bind(globalThis));
+    this.#http = new ClientTransport(
+      options.baseUrl.replace(/\/+$/, ''),
+      options.apiKey,
+      options.fetch ?? globalThis.fetch.bind(globalThis),
+    );
   }
 
   /** Creates a job from up to 100,000 URLs (JSON). For more, use `submitStream`. */
   async submit(urls: readonly string[], options: SubmitOptions = {}): Promise<SubmitResponse> {
-    const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
-    return this.#http.json<SubmitResponse>('POST', '/v1/jobs', {
-      body: { urls, ...(name !== undefined ? { name } : {}), ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
-      headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
-      signal,
-    });
+    return submitJob(this.#http, urls, options);
   }
 
   /**
    * Creates a job from any number of URLs, streamed to the server one per line (text/plain): neither
    * side holds the batch in memory.
    */
-  async submitStream(urls: AsyncIterable<string> | Iterable<string>, options: SubmitOptions = {}): Promise<SubmitResponse> {
-    const { webhook, idempotencyKey, signal, name, ...jobOptions } = options;
-    const query: Query = {
-      maxAge: jobOptions.maxAge,
-      // Named formats only: a json format's schema needs a JSON body (`submit`).
-      formats: jobOptions.formats?.map((f) => (typeof f === 'string' ? f : f.type)).join(','),
-      timeoutMs: jobOptions.timeoutMs,
-      maxAttempts: jobOptions.maxAttempts,
-      render: jobOptions.render,
-      screenshot: jobOptions.screenshot,
-      webhookUrl: webhook?.url,
-      name,
-    };
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-    if (webhook?.secret !== undefined) headers['webhook-secret'] = webhook.secret;
-    return this.#http.streamLines<SubmitResponse>('/v1/jobs', urls, query, headers, signal);
+  async submitStream(
+    urls: AsyncIterable<string> | Iterable<string>,
+    options: SubmitOptions = {},
+  ): Promise<SubmitResponse> {
+    return submitJobStream(this.#http, urls, options);
   }
 
   /**
@@ -111,69 +100,53 @@ export class DistillClient {
    * with `file_too_large`. `options`: the job options that apply to a file (formats with json's
    * schema, chunkTokens, llm, ocrLanguages), sent as the multipart `options` field.
    */
-  async uploadFile(
-    file: Blob | Uint8Array,
-    options: {
-      fileName?: string;
-      contentType?: string;
-      formats?: DocumentFormatName[];
-      ocrLanguages?: string[];
-      options?: Pick<JobOptionsInput, 'formats' | 'chunkTokens' | 'chunkOverlap' | 'llm' | 'ocrLanguages'>;
-      signal?: AbortSignal;
-    } = {},
-  ): Promise<SubmitResponse> {
-    const blob = file instanceof Blob && options.contentType === undefined ? file : new Blob([file as Blob | Uint8Array<ArrayBuffer>], { type: options.contentType ?? '' });
-    const form = new FormData();
-    const fileName = options.fileName ?? (typeof File !== 'undefined' && file instanceof File ? file.name : 'file');
-    if (options.options !== undefined) form.append('options', JSON.stringify(options.options));
-    form.append('file', blob, fileName);
-    const query: Query = { formats: options.formats?.join(','), ocrLanguages: options.ocrLanguages?.join(',') };
-    const response = await this.#http.request('POST', '/v1/files', { query, headers: { accept: 'application/json' }, body: form, signal: options.signal });
-    return (await response.json()) as SubmitResponse;
+  async uploadFile(file: Blob | Uint8Array, options: UploadFileOptions = {}): Promise<SubmitResponse> {
+    return uploadFile(this.#http, file, options);
   }
 
   /**
    * Crawls a site from `url` (`POST /v1/crawls`): links followed breadth-first within `maxDepth`
    * hops and `maxPages` pages. The crawl is a job: follow, page and cancel it like any other.
    */
-  async crawl(
-    url: string,
-    options: { maxDepth?: number; maxPages?: number; include?: string[]; exclude?: string[]; sameSite?: boolean; useSitemap?: boolean } & SubmitOptions = {},
-  ): Promise<{ job: JobView; crawl: { url: string; maxDepth: number; maxPages: number } }> {
-    const { maxDepth, maxPages, include, exclude, sameSite, useSitemap, webhook, idempotencyKey, signal, name, ...jobOptions } = options;
-    const scope = Object.fromEntries(Object.entries({ maxDepth, maxPages, include, exclude, sameSite, useSitemap, name }).filter(([, value]) => value !== undefined));
-    return this.#http.json('POST', '/v1/crawls', {
-      body: { url, ...scope, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}), ...(webhook ? { webhook } : {}) },
-      headers: idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {},
-      signal,
-    });
+  async crawl(url: string, options: CrawlOptions = {}): Promise<CrawlResponse> {
+    return startCrawl(this.#http, url, options);
   }
 
   /** A site's URLs from its sitemaps, llms.txt and links, without extracting anything (`POST /v1/map`). */
-  map(
-    url: string,
-    options: { search?: string; include?: string[]; exclude?: string[]; includeSubdomains?: boolean; sameHost?: boolean; sitemap?: 'include' | 'skip' | 'only'; limit?: number; signal?: AbortSignal } = {},
-  ): Promise<{ url: string; count: number; isPartial: boolean; links: Array<{ url: string; source: string; title?: string }>; warnings: Array<{ code: string; message: string }> }> {
+  map(url: string, options: MapOptions = {}): Promise<MapResponse> {
     const { signal, ...filters } = options;
     return this.#http.json('POST', '/v1/map', { body: { url, ...filters }, signal });
   }
 
   /** Adds URLs to a job (same rules as submission). */
-  async append(jobId: string, urls: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
-    return this.#http.json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, { body: { urls }, signal: options.signal });
+  async append(jobId: string, urls: readonly string[], options: SignalOptions = {}): Promise<SubmitResponse> {
+    return this.#http.json<SubmitResponse>('POST', `${jobPath(jobId)}/urls`, {
+      body: { urls },
+      signal: options.signal,
+    });
   }
 
   /** Adds URLs to a job, streamed one per line. */
-  async appendStream(jobId: string, urls: AsyncIterable<string> | Iterable<string>, options: { signal?: AbortSignal } = {}): Promise<SubmitResponse> {
-    return this.#http.streamLines<SubmitResponse>(`${jobPath(jobId)}/urls`, urls, {}, { 'content-type': 'text/plain; charset=utf-8' }, options.signal);
+  async appendStream(
+    jobId: string,
+    urls: AsyncIterable<string> | Iterable<string>,
+    options: SignalOptions = {},
+  ): Promise<SubmitResponse> {
+    return this.#http.streamLines<SubmitResponse>(
+      `${jobPath(jobId)}/urls`,
+      urls,
+      {},
+      { 'content-type': 'text/plain; charset=utf-8' },
+      options.signal,
+    );
   }
 
   /** `GET /healthz`: resolves when the server answers, rejects when it does not. */
-  health(options: { signal?: AbortSignal } = {}): Promise<{ status: string }> {
+  health(options: SignalOptions = {}): Promise<{ status: string }> {
     return this.#http.json('GET', '/healthz', { signal: options.signal });
   }
 
-  getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+  getJob(jobId: string, options: SignalOptions = {}): Promise<JobView> {
     return this.#http.json<JobView>('GET', jobPath(jobId), { signal: options.signal });
   }
 
@@ -181,15 +154,20 @@ export class DistillClient {
    * One page of recent jobs, newest first; `status` keeps one status, `q` the jobs whose name or
    * first URL holds it, or that hold it as a whole URL.
    */
-  listJobs(options: { cursor?: string; limit?: number; status?: JobView['status']; q?: string; signal?: AbortSignal } = {}): Promise<PageView<JobView>> {
-    return this.#http.json('GET', '/v1/jobs', { query: { cursor: options.cursor, limit: options.limit, status: options.status, q: options.q || undefined }, signal: options.signal });
+  listJobs(options: ListJobsOptions = {}): Promise<PageView<JobView>> {
+    return this.#http.json('GET', '/v1/jobs', {
+      query: {
+        cursor: options.cursor,
+        limit: options.limit,
+        status: options.status,
+        q: options.q || undefined,
+      },
+      signal: options.signal,
+    });
   }
 
   /** One page of a job's items, in submission order. */
-  listItems(
-    jobId: string,
-    options: { state?: ItemStateName; cursor?: string; limit?: number; signal?: AbortSignal } = {},
-  ): Promise<PageView<ItemView>> {
+  listItems(jobId: string, options: ListItemsOptions = {}): Promise<PageView<ItemView>> {
     return this.#http.json('GET', `${jobPath(jobId)}/items`, {
       query: { state: options.state, cursor: options.cursor, limit: options.limit },
       signal: options.signal,
@@ -197,10 +175,7 @@ export class DistillClient {
   }
 
   /** One page of a job's results (documents of succeeded items). */
-  listResults(
-    jobId: string,
-    options: { cursor?: string; limit?: number; fields?: readonly DocumentField[]; signal?: AbortSignal } = {},
-  ): Promise<PageView<ResultView>> {
+  listResults(jobId: string, options: ListResultsOptions = {}): Promise<PageView<ResultView>> {
     return this.#http.json('GET', `${jobPath(jobId)}/results`, {
       query: { cursor: options.cursor, limit: options.limit, fields: options.fields?.join(',') },
       signal: options.signal,
@@ -208,34 +183,30 @@ export class DistillClient {
   }
 
   /** Every result of a job, streamed as NDJSON and parsed one document at a time. */
-  async *results(jobId: string, options: { fields?: readonly DocumentField[]; signal?: AbortSignal } = {}): AsyncGenerator<ResultView> {
-    const response = await this.#http.request('GET', `${jobPath(jobId)}/results`, {
-      query: { fields: options.fields?.join(',') },
-      headers: { accept: 'application/x-ndjson' },
-      signal: options.signal,
-    });
-    for await (const line of readLines(response)) {
-      if (line.trim() !== '') yield JSON.parse(line) as ResultView;
-    }
+  async *results(jobId: string, options: ResultsOptions = {}): AsyncGenerator<ResultView> {
+    yield* streamNdjson<ResultView>(
+      this.#http,
+      `${jobPath(jobId)}/results`,
+      { fields: options.fields?.join(',') },
+      options.signal,
+    );
   }
 
   /**
    * Every chunk of a job's documents (`formats: ["chunks"]`), streamed as NDJSON: the job's
    * chunkTokens and chunkOverlap unless `chunkTokens` / `chunkOverlap` say otherwise.
    */
-  async *chunks(jobId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): AsyncGenerator<JobChunkView> {
-    const response = await this.#http.request('GET', `${jobPath(jobId)}/chunks`, {
-      query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
-      headers: { accept: 'application/x-ndjson' },
-      signal: options.signal,
-    });
-    for await (const line of readLines(response)) {
-      if (line.trim() !== '') yield JSON.parse(line) as JobChunkView;
-    }
+  async *chunks(jobId: string, options: ChunkOptions = {}): AsyncGenerator<JobChunkView> {
+    yield* streamNdjson<JobChunkView>(
+      this.#http,
+      `${jobPath(jobId)}/chunks`,
+      { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
+      options.signal,
+    );
   }
 
   /** A document with its chunks (default 512 tokens, 64 of overlap). */
-  async documentChunks(documentId: string, options: { chunkTokens?: number; chunkOverlap?: number; signal?: AbortSignal } = {}): Promise<DocumentView & { chunks: ChunkView[] }> {
+  async documentChunks(documentId: string, options: ChunkOptions = {}): Promise<DocumentChunksView> {
     return this.#http.json('GET', `/v1/documents/${encodeURIComponent(documentId)}/chunks`, {
       query: { chunkTokens: options.chunkTokens, chunkOverlap: options.chunkOverlap },
       signal: options.signal,
@@ -243,32 +214,37 @@ export class DistillClient {
   }
 
   /** Every result of a job as a zip of Markdown files with front matter (what `distill extract -o` writes). */
-  async resultsZip(jobId: string, options: { signal?: AbortSignal } = {}): Promise<Blob> {
-    const response = await this.#http.request('GET', `${jobPath(jobId)}/results`, { headers: { accept: 'application/zip' }, signal: options.signal });
+  async resultsZip(jobId: string, options: SignalOptions = {}): Promise<Blob> {
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/results`, {
+      headers: { accept: 'application/zip' },
+      signal: options.signal,
+    });
     return response.blob();
   }
 
   /** Cancels a job (idempotent); resolves with the job. */
-  cancel(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+  cancel(jobId: string, options: SignalOptions = {}): Promise<JobView> {
     return this.#http.json<JobView>('POST', `${jobPath(jobId)}/cancel`, { signal: options.signal });
   }
 
   /** Deletes a finished job and its items (its documents stay); 409 `job_not_finished` while it runs. */
-  async deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async deleteJob(jobId: string, options: SignalOptions = {}): Promise<void> {
     await this.#http.request('DELETE', jobPath(jobId), { signal: options.signal });
   }
 
   /** Runs the job's failed items again (attempts from 0); resolves with the job and how many were queued. */
-  retryFailed(jobId: string, options: { signal?: AbortSignal } = {}): Promise<{ job: JobView; retried: number }> {
+  retryFailed(jobId: string, options: SignalOptions = {}): Promise<RetryFailedResponse> {
     return this.#http.json('POST', `${jobPath(jobId)}/retry`, { signal: options.signal });
   }
 
-  getDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
-    return this.#http.json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, { signal: options.signal });
+  getDocument(documentId: string, options: SignalOptions = {}): Promise<DocumentView> {
+    return this.#http.json('GET', `/v1/documents/${encodeURIComponent(documentId)}`, {
+      signal: options.signal,
+    });
   }
 
   /** The stored document of a URL (normalised by the server). */
-  getDocumentByUrl(url: string, options: { signal?: AbortSignal } = {}): Promise<DocumentView> {
+  getDocumentByUrl(url: string, options: SignalOptions = {}): Promise<DocumentView> {
     return this.#http.json('GET', '/v1/documents', { query: { url }, signal: options.signal });
   }
 
@@ -276,16 +252,17 @@ export class DistillClient {
    * One page of a full-text search over the tenant's documents, or one job's (`jobId`), best
    * first; `query` in the syntax of docs/api.md#search.
    */
-  searchDocuments(
-    query: string,
-    options: { jobId?: string; cursor?: string; limit?: number; signal?: AbortSignal } = {},
-  ): Promise<PageView<SearchHitView>> {
-    const path = options.jobId === undefined ? '/v1/documents/search' : `${jobPath(options.jobId)}/documents/search`;
-    return this.#http.json('GET', path, { query: { q: query, cursor: options.cursor, limit: options.limit }, signal: options.signal });
+  searchDocuments(query: string, options: SearchDocumentsOptions = {}): Promise<PageView<SearchHitView>> {
+    const path =
+      options.jobId === undefined ? '/v1/documents/search' : `${jobPath(options.jobId)}/documents/search`;
+    return this.#http.json('GET', path, {
+      query: { q: query, cursor: options.cursor, limit: options.limit },
+      signal: options.signal,
+    });
   }
 
   /** Extracts one URL and waits for its document (the server bounds the wait). */
-  extract(url: string, options: JobOptionsInput & { signal?: AbortSignal } = {}): Promise<DocumentView> {
+  extract(url: string, options: ExtractOptions = {}): Promise<DocumentView> {
     const { signal, ...jobOptions } = options;
     return this.#http.json('POST', '/v1/extract', {
       body: { url, ...(Object.keys(jobOptions).length > 0 ? { options: jobOptions } : {}) },
@@ -297,10 +274,13 @@ export class DistillClient {
    * The job's Server-Sent Events, parsed. Ends after the `completed` event (or when `signal`
    * aborts). Pass the last `id` seen as `lastEventId` to resume without missing anything.
    */
-  async *events(jobId: string, options: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<JobEvent> {
+  async *events(jobId: string, options: EventsOptions = {}): AsyncGenerator<JobEvent> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
-    const response = await this.#http.request('GET', `${jobPath(jobId)}/events`, { headers, signal: options.signal });
+    const response = await this.#http.request('GET', `${jobPath(jobId)}/events`, {
+      headers,
+      signal: options.signal,
+    });
     yield* readEvents(response);
   }
 
@@ -308,30 +288,7 @@ export class DistillClient {
    * Resolves with the job once it is final (`completed` or `cancelled`), following its event
    * stream and reconnecting from the last event id when the connection drops.
    */
-  async waitForJob(
-    jobId: string,
-    options: { signal?: AbortSignal; onProgress?: (progress: ProgressEventData) => void; maxReconnects?: number } = {},
-  ): Promise<JobView> {
-    let lastEventId: string | undefined;
-    let failures = 0;
-    const maxReconnects = options.maxReconnects ?? 5;
-    for (;;) {
-      try {
-        for await (const message of this.events(jobId, { ...(lastEventId !== undefined ? { lastEventId } : {}), ...(options.signal ? { signal: options.signal } : {}) })) {
-          failures = 0;
-          if (message.id !== undefined) lastEventId = message.id;
-          if (message.event === 'progress') options.onProgress?.(message.data as ProgressEventData);
-          if (message.event === 'completed') return message.data as JobView;
-        }
-      } catch (error) {
-        if (error instanceof DistillApiError || options.signal?.aborted || ++failures > maxReconnects) throw error;
-      }
-      options.signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 500 * Math.max(1, failures)));
-    }
+  async waitForJob(jobId: string, options: WaitForJobOptions = {}): Promise<JobView> {
+    return waitForJob((eventOptions) => this.events(jobId, eventOptions), options);
   }
-}
-
-function jobPath(jobId: string): string {
-  return `/v1/jobs/${encodeURIComponent(jobId)}`;
 }

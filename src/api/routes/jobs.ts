@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type {
-  DocumentField,
-  DocumentFormatName,
-  ItemStateName,
-  JobOptionsInput as WireJobOptions,
-  WebhookInput,
-} from '../../client/types.js';
-import { NoValidUrlsError, wantsLlm, type JobOptions, type SubmitResult } from '../../jobs/index.js';
+import type { DocumentField, ItemStateName } from '../../client/types.js';
+import { wantsLlm, type JobOptions } from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { ownedJobOf } from '../auth.js';
-import { readJobName } from '../job-name.js';
+import {
+  readSubmission,
+  runSubmission,
+  StreamedBody,
+  type SubmitHeaders,
+  type SubmitQuery,
+} from '../job-submission.js';
 import { bindJobId } from '../request-log.js';
 import { resultsZip } from '../results-zip.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
@@ -29,96 +29,36 @@ import {
   submitQuerySchema,
   submitResponseSchema,
 } from '../schemas.js';
-import { StreamedUrls, type LineFormat } from '../streamed-urls.js';
-import { DOCUMENT_FIELDS, politenessOf, toItemView, toJobView, toResultView, toSubmissionSummary } from '../views.js';
+import {
+  DOCUMENT_FIELDS,
+  politenessOf,
+  toItemView,
+  toJobView,
+  toResultView,
+  toSubmissionSummary,
+} from '../views.js';
 
-/** A streamed request body: the content-type parser hands the raw stream over without reading it. */
-export class StreamedBody {
-  readonly stream: Readable;
-  readonly format: LineFormat;
-  constructor(stream: Readable, format: LineFormat) {
-    this.stream = stream;
-    this.format = format;
-  }
-}
-
-interface JsonSubmitBody {
-  urls: string[];
-  name?: string;
-  options?: WireJobOptions;
-  webhook?: WebhookInput;
-}
-
-interface SubmitQuery {
-  maxAge?: number;
-  formats?: string;
-  timeoutMs?: number;
-  maxAttempts?: number;
-  render?: WireJobOptions['render'];
-  screenshot?: WireJobOptions['screenshot'];
-  webhookUrl?: string;
-  name?: string;
-}
-
-interface SubmitHeaders {
-  'idempotency-key'?: string;
-  'webhook-secret'?: string;
-}
+export { StreamedBody } from '../job-submission.js';
 
 /** Results per page of the NDJSON stream: documents can be large, so pages stay small. */
 const STREAM_PAGE_SIZE = 100;
 
-/** The URLs and options of a submission, whatever the body's form. */
-function readSubmission(
-  body: unknown,
-  query: SubmitQuery,
-  context: RouteContext,
-): { urls: Iterable<string> | AsyncIterable<string>; options: WireJobOptions; webhook: WebhookInput | undefined; streamed: StreamedUrls | null; name: string | undefined } {
-  const fromQuery: WireJobOptions = {
-    ...(query.maxAge !== undefined ? { maxAge: query.maxAge } : {}),
-    ...(query.formats !== undefined ? { formats: query.formats.split(',') as DocumentFormatName[] } : {}),
-    ...(query.timeoutMs !== undefined ? { timeoutMs: query.timeoutMs } : {}),
-    ...(query.maxAttempts !== undefined ? { maxAttempts: query.maxAttempts } : {}),
-    ...(query.render !== undefined ? { render: query.render } : {}),
-    ...(query.screenshot !== undefined ? { screenshot: query.screenshot } : {}),
-  };
-  if (body instanceof StreamedBody) {
-    const streamed = new StreamedUrls(body.stream, {
-      format: body.format,
-      maxLineBytes: context.options.maxLineBytes,
-      maxUrls: context.options.maxStreamedUrls,
-    });
-    return { urls: streamed, options: fromQuery, webhook: undefined, streamed, name: readJobName(query.name) };
-  }
-  // A request with neither body nor Content-Type is parsed by nobody and, the schemas being per
-  // media type, validated by none: refuse it as the routes with one body schema do.
-  if (typeof body !== 'object' || body === null) throw new ApiValidationError('/', 'must be object');
-  const json = body as JsonSubmitBody;
-  return { urls: json.urls, options: { ...fromQuery, ...json.options }, webhook: json.webhook, streamed: null, name: readJobName(json.name ?? query.name) };
-}
-
-/** Runs a submission; a `NoValidUrlsError` gets the streamed lines' own reasons back. */
-async function runSubmission(
-  streamed: StreamedUrls | null,
-  run: () => Promise<SubmitResult>,
-): Promise<SubmitResult> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof NoValidUrlsError && streamed) {
-      const merged = streamed.mergeInvalid(error.invalid);
-      error.invalid.splice(0, error.invalid.length, ...(merged as typeof error.invalid));
-    }
-    throw error;
-  }
-}
-
 function parseFields(fields: string | undefined): DocumentField[] | null {
   if (fields === undefined || fields === '') return null;
-  const names = [...new Set(fields.split(',').map((f) => f.trim()).filter((f) => f !== ''))];
+  const names = [
+    ...new Set(
+      fields
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+    ),
+  ];
   const unknown = names.filter((name) => !(DOCUMENT_FIELDS as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    throw new ApiValidationError('/fields', `names unknown fields ${unknown.map((u) => `\`${u}\``).join(', ')}; known: ${DOCUMENT_FIELDS.join(', ')}`);
+    throw new ApiValidationError(
+      '/fields',
+      `names unknown fields ${unknown.map((u) => `\`${u}\``).join(', ')}; known: ${DOCUMENT_FIELDS.join(', ')}`,
+    );
   }
   return names as DocumentField[];
 }
@@ -141,7 +81,9 @@ export function jobRoutes(context: RouteContext) {
     // Submission and append take streamed bodies. The parsers are registered in this encapsulated
     // scope only, so every other route answers 415 to text/plain.
     await app.register((scope, _options, done) => {
-      scope.addContentTypeParser('text/plain', (_request, payload, done) => done(null, new StreamedBody(payload, 'text')));
+      scope.addContentTypeParser('text/plain', (_request, payload, done) =>
+        done(null, new StreamedBody(payload, 'text')),
+      );
       scope.addContentTypeParser('application/x-ndjson', (_request, payload, done) =>
         done(null, new StreamedBody(payload, 'ndjson')),
       );
@@ -164,16 +106,29 @@ export function jobRoutes(context: RouteContext) {
           },
         },
         async (request: FastifyRequest<{ Querystring: SubmitQuery; Headers: SubmitHeaders }>, reply) => {
-          const { urls, options: wireOptions, webhook, streamed, name } = readSubmission(request.body, request.query, context);
+          const {
+            urls,
+            options: wireOptions,
+            webhook,
+            streamed,
+            name,
+          } = readSubmission(request.body, request.query, context);
           const webhookInput =
             webhook ??
             (request.query.webhookUrl !== undefined
-              ? { url: request.query.webhookUrl, ...(request.headers['webhook-secret'] ? { secret: request.headers['webhook-secret'] } : {}) }
+              ? {
+                  url: request.query.webhookUrl,
+                  ...(request.headers['webhook-secret'] ? { secret: request.headers['webhook-secret'] } : {}),
+                }
               : undefined);
           const result = await runSubmission(streamed, () =>
             jobs.submit({
               urls,
-              options: toDomainOptions(wireOptions, { box: services.secretBox }, { isLlmConfigured: services.isLlmConfigured === true }),
+              options: toDomainOptions(
+                wireOptions,
+                { box: services.secretBox },
+                { isLlmConfigured: services.isLlmConfigured === true },
+              ),
               webhook: webhookInput ?? null,
               idempotencyKey: request.headers['idempotency-key'],
               tenant: request.tenant,
@@ -188,7 +143,9 @@ export function jobRoutes(context: RouteContext) {
             .send({
               job: view,
               submission: toSubmissionSummary(result, {
-                ...(streamed ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated } : {}),
+                ...(streamed
+                  ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated }
+                  : {}),
               }),
             });
         },
@@ -208,7 +165,9 @@ export function jobRoutes(context: RouteContext) {
         },
         async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
           const { urls, streamed } = readSubmission(request.body, {}, context);
-          const result = await runSubmission(streamed, () => jobs.append(request.params.id, urls, { tenant: request.tenant }));
+          const result = await runSubmission(streamed, () =>
+            jobs.append(request.params.id, urls, { tenant: request.tenant }),
+          );
           const view = toJobView(result.job);
           return reply
             .code(202)
@@ -217,7 +176,9 @@ export function jobRoutes(context: RouteContext) {
               job: view,
               submission: toSubmissionSummary(result, {
                 isAppend: true,
-                ...(streamed ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated } : {}),
+                ...(streamed
+                  ? { invalid: streamed.mergeInvalid(result.invalid), truncated: streamed.truncated }
+                  : {}),
               }),
             });
         },
@@ -236,12 +197,26 @@ export function jobRoutes(context: RouteContext) {
           tags: ['jobs'],
           querystring: paginationQuerySchema(20, 100, {
             status: { type: 'string', enum: ['queued', 'running', 'completed', 'cancelled'] },
-            q: { type: 'string', maxLength: 200, description: 'Part of a job name or first URL, or a whole URL of the job', examples: ['example.com'] },
+            q: {
+              type: 'string',
+              maxLength: 200,
+              description: 'Part of a job name or first URL, or a whole URL of the job',
+              examples: ['example.com'],
+            },
           }),
           response: { 200: pageSchema(jobSchema), ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number; status?: 'queued' | 'running' | 'completed' | 'cancelled'; q?: string } }>) => {
+      async (
+        request: FastifyRequest<{
+          Querystring: {
+            cursor?: string;
+            limit: number;
+            status?: 'queued' | 'running' | 'completed' | 'cancelled';
+            q?: string;
+          };
+        }>,
+      ) => {
         const { limit, cursor, status, q } = request.query;
         const page = await repository.listJobs({ limit, cursor, tenant: request.tenant, status, query: q });
         return { items: page.items.map((job) => toJobView(job)), nextCursor: page.nextCursor };
@@ -262,7 +237,9 @@ export function jobRoutes(context: RouteContext) {
         const job = ownedJobOf(request);
         const view = toJobView(job, politenessOf(services.hostWaits, job));
         // Jobs that ask a model for json or summary: the tokens used so far (issue 18).
-        return wantsLlm(job.options) && repository.llmUsage ? { ...view, llmUsage: await repository.llmUsage(job.id) } : view;
+        return wantsLlm(job.options) && repository.llmUsage
+          ? { ...view, llmUsage: await repository.llmUsage(job.id) }
+          : view;
       },
     );
 
@@ -277,7 +254,12 @@ export function jobRoutes(context: RouteContext) {
           response: { 200: pageSchema(itemSchema), ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number; state?: ItemStateName } }>) => {
+      async (
+        request: FastifyRequest<{
+          Params: { id: string };
+          Querystring: { cursor?: string; limit: number; state?: ItemStateName };
+        }>,
+      ) => {
         const { limit, cursor, state } = request.query;
         const page = await repository.listItems(request.params.id, { limit, cursor, state });
         return { items: page.items.map(toItemView), nextCursor: page.nextCursor };
@@ -296,14 +278,23 @@ export function jobRoutes(context: RouteContext) {
           tags: ['jobs'],
           params: jobIdParamsSchema,
           querystring: paginationQuerySchema(20, 100, {
-            fields: { type: 'string', maxLength: 1000, pattern: '^[A-Za-z, ]*$', description: `Comma-separated: ${DOCUMENT_FIELDS.join(', ')}` },
+            fields: {
+              type: 'string',
+              maxLength: 1000,
+              pattern: '^[A-Za-z, ]*$',
+              description: `Comma-separated: ${DOCUMENT_FIELDS.join(', ')}`,
+            },
           }),
           response: {
             200: {
               content: {
                 'application/json': { schema: pageSchema(resultSchema) },
-                'application/x-ndjson': { schema: { type: 'string', description: 'One JSON document per line' } },
-                'application/zip': { schema: { type: 'string', format: 'binary', description: 'One Markdown file per document' } },
+                'application/x-ndjson': {
+                  schema: { type: 'string', description: 'One JSON document per line' },
+                },
+                'application/zip': {
+                  schema: { type: 'string', format: 'binary', description: 'One Markdown file per document' },
+                },
               },
             },
             ...problemResponses,
@@ -311,7 +302,10 @@ export function jobRoutes(context: RouteContext) {
         },
       },
       async (
-        request: FastifyRequest<{ Params: { id: string }; Querystring: { cursor?: string; limit: number; fields?: string } }>,
+        request: FastifyRequest<{
+          Params: { id: string };
+          Querystring: { cursor?: string; limit: number; fields?: string };
+        }>,
         reply: FastifyReply,
       ) => {
         const jobId = request.params.id;
@@ -326,9 +320,14 @@ export function jobRoutes(context: RouteContext) {
             .send(resultsZip(repository, jobId, closed.signal));
         }
         if (prefersNdjson(request)) {
-          return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamResults(jobId, jobOptions, fields)));
+          return reply
+            .type('application/x-ndjson; charset=utf-8')
+            .send(Readable.from(streamResults(jobId, jobOptions, fields)));
         }
-        const page = await repository.listResults(jobId, { limit: request.query.limit, cursor: request.query.cursor });
+        const page = await repository.listResults(jobId, {
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+        });
         return reply.type('application/json; charset=utf-8').send({
           items: page.items.map((r) => toResultView(r, jobOptions, fields)),
           nextCursor: page.nextCursor,
@@ -337,12 +336,17 @@ export function jobRoutes(context: RouteContext) {
     );
 
     /** Every result of a job as NDJSON lines, a page at a time: memory holds one page at most. */
-    async function* streamResults(jobId: string, jobOptions: JobOptions, fields: DocumentField[] | null): AsyncGenerator<string> {
+    async function* streamResults(
+      jobId: string,
+      jobOptions: JobOptions,
+      fields: DocumentField[] | null,
+    ): AsyncGenerator<string> {
       let cursor: string | undefined;
       do {
         const page = await repository.listResults(jobId, { limit: STREAM_PAGE_SIZE, cursor });
         let chunk = '';
-        for (const result of page.items) chunk += `${JSON.stringify(toResultView(result, jobOptions, fields))}\n`;
+        for (const result of page.items)
+          chunk += `${JSON.stringify(toResultView(result, jobOptions, fields))}\n`;
         if (chunk !== '') yield chunk;
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);
@@ -353,13 +357,15 @@ export function jobRoutes(context: RouteContext) {
       {
         schema: {
           summary: 'Cancel a job (idempotent)',
-          description: 'Queued items become cancelled at once; running ones are aborted promptly and end cancelled.',
+          description:
+            'Queued items become cancelled at once; running ones are aborted promptly and end cancelled.',
           tags: ['jobs'],
           params: jobIdParamsSchema,
           response: { 200: jobSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toJobView(await jobs.cancel(request.params.id, { tenant: request.tenant })),
+      async (request: FastifyRequest<{ Params: { id: string } }>) =>
+        toJobView(await jobs.cancel(request.params.id, { tenant: request.tenant })),
     );
 
     app.delete(
@@ -387,12 +393,16 @@ export function jobRoutes(context: RouteContext) {
         schema: {
           summary: 'Run the failed items of a job again',
           description:
-            'Every failed item is queued again with its attempts from 0 (the job\'s maxAttempts applies anew); a completed job runs ' +
+            "Every failed item is queued again with its attempts from 0 (the job's maxAttempts applies anew); a completed job runs " +
             'again until they end, and writes `job.retried`. `retried` is 0 when nothing had failed. 409 job_cancelled for a cancelled job.',
           tags: ['jobs'],
           params: jobIdParamsSchema,
           response: {
-            200: { type: 'object', required: ['job', 'retried'], properties: { job: jobSchema, retried: { type: 'integer', minimum: 0 } } },
+            200: {
+              type: 'object',
+              required: ['job', 'retried'],
+              properties: { job: jobSchema, retried: { type: 'integer', minimum: 0 } },
+            },
             ...problemResponses,
           },
         },
