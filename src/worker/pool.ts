@@ -1,4 +1,4 @@
-import type { ClaimedItem, ItemOutcome, JobRepository, Queue } from '../jobs/index.js';
+import type { ClaimedItem, ItemOutcome, Queue } from '../jobs/index.js';
 import {
   createDeferred,
   silentLogger,
@@ -8,76 +8,18 @@ import {
   type Clock,
   type Deferred,
   type Logger,
-  positiveInteger,
 } from '../lib/index.js';
-import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyStep } from './adaptive-concurrency.js';
 import type { BodyHandOff } from './body-hand-off.js';
+import {
+  poolSettings,
+  type PoolSettings,
+  type TaskFunction,
+  type WorkerPoolOptions,
+} from './pool-options.js';
 import { abortCancelled, reclaimExpired, renewLeases, type InFlight } from './pool-upkeep.js';
 import { outcomeForError, type AbortReason } from './retry-policy.js';
 
-/**
- * The work the pool runs for one item: resolves with the outcome or throws (see retry-policy).
- * `log` is bound to the item (`jobId`, `seq`, `host`): a task logs through it so that every line
- * about the item can be found by its job.
- */
-export type TaskFunction = (item: ClaimedItem, context: TaskContext) => Promise<ItemOutcome>;
-
-/** What the pool hands a task besides the item. */
-export interface TaskContext {
-  signal: AbortSignal;
-  /** The pool's logger bound to the item. @default a logger that drops everything */
-  log?: Logger;
-  /**
-   * Present when the pool has a hand-off budget (`WorkerPoolOptions.handOff`): the task calls it
-   * once its body of `byteLength` bytes is fetched and goes to extraction. The item's fetch slot
-   * is then free for the next URL, and its body counts against the budget until the task ends.
-   */
-  handOff?: (byteLength: number) => void;
-}
-
-/** Options of `WorkerPool`. */
-export interface WorkerPoolOptions {
-  queue: Queue;
-  repository: Pick<JobRepository, 'finishAttempt' | 'cancelledJobIds'>;
-  task: TaskFunction;
-  /**
-   * Items run at once in this process: a number pins it; `auto` lets `AdaptiveConcurrency` find the
-   * level from `autoConcurrency`'s signals, once every `adjustIntervalMs`. @default 16
-   */
-  concurrency?: number | 'auto';
-  /** The floor, ceiling and signals of `concurrency: 'auto'` (required with it). */
-  autoConcurrency?: AdaptiveConcurrencyOptions;
-  /** How often an `auto` level is adjusted. @default 1000 ms */
-  adjustIntervalMs?: number;
-  /** Observes every adjustment of an `auto` level (metrics, logs); must not throw. */
-  onConcurrencyStep?: (step: ConcurrencyStep) => void;
-  /** Lease of a claimed item; a heartbeat renews it while the task runs. @default 30000 ms */
-  leaseMs?: number;
-  /** How often leases are renewed. @default leaseMs / 3 */
-  heartbeatMs?: number;
-  /** Wait between claims when the queue had nothing runnable. @default 250 ms */
-  pollIntervalMs?: number;
-  /** How often expired leases of dead workers are reclaimed. @default 5000 ms */
-  reclaimIntervalMs?: number;
-  /** How often in-flight items are checked for a cancelled job. @default 500 ms */
-  cancelCheckMs?: number;
-  /** How long `stop()` lets in-flight items finish before aborting them. @default 10000 ms */
-  shutdownTimeoutMs?: number;
-  backoff?: BackoffOptions;
-  clock?: Clock;
-  logger?: Logger;
-  /** Observes every recorded outcome (metrics); must not throw. */
-  onOutcome?: (item: ClaimedItem, outcome: ItemOutcome, durationMs: number) => void;
-  /**
-   * The byte budget of fetched bodies waiting for extraction (issue 16). With it, `concurrency`
-   * counts the items still fetching: an item that handed its body off (`TaskContext.handOff`)
-   * frees its slot, and while the budget is full the pool claims nothing. Without it, an item
-   * holds its slot until it ends.
-   */
-  handOff?: BodyHandOff;
-}
-
-
+export type { TaskContext, TaskFunction, WorkerPoolOptions } from './pool-options.js';
 
 /**
  * Runs queued items through a task function with at most `concurrency` in flight. It claims only
@@ -93,16 +35,8 @@ export class WorkerPool {
   readonly #queue: Queue;
   readonly #repository: WorkerPoolOptions['repository'];
   readonly #task: TaskFunction;
-  readonly #fixedConcurrency: number;
-  readonly #adaptive: AdaptiveConcurrency | undefined;
-  readonly #adjustIntervalMs: number;
   readonly #onConcurrencyStep: WorkerPoolOptions['onConcurrencyStep'];
-  readonly #leaseMs: number;
-  readonly #heartbeatMs: number;
-  readonly #pollIntervalMs: number;
-  readonly #reclaimIntervalMs: number;
-  readonly #cancelCheckMs: number;
-  readonly #shutdownTimeoutMs: number;
+  readonly #settings: PoolSettings;
   readonly #backoff: BackoffOptions | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -124,21 +58,8 @@ export class WorkerPool {
     this.#queue = options.queue;
     this.#repository = options.repository;
     this.#task = options.task;
-    if (options.concurrency === 'auto') {
-      if (!options.autoConcurrency) throw new TypeError('Expected `autoConcurrency` with `concurrency: "auto"`');
-      this.#adaptive = new AdaptiveConcurrency(options.autoConcurrency);
-      this.#fixedConcurrency = 0;
-    } else {
-      this.#fixedConcurrency = positiveInteger('concurrency', options.concurrency ?? 16);
-    }
-    this.#adjustIntervalMs = positiveInteger('adjustIntervalMs', options.adjustIntervalMs ?? 1000);
+    this.#settings = poolSettings(options);
     this.#onConcurrencyStep = options.onConcurrencyStep;
-    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
-    this.#heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)));
-    this.#pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 250);
-    this.#reclaimIntervalMs = positiveInteger('reclaimIntervalMs', options.reclaimIntervalMs ?? 5000);
-    this.#cancelCheckMs = positiveInteger('cancelCheckMs', options.cancelCheckMs ?? 500);
-    this.#shutdownTimeoutMs = positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 10_000);
     this.#backoff = options.backoff;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
@@ -163,7 +84,7 @@ export class WorkerPool {
 
   /** Slots the pool fills now: the pinned number, or the `auto` level of the moment. */
   get concurrency(): number {
-    return this.#adaptive?.level ?? this.#fixedConcurrency;
+    return this.#settings.adaptive?.level ?? this.#settings.fixedConcurrency;
   }
 
   get isRunning(): boolean {
@@ -175,13 +96,13 @@ export class WorkerPool {
     if (this.#isRunning || this.#stopping) return;
     this.#isRunning = true;
     this.#timers.push(
-      setInterval(() => void this.#renewLeases(), this.#heartbeatMs),
-      setInterval(() => void this.#checkCancelled(), this.#cancelCheckMs),
-      setInterval(() => void this.#reclaim(), this.#reclaimIntervalMs),
+      setInterval(() => void this.#renewLeases(), this.#settings.heartbeatMs),
+      setInterval(() => void this.#checkCancelled(), this.#settings.cancelCheckMs),
+      setInterval(() => void this.#reclaim(), this.#settings.reclaimIntervalMs),
     );
-    if (this.#adaptive) {
-      this.#adaptive.start();
-      this.#timers.push(setInterval(() => this.#adjust(), this.#adjustIntervalMs));
+    if (this.#settings.adaptive) {
+      this.#settings.adaptive.start();
+      this.#timers.push(setInterval(() => this.#adjust(), this.#settings.adjustIntervalMs));
     }
     void this.#reclaim();
     this.#loop = this.#claimLoop();
@@ -212,16 +133,16 @@ export class WorkerPool {
     this.#isRunning = false;
     this.notify();
     await this.#loop;
-    const drained = await this.#waitForInFlight(this.#shutdownTimeoutMs);
+    const drained = await this.#waitForInFlight(this.#settings.shutdownTimeoutMs);
     if (!drained) {
       this.#log.warn({ inFlight: this.#inFlight.size }, 'Shutdown timeout reached; aborting in-flight items');
       for (const entry of this.#inFlight.values()) this.#abort(entry, 'shutdown');
       // Aborted tasks report back promptly; one that ignores its signal is left to its lease.
-      await this.#waitForInFlight(Math.min(5000, this.#shutdownTimeoutMs));
+      await this.#waitForInFlight(Math.min(5000, this.#settings.shutdownTimeoutMs));
     }
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    this.#adaptive?.stop();
+    this.#settings.adaptive?.stop();
     this.#resolveIdle();
   }
 
@@ -246,13 +167,13 @@ export class WorkerPool {
       }
       const free = this.concurrency - this.#fetching;
       if (free <= 0) {
-        this.#adaptive?.noteSaturated();
+        this.#settings.adaptive?.noteSaturated();
         await this.#sleepUntilWoken();
         continue;
       }
       let claimed: ClaimedItem[] = [];
       try {
-        claimed = await this.#queue.claim(free, this.#leaseMs);
+        claimed = await this.#queue.claim(free, this.#settings.leaseMs);
       } catch (error) {
         this.#log.error({ err: toError(error) }, 'Claiming items failed; retrying');
       }
@@ -260,7 +181,7 @@ export class WorkerPool {
       for (const item of claimed) this.#run(item);
       if (claimed.length === 0) {
         this.#resolveIdle();
-        await this.#sleepUntilWoken(this.#pollIntervalMs);
+        await this.#sleepUntilWoken(this.#settings.pollIntervalMs);
       }
     }
   }
@@ -305,7 +226,11 @@ export class WorkerPool {
     const startedAt = performance.now();
     let outcome: ItemOutcome;
     try {
-      outcome = await this.#task(item, { signal: controller.signal, log, ...(this.#handOff ? { handOff: (bytes: number) => this.#handOffBody(entry, bytes) } : {}) });
+      outcome = await this.#task(item, {
+        signal: controller.signal,
+        log,
+        ...(this.#handOff ? { handOff: (bytes: number) => this.#handOffBody(entry, bytes) } : {}),
+      });
       if (entry.abortReason === 'cancelled' && outcome.kind !== 'succeeded') outcome = { kind: 'cancelled' };
     } catch (error) {
       outcome = outcomeForError(error, item, {
@@ -346,10 +271,13 @@ export class WorkerPool {
   /** One tick of an `auto` level; a level that came down takes effect as items finish. */
   #adjust(): void {
     // Slots that stayed full all tick (no item finished to re-check) count as saturated too.
-    if (this.#fetching >= this.concurrency) this.#adaptive!.noteSaturated();
-    const step = this.#adaptive!.step();
+    if (this.#fetching >= this.concurrency) this.#settings.adaptive!.noteSaturated();
+    const step = this.#settings.adaptive!.step();
     if (step.isChanged) {
-      this.#log.info({ concurrency: step.level, reason: step.reason, inFlight: this.#inFlight.size }, 'Concurrency adjusted');
+      this.#log.info(
+        { concurrency: step.level, reason: step.reason, inFlight: this.#inFlight.size },
+        'Concurrency adjusted',
+      );
       if (step.reason === 'saturated') this.notify();
     }
     this.#onConcurrencyStep?.(step);
@@ -363,11 +291,19 @@ export class WorkerPool {
 
   /** The heartbeat: every held lease renewed in one batch (see `Queue.renewLeases`). */
   #renewLeases(): Promise<void> {
-    return renewLeases(this.#queue, this.#inFlight.values(), this.#leaseMs, this.#log, (entry, reason) => this.#abort(entry, reason));
+    return renewLeases(
+      this.#queue,
+      this.#inFlight.values(),
+      this.#settings.leaseMs,
+      this.#log,
+      (entry, reason) => this.#abort(entry, reason),
+    );
   }
 
   #checkCancelled(): Promise<void> {
-    return abortCancelled(this.#repository, this.#inFlight, this.#log, (entry, reason) => this.#abort(entry, reason));
+    return abortCancelled(this.#repository, this.#inFlight, this.#log, (entry, reason) =>
+      this.#abort(entry, reason),
+    );
   }
 
   async #reclaim(): Promise<void> {
@@ -410,13 +346,26 @@ function logOutcome(log: Logger, item: ClaimedItem, outcome: ItemOutcome, durati
       return;
     case 'failed':
       log.info(
-        { state: 'failed', url: item.url, code: outcome.error.code, httpStatus: outcome.error.httpStatus, error: outcome.error.message, durationMs: ms },
+        {
+          state: 'failed',
+          url: item.url,
+          code: outcome.error.code,
+          httpStatus: outcome.error.httpStatus,
+          error: outcome.error.message,
+          durationMs: ms,
+        },
         'Item failed',
       );
       return;
     case 'retry': {
-      const fields = { state: 'queued', code: outcome.error?.code ?? 'rescheduled', runAfter: new Date(outcome.runAfter).toISOString(), durationMs: ms };
-      if (outcome.countsAttempt) log.info({ ...fields, error: outcome.error?.message }, 'Item will be retried');
+      const fields = {
+        state: 'queued',
+        code: outcome.error?.code ?? 'rescheduled',
+        runAfter: new Date(outcome.runAfter).toISOString(),
+        durationMs: ms,
+      };
+      if (outcome.countsAttempt)
+        log.info({ ...fields, error: outcome.error?.message }, 'Item will be retried');
       else log.debug(fields, 'Item rescheduled');
       return;
     }

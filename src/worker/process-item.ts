@@ -1,93 +1,30 @@
-import { sniffContentType, type ExtractedDocument, type ExtractInput } from '../extract/index.js';
-import { acquireHostSlot, type AppliedDomainRule, BlockedBySiteError, type HostLimits, HostRateLimitedError, openRequestSecrets, ProxyError, ProxyPoolUnknownError, type ProxyLease, type ProxyPools, type FetchedResponse, type Fetcher, type FetchOptions, type GrantedHostSlot, type HostLimiter, type HostWaits } from '../fetch/index.js';
-import { extractedFormats, type ClaimedItem, type ItemOutcome, type NewDocument, type StoredDocument } from '../jobs/index.js';
-import { DistillError, SecretKeyMissingError, silentLogger, systemClock, toError, type Clock, type Logger, type SecretBox } from '../lib/index.js';
-import { judgeAppShell, type Renderer, type RenderPath, type ScreenshotStore } from '../render/index.js';
-import type { TaskContext, TaskFunction } from './pool.js';
+import {
+  acquireHostSlot,
+  type AppliedDomainRule,
+  BlockedBySiteError,
+  type HostLimits,
+  HostRateLimitedError,
+  openRequestSecrets,
+  ProxyError,
+  ProxyPoolUnknownError,
+  type ProxyLease,
+  type FetchedResponse,
+  type FetchOptions,
+  type GrantedHostSlot,
+} from '../fetch/index.js';
+import { extractedFormats, type ClaimedItem, type ItemOutcome } from '../jobs/index.js';
+import { SecretKeyMissingError, silentLogger, systemClock } from '../lib/index.js';
+import type { TaskFunction } from './pool.js';
+import type { ConditionalDocuments, ProcessItemDependencies } from './process-item-types.js';
+import { extract, renderItem, toNewDocument, withRenderPath } from './render-item.js';
 
-/** What process-item needs of the extraction thread pool. */
-export interface Extractor {
-  run(input: ExtractInput, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<ExtractedDocument>;
-}
-
-export interface ProcessItemDependencies {
-  fetcher: Fetcher;
-  hostLimiter: HostLimiter;
-  extractor: Extractor;
-  /** Longest wait for the host's slot before the item yields and is rescheduled. */
-  hostMaxWaitMs: number;
-  /** Told of every wait for a host's slot, per job, so the job can say what it waits for. */
-  hostWaits?: HostWaits | undefined;
-  clock?: Clock;
-  /** Observes the time of each extraction (metrics). */
-  onExtracted?: (durationMs: number, mimeType: string) => void;
-  /**
-   * Observes each wait for the host's slot (metrics): how long the item waited, and whether it got
-   * the slot or gave up past `hostMaxWaitMs` and goes back to the queue.
-   */
-  onHostWait?: (waitedMs: number, outcome: HostWaitOutcome) => void;
-  /**
-   * The browser pool. Absent on workers that must never host a browser (`distill worker` without
-   * `--render`): `render: "auto"` then keeps the plain document, and items that need the browser
-   * (`render: "always"`, a screenshot) go back to the queue for a render worker.
-   */
-  renderer?: Renderer | undefined;
-  /** Keeps screenshots; without it they are not taken. */
-  screenshots?: ScreenshotStore | undefined;
-  /** How long an item that needs a browser waits before a worker claims it again, in milliseconds. @default 5000 */
-  renderRescheduleMs?: number;
-  /** Observes each render (metrics, logs). */
-  onRendered?: (durationMs: number, outcome: 'rendered' | 'failed') => void;
-  /**
-   * Stored documents' validators (issue 9): a URL fetched before is asked for with If-None-Match /
-   * If-Modified-Since, and a 304 keeps its stored document. Without it every fetch is plain.
-   */
-  documents?: ConditionalDocuments | undefined;
-  /**
-   * Opens jobs' sealed headers and cookies (issue 20). Without it, an item of a job that has them
-   * fails with `secret_key_missing` rather than being fetched without them.
-   */
-  secretBox?: SecretBox | undefined;
-  /** The proxy pools jobs may name (`options.proxyPool`). Without them such items fail with `proxy_pool_unknown`. */
-  proxyPools?: ProxyPools | undefined;
-  /** The domain rule of an item's host (issue 20): its settings win over the job's options. */
-  domainRules?: { forJob(jobId: string, hostname: string): Promise<AppliedDomainRule | undefined> } | undefined;
-}
-
-/** How a wait for the host's slot ended: with the slot, or rescheduled (the wait would exceed `hostMaxWaitMs`). */
-export type HostWaitOutcome = 'acquired' | 'rescheduled';
-
-/** What conditional requests need of storage (the repository has it). */
-export interface ConditionalDocuments {
-  /** `key`: the item's document key (`ClaimedItem.urlKey`); derived from the URL when absent. */
-  getDocumentValidators(url: string, key?: string): Promise<{ documentId: string; etag: string | null; lastModified: string | null } | null>;
-  getDocument(id: string): Promise<StoredDocument | null>;
-}
-
-/** Maps an extracted document and its response to what storage keeps. */
-export function toNewDocument(doc: ExtractedDocument, httpStatus: number, fetchedAt: number): NewDocument {
-  return {
-    finalUrl: doc.url,
-    canonicalUrl: doc.canonicalUrl,
-    mimeType: doc.mimeType,
-    httpStatus,
-    title: doc.title,
-    byline: doc.byline,
-    description: doc.description,
-    siteName: doc.siteName,
-    lang: doc.lang,
-    publishedTime: doc.publishedTime,
-    text: doc.text,
-    markdown: doc.markdown,
-    html: doc.html,
-    links: doc.links,
-    wordCount: doc.wordCount,
-    extractor: doc.extractor,
-    quality: { ...doc.quality },
-    metadata: doc.metadata,
-    fetchedAt,
-  };
-}
+export type {
+  ConditionalDocuments,
+  Extractor,
+  HostWaitOutcome,
+  ProcessItemDependencies,
+} from './process-item-types.js';
+export { toNewDocument } from './render-item.js';
 
 /**
  * The task of one item: wait (briefly) for the host's politeness slot, fetch, extract in the
@@ -109,25 +46,47 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
       // Only render workers host a browser: hand the item back (attempt not counted) for one of them.
       return {
         kind: 'retry',
-        error: { code: 'render_unavailable', message: 'Waiting for a worker that renders (distill worker --render)' },
+        error: {
+          code: 'render_unavailable',
+          message: 'Waiting for a worker that renders (distill worker --render)',
+        },
         runAfter: clock.now() + renderRescheduleMs,
         countsAttempt: false,
       };
     }
     // Conditional request (issue 9), except where a fresh render or screenshot is the point.
-    const validators = deps.documents && render !== 'always' && screenshot === 'none' ? await deps.documents.getDocumentValidators(item.url, item.urlKey) : null;
+    const validators =
+      deps.documents && render !== 'always' && screenshot === 'none'
+        ? await deps.documents.getDocumentValidators(item.url, item.urlKey)
+        : null;
     const host = new URL(item.url).host;
     const secrets = secretsOf(deps, item);
     const fetchVia = (pool: string | undefined): Promise<FetchedResponse> =>
-      fetchThrough(deps, item, pool, host, signal, { ...conditionalOptions(validators), secrets, ...domainFetchOptions(rule) }, rule);
+      fetchThrough(
+        deps,
+        item,
+        pool,
+        host,
+        signal,
+        { ...conditionalOptions(validators), secrets, ...domainFetchOptions(rule) },
+        rule,
+      );
     let response: FetchedResponse;
     try {
       response = await fetchVia(item.options.proxyPool);
     } catch (error) {
       // A bot wall: the job may ask for one more try through another pool (issue 20).
       const fallback = item.options.onBlocked?.proxyPool;
-      if (!(error instanceof BlockedBySiteError) || fallback === undefined || fallback === item.options.proxyPool) throw error;
-      log.info({ reason: error.reason, pool: fallback }, 'Blocked by the site; trying once more through the onBlocked pool');
+      if (
+        !(error instanceof BlockedBySiteError) ||
+        fallback === undefined ||
+        fallback === item.options.proxyPool
+      )
+        throw error;
+      log.info(
+        { reason: error.reason, pool: fallback },
+        'Blocked by the site; trying once more through the onBlocked pool',
+      );
       response = await fetchVia(fallback);
       response = { ...response, blockedFirst: error.reason };
     }
@@ -149,7 +108,10 @@ export function createProcessItem(deps: ProcessItemDependencies): TaskFunction {
         },
         signal,
       );
-      return withValidators(response, { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') });
+      return withValidators(response, {
+        kind: 'succeeded',
+        document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain'),
+      });
     }
     return withValidators(response, await renderItem(deps, clock, item, response, signal, log, handOff));
   };
@@ -173,7 +135,12 @@ async function fetchThrough(
   try {
     const slot = await waitForHost(deps, item.jobId, host, signal, rule?.limits);
     try {
-      const fetched = await deps.fetcher.fetch(item.url, { signal, timeoutMs: item.options.timeoutMs, ...extra, proxy: proxy?.proxy });
+      const fetched = await deps.fetcher.fetch(item.url, {
+        signal,
+        timeoutMs: item.options.timeoutMs,
+        ...extra,
+        proxy: proxy?.proxy,
+      });
       proxyOutcome = 'answered';
       const response = rule ? { ...fetched, domainRule: rule.pattern } : fetched;
       return proxy ? { ...response, via: { pool: proxy.pool, proxy: proxy.proxy } } : response;
@@ -199,15 +166,24 @@ function withDomainRule(item: ClaimedItem, rule: AppliedDomainRule | undefined):
 }
 
 /** What a domain rule asks of the fetch itself: its robots.txt policy and headers. */
-function domainFetchOptions(rule: AppliedDomainRule | undefined): Pick<FetchOptions, 'robots' | 'domainHeaders'> {
+function domainFetchOptions(
+  rule: AppliedDomainRule | undefined,
+): Pick<FetchOptions, 'robots' | 'domainHeaders'> {
   return {
     ...(rule?.robots === undefined ? {} : { robots: rule.robots }),
-    ...(rule?.headers === undefined ? {} : { domainHeaders: { pattern: rule.pattern, headers: rule.headers } }),
+    ...(rule?.headers === undefined
+      ? {}
+      : { domainHeaders: { pattern: rule.pattern, headers: rule.headers } }),
   };
 }
 
 /** A proxy of the item's pool, when its job names one; rotation, limits and health are the pool's. */
-function acquireProxy(deps: ProcessItemDependencies, pool: string | undefined, item: ClaimedItem, host: string): ProxyLease | undefined {
+function acquireProxy(
+  deps: ProcessItemDependencies,
+  pool: string | undefined,
+  item: ClaimedItem,
+  host: string,
+): ProxyLease | undefined {
   if (pool === undefined) return undefined;
   if (deps.proxyPools === undefined) throw new ProxyPoolUnknownError(pool);
   return deps.proxyPools.acquire(pool, { host, sessionKey: item.options.proxySession });
@@ -217,16 +193,26 @@ function acquireProxy(deps: ProcessItemDependencies, pool: string | undefined, i
 function secretsOf(deps: ProcessItemDependencies, item: ClaimedItem): FetchOptions['secrets'] {
   const sealed = item.options.secrets;
   if (sealed === undefined) return undefined;
-  if (deps.secretBox === undefined) throw new SecretKeyMissingError('This job\'s headers and cookies');
+  if (deps.secretBox === undefined) throw new SecretKeyMissingError("This job's headers and cookies");
   return { secrets: openRequestSecrets(deps.secretBox, sealed), ownHost: new URL(item.url).host };
 }
 
 /** `acquireHostSlot`, timed for `onHostWait`: waits that got the slot and waits that gave up. */
-async function waitForHost(deps: ProcessItemDependencies, jobId: string, host: string, signal: AbortSignal, limits?: HostLimits): Promise<GrantedHostSlot> {
+async function waitForHost(
+  deps: ProcessItemDependencies,
+  jobId: string,
+  host: string,
+  signal: AbortSignal,
+  limits?: HostLimits,
+): Promise<GrantedHostSlot> {
   const startedAt = performance.now();
   const endWait = deps.hostWaits?.begin(jobId, host);
   try {
-    const slot = await acquireHostSlot(deps.hostLimiter, host, { maxWaitMs: deps.hostMaxWaitMs, signal, limits });
+    const slot = await acquireHostSlot(deps.hostLimiter, host, {
+      maxWaitMs: deps.hostMaxWaitMs,
+      signal,
+      limits,
+    });
     deps.onHostWait?.(performance.now() - startedAt, 'acquired');
     return slot;
   } catch (error) {
@@ -240,7 +226,10 @@ async function waitForHost(deps: ProcessItemDependencies, jobId: string, host: s
   }
 }
 
-function conditionalOptions(validators: { etag: string | null; lastModified: string | null } | null): { etag?: string; lastModified?: string } {
+function conditionalOptions(validators: { etag: string | null; lastModified: string | null } | null): {
+  etag?: string;
+  lastModified?: string;
+} {
   return {
     ...(validators?.etag ? { etag: validators.etag } : {}),
     ...(validators?.lastModified ? { lastModified: validators.lastModified } : {}),
@@ -252,12 +241,19 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
   if (outcome.kind !== 'succeeded') return outcome;
   const etag = response.headers['etag'] ?? null;
   const lastModified = response.headers['last-modified'] ?? null;
-  const document = { ...outcome.document, etag: etag?.slice(0, 1024) ?? null, lastModified: lastModified?.slice(0, 128) ?? null };
+  const document = {
+    ...outcome.document,
+    etag: etag?.slice(0, 1024) ?? null,
+    lastModified: lastModified?.slice(0, 128) ?? null,
+  };
   // Which proxy fetched it, by name (never its URL or credentials).
-  if (response.via) document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
-  if (response.blockedFirst !== undefined) document.quality = { ...document.quality, blockedFirst: response.blockedFirst };
+  if (response.via)
+    document.quality = { ...document.quality, proxyPool: response.via.pool, proxy: response.via.proxy };
+  if (response.blockedFirst !== undefined)
+    document.quality = { ...document.quality, blockedFirst: response.blockedFirst };
   // The domain rule that applied (issue 20), by its pattern.
-  if (response.domainRule !== undefined) document.quality = { ...document.quality, domainRule: response.domainRule };
+  if (response.domainRule !== undefined)
+    document.quality = { ...document.quality, domainRule: response.domainRule };
   return { ...outcome, document };
 }
 
@@ -266,7 +262,12 @@ function withValidators(response: FetchedResponse, outcome: ItemOutcome): ItemOu
  * Should the document have gone meanwhile (retention), the item goes back to the queue, attempt not
  * counted, and is fetched in full next time.
  */
-async function notModified(documents: ConditionalDocuments, documentId: string, response: FetchedResponse, now: number): Promise<ItemOutcome> {
+async function notModified(
+  documents: ConditionalDocuments,
+  documentId: string,
+  response: FetchedResponse,
+  now: number,
+): Promise<ItemOutcome> {
   const stored = await documents.getDocument(documentId);
   if (!stored) return { kind: 'retry', error: null, runAfter: now, countsAttempt: false };
   const { id: _id, url: _url, contentHash: _hash, ...document } = stored;
@@ -280,130 +281,4 @@ async function notModified(documents: ConditionalDocuments, documentId: string, 
       lastModified: response.headers['last-modified'] ?? null,
     },
   };
-}
-
-async function extract(deps: ProcessItemDependencies, input: ExtractInput, signal: AbortSignal): Promise<ExtractedDocument> {
-  const startedAt = performance.now();
-  const doc = await deps.extractor.run(input, { signal });
-  deps.onExtracted?.(performance.now() - startedAt, doc.mimeType);
-  return doc;
-}
-
-function withRenderPath(document: NewDocument, renderPath: RenderPath, extra: Record<string, unknown> = {}): NewDocument {
-  return { ...document, quality: { ...document.quality, renderPath, ...extra } };
-}
-
-/** Only HTML pages are rendered; PDFs, text and the rest take the plain path whatever `render` says. */
-function isHtml(response: FetchedResponse): boolean {
-  return sniffContentType(response.contentType, response.body).kind === 'html';
-}
-
-/** The page's first bytes as text, for the shell markers (all ASCII, so no charset is needed). */
-function markupOf(body: Uint8Array): string {
-  const head = body.subarray(0, 512 * 1024);
-  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1');
-}
-
-/**
- * The render path: `always` (or a screenshot) renders every HTML page; `auto` extracts the plain
- * page first and renders it only when `judgeAppShell` calls it a shell, keeping the plain document
- * when there is no browser here or the render fails. The browser is served the plain fetch's bytes
- * for the navigation (robots.txt, redirects, guard and size caps already applied), so the page
- * itself is requested once; its scripts' requests go through the browser's guard and egress proxy.
- */
-async function renderItem(
-  deps: ProcessItemDependencies,
-  clock: Clock,
-  item: ClaimedItem,
-  response: FetchedResponse,
-  signal: AbortSignal,
-  log: Logger,
-  handOff: TaskContext['handOff'],
-): Promise<ItemOutcome> {
-  const render = item.options.render ?? 'never';
-  const screenshot = deps.screenshots ? (item.options.screenshot ?? 'none') : 'none';
-  const formats = extractedFormats(item.options.formats);
-  if (!isHtml(response)) {
-    handOff?.(response.body.byteLength);
-    const doc = await extract(deps, { url: response.finalUrl, contentType: response.contentType, body: response.body, formats }, signal);
-    return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, response.status, clock.now()), 'plain') };
-  }
-
-  let plain: ExtractedDocument | undefined;
-  let shellReason: string | undefined;
-  if (render !== 'always') {
-    // The extractor takes its input's buffer (transferred to its thread, which detaches it here);
-    // this path still needs the bytes afterwards for the shell check and the browser: give it a copy.
-    const plainInput = { url: response.finalUrl, contentType: response.contentType, body: new Uint8Array(response.body), formats };
-    // Without a screenshot to take, the browser may never be needed: the body waits for extraction
-    // in the hand-off (when the pool has one), and this item's fetch slot goes to the next URL.
-    // It holds the body twice meanwhile (the bytes and the extractor's copy), and counts so.
-    if (screenshot === 'none') handOff?.(2 * response.body.byteLength);
-    plain = await extract(deps, plainInput, signal);
-    // The page's markup is made only for a page with little text (most have plenty).
-    const verdict = judgeAppShell(() => markupOf(response.body), { mimeType: plain.mimeType, textLength: plain.quality.textLength });
-    if (verdict.isShell) shellReason = verdict.reason;
-    const wantsRender = render === 'auto' && verdict.isShell;
-    if ((!wantsRender && screenshot === 'none') || !deps.renderer) {
-      const extra = verdict.isShell ? { appShell: verdict.reason, ...(wantsRender ? { renderSkipped: 'no_browser' } : {}) } : {};
-      return { kind: 'succeeded', document: withRenderPath(toNewDocument(plain, response.status, clock.now()), 'plain', extra) };
-    }
-  }
-  const renderer = deps.renderer;
-  if (!renderer) throw new Error('unreachable: items that need a browser were handed back before fetching');
-
-  const fetchedAt = clock.now();
-  const startedAt = performance.now();
-  let rendered;
-  try {
-    rendered = await renderer.render({
-      url: response.finalUrl,
-      document: { status: response.status, headers: response.headers, body: response.body },
-      // The fetch used part of the item's time; the render gets its own budget of the same size.
-      timeoutMs: item.options.timeoutMs,
-      screenshot,
-      contextKey: item.jobId,
-      // The page's own requests go through the proxy that fetched it (issue 20).
-      ...(response.via === undefined ? {} : { proxy: response.via.proxy }),
-      signal,
-    });
-    deps.onRendered?.(performance.now() - startedAt, 'rendered');
-  } catch (error) {
-    deps.onRendered?.(performance.now() - startedAt, 'failed');
-    if (plain && !signal.aborted) {
-      // `auto` (or a screenshot of a page whose text the plain path gives): keep the plain document.
-      const code = error instanceof DistillError ? error.code : 'internal_error';
-      log.info({ err: toError(error), code }, 'Rendering failed; keeping the plain document');
-      return {
-        kind: 'succeeded',
-        document: withRenderPath(toNewDocument(plain, response.status, fetchedAt), 'plain', {
-          ...(shellReason ? { appShell: shellReason } : {}),
-          renderError: `${code}: ${toError(error).message}`.slice(0, 300),
-        }),
-      };
-    }
-    throw error;
-  }
-  if (rendered.screenshot && deps.screenshots) {
-    await deps.screenshots.saveScreenshot(item.url, { fetchedAt, png: rendered.screenshot }, item.urlKey);
-  }
-  const renderInfo = {
-    ...(shellReason ? { appShell: shellReason } : {}),
-    renderSettledBy: rendered.settledBy,
-    renderBlockedRequests: rendered.blockedRequests,
-    renderGuardBlockedRequests: rendered.guardBlockedRequests,
-    renderMs: Math.round(rendered.elapsedMs),
-    ...(rendered.screenshot ? { screenshot: screenshot } : {}),
-  };
-  // `never` with a screenshot keeps the plain text; `auto` keeps it for pages that are not shells.
-  const useRendered = render === 'always' || (render === 'auto' && shellReason !== undefined);
-  if (!useRendered && plain) {
-    return { kind: 'succeeded', document: withRenderPath(toNewDocument(plain, response.status, fetchedAt), 'plain', renderInfo) };
-  }
-  const doc = await extract(
-    deps,
-    { url: rendered.url, contentType: 'text/html; charset=utf-8', body: Buffer.from(rendered.html, 'utf8'), formats },
-    signal,
-  );
-  return { kind: 'succeeded', document: withRenderPath(toNewDocument(doc, rendered.status ?? response.status, fetchedAt), 'rendered', renderInfo) };
 }

@@ -1,6 +1,15 @@
 import type { DocumentFormat, ExtractedDocument } from '../types.js';
 import { documentFromHtml } from './html-document.js';
 import { rtfTokens } from './rtf-tokens.js';
+import {
+  CHARACTER_WORDS,
+  CODE_PAGES,
+  decoderOf,
+  groupWord,
+  INFO_FIELDS,
+  SKIPPED_DESTINATIONS,
+  type GroupState,
+} from './rtf-words.js';
 import { escapeHtml } from './xml-sax.js';
 
 /** Options of {@link extractRtf}. */
@@ -11,44 +20,6 @@ export interface RtfExtractOptions {
 
 /** Groups deeper than this share their parent's state (no frame is kept for them): memory stays flat. */
 export const MAX_RTF_GROUP_DEPTH = 256;
-
-/** Destinations whose text is not the document's: fonts, colours, styles' bodies, pictures, headers. */
-const SKIPPED_DESTINATIONS = new Set([
-  'fonttbl', 'colortbl', 'pict', 'object', 'objdata', 'header', 'headerl', 'headerr', 'headerf', 'footer', 'footerl',
-  'footerr', 'footerf', 'footnote', 'annotation', 'xmlnstbl', 'listtable', 'listoverridetable', 'rsidtbl', 'generator',
-  'themedata', 'colorschememapping', 'latentstyles', 'datastore', 'revtbl', 'pgdsctbl', 'filetbl', 'shp', 'nonshppict',
-  'bkmkstart', 'bkmkend', 'txfieldtext', 'atnid', 'atnauthor', 'private', 'userprops', 'docvar', 'template',
-]);
-
-/** The `\info` parts taken into the document's metadata. */
-const INFO_FIELDS = new Set(['title', 'author', 'subject', 'keywords', 'creatim']);
-
-/** Characters of the control words that stand for one. */
-const CHARACTER_WORDS: Record<string, string> = {
-  emdash: '\u2014', endash: '\u2013', bullet: '\u2022', lquote: '\u2018', rquote: '\u2019', ldblquote: '\u201c',
-  rdblquote: '\u201d', emspace: '\u2003', enspace: '\u2002', qmspace: '\u2005', tab: ' ', line: '\n', zwj: '\u200d',
-  zwnj: '\u200c',
-};
-
-/** Code pages (`\ansicpgN`) by their WHATWG encoding label; an unknown one reads as windows-1252. */
-const CODE_PAGES: Record<number, string> = {
-  874: 'windows-874', 932: 'shift_jis', 936: 'gbk', 949: 'euc-kr', 950: 'big5', 10000: 'macintosh',
-  1250: 'windows-1250', 1251: 'windows-1251', 1252: 'windows-1252', 1253: 'windows-1253', 1254: 'windows-1254',
-  1255: 'windows-1255', 1256: 'windows-1256', 1257: 'windows-1257', 1258: 'windows-1258', 65001: 'utf-8',
-};
-
-type Destination = 'body' | 'skip' | 'info' | 'stylesheet' | 'field' | 'fldinst' | 'fldrslt' | 'title' | 'author' | 'subject' | 'keywords' | 'creatim';
-
-interface GroupState {
-  destination: Destination;
-  isBold: boolean;
-  isItalic: boolean;
-  /** `\ucN`: how many code-page characters follow a `\uN` as its fallback (skipped). */
-  unicodeSkip: number;
-  href: string | null;
-  /** The group opened with `\*`: skipped unless its first word is one we read. */
-  isIgnorable: boolean;
-}
 
 interface Run {
   text: string;
@@ -88,7 +59,14 @@ export function extractRtf(body: Uint8Array, options: RtfExtractOptions): Extrac
 /** The reader's state machine over the tokens: one group stack, one paragraph, one table at a time. */
 class RtfReader {
   readonly #stack: GroupState[] = [];
-  #state: GroupState = { destination: 'body', isBold: false, isItalic: false, unicodeSkip: 1, href: null, isIgnorable: false };
+  #state: GroupState = {
+    destination: 'body',
+    isBold: false,
+    isItalic: false,
+    unicodeSkip: 1,
+    href: null,
+    isIgnorable: false,
+  };
   /** Groups past MAX_RTF_GROUP_DEPTH still open (they have no frame of their own). */
   #overflow = 0;
   #decoder = new TextDecoder('windows-1252');
@@ -145,7 +123,10 @@ class RtfReader {
     this.#flushBytes();
   }
 
-  finish(): { html: string; info: { title?: string; author?: string; subject?: string; keywords?: string; created?: string } } {
+  finish(): {
+    html: string;
+    info: { title?: string; author?: string; subject?: string; keywords?: string; created?: string };
+  } {
     this.#endParagraph();
     this.#flushTable();
     return { html: this.#html.join(''), info: this.#info.result() };
@@ -192,18 +173,13 @@ class RtfReader {
       state.destination = 'skip';
       return;
     }
+    if (groupWord(state, name, param)) return;
     switch (name) {
       case 'ansicpg':
         this.#decoder = decoderOf(param === null ? undefined : CODE_PAGES[param]);
         return;
       case 'mac':
         this.#decoder = decoderOf('macintosh');
-        return;
-      case 'stylesheet':
-        state.destination = 'stylesheet';
-        return;
-      case 'info':
-        state.destination = 'info';
         return;
       case 's':
         if (state.destination === 'stylesheet') {
@@ -218,9 +194,6 @@ class RtfReader {
         state.destination = 'field';
         this.#fieldInstruction = '';
         return;
-      case 'fldinst':
-        state.destination = 'fldinst';
-        return;
       case 'fldrslt':
         state.destination = 'fldrslt';
         state.href = hyperlinkOf(this.#fieldInstruction);
@@ -232,19 +205,6 @@ class RtfReader {
         return;
       case 'intbl':
         this.#isInTable = true;
-        return;
-      case 'plain':
-        state.isBold = false;
-        state.isItalic = false;
-        return;
-      case 'b':
-        state.isBold = param !== 0;
-        return;
-      case 'i':
-        state.isItalic = param !== 0;
-        return;
-      case 'uc':
-        state.unicodeSkip = Math.max(0, Math.min(param ?? 1, 10));
         return;
       case 'u':
         if (param !== null) this.#text(String.fromCharCode(param < 0 ? param + 65536 : param));
@@ -258,14 +218,8 @@ class RtfReader {
       case 'cell':
         this.#endCell();
         return;
-      case 'nestcell':
-        this.#text(' ');
-        return;
       case 'row':
         this.#endRow();
-        return;
-      case 'nestrow':
-        this.#text('\n');
         return;
       default: {
         const character = CHARACTER_WORDS[name];
@@ -308,7 +262,13 @@ class RtfReader {
       case 'field':
       case 'fldrslt': {
         const last = this.#runs.at(-1);
-        if (last && last.isBold === state.isBold && last.isItalic === state.isItalic && last.href === state.href) last.text += text;
+        if (
+          last &&
+          last.isBold === state.isBold &&
+          last.isItalic === state.isItalic &&
+          last.href === state.href
+        )
+          last.text += text;
         else this.#runs.push({ text, isBold: state.isBold, isItalic: state.isItalic, href: state.href });
         return;
       }
@@ -356,7 +316,9 @@ class RtfReader {
     this.#flushTable();
     const html = this.#runsHtml();
     if (html.replace(/<br>/g, '').trim() === '') return;
-    const level = (this.#paragraphStyle !== null ? this.#styleLevels.get(this.#paragraphStyle) : undefined) ?? (this.#outlineLevel !== null && this.#outlineLevel < 6 ? this.#outlineLevel + 1 : undefined);
+    const level =
+      (this.#paragraphStyle !== null ? this.#styleLevels.get(this.#paragraphStyle) : undefined) ??
+      (this.#outlineLevel !== null && this.#outlineLevel < 6 ? this.#outlineLevel + 1 : undefined);
     const tag = level !== undefined ? `h${level}` : 'p';
     this.#html.push(`<${tag}>${html}</${tag}>`);
   }
@@ -408,8 +370,20 @@ class RtfInfo {
   /** Words inside `\info`: which part starts, and the creation time's fields. */
   word(state: GroupState, name: string, param: number | null): void {
     if (name === 'info') state.destination = 'info';
-    else if (name === 'title' || name === 'author' || name === 'subject' || name === 'keywords' || name === 'creatim') state.destination = name;
-    else if (state.destination === 'creatim' && (name === 'yr' || name === 'mo' || name === 'dy' || name === 'hr' || name === 'min') && param !== null) this.#created[name] = param;
+    else if (
+      name === 'title' ||
+      name === 'author' ||
+      name === 'subject' ||
+      name === 'keywords' ||
+      name === 'creatim'
+    )
+      state.destination = name;
+    else if (
+      state.destination === 'creatim' &&
+      (name === 'yr' || name === 'mo' || name === 'dy' || name === 'hr' || name === 'min') &&
+      param !== null
+    )
+      this.#created[name] = param;
     // Other parts of \info (operator, company, revision times, counts) carry nothing we keep.
     else if (state.destination === 'info' && name !== 'creatim') state.destination = 'skip';
   }
@@ -421,8 +395,12 @@ class RtfInfo {
 
   result(): { title?: string; author?: string; subject?: string; keywords?: string; created?: string } {
     const { yr, mo, dy, hr, min } = this.#created;
-    const created = yr !== undefined && yr > 1900 ? new Date(Date.UTC(yr, (mo ?? 1) - 1, dy ?? 1, hr ?? 0, min ?? 0)) : null;
-    const clean = (value: string | undefined): string | undefined => value?.replace(/\s+/g, ' ').trim() || undefined;
+    const created =
+      yr !== undefined && yr > 1900
+        ? new Date(Date.UTC(yr, (mo ?? 1) - 1, dy ?? 1, hr ?? 0, min ?? 0))
+        : null;
+    const clean = (value: string | undefined): string | undefined =>
+      value?.replace(/\s+/g, ' ').trim() || undefined;
     const info = {
       title: clean(this.#text.title),
       author: clean(this.#text.author),
@@ -434,17 +412,10 @@ class RtfInfo {
   }
 }
 
-function decoderOf(label: string | undefined): InstanceType<typeof TextDecoder> {
-  try {
-    return new TextDecoder(label ?? 'windows-1252');
-  } catch {
-    return new TextDecoder('windows-1252');
-  }
-}
-
 /** The URL of a `HYPERLINK "url"` field instruction, for http(s) and mailto links only. */
 function hyperlinkOf(instruction: string): string | null {
-  const match = /HYPERLINK\s+(?:\\l\s+)?"([^"]+)"/i.exec(instruction) ?? /HYPERLINK\s+(\S+)/i.exec(instruction);
+  const match =
+    /HYPERLINK\s+(?:\\l\s+)?"([^"]+)"/i.exec(instruction) ?? /HYPERLINK\s+(\S+)/i.exec(instruction);
   const href = match?.[1]?.trim();
   return href !== undefined && /^(?:https?:|mailto:)/i.test(href) ? href : null;
 }
