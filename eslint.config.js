@@ -21,13 +21,30 @@ export default tseslint.config(
     // app/ imports adapters.
     files: ['src/extract/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../jobs/*', '../queue/*', '../worker/*', '../fetch/*', '../storage/*', '../api/*', '../events/*', '../cli/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '../jobs/*',
+            '../queue/*',
+            '../worker/*',
+            '../fetch/*',
+            '../storage/*',
+            '../api/*',
+            '../events/*',
+            '../cli/*',
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/jobs/**/*.ts', 'src/worker/**/*.ts', 'src/api/**/*.ts', 'src/events/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../storage/*', '../queue/*', '../../storage/*', '../../queue/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['../storage/*', '../queue/*', '../../storage/*', '../../queue/*'] },
+      ],
     },
   },
   {
@@ -39,7 +56,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../storage', '../storage/*', '../../storage', '../../storage/*'], message: 'Take a port from jobs/ports.ts, or open storage through app/ (the composition root).' },
+            {
+              group: ['../storage', '../storage/*', '../../storage', '../../storage/*'],
+              message: 'Take a port from jobs/ports.ts, or open storage through app/ (the composition root).',
+            },
           ],
         },
       ],

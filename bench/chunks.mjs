@@ -13,18 +13,30 @@ import { loadWcxb } from './wcxb.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function run() {
-  const datasets = path.resolve(process.env.DISTILL_DATASETS ?? path.resolve(here, '..', '../shared/datasets'));
+  const datasets = path.resolve(
+    process.env.DISTILL_DATASETS ?? path.resolve(here, '..', '../shared/datasets'),
+  );
   const limit = Number(flagValue('--limit') ?? 400);
   const pages = loadWcxb(path.join(datasets, 'wcxb-dev'), { limit });
   const docs = [];
   for (const page of pages) {
-    const doc = await extractDocument({ url: page.url, contentType: 'text/html; charset=utf-8', body: page.body, formats: ['markdown'] });
+    const doc = await extractDocument({
+      url: page.url,
+      contentType: 'text/html; charset=utf-8',
+      body: page.body,
+      formats: ['markdown'],
+    });
     if (doc.markdown) docs.push({ id: page.id, markdown: doc.markdown });
   }
   const rows = [];
-  for (const [maxTokens, overlapTokens] of [[512, 64], [256, 32], [1024, 128]]) {
+  for (const [maxTokens, overlapTokens] of [
+    [512, 64],
+    [256, 32],
+    [1024, 128],
+  ]) {
     // Warm the tokenizer's caches and the JIT on a few documents first.
-    for (const doc of docs.slice(0, 20)) chunkMarkdown(doc.markdown, { documentId: doc.id, maxTokens, overlapTokens });
+    for (const doc of docs.slice(0, 20))
+      chunkMarkdown(doc.markdown, { documentId: doc.id, maxTokens, overlapTokens });
     const ms = [];
     let chunks = 0;
     let over = 0;
@@ -53,5 +65,8 @@ export async function run() {
       'chunks over budget': over,
     });
   }
-  return { rows, summary: `wcxb-dev: ${docs.length} documents with Markdown of the first ${pages.length} pages` };
+  return {
+    rows,
+    summary: `wcxb-dev: ${docs.length} documents with Markdown of the first ${pages.length} pages`,
+  };
 }

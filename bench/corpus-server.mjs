@@ -65,7 +65,10 @@ export async function startCorpusServer(options) {
         }
         const response = await handler(path, host, req);
         if (response.delayMs) await new Promise((r) => setTimeout(r, response.delayMs));
-        res.writeHead(response.status ?? 200, response.headers ?? { 'content-type': 'text/html; charset=utf-8' });
+        res.writeHead(
+          response.status ?? 200,
+          response.headers ?? { 'content-type': 'text/html; charset=utf-8' },
+        );
         res.end(response.body ?? '');
       } catch (error) {
         res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));

@@ -22,7 +22,8 @@ export const DEFAULT_CORPUS = process.env.BENCH_CORPUS ?? 'readability';
 
 /** The source pages of a corpus, as strings, in a fixed order. */
 export function loadPages(corpus = DEFAULT_CORPUS) {
-  if (!CORPORA.includes(corpus)) throw new Error(`Unknown corpus ${JSON.stringify(corpus)}: expected one of ${CORPORA.join(', ')}`);
+  if (!CORPORA.includes(corpus))
+    throw new Error(`Unknown corpus ${JSON.stringify(corpus)}: expected one of ${CORPORA.join(', ')}`);
   const dir = join(DATASETS, corpus === 'wcxb' ? 'wcxb-dev/html' : 'readability-test-pages');
   if (!existsSync(dir)) {
     throw new Error(`Benchmark pages not found at ${dir}; set DISTILL_DATASETS to the datasets folder`);
@@ -43,7 +44,13 @@ export function loadPages(corpus = DEFAULT_CORPUS) {
  * Starts the corpus server: `hosts` ports, `latencyMs` (+ `jitterMs`) before each answer,
  * `errorRate` of 503s. Page i of the URL list is dataset page i mod N, made unique.
  */
-export async function startBenchCorpus({ hosts = 200, latencyMs = 50, jitterMs = 0, errorRate = 0, corpus = DEFAULT_CORPUS } = {}) {
+export async function startBenchCorpus({
+  hosts = 200,
+  latencyMs = 50,
+  jitterMs = 0,
+  errorRate = 0,
+  corpus = DEFAULT_CORPUS,
+} = {}) {
   const pages = loadPages(corpus);
   return startCorpusServer({
     hosts,

@@ -21,14 +21,23 @@ import { join } from 'node:path';
 
 /** First match wins: a frame's URL (file path) → stage. */
 const STAGES = [
-  ['extraction', /\/src\/extract\/|\/dist\/extract\/|node_modules\/(linkedom|@mozilla\/readability|htmlparser2|turndown|unpdf|mammoth|entities|domhandler|chardet|iconv-lite)\//],
+  [
+    'extraction',
+    /\/src\/extract\/|\/dist\/extract\/|node_modules\/(linkedom|@mozilla\/readability|htmlparser2|turndown|unpdf|mammoth|entities|domhandler|chardet|iconv-lite)\//,
+  ],
   ['claim (queue)', /\/(src|dist)\/queue\/|node_modules\/bullmq\//],
   ['host limiter', /\/(src|dist)\/fetch\/(memory-host-limiter|acquire-host-slot|host-limiter|redis\/)/],
-  ['fetch and decompression', /\/(src|dist)\/fetch\/|node_modules\/undici\/|node:zlib|node:net|node:_http|node:tls/],
+  [
+    'fetch and decompression',
+    /\/(src|dist)\/fetch\/|node_modules\/undici\/|node:zlib|node:net|node:_http|node:tls/,
+  ],
   ['store (database)', /\/(src|dist)\/storage\/|node_modules\/(kysely|better-sqlite3|pg|mysql2)\//],
   ['events (outbox, sinks)', /\/(src|dist)\/events\//],
   ['worker pool and task', /\/(src|dist)\/(worker|jobs|crawls)\//],
-  ['API (HTTP)', /\/(src|dist)\/api\/|node_modules\/(fastify|find-my-way|light-my-request|@fastify|avvio|fast-json-stringify|ajv)/],
+  [
+    'API (HTTP)',
+    /\/(src|dist)\/api\/|node_modules\/(fastify|find-my-way|light-my-request|@fastify|avvio|fast-json-stringify|ajv)/,
+  ],
   ['logging and metrics', /node_modules\/(pino|prom-client|sonic-boom)/],
   ['other libraries', /node_modules\//],
   ['other distill code', /\/(src|dist)\//],
@@ -40,9 +49,18 @@ const STAGES = [
  * body's bytes to text, the threads' memory check after each document.
  */
 const FRAME_STAGES = [
-  ['thread crossing (structured clone)', (frame) => frame.functionName === 'postMessage' || frame.functionName === 'receiveMessageOnPort' || (frame.functionName === 'postTask' && /piscina/.test(frame.url))],
+  [
+    'thread crossing (structured clone)',
+    (frame) =>
+      frame.functionName === 'postMessage' ||
+      frame.functionName === 'receiveMessageOnPort' ||
+      (frame.functionName === 'postTask' && /piscina/.test(frame.url)),
+  ],
   ['decoding (bytes to text)', (frame) => frame.url === 'node:internal/encoding'],
-  ['memory checks (process.memoryUsage)', (frame) => frame.functionName === 'memoryUsage' || frame.functionName === 'rss'],
+  [
+    'memory checks (process.memoryUsage)',
+    (frame) => frame.functionName === 'memoryUsage' || frame.functionName === 'rss',
+  ],
 ];
 
 function stageOf(url) {
@@ -60,17 +78,23 @@ function attribute(profile, totals) {
   const stageOfNode = (id) => {
     if (stageCache.has(id)) return stageCache.get(id);
     const node = byId.get(id);
-    let stage = FRAME_STAGES.find(([, matches]) => matches(node.callFrame))?.[0] ?? stageOf(node.callFrame.url);
+    let stage =
+      FRAME_STAGES.find(([, matches]) => matches(node.callFrame))?.[0] ?? stageOf(node.callFrame.url);
     if (!stage) {
       const up = parent.get(id);
       // Natives and builtins (JSON.parse, GC, regexp) are charged to the stage that called them.
       stage = up === undefined ? 'runtime' : stageOfNode(up);
-      if (node.callFrame.functionName === '(garbage collector)' || node.callFrame.functionName === '(program)' || node.callFrame.functionName === '(idle)') {
+      if (
+        node.callFrame.functionName === '(garbage collector)' ||
+        node.callFrame.functionName === '(program)' ||
+        node.callFrame.functionName === '(idle)'
+      ) {
         stage = node.callFrame.functionName === '(idle)' ? 'idle' : 'runtime';
       }
     }
     // An extraction thread between tasks sleeps in piscina's Atomics.wait: sampled as running, but idle.
-    if (node.callFrame.functionName === 'atomicsWaitLoop' && /piscina/.test(node.callFrame.url)) stage = 'idle';
+    if (node.callFrame.functionName === 'atomicsWaitLoop' && /piscina/.test(node.callFrame.url))
+      stage = 'idle';
     stageCache.set(id, stage);
     return stage;
   };
@@ -90,16 +114,22 @@ const extractionOnly = args.includes('--extraction');
 const cpuAt = args.indexOf('--cpu-ms-per-url');
 const cpuPerUrl = cpuAt >= 0 ? Number(args[cpuAt + 1]) : 0;
 if (!dir) {
-  console.error('usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N] [--main | --extraction] [--cpu-ms-per-url X]');
+  console.error(
+    'usage: node bench/cpu-stages.mjs PROFILE_DIR [--urls N] [--main | --extraction] [--cpu-ms-per-url X]',
+  );
   process.exit(2);
 }
 const totals = new Map();
-const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile') && (!mainOnly || /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name)));
+const files = readdirSync(dir).filter(
+  (name) =>
+    name.endsWith('.cpuprofile') && (!mainOnly || /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name)),
+);
 let profiled = 0;
 for (const name of files) {
   const profile = JSON.parse(readFileSync(join(dir, name), 'utf8'));
   // `--extraction`: only the extraction threads' profiles (those that ran extract-worker).
-  if (extractionOnly && !profile.nodes.some((node) => /extract-worker\.(js|ts)$/.test(node.callFrame.url))) continue;
+  if (extractionOnly && !profile.nodes.some((node) => /extract-worker\.(js|ts)$/.test(node.callFrame.url)))
+    continue;
   profiled++;
   attribute(profile, totals);
 }
@@ -114,5 +144,7 @@ const rows = [...totals.entries()]
     share: `${((ms / all) * 100).toFixed(1)}%`,
     ...(cpuPerUrl ? { 'scaled CPU ms per URL': ((ms / all) * cpuPerUrl).toFixed(2) } : {}),
   }));
-console.log(`${profiled} profiles${mainOnly ? ' (main thread)' : extractionOnly ? ' (extraction threads)' : ''}, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`);
+console.log(
+  `${profiled} profiles${mainOnly ? ' (main thread)' : extractionOnly ? ' (extraction threads)' : ''}, ${Math.round(all)} CPU ms sampled${urls ? `, ${(all / urls).toFixed(2)} ms per URL` : ''}`,
+);
 console.table(rows);

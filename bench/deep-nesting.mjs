@@ -4,15 +4,21 @@
 // page does. Also a page of 40 towers of 256 nested divs (wide and deep, 112 KB).
 import { extractDocument } from '../dist/extract/index.js';
 
-const nested = (depth) => `<html><body>${'<div>'.repeat(depth)}<p>The deepest paragraph, with a few words of text.</p>${'</div>'.repeat(depth)}</body></html>`;
-const towers = (count, depth) => `<html><body>${`${'<div>'.repeat(depth)}<p>A paragraph in a tower.</p>${'</div>'.repeat(depth)}`.repeat(count)}</body></html>`;
+const nested = (depth) =>
+  `<html><body>${'<div>'.repeat(depth)}<p>The deepest paragraph, with a few words of text.</p>${'</div>'.repeat(depth)}</body></html>`;
+const towers = (count, depth) =>
+  `<html><body>${`${'<div>'.repeat(depth)}<p>A paragraph in a tower.</p>${'</div>'.repeat(depth)}`.repeat(count)}</body></html>`;
 
 async function cpuOf(html) {
   const started = process.cpuUsage();
   const wall = performance.now();
   let outcome;
   try {
-    const document = await extractDocument({ url: 'https://bench.example/deep', contentType: 'text/html', body: Buffer.from(html) });
+    const document = await extractDocument({
+      url: 'https://bench.example/deep',
+      contentType: 'text/html',
+      body: Buffer.from(html),
+    });
     outcome = `document, ${document.wordCount} words`;
   } catch (error) {
     outcome = error.code ?? String(error);
@@ -31,7 +37,13 @@ export async function run() {
     ['40 × 256 nested', towers(40, 256)],
   ]) {
     const r = await cpuOf(html);
-    rows.push({ page: name, KB: Math.round(html.length / 1024), 'CPU ms': r.cpuMs.toFixed(0), 'wall ms': r.wallMs.toFixed(0), outcome: r.outcome });
+    rows.push({
+      page: name,
+      KB: Math.round(html.length / 1024),
+      'CPU ms': r.cpuMs.toFixed(0),
+      'wall ms': r.wallMs.toFixed(0),
+      outcome: r.outcome,
+    });
   }
   return { rows };
 }

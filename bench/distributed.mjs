@@ -47,7 +47,10 @@ async function runWith(workers, corpus, databaseUrl, prefix) {
   };
   const procs = [];
   const start = (role, extra = {}) => {
-    const proc = spawn(process.execPath, [join(root, 'bin/distill.js'), role], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const proc = spawn(process.execPath, [join(root, 'bin/distill.js'), role], {
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     procs.push(proc);
     return proc;
   };
@@ -67,7 +70,11 @@ async function runWith(workers, corpus, databaseUrl, prefix) {
     await new Promise((r) => setTimeout(r, 1500));
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
     const t0 = performance.now();
-    const res = await fetch(`${url}/v1/jobs?maxAge=0`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: corpus.urls(SETTINGS.urls, `/w${workers}/`).join('\n') });
+    const res = await fetch(`${url}/v1/jobs?maxAge=0`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: corpus.urls(SETTINGS.urls, `/w${workers}/`).join('\n'),
+    });
     const { job } = await res.json();
     const final = await waitForJob(url, job.id, { pollMs: 200 });
     const seconds = (performance.now() - t0) / 1000;

@@ -41,11 +41,13 @@ export async function runDistill(corpus, settings = SETTINGS) {
     const mainCpu = mainThreadCpuSeconds(server.pid) - mainCpu0;
     // Attempts that gave their slot back to wait for their host (politeness), from /metrics.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const rescheduled = [...metrics.matchAll(/^distill_item_outcomes_total\{state="retry",code="rescheduled"\} (\d+)/gm)]
-      .reduce((sum, m) => sum + Number(m[1]), 0);
+    const rescheduled = [
+      ...metrics.matchAll(/^distill_item_outcomes_total\{state="retry",code="rescheduled"\} (\d+)/gm),
+    ].reduce((sum, m) => sum + Number(m[1]), 0);
     // Finished attempts per transaction (group commit), when the server reports it.
     const counter = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
-    const meanBatch = counter('distill_group_commit_items_total') / counter('distill_group_commit_batches_total');
+    const meanBatch =
+      counter('distill_group_commit_items_total') / counter('distill_group_commit_batches_total');
     return {
       system: 'distill',
       urls: settings.urls,
@@ -77,13 +79,15 @@ export async function run() {
 export function formatRow(r) {
   return {
     system: r.system,
-    'URLs': r.urls,
+    URLs: r.urls,
     succeeded: r.succeeded,
     failed: r.failed,
     seconds: r.seconds.toFixed(1),
     'URLs/s': r.urlsPerSecond.toFixed(1),
     'CPU s / 1000 URLs': r.cpuSecondsPer1000.toFixed(1),
-    ...(r.mainThreadCpuSecondsPer1000 !== undefined ? { 'main thread CPU s / 1000': r.mainThreadCpuSecondsPer1000.toFixed(2) } : {}),
+    ...(r.mainThreadCpuSecondsPer1000 !== undefined
+      ? { 'main thread CPU s / 1000': r.mainThreadCpuSecondsPer1000.toFixed(2) }
+      : {}),
     'peak RSS MB': Math.round(r.peakRssMb),
     ...(r.rescheduled !== undefined ? { rescheduled: r.rescheduled } : {}),
     ...(r.meanBatch !== undefined ? { 'items per commit': r.meanBatch.toFixed(2) } : {}),

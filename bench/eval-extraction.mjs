@@ -29,20 +29,30 @@ const datasets = path.resolve(process.env.DISTILL_DATASETS ?? path.resolve(repoR
 const args = process.argv.slice(2);
 const withBaseline = !args.includes('--no-baseline');
 const onlySet = args.includes('--set') ? args[args.indexOf('--set') + 1] : null;
-const repeat = args.includes('--repeat') ? Math.max(1, Number.parseInt(args[args.indexOf('--repeat') + 1], 10) || 1) : 1;
+const repeat = args.includes('--repeat')
+  ? Math.max(1, Number.parseInt(args[args.indexOf('--repeat') + 1], 10) || 1)
+  : 1;
 const limit = args.includes('--limit') ? Number.parseInt(args[args.indexOf('--limit') + 1], 10) : Infinity;
 const onlySplit = args.includes('--split') ? args[args.indexOf('--split') + 1] : null;
-const outRoot = args.includes('--out') ? path.resolve(args[args.indexOf('--out') + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'distill-eval-'));
+const outRoot = args.includes('--out')
+  ? path.resolve(args[args.indexOf('--out') + 1])
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'distill-eval-'));
 
 if (!fs.existsSync(datasets) || !fs.existsSync(path.join(datasets, 'score-extraction.mjs'))) {
-  console.error(`Datasets folder not found at ${datasets} (expected score-extraction.mjs, dragnet/, readability-test-pages/).`);
+  console.error(
+    `Datasets folder not found at ${datasets} (expected score-extraction.mjs, dragnet/, readability-test-pages/).`,
+  );
   console.error('Set DISTILL_DATASETS to the folder that holds them.');
   process.exit(2);
 }
 
-const modulePath = process.env.DISTILL_EVAL_SOURCE ? path.join(repoRoot, 'src/extract/index.ts') : path.join(repoRoot, 'dist/extract/index.js');
+const modulePath = process.env.DISTILL_EVAL_SOURCE
+  ? path.join(repoRoot, 'src/extract/index.ts')
+  : path.join(repoRoot, 'dist/extract/index.js');
 if (!fs.existsSync(modulePath)) {
-  console.error(`${path.relative(repoRoot, modulePath)} is missing: run \`npm run build\` first (or use \`npm run eval\`).`);
+  console.error(
+    `${path.relative(repoRoot, modulePath)} is missing: run \`npm run build\` first (or use \`npm run eval\`).`,
+  );
   process.exit(2);
 }
 const { extractDocument, htmlToText } = await import(pathToFileURL(modulePath).href);
@@ -79,7 +89,12 @@ function loadReadabilityPages(dir) {
     const expected = path.join(dir, id, 'expected.html');
     if (!fs.existsSync(source) || !fs.existsSync(expected)) continue;
     // The truth is Readability's article HTML: turned into text the way we produce text.
-    pages.push({ id, body: fs.readFileSync(source), url: 'http://fakehost/test/page.html', truth: htmlToText(fs.readFileSync(expected, 'utf8')) });
+    pages.push({
+      id,
+      body: fs.readFileSync(source),
+      url: 'http://fakehost/test/page.html',
+      truth: htmlToText(fs.readFileSync(expected, 'utf8')),
+    });
   }
   return pages;
 }
@@ -92,7 +107,11 @@ const documentInfo = new Map();
 
 async function runDistill(page) {
   const document = await extractDocument({ url: page.url, contentType: CONTENT_TYPE, body: page.body });
-  documentInfo.set(page.id, { score: document.quality.score ?? null, pageType: document.pageType ?? null, extractor: document.extractor });
+  documentInfo.set(page.id, {
+    score: document.quality.score ?? null,
+    pageType: document.pageType ?? null,
+    extractor: document.extractor,
+  });
   return document.text;
 }
 
@@ -112,7 +131,12 @@ function percentile(sorted, p) {
 
 function stats(times) {
   const sorted = [...times].sort((a, b) => a - b);
-  return { mean: sorted.reduce((a, b) => a + b, 0) / sorted.length, median: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };
+  return {
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    median: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    max: sorted.at(-1) ?? NaN,
+  };
 }
 
 async function evaluate(setName, pages, name, extract) {
@@ -169,7 +193,11 @@ function report(setName, result) {
       `(wall mean ${wall.mean.toFixed(1)}  median ${wall.median.toFixed(1)})`,
   );
   for (const failure of result.failures) console.log(`    failed ${failure}`);
-  if (setName === 'wcxb-dev') for (const line of wcxbLines(result.perPage.map((page) => ({ ...page, F: page.f1, P: page.precision, R: page.recall })))) console.log(line);
+  if (setName === 'wcxb-dev')
+    for (const line of wcxbLines(
+      result.perPage.map((page) => ({ ...page, F: page.f1, P: page.precision, R: page.recall })),
+    ))
+      console.log(line);
 }
 
 /** How well quality.score predicts the page's F1, how often pageType matches, and which extractor ran. */
@@ -191,17 +219,24 @@ function reportCalibration(setName, result) {
       const meanF1 = inBin.reduce((sum, page) => sum + (page.f1 ?? 0), 0) / (inBin.length || 1);
       return `[${low.toFixed(2)},${Math.min(1, high).toFixed(2)}) ${inBin.length} pages F1 ${inBin.length ? meanF1.toFixed(3) : '-'}`;
     });
-    console.log(`  quality.score vs F1: Pearson r ${pearson(scores, f1s).toFixed(3)}, mean |score - F1| ${meanAbs.toFixed(3)}; by score: ${bins.join('; ')}`);
+    console.log(
+      `  quality.score vs F1: Pearson r ${pearson(scores, f1s).toFixed(3)}, mean |score - F1| ${meanAbs.toFixed(3)}; by score: ${bins.join('; ')}`,
+    );
   }
   if (setName === 'wcxb-dev') {
     const typed = result.perPage.filter((page) => documentInfo.get(page.id)?.pageType);
     const hits = typed.filter((page) => documentInfo.get(page.id).pageType === page.type).length;
-    console.log(`  pageType agrees with the benchmark's type on ${hits} of ${typed.length} pages (${((100 * hits) / (typed.length || 1)).toFixed(1)}%)`);
+    console.log(
+      `  pageType agrees with the benchmark's type on ${hits} of ${typed.length} pages (${((100 * hits) / (typed.length || 1)).toFixed(1)}%)`,
+    );
   }
 }
 
 const sets = [
-  ['wcxb-dev', () => loadWcxb(path.join(datasets, 'wcxb-dev')).filter((page) => !onlySplit || page.split === onlySplit)],
+  [
+    'wcxb-dev',
+    () => loadWcxb(path.join(datasets, 'wcxb-dev')).filter((page) => !onlySplit || page.split === onlySplit),
+  ],
   ['dragnet', () => loadDragnet(path.join(datasets, 'dragnet'))],
   ['readability-test-pages', () => loadReadabilityPages(path.join(datasets, 'readability-test-pages'))],
 ].filter(([name]) => !onlySet || name === onlySet);
@@ -222,7 +257,9 @@ for (const [setName, load] of sets) {
   console.log('  10 worst pages (distill F1 / P / R, readability F1):');
   for (const page of worst) {
     const f = (x) => (x === null || x === undefined ? '  -  ' : x.toFixed(2));
-    console.log(`    ${page.id.padEnd(40)} ${f(page.f1)} / ${f(page.precision)} / ${f(page.recall)}   ${f(base.get(page.id)?.f1)}`);
+    console.log(
+      `    ${page.id.padEnd(40)} ${f(page.f1)} / ${f(page.precision)} / ${f(page.recall)}   ${f(base.get(page.id)?.f1)}`,
+    );
   }
   console.log(`  predictions: ${distill.outDir}`);
 }

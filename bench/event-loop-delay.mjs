@@ -13,7 +13,13 @@ if (file) {
   process.on('SIGUSR2', () => {
     if (isOpen) {
       const ms = (ns) => Number((ns / 1e6).toFixed(2));
-      const row = { p50: ms(histogram.percentile(50)), p90: ms(histogram.percentile(90)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count };
+      const row = {
+        p50: ms(histogram.percentile(50)),
+        p90: ms(histogram.percentile(90)),
+        p99: ms(histogram.percentile(99)),
+        max: ms(histogram.max),
+        count: histogram.count,
+      };
       appendFileSync(file, `${JSON.stringify(row)}\n`);
     }
     histogram.reset();

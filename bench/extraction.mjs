@@ -10,11 +10,15 @@ import { loadPages } from './corpus.mjs';
 async function makePdf(text) {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
-  const words = text.replace(/[^\x20-\x7e\n]/g, ' ').split(/\s+/).slice(0, 1500);
+  const words = text
+    .replace(/[^\x20-\x7e\n]/g, ' ')
+    .split(/\s+/)
+    .slice(0, 1500);
   for (let i = 0; i < words.length; i += 300) {
     const page = pdf.addPage();
     const lines = [];
-    for (let j = i; j < Math.min(words.length, i + 300); j += 12) lines.push(words.slice(j, j + 12).join(' '));
+    for (let j = i; j < Math.min(words.length, i + 300); j += 12)
+      lines.push(words.slice(j, j + 12).join(' '));
     page.drawText(lines.join('\n'), { x: 40, y: 760, size: 9, font, lineHeight: 11 });
   }
   return pdf.save();
@@ -43,12 +47,24 @@ async function timeAll(pool, inputs) {
 export async function run() {
   const pages = loadPages();
   const encoder = new TextEncoder();
-  const html = pages.map((page, i) => ({ url: `https://bench.example/${i}`, contentType: 'text/html; charset=utf-8', body: encoder.encode(page) }));
+  const html = pages.map((page, i) => ({
+    url: `https://bench.example/${i}`,
+    contentType: 'text/html; charset=utf-8',
+    body: encoder.encode(page),
+  }));
   const texts = pages.map((page) => htmlToText(page));
-  const text = texts.map((t, i) => ({ url: `https://bench.example/${i}.txt`, contentType: 'text/plain; charset=utf-8', body: encoder.encode(t) }));
+  const text = texts.map((t, i) => ({
+    url: `https://bench.example/${i}.txt`,
+    contentType: 'text/plain; charset=utf-8',
+    body: encoder.encode(t),
+  }));
   const pdf = [];
   for (let i = 0; i < Math.min(40, texts.length); i++) {
-    pdf.push({ url: `https://bench.example/${i}.pdf`, contentType: 'application/pdf', body: await makePdf(texts[i]) });
+    pdf.push({
+      url: `https://bench.example/${i}.pdf`,
+      contentType: 'application/pdf',
+      body: await makePdf(texts[i]),
+    });
   }
   const pool = new ExtractorPool({});
   try {
@@ -58,7 +74,9 @@ export async function run() {
       Array.from({ length: 10 }, (_, i) => ({
         url: `https://bench.example/nested-${depth}-${i}`,
         contentType: 'text/html; charset=utf-8',
-        body: encoder.encode(`<html><body>${'<div>'.repeat(depth)}<p>Nested ${i}: the text at the bottom of the nesting.</p>${'</div>'.repeat(depth)}</body></html>`),
+        body: encoder.encode(
+          `<html><body>${'<div>'.repeat(depth)}<p>Nested ${i}: the text at the bottom of the nesting.</p>${'</div>'.repeat(depth)}</body></html>`,
+        ),
       }));
     for (const [type, inputs] of [
       ['text/html', html],
@@ -69,7 +87,13 @@ export async function run() {
       ['text/html, 100,000 nested elements', nested(100_000)],
     ]) {
       const r = await timeAll(pool, inputs);
-      rows.push({ 'content type': type, pages: r.pages, 'median ms': r.median.toFixed(1), 'p95 ms': r.p95.toFixed(1), 'mean ms': r.mean.toFixed(1) });
+      rows.push({
+        'content type': type,
+        pages: r.pages,
+        'median ms': r.median.toFixed(1),
+        'p95 ms': r.p95.toFixed(1),
+        'mean ms': r.mean.toFixed(1),
+      });
     }
     return { threads: availableParallelism(), rows };
   } finally {

@@ -20,7 +20,10 @@ export async function run() {
   // One slow host, so the few items the single worker slot claims stay in flight and the
   // measurement is of the API and the database writes.
   const corpus = await startCorpusServer({ hosts: 1, latencyMs: 60_000, handler: () => ({ body: '' }) });
-  const server = await startServer({ DISTILL_CONCURRENCY: '1', DISTILL_MAX_REQUEST_BYTES: String(256 * 1024 * 1024) });
+  const server = await startServer({
+    DISTILL_CONCURRENCY: '1',
+    DISTILL_MAX_REQUEST_BYTES: String(256 * 1024 * 1024),
+  });
   try {
     const origin = corpus.origins[0];
     const urls = (tag, n) => Array.from({ length: n }, (_, i) => `${origin}/${tag}/${i}`);
@@ -30,7 +33,11 @@ export async function run() {
     const post = async (measure, contentType, body) => {
       const before = cpu();
       const t0 = performance.now();
-      const res = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const res = await fetch(`${server.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
       const ms = performance.now() - t0;
       const json = await res.json();
       const after = cpu();
@@ -54,7 +61,11 @@ export async function run() {
       for (let i = 0; i < POSTS_PER_CLIENT; i++) {
         const batch = urls(`small-${c}-${i}-${counter++}`, 100);
         const start = performance.now();
-        const r = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ urls: batch }) });
+        const r = await fetch(`${server.url}/v1/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ urls: batch }),
+        });
         await r.arrayBuffer();
         latencies.push(performance.now() - start);
       }
@@ -63,9 +74,27 @@ export async function run() {
     await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
     const ms = performance.now() - t0;
     latencies.sort((a, b) => a - b);
-    rows.push({ measure: `100-URL posts, ${CLIENTS} concurrent clients: p50`, value: Number(percentile(latencies, 50).toFixed(1)), unit: 'ms', ms: null, accepted: null });
-    rows.push({ measure: `100-URL posts, ${CLIENTS} concurrent clients: p99`, value: Number(percentile(latencies, 99).toFixed(1)), unit: 'ms', ms: null, accepted: null });
-    rows.push({ measure: `100-URL posts, ${CLIENTS} concurrent clients: throughput`, value: Math.round((latencies.length * 100) / (ms / 1000)), unit: 'URLs/s', ms: Math.round(ms), accepted: null });
+    rows.push({
+      measure: `100-URL posts, ${CLIENTS} concurrent clients: p50`,
+      value: Number(percentile(latencies, 50).toFixed(1)),
+      unit: 'ms',
+      ms: null,
+      accepted: null,
+    });
+    rows.push({
+      measure: `100-URL posts, ${CLIENTS} concurrent clients: p99`,
+      value: Number(percentile(latencies, 99).toFixed(1)),
+      unit: 'ms',
+      ms: null,
+      accepted: null,
+    });
+    rows.push({
+      measure: `100-URL posts, ${CLIENTS} concurrent clients: throughput`,
+      value: Math.round((latencies.length * 100) / (ms / 1000)),
+      unit: 'URLs/s',
+      ms: Math.round(ms),
+      accepted: null,
+    });
     return { rows };
   } finally {
     await server.stop();

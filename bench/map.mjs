@@ -8,8 +8,10 @@ import { SiteMapper } from '../dist/crawls/index.js';
 import { createFetcher, MemoryHostLimiter, parseAllowList } from '../dist/fetch/index.js';
 
 const URLS = 50_000;
-const urlset = (locs) => `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs.map((l) => `<url><loc>${l}</loc></url>`).join('')}</urlset>`;
-const index = (locs) => `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs.map((l) => `<sitemap><loc>${l}</loc></sitemap>`).join('')}</sitemapindex>`;
+const urlset = (locs) =>
+  `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs.map((l) => `<url><loc>${l}</loc></url>`).join('')}</urlset>`;
+const index = (locs) =>
+  `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs.map((l) => `<sitemap><loc>${l}</loc></sitemap>`).join('')}</sitemapindex>`;
 
 export async function run() {
   let origin = '';
@@ -34,8 +36,14 @@ export async function run() {
       return pump();
     }
     const deep = /^\/deep\/(\d+)\.xml$/.exec(path);
-    if (deep) return res.writeHead(200, { 'content-type': 'application/xml' }).end(index([`${origin}/deep/${Number(deep[1]) + 1}.xml`]));
-    if (path.startsWith('/wide/')) return res.writeHead(200, { 'content-type': 'application/xml' }).end(urlset([`${origin}/w${path.slice(5, -4)}`]));
+    if (deep)
+      return res
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end(index([`${origin}/deep/${Number(deep[1]) + 1}.xml`]));
+    if (path.startsWith('/wide/'))
+      return res
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end(urlset([`${origin}/w${path.slice(5, -4)}`]));
     const body = files.get(path);
     if (body) return res.writeHead(200, { 'content-type': 'application/xml' }).end(body);
     res.writeHead(404).end();

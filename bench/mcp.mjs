@@ -28,38 +28,64 @@ async function time(label, fn) {
   }
   times.sort((a, b) => a - b);
   const f = (v) => +v.toFixed(2);
-  return { transport: label, calls: CALLS, p50Ms: f(percentile(times, 50)), p95Ms: f(percentile(times, 95)), p99Ms: f(percentile(times, 99)) };
+  return {
+    transport: label,
+    calls: CALLS,
+    p50Ms: f(percentile(times, 50)),
+    p95Ms: f(percentile(times, 95)),
+    p99Ms: f(percentile(times, 99)),
+  };
 }
 
 export async function run() {
   const server = await startServer();
   try {
     const submitted = await (
-      await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ urls: ['http://127.0.0.1:9/never'] }) })
+      await fetch(`${server.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ urls: ['http://127.0.0.1:9/never'] }),
+      })
     ).json();
     const jobId = submitted.job.id;
     const args = { name: 'job_status', arguments: { jobId } };
     const rows = [];
-    rows.push(await time('REST GET /v1/jobs/:id (fetch)', async () => (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()));
+    rows.push(
+      await time('REST GET /v1/jobs/:id (fetch)', async () =>
+        (await fetch(`${server.url}/v1/jobs/${jobId}`)).json(),
+      ),
+    );
 
     const http = new Client({ name: 'bench', version: '1.0.0' });
     await http.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
-    rows.push(await time('MCP Streamable HTTP /mcp', async () => {
-      const result = await http.callTool(args);
-      if (result.isError) throw new Error(JSON.stringify(result.content));
-    }));
+    rows.push(
+      await time('MCP Streamable HTTP /mcp', async () => {
+        const result = await http.callTool(args);
+        if (result.isError) throw new Error(JSON.stringify(result.content));
+      }),
+    );
     await http.close();
 
     const stdio = new Client({ name: 'bench', version: '1.0.0' });
     await stdio.connect(
-      new StdioClientTransport({ command: process.execPath, args: [join(root, 'bin/distill.js'), 'mcp'], env: { ...process.env, DISTILL_SERVER: server.url }, stderr: 'inherit' }),
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(root, 'bin/distill.js'), 'mcp'],
+        env: { ...process.env, DISTILL_SERVER: server.url },
+        stderr: 'inherit',
+      }),
     );
-    rows.push(await time('MCP stdio (distill mcp → REST)', async () => {
-      const result = await stdio.callTool(args);
-      if (result.isError) throw new Error(JSON.stringify(result.content));
-    }));
+    rows.push(
+      await time('MCP stdio (distill mcp → REST)', async () => {
+        const result = await stdio.callTool(args);
+        if (result.isError) throw new Error(JSON.stringify(result.content));
+      }),
+    );
     await stdio.close();
-    return { rows, summary: `tools/call job_status, ${CALLS} calls per transport, one client, server and client on one machine` };
+    return {
+      rows,
+      summary: `tools/call job_status, ${CALLS} calls per transport, one client, server and client on one machine`,
+    };
   } finally {
     await server.stop();
   }

@@ -10,10 +10,16 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { extractDocument as after } from '../src/extract/extract.js';
 
 const beforeDir = process.argv[2] ?? '.bench-before';
-const { extractDocument: before } = (await import(pathToFileURL(resolve(beforeDir, 'src/extract/extract.ts')).href)) as { extractDocument: typeof after };
+const { extractDocument: before } = (await import(
+  pathToFileURL(resolve(beforeDir, 'src/extract/extract.ts')).href
+)) as { extractDocument: typeof after };
 
-const WORDS = 'the keeper climbed the stair at dusk and lit the lamp while ships passed the rocks below in silence'.split(' ');
-const prose = (n: number, seed = 0) => Array.from({ length: n }, (_, i) => WORDS[(i * 7 + seed) % WORDS.length]).join(' ');
+const WORDS =
+  'the keeper climbed the stair at dusk and lit the lamp while ships passed the rocks below in silence'.split(
+    ' ',
+  );
+const prose = (n: number, seed = 0) =>
+  Array.from({ length: n }, (_, i) => WORDS[(i * 7 + seed) % WORDS.length]).join(' ');
 async function textPdf(pages: number) {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
@@ -35,19 +41,37 @@ async function twoColumnPdf(pages: number) {
   }
   return pdf.save();
 }
-const fixtures: Array<[string, Uint8Array]> = [['text layer, 10 pages', await textPdf(10)], ['two columns, 10 pages', await twoColumnPdf(10)]];
+const fixtures: Array<[string, Uint8Array]> = [
+  ['text layer, 10 pages', await textPdf(10)],
+  ['two columns, 10 pages', await twoColumnPdf(10)],
+];
 const runs = Number(process.argv[3] ?? 15);
 for (const [name, body] of fixtures) {
   const cpu: Record<string, number[]> = { before: [], after: [] };
   for (let i = 0; i <= runs; i++) {
-    for (const [label, extract] of (i % 2 === 0 ? [['before', before], ['after', after]] : [['after', after], ['before', before]]) as Array<[string, typeof after]>) {
+    for (const [label, extract] of (i % 2 === 0
+      ? [
+          ['before', before],
+          ['after', after],
+        ]
+      : [
+          ['after', after],
+          ['before', before],
+        ]) as Array<[string, typeof after]>) {
       const c0 = process.cpuUsage();
-      await extract({ url: 'https://bench.example/a.pdf', contentType: 'application/pdf', body: Uint8Array.from(body), formats: ['text', 'markdown', 'links'] });
+      await extract({
+        url: 'https://bench.example/a.pdf',
+        contentType: 'application/pdf',
+        body: Uint8Array.from(body),
+        formats: ['text', 'markdown', 'links'],
+      });
       const c = process.cpuUsage(c0);
       if (i > 0) cpu[label]!.push((c.user + c.system) / 1000);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
-  console.log(`${name}: before median ${median(cpu.before!).toFixed(1)} cpu ms/doc (${range(cpu.before!)}), after ${median(cpu.after!).toFixed(1)} (${range(cpu.after!)}), ${runs} runs each, alternated`);
+  console.log(
+    `${name}: before median ${median(cpu.before!).toFixed(1)} cpu ms/doc (${range(cpu.before!)}), after ${median(cpu.after!).toFixed(1)} (${range(cpu.after!)}), ${runs} runs each, alternated`,
+  );
 }

@@ -10,8 +10,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function runCrawlee(corpus, settings) {
   const urls = corpus.urls(settings.urls);
-  const child = spawn(process.execPath, [join(here, 'peer-crawlee-run.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ urls, concurrency: settings.peerConcurrency, hostRate: settings.hostRate }));
+  const child = spawn(process.execPath, [join(here, 'peer-crawlee-run.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(
+    JSON.stringify({ urls, concurrency: settings.peerConcurrency, hostRate: settings.hostRate }),
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise((r) => child.once('exit', r));
@@ -31,7 +35,11 @@ async function runCrawlee(corpus, settings) {
 
 /** One corpus: distill, then Crawlee, on the same corpus server; the ratio of their URLs/s. */
 async function runCorpus(name) {
-  const corpus = await startBenchCorpus({ hosts: SETTINGS.hosts, latencyMs: SETTINGS.latencyMs, corpus: name });
+  const corpus = await startBenchCorpus({
+    hosts: SETTINGS.hosts,
+    latencyMs: SETTINGS.latencyMs,
+    corpus: name,
+  });
   try {
     const distill = { ...(await runDistill(corpus)), corpus: name };
     const crawlee = { ...(await runCrawlee(corpus, SETTINGS)), corpus: name };

@@ -14,7 +14,11 @@ export async function run() {
   const corpus = await startBenchCorpus({ hosts: SETTINGS.hosts, latencyMs: SETTINGS.latencyMs });
   const server = await startServer({ DISTILL_CONCURRENCY: String(SETTINGS.concurrency) });
   try {
-    const res = await fetch(`${server.url}/v1/jobs?maxAge=0`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: corpus.urls(SETTINGS.urls, '/poll/').join('\n') });
+    const res = await fetch(`${server.url}/v1/jobs?maxAge=0`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: corpus.urls(SETTINGS.urls, '/poll/').join('\n'),
+    });
     const { job } = await res.json();
     const eventLoopFile = process.env.BENCH_EVENT_LOOP_FILE;
     if (eventLoopFile) {
@@ -49,10 +53,18 @@ export async function run() {
     const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
     return {
       rows: [
-        { measure: `GET /v1/jobs/:id, ${CLIENTS} clients, while the job runs`, value: Math.round(latencies.length / (DURATION_MS / 1000)), unit: 'requests/s' },
+        {
+          measure: `GET /v1/jobs/:id, ${CLIENTS} clients, while the job runs`,
+          value: Math.round(latencies.length / (DURATION_MS / 1000)),
+          unit: 'requests/s',
+        },
         { measure: 'status latency p50', value: Number(at(50).toFixed(2)), unit: 'ms' },
         { measure: 'status latency p99', value: Number(at(99).toFixed(2)), unit: 'ms' },
-        { measure: 'URLs finished meanwhile', value: status.counts.succeeded + status.counts.failed, unit: 'URLs' },
+        {
+          measure: 'URLs finished meanwhile',
+          value: status.counts.succeeded + status.counts.failed,
+          unit: 'URLs',
+        },
         ...(eventLoop
           ? [
               { measure: 'server event-loop delay p50', value: eventLoop.p50, unit: 'ms' },

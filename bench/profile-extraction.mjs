@@ -29,7 +29,9 @@ if (args.includes('--analyze')) {
 async function run() {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const datasets = path.resolve(process.env.DISTILL_DATASETS ?? path.resolve(repoRoot, '../shared/datasets'));
-  const modulePath = process.env.DISTILL_EVAL_SOURCE ? path.join(repoRoot, 'src/extract/index.ts') : path.join(repoRoot, 'dist/extract/index.js');
+  const modulePath = process.env.DISTILL_EVAL_SOURCE
+    ? path.join(repoRoot, 'src/extract/index.ts')
+    : path.join(repoRoot, 'dist/extract/index.js');
   const { extractDocument } = await import(pathToFileURL(modulePath).href);
   const onlySet = option('--set', null);
   const rounds = Number(option('--rounds', '3'));
@@ -37,20 +39,32 @@ async function run() {
   const pages = [];
   if (!onlySet || onlySet === 'dragnet') {
     const dir = path.join(datasets, 'dragnet');
-    for (const name of fs.readdirSync(dir).sort()) if (name.endsWith('.html')) pages.push({ id: name, body: fs.readFileSync(path.join(dir, name)), url: `https://dragnet.example/${name}` });
+    for (const name of fs.readdirSync(dir).sort())
+      if (name.endsWith('.html'))
+        pages.push({
+          id: name,
+          body: fs.readFileSync(path.join(dir, name)),
+          url: `https://dragnet.example/${name}`,
+        });
   }
   if (!onlySet || onlySet === 'readability-test-pages') {
     const dir = path.join(datasets, 'readability-test-pages');
     for (const id of fs.readdirSync(dir).sort()) {
       const file = path.join(dir, id, 'source.html');
-      if (fs.existsSync(file)) pages.push({ id, body: fs.readFileSync(file), url: 'http://fakehost/test/page.html' });
+      if (fs.existsSync(file))
+        pages.push({ id, body: fs.readFileSync(file), url: 'http://fakehost/test/page.html' });
     }
   }
   const times = [];
   for (let round = 0; round < rounds; round++) {
     for (const page of pages) {
       const start = process.cpuUsage();
-      await extractDocument({ url: page.url, contentType: 'text/html; charset=utf-8', body: page.body, formats }).catch(() => null);
+      await extractDocument({
+        url: page.url,
+        contentType: 'text/html; charset=utf-8',
+        body: page.body,
+        formats,
+      }).catch(() => null);
       const used = process.cpuUsage(start);
       if (round > 0 || rounds === 1) times.push((used.user + used.system) / 1000);
     }
@@ -58,7 +72,9 @@ async function run() {
   times.sort((a, b) => a - b);
   const at = (p) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(`${pages.length} pages x ${rounds} rounds: CPU ms/page mean ${mean.toFixed(2)}  median ${at(0.5).toFixed(2)}  p95 ${at(0.95).toFixed(2)}`);
+  console.log(
+    `${pages.length} pages x ${rounds} rounds: CPU ms/page mean ${mean.toFixed(2)}  median ${at(0.5).toFixed(2)}  p95 ${at(0.95).toFixed(2)}`,
+  );
 }
 
 /** Prints the functions with the most self and inclusive time of a V8 .cpuprofile. */
@@ -69,10 +85,14 @@ function analyze(file, top) {
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map();
   const deltas = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++) selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (deltas[i + 1] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++)
+    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (deltas[i + 1] ?? 0));
   const key = (node) => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const short = url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/').replace(/^file:\/\//, '');
+    const short = url
+      .replace(/^.*node_modules\//, '')
+      .replace(/^.*\/src\//, 'src/')
+      .replace(/^file:\/\//, '');
     return `${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`;
   };
   const self = new Map();
@@ -93,7 +113,10 @@ function analyze(file, top) {
   }
   const print = (title, map) => {
     console.log(`\n${title} (of ${(total / 1000).toFixed(0)} ms)`);
-    for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+    for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(
+        `${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`,
+      );
   };
   print('self time', self);
   print('inclusive time', inclusive);

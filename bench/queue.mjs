@@ -30,12 +30,31 @@ export async function run() {
     const enqueueMs = performance.now() - t0;
 
     const doc = (url) => ({
-      finalUrl: url, canonicalUrl: null, mimeType: 'text/html', httpStatus: 200, title: 't', byline: null,
-      description: null, siteName: null, lang: null, publishedTime: null, text: 'x', markdown: null, html: null,
-      links: [], wordCount: 1, extractor: 'text', quality: {}, metadata: {}, fetchedAt: Date.now(),
+      finalUrl: url,
+      canonicalUrl: null,
+      mimeType: 'text/html',
+      httpStatus: 200,
+      title: 't',
+      byline: null,
+      description: null,
+      siteName: null,
+      lang: null,
+      publishedTime: null,
+      text: 'x',
+      markdown: null,
+      html: null,
+      links: [],
+      wordCount: 1,
+      extractor: 'text',
+      quality: {},
+      metadata: {},
+      fetchedAt: Date.now(),
     });
     const pool = new WorkerPool({
-      queue, repository, concurrency: CONCURRENCY, pollIntervalMs: 5,
+      queue,
+      repository,
+      concurrency: CONCURRENCY,
+      pollIntervalMs: 5,
       task: (item) => Promise.resolve({ kind: 'succeeded', document: doc(item.url) }),
     });
     t0 = performance.now();
@@ -50,9 +69,24 @@ export async function run() {
     const cpu = process.cpuUsage(cpu0);
     await pool.stop();
     const rows = [
-      { measure: `enqueue ${ITEMS} URLs (one submit)`, value: Math.round(ITEMS / (enqueueMs / 1000)), unit: 'URLs/s', ms: Math.round(enqueueMs) },
-      { measure: `claim → complete, no-op task, ${CONCURRENCY} slots`, value: Math.round(ITEMS / (runMs / 1000)), unit: 'items/s', ms: Math.round(runMs) },
-      { measure: 'CPU per completed item', value: Number((((cpu.user + cpu.system) / 1000) / ITEMS).toFixed(3)), unit: 'ms', ms: null },
+      {
+        measure: `enqueue ${ITEMS} URLs (one submit)`,
+        value: Math.round(ITEMS / (enqueueMs / 1000)),
+        unit: 'URLs/s',
+        ms: Math.round(enqueueMs),
+      },
+      {
+        measure: `claim → complete, no-op task, ${CONCURRENCY} slots`,
+        value: Math.round(ITEMS / (runMs / 1000)),
+        unit: 'items/s',
+        ms: Math.round(runMs),
+      },
+      {
+        measure: 'CPU per completed item',
+        value: Number(((cpu.user + cpu.system) / 1000 / ITEMS).toFixed(3)),
+        unit: 'ms',
+        ms: null,
+      },
     ];
     return { items: ITEMS, concurrency: CONCURRENCY, enqueueMs, runMs, rows };
   } finally {

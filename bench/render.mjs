@@ -13,7 +13,8 @@ const PAGES = Number(process.env.BENCH_RENDER_PAGES ?? defaultRenderPages());
 const RECYCLE_AFTER = Number(process.env.BENCH_RENDER_RECYCLE_AFTER ?? 100);
 const CHROMIUM = process.env.DISTILL_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const PARAGRAPH = 'The harbour woke slowly that morning, fishing boats drifting in the grey light while gulls argued over the nets. ';
+const PARAGRAPH =
+  'The harbour woke slowly that morning, fishing boats drifting in the grey light while gulls argued over the nets. ';
 
 function handler(path) {
   if (path.startsWith('/shell/')) {
@@ -31,7 +32,11 @@ function handler(path) {
     };
   }
   if (path === '/api/article') {
-    return { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paragraphs: Array(8).fill(PARAGRAPH.repeat(4)) }), delayMs: 300 };
+    return {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paragraphs: Array(8).fill(PARAGRAPH.repeat(4)) }),
+      delayMs: 300,
+    };
   }
   if (path.startsWith('/inline/')) {
     return {
@@ -47,11 +52,20 @@ function handler(path) {
 export async function run() {
   const corpus = await startCorpusServer({ handler });
   const port = Number(new URL(corpus.origins[0]).port);
-  const pool = new BrowserPool({ executablePath: CHROMIUM, allow: parseAllowList(`127.0.0.1:${port}`), maxPages: PAGES, recycleAfterPages: RECYCLE_AFTER });
+  const pool = new BrowserPool({
+    executablePath: CHROMIUM,
+    allow: parseAllowList(`127.0.0.1:${port}`),
+    maxPages: PAGES,
+    recycleAfterPages: RECYCLE_AFTER,
+  });
   const samples = [];
   const sample = async () => {
     const usage = await usageOfMarkedProcesses('--distill-browser=');
-    samples.push({ processes: usage.pids.length, rssMb: usage.rssBytes / 1048576, pssMb: usage.pssBytes / 1048576 });
+    samples.push({
+      processes: usage.pids.length,
+      rssMb: usage.rssBytes / 1048576,
+      pssMb: usage.pssBytes / 1048576,
+    });
   };
   const rows = [];
   try {
@@ -67,7 +81,11 @@ export async function run() {
           const i = next++;
           if (i >= RENDERS) return;
           try {
-            const result = await pool.render({ url: `${corpus.origins[0]}/${kind}/${i}`, timeoutMs: 30_000, contextKey: `job-${w}` });
+            const result = await pool.render({
+              url: `${corpus.origins[0]}/${kind}/${i}`,
+              timeoutMs: 30_000,
+              contextKey: `job-${w}`,
+            });
             if (!result.html.includes('fishing boats')) contentMisses++;
           } catch {
             failures++;
@@ -102,7 +120,14 @@ export async function run() {
     await corpus.close();
   }
   const after = await usageOfMarkedProcesses('--distill-browser=');
-  return { rows, idleRssMb: Math.round(samples[0]?.rssMb ?? 0), idlePssMb: Math.round(samples[0]?.pssMb ?? 0), processesAfterStop: after.pids.length, recycleAfter: RECYCLE_AFTER, stats: pool.stats };
+  return {
+    rows,
+    idleRssMb: Math.round(samples[0]?.rssMb ?? 0),
+    idlePssMb: Math.round(samples[0]?.pssMb ?? 0),
+    processesAfterStop: after.pids.length,
+    recycleAfter: RECYCLE_AFTER,
+    stats: pool.stats,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

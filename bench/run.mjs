@@ -32,7 +32,8 @@ const FLAGS_WITH_VALUE = new Set(['--urls', '--sample-seconds', '--hosts', '--la
 const requested = positionals(FLAGS_WITH_VALUE);
 // With no scenario named, run them all but `distributed` (it needs PostgreSQL and Redis) and
 // `end-to-end` (`peer` runs it, beside Crawlee).
-const names = requested.length > 0 ? requested : ['queue', 'ingest', 'polling', 'scale', 'extraction', 'peer'];
+const names =
+  requested.length > 0 ? requested : ['queue', 'ingest', 'polling', 'scale', 'extraction', 'peer'];
 const unknown = names.filter((n) => !(n in SCENARIOS));
 if (unknown.length > 0) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${Object.keys(SCENARIOS).join(', ')}`);
@@ -48,6 +49,13 @@ for (const name of names) {
   if (rows.length > 0) console.table(rows);
   if (result.summary) console.log(result.summary);
   const file = join(here, 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ scenario: name, node: process.version, at: new Date().toISOString(), ...result }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { scenario: name, node: process.version, at: new Date().toISOString(), ...result },
+      null,
+      2,
+    ),
+  );
   console.log(`written ${file}`);
 }

@@ -60,7 +60,27 @@ async function seed(db) {
   const jobId = '00000000-0000-4000-8000-000000000001';
   await db
     .insertInto('jobs')
-    .values({ id: jobId, status: 'completed', options: '{}', webhook: null, idempotency_key: null, total: DOCS, reused: 0, queued: 0, running: 0, succeeded: DOCS, failed: 0, cancelled: 0, next_seq: DOCS, last_claimed_at: now, created_at: now, updated_at: now, finished_at: now, tenant: 'default', intake: 'ended' })
+    .values({
+      id: jobId,
+      status: 'completed',
+      options: '{}',
+      webhook: null,
+      idempotency_key: null,
+      total: DOCS,
+      reused: 0,
+      queued: 0,
+      running: 0,
+      succeeded: DOCS,
+      failed: 0,
+      cancelled: 0,
+      next_seq: DOCS,
+      last_claimed_at: now,
+      created_at: now,
+      updated_at: now,
+      finished_at: now,
+      tenant: 'default',
+      intake: 'ended',
+    })
     .execute();
   const next = sampler(42);
   const t0 = performance.now();
@@ -72,8 +92,51 @@ async function seed(db) {
       const text = words.join(' ');
       const id = `doc-${String(i).padStart(8, '0')}`;
       const url = `https://bench.test/${i}`;
-      docs.push({ id, url_key: `k${i}`, url, final_url: url, canonical_url: null, mime_type: 'text/html', http_status: 200, title: words.slice(0, 6).join(' '), byline: null, description: null, site_name: null, lang: 'en', published_time: null, text, markdown: text, html: null, links: '[]', word_count: WORDS_PER_DOC, extractor: 'bench', quality: '{}', metadata: '{}', content_hash: String(i), fetched_at: now, created_at: now, updated_at: now });
-      items.push({ job_id: jobId, seq: i, url, url_key: `k${i}`, state: 'succeeded', attempts: 1, run_after: now, lease_token: null, lease_expires_at: null, error_code: null, error_message: null, http_status: 200, document_id: id, created_at: now, updated_at: now, finished_at: now });
+      docs.push({
+        id,
+        url_key: `k${i}`,
+        url,
+        final_url: url,
+        canonical_url: null,
+        mime_type: 'text/html',
+        http_status: 200,
+        title: words.slice(0, 6).join(' '),
+        byline: null,
+        description: null,
+        site_name: null,
+        lang: 'en',
+        published_time: null,
+        text,
+        markdown: text,
+        html: null,
+        links: '[]',
+        word_count: WORDS_PER_DOC,
+        extractor: 'bench',
+        quality: '{}',
+        metadata: '{}',
+        content_hash: String(i),
+        fetched_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+      items.push({
+        job_id: jobId,
+        seq: i,
+        url,
+        url_key: `k${i}`,
+        state: 'succeeded',
+        attempts: 1,
+        run_after: now,
+        lease_token: null,
+        lease_expires_at: null,
+        error_code: null,
+        error_message: null,
+        http_status: 200,
+        document_id: id,
+        created_at: now,
+        updated_at: now,
+        finished_at: now,
+      });
     }
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('documents').values(docs).execute();
@@ -114,13 +177,26 @@ async function measure(name, url, onClose) {
         let first;
         for (let i = 0; i < RUNS; i++) {
           const t0 = performance.now();
-          const page = await repository.searchDocuments({ query: parsed.query, tenant: 'default', jobId: scope === 'job' ? jobId : undefined, limit: 10 });
+          const page = await repository.searchDocuments({
+            query: parsed.query,
+            tenant: 'default',
+            jobId: scope === 'job' ? jobId : undefined,
+            limit: 10,
+          });
           times.push(performance.now() - t0);
           first ??= page;
         }
         const matches = await countMatches(handle, parsed.query, repository);
         times.sort((a, b) => a - b);
-        rows.push({ database: name, query: label, scope, matches, hitsOnPage: first.items.length, p50Ms: +percentile(times, 50).toFixed(1), p95Ms: +percentile(times, 95).toFixed(1) });
+        rows.push({
+          database: name,
+          query: label,
+          scope,
+          matches,
+          hitsOnPage: first.items.length,
+          p50Ms: +percentile(times, 50).toFixed(1),
+          p95Ms: +percentile(times, 95).toFixed(1),
+        });
       }
     }
     return { rows, seedSeconds };
@@ -173,6 +249,10 @@ export async function run() {
   }
   return {
     rows,
-    summary: `${DOCS} documents of ${WORDS_PER_DOC} words; seeding (index kept in step on insert) took ${Object.entries(seeds).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}`,
+    summary: `${DOCS} documents of ${WORDS_PER_DOC} words; seeding (index kept in step on insert) took ${Object.entries(
+      seeds,
+    )
+      .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
+      .join(', ')}`,
   };
 }

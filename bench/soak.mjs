@@ -33,13 +33,17 @@ const SMALL_PAGE = (n) =>
   `<p>A second paragraph, and a <a href="/next/${n}">link</a>.</p></article></body></html>`;
 
 function startCorpus(settings) {
-  if (!settings.isSmallPages) return startBenchCorpus({ hosts: settings.hosts, latencyMs: settings.latencyMs });
+  if (!settings.isSmallPages)
+    return startBenchCorpus({ hosts: settings.hosts, latencyMs: settings.latencyMs });
   return startCorpusServer({
     hosts: settings.hosts,
     latencyMs: settings.latencyMs,
     handler(path) {
       if (path === '/robots.txt') return { status: 404, headers: { 'content-type': 'text/plain' }, body: '' };
-      return { headers: { 'content-type': 'text/html; charset=utf-8' }, body: SMALL_PAGE(path.split('/').pop()) };
+      return {
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: SMALL_PAGE(path.split('/').pop()),
+      };
     },
   });
 }
@@ -55,7 +59,8 @@ async function getJson(url) {
 }
 
 export async function run(settings = SETTINGS) {
-  if (!Number.isSafeInteger(settings.urls) || settings.urls < 1) throw new TypeError(`Expected --urls to be a positive integer, got ${settings.urls}`);
+  if (!Number.isSafeInteger(settings.urls) || settings.urls < 1)
+    throw new TypeError(`Expected --urls to be a positive integer, got ${settings.urls}`);
   const corpus = await startCorpus(settings);
   const server = await startServer({
     DISTILL_CONCURRENCY: String(settings.concurrency),
@@ -89,7 +94,8 @@ export async function run(settings = SETTINGS) {
       body: `${urls.join('\n')}\n`,
     });
     const submitted = await response.json();
-    if (response.status !== 202) throw new Error(`The submission answered ${response.status}: ${JSON.stringify(submitted)}`);
+    if (response.status !== 202)
+      throw new Error(`The submission answered ${response.status}: ${JSON.stringify(submitted)}`);
     const jobUrl = `${server.url}/v1/jobs/${submitted.job.id}`;
     let job = submitted.job;
     let nextSampleAt = performance.now() + settings.sampleSeconds * 1000;
@@ -148,7 +154,7 @@ export async function run(settings = SETTINGS) {
       summary,
       samples,
       rows: samples.map((s) => ({
-        's': s.seconds.toFixed(0),
+        s: s.seconds.toFixed(0),
         done: s.done,
         'URLs/s': s.urlsPerSecond.toFixed(1),
         'RSS MB': s.rssMb.toFixed(0),

@@ -45,7 +45,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(stale ? 'stale' : 'fresh');
     process.exitCode = stale ? 1 : 0;
   } else if (stale) {
-    const result = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit', shell: process.platform === 'win32' });
+    const result = spawnSync('npm', ['run', 'build', '--silent'], {
+      stdio: 'inherit',
+      shell: process.platform === 'win32',
+    });
     process.exitCode = result.status ?? 1;
   }
 }

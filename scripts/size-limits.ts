@@ -76,12 +76,16 @@ if (isMain) {
     const sorted = [...list].sort(byLines);
     const over = sorted.filter((m) => m.lines > limit);
     for (const m of top > 0 ? sorted.slice(0, top) : over) {
-      console.log(`${m.lines > limit ? 'OVER' : '    '} ${String(m.lines).padStart(5)}  ${kind} ${m.className ?? ''} ${m.file}`);
+      console.log(
+        `${m.lines > limit ? 'OVER' : '    '} ${String(m.lines).padStart(5)}  ${kind} ${m.className ?? ''} ${m.file}`,
+      );
     }
     return over.length;
   };
   const overFiles = show(files, MAX_FILE_LINES, 'file ');
   const overClasses = show(classes, MAX_CLASS_LINES, 'class');
-  console.log(`${overFiles} files over ${MAX_FILE_LINES} lines, ${overClasses} classes over ${MAX_CLASS_LINES} lines`);
+  console.log(
+    `${overFiles} files over ${MAX_FILE_LINES} lines, ${overClasses} classes over ${MAX_CLASS_LINES} lines`,
+  );
   process.exitCode = overFiles + overClasses > 0 ? 1 : 0;
 }

@@ -10,7 +10,10 @@ describe('package.json', () => {
     for (const [entry, conditions] of Object.entries(pkg.exports)) {
       for (const target of Object.values(conditions)) {
         const source = target.replace(/^\.\/dist\//, './src/').replace(/\.d\.ts$|\.js$/, '.ts');
-        expect(existsSync(new URL(`../${source}`, import.meta.url)), `${entry} → ${target} (from ${source})`).toBe(true);
+        expect(
+          existsSync(new URL(`../${source}`, import.meta.url)),
+          `${entry} → ${target} (from ${source})`,
+        ).toBe(true);
       }
     }
   });

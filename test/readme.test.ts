@@ -29,8 +29,27 @@ describe('docs', () => {
   });
 
   it('links only to files and headings that exist', () => {
-    const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replaceAll(' ', '-');
-    const pages = ['README.md', ...['configuration', 'api', 'errors', 'events', 'features', 'operations', 'security', 'architecture', 'performance', 'development'].map((name) => `docs/${name}.md`)];
+    const anchor = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replaceAll(' ', '-');
+    const pages = [
+      'README.md',
+      ...[
+        'configuration',
+        'api',
+        'errors',
+        'events',
+        'features',
+        'operations',
+        'security',
+        'architecture',
+        'performance',
+        'development',
+      ].map((name) => `docs/${name}.md`),
+    ];
     for (const page of pages) {
       const dir = page.includes('/') ? 'docs/' : '';
       for (const [, target] of doc(page).matchAll(/\]\(((?!https?:)[^)\s]+)\)/g)) {

@@ -26,26 +26,62 @@ export const formatsInputSchema = {
       properties: {
         type: { type: 'string', enum: ['json', 'summary'] },
         schema: { type: 'object', description: 'JSON Schema of the answer (json; at most 32 KiB)' },
-        prompt: { type: 'string', description: `What to extract, or how to summarise (at most ${MAX_PROMPT_CHARS} characters)` },
+        prompt: {
+          type: 'string',
+          description: `What to extract, or how to summarise (at most ${MAX_PROMPT_CHARS} characters)`,
+        },
       },
     },
   },
-  description: 'text, markdown, html, links, chunks, json, summary; json as {"type":"json","schema":{...},"prompt":"..."}',
+  description:
+    'text, markdown, html, links, chunks, json, summary; json as {"type":"json","schema":{...},"prompt":"..."}',
 } as const;
 
 /** The options beside `formats` (their ranges are checked by `toAiOptions`, with stable codes). */
 export const aiOptionsInputProperties = {
-  chunkTokens: { type: 'integer', description: `Token budget of one chunk, ${CHUNK_LIMITS.minTokens}..${CHUNK_LIMITS.maxTokens} (default ${CHUNK_LIMITS.defaultTokens})` },
-  chunkOverlap: { type: 'integer', description: `Tokens repeated from one chunk's end, 0..chunkTokens/2 (default ${CHUNK_LIMITS.defaultOverlap})` },
+  chunkTokens: {
+    type: 'integer',
+    description: `Token budget of one chunk, ${CHUNK_LIMITS.minTokens}..${CHUNK_LIMITS.maxTokens} (default ${CHUNK_LIMITS.defaultTokens})`,
+  },
+  chunkOverlap: {
+    type: 'integer',
+    description: `Tokens repeated from one chunk's end, 0..chunkTokens/2 (default ${CHUNK_LIMITS.defaultOverlap})`,
+  },
   llm: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      model: { type: 'string', minLength: 1, maxLength: 200, description: 'Model instead of DISTILL_LLM_MODEL' },
-      maxInFlight: { type: 'integer', minimum: 1, maximum: 32, description: 'Calls of the job in flight at once, per worker (default 4)' },
-      maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Tokens in + out the whole job may use (default 1000000)' },
-      maxRepairs: { type: 'integer', minimum: 0, maximum: 3, description: 'Repair turns after an answer that breaks the schema (default 1)' },
-      maxRetries: { type: 'integer', minimum: 0, maximum: 10, description: 'Transport retries of one model call (429, 5xx, timeouts); at most the server\'s DISTILL_LLM_MAX_RETRIES, which is the default' },
+      model: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        description: 'Model instead of DISTILL_LLM_MODEL',
+      },
+      maxInFlight: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 32,
+        description: 'Calls of the job in flight at once, per worker (default 4)',
+      },
+      maxTokens: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000_000,
+        description: 'Tokens in + out the whole job may use (default 1000000)',
+      },
+      maxRepairs: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 3,
+        description: 'Repair turns after an answer that breaks the schema (default 1)',
+      },
+      maxRetries: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 10,
+        description:
+          "Transport retries of one model call (429, 5xx, timeouts); at most the server's DISTILL_LLM_MAX_RETRIES, which is the default",
+      },
     },
   },
 } as const;
@@ -54,27 +90,53 @@ export const aiOptionsInputProperties = {
 export const aiOptionsViewProperties = {
   chunkTokens: { type: 'integer' },
   chunkOverlap: { type: 'integer' },
-  json: { type: 'object', properties: { schema: { type: 'object', additionalProperties: true }, prompt: { type: 'string' } } },
+  json: {
+    type: 'object',
+    properties: { schema: { type: 'object', additionalProperties: true }, prompt: { type: 'string' } },
+  },
   summaryPrompt: { type: 'string' },
-  llm: { type: 'object', properties: { model: { type: 'string' }, maxInFlight: { type: 'integer' }, maxTokens: { type: 'integer' }, maxRepairs: { type: 'integer' }, maxRetries: { type: 'integer' } } },
+  llm: {
+    type: 'object',
+    properties: {
+      model: { type: 'string' },
+      maxInFlight: { type: 'integer' },
+      maxTokens: { type: 'integer' },
+      maxRepairs: { type: 'integer' },
+      maxRetries: { type: 'integer' },
+    },
+  },
 } as const;
 
 export const llmUsageSchema = {
   type: 'object',
   description: 'Tokens the language model used for the job so far',
-  properties: { tokensIn: { type: 'integer' }, tokensOut: { type: 'integer' }, calls: { type: 'integer' }, items: { type: 'integer' } },
+  properties: {
+    tokensIn: { type: 'integer' },
+    tokensOut: { type: 'integer' },
+    calls: { type: 'integer' },
+    items: { type: 'integer' },
+  },
 } as const;
 
 export const chunkSchema = {
   type: 'object',
   required: ['id', 'index', 'text', 'headings', 'tokens'],
-  properties: { id: { type: 'string' }, index: { type: 'integer' }, text: { type: 'string' }, headings: { type: 'array', items: { type: 'string' } }, tokens: { type: 'integer' } },
+  properties: {
+    id: { type: 'string' },
+    index: { type: 'integer' },
+    text: { type: 'string' },
+    headings: { type: 'array', items: { type: 'string' } },
+    tokens: { type: 'integer' },
+  },
 } as const;
 
 /** What a result carries besides the document's fields. */
 export const aiResultProperties = {
   chunks: { type: 'array', items: chunkSchema },
-  json: { description: "The `json` format's answer (valid for the job's schema), null when the model failed (see llm.errors)" },
+  json: {
+    description:
+      "The `json` format's answer (valid for the job's schema), null when the model failed (see llm.errors)",
+  },
   summary: { type: ['string', 'null'] },
   llm: {
     type: 'object',
@@ -83,7 +145,13 @@ export const aiResultProperties = {
       tokensIn: { type: 'integer' },
       tokensOut: { type: 'integer' },
       calls: { type: 'integer' },
-      errors: { type: 'array', items: { type: 'object', properties: { part: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { part: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
     },
   },
 } as const;
@@ -94,7 +162,10 @@ export const aiResultProperties = {
  * too large (`json_schema_too_large`), a prompt too long (`prompt_too_large`), `json` without a
  * schema (`invalid_json_schema`), and json or summary on a server with no model (`llm_not_configured`).
  */
-export function toAiOptions(input: WireJobOptions | undefined, isLlmConfigured: boolean): Pick<JobOptionsInput, 'formats' | 'chunking' | 'llm'> {
+export function toAiOptions(
+  input: WireJobOptions | undefined,
+  isLlmConfigured: boolean,
+): Pick<JobOptionsInput, 'formats' | 'chunking' | 'llm'> {
   if (input === undefined) return {};
   const out: Pick<JobOptionsInput, 'formats' | 'chunking' | 'llm'> = {};
   let llm: Partial<LlmJobSettings> | undefined;
@@ -106,8 +177,14 @@ export function toAiOptions(input: WireJobOptions | undefined, isLlmConfigured: 
         continue;
       }
       names.push(entry.type);
-      const problem = checkExtractionInput(entry.type === 'json' ? (entry.schema ?? {}) : undefined, entry.prompt);
-      if (problem) throw new ApiError(problem.code, problem.message, { extensions: { field: `/options/formats/${entry.type}` } });
+      const problem = checkExtractionInput(
+        entry.type === 'json' ? (entry.schema ?? {}) : undefined,
+        entry.prompt,
+      );
+      if (problem)
+        throw new ApiError(problem.code, problem.message, {
+          extensions: { field: `/options/formats/${entry.type}` },
+        });
       llm ??= {};
       if (entry.type === 'json') {
         llm.schema = entry.schema;
@@ -116,19 +193,34 @@ export function toAiOptions(input: WireJobOptions | undefined, isLlmConfigured: 
     }
     out.formats = [...new Set(names)];
     if (out.formats.includes('json') && llm?.schema === undefined) {
-      throw new ApiError('invalid_json_schema', 'The `json` format needs a schema: {"type": "json", "schema": {...}}', { extensions: { field: '/options/formats' } });
+      throw new ApiError(
+        'invalid_json_schema',
+        'The `json` format needs a schema: {"type": "json", "schema": {...}}',
+        { extensions: { field: '/options/formats' } },
+      );
     }
     if (!isLlmConfigured && out.formats.some((f) => f === 'json' || f === 'summary')) {
-      throw new ApiError('llm_not_configured', 'The json and summary formats need a model endpoint: this server has no DISTILL_LLM_URL');
+      throw new ApiError(
+        'llm_not_configured',
+        'The json and summary formats need a model endpoint: this server has no DISTILL_LLM_URL',
+      );
     }
   }
   if (input.chunkTokens !== undefined || input.chunkOverlap !== undefined) {
     const maxTokens = input.chunkTokens ?? CHUNK_LIMITS.defaultTokens;
-    const overlapTokens = input.chunkOverlap ?? Math.min(CHUNK_LIMITS.defaultOverlap, Math.floor(maxTokens / 2));
+    const overlapTokens =
+      input.chunkOverlap ?? Math.min(CHUNK_LIMITS.defaultOverlap, Math.floor(maxTokens / 2));
     try {
       checkChunkSettings(maxTokens, overlapTokens);
     } catch (error) {
-      throw new ApiError('invalid_chunk_settings', (error as Error).message, { extensions: { field: input.chunkTokens !== undefined && /chunkTokens/.test((error as Error).message) ? '/options/chunkTokens' : '/options/chunkOverlap' } });
+      throw new ApiError('invalid_chunk_settings', (error as Error).message, {
+        extensions: {
+          field:
+            input.chunkTokens !== undefined && /chunkTokens/.test((error as Error).message)
+              ? '/options/chunkTokens'
+              : '/options/chunkOverlap',
+        },
+      });
     }
     out.chunking = { maxTokens, overlapTokens };
   }

@@ -37,7 +37,13 @@ export class ItemFailedError extends DistillError {
   readonly url: string;
   readonly httpStatus: number | undefined;
 
-  constructor(input: { code: string; message: string; jobId: string; url: string; httpStatus?: number | undefined }) {
+  constructor(input: {
+    code: string;
+    message: string;
+    jobId: string;
+    url: string;
+    httpStatus?: number | undefined;
+  }) {
     super(input.code, input.message);
     this.jobId = input.jobId;
     this.url = input.url;
@@ -56,7 +62,14 @@ export class FileExtractionError extends DistillError {
   readonly isRetryable: boolean;
   readonly jobId: string;
 
-  constructor(input: { code: string; message: string; fileName: string | undefined; isRetryable: boolean; jobId: string; cause?: unknown }) {
+  constructor(input: {
+    code: string;
+    message: string;
+    fileName: string | undefined;
+    isRetryable: boolean;
+    jobId: string;
+    cause?: unknown;
+  }) {
     super(input.code, input.message, { cause: input.cause });
     this.fileName = input.fileName;
     this.isRetryable = input.isRetryable;

@@ -23,7 +23,8 @@ declare module 'fastify' {
  */
 export function ownedJobOf(request: FastifyRequest): Job {
   const job = request.ownedJob;
-  if (!job) throw new Error(`${request.routeOptions.url ?? request.url} is not a job route: no job was read for it`);
+  if (!job)
+    throw new Error(`${request.routeOptions.url ?? request.url} is not a job route: no job was read for it`);
   return job;
 }
 
@@ -73,7 +74,11 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * `/v1/` request needs one (`unauthorized`, 401, otherwise) and acts for the key's tenant; a job
  * (or crawl) of another tenant answers exactly as a missing one does, so ids leak nothing.
  */
-export function registerAuth(app: FastifyInstance, keys: ApiKeyVerifier | undefined, lookups: TenantLookups): void {
+export function registerAuth(
+  app: FastifyInstance,
+  keys: ApiKeyVerifier | undefined,
+  lookups: TenantLookups,
+): void {
   app.decorateRequest('tenant', DEFAULT_TENANT);
   app.decorateRequest('principal', null);
   app.decorateRequest('ownedJob', undefined);
@@ -109,7 +114,8 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyVerifier | undefi
       request.ownedJob = job;
       return;
     }
-    if (route.startsWith('/v1/crawls/')) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(id)}`);
+    if (route.startsWith('/v1/crawls/'))
+      throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(id)}`);
     throw new JobNotFoundError(id);
   });
 }
@@ -140,12 +146,18 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     timeWindow: options.windowMs,
     enableDraftSpec: true,
     skipOnError: true,
-    ...(options.redis ? { redis: options.redis, nameSpace: `${options.prefix ?? 'distill'}:ratelimit:` } : {}),
+    ...(options.redis
+      ? { redis: options.redis, nameSpace: `${options.prefix ?? 'distill'}:ratelimit:` }
+      : {}),
     allowList: (request) => !isApiRoute(request),
     keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
     errorResponseBuilder: (request, context) =>
-      new ApiError('rate_limited', `Too many requests from ${request.principal ? 'this API key' : 'this address'}: at most ${context.max} per ${Math.round(options.windowMs / 1000)} s; retry in ${context.after}`, {
-        extensions: { limit: context.max },
-      }),
+      new ApiError(
+        'rate_limited',
+        `Too many requests from ${request.principal ? 'this API key' : 'this address'}: at most ${context.max} per ${Math.round(options.windowMs / 1000)} s; retry in ${context.after}`,
+        {
+          extensions: { limit: context.max },
+        },
+      ),
   });
 }

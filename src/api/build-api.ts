@@ -55,7 +55,8 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
     // limit. The idle limit never undercuts `POST /v1/extract`, which writes nothing while it waits.
     ...serverTimeoutOptions({
       ...resolved,
-      idleTimeoutMs: resolved.idleTimeoutMs === 0 ? 0 : Math.max(resolved.idleTimeoutMs, resolved.extractTimeoutMs + 5000),
+      idleTimeoutMs:
+        resolved.idleTimeoutMs === 0 ? 0 : Math.max(resolved.idleTimeoutMs, resolved.extractTimeoutMs + 5000),
     }),
     requestIdHeader: false,
     // Every spelling of a path (absolute form, `%76` for `v`, `//`, `/../`) is routed as its one
@@ -69,7 +70,9 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
     },
     // Bodies are never coerced (`"urls": "x"` is a 400, not a one-URL list) and unknown members are
     // refused, not dropped. Query strings are coerced by the hook below, from the route's schema.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true } },
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true },
+    },
     // Above every id's schema `maxLength` (128), so that a long id is a `validation_failed` naming
     // it; the router itself refuses longer ones, through `frameworkErrors`.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
@@ -99,7 +102,9 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
   registerAuth(app, deps.keys, {
     getJob: (id) => repository.getJob(id),
     isDocumentVisible:
-      resolved.tenantIsolation && repository.isDocumentVisible ? (id, tenant) => repository.isDocumentVisible!(id, tenant) : undefined,
+      resolved.tenantIsolation && repository.isDocumentVisible
+        ? (id, tenant) => repository.isDocumentVisible!(id, tenant)
+        : undefined,
   });
   registerRateLimit(app, {
     max: resolved.rateLimit,
@@ -116,7 +121,11 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
       const query = request.query as Record<string, unknown>;
       for (const [key, value] of Object.entries(query)) {
         const type = properties[key]?.type;
-        if (typeof value === 'string' && (type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(value)) {
+        if (
+          typeof value === 'string' &&
+          (type === 'integer' || type === 'number') &&
+          /^-?\d+(\.\d+)?$/.test(value)
+        ) {
           query[key] = Number(value);
         }
       }
@@ -126,7 +135,11 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
   });
@@ -146,7 +159,10 @@ export function buildApi(deps: ApiServices, options: ApiOptions = {}): FastifyIn
         { name: 'documents', description: 'Stored documents and synchronous extraction' },
         { name: 'crawls', description: 'Site crawls: jobs that follow links' },
         { name: 'schedules', description: 'Recurring jobs and crawls' },
-        { name: 'domains', description: 'Per-domain settings: rate, concurrency, render, headers, robots, proxy pool, timeout' },
+        {
+          name: 'domains',
+          description: 'Per-domain settings: rate, concurrency, render, headers, robots, proxy pool, timeout',
+        },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },

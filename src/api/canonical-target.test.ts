@@ -21,13 +21,27 @@ describe('canonicalRequestTarget', () => {
   });
 
   it('keeps the query string as it came, dots and slashes included', () => {
-    expect(canonicalRequestTarget('/v1/documents?url=https://a.example//../b%2e')).toBe('/v1/documents?url=https://a.example//../b%2e');
+    expect(canonicalRequestTarget('/v1/documents?url=https://a.example//../b%2e')).toBe(
+      '/v1/documents?url=https://a.example//../b%2e',
+    );
   });
 });
 
 describe('isApiPath', () => {
   it('is true for /v1 and below in any letter case, and for nothing else', () => {
-    expect(['/v1', '/v1/', '/V1/jobs', '/v1?x', '/v1/jobs/:id'].map(isApiPath)).toEqual([true, true, true, true, true]);
-    expect(['/', '/v10/jobs', '/healthz', '/docs/v1/', '/v1jobs'].map(isApiPath)).toEqual([false, false, false, false, false]);
+    expect(['/v1', '/v1/', '/V1/jobs', '/v1?x', '/v1/jobs/:id'].map(isApiPath)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['/', '/v10/jobs', '/healthz', '/docs/v1/', '/v1jobs'].map(isApiPath)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -24,7 +24,9 @@ export function canonicalRequestTarget(target: string): string {
 export function isApiPath(canonicalTarget: string): boolean {
   const path = canonicalTarget.toLowerCase();
   if (path === '/mcp' || path.startsWith('/mcp?')) return true;
-  return ['/v1', '/firecrawl'].some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
+  return ['/v1', '/firecrawl'].some(
+    (prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`),
+  );
 }
 
 function toOriginForm(target: string): string {

@@ -23,9 +23,12 @@ export const MAX_TRACKED_ADDRESSES = 65_536;
  * timeouts on a timer (`connectionsCheckingInterval`, 30 s by default, so a slow client could live
  * 30 s past its limit); the timer runs at a quarter of the shorter limit instead.
  */
-export function serverTimeoutOptions(
-  limits: Omit<ConnectionLimits, 'maxConnectionsPerIp'>,
-): { requestTimeout: number; keepAliveTimeout: number; connectionTimeout: number; http: ServerOptions } {
+export function serverTimeoutOptions(limits: Omit<ConnectionLimits, 'maxConnectionsPerIp'>): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionTimeout: number;
+  http: ServerOptions;
+} {
   const shortest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   return {
     requestTimeout: limits.requestTimeoutMs,

@@ -53,11 +53,13 @@ function fieldOf(error: SchemaError): string {
 function validationProblem(error: FastifyError): Pick<ProblemDetails, 'detail' | 'errors'> & { in?: string } {
   const where = (error as { validationContext?: string }).validationContext;
   // An `if` error only says that its `then` or `else` failed, whose own errors are listed.
-  const errors = (error.validation ?? []).filter((e) => e.keyword !== 'if').map((e: SchemaError) => {
-    const allowed = e.params?.allowedValues;
-    const suffix = Array.isArray(allowed) ? `: ${allowed.map(String).join(', ')}` : '';
-    return { field: fieldOf(e), message: `${e.message ?? 'is invalid'}${suffix}` };
-  });
+  const errors = (error.validation ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e: SchemaError) => {
+      const allowed = e.params?.allowedValues;
+      const suffix = Array.isArray(allowed) ? `: ${allowed.map(String).join(', ')}` : '';
+      return { field: fieldOf(e), message: `${e.message ?? 'is invalid'}${suffix}` };
+    });
   const first = errors[0];
   const place = where === undefined || where === 'body' ? '' : ` (in the ${where})`;
   return {
@@ -68,10 +70,22 @@ function validationProblem(error: FastifyError): Pick<ProblemDetails, 'detail' |
 }
 
 /** What an error becomes: status, code, detail and extra members. 5xx details are generic. */
-function classify(error: unknown): { status: number; code: string; detail: string; extensions: Record<string, unknown>; headers: Record<string, string> } {
+function classify(error: unknown): {
+  status: number;
+  code: string;
+  detail: string;
+  extensions: Record<string, unknown>;
+  headers: Record<string, string>;
+} {
   const none = { extensions: {}, headers: {} };
   if (error instanceof ApiError) {
-    return { status: PROBLEM_STATUS[error.code], code: error.code, detail: error.message, extensions: error.extensions, headers: error.headers };
+    return {
+      status: PROBLEM_STATUS[error.code],
+      code: error.code,
+      detail: error.message,
+      extensions: error.extensions,
+      headers: error.headers,
+    };
   }
   if (error instanceof ItemFailedError) {
     return {
@@ -107,14 +121,31 @@ function classify(error: unknown): { status: number; code: string; detail: strin
     return {
       ...inner,
       detail: `${inner.detail}. Job ${error.jobId} was created and holds the first ${error.accepted} URLs; append the rest with POST /v1/jobs/${error.jobId}/urls (URLs it already has are skipped)`,
-      extensions: { ...inner.extensions, jobId: error.jobId, accepted: error.accepted, links: { job: `/v1/jobs/${error.jobId}` } },
+      extensions: {
+        ...inner.extensions,
+        jobId: error.jobId,
+        accepted: error.accepted,
+        links: { job: `/v1/jobs/${error.jobId}` },
+      },
     };
   }
   if (error instanceof QueuedUrlsLimitError) {
-    return { status: 429, code: 'queued_urls_limit', detail: error.message, extensions: { limit: error.limit, queued: error.queued }, headers: { 'retry-after': '60' } };
+    return {
+      status: 429,
+      code: 'queued_urls_limit',
+      detail: error.message,
+      extensions: { limit: error.limit, queued: error.queued },
+      headers: { 'retry-after': '60' },
+    };
   }
   if (error instanceof NoValidUrlsError) {
-    return { status: 400, code: 'no_valid_urls', detail: error.message, extensions: { invalid: error.invalid }, headers: {} };
+    return {
+      status: 400,
+      code: 'no_valid_urls',
+      detail: error.message,
+      extensions: { invalid: error.invalid },
+      headers: {},
+    };
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && Object.hasOwn(FASTIFY_CODES, code)) {
@@ -122,13 +153,19 @@ function classify(error: unknown): { status: number; code: string; detail: strin
     const fastifyError = error as FastifyError;
     if (mapped === 'validation_failed') {
       const { detail, ...extensions } = validationProblem(fastifyError);
-      return { status: 400, code: mapped, detail: detail ?? 'The request is invalid', extensions, headers: {} };
+      return {
+        status: 400,
+        code: mapped,
+        detail: detail ?? 'The request is invalid',
+        extensions,
+        headers: {},
+      };
     }
     const detail =
       mapped === 'body_too_large'
         ? 'The JSON body is larger than this server accepts (DISTILL_MAX_REQUEST_BYTES); send large batches as text/plain (one URL per line) or application/x-ndjson, which are streamed and have no size limit'
         : mapped === 'unsupported_media_type'
-          ? 'This route does not accept the request\'s Content-Type'
+          ? "This route does not accept the request's Content-Type"
           : mapped === 'invalid_json'
             ? code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
               ? 'The body is empty but its Content-Type says JSON'
@@ -168,7 +205,8 @@ function storageProblem(error: unknown): ReturnType<typeof classify> | undefined
     return {
       status: PROBLEM_STATUS.storage_full,
       code: 'storage_full',
-      detail: 'The database has no space left, so this request could not be stored; retry once space is freed (GET /readyz reports the database)',
+      detail:
+        'The database has no space left, so this request could not be stored; retry once space is freed (GET /readyz reports the database)',
       extensions: {},
       headers: {},
     };
@@ -183,7 +221,10 @@ function storageProblem(error: unknown): ReturnType<typeof classify> | undefined
 }
 
 /** Builds the RFC 9457 body of `error` for `request`. */
-export function toProblem(error: unknown, request: FastifyRequest): { problem: ProblemDetails; headers: Record<string, string> } {
+export function toProblem(
+  error: unknown,
+  request: FastifyRequest,
+): { problem: ProblemDetails; headers: Record<string, string> } {
   const classified = classify(error);
   const { status, code, extensions, headers } = classified;
   let { detail } = classified;
@@ -192,12 +233,19 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     detail = `This route does not accept ${JSON.stringify(request.headers['content-type'] ?? '')}; it accepts ${accepted.join(', ')}`;
     extensions.accepted = accepted;
   }
-  const title = isApiErrorCode(code) ? PROBLEM_TITLES[code] : error instanceof FileExtractionError ? 'The file could not be extracted' : 'The URL could not be extracted';
+  const title = isApiErrorCode(code)
+    ? PROBLEM_TITLES[code]
+    : error instanceof FileExtractionError
+      ? 'The file could not be extracted'
+      : 'The URL could not be extracted';
   const problem: ProblemDetails = {
     type: problemType(code),
     title,
     status,
-    detail: status >= 500 && code === 'internal_error' ? `${detail}; the server log has it under request id ${request.id}` : detail,
+    detail:
+      status >= 500 && code === 'internal_error'
+        ? `${detail}; the server log has it under request id ${request.id}`
+        : detail,
     instance: request.url,
     code,
     requestId: request.id,
@@ -207,7 +255,13 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
 }
 
 /** Body types a route may be sent, by what its scope can parse: what a 415 lists. */
-const CANDIDATE_CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-ndjson', 'multipart/form-data', 'application/octet-stream'];
+const CANDIDATE_CONTENT_TYPES = [
+  'application/json',
+  'text/plain',
+  'application/x-ndjson',
+  'multipart/form-data',
+  'application/octet-stream',
+];
 
 function acceptedContentTypes(request: FastifyRequest): string[] {
   return CANDIDATE_CONTENT_TYPES.filter((type) => request.server.hasContentTypeParser(type));
@@ -240,7 +294,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendProblem(
+      new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
   );
 }
 
@@ -252,14 +310,30 @@ export function registerErrorHandling(app: FastifyInstance): void {
 export function registerFirecrawlErrorHandling(scope: FastifyInstance): void {
   const send = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { problem, headers } = toProblem(error, request);
-    if (problem.status >= 500 && problem.code === 'internal_error') request.log.error({ err: error }, 'Request failed');
+    if (problem.status >= 500 && problem.code === 'internal_error')
+      request.log.error({ err: error }, 'Request failed');
     else request.log.info({ code: problem.code, status: problem.status }, 'Request refused');
-    const { type: _type, title: _title, status, detail, instance: _instance, code, requestId, ...details } = problem;
+    const {
+      type: _type,
+      title: _title,
+      status,
+      detail,
+      instance: _instance,
+      code,
+      requestId,
+      ...details
+    } = problem;
     return reply
       .code(status)
       .headers(headers)
       .type('application/json; charset=utf-8')
-      .send({ success: false, error: detail, code, requestId, ...(Object.keys(details).length > 0 ? { details } : {}) });
+      .send({
+        success: false,
+        error: detail,
+        code,
+        requestId,
+        ...(Object.keys(details).length > 0 ? { details } : {}),
+      });
   };
   scope.setErrorHandler((error, request, reply) => {
     if (reply.sent || reply.raw.headersSent) {
@@ -269,6 +343,13 @@ export function registerFirecrawlErrorHandling(scope: FastifyInstance): void {
     return send(error, request, reply);
   });
   scope.setNotFoundHandler((request, reply) =>
-    send(new ApiError('not_found', `No Firecrawl-compatible route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    send(
+      new ApiError(
+        'not_found',
+        `No Firecrawl-compatible route ${request.method} ${request.url.split('?')[0]}`,
+      ),
+      request,
+      reply,
+    ),
   );
 }

@@ -93,7 +93,12 @@ export interface Metrics {
    * `distill_llm_tokens_total{direction}` (in, out) and `distill_llm_requests_total{outcome}`: the
    * language model's use by the json and summary formats (issue 18).
    */
-  recordLlmUsage(usage: { tokensIn: number; tokensOut: number; calls: number; outcome: 'ok' | 'failed' }): void;
+  recordLlmUsage(usage: {
+    tokensIn: number;
+    tokensOut: number;
+    calls: number;
+    outcome: 'ok' | 'failed';
+  }): void;
   /** The registry in the Prometheus text format, with its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -194,14 +199,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Items put back in the queue because the wait for their host would exceed DISTILL_HOST_MAX_WAIT_MS',
     registers,
   });
-  const llmTokens = new Counter({ name: 'distill_llm_tokens_total', help: 'Tokens of the language model (json and summary formats), in and out', labelNames: ['direction'], registers });
+  const llmTokens = new Counter({
+    name: 'distill_llm_tokens_total',
+    help: 'Tokens of the language model (json and summary formats), in and out',
+    labelNames: ['direction'],
+    registers,
+  });
   const llmRequests = new Counter({
     name: 'distill_llm_requests_total',
     help: 'Items that asked the language model for a part (json or summary), by outcome (failed: llm_failed)',
     labelNames: ['outcome'],
     registers,
   });
-  const llmCalls = new Counter({ name: 'distill_llm_calls_total', help: 'Chat-completion calls to the model endpoint, repair turns included', registers });
+  const llmCalls = new Counter({
+    name: 'distill_llm_calls_total',
+    help: 'Chat-completion calls to the model endpoint, repair turns included',
+    registers,
+  });
   // Read from the database at scrape time rather than kept by the relay: the numbers are right in
   // every process (the API's /metrics too, though the relay runs in a worker), and they keep growing
   // when no relay runs at all, which is when they matter most.
@@ -220,7 +234,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
     async collect() {
       const backlog = await readOutbox();
-      if (backlog) this.set(backlog.oldestCreatedAt === null ? 0 : Math.max(0, now() - backlog.oldestCreatedAt) / 1000);
+      if (backlog)
+        this.set(backlog.oldestCreatedAt === null ? 0 : Math.max(0, now() - backlog.oldestCreatedAt) / 1000);
     },
   });
 
@@ -236,9 +251,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       },
     });
   };
-  handOffGauge('distill_hand_off_bytes', 'Bytes of fetched bodies held for extraction (each counts at least 16 KiB); fetching pauses while it reaches DISTILL_HAND_OFF_BYTES', (r) => r.bytes);
-  handOffGauge('distill_hand_off_bodies', 'Fetched bodies held for extraction: waiting for a thread, being extracted or stored', (r) => r.bodies);
-  handOffGauge('distill_hand_off_max_bytes', 'The hand-off budget of this process (DISTILL_HAND_OFF_BYTES)', (r) => r.maxBytes);
+  handOffGauge(
+    'distill_hand_off_bytes',
+    'Bytes of fetched bodies held for extraction (each counts at least 16 KiB); fetching pauses while it reaches DISTILL_HAND_OFF_BYTES',
+    (r) => r.bytes,
+  );
+  handOffGauge(
+    'distill_hand_off_bodies',
+    'Fetched bodies held for extraction: waiting for a thread, being extracted or stored',
+    (r) => r.bodies,
+  );
+  handOffGauge(
+    'distill_hand_off_max_bytes',
+    'The hand-off budget of this process (DISTILL_HAND_OFF_BYTES)',
+    (r) => r.maxBytes,
+  );
   new Counter({
     name: 'distill_hand_off_pauses_total',
     help: 'Times the hand-off budget filled up, so that fetching paused until extraction caught up',
@@ -298,7 +325,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     observeExtraction(durationMs, mimeType) {
       const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
-      extractionDuration.observe({ mime_type: KNOWN_MIME_TYPES.has(base) ? base : 'other' }, Math.max(0, durationMs) / 1000);
+      extractionDuration.observe(
+        { mime_type: KNOWN_MIME_TYPES.has(base) ? base : 'other' },
+        Math.max(0, durationMs) / 1000,
+      );
     },
     recordConcurrency(level, reason) {
       workerConcurrency.set(level);
@@ -322,7 +352,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  * `read` shared by the gauges collected in one scrape (prom-client collects them concurrently), so
  * one scrape costs one read; undefined when there is no reader or the read failed (`onError`).
  */
-function sharedRead<T>(read: (() => Promise<T>) | undefined, onError: (error: unknown) => void): () => Promise<T | undefined> {
+function sharedRead<T>(
+  read: (() => Promise<T>) | undefined,
+  onError: (error: unknown) => void,
+): () => Promise<T | undefined> {
   let inFlight: Promise<T | undefined> | undefined;
   return () => {
     if (!read) return Promise.resolve(undefined);

@@ -9,7 +9,9 @@ import { healthRoutes } from './routes/health.js';
  * workers measure (item outcomes, fetch and extraction times, host-limiter waits). It does not
  * listen; the caller does.
  */
-export function buildOpsServer(deps: Pick<ApiServices, 'readiness' | 'metrics'> & { logger?: FastifyBaseLogger }): FastifyInstance {
+export function buildOpsServer(
+  deps: Pick<ApiServices, 'readiness' | 'metrics'> & { logger?: FastifyBaseLogger },
+): FastifyInstance {
   const app = deps.logger
     ? Fastify({ loggerInstance: deps.logger, disableRequestLogging: true })
     : Fastify({ logger: false });

@@ -29,13 +29,21 @@ describe('createReadiness', () => {
   it('is ready when every required check passes, and reports failing optional ones without becoming unready', async () => {
     const readiness = createReadiness({
       database: up,
-      rabbitmq: { probe: down(new Error('ECONNREFUSED')), isRequired: false, describe: () => 'RabbitMQ is not reachable; events wait in the outbox' },
+      rabbitmq: {
+        probe: down(new Error('ECONNREFUSED')),
+        isRequired: false,
+        describe: () => 'RabbitMQ is not reachable; events wait in the outbox',
+      },
     });
     expect(await readiness()).toEqual({
       isReady: true,
       checks: {
         database: { ok: true },
-        rabbitmq: { ok: false, message: 'RabbitMQ is not reachable; events wait in the outbox (reported only: work is kept meanwhile, so the process stays ready)' },
+        rabbitmq: {
+          ok: false,
+          message:
+            'RabbitMQ is not reachable; events wait in the outbox (reported only: work is kept meanwhile, so the process stays ready)',
+        },
       },
     });
   });
@@ -43,7 +51,10 @@ describe('createReadiness', () => {
   it('is not ready when a required check fails; shows a ReadinessError message, hides any other cause', async () => {
     const causes: string[] = [];
     const readiness = createReadiness(
-      { database: down(new ReadinessError('The disk holding the database has 12 KiB free')), queue: down(new Error('secret driver text')) },
+      {
+        database: down(new ReadinessError('The disk holding the database has 12 KiB free')),
+        queue: down(new Error('secret driver text')),
+      },
       { onError: (name) => causes.push(name) },
     );
     expect(await readiness()).toEqual({
@@ -58,7 +69,10 @@ describe('createReadiness', () => {
 
   it('counts a probe that does not answer in time as failed', async () => {
     const readiness = createReadiness({ queue: () => new Promise(() => undefined) }, { timeoutMs: 20 });
-    expect(await readiness()).toEqual({ isReady: false, checks: { queue: { ok: false, message: 'queue did not answer within 20 ms' } } });
+    expect(await readiness()).toEqual({
+      isReady: false,
+      checks: { queue: { ok: false, message: 'queue did not answer within 20 ms' } },
+    });
   });
 });
 
@@ -81,7 +95,14 @@ describe('storageFailureOf', () => {
   });
 
   it('leaves every other error alone (a constraint violation, a bug, a non-error)', () => {
-    for (const error of [{ code: 'SQLITE_CONSTRAINT_UNIQUE' }, { code: '23505' }, new TypeError('x'), 'text', null, undefined]) {
+    for (const error of [
+      { code: 'SQLITE_CONSTRAINT_UNIQUE' },
+      { code: '23505' },
+      new TypeError('x'),
+      'text',
+      null,
+      undefined,
+    ]) {
       expect(storageFailureOf(error)).toBeUndefined();
     }
     expect(describeStorageFailure(undefined)).toMatch(/server log/);

@@ -52,10 +52,14 @@ export function createReadiness(
 ): ApiServices['readiness'] {
   const timeoutMs = options.timeoutMs ?? 2000;
   let running: ReturnType<ApiServices['readiness']> | undefined;
-  const specs = Object.entries(probes).map(([name, probe]): [string, Required<Omit<ReadinessProbeSpec, 'describe'>> & ReadinessProbeSpec] => [
-    name,
-    typeof probe === 'function' ? { probe, isRequired: true } : { ...probe, isRequired: probe.isRequired ?? true },
-  ]);
+  const specs = Object.entries(probes).map(
+    ([name, probe]): [string, Required<Omit<ReadinessProbeSpec, 'describe'>> & ReadinessProbeSpec] => [
+      name,
+      typeof probe === 'function'
+        ? { probe, isRequired: true }
+        : { ...probe, isRequired: probe.isRequired ?? true },
+    ],
+  );
   const probeAll: ApiServices['readiness'] = async () => {
     const entries = await Promise.all(
       specs.map(async ([name, spec]): Promise<[string, ReadinessCheck, boolean]> => {
@@ -64,14 +68,23 @@ export function createReadiness(
           await Promise.race([
             spec.probe(),
             new Promise((_resolve, reject) => {
-              timer = setTimeout(() => reject(new ReadinessError(`${name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+              timer = setTimeout(
+                () => reject(new ReadinessError(`${name} did not answer within ${timeoutMs} ms`)),
+                timeoutMs,
+              );
             }),
           ]);
           return [name, { ok: true }, spec.isRequired];
         } catch (error) {
           options.onError?.(name, error);
-          const message = spec.describe?.(error) ?? (error instanceof ReadinessError ? error.message : `${name} is not reachable`);
-          return [name, { ok: false, message: spec.isRequired ? message : `${message}${NOT_REQUIRED_NOTE}` }, spec.isRequired];
+          const message =
+            spec.describe?.(error) ??
+            (error instanceof ReadinessError ? error.message : `${name} is not reachable`);
+          return [
+            name,
+            { ok: false, message: spec.isRequired ? message : `${message}${NOT_REQUIRED_NOTE}` },
+            spec.isRequired,
+          ];
         } finally {
           clearTimeout(timer);
         }

@@ -14,7 +14,11 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
  * page waits while the client has more than `MAX_BUFFERED_BYTES` unread. A client that goes away
  * stops the reading (`signal`).
  */
-export function resultsZip(repository: Pick<JobRepository, 'listResults'>, jobId: string, signal: AbortSignal): Readable {
+export function resultsZip(
+  repository: Pick<JobRepository, 'listResults'>,
+  jobId: string,
+  signal: AbortSignal,
+): Readable {
   const zip = new yazl.ZipFile();
   const output = zip.outputStream as Readable;
   void (async () => {
@@ -24,10 +28,13 @@ export function resultsZip(repository: Pick<JobRepository, 'listResults'>, jobId
         const page = await repository.listResults(jobId, { limit: PAGE_SIZE, cursor });
         for (const { document } of page.items) {
           const file = toMarkdownFile({ ...document, fetchedAt: new Date(document.fetchedAt).toISOString() });
-          zip.addBuffer(Buffer.from(file), markdownFileName(document.url), { mtime: new Date(document.fetchedAt) });
+          zip.addBuffer(Buffer.from(file), markdownFileName(document.url), {
+            mtime: new Date(document.fetchedAt),
+          });
         }
         cursor = page.nextCursor ?? undefined;
-        while (output.readableLength > MAX_BUFFERED_BYTES && !signal.aborted) await once(output, 'data', { signal });
+        while (output.readableLength > MAX_BUFFERED_BYTES && !signal.aborted)
+          await once(output, 'data', { signal });
       } while (cursor !== undefined && !signal.aborted);
       zip.end();
     } catch (error) {

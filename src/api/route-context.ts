@@ -38,13 +38,24 @@ export function toDomainOptions(
   // Chunks, json and summary (issue 18): their checks give their own 400 codes.
   const options: JobOptionsInput = toAiOptions(input, llm.isLlmConfigured);
   if (input?.headers !== undefined || input?.cookies !== undefined) {
-    if (secrets === undefined) throw new ApiError('invalid_request_secret', 'This route does not take `options.headers` or `options.cookies`');
-    if (secrets.box === undefined) throw new ApiError('secret_key_missing', new SecretKeyMissingError('`options.headers` and `options.cookies`').message);
+    if (secrets === undefined)
+      throw new ApiError(
+        'invalid_request_secret',
+        'This route does not take `options.headers` or `options.cookies`',
+      );
+    if (secrets.box === undefined)
+      throw new ApiError(
+        'secret_key_missing',
+        new SecretKeyMissingError('`options.headers` and `options.cookies`').message,
+      );
     try {
       options.secrets = sealRequestSecrets(secrets.box, { headers: input.headers, cookies: input.cookies });
     } catch (error) {
       if (error instanceof InvalidRequestSecretError) {
-        throw new ApiError('invalid_request_secret', `\`${error.field}\` ${error.message}`, { extensions: { field: error.field }, cause: error });
+        throw new ApiError('invalid_request_secret', `\`${error.field}\` ${error.message}`, {
+          extensions: { field: error.field },
+          cause: error,
+        });
       }
       throw error;
     }

@@ -1,4 +1,15 @@
-import { integer, isoTime, jobNameSchema, jobOptionsInputSchema, jobSchema, nullableIsoTime, nullableString, string, urlsArraySchema, webhookInputSchema } from './schemas.js';
+import {
+  integer,
+  isoTime,
+  jobNameSchema,
+  jobOptionsInputSchema,
+  jobSchema,
+  nullableIsoTime,
+  nullableString,
+  string,
+  urlsArraySchema,
+  webhookInputSchema,
+} from './schemas.js';
 
 /**
  * JSON schemas of crawls, schedules and document versions (issue 9), beside the jobs' in
@@ -9,7 +20,8 @@ const patternListSchema = {
   type: 'array',
   maxItems: 50,
   items: { type: 'string', minLength: 1, maxLength: 500 },
-  description: 'URL patterns: `/regex/flags`, or globs (`**` anything, `*` anything but `/`); a glob starting with `/` matches path and query',
+  description:
+    'URL patterns: `/regex/flags`, or globs (`**` anything, `*` anything but `/`); a glob starting with `/` matches path and query',
 } as const;
 
 /** A crawl's settings as a client sends them (`POST /v1/crawls`, a schedule's `crawl`). */
@@ -19,11 +31,24 @@ export const crawlInputSchema = {
   required: ['url'],
   properties: {
     url: { type: 'string', minLength: 1, maxLength: 8192, description: 'The start page' },
-    maxDepth: { type: 'integer', minimum: 0, maximum: 100, description: 'Hops from the start page (default 2)' },
-    maxPages: { type: 'integer', minimum: 1, description: "Most pages in all, the start page included (default 100; at most the server's DISTILL_CRAWL_MAX_PAGES)" },
+    maxDepth: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100,
+      description: 'Hops from the start page (default 2)',
+    },
+    maxPages: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        "Most pages in all, the start page included (default 100; at most the server's DISTILL_CRAWL_MAX_PAGES)",
+    },
     include: patternListSchema,
     exclude: patternListSchema,
-    sameSite: { type: 'boolean', description: "Follow only links to the start page's host, `www.` aside (default true)" },
+    sameSite: {
+      type: 'boolean',
+      description: "Follow only links to the start page's host, `www.` aside (default true)",
+    },
     useSitemap: { type: 'boolean', description: "Also read the origin's /sitemap.xml (default true)" },
   },
 } as const;
@@ -78,15 +103,41 @@ export const scheduleBodySchema = {
     crawl: crawlInputSchema,
     options: jobOptionsInputSchema,
     webhook: webhookInputSchema,
-    cron: { type: 'string', minLength: 1, maxLength: 200, description: 'Five fields (minute hour day month weekday), or six with seconds first' },
+    cron: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'Five fields (minute hour day month weekday), or six with seconds first',
+    },
     intervalSeconds: { type: 'integer', minimum: 60, maximum: 31_622_400 },
-    timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone of the cron expression (default UTC)' },
+    timezone: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'IANA time zone of the cron expression (default UTC)',
+    },
   },
 } as const;
 
 export const scheduleSchema = {
   type: 'object',
-  required: ['id', 'name', 'status', 'cron', 'intervalSeconds', 'timezone', 'template', 'nextRunAt', 'lastRunAt', 'lastJobId', 'lastError', 'runs', 'createdAt', 'updatedAt', 'links'],
+  required: [
+    'id',
+    'name',
+    'status',
+    'cron',
+    'intervalSeconds',
+    'timezone',
+    'template',
+    'nextRunAt',
+    'lastRunAt',
+    'lastJobId',
+    'lastError',
+    'runs',
+    'createdAt',
+    'updatedAt',
+    'links',
+  ],
   properties: {
     id: string,
     name: nullableString,

@@ -1,4 +1,11 @@
-import { aiOptionsInputProperties, aiOptionsViewProperties, aiResultProperties, FORMAT_NAMES, formatsInputSchema, llmUsageSchema } from './ai-options.js';
+import {
+  aiOptionsInputProperties,
+  aiOptionsViewProperties,
+  aiResultProperties,
+  FORMAT_NAMES,
+  formatsInputSchema,
+  llmUsageSchema,
+} from './ai-options.js';
 
 /**
  * JSON schemas of the API: request validation (Ajv, no type coercion of bodies), response
@@ -125,8 +132,19 @@ export function submitBodySchema(maxUrls: number) {
           type: 'object',
           additionalProperties: false,
           required: ['urls'],
-          properties: { urls: urlsArraySchema(maxUrls), name: jobNameSchema, options: jobOptionsInputSchema, webhook: webhookInputSchema },
-          examples: [{ urls: [...EXAMPLE_URLS], name: 'Docs refresh', options: { maxAge: 3600, formats: ['markdown', 'links'] } }],
+          properties: {
+            urls: urlsArraySchema(maxUrls),
+            name: jobNameSchema,
+            options: jobOptionsInputSchema,
+            webhook: webhookInputSchema,
+          },
+          examples: [
+            {
+              urls: [...EXAMPLE_URLS],
+              name: 'Docs refresh',
+              options: { maxAge: 3600, formats: ['markdown', 'links'] },
+            },
+          ],
         },
       },
       ...streamedBodies,
@@ -139,7 +157,8 @@ export const jobNameSchema = {
   type: 'string',
   minLength: 1,
   maxLength: 200,
-  description: "The job's name in lists (at most 200 characters, no line breaks); unset: its first URL's host and how many more URLs it has",
+  description:
+    "The job's name in lists (at most 200 characters, no line breaks); unset: its first URL's host and how many more URLs it has",
   examples: ['Docs refresh'],
 } as const;
 
@@ -163,7 +182,9 @@ export function appendBodySchema(maxUrls: number) {
 
 // No `type` on purpose: the body is the request stream itself, read line by line by the handler.
 const streamedBodies = {
-  'text/plain': { schema: { description: 'One URL per line, streamed (not held in memory); blank and # lines skipped' } },
+  'text/plain': {
+    schema: { description: 'One URL per line, streamed (not held in memory); blank and # lines skipped' },
+  },
   'application/x-ndjson': { schema: { description: 'One JSON string or {"url": "..."} per line, streamed' } },
 } as const;
 
@@ -173,12 +194,19 @@ export const submitQuerySchema = {
   additionalProperties: false,
   properties: {
     maxAge: jobOptionsInputSchema.properties.maxAge,
-    formats: { type: 'string', pattern: '^(text|markdown|html|links|chunks|summary)(,(text|markdown|html|links|chunks|summary))*$', description: 'Comma-separated formats (json needs a JSON body, for its schema)' },
+    formats: {
+      type: 'string',
+      pattern: '^(text|markdown|html|links|chunks|summary)(,(text|markdown|html|links|chunks|summary))*$',
+      description: 'Comma-separated formats (json needs a JSON body, for its schema)',
+    },
     timeoutMs: jobOptionsInputSchema.properties.timeoutMs,
     maxAttempts: jobOptionsInputSchema.properties.maxAttempts,
     render: jobOptionsInputSchema.properties.render,
     screenshot: jobOptionsInputSchema.properties.screenshot,
-    webhookUrl: { ...webhookInputSchema.properties.url, description: 'Webhook URL for streamed bodies; its secret goes in the Webhook-Secret header' },
+    webhookUrl: {
+      ...webhookInputSchema.properties.url,
+      description: 'Webhook URL for streamed bodies; its secret goes in the Webhook-Secret header',
+    },
     name: jobNameSchema,
   },
 } as const;
@@ -186,7 +214,12 @@ export const submitQuerySchema = {
 export const idempotencyHeadersSchema = {
   type: 'object',
   properties: {
-    'idempotency-key': { type: 'string', minLength: 1, maxLength: 200, description: 'A retried POST with the same key returns the same job (200)' },
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'A retried POST with the same key returns the same job (200)',
+    },
     'webhook-secret': { type: 'string', minLength: 1, maxLength: 256 },
   },
 } as const;
@@ -289,7 +322,16 @@ export const submitResponseSchema = {
     job: jobSchema,
     submission: {
       type: 'object',
-      required: ['received', 'accepted', 'duplicates', 'reused', 'invalid', 'invalidCount', 'replayed', 'truncated'],
+      required: [
+        'received',
+        'accepted',
+        'duplicates',
+        'reused',
+        'invalid',
+        'invalidCount',
+        'replayed',
+        'truncated',
+      ],
       properties: {
         received: integer,
         accepted: integer,
@@ -365,12 +407,19 @@ export function pageSchema(items: object) {
     required: ['items', 'nextCursor'],
     properties: {
       items: { type: 'array', items },
-      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end' },
+      nextCursor: {
+        type: ['string', 'null'],
+        description: 'Pass as `cursor` for the next page; null at the end',
+      },
     },
   } as const;
 }
 
-export function paginationQuerySchema(defaultLimit: number, maxLimit: number, extra: Record<string, object> = {}) {
+export function paginationQuerySchema(
+  defaultLimit: number,
+  maxLimit: number,
+  extra: Record<string, object> = {},
+) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -419,7 +468,11 @@ export const readinessSchema = {
     status: { type: 'string', enum: ['ready', 'not_ready'] },
     checks: {
       type: 'object',
-      additionalProperties: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, message: string } },
+      additionalProperties: {
+        type: 'object',
+        required: ['ok'],
+        properties: { ok: { type: 'boolean' }, message: string },
+      },
     },
   },
 } as const;

@@ -203,7 +203,11 @@ export interface DomainsApi {
   list(tenant: string): Promise<Array<Record<string, unknown>>>;
   get(tenant: string, pattern: string): Promise<Record<string, unknown>>;
   /** Creates or replaces the tenant's rule of `pattern` (from the path, or the body's `pattern`). */
-  put(tenant: string, pattern: string | undefined, body: unknown): Promise<{ rule: Record<string, unknown>; isCreated: boolean }>;
+  put(
+    tenant: string,
+    pattern: string | undefined,
+    body: unknown,
+  ): Promise<{ rule: Record<string, unknown>; isCreated: boolean }>;
   delete(tenant: string, pattern: string): Promise<void>;
 }
 

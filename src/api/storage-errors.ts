@@ -54,7 +54,14 @@ const MYSQL_ERRNOS: Readonly<Record<number, StorageFailure>> = {
 };
 
 /** Socket errors of a pool that cannot reach its server (pg and mysql2 pass them through). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+]);
 
 /** Errors followed through `cause` at most this deep (a wrapped driver error is still recognised). */
 const MAX_CAUSE_DEPTH = 5;

@@ -70,7 +70,9 @@ export class StreamedUrls implements AsyncIterable<string> {
     const append = (part: Buffer): void => {
       if (part.length === 0 || overflowPreview !== null) return;
       if (pendingBytes + part.length > max) {
-        overflowPreview = Buffer.concat([...pending, part.subarray(0, PREVIEW_CHARS * 4)]).toString('utf8').slice(0, PREVIEW_CHARS);
+        overflowPreview = Buffer.concat([...pending, part.subarray(0, PREVIEW_CHARS * 4)])
+          .toString('utf8')
+          .slice(0, PREVIEW_CHARS);
         pending = [];
         pendingBytes = 0;
         return;
@@ -79,7 +81,8 @@ export class StreamedUrls implements AsyncIterable<string> {
       pendingBytes += part.length;
     };
     const takeLine = (): string | { tooLong: string } => {
-      const line = overflowPreview !== null ? { tooLong: overflowPreview } : Buffer.concat(pending).toString('utf8');
+      const line =
+        overflowPreview !== null ? { tooLong: overflowPreview } : Buffer.concat(pending).toString('utf8');
       pending = [];
       pendingBytes = 0;
       overflowPreview = null;
@@ -92,7 +95,9 @@ export class StreamedUrls implements AsyncIterable<string> {
     };
 
     try {
-      for await (const chunk of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
+      for await (const chunk of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<
+        Buffer | string
+      >) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         let start = 0;
         for (;;) {
@@ -130,7 +135,12 @@ export class StreamedUrls implements AsyncIterable<string> {
     }
     const index = this.#count++;
     if (typeof line !== 'string') {
-      return this.#refuse(index, line.tooLong, 'url_too_long', `The line is longer than ${this.#options.maxLineBytes} bytes`);
+      return this.#refuse(
+        index,
+        line.tooLong,
+        'url_too_long',
+        `The line is longer than ${this.#options.maxLineBytes} bytes`,
+      );
     }
     const text = line.trim();
     if (this.#options.format === 'text') return text;
@@ -138,13 +148,23 @@ export class StreamedUrls implements AsyncIterable<string> {
     try {
       value = JSON.parse(text);
     } catch {
-      return this.#refuse(index, text, 'invalid_line', 'The line is not JSON; expected a JSON string or {"url": "..."}');
+      return this.#refuse(
+        index,
+        text,
+        'invalid_line',
+        'The line is not JSON; expected a JSON string or {"url": "..."}',
+      );
     }
     if (typeof value === 'string') return value;
     if (typeof value === 'object' && value !== null && typeof (value as { url?: unknown }).url === 'string') {
       return (value as { url: string }).url;
     }
-    return this.#refuse(index, text, 'invalid_line', 'Expected a JSON string or an object with a string `url`');
+    return this.#refuse(
+      index,
+      text,
+      'invalid_line',
+      'Expected a JSON string or an object with a string `url`',
+    );
   }
 
   #refuse(index: number, input: string, reason: InvalidEntryView['reason'], message: string): string {

@@ -12,7 +12,16 @@ import type {
   SubmissionSummary,
 } from '../client/types.js';
 import { CHUNK_LIMITS, chunkMarkdown } from '../extract/index.js';
-import { displayJobName, redactSecrets, type ChunkSettings, type Item, type Job, type JobOptions, type StoredDocument, type SubmitResult } from '../jobs/index.js';
+import {
+  displayJobName,
+  redactSecrets,
+  type ChunkSettings,
+  type Item,
+  type Job,
+  type JobOptions,
+  type StoredDocument,
+  type SubmitResult,
+} from '../jobs/index.js';
 
 /** Milliseconds since the epoch as ISO 8601. */
 export function iso(ms: number): string {
@@ -87,7 +96,14 @@ export function politenessOf(
 }
 
 export function toProgressData(job: Job, politeness?: PolitenessView): ProgressEventData {
-  return { jobId: job.id, status: job.status, counts: { ...job.counts }, total: job.total, progress: progressOf(job), ...(politeness ? { politeness } : {}) };
+  return {
+    jobId: job.id,
+    status: job.status,
+    counts: { ...job.counts },
+    total: job.total,
+    progress: progressOf(job),
+    ...(politeness ? { politeness } : {}),
+  };
 }
 
 export function toItemView(item: Item): ItemView {
@@ -123,15 +139,25 @@ function aiOptionsView(options: JobOptions): Partial<JobOptionsView> {
   }
   const llm = options.llm;
   if (llm !== undefined) {
-    if (llm.schema !== undefined) view.json = { schema: llm.schema, ...(llm.prompt !== undefined ? { prompt: llm.prompt } : {}) };
+    if (llm.schema !== undefined)
+      view.json = { schema: llm.schema, ...(llm.prompt !== undefined ? { prompt: llm.prompt } : {}) };
     if (llm.summaryPrompt !== undefined) view.summaryPrompt = llm.summaryPrompt;
-    view.llm = { ...(llm.model !== undefined ? { model: llm.model } : {}), maxInFlight: llm.maxInFlight, maxTokens: llm.maxTokens, maxRepairs: llm.maxRepairs, ...(llm.maxRetries !== undefined ? { maxRetries: llm.maxRetries } : {}) };
+    view.llm = {
+      ...(llm.model !== undefined ? { model: llm.model } : {}),
+      maxInFlight: llm.maxInFlight,
+      maxTokens: llm.maxTokens,
+      maxRepairs: llm.maxRepairs,
+      ...(llm.maxRetries !== undefined ? { maxRetries: llm.maxRetries } : {}),
+    };
   }
   return view;
 }
 
 /** The chunks of a document as a job cuts them (its `chunkTokens` and `chunkOverlap`). */
-export function chunksOf(document: Pick<StoredDocument, 'id' | 'markdown'>, chunking: ChunkSettings | undefined): ChunkView[] {
+export function chunksOf(
+  document: Pick<StoredDocument, 'id' | 'markdown'>,
+  chunking: ChunkSettings | undefined,
+): ChunkView[] {
   return chunkMarkdown(document.markdown ?? '', {
     documentId: document.id,
     maxTokens: chunking?.maxTokens ?? CHUNK_LIMITS.defaultTokens,
@@ -144,7 +170,11 @@ export function chunksOf(document: Pick<StoredDocument, 'id' | 'markdown'>, chun
  * `chunks` (cut now, from the stored Markdown, so every job gets its own sizes), and the model's
  * `json`, `summary` and `llm` use, stored with the item.
  */
-export function toResultView(result: { item: Item; document: StoredDocument }, options: JobOptions, fields: readonly DocumentField[] | null): ResultView {
+export function toResultView(
+  result: { item: Item; document: StoredDocument },
+  options: JobOptions,
+  fields: readonly DocumentField[] | null,
+): ResultView {
   const view = projectDocument(result.document, fields);
   if (options.formats.includes('chunks')) view.chunks = chunksOf(result.document, options.chunking);
   const llm = result.item.llm;

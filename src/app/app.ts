@@ -89,12 +89,21 @@ export class App {
     this.queue = queue.queue;
     const fetching = buildFetch(config, logger);
     ({ fetcher: this.fetcher, hostLimiter: this.hostLimiter } = fetching);
-    const domainRules = buildDomainRules(config, { repository, secretBox: storage.secretBox, poolNames: fetching.proxyPools.names });
+    const domainRules = buildDomainRules(config, {
+      repository,
+      secretBox: storage.secretBox,
+      poolNames: fetching.proxyPools.names,
+    });
     const extractor = buildExtractor(config);
     this.extractor = extractor.extractor;
     this.metrics = buildMetrics({ queue: this.queue, repository, logger });
     // The services wake this process's pool (built below, on the crawls service) when they enqueue.
-    const services = buildServices(config, { repository, queue: this.queue, logger, onEnqueued: () => this.pool?.notify() });
+    const services = buildServices(config, {
+      repository,
+      queue: this.queue,
+      logger,
+      onEnqueued: () => this.pool?.notify(),
+    });
     ({ jobs: this.jobs, crawls: this.crawls, schedules: this.schedules } = services);
     const render = buildRender(config, parts, logger);
     this.renderer = render?.renderer;
@@ -117,7 +126,10 @@ export class App {
       jobs: this.jobs,
       llmStage: workers.llmStage,
       // Extraction, then the model's calls with their retries: the lease outlives them all.
-      leaseMs: config.extractTimeoutMs + (config.llmUrl === '' ? 0 : 2 * config.llmTimeoutMs * (config.llmMaxRetries + 1)) + 60_000,
+      leaseMs:
+        config.extractTimeoutMs +
+        (config.llmUrl === '' ? 0 : 2 * config.llmTimeoutMs * (config.llmMaxRetries + 1)) +
+        60_000,
       logger: logger.child({ component: 'uploads' }),
     });
     const events = buildEvents(config, parts, { repository, logger });
@@ -170,12 +182,20 @@ export class App {
   async start(): Promise<void> {
     await this.#lifecycle.start();
     this.logger.info(
-      { role: this.role === 'render-worker' ? 'worker' : this.role, database: this.database.description, concurrency: this.config.concurrency, url: this.url },
+      {
+        role: this.role === 'render-worker' ? 'worker' : this.role,
+        database: this.database.description,
+        concurrency: this.config.concurrency,
+        url: this.url,
+      },
       'distill started',
     );
     if (this.api) {
       if (await this.apiKeys.isEnabled()) {
-        this.logger.info({ tenantIsolation: this.config.tenantIsolation }, 'API auth is on: every /v1/ request needs an API key');
+        this.logger.info(
+          { tenantIsolation: this.config.tenantIsolation },
+          'API auth is on: every /v1/ request needs an API key',
+        );
       } else {
         this.logger.warn(
           { url: this.url },

@@ -16,12 +16,17 @@ import type { UploadFile } from '../worker/index.js';
 import type { DomainsApi } from '../api/services.js';
 
 /** The Prometheus metrics of this process; `/metrics` also reads the queue depth and the outbox backlog. */
-export function buildMetrics(deps: { queue: Queue; repository: KyselyJobRepository; logger: Logger }): Metrics {
+export function buildMetrics(deps: {
+  queue: Queue;
+  repository: KyselyJobRepository;
+  logger: Logger;
+}): Metrics {
   return createMetrics({
     depth: () => deps.queue.depth(),
     outbox: () => deps.repository.outboxBacklog(),
     groupCommit: () => deps.repository.attempts.groupCommitStats,
-    onError: (error, metric) => deps.logger.warn({ err: error, metric }, 'Reading a metric for /metrics failed'),
+    onError: (error, metric) =>
+      deps.logger.warn({ err: error, metric }, 'Reading a metric for /metrics failed'),
   });
 }
 
@@ -68,7 +73,10 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
   });
   const fastifyLogger = fastifyLoggerOf(logger);
 
-  const ops = parts.has('ops') && config.workerPort > 0 ? buildOpsServer({ readiness, metrics, logger: fastifyLogger }) : undefined;
+  const ops =
+    parts.has('ops') && config.workerPort > 0
+      ? buildOpsServer({ readiness, metrics, logger: fastifyLogger })
+      : undefined;
   if (ops) {
     components.push({
       name: 'operations server',
@@ -82,9 +90,15 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
   // No offline queue: while Redis is away a count fails at once and the request passes.
   const rateLimitRedis =
     config.redisUrl && config.rateLimit > 0
-      ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+      ? new Redis(config.redisUrl, {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2000,
+        })
       : undefined;
-  rateLimitRedis?.on('error', (error) => logger.debug({ err: error }, 'The rate-limit Redis connection failed'));
+  rateLimitRedis?.on('error', (error) =>
+    logger.debug({ err: error }, 'The rate-limit Redis connection failed'),
+  );
   const api = buildApi(
     {
       jobs: services.jobs,
@@ -104,7 +118,11 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
         checkWebhookUrl: events.checkWebhookUrl,
       },
       documentVersions: repository,
-      map: new SiteMapper({ fetcher: deps.fetching.fetcher, hostLimiter: deps.fetching.hostLimiter, timeoutMs: config.mapTimeoutMs }),
+      map: new SiteMapper({
+        fetcher: deps.fetching.fetcher,
+        hostLimiter: deps.fetching.hostLimiter,
+        timeoutMs: config.mapTimeoutMs,
+      }),
       search: repository,
       secretBox: deps.secretBox,
       isLlmConfigured: config.llmUrl !== '',
@@ -127,7 +145,10 @@ export function buildServers(config: Config, parts: ReadonlySet<Part>, deps: Ser
       rateLimitWindowMs: config.rateLimitWindowSeconds * 1000,
       redisPrefix: config.redisPrefix,
       tenantIsolation: config.tenantIsolation,
-      mcpAllowedHosts: config.mcpAllowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
+      mcpAllowedHosts: config.mcpAllowedHosts
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
     },
   );
   components.push({

@@ -33,12 +33,24 @@ export function buildBackground(
     : undefined;
   const retention =
     parts.has('retention') && config.jobRetentionSeconds > 0
-      ? new Retention({ store: repository, maxAgeMs: config.jobRetentionSeconds * 1000, logger: logger.child({ component: 'retention' }) })
+      ? new Retention({
+          store: repository,
+          maxAgeMs: config.jobRetentionSeconds * 1000,
+          logger: logger.child({ component: 'retention' }),
+        })
       : undefined;
   return {
     scheduler,
     retention,
-    schedulerComponent: scheduler && { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
-    retentionComponent: retention && { name: 'retention', start: () => retention.start(), stop: () => retention.stop() },
+    schedulerComponent: scheduler && {
+      name: 'scheduler',
+      start: () => scheduler.start(),
+      stop: () => scheduler.stop(),
+    },
+    retentionComponent: retention && {
+      name: 'retention',
+      start: () => retention.start(),
+      stop: () => retention.stop(),
+    },
   };
 }

@@ -25,7 +25,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 function invalid(error: unknown): never {
   if (error instanceof InvalidDomainRuleError) {
-    throw new ApiError('invalid_domain_rule', `\`${error.field || '/'}\` ${error.message}`, { extensions: { field: error.field }, cause: error });
+    throw new ApiError('invalid_domain_rule', `\`${error.field || '/'}\` ${error.message}`, {
+      extensions: { field: error.field },
+      cause: error,
+    });
   }
   throw error;
 }
@@ -50,7 +53,11 @@ export function buildDomainRules(
     config: configured,
     source: store,
     box: deps.secretBox,
-    defaults: { maxInFlight: config.hostConcurrency, ratePerSecond: config.hostRatePerSecond, burst: config.hostBurst },
+    defaults: {
+      maxInFlight: config.hostConcurrency,
+      ratePerSecond: config.hostRatePerSecond,
+      burst: config.hostBurst,
+    },
   });
   // Path parameters arrive decoded by the router; decoding again would turn `%` into a URIError (a 500).
   const patternOf = (text: string): string => {
@@ -64,44 +71,76 @@ export function buildDomainRules(
     async list(tenant) {
       const own = await store.listStoredDomainRules(tenant);
       return [
-        ...own.map((r) => ({ ...domainRuleView(r.rule, 'tenant'), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) })),
+        ...own.map((r) => ({
+          ...domainRuleView(r.rule, 'tenant'),
+          createdAt: iso(r.createdAt),
+          updatedAt: iso(r.updatedAt),
+        })),
         ...configured.map((rule) => domainRuleView(rule, 'config')),
       ];
     },
     async get(tenant, text) {
       const pattern = patternOf(text);
       const stored = await store.getDomainRule(tenant, pattern);
-      if (stored === null) throw new ApiError('domain_rule_not_found', `You have no domain rule for \`${pattern}\` (rules of DISTILL_DOMAINS are listed by GET /v1/domains and changed in the configuration)`);
-      return { ...domainRuleView(stored.rule, 'tenant'), createdAt: iso(stored.createdAt), updatedAt: iso(stored.updatedAt) };
+      if (stored === null)
+        throw new ApiError(
+          'domain_rule_not_found',
+          `You have no domain rule for \`${pattern}\` (rules of DISTILL_DOMAINS are listed by GET /v1/domains and changed in the configuration)`,
+        );
+      return {
+        ...domainRuleView(stored.rule, 'tenant'),
+        createdAt: iso(stored.createdAt),
+        updatedAt: iso(stored.updatedAt),
+      };
     },
     async put(tenant, text, body) {
       let rule: DomainRule;
       try {
-        rule = parseDomainRule(body, { ...(text === undefined ? {} : { pattern: text }), poolNames: deps.poolNames });
+        rule = parseDomainRule(body, {
+          ...(text === undefined ? {} : { pattern: text }),
+          poolNames: deps.poolNames,
+        });
       } catch (error) {
         return invalid(error);
       }
       if (rule.headers !== undefined && Object.keys(rule.headers).length > 0) {
-        if (deps.secretBox === undefined) throw new ApiError('secret_key_missing', new SecretKeyMissingError('A domain rule\'s `headers`').message);
+        if (deps.secretBox === undefined)
+          throw new ApiError(
+            'secret_key_missing',
+            new SecretKeyMissingError("A domain rule's `headers`").message,
+          );
         rule = sealDomainHeaders(deps.secretBox, rule);
       } else {
         delete rule.headers;
       }
-      if ((await store.getDomainRule(tenant, rule.pattern)) === null && (await store.countDomainRules(tenant)) >= MAX_DOMAIN_RULES) {
-        throw new ApiError('invalid_domain_rule', `You have ${MAX_DOMAIN_RULES} domain rules, the most there may be; delete one first`, { extensions: { field: '/pattern' } });
+      if (
+        (await store.getDomainRule(tenant, rule.pattern)) === null &&
+        (await store.countDomainRules(tenant)) >= MAX_DOMAIN_RULES
+      ) {
+        throw new ApiError(
+          'invalid_domain_rule',
+          `You have ${MAX_DOMAIN_RULES} domain rules, the most there may be; delete one first`,
+          { extensions: { field: '/pattern' } },
+        );
       }
       const outcome = await store.putDomainRule(tenant, rule);
       resolver.invalidate(tenant);
       const stored = await store.getDomainRule(tenant, rule.pattern);
       return {
-        rule: { ...domainRuleView(rule, 'tenant'), ...(stored === null ? {} : { createdAt: iso(stored.createdAt), updatedAt: iso(stored.updatedAt) }) },
+        rule: {
+          ...domainRuleView(rule, 'tenant'),
+          ...(stored === null ? {} : { createdAt: iso(stored.createdAt), updatedAt: iso(stored.updatedAt) }),
+        },
         isCreated: outcome === 'created',
       };
     },
     async delete(tenant, text) {
       const pattern = patternOf(text);
       if (!(await store.deleteDomainRule(tenant, pattern))) {
-        throw new ApiError('domain_rule_not_found', `You have no domain rule for \`${pattern}\` (rules of DISTILL_DOMAINS are changed in the configuration)`);
+        throw new ApiError(
+          'domain_rule_not_found',
+          `You have no domain rule for \`${pattern}\` (rules of DISTILL_DOMAINS are changed in the configuration)`,
+        );
       }
       resolver.invalidate(tenant);
     },

@@ -31,7 +31,11 @@ export interface Events {
  * nothing the process is asked to do, so taking the process out of a load balancer would only stop
  * the work that does go on.
  */
-export function buildEvents(config: Config, parts: ReadonlySet<Part>, deps: { repository: KyselyJobRepository; logger: Logger }): Events {
+export function buildEvents(
+  config: Config,
+  parts: ReadonlySet<Part>,
+  deps: { repository: KyselyJobRepository; logger: Logger },
+): Events {
   const { repository, logger } = deps;
   const allow: AllowList = parseAllowList(config.fetchAllow);
   const giveUpMs = config.webhookGiveUpSeconds * 1000;
@@ -46,10 +50,15 @@ export function buildEvents(config: Config, parts: ReadonlySet<Part>, deps: { re
   if (!parts.has('events')) return { relay: undefined, api, checkWebhookUrl: check, component: undefined };
 
   // Owned by the relay (it closes its sinks); its check is asked by /readyz.
-  const rabbitmq = config.amqpUrl ? new RabbitmqSink({ url: config.amqpUrl, logger: logger.child({ component: 'rabbitmq' }) }) : undefined;
+  const rabbitmq = config.amqpUrl
+    ? new RabbitmqSink({ url: config.amqpUrl, logger: logger.child({ component: 'rabbitmq' }) })
+    : undefined;
   const relay = new OutboxRelay({
     store: repository,
-    sinks: [new WebhookSink({ store: repository, giveUpMs }), ...(rabbitmq ? [rabbitmq] : [])] satisfies EventSink[],
+    sinks: [
+      new WebhookSink({ store: repository, giveUpMs }),
+      ...(rabbitmq ? [rabbitmq] : []),
+    ] satisfies EventSink[],
     leaderTask: new WebhookDispatcher({
       store: repository,
       allow,
@@ -66,15 +75,22 @@ export function buildEvents(config: Config, parts: ReadonlySet<Part>, deps: { re
   });
   const readiness: ReadinessChecks = {};
   if (rabbitmq) {
-    readiness.rabbitmq = { probe: () => rabbitmq.check(), isRequired: false, describe: () => 'RabbitMQ is not reachable; events wait in the outbox' };
+    readiness.rabbitmq = {
+      probe: () => rabbitmq.check(),
+      isRequired: false,
+      describe: () => 'RabbitMQ is not reachable; events wait in the outbox',
+    };
   }
   readiness.webhooks = {
     isRequired: false,
     probe: async () => {
       const retrying = await repository.countRetryingWebhookDeliveries(RETRYING_WEBHOOKS_REPORTED);
       if (retrying > 0) {
-        const count = retrying >= RETRYING_WEBHOOKS_REPORTED ? `${RETRYING_WEBHOOKS_REPORTED} or more` : String(retrying);
-        throw new ReadinessError(`${count} webhook deliveries wait for a retry: their receivers did not accept the last call`);
+        const count =
+          retrying >= RETRYING_WEBHOOKS_REPORTED ? `${RETRYING_WEBHOOKS_REPORTED} or more` : String(retrying);
+        throw new ReadinessError(
+          `${count} webhook deliveries wait for a retry: their receivers did not accept the last call`,
+        );
       }
     },
   };

@@ -76,8 +76,17 @@ export function buildFetch(config: Config, logger: Logger): Fetching {
     hostLimiter = limiter;
     hostLimiterComponent = { name: 'host limiter', stop: () => limiter.close() };
   }
-  const hostWaits = new HostWaits({ limit: { inFlight: limits.maxInFlightPerHost, ratePerSecond: limits.ratePerSecond } });
-  return { fetcher, hostLimiter, hostWaits, proxyPools: new ProxyPools(proxyPools), fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() }, hostLimiterComponent };
+  const hostWaits = new HostWaits({
+    limit: { inFlight: limits.maxInFlightPerHost, ratePerSecond: limits.ratePerSecond },
+  });
+  return {
+    fetcher,
+    hostLimiter,
+    hostWaits,
+    proxyPools: new ProxyPools(proxyPools),
+    fetcherComponent: { name: 'fetcher', stop: () => fetcher.close() },
+    hostLimiterComponent,
+  };
 }
 
 /** How fetches and renders resolve names: `DISTILL_DNS_SERVERS`, or the system resolver when it is ''. */

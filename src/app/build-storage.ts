@@ -32,21 +32,31 @@ export interface Storage {
  * SQLite can go on writing into space its WAL already holds for a while after the disk is full,
  * and a large submission then fails (`storage_full`).
  */
-export function buildStorage(config: Config, role: ProcessRole, logger: Logger, holder = `${hostname()}:${process.pid}:${role}`): Storage {
+export function buildStorage(
+  config: Config,
+  role: ProcessRole,
+  logger: Logger,
+  holder = `${hostname()}:${process.pid}:${role}`,
+): Storage {
   const database = openDatabase(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     onPoolError: (error) => logger.warn({ err: error }, 'A pooled database connection failed'),
     // pg_stat_activity shows which role each PostgreSQL connection serves.
     applicationName: `distill-${role === 'render-worker' ? 'worker' : role}`,
     checkpointInThread: true,
-    onCheckpointError: (error) => logger.warn({ err: error }, 'The SQLite checkpoint thread failed; checkpoints run in the commits again'),
+    onCheckpointError: (error) =>
+      logger.warn(
+        { err: error },
+        'The SQLite checkpoint thread failed; checkpoints run in the commits again',
+      ),
   });
   const repository = new KyselyJobRepository({
     db: database.db,
     dialect: database.dialect,
     documentVersions: config.documentVersions,
     tenantIsolation: config.tenantIsolation,
-    groupCommit: config.groupCommit > 1 ? { maxBatch: config.groupCommit, windowMs: config.groupCommitWindowMs } : false,
+    groupCommit:
+      config.groupCommit > 1 ? { maxBatch: config.groupCommit, windowMs: config.groupCommitWindowMs } : false,
   });
   const secretBox = config.secretKey === '' ? undefined : new SecretBox(config.secretKey);
   const minFreeBytes = config.minFreeDiskMb * 1024 * 1024;
@@ -74,7 +84,9 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
         },
         describe: (error) => {
           const failure = storageFailureOf(error);
-          return failure === undefined && error instanceof ReadinessError ? error.message : describeStorageFailure(failure);
+          return failure === undefined && error instanceof ReadinessError
+            ? error.message
+            : describeStorageFailure(failure);
         },
       },
     },
@@ -87,15 +99,20 @@ export function buildStorage(config: Config, role: ProcessRole, logger: Logger, 
  * sealed with: every job with headers or cookies would fail one by one otherwise. The first key a
  * database sees is recorded (its HMAC check, not the key).
  */
-async function verifySecretKey(repository: KyselyJobRepository, secretBox: SecretBox, logger: Logger): Promise<void> {
+async function verifySecretKey(
+  repository: KyselyJobRepository,
+  secretBox: SecretBox,
+  logger: Logger,
+): Promise<void> {
   const verdict = await repository.settings.verifySecretKey(secretBox.keyCheck());
   if (verdict === 'differs') {
     throw new FatalError(
       'config_error',
-      'DISTILL_SECRET_KEY is not the key this database\'s headers and cookies were sealed with; start every process with the key the database was first given (secrets sealed with one key cannot be opened with another)',
+      "DISTILL_SECRET_KEY is not the key this database's headers and cookies were sealed with; start every process with the key the database was first given (secrets sealed with one key cannot be opened with another)",
     );
   }
-  if (verdict === 'recorded') logger.info({}, 'DISTILL_SECRET_KEY recorded: jobs may set headers and cookies');
+  if (verdict === 'recorded')
+    logger.info({}, 'DISTILL_SECRET_KEY recorded: jobs may set headers and cookies');
 }
 
 /** Brings the schema up to date; resolves with the names of the migrations it ran. */
@@ -118,9 +135,20 @@ export interface BuiltQueue {
  */
 export function buildQueue(config: Config, repository: KyselyJobRepository): BuiltQueue {
   if (config.redisUrl) {
-    const queue = new BullmqQueue({ connection: config.redisUrl, repository, prefix: config.redisPrefix, lockDurationMs: config.leaseMs });
-    return { queue, component: { name: 'queue', stop: () => queue.close(), readiness: { queue: () => queue.ping() } } };
+    const queue = new BullmqQueue({
+      connection: config.redisUrl,
+      repository,
+      prefix: config.redisPrefix,
+      lockDurationMs: config.leaseMs,
+    });
+    return {
+      queue,
+      component: { name: 'queue', stop: () => queue.close(), readiness: { queue: () => queue.ping() } },
+    };
   }
   const queue = new EmbeddedQueue(repository);
-  return { queue, component: { name: 'queue', stop: () => queue.close(), readiness: { queue: () => queue.depth() } } };
+  return {
+    queue,
+    component: { name: 'queue', stop: () => queue.close(), readiness: { queue: () => queue.depth() } },
+  };
 }

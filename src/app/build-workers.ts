@@ -8,7 +8,15 @@ import type { BrowserPool } from '../render/index.js';
 import type { KyselyJobRepository } from '../storage/index.js';
 import { parseAllowList, type DomainRuleResolver } from '../fetch/index.js';
 import { createGuardedFetch, OpenAiCompatibleLlm } from '../llm/index.js';
-import { BodyHandOff, createProcessItem, HAND_OFF_MIN_CHARGE_BYTES, withLlmStage, WorkerPool, type LlmStageOptions, type TaskFunction } from '../worker/index.js';
+import {
+  BodyHandOff,
+  createProcessItem,
+  HAND_OFF_MIN_CHARGE_BYTES,
+  withLlmStage,
+  WorkerPool,
+  type LlmStageOptions,
+  type TaskFunction,
+} from '../worker/index.js';
 import type { Component } from './lifecycle.js';
 import type { Fetching } from './build-fetch.js';
 import type { Part } from './roles.js';
@@ -27,14 +35,19 @@ export function buildExtractor(config: Config): { extractor: ExtractorPool; comp
       maxSheetRows: config.maxSheetRows,
       maxSheetColumns: config.maxSheetColumns,
       includeSlideNotes: config.slideNotes,
-      ocrLanguages: config.ocrLanguages.split(/[+,]/).map((language) => language.trim()).filter((language) => language !== ''),
+      ocrLanguages: config.ocrLanguages
+        .split(/[+,]/)
+        .map((language) => language.trim())
+        .filter((language) => language !== ''),
       ocrPageTimeoutMs: config.ocrPageTimeoutMs,
       ocrMaxPages: config.ocrMaxPages,
       maxImagePixels: config.ocrMaxImagePixels,
     },
     // Every worker slot may be extracting at once, and every body of the hand-off waiting: the pool
     // must hold them all, so that `extractor_busy` only ever means more work than this process admits.
-    maxQueue: (config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency) + Math.ceil(config.handOffMaxBytes / HAND_OFF_MIN_CHARGE_BYTES),
+    maxQueue:
+      (config.concurrency === 'auto' ? config.concurrencyMax : config.concurrency) +
+      Math.ceil(config.handOffMaxBytes / HAND_OFF_MIN_CHARGE_BYTES),
   });
   return { extractor, component: { name: 'extractor pool', stop: () => extractor.stop() } };
 }
@@ -109,7 +122,10 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
   }
   const taskWithLlm = withLlmStage(task, llmStage);
   // Fetching decoupled from extraction (issue 16): bodies wait in a byte budget, not in a fetch slot.
-  const handOff = config.handOffMaxBytes > 0 ? new BodyHandOff({ maxBytes: config.handOffMaxBytes, minChargeBytes: HAND_OFF_MIN_CHARGE_BYTES }) : undefined;
+  const handOff =
+    config.handOffMaxBytes > 0
+      ? new BodyHandOff({ maxBytes: config.handOffMaxBytes, minChargeBytes: HAND_OFF_MIN_CHARGE_BYTES })
+      : undefined;
   if (handOff) metrics.watchHandOff(() => handOff.stats());
   const pool = new WorkerPool({
     queue: deps.queue,
@@ -136,7 +152,11 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
     onOutcome: (_item, outcome, ms) =>
       metrics.recordOutcome(
         outcome.kind,
-        outcome.kind === 'failed' ? outcome.error.code : outcome.kind === 'retry' ? (outcome.error?.code ?? 'rescheduled') : null,
+        outcome.kind === 'failed'
+          ? outcome.error.code
+          : outcome.kind === 'retry'
+            ? (outcome.error?.code ?? 'rescheduled')
+            : null,
         ms,
       ),
   });
@@ -163,7 +183,10 @@ export function buildWorkers(config: Config, parts: ReadonlySet<Part>, deps: Wor
 /** The model endpoint of the json and summary formats (DISTILL_LLM_URL), through the egress guard. */
 function buildLlm(config: Config): { llm: OpenAiCompatibleLlm; close: () => Promise<void> } | undefined {
   if (config.llmUrl === '') return undefined;
-  const guarded = createGuardedFetch({ allow: parseAllowList(config.fetchAllow), connectTimeoutMs: Math.min(config.llmTimeoutMs, 10_000) });
+  const guarded = createGuardedFetch({
+    allow: parseAllowList(config.fetchAllow),
+    connectTimeoutMs: Math.min(config.llmTimeoutMs, 10_000),
+  });
   const llm = new OpenAiCompatibleLlm({
     baseUrl: config.llmUrl,
     apiKey: config.llmApiKey === '' ? undefined : config.llmApiKey,

@@ -51,11 +51,21 @@ describe('Lifecycle', () => {
 
   it('collects the readiness checks of its components and refuses two of one name', () => {
     const probe = (): Promise<void> => Promise.resolve();
-    expect(Object.keys(readinessOf([{ name: 'a', readiness: { database: probe } }, undefined, { name: 'b', readiness: { queue: probe } }]))).toEqual([
-      'database',
-      'queue',
-    ]);
-    expect(() => readinessOf([{ name: 'a', readiness: { queue: probe } }, { name: 'b', readiness: { queue: probe } }])).toThrow(/queue/);
+    expect(
+      Object.keys(
+        readinessOf([
+          { name: 'a', readiness: { database: probe } },
+          undefined,
+          { name: 'b', readiness: { queue: probe } },
+        ]),
+      ),
+    ).toEqual(['database', 'queue']);
+    expect(() =>
+      readinessOf([
+        { name: 'a', readiness: { queue: probe } },
+        { name: 'b', readiness: { queue: probe } },
+      ]),
+    ).toThrow(/queue/);
   });
 });
 

@@ -32,7 +32,8 @@ export class Lifecycle {
 
   /** Adds `component` (skipped when undefined: a part this role does not run). */
   add(component: Component | undefined): void {
-    if (this.#starting || this.#stopping) throw new Error(`Cannot add the ${component?.name ?? 'component'} once the app has started`);
+    if (this.#starting || this.#stopping)
+      throw new Error(`Cannot add the ${component?.name ?? 'component'} once the app has started`);
     if (component) this.#components.push(component);
   }
 
@@ -70,7 +71,9 @@ export class Lifecycle {
       try {
         await component.stop?.();
       } catch (error) {
-        errors.push(new Error(`Stopping the ${component.name} failed: ${toError(error).message}`, { cause: error }));
+        errors.push(
+          new Error(`Stopping the ${component.name} failed: ${toError(error).message}`, { cause: error }),
+        );
       }
     }
     if (errors.length > 0) throw new AggregateError(errors, 'distill did not stop cleanly');

@@ -16,7 +16,10 @@ export interface CreateLoggerOptions {
  * lines (pino-pretty) when `logFormat` says so or, with `auto`, when stderr is a terminal. Both
  * redact credentials (`REDACTED_LOG_PATHS`, `LOG_SERIALIZERS`).
  */
-export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logFormat'>>, options: CreateLoggerOptions = {}): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logFormat'>>,
+  options: CreateLoggerOptions = {},
+): Logger {
   const isTty = options.isTty ?? process.stderr.isTTY === true;
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
   const format = chooseLogFormat(config.logFormat ?? 'auto', isTty);

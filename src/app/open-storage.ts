@@ -28,7 +28,8 @@ export function openStorage(databaseUrl: string): StorageSession {
   return {
     description: handle.description,
     apiKeys: repository,
-    hasJobs: async (tenant = DEFAULT_TENANT) => (await repository.listJobs({ limit: 1, tenant })).items.length > 0,
+    hasJobs: async (tenant = DEFAULT_TENANT) =>
+      (await repository.listJobs({ limit: 1, tenant })).items.length > 0,
     migrate: () => migrateToLatest(handle.db as never),
     close,
     [Symbol.asyncDispose]: close,

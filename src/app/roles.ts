@@ -24,7 +24,8 @@ export type ProcessRole = AppRole | 'render-worker';
  * - `scheduler`: fires due schedules; one per database leads;
  * - `retention`: deletes old jobs and orphaned documents, unless `DISTILL_JOB_RETENTION` is 0.
  */
-export type Part = 'api' | 'ops' | 'workers' | 'browser' | 'browser-at-start' | 'events' | 'scheduler' | 'retention';
+export type Part =
+  'api' | 'ops' | 'workers' | 'browser' | 'browser-at-start' | 'events' | 'scheduler' | 'retention';
 
 /** The table from role to the parts it runs. */
 export const ROLE_PARTS: Readonly<Record<ProcessRole, readonly Part[]>> = {

@@ -81,11 +81,17 @@ export class ApiKeys {
   }
 
   /** Makes a key for `tenant`; the returned `secret` is the only copy there will ever be. */
-  async create(input: { tenant: string; name?: string | undefined }): Promise<ApiKeyInfo & { secret: string }> {
+  async create(input: {
+    tenant: string;
+    name?: string | undefined;
+  }): Promise<ApiKeyInfo & { secret: string }> {
     if (!TENANT_PATTERN.test(input.tenant)) {
-      throw new InvalidApiKeyInputError(`Tenant ${JSON.stringify(input.tenant)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+      throw new InvalidApiKeyInputError(
+        `Tenant ${JSON.stringify(input.tenant)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
     }
-    if (input.name !== undefined && input.name.length > 200) throw new InvalidApiKeyInputError('A key name is at most 200 characters');
+    if (input.name !== undefined && input.name.length > 200)
+      throw new InvalidApiKeyInputError('A key name is at most 200 characters');
     const secret = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const info: ApiKeyInfo = {
       id: randomUUID(),

@@ -34,7 +34,9 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
     console.error(`--max-age expects a whole number of seconds, got ${JSON.stringify(maxAgeFlag)}`);
     return 2;
   }
-  const formats = (formatsFlag ?? (outDir ? 'markdown,links' : 'text,markdown,links')).split(',').map((f) => f.trim());
+  const formats = (formatsFlag ?? (outDir ? 'markdown,links' : 'text,markdown,links'))
+    .split(',')
+    .map((f) => f.trim());
   const known = ['text', 'markdown', 'html', 'links'];
   const unknownFormat = formats.find((f) => !known.includes(f));
   if (unknownFormat !== undefined) {
@@ -95,19 +97,24 @@ export async function runExtract(config: Config, args: ParsedArgs): Promise<numb
     bar.stop();
     await writeResults(app, job.id, outDir);
     const failed = await app.repository.listItems(job.id, { state: 'failed', limit: 20 });
-    for (const item of failed.items) console.error(`failed ${item.url}: ${item.error?.code} ${item.error?.message}`);
-    if (job.counts.failed > failed.items.length) console.error(`… and ${job.counts.failed - failed.items.length} more failed`);
+    for (const item of failed.items)
+      console.error(`failed ${item.url}: ${item.error?.code} ${item.error?.message}`);
+    if (job.counts.failed > failed.items.length)
+      console.error(`… and ${job.counts.failed - failed.items.length} more failed`);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     console.error(
       `${job.counts.succeeded} extracted (${job.reused} reused), ${job.counts.failed} failed, ` +
         `${job.counts.cancelled} cancelled, ${submitted.invalidCount} invalid, in ${seconds} s`,
     );
-    return fileFailures > 0 || job.counts.failed > 0 || job.counts.cancelled > 0 || submitted.invalidCount > 0 ? 1 : 0;
+    return fileFailures > 0 || job.counts.failed > 0 || job.counts.cancelled > 0 || submitted.invalidCount > 0
+      ? 1
+      : 0;
   } catch (error) {
     bar.stop();
     console.error(error instanceof Error ? error.message : String(error));
     // Say why each entry was refused: `extract example.com` → "No scheme: did you mean https://example.com/?".
-    if (error instanceof NoValidUrlsError) for (const bad of error.invalid) console.error(`entry ${bad.index + 1} (${bad.input}): ${bad.message}`);
+    if (error instanceof NoValidUrlsError)
+      for (const bad of error.invalid) console.error(`entry ${bad.index + 1} (${bad.input}): ${bad.message}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -123,7 +130,10 @@ async function writeResults(app: App, jobId: string, outDir: string | undefined)
     const page = await app.repository.listResults(jobId, { limit: 200, cursor });
     for (const { document } of page.items) {
       if (outDir !== undefined) {
-        await writeFile(join(outDir, markdownFileName(document.url)), toMarkdownFile({ ...document, fetchedAt: new Date(document.fetchedAt).toISOString() }));
+        await writeFile(
+          join(outDir, markdownFileName(document.url)),
+          toMarkdownFile({ ...document, fetchedAt: new Date(document.fetchedAt).toISOString() }),
+        );
       } else {
         const { contentHash: _hash, ...rest } = document;
         await writeLine(JSON.stringify(rest));
@@ -138,7 +148,9 @@ async function writeResults(app: App, jobId: string, outDir: string | undefined)
  * reports it as invalid, as before); `file://` URLs and everything else are local paths, which
  * must exist. A message instead when one does not.
  */
-async function splitPaths(positionals: readonly string[]): Promise<{ paths: string[]; urlArgs: string[] } | string> {
+async function splitPaths(
+  positionals: readonly string[],
+): Promise<{ paths: string[]; urlArgs: string[] } | string> {
   const paths: string[] = [];
   const urlArgs: string[] = [];
   for (const arg of positionals) {
@@ -151,7 +163,10 @@ async function splitPaths(positionals: readonly string[]): Promise<{ paths: stri
     if (info === null) {
       // `distill extract example.com`: no such file, and most likely a link without its scheme.
       const asUrl = /^[./~]/.test(arg) ? undefined : normalizeUrl(arg);
-      const meant = asUrl !== undefined && !asUrl.ok && asUrl.message.startsWith('No scheme') ? `; as a link: ${asUrl.message}` : ' (a URL needs http:// or https://)';
+      const meant =
+        asUrl !== undefined && !asUrl.ok && asUrl.message.startsWith('No scheme')
+          ? `; as a link: ${asUrl.message}`
+          : ' (a URL needs http:// or https://)';
       return `No such file: ${arg}${meant}`;
     }
     if (!info.isFile()) return `Not a file: ${arg}`;
@@ -161,14 +176,27 @@ async function splitPaths(positionals: readonly string[]): Promise<{ paths: stri
 }
 
 /** Extracts each local file as an upload (a one-item job each) and writes its document; returns how many failed. */
-async function extractPaths(app: App, paths: readonly string[], options: { formats: string[]; outDir: string | undefined; maxBytes: number }): Promise<number> {
+async function extractPaths(
+  app: App,
+  paths: readonly string[],
+  options: { formats: string[]; outDir: string | undefined; maxBytes: number },
+): Promise<number> {
   let failures = 0;
   for (const path of paths) {
     try {
       const { size } = await stat(path);
-      if (size > options.maxBytes) throw new DistillError('file_too_large', `the file has ${size} bytes, over DISTILL_MAX_UPLOAD_BYTES (${options.maxBytes})`);
+      if (size > options.maxBytes)
+        throw new DistillError(
+          'file_too_large',
+          `the file has ${size} bytes, over DISTILL_MAX_UPLOAD_BYTES (${options.maxBytes})`,
+        );
       const body = await readFile(path);
-      const { job } = await app.uploadFile({ body, contentType: undefined, fileName: basename(path), options: { formats: options.formats as never } });
+      const { job } = await app.uploadFile({
+        body,
+        contentType: undefined,
+        fileName: basename(path),
+        options: { formats: options.formats as never },
+      });
       await writeResults(app, job.id, options.outDir);
     } catch (error) {
       failures++;

@@ -12,14 +12,19 @@ describe('statusWord', () => {
   });
 
   it('shows failures in red on a terminal', () => {
-    expect(statusWord({ status: 'completed', counts: counts(2) }, true)).toBe('\u001b[31mcompleted with 2 failed\u001b[39m');
+    expect(statusWord({ status: 'completed', counts: counts(2) }, true)).toBe(
+      '\u001b[31mcompleted with 2 failed\u001b[39m',
+    );
     expect(statusWord({ status: 'completed', counts: counts(0) }, true)).toBe('completed');
   });
 });
 
 describe('the progress bar of jobs submit --watch', () => {
   it('counts cancelled items as cancelled, not done, and a cancelled job ends at 100%', () => {
-    expect(barValues({ succeeded: 3, failed: 1, cancelled: 6 })).toEqual({ value: 10, payload: { succeeded: 3, failed: 1, cancelled: 6 } });
+    expect(barValues({ succeeded: 3, failed: 1, cancelled: 6 })).toEqual({
+      value: 10,
+      payload: { succeeded: 3, failed: 1, cancelled: 6 },
+    });
   });
 
   it('says what the job waits on, as the web page does, instead of a bare running count', () => {
@@ -31,6 +36,8 @@ describe('the progress bar of jobs submit --watch', () => {
         { host: 'example.org', items: 4, limit: { inFlight: 2, ratePerSecond: 2 } },
       ],
     };
-    expect(waitingText(politeness)).toBe(' | 2 in flight, waiting for host example.com: 2 requests/s, 2 at a time (30 links wait); also example.org (4)');
+    expect(waitingText(politeness)).toBe(
+      ' | 2 in flight, waiting for host example.com: 2 requests/s, 2 at a time (30 links wait); also example.org (4)',
+    );
   });
 });

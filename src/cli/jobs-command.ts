@@ -2,7 +2,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePoliteness, DistillApiError, DistillClient } from '../client/index.js';
-import type { DocumentField, ItemStateName, JobView, PolitenessView, ProgressEventData } from '../client/types.js';
+import type {
+  DocumentField,
+  ItemStateName,
+  JobView,
+  PolitenessView,
+  ProgressEventData,
+} from '../client/types.js';
 import type { Config } from '../config/index.js';
 import type { ParsedArgs } from './args.js';
 import { barValues, createProgressBar, readLines, writeLine } from './io.js';
@@ -11,7 +17,15 @@ import { markdownFileName, toMarkdownFile } from '../jobs/index.js';
 const ITEM_STATES: readonly ItemStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const JOB_STATUSES: ReadonlyArray<JobView['status']> = ['queued', 'running', 'completed', 'cancelled'];
 /** What a Markdown file is written from (see markdown-files.ts). */
-const MARKDOWN_FIELDS: readonly DocumentField[] = ['url', 'title', 'byline', 'publishedTime', 'fetchedAt', 'markdown', 'text'];
+const MARKDOWN_FIELDS: readonly DocumentField[] = [
+  'url',
+  'title',
+  'byline',
+  'publishedTime',
+  'fetchedAt',
+  'markdown',
+  'text',
+];
 
 export const JOBS_USAGE = `distill jobs <submit|status|list|items|results|cancel|retry|delete|watch> [...] [--server URL]
 
@@ -59,8 +73,14 @@ const FAILED_SHOWN = 20;
 async function reportFailed(client: DistillClient, job: JobView): Promise<void> {
   if (job.counts.failed === 0) return;
   const page = await client.listItems(job.id, { state: 'failed', limit: FAILED_SHOWN });
-  for (const item of page.items) console.error(`failed ${item.url}: ${item.error?.code ?? 'unknown'} ${item.error?.message ?? ''}`.trimEnd());
-  if (job.counts.failed > page.items.length) console.error(`… and ${job.counts.failed - page.items.length} more failed (distill jobs items ${job.id} --state failed)`);
+  for (const item of page.items)
+    console.error(
+      `failed ${item.url}: ${item.error?.code ?? 'unknown'} ${item.error?.message ?? ''}`.trimEnd(),
+    );
+  if (job.counts.failed > page.items.length)
+    console.error(
+      `… and ${job.counts.failed - page.items.length} more failed (distill jobs items ${job.id} --state failed)`,
+    );
 }
 
 /** The bar's tail while items wait on per-host limits: " | 2 in flight, waiting for host x: 2 requests/s, …". */
@@ -74,11 +94,19 @@ async function watch(client: DistillClient, jobId: string): Promise<JobView> {
   const bar = createProgressBar();
   const startedAt = Date.now();
   const startValue = barValues(job.counts).value;
-  bar.start(job.total, startValue, { ...barValues(job.counts).payload, rate: '0.0', waiting: waitingText(job.politeness) });
+  bar.start(job.total, startValue, {
+    ...barValues(job.counts).payload,
+    rate: '0.0',
+    waiting: waitingText(job.politeness),
+  });
   const show = (counts: JobView['counts'], politeness?: PolitenessView): void => {
     const { value, payload } = barValues(counts);
     const seconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
-    bar.update(value, { ...payload, rate: ((value - startValue) / seconds).toFixed(1), waiting: waitingText(politeness) });
+    bar.update(value, {
+      ...payload,
+      rate: ((value - startValue) / seconds).toFixed(1),
+      waiting: waitingText(politeness),
+    });
   };
   try {
     for await (const event of client.events(jobId)) {
@@ -101,7 +129,10 @@ async function watch(client: DistillClient, jobId: string): Promise<JobView> {
 /** `distill jobs …`: returns the exit code (1 when a watched job had failures, 2 on bad usage). */
 export async function runJobs(config: Config, args: ParsedArgs): Promise<number> {
   const [action, ...rest] = args.positionals;
-  const client = new DistillClient({ baseUrl: config.server, ...(config.apiKey !== '' ? { apiKey: config.apiKey } : {}) });
+  const client = new DistillClient({
+    baseUrl: config.server,
+    ...(config.apiKey !== '' ? { apiKey: config.apiKey } : {}),
+  });
   const needId = (): string | undefined => {
     if (rest[0] === undefined) console.error(`\`distill jobs ${action}\` needs a job id.\n\n${JOBS_USAGE}`);
     return rest[0];
@@ -111,7 +142,10 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
       case 'submit': {
         const file = args.flags.get('-f') ?? args.flags.get('--file');
         const maxAge = args.flags.get('--max-age');
-        const formats = args.flags.get('--format')?.split(',').map((f) => f.trim());
+        const formats = args.flags
+          .get('--format')
+          ?.split(',')
+          .map((f) => f.trim());
         const name = args.flags.get('--name');
         const options = {
           ...(maxAge !== undefined ? { maxAge: Number(maxAge) } : {}),
@@ -120,8 +154,10 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         };
         let response;
         if (rest.length > 0) response = await client.submit(rest, options);
-        else if (file !== undefined) response = await client.submitStream(readLines(createReadStream(file)), options);
-        else if (!process.stdin.isTTY) response = await client.submitStream(readLines(process.stdin), options);
+        else if (file !== undefined)
+          response = await client.submitStream(readLines(createReadStream(file)), options);
+        else if (!process.stdin.isTTY)
+          response = await client.submitStream(readLines(process.stdin), options);
         else {
           console.error(`No URLs given.\n\n${JOBS_USAGE}`);
           return 2;
@@ -150,7 +186,11 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
           return 2;
         }
         const q = args.flags.get('--search');
-        const page = await client.listJobs({ limit: 20, ...(status !== undefined ? { status: status as JobView['status'] } : {}), ...(q ? { q } : {}) });
+        const page = await client.listJobs({
+          limit: 20,
+          ...(status !== undefined ? { status: status as JobView['status'] } : {}),
+          ...(q ? { q } : {}),
+        });
         if (page.items.length === 0) console.error(q || status ? 'No job matches.' : 'No jobs yet.');
         for (const job of page.items) console.log(summary(job));
         return 0;
@@ -165,7 +205,11 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         }
         let cursor: string | undefined;
         do {
-          const page = await client.listItems(id, { limit: 1000, ...(state !== undefined ? { state: state as ItemStateName } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+          const page = await client.listItems(id, {
+            limit: 1000,
+            ...(state !== undefined ? { state: state as ItemStateName } : {}),
+            ...(cursor !== undefined ? { cursor } : {}),
+          });
           for (const item of page.items) await writeLine(JSON.stringify(item));
           cursor = page.nextCursor ?? undefined;
         } while (cursor !== undefined);
@@ -180,13 +224,19 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
           let written = 0;
           for await (const doc of client.results(id, { fields: MARKDOWN_FIELDS })) {
             if (doc.url === undefined || doc.fetchedAt === undefined) continue;
-            await writeFile(join(outDir, markdownFileName(doc.url)), toMarkdownFile({ ...doc, url: doc.url, title: doc.title ?? null, fetchedAt: doc.fetchedAt }));
+            await writeFile(
+              join(outDir, markdownFileName(doc.url)),
+              toMarkdownFile({ ...doc, url: doc.url, title: doc.title ?? null, fetchedAt: doc.fetchedAt }),
+            );
             written++;
           }
           console.error(`${written} Markdown files written into ${outDir}`);
           return 0;
         }
-        const fields = args.flags.get('--fields')?.split(',').map((f) => f.trim()) as DocumentField[] | undefined;
+        const fields = args.flags
+          .get('--fields')
+          ?.split(',')
+          .map((f) => f.trim()) as DocumentField[] | undefined;
         for await (const doc of client.results(id, fields ? { fields } : {})) {
           await writeLine(JSON.stringify(doc));
         }
@@ -209,7 +259,11 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
         const id = needId();
         if (id === undefined) return 2;
         const { job, retried } = await client.retryFailed(id);
-        console.error(retried === 0 ? 'Nothing to retry: no item of this job failed.' : `${retried} failed item${retried === 1 ? '' : 's'} queued again.`);
+        console.error(
+          retried === 0
+            ? 'Nothing to retry: no item of this job failed.'
+            : `${retried} failed item${retried === 1 ? '' : 's'} queued again.`,
+        );
         if (retried > 0 && args.flags.has('--watch')) {
           const final = await watch(client, job.id);
           await reportFailed(client, final);
@@ -233,12 +287,16 @@ export async function runJobs(config: Config, args: ParsedArgs): Promise<number>
     }
   } catch (error) {
     if (error instanceof DistillApiError) {
-      console.error(`${error.problem.status} ${error.problem.code}: ${error.problem.detail ?? error.problem.title}`);
+      console.error(
+        `${error.problem.status} ${error.problem.code}: ${error.problem.detail ?? error.problem.title}`,
+      );
       return 1;
     }
     const cause = (error as { cause?: { code?: string } }).cause;
     if (cause?.code === 'ECONNREFUSED') {
-      console.error(`No distill server at ${config.server} (start one with \`distill serve\`, or pass --server URL)`);
+      console.error(
+        `No distill server at ${config.server} (start one with \`distill serve\`, or pass --server URL)`,
+      );
       return 1;
     }
     throw error;

@@ -18,14 +18,24 @@ function formatTime(ms: number | null): string {
 }
 
 function describe(key: ApiKeyInfo): string {
-  return [key.id, key.prefix, key.tenant, key.name ?? '-', formatTime(key.createdAt), formatTime(key.lastUsedAt), key.revokedAt === null ? 'live' : `revoked ${formatTime(key.revokedAt)}`].join('\t');
+  return [
+    key.id,
+    key.prefix,
+    key.tenant,
+    key.name ?? '-',
+    formatTime(key.createdAt),
+    formatTime(key.lastUsedAt),
+    key.revokedAt === null ? 'live' : `revoked ${formatTime(key.revokedAt)}`,
+  ].join('\t');
 }
 
 /** `distill keys create|list|revoke`; resolves with the exit code. */
 export async function runKeys(config: Config, args: ParsedArgs): Promise<number> {
   const [action, ...rest] = args.positionals;
   if (action !== 'create' && action !== 'list' && action !== 'revoke') {
-    console.error(`Expected \`distill keys create|list|revoke\`, got ${action === undefined ? 'nothing' : `\`${action}\``}.\n\n${KEYS_USAGE}`);
+    console.error(
+      `Expected \`distill keys create|list|revoke\`, got ${action === undefined ? 'nothing' : `\`${action}\``}.\n\n${KEYS_USAGE}`,
+    );
     return 2;
   }
   const storage = openStorage(config.databaseUrl);
@@ -35,13 +45,17 @@ export async function runKeys(config: Config, args: ParsedArgs): Promise<number>
     if (action === 'create') {
       const tenant = args.flags.get('--tenant');
       if (tenant === undefined) {
-        console.error('`distill keys create` needs --tenant NAME (use `default` to see the jobs made while auth was off)');
+        console.error(
+          '`distill keys create` needs --tenant NAME (use `default` to see the jobs made while auth was off)',
+        );
         return 2;
       }
       const isFirstKey = (await keys.list()).length === 0;
       const created = await keys.create({ tenant, name: args.flags.get('--name') });
       console.log(created.secret);
-      console.error(`Created key ${created.id} (${created.prefix}…) for tenant ${created.tenant}. The secret above is shown once: store it now.`);
+      console.error(
+        `Created key ${created.id} (${created.prefix}…) for tenant ${created.tenant}. The secret above is shown once: store it now.`,
+      );
       // The first key turns auth on, and the jobs made while it was off belong to tenant `default`:
       // a key of another tenant does not see them.
       if (isFirstKey && tenant !== 'default' && (await storage.hasJobs('default'))) {
@@ -57,7 +71,8 @@ export async function runKeys(config: Config, args: ParsedArgs): Promise<number>
       console.log(['id', 'prefix', 'tenant', 'name', 'created', 'last used', 'state'].join('\t'));
       for (const key of all) console.log(describe(key));
       if (all.length === 0) console.error('No key: API auth is off.');
-      else if (all.every((key) => key.revokedAt !== null)) console.error('Every key is revoked: the API refuses every /v1/ request until a new key is made.');
+      else if (all.every((key) => key.revokedAt !== null))
+        console.error('Every key is revoked: the API refuses every /v1/ request until a new key is made.');
       return 0;
     }
     const target = rest[0];

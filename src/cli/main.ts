@@ -1,5 +1,12 @@
 import { App } from '../app/index.js';
-import { ConfigError, describeOptions, flagOf, loadProcessConfig, OPTIONS, type Config } from '../config/index.js';
+import {
+  ConfigError,
+  describeOptions,
+  flagOf,
+  loadProcessConfig,
+  OPTIONS,
+  type Config,
+} from '../config/index.js';
 import { parseCommandLine, type ParsedArgs } from './args.js';
 import { closest } from './did-you-mean.js';
 import { EXTRACT_USAGE, runExtract } from './extract-command.js';
@@ -47,7 +54,20 @@ const COMMANDS: Record<string, Command> = {
   jobs: {
     summary: 'Talk to a running server: submit, status, list, results, cancel, watch',
     usage: JOBS_USAGE,
-    flags: ['-f', '--file', '--max-age', '--format', '--fields', '--watch', '--state', '-o', '--out', '--name', '--status', '--search'],
+    flags: [
+      '-f',
+      '--file',
+      '--max-age',
+      '--format',
+      '--fields',
+      '--watch',
+      '--state',
+      '-o',
+      '--out',
+      '--name',
+      '--status',
+      '--search',
+    ],
     options: ['server', 'apiKey', 'logLevel'],
     run: runJobs,
   },
@@ -71,7 +91,11 @@ const COMMANDS: Record<string, Command> = {
       const storage = openStorage(config.databaseUrl);
       try {
         const ran = await storage.migrate();
-        console.log(ran.length > 0 ? `Applied ${ran.join(', ')} to ${storage.description}` : `${storage.description} is up to date`);
+        console.log(
+          ran.length > 0
+            ? `Applied ${ran.join(', ')} to ${storage.description}`
+            : `${storage.description} is up to date`,
+        );
         return 0;
       } finally {
         await storage.close();
@@ -89,7 +113,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
     '',
-    'Run `distill <command> --help` for a command\'s usage.',
+    "Run `distill <command> --help` for a command's usage.",
     'Every option can also be set with its environment variable; flags win.',
     '',
     describeOptions(),
@@ -118,14 +142,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS[name];
   if (!command) {
     const guess = closest(name, Object.keys(COMMANDS));
-    console.error(`Unknown command \`${name}\`.${guess ? ` Did you mean \`${guess}\`?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}`);
+    console.error(
+      `Unknown command \`${name}\`.${guess ? ` Did you mean \`${guess}\`?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}`,
+    );
     return 2;
   }
   if (args.isHelp) {
     console.log(commandHelp(name, command));
     return 0;
   }
-  const options = command.options === undefined ? OPTIONS : OPTIONS.filter((spec) => command.options!.includes(spec.key));
+  const options =
+    command.options === undefined ? OPTIONS : OPTIONS.filter((spec) => command.options!.includes(spec.key));
   const knownFlags = [...options.map(flagOf), ...(command.flags ?? [])];
   const unknownFlags = [...args.flags.keys()].filter((flag) => !knownFlags.includes(flag));
   if (unknownFlags.length > 0) {
@@ -133,7 +160,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       const guess = closest(flag, knownFlags);
       return guess ? `${flag} (did you mean ${guess}?)` : flag;
     });
-    console.error(`Unknown option(s) ${hints.join(', ')} for \`distill ${name}\`. See \`distill ${name} --help\`.`);
+    console.error(
+      `Unknown option(s) ${hints.join(', ')} for \`distill ${name}\`. See \`distill ${name} --help\`.`,
+    );
     return 2;
   }
   let config: Config;
@@ -174,7 +203,11 @@ async function serve(config: Config, role: 'serve' | 'api' | 'worker'): Promise<
   } catch (error) {
     // What did start (workers, the relay, timers) stops again: a half-started process must not
     // keep running and taking work, and the exit code says it failed.
-    await app.stop().catch((stopError: unknown) => app.logger.error({ err: stopError }, 'Stopping after a failed start failed'));
+    await app
+      .stop()
+      .catch((stopError: unknown) =>
+        app.logger.error({ err: stopError }, 'Stopping after a failed start failed'),
+      );
     console.error(startFailureMessage(error, config));
     return 1;
   }

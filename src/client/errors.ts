@@ -22,7 +22,13 @@ export class DistillApiError extends Error {
     try {
       const body = JSON.parse(text) as Partial<ProblemDetails>;
       if (typeof body.code === 'string') {
-        return new DistillApiError({ type: 'about:blank', title: response.statusText, ...body, status: response.status, code: body.code });
+        return new DistillApiError({
+          type: 'about:blank',
+          title: response.statusText,
+          ...body,
+          status: response.status,
+          code: body.code,
+        });
       }
     } catch {
       // Not JSON (a proxy's error page): described below from the status line.

@@ -19,7 +19,16 @@ export class ClientTransport {
   }
 
   /** A JSON request (a JSON body when `init.body` is set), answered with JSON. */
-  async json<T>(method: string, path: string, init: { body?: unknown; query?: Query; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  async json<T>(
+    method: string,
+    path: string,
+    init: {
+      body?: unknown;
+      query?: Query;
+      headers?: Record<string, string>;
+      signal?: AbortSignal | undefined;
+    } = {},
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.request(method, path, {
@@ -43,7 +52,12 @@ export class ClientTransport {
       // A batch already in memory goes as one text body: browsers stream a request body only over
       // HTTP/2, and a self-hosted distill is often reached over HTTP/1.1.
       const text = (urls as readonly string[]).map((url) => `${url.replace(/[\r\n]+/g, ' ')}\n`).join('');
-      const response = await this.request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body: text, signal });
+      const response = await this.request('POST', path, {
+        query,
+        headers: { accept: 'application/json', ...headers },
+        body: text,
+        signal,
+      });
       return (await response.json()) as T;
     }
     const encoder = new TextEncoder();
@@ -67,7 +81,12 @@ export class ClientTransport {
         await iterator.return?.();
       },
     });
-    const response = await this.request('POST', path, { query, headers: { accept: 'application/json', ...headers }, body, signal });
+    const response = await this.request('POST', path, {
+      query,
+      headers: { accept: 'application/json', ...headers },
+      body,
+      signal,
+    });
     return (await response.json()) as T;
   }
 
@@ -75,7 +94,12 @@ export class ClientTransport {
   async request(
     method: string,
     path: string,
-    init: { query?: Query; headers?: Record<string, string>; body?: string | ReadableStream<Uint8Array> | FormData; signal?: AbortSignal | undefined },
+    init: {
+      query?: Query;
+      headers?: Record<string, string>;
+      body?: string | ReadableStream<Uint8Array> | FormData;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<Response> {
     const url = new URL(`${this.#baseUrl}${path}`);
     for (const [key, value] of Object.entries(init.query ?? {})) {
@@ -85,7 +109,8 @@ export class ClientTransport {
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     const requestInit: RequestInit & { duplex?: 'half' } = { method, headers };
     if (init.body !== undefined) requestInit.body = init.body;
-    if (typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) requestInit.duplex = 'half';
+    if (typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream)
+      requestInit.duplex = 'half';
     if (init.signal) requestInit.signal = init.signal;
     const response = await this.#fetch(url, requestInit);
     if (!response.ok) throw await DistillApiError.fromResponse(response);

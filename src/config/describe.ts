@@ -4,7 +4,10 @@ import { OPTIONS, type OptionSpec } from './options.js';
 const specs: readonly OptionSpec[] = OPTIONS;
 
 /** The options table for `--help`: flag, variable, default, description. */
-export function describeOptions(keys?: readonly string[], heading = 'Options (flag, environment variable, meaning, default):'): string {
+export function describeOptions(
+  keys?: readonly string[],
+  heading = 'Options (flag, environment variable, meaning, default):',
+): string {
   const shown = keys === undefined ? specs : specs.filter((spec) => keys.includes(spec.key));
   const rows = shown.map((spec) => {
     const def = spec.default === '' ? '(none)' : String(spec.default);

@@ -39,7 +39,9 @@ export function parseValue(spec: OptionSpec, raw: string): { value?: unknown; pr
         !Number.isFinite(value) ||
         (spec.kind === 'integer' && !Number.isSafeInteger(value))
       ) {
-        return { problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}${spec.isAutoAllowed ? ' or auto' : ''}` };
+        return {
+          problem: `expected ${spec.kind === 'integer' ? 'an integer' : 'a number'}${spec.isAutoAllowed ? ' or auto' : ''}`,
+        };
       }
       if (spec.min !== undefined && value < spec.min) return { problem: `expected at least ${spec.min}` };
       if (spec.max !== undefined && value > spec.max) return { problem: `expected at most ${spec.max}` };
@@ -90,7 +92,9 @@ export function loadConfig(
     }
   }
   if (Number(values.concurrencyMin) > Number(values.concurrencyMax)) {
-    problems.push(`DISTILL_CONCURRENCY_MIN (${String(values.concurrencyMin)}) is above DISTILL_CONCURRENCY_MAX (${String(values.concurrencyMax)})`);
+    problems.push(
+      `DISTILL_CONCURRENCY_MIN (${String(values.concurrencyMin)}) is above DISTILL_CONCURRENCY_MAX (${String(values.concurrencyMax)})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Every key of Config is set above, each to a value its kind parsed and checked.

@@ -407,11 +407,11 @@ export type OptionValue<O extends OptionSpec> = O extends { kind: 'enum'; values
   ? V
   : O extends { isAutoAllowed: true }
     ? number | 'auto'
-  : O extends { kind: 'boolean' }
-    ? boolean
-    : O extends { kind: 'string' }
-      ? string
-      : number;
+    : O extends { kind: 'boolean' }
+      ? boolean
+      : O extends { kind: 'string' }
+        ? string
+        : number;
 
 /**
  * One validated, frozen configuration built from defaults < environment variables < command-line

@@ -60,7 +60,11 @@ export class CrawlScope {
    * The links to follow, normalised, in their order, at most `max`. Yields to the event loop every
    * `SLICE_MS` of matching; `signal` stops it between slices (rejecting with the signal's reason).
    */
-  async select(links: Iterable<string>, max = MAX_LINKS_PER_PAGE, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+  async select(
+    links: Iterable<string>,
+    max = MAX_LINKS_PER_PAGE,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string[]> {
     const selected = new Set<string>();
     let sliceStartedAt = performance.now();
     for (const link of links) {

@@ -41,12 +41,22 @@ export function withCrawlLinks(task: TaskFunction, deps: CrawlTaskDependencies):
     const crawl = item.options.crawl;
     if (!crawl || outcome.kind !== 'succeeded') return outcome;
     const scope = scopeOf(item.jobId, crawl);
-    const discovered = await scope.select(outcome.document.links, MAX_LINKS_PER_PAGE, { signal: context.signal });
+    const discovered = await scope.select(outcome.document.links, MAX_LINKS_PER_PAGE, {
+      signal: context.signal,
+    });
     // The start page is the job's first item: the sitemap is read once per crawl, with it.
     if (item.seq === 0 && crawl.useSitemap && crawl.maxDepth > 0) {
       const seen = new Set(discovered);
-      const fromSitemap = await scope.select(await readSitemap(item, deps, context.signal), MAX_SITEMAP_URLS, { signal: context.signal });
-      const fromLlmsTxt = await scope.select(await readLlmsTxt(item, deps, context.signal), MAX_LINKS_PER_PAGE, { signal: context.signal });
+      const fromSitemap = await scope.select(
+        await readSitemap(item, deps, context.signal),
+        MAX_SITEMAP_URLS,
+        { signal: context.signal },
+      );
+      const fromLlmsTxt = await scope.select(
+        await readLlmsTxt(item, deps, context.signal),
+        MAX_LINKS_PER_PAGE,
+        { signal: context.signal },
+      );
       for (const url of [...fromSitemap, ...fromLlmsTxt]) {
         if (seen.has(url)) continue;
         seen.add(url);
@@ -64,7 +74,13 @@ function readSitemap(item: ClaimedItem, deps: CrawlTaskDependencies, signal: Abo
 
 /** The links of the start page's origin's `/llms.txt` (llmstxt.org); none when it is missing. */
 function readLlmsTxt(item: ClaimedItem, deps: CrawlTaskDependencies, signal: AbortSignal): Promise<string[]> {
-  return readSiteFile('/llms.txt', (text, finalUrl) => markdownLinks(text, finalUrl).map((link) => link.url), item, deps, signal);
+  return readSiteFile(
+    '/llms.txt',
+    (text, finalUrl) => markdownLinks(text, finalUrl).map((link) => link.url),
+    item,
+    deps,
+    signal,
+  );
 }
 
 /** One file at the start page's origin, parsed; none when it is missing or cannot be read. */
@@ -77,17 +93,28 @@ async function readSiteFile(
 ): Promise<string[]> {
   const url = new URL(path, item.url);
   try {
-    const slot = await acquireHostSlot(deps.hostLimiter, url.host, { maxWaitMs: deps.sitemapMaxWaitMs ?? 10_000, signal });
+    const slot = await acquireHostSlot(deps.hostLimiter, url.host, {
+      maxWaitMs: deps.sitemapMaxWaitMs ?? 10_000,
+      signal,
+    });
     try {
       const response = await deps.fetcher.fetch(url.href, { signal, timeoutMs: item.options.timeoutMs });
-      return parse(Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString('utf8'), response.finalUrl);
+      return parse(
+        Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString(
+          'utf8',
+        ),
+        response.finalUrl,
+      );
     } finally {
       await slot.release();
     }
   } catch (error) {
     if (signal.aborted) throw error;
     // No such file (404), robots.txt forbids it, or it failed: the crawl follows links only.
-    deps.logger?.debug({ err: toError(error), url: url.href, jobId: item.jobId }, `No ${path} for this crawl`);
+    deps.logger?.debug(
+      { err: toError(error), url: url.href, jobId: item.jobId },
+      `No ${path} for this crawl`,
+    );
     return [];
   }
 }

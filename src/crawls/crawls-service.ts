@@ -68,10 +68,21 @@ export class CrawlsService {
   settings(input: CrawlInput): CrawlSettings {
     const normalized = normalizeUrl(input.url);
     if (!normalized.ok) {
-      throw new NoValidUrlsError([{ index: 0, input: input.url.slice(0, 200), reason: normalized.reason, message: normalized.message }], 1);
+      throw new NoValidUrlsError(
+        [
+          {
+            index: 0,
+            input: input.url.slice(0, 200),
+            reason: normalized.reason,
+            message: normalized.message,
+          },
+        ],
+        1,
+      );
     }
     const maxPages = input.maxPages ?? Math.min(CRAWL_DEFAULTS.maxPages, this.#maxPages);
-    if (maxPages > this.#maxPages) throw new RangeError(`maxPages is ${maxPages}; this server allows at most ${this.#maxPages}`);
+    if (maxPages > this.#maxPages)
+      throw new RangeError(`maxPages is ${maxPages}; this server allows at most ${this.#maxPages}`);
     const include = input.include ?? [];
     const exclude = input.exclude ?? [];
     checkPatterns(include, 'include');

@@ -115,8 +115,16 @@ export class SiteMapper {
   check(request: Pick<MapRequest, 'include' | 'exclude' | 'limit'>): void {
     checkPatterns(request.include ?? [], 'include');
     checkPatterns(request.exclude ?? [], 'exclude');
-    if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_MAP_LIMIT)) {
-      throw Object.assign(new RangeError(`Expected \`limit\` to be an integer from 1 to ${MAX_MAP_LIMIT}, got ${request.limit}`), { field: 'limit' });
+    if (
+      request.limit !== undefined &&
+      (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_MAP_LIMIT)
+    ) {
+      throw Object.assign(
+        new RangeError(
+          `Expected \`limit\` to be an integer from 1 to ${MAX_MAP_LIMIT}, got ${request.limit}`,
+        ),
+        { field: 'limit' },
+      );
     }
   }
 
@@ -155,7 +163,10 @@ class MapRun {
     this.#limit = request.limit ?? DEFAULT_MAP_LIMIT;
     this.#include = (request.include ?? []).map(compilePattern);
     this.#exclude = (request.exclude ?? []).map(compilePattern);
-    this.#searchWords = (request.search ?? '').toLowerCase().split(/\s+/).filter((word) => word !== '');
+    this.#searchWords = (request.search ?? '')
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((word) => word !== '');
   }
 
   get #isFull(): boolean {
@@ -173,7 +184,9 @@ class MapRun {
       if (mode !== 'skip' && !this.#isFull) await this.#readSitemaps();
       if (mode !== 'only' && !this.#isFull) await this.#readLlmsTxt();
       if (mode !== 'only' && !this.#isFull) {
-        const beyond = homeLinks.filter((url) => this.#isInScope(url)).slice(0, this.#request.pagesBeyond ?? DEFAULT_MAP_PAGES_BEYOND);
+        const beyond = homeLinks
+          .filter((url) => this.#isInScope(url))
+          .slice(0, this.#request.pagesBeyond ?? DEFAULT_MAP_PAGES_BEYOND);
         for (const url of beyond) {
           if (this.#isFull) break;
           await this.#readPage(url);
@@ -186,7 +199,13 @@ class MapRun {
   }
 
   result(): MapResult {
-    return { url: this.#start.href, links: [...this.#links.values()], warnings: this.#warnings, read: this.#read, isPartial: this.#isPartial };
+    return {
+      url: this.#start.href,
+      links: [...this.#links.values()],
+      warnings: this.#warnings,
+      read: this.#read,
+      isPartial: this.#isPartial,
+    };
   }
 
   /** Adds a URL found somewhere when it passes the filters; false when it did not. */
@@ -231,14 +250,24 @@ class MapRun {
   }
 
   /** Fetches one URL under the host's limits; null (and a warning unless `isQuiet`) when it fails. */
-  async #fetch(url: string, isQuiet = false): Promise<{ body: Uint8Array; contentType: string; finalUrl: string } | null> {
+  async #fetch(
+    url: string,
+    isQuiet = false,
+  ): Promise<{ body: Uint8Array; contentType: string; finalUrl: string } | null> {
     this.#signal.throwIfAborted();
     const host = new URL(url).host;
     try {
-      const slot = await acquireHostSlot(this.#deps.hostLimiter, host, { maxWaitMs: 10_000, signal: this.#signal });
+      const slot = await acquireHostSlot(this.#deps.hostLimiter, host, {
+        maxWaitMs: 10_000,
+        signal: this.#signal,
+      });
       try {
         const response = await this.#deps.fetcher.fetch(url, { signal: this.#signal });
-        return { body: response.body, contentType: (response.contentType ?? '').toLowerCase(), finalUrl: response.finalUrl };
+        return {
+          body: response.body,
+          contentType: (response.contentType ?? '').toLowerCase(),
+          finalUrl: response.finalUrl,
+        };
       } finally {
         await slot.release();
       }
@@ -246,7 +275,8 @@ class MapRun {
       if (this.#signal.aborted) throw error;
       const failure = toError(error) as Error & { code?: unknown; httpStatus?: unknown };
       const code = typeof failure.code === 'string' ? failure.code : 'fetch_failed';
-      if (!isQuiet || (code !== 'http_error' && code !== 'robots_disallowed')) this.#warn(url, code, failure.message);
+      if (!isQuiet || (code !== 'http_error' && code !== 'robots_disallowed'))
+        this.#warn(url, code, failure.message);
       return null;
     }
   }
@@ -257,7 +287,9 @@ class MapRun {
     if (!response) return [];
     this.#read.pages += 1;
     const text = decodeUtf8(response.body);
-    const found = response.contentType.includes('markdown') ? markdownLinks(text, response.finalUrl) : htmlLinks(text, response.finalUrl);
+    const found = response.contentType.includes('markdown')
+      ? markdownLinks(text, response.finalUrl)
+      : htmlLinks(text, response.finalUrl);
     const kept: string[] = [];
     for (const link of found) {
       if (this.#add(link.url, 'links', link.title)) kept.push(link.url);
@@ -270,7 +302,8 @@ class MapRun {
     const response = await this.#fetch(url, true);
     if (!response) return;
     this.#read.llmsTxt = true;
-    for (const link of markdownLinks(decodeUtf8(response.body), response.finalUrl)) this.#add(link.url, 'llms.txt', link.title);
+    for (const link of markdownLinks(decodeUtf8(response.body), response.finalUrl))
+      this.#add(link.url, 'llms.txt', link.title);
   }
 
   /** robots.txt's `Sitemap:` lines (else `/sitemap.xml`), then the indexes they name, breadth-first. */
@@ -295,11 +328,19 @@ class MapRun {
           for (const url of child) {
             if (visited.has(url)) continue;
             if (depth + 1 > MAX_SITEMAP_DEPTH) {
-              this.#warn(batch[index]!, 'sitemap_depth', `Sitemap indexes nested deeper than ${MAX_SITEMAP_DEPTH} levels are not followed`);
+              this.#warn(
+                batch[index]!,
+                'sitemap_depth',
+                `Sitemap indexes nested deeper than ${MAX_SITEMAP_DEPTH} levels are not followed`,
+              );
               break;
             }
             if (visited.size >= MAX_SITEMAP_FILES) {
-              this.#warn(url, 'sitemap_limit', `A map reads at most ${MAX_SITEMAP_FILES} sitemap files; the rest are not read`);
+              this.#warn(
+                url,
+                'sitemap_limit',
+                `A map reads at most ${MAX_SITEMAP_FILES} sitemap files; the rest are not read`,
+              );
               break;
             }
             visited.add(url);
@@ -322,15 +363,23 @@ class MapRun {
         bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_SITEMAP_INFLATED_BYTES });
       } catch (error) {
         const isBomb = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-        this.#warn(url, isBomb ? 'decompression_limit' : 'decoding_error', isBomb
-          ? `The gzipped sitemap inflates to more than ${MAX_SITEMAP_INFLATED_BYTES} bytes; it is not read`
-          : `The gzipped sitemap is corrupt: ${toError(error).message}`);
+        this.#warn(
+          url,
+          isBomb ? 'decompression_limit' : 'decoding_error',
+          isBomb
+            ? `The gzipped sitemap inflates to more than ${MAX_SITEMAP_INFLATED_BYTES} bytes; it is not read`
+            : `The gzipped sitemap is corrupt: ${toError(error).message}`,
+        );
         return [];
       }
     }
     const xml = decodeUtf8(bytes);
     if (hasEntityDeclarations(xml)) {
-      this.#warn(url, 'xml_entities', 'The sitemap declares XML entities; entity expansion is refused, so it is not read');
+      this.#warn(
+        url,
+        'xml_entities',
+        'The sitemap declares XML entities; entity expansion is refused, so it is not read',
+      );
       return [];
     }
     const document = readSitemapDocument(xml, MAX_LOCS_PER_SITEMAP);
@@ -371,12 +420,16 @@ export function robotsSitemaps(robotsTxt: string): string[] {
 export function markdownLinks(markdown: string, base: string): Array<{ url: string; title?: string }> {
   const links: Array<{ url: string; title?: string }> = [];
   const text = markdown.slice(0, MAX_SITEMAP_CHARS);
-  for (const match of text.matchAll(/\[([^\]\n]{0,300})\]\(\s*<?([^)\s>]{1,2048})>?(?:\s+"[^"\n]*")?\s*\)/g)) {
+  for (const match of text.matchAll(
+    /\[([^\]\n]{0,300})\]\(\s*<?([^)\s>]{1,2048})>?(?:\s+"[^"\n]*")?\s*\)/g,
+  )) {
     const url = resolve(match[2]!, base);
     if (url) links.push(match[1]!.trim() ? { url, title: match[1]!.trim() } : { url });
     if (links.length >= MAX_LINKS_PER_PAGE) return links;
   }
-  for (const match of text.matchAll(/(?<![(<])\bhttps?:\/\/[^\s<>"'`()[\]{}]{1,2048}[^\s<>"'`()[\]{}.,;:!?]/gi)) {
+  for (const match of text.matchAll(
+    /(?<![(<])\bhttps?:\/\/[^\s<>"'`()[\]{}]{1,2048}[^\s<>"'`()[\]{}.,;:!?]/gi,
+  )) {
     links.push({ url: match[0] });
     if (links.length >= MAX_LINKS_PER_PAGE) break;
   }

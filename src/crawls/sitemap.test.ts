@@ -32,7 +32,11 @@ describe('parseSitemap', () => {
     const xml = `<urlset><url><loc>http://[::1]:8080/a</loc></url>
       <url><loc><![CDATA[http://[2001:db8::1]/b]]></loc></url>
       <url><LOC>https://a.test/[c]</LOC></url></urlset>`;
-    expect(parseSitemap(xml)).toEqual(['http://[::1]:8080/a', 'http://[2001:db8::1]/b', 'https://a.test/[c]']);
+    expect(parseSitemap(xml)).toEqual([
+      'http://[::1]:8080/a',
+      'http://[2001:db8::1]/b',
+      'https://a.test/[c]',
+    ]);
   });
 
   it('decodes entities, skips malformed and overlong <loc>s, and goes on after them', () => {
@@ -40,12 +44,22 @@ describe('parseSitemap', () => {
     const xml = `<urlset><url><loc>https://a.test/?a=1&amp;b=2&#38;c=&#x33;</loc></url>
       <url><loc>https://a.test/unclosed<url><loc>${long}</loc></url>
       <url><loc> <![CDATA[ https://a.test/cdata ]]> </loc></url><url><loc>https://a.test/last</loc>`;
-    expect(parseSitemap(xml)).toEqual(['https://a.test/?a=1&b=2&c=3', 'https://a.test/cdata', 'https://a.test/last']);
+    expect(parseSitemap(xml)).toEqual([
+      'https://a.test/?a=1&b=2&c=3',
+      'https://a.test/cdata',
+      'https://a.test/last',
+    ]);
   });
 
   it('stops at `max` and follows no sitemap index', () => {
     const xml = Array.from({ length: 10 }, (_, i) => `<url><loc>https://a.test/${i}</loc></url>`).join('');
-    expect(parseSitemap(`<urlset>${xml}</urlset>`, 3)).toEqual(['https://a.test/0', 'https://a.test/1', 'https://a.test/2']);
-    expect(parseSitemap('<sitemapindex><sitemap><loc>https://a.test/s1.xml</loc></sitemap></sitemapindex>')).toEqual([]);
+    expect(parseSitemap(`<urlset>${xml}</urlset>`, 3)).toEqual([
+      'https://a.test/0',
+      'https://a.test/1',
+      'https://a.test/2',
+    ]);
+    expect(
+      parseSitemap('<sitemapindex><sitemap><loc>https://a.test/s1.xml</loc></sitemap></sitemapindex>'),
+    ).toEqual([]);
   });
 });

@@ -86,7 +86,10 @@ function compileRe2(pattern: string, source: string, flags: number): RE2JS {
   }
   const size = compiled.programSize();
   if (size > MAX_PATTERN_PROGRAM_SIZE) {
-    throw new InvalidPatternError(pattern, `too complex: it compiles to ${size} RE2 instructions, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed (large counted repeats such as {1000} cost one each)`);
+    throw new InvalidPatternError(
+      pattern,
+      `too complex: it compiles to ${size} RE2 instructions, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed (large counted repeats such as {1000} cost one each)`,
+    );
   }
   return compiled;
 }
@@ -143,7 +146,12 @@ export function compilePattern(pattern: string): UrlPattern {
 
 /** Throws `InvalidPatternError` for the first pattern of `patterns` (the list `field`) that does not compile. */
 export function checkPatterns(patterns: readonly string[], field?: 'include' | 'exclude'): void {
-  if (patterns.length > MAX_PATTERNS) throw new InvalidPatternError(patterns[MAX_PATTERNS]!, `at most ${MAX_PATTERNS} patterns are allowed`, field);
+  if (patterns.length > MAX_PATTERNS)
+    throw new InvalidPatternError(
+      patterns[MAX_PATTERNS]!,
+      `at most ${MAX_PATTERNS} patterns are allowed`,
+      field,
+    );
   for (const pattern of patterns) {
     try {
       compilePattern(pattern);

@@ -14,13 +14,19 @@ export interface EventSink {
 }
 
 /** The outbox and the leases, as the relay needs them: parts of the ports of jobs/ports.ts. */
-export type OutboxStore = Pick<EventStore, 'listUnpublishedEvents' | 'markEventsPublished' | 'deleteExpiredEvents'> &
+export type OutboxStore = Pick<
+  EventStore,
+  'listUnpublishedEvents' | 'markEventsPublished' | 'deleteExpiredEvents'
+> &
   Pick<LeaseStore, 'acquireLease' | 'releaseLease'>;
 
 /** Webhook deliveries, as the webhook sink and dispatcher need them (see `WebhookDeliveryStore`). */
 export type WebhookStore = Pick<
   WebhookDeliveryStore,
-  'enqueueWebhookDeliveries' | 'listDueWebhookDeliveries' | 'recordWebhookAttempt' | 'deleteFinishedWebhookDeliveries'
+  | 'enqueueWebhookDeliveries'
+  | 'listDueWebhookDeliveries'
+  | 'recordWebhookAttempt'
+  | 'deleteFinishedWebhookDeliveries'
 >;
 
 export type { DueWebhookDelivery, WebhookAttemptResult, WebhookDelivery } from '../jobs/index.js';

@@ -60,7 +60,7 @@ const ALIASES: Record<string, string> = {
   'shift-jis': 'shift_jis',
   'x-sjis': 'shift_jis',
   ms_kanji: 'shift_jis',
-  'ms932': 'shift_jis',
+  ms932: 'shift_jis',
   'windows-31j': 'shift_jis',
   csshiftjis: 'shift_jis',
   gb2312: 'gbk',
@@ -68,7 +68,7 @@ const ALIASES: Record<string, string> = {
   'x-gbk': 'gbk',
   cp936: 'gbk',
   'ks_c_5601-1987': 'euc-kr',
-  'ks_c_5601': 'euc-kr',
+  ks_c_5601: 'euc-kr',
   cp949: 'euc-kr',
   'x-euc-jp': 'euc-jp',
   'big5-hkscs': 'big5',
@@ -86,7 +86,10 @@ const ICONV_NAMES: Record<string, string> = {
  */
 export function normaliseCharset(label: string | null | undefined): string | null {
   if (!label) return null;
-  const cleaned = label.trim().replace(/^["']|["']$/g, '').toLowerCase();
+  const cleaned = label
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .toLowerCase();
   if (!cleaned) return null;
   const name = ALIASES[cleaned] ?? cleaned;
   if (name === 'utf-8') return name;
@@ -101,7 +104,8 @@ export function charsetFromContentType(contentType: string | undefined): string 
 }
 
 function charsetFromBom(body: Uint8Array): { charset: string; length: number } | null {
-  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return { charset: 'utf-8', length: 3 };
+  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf)
+    return { charset: 'utf-8', length: 3 };
   if (body.length >= 2 && body[0] === 0xfe && body[1] === 0xff) return { charset: 'utf-16be', length: 2 };
   if (body.length >= 2 && body[0] === 0xff && body[1] === 0xfe) return { charset: 'utf-16le', length: 2 };
   return null;
@@ -141,7 +145,10 @@ function decodeWith(bytes: Uint8Array, charset: string): string {
   // TextDecoder only for UTF-8: Node 20's TextDecoder decodes windows-1252 as ISO-8859-1
   // (nodejs/node#60888), which turns curly quotes into C1 control characters.
   if (charset === 'utf-8') return lenientUtf8.decode(bytes);
-  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), ICONV_NAMES[charset] ?? charset);
+  return iconv.decode(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    ICONV_NAMES[charset] ?? charset,
+  );
 }
 
 /** chardet's guess for bytes that are not valid UTF-8, as a charset we can decode. */
@@ -163,7 +170,11 @@ export function decodeText(body: Uint8Array, contentType?: string, options: Deco
   if (bom) {
     const rest = body.subarray(bom.length);
     if (bom.charset === 'utf-8') return { text: lenientUtf8.decode(rest), charset: 'utf-8', source: 'bom' };
-    return { text: iconv.decode(Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength), bom.charset), charset: bom.charset, source: 'bom' };
+    return {
+      text: iconv.decode(Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength), bom.charset),
+      charset: bom.charset,
+      source: 'bom',
+    };
   }
   const declared = charsetFromContentType(contentType);
   if (declared) return { text: decodeWith(body, declared), charset: declared, source: 'header' };

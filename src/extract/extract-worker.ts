@@ -60,7 +60,10 @@ export interface ThreadMemory {
 }
 
 /** What the thread sends back. */
-export type ExtractTaskResult = ({ ok: true; document: ExtractedDocument } | { ok: false; error: SerialisedError }) & ThreadMemory;
+export type ExtractTaskResult = (
+  { ok: true; document: ExtractedDocument } | { ok: false; error: SerialisedError }
+) &
+  ThreadMemory;
 
 function memorySince(rssBefore: number): ThreadMemory {
   const { heapUsed, external, rss } = process.memoryUsage();
@@ -77,11 +80,18 @@ export default async function extractInThread(task: ExtractTask): Promise<Extrac
   try {
     const { startedPort: _port, timeoutMs, ...input } = task;
     // Half a second before the pool terminates the thread, so OCR's children are killed first.
-    const document = await extractDocument({ ...input, ...(timeoutMs !== undefined ? { deadlineAt: Date.now() + timeoutMs - 500 } : {}) });
+    const document = await extractDocument({
+      ...input,
+      ...(timeoutMs !== undefined ? { deadlineAt: Date.now() + timeoutMs - 500 } : {}),
+    });
     return { ok: true, document, ...memorySince(rssBefore) };
   } catch (caught) {
     const error = toError(caught);
-    const serialised: SerialisedError = { name: error.name, code: error instanceof DistillError ? error.code : null, message: error.message };
+    const serialised: SerialisedError = {
+      name: error.name,
+      code: error instanceof DistillError ? error.code : null,
+      message: error.message,
+    };
     if ('mimeType' in error && typeof error.mimeType === 'string') serialised.mimeType = error.mimeType;
     return { ok: false, error: serialised, ...memorySince(rssBefore) };
   }

@@ -32,7 +32,10 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
   const formats = new Set(input.formats ?? DEFAULT_FORMATS);
   const { kind, mimeType } = sniffContentType(input.contentType, input.body);
   const { url, maxInflatedBytes } = input;
-  const limits = { maxRows: input.maxSheetRows ?? DEFAULT_SHEET_LIMITS.maxRows, maxColumns: input.maxSheetColumns ?? DEFAULT_SHEET_LIMITS.maxColumns };
+  const limits = {
+    maxRows: input.maxSheetRows ?? DEFAULT_SHEET_LIMITS.maxRows,
+    maxColumns: input.maxSheetColumns ?? DEFAULT_SHEET_LIMITS.maxColumns,
+  };
   const ocr: OcrSettings = {
     languages: input.ocrLanguages ?? DEFAULT_OCR_SETTINGS.languages,
     pageTimeoutMs: input.ocrPageTimeoutMs ?? DEFAULT_OCR_SETTINGS.pageTimeoutMs,
@@ -43,16 +46,29 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
   try {
     switch (kind) {
       case 'pdf':
-        return await extractPdf(input.body, { url: input.url, formats, ocr: { ...ocr, deadlineAt: input.deadlineAt ?? Date.now() + 60_000 } });
+        return await extractPdf(input.body, {
+          url: input.url,
+          formats,
+          ocr: { ...ocr, deadlineAt: input.deadlineAt ?? Date.now() + 60_000 },
+        });
       case 'docx': {
-        return await extractDocx(input.body, { url: input.url, formats, maxInflatedBytes: input.maxInflatedBytes });
+        return await extractDocx(input.body, {
+          url: input.url,
+          formats,
+          maxInflatedBytes: input.maxInflatedBytes,
+        });
       }
       case 'xlsx':
         return await extractXlsx(input.body, { url, formats, maxInflatedBytes, limits });
       case 'ods':
         return await extractOds(input.body, { url, formats, maxInflatedBytes, limits });
       case 'pptx':
-        return await extractPptx(input.body, { url, formats, maxInflatedBytes, includeNotes: input.includeSlideNotes });
+        return await extractPptx(input.body, {
+          url,
+          formats,
+          maxInflatedBytes,
+          includeNotes: input.includeSlideNotes,
+        });
       case 'odt':
         return await extractOdt(input.body, { url, formats, maxInflatedBytes });
       case 'epub':
@@ -67,13 +83,24 @@ export async function extractDocument(input: ExtractInput): Promise<ExtractedDoc
       case 'rtf':
         return extractRtf(input.body, { url, formats });
       case 'html':
-        return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, { url: input.url, formats, mimeType });
+        return extractHtml(decodeText(input.body, input.contentType, { isHtml: true }).text, {
+          url: input.url,
+          formats,
+          mimeType,
+        });
       case 'text':
       case 'markdown':
-        return extractPlainText(decodeText(input.body, input.contentType, { isHtml: false }).text, { url: input.url, formats, mimeType });
+        return extractPlainText(decodeText(input.body, input.contentType, { isHtml: false }).text, {
+          url: input.url,
+          formats,
+          mimeType,
+        });
     }
   } catch (error) {
     if (error instanceof DistillError) throw error;
-    throw new ExtractionFailedError(`Cannot extract ${mimeType} from ${input.url}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new ExtractionFailedError(
+      `Cannot extract ${mimeType} from ${input.url}: ${(error as Error)?.message ?? String(error)}`,
+      { cause: error },
+    );
   }
 }

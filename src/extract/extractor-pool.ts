@@ -2,7 +2,13 @@ import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, DistillError, PermanentError, toError, positiveInteger } from '../lib/index.js';
-import { DecompressionLimitError, ExtractionFailedError, ExtractionTimeoutError, ExtractorBusyError, UnsupportedContentTypeError } from './errors.js';
+import {
+  DecompressionLimitError,
+  ExtractionFailedError,
+  ExtractionTimeoutError,
+  ExtractorBusyError,
+  UnsupportedContentTypeError,
+} from './errors.js';
 import type { ExtractTask, ExtractTaskResult, ExtractThreadData, SerialisedError } from './extract-worker.js';
 import type { ExtractedDocument, ExtractInput, ExtractLimits } from './types.js';
 
@@ -60,7 +66,8 @@ export interface ExtractorRunOptions {
 }
 
 const ERROR_CLASSES: Record<string, (error: SerialisedError) => DistillError> = {
-  UnsupportedContentTypeError: (error) => new UnsupportedContentTypeError(error.mimeType ?? 'application/octet-stream', error.message),
+  UnsupportedContentTypeError: (error) =>
+    new UnsupportedContentTypeError(error.mimeType ?? 'application/octet-stream', error.message),
   ExtractionFailedError: (error) => new ExtractionFailedError(error.message),
   ExtractionTimeoutError: (error) => new ExtractionTimeoutError(error.message),
   ExtractorBusyError: (error) => new ExtractorBusyError(error.message),
@@ -93,7 +100,10 @@ function definedLimits(input: ExtractInput): ExtractLimits {
   return limits;
 }
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js', import.meta.url);
+const workerUrl = new URL(
+  import.meta.url.endsWith('.ts') ? './extract-worker.ts' : './extract-worker.js',
+  import.meta.url,
+);
 
 /** One set of threads. Recycling swaps in a new generation and drains the old one. */
 interface Generation {
@@ -141,9 +151,13 @@ export class ExtractorPool implements AsyncDisposable {
 
   constructor(options: ExtractorPoolOptions = {}) {
     this.#threads = positiveInteger('threads', options.threads ?? os.availableParallelism());
-    this.#maxQueue = options.maxQueue === 0 ? 0 : positiveInteger('maxQueue', options.maxQueue ?? this.#threads * 4);
+    this.#maxQueue =
+      options.maxQueue === 0 ? 0 : positiveInteger('maxQueue', options.maxQueue ?? this.#threads * 4);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 15_000);
-    this.#maxOldGenerationSizeMb = positiveInteger('maxOldGenerationSizeMb', options.maxOldGenerationSizeMb ?? 256);
+    this.#maxOldGenerationSizeMb = positiveInteger(
+      'maxOldGenerationSizeMb',
+      options.maxOldGenerationSizeMb ?? 256,
+    );
     this.#recycleAfterTasks = positiveInteger('recycleAfterTasks', options.recycleAfterTasks ?? 1000);
     this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs ?? 30_000);
     const niceness = options.threadNiceness ?? 10;
@@ -151,7 +165,10 @@ export class ExtractorPool implements AsyncDisposable {
       throw new TypeError(`Expected \`threadNiceness\` to be an integer from 0 to 19, got \`${niceness}\``);
     }
     this.#threadNiceness = niceness;
-    this.#maxInflatedBytes = options.maxInflatedBytes === undefined ? undefined : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
+    this.#maxInflatedBytes =
+      options.maxInflatedBytes === undefined
+        ? undefined
+        : positiveInteger('maxInflatedBytes', options.maxInflatedBytes);
     this.#maxRssGrowthBytes = positiveInteger('maxRssGrowthMb', options.maxRssGrowthMb ?? 256) * 1024 * 1024;
     this.#limits = { ...options.limits };
     this.#execArgv = [...(options.execArgv ?? [])];
@@ -173,9 +190,12 @@ export class ExtractorPool implements AsyncDisposable {
   async run(input: ExtractInput, options: ExtractorRunOptions = {}): Promise<ExtractedDocument> {
     if (this.#stopping) throw new AbortedError('The extractor pool is stopped');
     const { signal } = options;
-    if (signal?.aborted) throw new AbortedError('Extraction was aborted before it started', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new AbortedError('Extraction was aborted before it started', { cause: signal.reason });
     if (this.#inFlight >= this.#threads + this.#maxQueue) {
-      throw new ExtractorBusyError(`The extractor pool is full: ${this.#inFlight} documents in flight (threads ${this.#threads}, maxQueue ${this.#maxQueue})`);
+      throw new ExtractorBusyError(
+        `The extractor pool is full: ${this.#inFlight} documents in flight (threads ${this.#threads}, maxQueue ${this.#maxQueue})`,
+      );
     }
     const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? this.#timeoutMs);
     this.#inFlight++;
@@ -208,7 +228,9 @@ export class ExtractorPool implements AsyncDisposable {
       const onAbort = (): void => {
         const index = this.#waiting.indexOf(admit);
         if (index !== -1) this.#waiting.splice(index, 1);
-        reject(new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal?.reason }));
+        reject(
+          new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal?.reason }),
+        );
       };
       const admit = (): void => {
         signal?.removeEventListener('abort', onAbort);
@@ -220,9 +242,14 @@ export class ExtractorPool implements AsyncDisposable {
     });
   }
 
-  async #runOnThread(input: ExtractInput, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExtractedDocument> {
+  async #runOnThread(
+    input: ExtractInput,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ExtractedDocument> {
     if (this.#stopping) throw new AbortedError('The extractor pool is stopped');
-    if (signal?.aborted) throw new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new AbortedError('Extraction was aborted while it waited for a thread', { cause: signal.reason });
     const generation = this.#generationForTask();
 
     const controller = new AbortController();
@@ -251,27 +278,46 @@ export class ExtractorPool implements AsyncDisposable {
       startedPort: channel.port2,
     };
     const buffer = input.body.buffer;
-    const canTransfer = buffer instanceof ArrayBuffer && input.body.byteOffset === 0 && input.body.byteLength === buffer.byteLength;
+    const canTransfer =
+      buffer instanceof ArrayBuffer &&
+      input.body.byteOffset === 0 &&
+      input.body.byteLength === buffer.byteLength;
     // piscina's own transferList type is narrower than what worker_threads accepts.
-    const transferList = (canTransfer ? [channel.port2, buffer] : [channel.port2]) as unknown as Parameters<Piscina['run']>[1] extends infer O ? (O extends { transferList?: infer T } ? T : never) : never;
+    const transferList = (canTransfer ? [channel.port2, buffer] : [channel.port2]) as unknown as Parameters<
+      Piscina['run']
+    >[1] extends infer O
+      ? O extends { transferList?: infer T }
+        ? T
+        : never
+      : never;
 
     generation.inFlight++;
     try {
       const result = await generation.piscina.run(task, { signal: controller.signal, transferList });
       const halfHeapBytes = (this.#maxOldGenerationSizeMb * 1024 * 1024) / 2;
       // Memory outside the heap (ArrayBuffers, zlib) escapes the heap limit: recycle on it as well.
-      if (result.heapUsedBytes > halfHeapBytes || result.externalBytes > halfHeapBytes || result.rssGrowthBytes > this.#maxRssGrowthBytes) {
+      if (
+        result.heapUsedBytes > halfHeapBytes ||
+        result.externalBytes > halfHeapBytes ||
+        result.rssGrowthBytes > this.#maxRssGrowthBytes
+      ) {
         generation.isRetiring = true;
       }
       if (!result.ok) throw reviveError(result.error);
       return result.document;
     } catch (error) {
       if (error instanceof DistillError) throw error;
-      if (hasTimedOut) throw new ExtractionTimeoutError(`Extraction of ${input.url} took longer than ${timeoutMs} ms`, { cause: error });
-      if (signal?.aborted) throw new AbortedError(`Extraction of ${input.url} was aborted`, { cause: signal.reason });
+      if (hasTimedOut)
+        throw new ExtractionTimeoutError(`Extraction of ${input.url} took longer than ${timeoutMs} ms`, {
+          cause: error,
+        });
+      if (signal?.aborted)
+        throw new AbortedError(`Extraction of ${input.url} was aborted`, { cause: signal.reason });
       const cause = toError(error);
       // Out of memory (ERR_WORKER_OUT_OF_MEMORY) and other thread deaths: the document is at fault.
-      throw new ExtractionFailedError(`The extractor thread failed on ${input.url}: ${cause.message}`, { cause });
+      throw new ExtractionFailedError(`The extractor thread failed on ${input.url}: ${cause.message}`, {
+        cause,
+      });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -291,7 +337,13 @@ export class ExtractorPool implements AsyncDisposable {
       threads += generation.piscina.threads.length;
       queued += generation.piscina.queueSize;
     }
-    return { threads, queued, inFlight: this.#inFlight, completed: this.#completed, recycled: this.#recycled };
+    return {
+      threads,
+      queued,
+      inFlight: this.#inFlight,
+      completed: this.#completed,
+      recycled: this.#recycled,
+    };
   }
 
   /**
@@ -300,11 +352,15 @@ export class ExtractorPool implements AsyncDisposable {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      const generations = [this.#current, ...this.#retiring].filter((generation): generation is Generation => generation !== null);
+      const generations = [this.#current, ...this.#retiring].filter(
+        (generation): generation is Generation => generation !== null,
+      );
       this.#current = null;
       this.#retiring.clear();
       const results = await Promise.allSettled(generations.map((generation) => generation.piscina.destroy()));
-      const errors = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => toError(result.reason));
+      const errors = results
+        .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
+        .map((result) => toError(result.reason));
       if (errors.length > 0) throw new AggregateError(errors, 'Some extractor threads did not stop cleanly');
     })();
     return this.#stopping;

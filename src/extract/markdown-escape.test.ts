@@ -1,6 +1,13 @@
 import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
-import { escapeMarkdownLineStarts, escapeMarkdownText, markdownCodeFence, markdownCodeSpan, markdownLinkTitle, markdownUrl } from './markdown-escape.js';
+import {
+  escapeMarkdownLineStarts,
+  escapeMarkdownText,
+  markdownCodeFence,
+  markdownCodeSpan,
+  markdownLinkTitle,
+  markdownUrl,
+} from './markdown-escape.js';
 
 /** What a Markdown renderer (marked, CommonMark + GFM, raw HTML on) makes of `markdown`. */
 const render = (markdown: string): string => marked.parse(markdown, { async: false });
@@ -18,12 +25,16 @@ const shown = (html: string): string =>
 describe('escapeMarkdownText', () => {
   it('escapes the characters that would make HTML', () => {
     expect(escapeMarkdownText('<img src=x onerror=alert(1)>')).toBe('&lt;img src=x onerror=alert(1)&gt;');
-    expect(escapeMarkdownText('</pre><script>alert(1)</script>')).toBe('&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(escapeMarkdownText('</pre><script>alert(1)</script>')).toBe(
+      '&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;',
+    );
   });
 
   it('escapes an ampersand only where it would start a character reference', () => {
     expect(escapeMarkdownText('AT&T & co')).toBe('AT&T & co');
-    expect(escapeMarkdownText('write &lt; or &#60; or &#x3c;')).toBe('write &amp;lt; or &amp;#60; or &amp;#x3c;');
+    expect(escapeMarkdownText('write &lt; or &#60; or &#x3c;')).toBe(
+      'write &amp;lt; or &amp;#60; or &amp;#x3c;',
+    );
   });
 
   it('backslashes Markdown punctuation', () => {
@@ -31,7 +42,15 @@ describe('escapeMarkdownText', () => {
   });
 
   it('renders as exactly the text it was given, with no element', () => {
-    for (const text of ['<img src=x onerror=alert(1)>', '</pre><script>alert(1)</script>', '<!-- c --> <?php ?> <![CDATA[x]]>', 'a &lt; b &amp; c', 'x < y > z', '<https://example.com>', '*not* _emphasis_ [nor](a link)']) {
+    for (const text of [
+      '<img src=x onerror=alert(1)>',
+      '</pre><script>alert(1)</script>',
+      '<!-- c --> <?php ?> <![CDATA[x]]>',
+      'a &lt; b &amp; c',
+      'x < y > z',
+      '<https://example.com>',
+      '*not* _emphasis_ [nor](a link)',
+    ]) {
       const html = render(escapeMarkdownText(text));
       // Only paragraphs, and the link GFM makes of a bare URL: never an element from the text.
       expect(html, text).not.toMatch(/<(?!\/?(?:p|a)[\s>])/);
@@ -42,20 +61,29 @@ describe('escapeMarkdownText', () => {
 
 describe('escapeMarkdownLineStarts', () => {
   it('backslashes heading, quote and list markers at the start of lines', () => {
-    expect(escapeMarkdownLineStarts('# one\n- two\n1. three\n> four\n2) five\nsix - seven')).toBe('\\# one\n\\- two\n1\\. three\n\\> four\n2\\) five\nsix - seven');
-    for (const line of ['# one', '- two', '1. three', '> four', '2) five']) expect(shown(render(escapeMarkdownLineStarts(line))), line).toBe(line);
+    expect(escapeMarkdownLineStarts('# one\n- two\n1. three\n> four\n2) five\nsix - seven')).toBe(
+      '\\# one\n\\- two\n1\\. three\n\\> four\n2\\) five\nsix - seven',
+    );
+    for (const line of ['# one', '- two', '1. three', '> four', '2) five'])
+      expect(shown(render(escapeMarkdownLineStarts(line))), line).toBe(line);
   });
 });
 
 describe('markdownCodeSpan', () => {
   it('uses a delimiter longer than any backtick run inside', () => {
     expect(markdownCodeSpan('a`b')).toBe('``a`b``');
-    expect(markdownCodeSpan('x `` <img src=x onerror=alert(1)> `` y')).toBe('```x `` <img src=x onerror=alert(1)> `` y```');
+    expect(markdownCodeSpan('x `` <img src=x onerror=alert(1)> `` y')).toBe(
+      '```x `` <img src=x onerror=alert(1)> `` y```',
+    );
     expect(markdownCodeSpan('`tick')).toBe('`` `tick ``');
   });
 
   it('renders code that cannot break out into HTML', () => {
-    for (const code of ['x `` <img src=x onerror=alert(1)> `` y', '` <script>alert(1)</script> `', '</code><script>alert(1)</script>']) {
+    for (const code of [
+      'x `` <img src=x onerror=alert(1)> `` y',
+      '` <script>alert(1)</script> `',
+      '</code><script>alert(1)</script>',
+    ]) {
       const html = render(`Code: ${markdownCodeSpan(code)}`);
       expect(html, code).not.toMatch(/<(img|script)/);
       expect(shown(html), code).toBe(`Code: ${code}`);

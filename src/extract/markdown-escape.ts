@@ -18,14 +18,20 @@ const REFERENCE_AMPERSAND = /&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[a-zA-Z][a-
  * Block syntax at the start of a line is {@link escapeMarkdownLineStarts}'s job.
  */
 export function escapeMarkdownText(text: string): string {
-  return text.replace(/[\\`*_[\]]/g, '\\$&').replace(REFERENCE_AMPERSAND, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/[\\`*_[\]]/g, '\\$&')
+    .replace(REFERENCE_AMPERSAND, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** Backslashes the markers that would start a heading, quote or list item at the start of a line. */
 export function escapeMarkdownLineStarts(text: string): string {
   // A backslash goes before the punctuation: `1\.`, since `\1.` is no escape at all.
-  return text.replace(/^(\s*)(?:([#>+-])|(\d{1,9})([.)]))(?=\s)/gm, (_, space: string, marker?: string, digits?: string, dot?: string) =>
-    marker ? `${space}\\${marker}` : `${space}${digits}\\${dot}`,
+  return text.replace(
+    /^(\s*)(?:([#>+-])|(\d{1,9})([.)]))(?=\s)/gm,
+    (_, space: string, marker?: string, digits?: string, dot?: string) =>
+      marker ? `${space}\\${marker}` : `${space}${digits}\\${dot}`,
   );
 }
 
@@ -40,7 +46,12 @@ export function markdownCodeSpan(code: string): string {
   const fence = '`'.repeat(longestBacktickRun(code) + 1);
   // CommonMark strips one space from each end when both have one, and a backtick at an end would
   // join the fence: pad with a space in those cases.
-  const pad = code.startsWith('`') || code.endsWith('`') || (code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') ? ' ' : '';
+  const pad =
+    code.startsWith('`') ||
+    code.endsWith('`') ||
+    (code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '')
+      ? ' '
+      : '';
   return `${fence}${pad}${code}${pad}${fence}`;
 }
 
@@ -55,12 +66,20 @@ export function markdownCodeFence(code: string, language = ''): string {
 
 /** A link title, quoted: whitespace collapsed (a blank line would end the link), `\` and `"` escaped. */
 export function markdownLinkTitle(title: string): string {
-  const text = title.replace(/\s+/g, ' ').trim().replace(/[\\"]/g, '\\$&').replace(REFERENCE_AMPERSAND, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const text = title
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\\"]/g, '\\$&')
+    .replace(REFERENCE_AMPERSAND, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
   return `"${text}"`;
 }
 
 /** A URL as a link destination: parentheses, whitespace, angle brackets and backslashes percent-encoded. */
 export function markdownUrl(url: string): string {
   // encodeURIComponent leaves parentheses alone.
-  return url.replace(/[()\s<>\\]/g, (character) => (character === '(' ? '%28' : character === ')' ? '%29' : encodeURIComponent(character)));
+  return url.replace(/[()\s<>\\]/g, (character) =>
+    character === '(' ? '%28' : character === ')' ? '%29' : encodeURIComponent(character),
+  );
 }

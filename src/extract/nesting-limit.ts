@@ -34,7 +34,27 @@ export interface LimitedHtml {
 /** Default limits: Chromium caps depth at 512; none of the 674 pages of the evaluation datasets nests 64 deep. */
 export const DEFAULT_NESTING_LIMITS: Required<NestingLimits> = { maxDepth: 128, maxElements: 100_000 };
 
-const VOID_ELEMENTS = new Set(['area', 'base', 'basefont', 'br', 'col', 'command', 'embed', 'frame', 'hr', 'img', 'input', 'isindex', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const VOID_ELEMENTS = new Set([
+  'area',
+  'base',
+  'basefont',
+  'br',
+  'col',
+  'command',
+  'embed',
+  'frame',
+  'hr',
+  'img',
+  'input',
+  'isindex',
+  'keygen',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
 /** Elements whose content is text up to their end tag (htmlparser2's special tags). */
 const RAW_TEXT_ELEMENTS = new Set(['script', 'style', 'title', 'textarea']);
 const FOREIGN_ELEMENTS = ['svg', 'math'];
@@ -59,17 +79,46 @@ const IMPLIED_END = new Map<string, ReadonlySet<string>>([
   ['rp', RT_RP],
   ['tbody', TABLE_SECTIONS],
   ['tfoot', TABLE_SECTIONS],
-  ...['select', 'input', 'output', 'button', 'datalist', 'textarea'].map((name): [string, ReadonlySet<string>] => [name, FORM]),
+  ...['select', 'input', 'output', 'button', 'datalist', 'textarea'].map(
+    (name): [string, ReadonlySet<string>] => [name, FORM],
+  ),
   ...[
-    'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figcaption',
-    'figure', 'footer', 'form', 'header', 'hr', 'main', 'nav', 'ol', 'pre', 'section', 'table', 'ul',
+    'p',
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    'h5',
+    'h6',
+    'address',
+    'article',
+    'aside',
+    'blockquote',
+    'details',
+    'div',
+    'dl',
+    'fieldset',
+    'figcaption',
+    'figure',
+    'footer',
+    'form',
+    'header',
+    'hr',
+    'main',
+    'nav',
+    'ol',
+    'pre',
+    'section',
+    'table',
+    'ul',
   ].map((name): [string, ReadonlySet<string>] => [name, P]),
 ]);
 
 const TAG = /<!--|<(\/?)([a-zA-Z][^\s/>]*)/g;
 
 function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`Expected \`${name}\` to be a positive integer, got \`${value}\``);
   return value;
 }
 
@@ -161,7 +210,9 @@ export function limitNesting(source: string, limits: NestingLimits = {}): Limite
     const impliedEnd = droppedOpenCount === 0 ? IMPLIED_END.get(name) : undefined;
     if (impliedEnd) while (stack.length > 0 && impliedEnd.has(stack[stack.length - 1]!)) pop();
     if (VOID_ELEMENTS.has(name)) continue;
-    const isSelfClosing = source.charCodeAt(end - 2) === 47 /* / */ && FOREIGN_ELEMENTS.some((foreign) => (onStack.get(foreign) ?? 0) > 0);
+    const isSelfClosing =
+      source.charCodeAt(end - 2) === 47 /* / */ &&
+      FOREIGN_ELEMENTS.some((foreign) => (onStack.get(foreign) ?? 0) > 0);
     if (!isSelfClosing) push(name);
   }
   if (droppedTags === 0) return { html: source, droppedTags };

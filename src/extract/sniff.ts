@@ -36,7 +36,9 @@ const ZIP_TYPES: Record<string, ContentKind> = {
   'application/vnd.oasis.opendocument.spreadsheet': 'ods',
   'application/epub+zip': 'epub',
 };
-const MIME_OF_KIND = new Map<ContentKind, string>(Object.entries(ZIP_TYPES).map(([type, kind]) => [kind, type]));
+const MIME_OF_KIND = new Map<ContentKind, string>(
+  Object.entries(ZIP_TYPES).map(([type, kind]) => [kind, type]),
+);
 
 /** Image formats OCR reads, by signature. */
 const IMAGE_SIGNATURES: readonly { type: string; test: (body: Uint8Array) => boolean }[] = [
@@ -73,7 +75,11 @@ export function mediaType(contentType: string | undefined): string {
 function ascii(bytes: Uint8Array, start: number, end: number): string {
   // A truncated header may ask for bytes past the end: they read as nothing.
   const from = Math.min(start, bytes.length);
-  return Buffer.from(bytes.buffer, bytes.byteOffset + from, Math.max(0, Math.min(end, bytes.length) - from)).toString('latin1');
+  return Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + from,
+    Math.max(0, Math.min(end, bytes.length) - from),
+  ).toString('latin1');
 }
 
 function isPdf(body: Uint8Array): boolean {
@@ -112,7 +118,9 @@ function zipKind(body: Uint8Array): ContentKind | null {
 }
 
 function imageType(body: Uint8Array): string | null {
-  return body.length >= 12 ? (IMAGE_SIGNATURES.find((signature) => signature.test(body))?.type ?? null) : null;
+  return body.length >= 12
+    ? (IMAGE_SIGNATURES.find((signature) => signature.test(body))?.type ?? null)
+    : null;
 }
 
 function isRtf(body: Uint8Array): boolean {
@@ -150,13 +158,20 @@ function sniffBytes(body: Uint8Array, declared: string): SniffResult {
   if (isPdf(body)) return { kind: 'pdf', mimeType: 'application/pdf' };
   const zip = zipKind(body);
   if (zip) return { kind: zip, mimeType: MIME_OF_KIND.get(zip)! };
-  if (isZip(body)) throw new UnsupportedContentTypeError('application/zip', 'Cannot extract a ZIP archive that is not an office document or EPUB');
+  if (isZip(body))
+    throw new UnsupportedContentTypeError(
+      'application/zip',
+      'Cannot extract a ZIP archive that is not an office document or EPUB',
+    );
   const image = imageType(body);
   if (image) return { kind: 'image', mimeType: image };
   if (isRtf(body)) return { kind: 'rtf', mimeType: 'application/rtf' };
   if (looksLikeHtml(body)) return { kind: 'html', mimeType: 'text/html' };
   if (body.length > 0 && looksLikeText(body)) return { kind: 'text', mimeType: 'text/plain' };
-  throw new UnsupportedContentTypeError(declared || 'application/octet-stream', `Cannot extract binary content of type \`${declared || 'unknown'}\``);
+  throw new UnsupportedContentTypeError(
+    declared || 'application/octet-stream',
+    `Cannot extract binary content of type \`${declared || 'unknown'}\``,
+  );
 }
 
 /**
@@ -171,7 +186,8 @@ export function sniffContentType(contentType: string | undefined, body: Uint8Arr
   // A PDF signature cannot be anything else, whatever the server says.
   if (isPdf(body) && !looksLikeHtml(body)) return { kind: 'pdf', mimeType: 'application/pdf' };
 
-  if (declared === 'text/html' || declared === 'application/xhtml+xml') return { kind: 'html', mimeType: declared };
+  if (declared === 'text/html' || declared === 'application/xhtml+xml')
+    return { kind: 'html', mimeType: declared };
   if (declared === 'application/pdf' || declared === 'application/x-pdf') {
     // Not a PDF after all: typically an HTML error or login page served with the file's type, or a
     // scan saved as an image under a .pdf name.
@@ -192,7 +208,10 @@ export function sniffContentType(contentType: string | undefined, body: Uint8Arr
     const image = imageType(body);
     if (image) return { kind: 'image', mimeType: image };
     if (looksLikeHtml(body)) return { kind: 'html', mimeType: 'text/html' };
-    throw new UnsupportedContentTypeError(declared, `The body is served as ${declared} but is not an image distill reads (PNG, JPEG, GIF, WebP, TIFF)`);
+    throw new UnsupportedContentTypeError(
+      declared,
+      `The body is served as ${declared} but is not an image distill reads (PNG, JPEG, GIF, WebP, TIFF)`,
+    );
   }
   if (declared === 'application/rtf' || declared === 'text/rtf') {
     if (isRtf(body)) return { kind: 'rtf', mimeType: 'application/rtf' };
@@ -201,16 +220,20 @@ export function sniffContentType(contentType: string | undefined, body: Uint8Arr
   // A binary signature wins over a text type (a server labelling every file text/plain).
   const zip = zipKind(body);
   if (zip) return { kind: zip, mimeType: MIME_OF_KIND.get(zip)! };
-  if (declared === 'text/markdown' || declared === 'text/x-markdown') return { kind: 'markdown', mimeType: 'text/markdown' };
-  if (declared === 'text/csv' || declared === 'text/tab-separated-values' || declared === 'application/csv') return { kind: 'csv', mimeType: declared === 'application/csv' ? 'text/csv' : declared };
+  if (declared === 'text/markdown' || declared === 'text/x-markdown')
+    return { kind: 'markdown', mimeType: 'text/markdown' };
+  if (declared === 'text/csv' || declared === 'text/tab-separated-values' || declared === 'application/csv')
+    return { kind: 'csv', mimeType: declared === 'application/csv' ? 'text/csv' : declared };
   if (declared.endsWith('/xml') || declared.endsWith('+xml')) {
     if (looksLikeHtml(body)) return { kind: 'html', mimeType: 'text/html' };
     return { kind: 'xml', mimeType: declared };
   }
-  if (declared === 'application/json' || declared.endsWith('+json')) return { kind: 'json', mimeType: declared };
+  if (declared === 'application/json' || declared.endsWith('+json'))
+    return { kind: 'json', mimeType: declared };
   if (declared.startsWith('text/')) {
     // Browsers sniff text/plain for binary; some servers label everything text/plain.
-    if (declared === 'text/plain' && body.subarray(0, 64 * 1024).includes(0)) return sniffBytes(body, declared);
+    if (declared === 'text/plain' && body.subarray(0, 64 * 1024).includes(0))
+      return sniffBytes(body, declared);
     return { kind: 'text', mimeType: declared };
   }
   throw new UnsupportedContentTypeError(declared);

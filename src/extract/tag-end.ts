@@ -4,7 +4,8 @@
  * before any DOM exists use these so that `<a title="<svg>">` is one tag, not two.
  */
 
-const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 12 || code === 13;
+const isSpace = (code: number): boolean =>
+  code === 32 || code === 9 || code === 10 || code === 12 || code === 13;
 
 /**
  * Index just past the `>` that ends the opening tag starting at `start` (the `<` of `<name`), or
@@ -26,7 +27,8 @@ export function openTagEnd(source: string, start: number): number {
         index = close + 1;
       } else {
         // An unquoted value runs to whitespace or `>`; quotes and `=` inside it are plain characters.
-        while (index < length && !isSpace(source.charCodeAt(index)) && source.charCodeAt(index) !== 62) index++;
+        while (index < length && !isSpace(source.charCodeAt(index)) && source.charCodeAt(index) !== 62)
+          index++;
       }
       continue;
     }

@@ -34,7 +34,13 @@ export interface ExtractInput {
 /** The per-format limits of {@link ExtractInput} that a pool sets for every document it extracts. */
 export type ExtractLimits = Pick<
   ExtractInput,
-  'maxSheetRows' | 'maxSheetColumns' | 'includeSlideNotes' | 'ocrLanguages' | 'ocrPageTimeoutMs' | 'ocrMaxPages' | 'maxImagePixels'
+  | 'maxSheetRows'
+  | 'maxSheetColumns'
+  | 'includeSlideNotes'
+  | 'ocrLanguages'
+  | 'ocrPageTimeoutMs'
+  | 'ocrMaxPages'
+  | 'maxImagePixels'
 >;
 
 /** Optional outputs a client may ask for; title, metadata and quality always come. */

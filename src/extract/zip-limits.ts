@@ -39,20 +39,31 @@ export type ZipEntries = Map<string, Uint8Array>;
  */
 export async function readZip(body: Uint8Array, limits: ZipLimits = {}): Promise<ZipEntries> {
   const maxTotalBytes = positiveInteger('maxTotalBytes', limits.maxTotalBytes ?? DEFAULT_MAX_INFLATED_BYTES);
-  const maxEntryBytes = Math.min(maxTotalBytes, positiveInteger('maxEntryBytes', limits.maxEntryBytes ?? maxTotalBytes));
+  const maxEntryBytes = Math.min(
+    maxTotalBytes,
+    positiveInteger('maxEntryBytes', limits.maxEntryBytes ?? maxTotalBytes),
+  );
   const maxEntries = positiveInteger('maxEntries', limits.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES);
 
   let zipfile: yauzl.ZipFile;
   try {
     // Sizes are checked below, so that an entry inflating past its declared size is a
     // `decompression_limit` (a bomb that lies), not yauzl's generic stream error.
-    zipfile = await yauzl.fromBufferPromise(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { lazyEntries: true, validateEntrySizes: false, decodeStrings: true });
+    zipfile = await yauzl.fromBufferPromise(Buffer.from(body.buffer, body.byteOffset, body.byteLength), {
+      lazyEntries: true,
+      validateEntrySizes: false,
+      decodeStrings: true,
+    });
   } catch (error) {
-    throw new ExtractionFailedError(`Cannot read the zip archive: ${(error as Error).message}`, { cause: error });
+    throw new ExtractionFailedError(`Cannot read the zip archive: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (zipfile.entryCount > maxEntries) {
     zipfile.close();
-    throw new DecompressionLimitError(`The zip archive has ${zipfile.entryCount} entries, over the limit of ${maxEntries}`);
+    throw new DecompressionLimitError(
+      `The zip archive has ${zipfile.entryCount} entries, over the limit of ${maxEntries}`,
+    );
   }
 
   const entries: ZipEntries = new Map();
@@ -63,8 +74,14 @@ export async function readZip(body: Uint8Array, limits: ZipLimits = {}): Promise
       if (entry.fileName.endsWith('/')) continue;
       const declared = entry.uncompressedSize;
       declaredTotal += declared;
-      if (declared > maxEntryBytes) throw new DecompressionLimitError(`The zip entry ${entry.fileName} declares ${declared} bytes inflated, over the limit of ${maxEntryBytes}`);
-      if (declaredTotal > maxTotalBytes) throw new DecompressionLimitError(`The zip archive declares over ${maxTotalBytes} bytes inflated (the limit) by its entry ${entry.fileName}`);
+      if (declared > maxEntryBytes)
+        throw new DecompressionLimitError(
+          `The zip entry ${entry.fileName} declares ${declared} bytes inflated, over the limit of ${maxEntryBytes}`,
+        );
+      if (declaredTotal > maxTotalBytes)
+        throw new DecompressionLimitError(
+          `The zip archive declares over ${maxTotalBytes} bytes inflated (the limit) by its entry ${entry.fileName}`,
+        );
       const stream = await zipfile.openReadStreamPromise(entry);
       const chunks: Buffer[] = [];
       let inflated = 0;
@@ -72,15 +89,23 @@ export async function readZip(body: Uint8Array, limits: ZipLimits = {}): Promise
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           inflated += chunk.byteLength;
           inflatedTotal += chunk.byteLength;
-          if (inflated > declared) throw new DecompressionLimitError(`The zip entry ${entry.fileName} inflates past its declared size of ${declared} bytes`);
+          if (inflated > declared)
+            throw new DecompressionLimitError(
+              `The zip entry ${entry.fileName} inflates past its declared size of ${declared} bytes`,
+            );
           // Declared sizes are within the limits, so this cannot fire today; it guards the totals
           // should the check above ever change.
           if (inflated > maxEntryBytes || inflatedTotal > maxTotalBytes) {
-            throw new DecompressionLimitError(`The zip entry ${entry.fileName} inflates past the limit of ${inflated > maxEntryBytes ? maxEntryBytes : maxTotalBytes} bytes`);
+            throw new DecompressionLimitError(
+              `The zip entry ${entry.fileName} inflates past the limit of ${inflated > maxEntryBytes ? maxEntryBytes : maxTotalBytes} bytes`,
+            );
           }
           chunks.push(chunk);
         }
-        if (inflated < declared) throw new ExtractionFailedError(`The zip entry ${entry.fileName} inflates to ${inflated} bytes, not the ${declared} it declares`);
+        if (inflated < declared)
+          throw new ExtractionFailedError(
+            `The zip entry ${entry.fileName} inflates to ${inflated} bytes, not the ${declared} it declares`,
+          );
       } finally {
         stream.destroy();
       }
@@ -88,7 +113,9 @@ export async function readZip(body: Uint8Array, limits: ZipLimits = {}): Promise
     }
   } catch (error) {
     if (error instanceof DecompressionLimitError || error instanceof ExtractionFailedError) throw error;
-    throw new ExtractionFailedError(`Cannot read the zip archive: ${(error as Error).message}`, { cause: error });
+    throw new ExtractionFailedError(`Cannot read the zip archive: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     zipfile.close();
   }

@@ -25,7 +25,10 @@ export const BLOCK_SNIFF_BYTES = 64 * 1024;
 const SMALL_PAGE_BYTES = 16 * 1024;
 
 const CHALLENGES: ReadonlyArray<[RegExp, string]> = [
-  [/cf_chl_opt|\/cdn-cgi\/challenge-platform\/|cf-browser-verification|<title>\s*just a moment\.\.\.\s*<\/title>|attention required! \| cloudflare/i, 'cloudflare_challenge'],
+  [
+    /cf_chl_opt|\/cdn-cgi\/challenge-platform\/|cf-browser-verification|<title>\s*just a moment\.\.\.\s*<\/title>|attention required! \| cloudflare/i,
+    'cloudflare_challenge',
+  ],
   [/captcha-delivery\.com|geo\.captcha-delivery/i, 'datadome_challenge'],
   [/px-captcha|_pxCaptcha|perimeterx/i, 'perimeterx_challenge'],
   [/_Incapsula_Resource|incapsula incident id/i, 'imperva_challenge'],
@@ -37,8 +40,10 @@ const CHALLENGES: ReadonlyArray<[RegExp, string]> = [
  * words): a page without any of them (nearly every page) is judged in one scan of its head instead
  * of seven. A page with one goes through the exact rules.
  */
-const ANY_MARKER = /c(?:f_chl_opt|dn-cgi|f-browser|aptcha)|just a moment|attention required|perimeterx|incapsula|aws-?waf|access denied|turnstile/i;
-const CAPTCHA = /class=["'][^"']*\b(g-recaptcha|h-captcha|cf-turnstile)\b|hcaptcha\.com\/1\/api\.js|recaptcha\/api\.js|challenges\.cloudflare\.com\/turnstile/i;
+const ANY_MARKER =
+  /c(?:f_chl_opt|dn-cgi|f-browser|aptcha)|just a moment|attention required|perimeterx|incapsula|aws-?waf|access denied|turnstile/i;
+const CAPTCHA =
+  /class=["'][^"']*\b(g-recaptcha|h-captcha|cf-turnstile)\b|hcaptcha\.com\/1\/api\.js|recaptcha\/api\.js|challenges\.cloudflare\.com\/turnstile/i;
 
 const BLOCK_HINT =
   'the site answered with a bot challenge instead of the page; retry through another proxy pool or with rendering (options.onBlocked), slow down (per-domain rate), or ask the site for access';
@@ -60,7 +65,8 @@ export function judgeBlock(status: number, body: Uint8Array): BlockVerdict | und
   return undefined;
 }
 
-const LOGIN_PATH = /(^|\/)(login|log-in|signin|sign-in|sign_in|logon|auth\/login|account\/login|users\/sign_in|session\/new|sso)(\/|$|\.|\?)/i;
+const LOGIN_PATH =
+  /(^|\/)(login|log-in|signin|sign-in|sign_in|logon|auth\/login|account\/login|users\/sign_in|session\/new|sso)(\/|$|\.|\?)/i;
 const LOGIN_HOST = /^(login|signin|accounts|auth|sso|idp)\./i;
 
 /** Does `url` look like a login page? */
@@ -73,7 +79,8 @@ export function isLoginUrl(url: URL): boolean {
  * that asks for the login page itself gets it.)
  */
 export function judgeRedirect(requested: URL, target: URL): BlockVerdict | undefined {
-  if (isLoginUrl(target) && !isLoginUrl(requested)) return { kind: 'login_required', reason: 'login_redirect', hint: LOGIN_HINT };
+  if (isLoginUrl(target) && !isLoginUrl(requested))
+    return { kind: 'login_required', reason: 'login_redirect', hint: LOGIN_HINT };
   return undefined;
 }
 

@@ -38,17 +38,25 @@ export function isLocalhostName(hostname: string): boolean {
  * `http://localhost:3000/` over IPv4 only.
  */
 export function localhostAddresses(hostname: string, port: number, allow: AllowList): string[] {
-  const allowed = LOOPBACK_ADDRESSES.map((entry) => entry.address).filter((address) => isAllowed(allow, address, port, hostname));
-  if (allowed.length === 0) throw new BlockedAddressError(hostname, LOOPBACK_ADDRESSES[0]!.address, 'loopback', { port });
+  const allowed = LOOPBACK_ADDRESSES.map((entry) => entry.address).filter((address) =>
+    isAllowed(allow, address, port, hostname),
+  );
+  if (allowed.length === 0)
+    throw new BlockedAddressError(hostname, LOOPBACK_ADDRESSES[0]!.address, 'loopback', { port });
   return allowed;
 }
 
 function withLocalhost(lookup: LookupFunction): LookupFunction {
-  return (hostname, options) => (isLocalhostName(hostname) ? Promise.resolve(LOOPBACK_ADDRESSES.map((entry) => ({ ...entry }))) : lookup(hostname, options));
+  return (hostname, options) =>
+    isLocalhostName(hostname)
+      ? Promise.resolve(LOOPBACK_ADDRESSES.map((entry) => ({ ...entry })))
+      : lookup(hostname, options);
 }
 
 /** The system resolver (getaddrinfo, so /etc/hosts applies), all addresses; localhost names are loopback without a lookup. */
-export const systemLookup: LookupFunction = withLocalhost((hostname, options) => dnsPromises.lookup(hostname, options));
+export const systemLookup: LookupFunction = withLocalhost((hostname, options) =>
+  dnsPromises.lookup(hostname, options),
+);
 
 /** Resolver codes for "no such name" or "no record of this type". */
 const NO_ANSWER_CODES = new Set(['ENOTFOUND', 'ENODATA']);
@@ -64,7 +72,10 @@ function codeOf(error: unknown): string | undefined {
  * when one family fails otherwise (SERVFAIL, timeout) the other's answers are used, and when both
  * do, the first error is thrown. localhost names are loopback without a query.
  */
-export function createDnsLookup(servers: readonly string[], options: { timeoutMs?: number } = {}): LookupFunction {
+export function createDnsLookup(
+  servers: readonly string[],
+  options: { timeoutMs?: number } = {},
+): LookupFunction {
   if (servers.length === 0) return systemLookup;
   const resolver = new dnsPromises.Resolver({ timeout: options.timeoutMs ?? 5000, tries: 2 });
   resolver.setServers([...servers]);
@@ -75,7 +86,9 @@ export function createDnsLookup(servers: readonly string[], options: { timeoutMs
       ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
     ];
     if (found.length > 0) return found;
-    const errors = [v4, v6].flatMap((result) => (result.status === 'rejected' ? [toError(result.reason)] : []));
+    const errors = [v4, v6].flatMap((result) =>
+      result.status === 'rejected' ? [toError(result.reason)] : [],
+    );
     const failure = errors.find((error) => !NO_ANSWER_CODES.has(codeOf(error) ?? ''));
     if (failure !== undefined) throw failure;
     throw Object.assign(new Error(`${hostname} has no A or AAAA record`), { code: 'ENOTFOUND', hostname });

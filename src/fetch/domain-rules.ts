@@ -11,7 +11,13 @@
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { SecretBox } from '../lib/secret-box.js';
-import { InvalidRequestSecretError, openRequestSecrets, parseRequestSecrets, sealRequestSecrets, type SealedRequestSecrets } from './request-secrets.js';
+import {
+  InvalidRequestSecretError,
+  openRequestSecrets,
+  parseRequestSecrets,
+  sealRequestSecrets,
+  type SealedRequestSecrets,
+} from './request-secrets.js';
 
 export const DOMAIN_RENDER_MODES = ['never', 'auto', 'always'] as const;
 export const DOMAIN_ROBOTS_POLICIES = ['respect', 'ignore'] as const;
@@ -68,17 +74,30 @@ export class InvalidDomainRuleError extends TypeError {
 
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_PATTERN = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
-const ALLOWED_KEYS = new Set(['pattern', 'ratePerSecond', 'concurrency', 'render', 'headers', 'robots', 'proxyPool', 'timeoutMs']);
+const ALLOWED_KEYS = new Set([
+  'pattern',
+  'ratePerSecond',
+  'concurrency',
+  'render',
+  'headers',
+  'robots',
+  'proxyPool',
+  'timeoutMs',
+]);
 
 /** Most rules per tenant (and in the configuration). */
 export const MAX_DOMAIN_RULES = 1000;
 
 /** `Example.COM.` → `example.com`; `*.Example.com` → `*.example.com`; throws for anything else. */
 export function normaliseDomainPattern(pattern: unknown): string {
-  if (typeof pattern !== 'string') throw new InvalidDomainRuleError('/pattern', 'expected a host name (`example.com`) or `*.example.com`');
+  if (typeof pattern !== 'string')
+    throw new InvalidDomainRuleError('/pattern', 'expected a host name (`example.com`) or `*.example.com`');
   const text = pattern.trim().toLowerCase().replace(/\.$/, '');
   if (text.length > 253 || !HOST_PATTERN.test(text)) {
-    throw new InvalidDomainRuleError('/pattern', `\`${text.slice(0, 80)}\` is not a host name (\`example.com\`) or a wildcard of its subdomains (\`*.example.com\`)`);
+    throw new InvalidDomainRuleError(
+      '/pattern',
+      `\`${text.slice(0, 80)}\` is not a host name (\`example.com\`) or a wildcard of its subdomains (\`*.example.com\`)`,
+    );
   }
   return text;
 }
@@ -91,7 +110,10 @@ export function domainPatternMatches(pattern: string, hostname: string): boolean
 }
 
 /** The most specific of `rules` that matches `hostname`: the exact host, else the longest wildcard. */
-export function bestDomainRule<R extends { pattern: string }>(rules: readonly R[], hostname: string): R | undefined {
+export function bestDomainRule<R extends { pattern: string }>(
+  rules: readonly R[],
+  hostname: string,
+): R | undefined {
   let best: R | undefined;
   for (const rule of rules) {
     if (!domainPatternMatches(rule.pattern, hostname)) continue;
@@ -102,8 +124,17 @@ export function bestDomainRule<R extends { pattern: string }>(rules: readonly R[
 }
 
 function positiveNumber(field: string, value: unknown, max: number, isInteger: boolean): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max || (isInteger && !Number.isInteger(value))) {
-    throw new InvalidDomainRuleError(field, `expected a positive ${isInteger ? 'integer' : 'number'} of at most ${max}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    value > max ||
+    (isInteger && !Number.isInteger(value))
+  ) {
+    throw new InvalidDomainRuleError(
+      field,
+      `expected a positive ${isInteger ? 'integer' : 'number'} of at most ${max}`,
+    );
   }
   return value;
 }
@@ -113,42 +144,65 @@ function positiveNumber(field: string, value: unknown, max: number, isInteger: b
  * may name. Headers are checked as a job's are (request-secrets.ts) and returned in clear: the
  * caller seals them (`sealDomainHeaders`) or keeps them in memory (configuration).
  */
-export function parseDomainRule(input: unknown, options: { pattern?: string; poolNames?: readonly string[] | undefined }): DomainRule {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidDomainRuleError('', 'expected a JSON object');
+export function parseDomainRule(
+  input: unknown,
+  options: { pattern?: string; poolNames?: readonly string[] | undefined },
+): DomainRule {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new InvalidDomainRuleError('', 'expected a JSON object');
   const raw = input as DomainRuleInput & Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (!ALLOWED_KEYS.has(key)) throw new InvalidDomainRuleError(`/${key}`, `unknown setting \`${key.slice(0, 64)}\` (one of ${[...ALLOWED_KEYS].join(', ')})`);
+    if (!ALLOWED_KEYS.has(key))
+      throw new InvalidDomainRuleError(
+        `/${key}`,
+        `unknown setting \`${key.slice(0, 64)}\` (one of ${[...ALLOWED_KEYS].join(', ')})`,
+      );
   }
   const pattern = normaliseDomainPattern(options.pattern ?? raw.pattern);
-  if (options.pattern !== undefined && raw.pattern !== undefined && normaliseDomainPattern(raw.pattern) !== pattern) {
+  if (
+    options.pattern !== undefined &&
+    raw.pattern !== undefined &&
+    normaliseDomainPattern(raw.pattern) !== pattern
+  ) {
     throw new InvalidDomainRuleError('/pattern', 'differs from the pattern in the path');
   }
   const rule: DomainRule = { pattern };
-  if (raw.ratePerSecond !== undefined) rule.ratePerSecond = positiveNumber('/ratePerSecond', raw.ratePerSecond, 10_000, false);
-  if (raw.concurrency !== undefined) rule.concurrency = positiveNumber('/concurrency', raw.concurrency, 1000, true);
-  if (raw.timeoutMs !== undefined) rule.timeoutMs = positiveNumber('/timeoutMs', raw.timeoutMs, 600_000, true);
+  if (raw.ratePerSecond !== undefined)
+    rule.ratePerSecond = positiveNumber('/ratePerSecond', raw.ratePerSecond, 10_000, false);
+  if (raw.concurrency !== undefined)
+    rule.concurrency = positiveNumber('/concurrency', raw.concurrency, 1000, true);
+  if (raw.timeoutMs !== undefined)
+    rule.timeoutMs = positiveNumber('/timeoutMs', raw.timeoutMs, 600_000, true);
   if (raw.render !== undefined) {
-    if (!(DOMAIN_RENDER_MODES as readonly unknown[]).includes(raw.render)) throw new InvalidDomainRuleError('/render', `expected one of ${DOMAIN_RENDER_MODES.join(', ')}`);
+    if (!(DOMAIN_RENDER_MODES as readonly unknown[]).includes(raw.render))
+      throw new InvalidDomainRuleError('/render', `expected one of ${DOMAIN_RENDER_MODES.join(', ')}`);
     rule.render = raw.render as DomainRule['render'];
   }
   if (raw.robots !== undefined) {
-    if (!(DOMAIN_ROBOTS_POLICIES as readonly unknown[]).includes(raw.robots)) throw new InvalidDomainRuleError('/robots', `expected one of ${DOMAIN_ROBOTS_POLICIES.join(', ')}`);
+    if (!(DOMAIN_ROBOTS_POLICIES as readonly unknown[]).includes(raw.robots))
+      throw new InvalidDomainRuleError('/robots', `expected one of ${DOMAIN_ROBOTS_POLICIES.join(', ')}`);
     rule.robots = raw.robots as DomainRule['robots'];
   }
   if (raw.proxyPool !== undefined) {
     const names = options.poolNames;
-    if (typeof raw.proxyPool !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(raw.proxyPool)) throw new InvalidDomainRuleError('/proxyPool', 'expected the name of a proxy pool');
+    if (typeof raw.proxyPool !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(raw.proxyPool))
+      throw new InvalidDomainRuleError('/proxyPool', 'expected the name of a proxy pool');
     if (names !== undefined && !names.includes(raw.proxyPool)) {
-      throw new InvalidDomainRuleError('/proxyPool', `no proxy pool is named \`${raw.proxyPool}\` (DISTILL_PROXY_POOLS${names.length === 0 ? ' defines none' : `: ${names.join(', ')}`})`);
+      throw new InvalidDomainRuleError(
+        '/proxyPool',
+        `no proxy pool is named \`${raw.proxyPool}\` (DISTILL_PROXY_POOLS${names.length === 0 ? ' defines none' : `: ${names.join(', ')}`})`,
+      );
     }
     rule.proxyPool = raw.proxyPool;
   }
   if (raw.headers !== undefined) {
-    if (typeof raw.headers !== 'object' || raw.headers === null || Array.isArray(raw.headers)) throw new InvalidDomainRuleError('/headers', 'expected an object of header names to values');
+    if (typeof raw.headers !== 'object' || raw.headers === null || Array.isArray(raw.headers))
+      throw new InvalidDomainRuleError('/headers', 'expected an object of header names to values');
     try {
       rule.headers = parseRequestSecrets({ headers: raw.headers as Record<string, string> }).headers;
     } catch (error) {
-      if (error instanceof InvalidRequestSecretError) throw new InvalidDomainRuleError(error.field.replace('/options', ''), error.message);
+      if (error instanceof InvalidRequestSecretError)
+        throw new InvalidDomainRuleError(error.field.replace('/options', ''), error.message);
       throw error;
     }
   }
@@ -166,7 +220,11 @@ export function sealDomainHeaders(box: SecretBox, rule: DomainRule): DomainRule 
 export function domainRuleView(rule: DomainRule, source: 'config' | 'tenant'): Record<string, unknown> {
   const { headers, sealedHeaders, ...rest } = rule;
   const names = sealedHeaders?.headerNames ?? Object.keys(headers ?? {});
-  return { ...rest, ...(names.length === 0 ? {} : { headers: Object.fromEntries(names.map((n) => [n, '[set]'])) }), source };
+  return {
+    ...rest,
+    ...(names.length === 0 ? {} : { headers: Object.fromEntries(names.map((n) => [n, '[set]'])) }),
+    source,
+  };
 }
 
 /**
@@ -181,26 +239,33 @@ export function parseDomainsConfig(value: string, poolNames?: readonly string[])
     try {
       text = readFileSync(text, 'utf8');
     } catch (error) {
-      throw new TypeError(`cannot read the rules file ${value.trim().slice(0, 200)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new TypeError(
+        `cannot read the rules file ${value.trim().slice(0, 200)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new TypeError('expected JSON: [{"pattern": "*.example.com", "ratePerSecond": 1, "concurrency": 2}]');
+    throw new TypeError(
+      'expected JSON: [{"pattern": "*.example.com", "ratePerSecond": 1, "concurrency": 2}]',
+    );
   }
   if (!Array.isArray(parsed)) throw new TypeError('expected a JSON array of rules');
-  if (parsed.length > MAX_DOMAIN_RULES) throw new TypeError(`has ${parsed.length} rules; at most ${MAX_DOMAIN_RULES}`);
+  if (parsed.length > MAX_DOMAIN_RULES)
+    throw new TypeError(`has ${parsed.length} rules; at most ${MAX_DOMAIN_RULES}`);
   const seen = new Set<string>();
   return parsed.map((entry, index) => {
     try {
       const rule = parseDomainRule(entry, { poolNames });
-      if (seen.has(rule.pattern)) throw new InvalidDomainRuleError('/pattern', `\`${rule.pattern}\` is given twice`);
+      if (seen.has(rule.pattern))
+        throw new InvalidDomainRuleError('/pattern', `\`${rule.pattern}\` is given twice`);
       seen.add(rule.pattern);
       return rule;
     } catch (error) {
-      if (error instanceof InvalidDomainRuleError) throw new TypeError(`rule ${index} ${error.field}: ${error.message}`);
+      if (error instanceof InvalidDomainRuleError)
+        throw new TypeError(`rule ${index} ${error.field}: ${error.message}`);
       throw error;
     }
   });
@@ -259,7 +324,10 @@ export class DomainRuleResolver {
     const tenant = await this.#tenantOf(jobId);
     const tenantRules = tenant === undefined ? [] : await this.#rulesOf(tenant);
     // Tenant rules first: the same pattern replaces the configuration's, and a tie goes to the tenant.
-    const merged = [...tenantRules, ...this.#options.config.filter((r) => !tenantRules.some((t) => t.pattern === r.pattern))];
+    const merged = [
+      ...tenantRules,
+      ...this.#options.config.filter((r) => !tenantRules.some((t) => t.pattern === r.pattern)),
+    ];
     const pick = bestDomainRule(merged, hostname);
     if (pick === undefined) return undefined;
     return this.#apply(pick, tenantRules.includes(pick) ? 'tenant' : 'config');
@@ -270,12 +338,16 @@ export class DomainRuleResolver {
     const applied: AppliedDomainRule = { pattern: rule.pattern, source };
     if (rule.ratePerSecond !== undefined || rule.concurrency !== undefined) {
       // A tenant may make a site's limits stricter than the deployment's, not looser.
-      const cap = (value: number | undefined, fallback: number): number => (value === undefined ? fallback : source === 'tenant' ? Math.min(value, fallback) : value);
+      const cap = (value: number | undefined, fallback: number): number =>
+        value === undefined ? fallback : source === 'tenant' ? Math.min(value, fallback) : value;
       const ratePerSecond = cap(rule.ratePerSecond, defaults.ratePerSecond);
       applied.limits = {
         maxInFlight: cap(rule.concurrency, defaults.maxInFlight),
         ratePerSecond,
-        burst: rule.ratePerSecond === undefined ? defaults.burst : Math.max(1, Math.min(defaults.burst, Math.floor(ratePerSecond))),
+        burst:
+          rule.ratePerSecond === undefined
+            ? defaults.burst
+            : Math.max(1, Math.min(defaults.burst, Math.floor(ratePerSecond))),
       };
     }
     if (rule.render !== undefined) applied.render = rule.render;
@@ -283,7 +355,8 @@ export class DomainRuleResolver {
     if (rule.proxyPool !== undefined) applied.proxyPool = rule.proxyPool;
     if (rule.timeoutMs !== undefined) applied.timeoutMs = rule.timeoutMs;
     if (rule.headers !== undefined) applied.headers = rule.headers;
-    else if (rule.sealedHeaders !== undefined && this.#options.box !== undefined) applied.headers = openRequestSecrets(this.#options.box, rule.sealedHeaders).headers;
+    else if (rule.sealedHeaders !== undefined && this.#options.box !== undefined)
+      applied.headers = openRequestSecrets(this.#options.box, rule.sealedHeaders).headers;
     return applied;
   }
 

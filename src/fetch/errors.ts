@@ -345,7 +345,12 @@ export class BlockedAddressError extends PermanentError {
    * `port`, when known, makes the hint name the exact allow-list entry (`127.0.0.1:8765`): the
    * deliberate opening for one local service, not its whole host.
    */
-  constructor(host: string, address: string, addressClass: string, options?: { cause?: unknown; port?: number }) {
+  constructor(
+    host: string,
+    address: string,
+    addressClass: string,
+    options?: { cause?: unknown; port?: number },
+  ) {
     const why =
       host.replace(/^\[(.*)\]$/, '$1') === address
         ? `the address is ${addressClass}, not public`

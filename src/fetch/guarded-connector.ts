@@ -11,7 +11,12 @@
  */
 import { buildConnector } from 'undici';
 import { classifyAddress, isBlockedAddress, isIpLiteral, type AllowList } from './address-guard.js';
-import { isLocalhostName, localhostAddresses, type LookupAddress, type LookupFunction } from './dns-lookup.js';
+import {
+  isLocalhostName,
+  localhostAddresses,
+  type LookupAddress,
+  type LookupFunction,
+} from './dns-lookup.js';
 import type { ProxyEndpoint } from './proxy-tunnel.js';
 import { BlockedAddressError, DnsError, DnsNotFoundError, FetchTimeoutError } from './errors.js';
 
@@ -118,7 +123,8 @@ export function createGuardedConnector(options: GuardedConnectorOptions): buildC
       proxy.tunnel(address, port).then(
         (socket) => {
           // Plain http speaks inside the tunnel; https starts TLS in it, SNI and checks for the name (`host`).
-          if (connectOptions.protocol !== 'https:') callback(null, socket as Parameters<typeof callback>[1] & object);
+          if (connectOptions.protocol !== 'https:')
+            callback(null, socket as Parameters<typeof callback>[1] & object);
           else connectOnce({ ...connectOptions, httpSocket: socket as never }, callback);
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),

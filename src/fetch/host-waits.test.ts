@@ -37,7 +37,10 @@ describe('HostWaits', () => {
     const waits = new HostWaits({ limit, clock });
     waits.rescheduled('job', 'a.test', 5000);
     waits.rescheduled('job', 'a.test', 5000);
-    expect(waits.politeness('job', 1)).toEqual({ inFlight: 1, waiting: [{ host: 'a.test', items: 2, limit }] });
+    expect(waits.politeness('job', 1)).toEqual({
+      inFlight: 1,
+      waiting: [{ host: 'a.test', items: 2, limit }],
+    });
     // One comes back: it waits in a slot now, counted once.
     const end = waits.begin('job', 'a.test');
     expect(waits.politeness('job', 1)?.waiting[0]?.items).toBe(2);
@@ -66,6 +69,8 @@ describe('HostWaits', () => {
           { host: 'y.test', items: 1, limit: { inFlight: 2, ratePerSecond: 0.5 } },
         ],
       }),
-    ).toBe('2 in flight, waiting for host x.test: 2 requests/s, 2 at a time (30 links wait); also y.test (1)');
+    ).toBe(
+      '2 in flight, waiting for host x.test: 2 requests/s, 2 at a time (30 links wait); also y.test (1)',
+    );
   });
 });

@@ -164,8 +164,10 @@ export class HttpFetcher implements Fetcher {
         `Expected \`userAgent\` to be a non-empty single-line string, got \`${String(userAgent)}\``,
       );
     }
-    const accept = options.accept === undefined || options.accept.trim() === '' ? DEFAULT_ACCEPT : options.accept;
-    if (/[\r\n]/.test(accept)) throw new TypeError(`Expected \`accept\` to be a single-line header value, got \`${accept}\``);
+    const accept =
+      options.accept === undefined || options.accept.trim() === '' ? DEFAULT_ACCEPT : options.accept;
+    if (/[\r\n]/.test(accept))
+      throw new TypeError(`Expected \`accept\` to be a single-line header value, got \`${accept}\``);
     this.#options = {
       userAgent,
       accept,
@@ -189,13 +191,13 @@ export class HttpFetcher implements Fetcher {
     this.#respectRobots = options.respectRobots !== false;
     // Kept even when robots.txt is not respected by default: a domain rule may ask for it.
     this.#robots = new RobotsCache({
-            load: (robotsUrl) => this.#loadRobotsTxt(robotsUrl),
-            userAgentToken: options.robotsUserAgent ?? 'distill',
-            ...(options.robotsTtlMs === undefined ? {} : { ttlMs: options.robotsTtlMs }),
-            ...(options.robotsErrorTtlMs === undefined ? {} : { errorTtlMs: options.robotsErrorTtlMs }),
-            ...(options.robotsMaxOrigins === undefined ? {} : { maxOrigins: options.robotsMaxOrigins }),
-            ...(options.clock === undefined ? {} : { clock: options.clock }),
-          });
+      load: (robotsUrl) => this.#loadRobotsTxt(robotsUrl),
+      userAgentToken: options.robotsUserAgent ?? 'distill',
+      ...(options.robotsTtlMs === undefined ? {} : { ttlMs: options.robotsTtlMs }),
+      ...(options.robotsErrorTtlMs === undefined ? {} : { errorTtlMs: options.robotsErrorTtlMs }),
+      ...(options.robotsMaxOrigins === undefined ? {} : { maxOrigins: options.robotsMaxOrigins }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     for (const spec of options.proxies ?? []) parseProxyUrl(spec);
     // Created last, so that a TypeError above leaves nothing open.
     const agentFor = (proxy: ProxyEndpoint | undefined): Agent =>
@@ -351,7 +353,12 @@ export class HttpFetcher implements Fetcher {
           }).catch(() => undefined);
           const verdict = head === undefined ? undefined : judgeBlock(status, head.body);
           if (verdict) throw new BlockedBySiteError(current.href, status, verdict.reason, verdict.hint);
-          throw createHttpStatusError(current.href, status, headerValue(headers, 'retry-after'), this.#clock?.now());
+          throw createHttpStatusError(
+            current.href,
+            status,
+            headerValue(headers, 'retry-after'),
+            this.#clock?.now(),
+          );
         }
         if (status < 200 || status > 299) {
           await discardBody(body, headerValue(headers, 'content-length'));
@@ -395,8 +402,12 @@ export class HttpFetcher implements Fetcher {
       accept: this.#options.accept,
       // The job's own (User-Agent and Accept may be overridden; the forbidden ones were refused).
       // A domain rule's, only to the hosts its pattern matches (issue 20); the job's own win a clash.
-      ...(plan.domainHeaders !== undefined && domainPatternMatches(plan.domainHeaders.pattern, url.hostname) ? plan.domainHeaders.headers : {}),
-      ...(plan.secrets === undefined ? {} : requestSecretsFor(url, plan.secrets.secrets, plan.secrets.ownHost)),
+      ...(plan.domainHeaders !== undefined && domainPatternMatches(plan.domainHeaders.pattern, url.hostname)
+        ? plan.domainHeaders.headers
+        : {}),
+      ...(plan.secrets === undefined
+        ? {}
+        : requestSecretsFor(url, plan.secrets.secrets, plan.secrets.ownHost)),
       'accept-encoding': ACCEPT_ENCODING,
     };
     if (plan.conditional.etag !== undefined) headers['if-none-match'] = plan.conditional.etag;

@@ -27,7 +27,6 @@ export const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-
 export function integerOption(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
     const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
@@ -49,7 +48,9 @@ export function headerValue(
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function flattenHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
@@ -115,4 +116,3 @@ export async function discardBody(
     destroyBody(body);
   }
 }
-

@@ -13,12 +13,7 @@ export {
   type AllowEntry,
   type AllowList,
 } from './address-guard.js';
-export {
-  createDnsLookup,
-  isLocalhostName,
-  localhostAddresses,
-  LOOPBACK_ADDRESSES,
-} from './dns-lookup.js';
+export { createDnsLookup, isLocalhostName, localhostAddresses, LOOPBACK_ADDRESSES } from './dns-lookup.js';
 export {
   assertAddressesAllowed,
   createGuardedConnector,

@@ -92,14 +92,27 @@ export class MemoryHostLimiter implements HostLimiter {
     if (this.#isClosed)
       return Promise.reject(new Error('MemoryHostLimiter is closed; cannot acquire a slot'));
     // A domain rule's limits keep a bucket and slots of their own (keyed by the limits too).
-    const key = limits === undefined ? normaliseHost(host) : `${normaliseHost(host)}\n${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`;
-    const own = limits === undefined ? undefined : { maxInFlight: limits.maxInFlight, bucket: { ratePerSecond: limits.ratePerSecond, burst: limits.burst } };
+    const key =
+      limits === undefined
+        ? normaliseHost(host)
+        : `${normaliseHost(host)}\n${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`;
+    const own =
+      limits === undefined
+        ? undefined
+        : {
+            maxInFlight: limits.maxInFlight,
+            bucket: { ratePerSecond: limits.ratePerSecond, burst: limits.burst },
+          };
     const bucketConfig = own?.bucket ?? this.#bucket;
     const maxInFlight = own?.maxInFlight ?? this.#maxInFlight;
     const now = this.#clock.now();
     this.#sweepIdle(now);
 
-    const state = this.#hosts.get(key) ?? { bucket: fullBucket(bucketConfig, now), inFlight: 0, ...(own === undefined ? {} : { limits: own }) };
+    const state = this.#hosts.get(key) ?? {
+      bucket: fullBucket(bucketConfig, now),
+      inFlight: 0,
+      ...(own === undefined ? {} : { limits: own }),
+    };
     this.#touch(key, state);
 
     if (state.inFlight >= maxInFlight) {
@@ -140,7 +153,8 @@ export class MemoryHostLimiter implements HostLimiter {
     let inspected = 0;
     for (const [key, state] of this.#hosts) {
       if (inspected++ >= IDLE_SWEEP_PER_CALL) break;
-      if (state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now)) this.#hosts.delete(key);
+      if (state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now))
+        this.#hosts.delete(key);
     }
   }
 
@@ -151,7 +165,8 @@ export class MemoryHostLimiter implements HostLimiter {
   #evictToBound(keep: string): void {
     const now = this.#clock.now();
     const passes: Array<(state: HostState) => boolean> = [
-      (state) => state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now),
+      (state) =>
+        state.inFlight === 0 && isBucketFull(state.bucket, state.limits?.bucket ?? this.#bucket, now),
       (state) => state.inFlight === 0,
     ];
     for (const isEvictable of passes) {

@@ -26,7 +26,9 @@ describe('ProxyPools', () => {
 
   it('keeps a session key on one proxy, and moves only its keys when that proxy is ejected', () => {
     const { clock: c } = clock();
-    const pools = new ProxyPools([three({ rotation: 'sticky_session', ejectAfterFailures: 1 })], { clock: c });
+    const pools = new ProxyPools([three({ rotation: 'sticky_session', ejectAfterFailures: 1 })], {
+      clock: c,
+    });
     const first = pools.acquire('p', { host: 'h', sessionKey: 'user-1' });
     first.release('answered');
     for (let i = 0; i < 5; i += 1) {
@@ -53,7 +55,17 @@ describe('ProxyPools', () => {
 
   it('ejects a proxy after failures in a row and returns it after ejectForMs', () => {
     const { state, clock: c } = clock();
-    const pools = new ProxyPools([{ name: 'p', proxies: [{ name: 'a', url: 'http://127.0.0.1:1' }], ejectAfterFailures: 2, ejectForMs: 10_000 }], { clock: c });
+    const pools = new ProxyPools(
+      [
+        {
+          name: 'p',
+          proxies: [{ name: 'a', url: 'http://127.0.0.1:1' }],
+          ejectAfterFailures: 2,
+          ejectForMs: 10_000,
+        },
+      ],
+      { clock: c },
+    );
     pools.acquire('p', { host: 'h' }).release('proxy_failed');
     expect(pools.health('p')).toEqual({ a: 'healthy' });
     pools.acquire('p', { host: 'h' }).release('proxy_failed');
@@ -68,7 +80,10 @@ describe('ProxyPools', () => {
 
   it('holds each proxy to its concurrency and rate, rescheduling when all are at their limits', () => {
     const { state, clock: c } = clock();
-    const pools = new ProxyPools([{ name: 'p', proxies: [{ name: 'a', url: 'http://127.0.0.1:1', concurrency: 1, ratePerSecond: 1 }] }], { clock: c });
+    const pools = new ProxyPools(
+      [{ name: 'p', proxies: [{ name: 'a', url: 'http://127.0.0.1:1', concurrency: 1, ratePerSecond: 1 }] }],
+      { clock: c },
+    );
     const held = pools.acquire('p', { host: 'h' });
     expect(() => pools.acquire('p', { host: 'h' })).toThrow(/concurrency or rate/);
     held.release('answered');
@@ -87,8 +102,12 @@ describe('ProxyPools', () => {
   it('refuses an unknown pool, and bad configuration without echoing proxy URLs', () => {
     expect(() => new ProxyPools([]).acquire('nope', { host: 'h' })).toThrow(ProxyPoolUnknownError);
     expect(() => parseProxyPools('{')).toThrow(/JSON/);
-    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]')).toThrow(/http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\//);
-    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"socks4://h:1080"}]}]')).toThrow(/socks4:/);
+    expect(() =>
+      parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]'),
+    ).toThrow(/http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\//);
+    expect(() => parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"socks4://h:1080"}]}]')).toThrow(
+      /socks4:/,
+    );
     try {
       parseProxyPools('[{"name":"p","proxies":[{"name":"x","url":"ftp://u:hunter2@h:1"}]}]');
     } catch (error) {
@@ -98,7 +117,9 @@ describe('ProxyPools', () => {
   });
 
   it('accepts SOCKS5 proxies, with and without credentials', () => {
-    const pools = parseProxyPools('[{"name":"s","proxies":[{"name":"a","url":"socks5://127.0.0.1:1080"},{"name":"b","url":"socks5h://u:p%40ss@proxy.example:1081"}]}]');
+    const pools = parseProxyPools(
+      '[{"name":"s","proxies":[{"name":"a","url":"socks5://127.0.0.1:1080"},{"name":"b","url":"socks5h://u:p%40ss@proxy.example:1081"}]}]',
+    );
     expect(pools[0]?.proxies.map((p) => p.name)).toEqual(['a', 'b']);
   });
 });

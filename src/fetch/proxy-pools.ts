@@ -13,7 +13,13 @@
  */
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { fullBucket, refill, msUntilToken, type TokenBucketConfig, type TokenBucketState } from '../lib/token-bucket.js';
+import {
+  fullBucket,
+  refill,
+  msUntilToken,
+  type TokenBucketConfig,
+  type TokenBucketState,
+} from '../lib/token-bucket.js';
 import { ProxyPoolUnknownError, ProxyUnavailableError } from './errors.js';
 import { parseProxyUrl, type ProxySpec } from './proxy-tunnel.js';
 
@@ -72,7 +78,9 @@ interface PoolState {
 
 function positive(name: string, value: number, isInteger: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (isInteger && !Number.isInteger(value))) {
-    throw new TypeError(`Expected \`${name}\` to be a positive ${isInteger ? 'integer' : 'number'}, got \`${String(value)}\``);
+    throw new TypeError(
+      `Expected \`${name}\` to be a positive ${isInteger ? 'integer' : 'number'}, got \`${String(value)}\``,
+    );
   }
   return value;
 }
@@ -84,26 +92,34 @@ export function parseProxyPools(text: string): ProxyPoolConfig[] {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new TypeError('expected JSON: [{"name": "pool", "proxies": [{"name": "p1", "url": "http://host:port"}]}]');
+    throw new TypeError(
+      'expected JSON: [{"name": "pool", "proxies": [{"name": "p1", "url": "http://host:port"}]}]',
+    );
   }
   if (!Array.isArray(parsed)) throw new TypeError('expected a JSON array of pools');
   const names = new Set<string>();
   const proxyNames = new Map<string, string>();
   return parsed.map((entry: unknown, index) => {
     const pool = entry as Partial<ProxyPoolConfig> | null;
-    if (typeof pool?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(pool.name)) throw new TypeError(`pool ${index}: expected a name of 1 to 64 letters, digits, _ . or -`);
+    if (typeof pool?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(pool.name))
+      throw new TypeError(`pool ${index}: expected a name of 1 to 64 letters, digits, _ . or -`);
     if (names.has(pool.name)) throw new TypeError(`pool \`${pool.name}\` is defined twice`);
     names.add(pool.name);
     if (pool.rotation !== undefined && !(PROXY_ROTATIONS as readonly string[]).includes(pool.rotation)) {
       throw new TypeError(`pool \`${pool.name}\`: rotation must be one of ${PROXY_ROTATIONS.join(', ')}`);
     }
-    if (!Array.isArray(pool.proxies) || pool.proxies.length === 0) throw new TypeError(`pool \`${pool.name}\`: expected a non-empty \`proxies\` array`);
+    if (!Array.isArray(pool.proxies) || pool.proxies.length === 0)
+      throw new TypeError(`pool \`${pool.name}\`: expected a non-empty \`proxies\` array`);
     for (const proxy of pool.proxies) {
-      if (typeof proxy?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(proxy.name)) throw new TypeError(`pool \`${pool.name}\`: every proxy needs a name of 1 to 64 letters, digits, _ . or -`);
+      if (typeof proxy?.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(proxy.name))
+        throw new TypeError(
+          `pool \`${pool.name}\`: every proxy needs a name of 1 to 64 letters, digits, _ . or -`,
+        );
       if (typeof proxy.url !== 'string') throw new TypeError(`proxy \`${proxy.name}\`: expected a url`);
       // One name, one URL, across pools (the fetcher keeps one connection pool per proxy name).
       const known = proxyNames.get(proxy.name);
-      if (known !== undefined && known !== proxy.url) throw new TypeError(`proxy \`${proxy.name}\` is defined twice with different URLs`);
+      if (known !== undefined && known !== proxy.url)
+        throw new TypeError(`proxy \`${proxy.name}\` is defined twice with different URLs`);
       proxyNames.set(proxy.name, proxy.url);
       parseProxyUrl(proxy);
     }
@@ -114,7 +130,8 @@ export function parseProxyPools(text: string): ProxyPoolConfig[] {
 /** Every distinct proxy of the pools (one per name), for the fetcher. */
 export function proxiesOf(pools: readonly ProxyPoolConfig[]): ProxySpec[] {
   const byName = new Map<string, ProxySpec>();
-  for (const pool of pools) for (const proxy of pool.proxies) byName.set(proxy.name, { name: proxy.name, url: proxy.url });
+  for (const pool of pools)
+    for (const proxy of pool.proxies) byName.set(proxy.name, { name: proxy.name, url: proxy.url });
   return [...byName.values()];
 }
 
@@ -136,8 +153,22 @@ export class ProxyPools {
         next: 0,
         proxies: pool.proxies.map((config) => {
           const concurrency = positive('concurrency', config.concurrency ?? 8, true);
-          const bucket = config.ratePerSecond === undefined ? undefined : { ratePerSecond: positive('ratePerSecond', config.ratePerSecond, false), burst: Math.max(1, concurrency) };
-          return { config, concurrency, bucket, tokens: undefined, inFlight: 0, failures: 0, ejectedUntil: 0 };
+          const bucket =
+            config.ratePerSecond === undefined
+              ? undefined
+              : {
+                  ratePerSecond: positive('ratePerSecond', config.ratePerSecond, false),
+                  burst: Math.max(1, concurrency),
+                };
+          return {
+            config,
+            concurrency,
+            bucket,
+            tokens: undefined,
+            inFlight: 0,
+            failures: 0,
+            ejectedUntil: 0,
+          };
         }),
       });
     }
@@ -159,9 +190,17 @@ export class ProxyPools {
     const healthy = pool.proxies.filter((p) => p.ejectedUntil <= now);
     if (healthy.length === 0) {
       const soonest = Math.min(...pool.proxies.map((p) => p.ejectedUntil));
-      throw new ProxyUnavailableError(poolName, 'every proxy is ejected after failing', Math.max(1, soonest - now));
+      throw new ProxyUnavailableError(
+        poolName,
+        'every proxy is ejected after failing',
+        Math.max(1, soonest - now),
+      );
     }
-    const ordered = this.#order(pool, healthy, pool.rotation === 'sticky_session' ? (key.sessionKey ?? key.host) : key.host);
+    const ordered = this.#order(
+      pool,
+      healthy,
+      pool.rotation === 'sticky_session' ? (key.sessionKey ?? key.host) : key.host,
+    );
     let waitMs = Number.POSITIVE_INFINITY;
     for (const proxy of ordered) {
       if (proxy.inFlight >= proxy.concurrency) continue;
@@ -179,7 +218,11 @@ export class ProxyPools {
       proxy.inFlight += 1;
       return this.#lease(pool, proxy);
     }
-    throw new ProxyUnavailableError(poolName, 'its proxies are at their concurrency or rate limits', Number.isFinite(waitMs) ? Math.max(1, waitMs) : 200);
+    throw new ProxyUnavailableError(
+      poolName,
+      'its proxies are at their concurrency or rate limits',
+      Number.isFinite(waitMs) ? Math.max(1, waitMs) : 200,
+    );
   }
 
   /** Candidates in the order the rotation prefers them. */
@@ -196,7 +239,8 @@ export class ProxyPools {
       }
       default: {
         // Rendezvous hashing: the highest score of key × proxy wins, stable while that proxy is healthy.
-        const score = (p: ProxyState): string => createHash('sha1').update(`${stickyKey}\n${p.config.name}`).digest('hex');
+        const score = (p: ProxyState): string =>
+          createHash('sha1').update(`${stickyKey}\n${p.config.name}`).digest('hex');
         return [...healthy].sort((a, b) => (score(a) < score(b) ? 1 : -1));
       }
     }
@@ -232,6 +276,8 @@ export class ProxyPools {
     const pool = this.#pools.get(poolName);
     if (pool === undefined) throw new ProxyPoolUnknownError(poolName);
     const now = this.#clock.now();
-    return Object.fromEntries(pool.proxies.map((p) => [p.config.name, p.ejectedUntil > now ? 'ejected' : 'healthy']));
+    return Object.fromEntries(
+      pool.proxies.map((p) => [p.config.name, p.ejectedUntil > now ? 'ejected' : 'healthy']),
+    );
   }
 }

@@ -55,7 +55,8 @@ export class ProxyEndpoint {
       };
       return;
     }
-    this.#authorization = url.username === '' ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    this.#authorization =
+      url.username === '' ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     this.#client = new Client(url.origin, { connect: { timeout: options.connectTimeoutMs } });
   }
 
@@ -71,7 +72,10 @@ export class ProxyEndpoint {
     try {
       answer = await this.#client.connect({
         path: authority,
-        headers: { host: authority, ...(this.#authorization === undefined ? {} : { 'proxy-authorization': this.#authorization }) },
+        headers: {
+          host: authority,
+          ...(this.#authorization === undefined ? {} : { 'proxy-authorization': this.#authorization }),
+        },
         ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
@@ -82,7 +86,10 @@ export class ProxyEndpoint {
         // Destroyed on purpose below.
       });
       answer.socket.destroy();
-      const why = answer.statusCode === 407 || answer.statusCode === 401 ? `refused our credentials (${answer.statusCode})` : `answered CONNECT with ${answer.statusCode}`;
+      const why =
+        answer.statusCode === 407 || answer.statusCode === 401
+          ? `refused our credentials (${answer.statusCode})`
+          : `answered CONNECT with ${answer.statusCode}`;
       throw new ProxyError(this.name, why, { status: answer.statusCode });
     }
     return answer.socket;
@@ -124,9 +131,12 @@ export function parseProxyUrl(spec: ProxySpec): URL {
     throw new TypeError(`Proxy \`${spec.name}\`: its url is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:' && !SOCKS_PROTOCOLS.has(url.protocol)) {
-    throw new TypeError(`Proxy \`${spec.name}\`: expected an http://, https://, socks5:// or socks5h:// proxy URL, got ${url.protocol}//`);
+    throw new TypeError(
+      `Proxy \`${spec.name}\`: expected an http://, https://, socks5:// or socks5h:// proxy URL, got ${url.protocol}//`,
+    );
   }
   if (url.hostname === '') throw new TypeError(`Proxy \`${spec.name}\`: its url has no host`);
-  if (url.pathname !== '/' && url.pathname !== '') throw new TypeError(`Proxy \`${spec.name}\`: a proxy URL has no path`);
+  if (url.pathname !== '/' && url.pathname !== '')
+    throw new TypeError(`Proxy \`${spec.name}\`: a proxy URL has no path`);
   return url;
 }

@@ -76,7 +76,13 @@ describe('readBody', () => {
     const controller = new AbortController();
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(100, 1));
-    const reading = readBody(body, { url: 'u', contentEncoding: undefined, maxBytes: 10_000, onLimit: 'fail', signal: controller.signal });
+    const reading = readBody(body, {
+      url: 'u',
+      contentEncoding: undefined,
+      maxBytes: 10_000,
+      onLimit: 'fail',
+      signal: controller.signal,
+    });
     const reason = new Error('cancelled');
     setImmediate(() => controller.abort(reason));
     await expect(reading).rejects.toBe(reason);
@@ -85,6 +91,8 @@ describe('readBody', () => {
     const failing = new Readable({ read() {} });
     const failure = new Error('socket closed');
     setImmediate(() => failing.destroy(failure));
-    await expect(readBody(failing, { url: 'u', contentEncoding: undefined, maxBytes: 10, onLimit: 'fail' })).rejects.toBe(failure);
+    await expect(
+      readBody(failing, { url: 'u', contentEncoding: undefined, maxBytes: 10, onLimit: 'fail' }),
+    ).rejects.toBe(failure);
   });
 });

@@ -11,12 +11,19 @@ import {
 } from './request-secrets.js';
 
 describe('parseRequestSecrets', () => {
-  it.each(['Host', 'content-length', 'Connection', 'Transfer-Encoding', 'Proxy-Authorization', 'TE', 'Upgrade', 'Keep-Alive', 'Accept-Encoding'])(
-    'refuses the forbidden header %s',
-    (name) => {
-      expect(() => parseRequestSecrets({ headers: { [name]: 'x' } })).toThrow(InvalidRequestSecretError);
-    },
-  );
+  it.each([
+    'Host',
+    'content-length',
+    'Connection',
+    'Transfer-Encoding',
+    'Proxy-Authorization',
+    'TE',
+    'Upgrade',
+    'Keep-Alive',
+    'Accept-Encoding',
+  ])('refuses the forbidden header %s', (name) => {
+    expect(() => parseRequestSecrets({ headers: { [name]: 'x' } })).toThrow(InvalidRequestSecretError);
+  });
 
   it('refuses header injection and bad names, never echoing the value', () => {
     let error: unknown;
@@ -33,11 +40,19 @@ describe('parseRequestSecrets', () => {
   });
 
   it('normalises cookie domains and defaults the path, refusing bad cookies', () => {
-    const { cookies } = parseRequestSecrets({ cookies: [{ name: 'sid', value: 'abc', domain: '.Example.COM' }] });
+    const { cookies } = parseRequestSecrets({
+      cookies: [{ name: 'sid', value: 'abc', domain: '.Example.COM' }],
+    });
     expect(cookies).toEqual([{ name: 'sid', value: 'abc', domain: 'example.com', path: '/', secure: false }]);
-    expect(() => parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a;b', domain: 'example.com' }] })).toThrow(/cookie-octet/);
-    expect(() => parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a', domain: 'exa mple.com' }] })).toThrow(/not a host name/);
-    expect(() => parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a', domain: 'example.com', path: 'x' }] })).toThrow(/cookie path/);
+    expect(() =>
+      parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a;b', domain: 'example.com' }] }),
+    ).toThrow(/cookie-octet/);
+    expect(() =>
+      parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a', domain: 'exa mple.com' }] }),
+    ).toThrow(/not a host name/);
+    expect(() =>
+      parseRequestSecrets({ cookies: [{ name: 'sid', value: 'a', domain: 'example.com', path: 'x' }] }),
+    ).toThrow(/cookie path/);
   });
 });
 
@@ -68,14 +83,16 @@ describe('requestSecretsFor', () => {
     ],
   });
 
-  it('sends headers only to the job\'s own host, cookies by domain, path and scheme', () => {
+  it("sends headers only to the job's own host, cookies by domain, path and scheme", () => {
     expect(requestSecretsFor(new URL('http://example.com/app/x'), secrets, 'example.com')).toEqual({
       authorization: 'Bearer t',
       'user-agent': 'mine',
       cookie: 'deep=2; sid=1',
     });
     // A redirect to a subdomain: the cookie's domain covers it, the headers stay behind.
-    expect(requestSecretsFor(new URL('https://www.example.com/'), secrets, 'example.com')).toEqual({ cookie: 'sid=1; tls=3' });
+    expect(requestSecretsFor(new URL('https://www.example.com/'), secrets, 'example.com')).toEqual({
+      cookie: 'sid=1; tls=3',
+    });
     expect(requestSecretsFor(new URL('https://other.test/'), secrets, 'example.com')).toEqual({});
   });
 });
@@ -83,7 +100,10 @@ describe('requestSecretsFor', () => {
 describe('sealRequestSecrets', () => {
   it('keeps names readable and values only in the box', () => {
     const box = new SecretBox('c'.repeat(64));
-    const sealed = sealRequestSecrets(box, { headers: { Authorization: 'Bearer hunter2' }, cookies: [{ name: 'sid', value: 's3cr3t', domain: 'example.com' }] });
+    const sealed = sealRequestSecrets(box, {
+      headers: { Authorization: 'Bearer hunter2' },
+      cookies: [{ name: 'sid', value: 's3cr3t', domain: 'example.com' }],
+    });
     expect(JSON.stringify(sealed)).not.toMatch(/hunter2|s3cr3t/);
     expect(sealed.headerNames).toEqual(['Authorization']);
     expect(sealed.cookies).toEqual([{ name: 'sid', domain: 'example.com', path: '/' }]);

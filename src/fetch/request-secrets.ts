@@ -37,7 +37,15 @@ export interface RequestSecrets {
 /** A job's secrets as a client sends them (cookies' `path` and `secure` optional). */
 export interface RequestSecretsInput {
   headers?: Record<string, string> | undefined;
-  cookies?: Array<{ name: string; value: string; domain: string; path?: string | undefined; secure?: boolean | undefined }> | undefined;
+  cookies?:
+    | Array<{
+        name: string;
+        value: string;
+        domain: string;
+        path?: string | undefined;
+        secure?: boolean | undefined;
+      }>
+    | undefined;
 }
 
 /** Most headers and most cookies per job. */
@@ -66,7 +74,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 /** Visible ASCII, space and tab, and UTF-8 beyond ASCII; no CR, LF or NUL (header injection). */
 const HEADER_VALUE = /^[\t\x20-\x7e\u0080-\uffff]{0,8192}$/;
 /** RFC 6265 cookie-octet, optionally in double quotes. */
-const COOKIE_VALUE = /^(?:[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{0,4096}|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{0,4096}")$/;
+const COOKIE_VALUE =
+  /^(?:[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{0,4096}|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{0,4096}")$/;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const PATH = /^\/[\x21-\x3a\x3c-\x7e]{0,1023}$/;
 
@@ -87,38 +96,69 @@ export function parseRequestSecrets(input: RequestSecretsInput): RequestSecrets 
   const seen = new Set<string>();
   const headerEntries = Object.entries(input.headers ?? {});
   if (headerEntries.length > MAX_REQUEST_HEADERS) {
-    throw new InvalidRequestSecretError('/options/headers', `has ${headerEntries.length} headers; at most ${MAX_REQUEST_HEADERS} are allowed`);
+    throw new InvalidRequestSecretError(
+      '/options/headers',
+      `has ${headerEntries.length} headers; at most ${MAX_REQUEST_HEADERS} are allowed`,
+    );
   }
   for (const [name, value] of headerEntries) {
     const field = `/options/headers/${name}`;
-    if (!TOKEN.test(name)) throw new InvalidRequestSecretError(field, `\`${name.slice(0, 64)}\` is not a valid header name`);
+    if (!TOKEN.test(name))
+      throw new InvalidRequestSecretError(field, `\`${name.slice(0, 64)}\` is not a valid header name`);
     const lower = name.toLowerCase();
     if (FORBIDDEN_REQUEST_HEADERS.has(lower)) {
-      throw new InvalidRequestSecretError(field, `\`${name}\` may not be set: the fetcher and the connection own it (Host, Content-Length, Accept-Encoding and hop-by-hop headers are refused)`);
+      throw new InvalidRequestSecretError(
+        field,
+        `\`${name}\` may not be set: the fetcher and the connection own it (Host, Content-Length, Accept-Encoding and hop-by-hop headers are refused)`,
+      );
     }
-    if (seen.has(lower)) throw new InvalidRequestSecretError(field, `\`${name}\` is given twice (header names are case-insensitive)`);
+    if (seen.has(lower))
+      throw new InvalidRequestSecretError(
+        field,
+        `\`${name}\` is given twice (header names are case-insensitive)`,
+      );
     seen.add(lower);
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-      throw new InvalidRequestSecretError(field, `the value of \`${name}\` must be a string of at most 8192 characters without CR, LF or NUL`);
+      throw new InvalidRequestSecretError(
+        field,
+        `the value of \`${name}\` must be a string of at most 8192 characters without CR, LF or NUL`,
+      );
     }
     headers[name] = value;
   }
   const cookieInputs = input.cookies ?? [];
   if (cookieInputs.length > MAX_REQUEST_COOKIES) {
-    throw new InvalidRequestSecretError('/options/cookies', `has ${cookieInputs.length} cookies; at most ${MAX_REQUEST_COOKIES} are allowed`);
+    throw new InvalidRequestSecretError(
+      '/options/cookies',
+      `has ${cookieInputs.length} cookies; at most ${MAX_REQUEST_COOKIES} are allowed`,
+    );
   }
   const cookies = cookieInputs.map((cookie, index): RequestCookie => {
     const field = `/options/cookies/${index}`;
-    if (!TOKEN.test(cookie.name)) throw new InvalidRequestSecretError(`${field}/name`, `\`${cookie.name.slice(0, 64)}\` is not a valid cookie name`);
+    if (!TOKEN.test(cookie.name))
+      throw new InvalidRequestSecretError(
+        `${field}/name`,
+        `\`${cookie.name.slice(0, 64)}\` is not a valid cookie name`,
+      );
     if (!COOKIE_VALUE.test(cookie.value)) {
-      throw new InvalidRequestSecretError(`${field}/value`, `the value of cookie \`${cookie.name}\` has characters a cookie may not carry (RFC 6265 cookie-octet: no spaces, quotes inside, commas, semicolons or backslashes)`);
+      throw new InvalidRequestSecretError(
+        `${field}/value`,
+        `the value of cookie \`${cookie.name}\` has characters a cookie may not carry (RFC 6265 cookie-octet: no spaces, quotes inside, commas, semicolons or backslashes)`,
+      );
     }
     const domain = cookie.domain.trim().toLowerCase().replace(/^\./, '');
     if (!(DOMAIN.test(domain) && domain.length <= 253) && !isIpLiteral(domain)) {
-      throw new InvalidRequestSecretError(`${field}/domain`, `\`${cookie.domain.slice(0, 64)}\` is not a host name`);
+      throw new InvalidRequestSecretError(
+        `${field}/domain`,
+        `\`${cookie.domain.slice(0, 64)}\` is not a host name`,
+      );
     }
     const path = cookie.path ?? '/';
-    if (!PATH.test(path)) throw new InvalidRequestSecretError(`${field}/path`, `\`${path.slice(0, 64)}\` is not a cookie path (it starts with /)`);
+    if (!PATH.test(path))
+      throw new InvalidRequestSecretError(
+        `${field}/path`,
+        `\`${path.slice(0, 64)}\` is not a cookie path (it starts with /)`,
+      );
     return { name: cookie.name, value: cookie.value, domain, path, secure: cookie.secure ?? false };
   });
   return { headers, cookies };
@@ -144,17 +184,28 @@ export function pathMatches(requestPath: string, cookiePath: string): boolean {
  * `secure`. Header names are lower-cased; a `Cookie` header of the job's own is joined with its
  * cookies.
  */
-export function requestSecretsFor(url: URL, secrets: RequestSecrets, ownHost: string): Record<string, string> {
+export function requestSecretsFor(
+  url: URL,
+  secrets: RequestSecrets,
+  ownHost: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (url.host.toLowerCase() === ownHost.toLowerCase()) {
     for (const [name, value] of Object.entries(secrets.headers)) out[name.toLowerCase()] = value;
   }
   const cookies = secrets.cookies
-    .filter((c) => domainMatches(url.hostname, c.domain) && pathMatches(url.pathname, c.path) && (!c.secure || url.protocol === 'https:'))
+    .filter(
+      (c) =>
+        domainMatches(url.hostname, c.domain) &&
+        pathMatches(url.pathname, c.path) &&
+        (!c.secure || url.protocol === 'https:'),
+    )
     // RFC 6265 §5.4: longer paths first.
     .sort((a, b) => b.path.length - a.path.length)
     .map((c) => `${c.name}=${c.value}`);
-  if (cookies.length > 0) out['cookie'] = out['cookie'] === undefined ? cookies.join('; ') : `${out['cookie']}; ${cookies.join('; ')}`;
+  if (cookies.length > 0)
+    out['cookie'] =
+      out['cookie'] === undefined ? cookies.join('; ') : `${out['cookie']}; ${cookies.join('; ')}`;
   return out;
 }
 

@@ -18,7 +18,8 @@ function googleMatches(pattern: string, path: string): boolean {
     } else {
       let matched = 0;
       for (let i = 0; i < count; i++) {
-        if (lengths[i]! < path.length && path[lengths[i]!] === pattern[p]) lengths[matched++] = lengths[i]! + 1;
+        if (lengths[i]! < path.length && path[lengths[i]!] === pattern[p])
+          lengths[matched++] = lengths[i]! + 1;
       }
       if (matched === 0) return false;
       count = matched;
@@ -33,8 +34,12 @@ function cacheOf(robotsTxt: string): RobotsCache {
 
 describe('robots.txt rule matching', () => {
   it('answers as the Google algorithm does, for any rule and path', async () => {
-    const path = fc.array(fc.constantFrom('a', 'b', '/'), { maxLength: 12 }).map((chars) => `/${chars.join('')}`);
-    const rule = fc.array(fc.constantFrom('a', 'b', '/', '*', '$'), { maxLength: 8 }).map((chars) => `/${chars.join('')}`);
+    const path = fc
+      .array(fc.constantFrom('a', 'b', '/'), { maxLength: 12 })
+      .map((chars) => `/${chars.join('')}`);
+    const rule = fc
+      .array(fc.constantFrom('a', 'b', '/', '*', '$'), { maxLength: 8 })
+      .map((chars) => `/${chars.join('')}`);
     await fc.assert(
       fc.asyncProperty(rule, path, async (pattern, urlPath) => {
         const cache = cacheOf(`User-agent: *\nDisallow: ${pattern}\n`);

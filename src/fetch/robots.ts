@@ -57,7 +57,6 @@ interface RobotsEntry {
   readonly expiresAtMs: number;
 }
 
-
 /** Caches robots.txt per origin and answers whether a URL may be fetched. */
 export class RobotsCache {
   readonly #load: RobotsTxtLoader;

@@ -24,7 +24,10 @@ export class JobNotFinishedError extends DistillError {
 /** An upload's job holds no bytes to run again (`POST /v1/files` keeps only the document). */
 export class UploadNotRetryableError extends DistillError {
   constructor(jobId: string) {
-    super('upload_not_retryable', `Job ${jobId} extracted an uploaded file, whose bytes are not kept; upload the file again (POST /v1/files)`);
+    super(
+      'upload_not_retryable',
+      `Job ${jobId} extracted an uploaded file, whose bytes are not kept; upload the file again (POST /v1/files)`,
+    );
   }
 }
 
@@ -53,7 +56,9 @@ export class SubmissionInterruptedError extends DistillError {
   readonly jobId: string;
   readonly accepted: number;
   constructor(jobId: string, accepted: number, cause: unknown) {
-    super('submission_interrupted', `Storing the URLs of job ${jobId} failed after ${accepted} of them`, { cause });
+    super('submission_interrupted', `Storing the URLs of job ${jobId} failed after ${accepted} of them`, {
+      cause,
+    });
     this.jobId = jobId;
     this.accepted = accepted;
   }

@@ -1,4 +1,10 @@
-import { redactSecrets, type ChangeSummary, type ItemCounts, type JobOptions, type RedactedRequestSecrets } from './types.js';
+import {
+  redactSecrets,
+  type ChangeSummary,
+  type ItemCounts,
+  type JobOptions,
+  type RedactedRequestSecrets,
+} from './types.js';
 
 /**
  * The events distill publishes. One name serves the outbox row, the RabbitMQ routing key (so
@@ -78,7 +84,13 @@ export interface EventPayloads {
      * Jobs that ask a model for json or summary (issue 18): tokens used, the parts that came (`ok`)
      * and those that failed (`llm_failed`); the answers are read with the results.
      */
-    llm?: { tokensIn: number; tokensOut: number; json?: 'ok'; summary?: 'ok'; failed?: Array<'json' | 'summary'> };
+    llm?: {
+      tokensIn: number;
+      tokensOut: number;
+      json?: 'ok';
+      summary?: 'ok';
+      failed?: Array<'json' | 'summary'>;
+    };
     /**
      * Jobs that ask for chunks: how many chunks and tokens the document makes at the job's sizes
      * (events carry no bodies: the chunks are read at `GET /v1/documents/:id/chunks`).

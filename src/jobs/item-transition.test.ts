@@ -7,7 +7,15 @@ const NOW = 1_700_000_000_000;
 const TOKEN = 'lease-1';
 
 function running(overrides: Partial<AttemptedItem> = {}): AttemptedItem {
-  return { jobId: 'job-1', seq: 7, url: 'https://example.com/a', state: 'running', leaseToken: TOKEN, attempts: 2, ...overrides };
+  return {
+    jobId: 'job-1',
+    seq: 7,
+    url: 'https://example.com/a',
+    state: 'running',
+    leaseToken: TOKEN,
+    attempts: 2,
+    ...overrides,
+  };
 }
 
 const document: NewDocument = {
@@ -40,11 +48,26 @@ describe('transitionItem', () => {
     const transition = transitionItem(running(), { token: TOKEN, outcome: succeeded, stored, now: NOW });
     expect(transition).toEqual({
       isRecorded: true,
-      update: { state: 'succeeded', updatedAt: NOW, documentId: 'doc-1', error: null, httpStatus: 200, finishedAt: NOW },
+      update: {
+        state: 'succeeded',
+        updatedAt: NOW,
+        documentId: 'doc-1',
+        error: null,
+        httpStatus: 200,
+        finishedAt: NOW,
+      },
       events: [
         {
           type: 'document.extracted',
-          payload: { jobId: 'job-1', seq: 7, id: 'doc-1', documentId: 'doc-1', url: 'https://example.com/a', title: 'A', wordCount: 3 },
+          payload: {
+            jobId: 'job-1',
+            seq: 7,
+            id: 'doc-1',
+            documentId: 'doc-1',
+            url: 'https://example.com/a',
+            title: 'A',
+            wordCount: 3,
+          },
         },
       ],
       counts: { running: -1, succeeded: 1 },
@@ -52,9 +75,21 @@ describe('transitionItem', () => {
   });
 
   it('writes document.changed after document.extracted when the text changed', () => {
-    const summary = { oldWordCount: 2, newWordCount: 3, addedLines: 1, removedLines: 1, added: ['b'], removed: ['a'] };
+    const summary = {
+      oldWordCount: 2,
+      newWordCount: 3,
+      addedLines: 1,
+      removedLines: 1,
+      added: ['b'],
+      removed: ['a'],
+    };
     const change = { version: 2, previousContentHash: 'old', contentHash: 'new', summary };
-    const transition = transitionItem(running(), { token: TOKEN, outcome: succeeded, stored: { documentId: 'doc-1', change }, now: NOW });
+    const transition = transitionItem(running(), {
+      token: TOKEN,
+      outcome: succeeded,
+      stored: { documentId: 'doc-1', change },
+      now: NOW,
+    });
     if (!transition.isRecorded) throw new Error('expected a transition');
     expect(transition.events.map((e) => e.type)).toEqual(['document.extracted', 'document.changed']);
     expect(transition.events[1]?.payload).toEqual({
@@ -70,18 +105,35 @@ describe('transitionItem', () => {
   });
 
   it('refuses a success without its stored document', () => {
-    expect(() => transitionItem(running(), { token: TOKEN, outcome: succeeded, now: NOW })).toThrow(TypeError);
+    expect(() => transitionItem(running(), { token: TOKEN, outcome: succeeded, now: NOW })).toThrow(
+      TypeError,
+    );
   });
 
   it('fails a running item with its error code and HTTP status, and writes item.failed', () => {
-    const outcome: ItemOutcome = { kind: 'failed', error: { code: 'http_error', message: 'HTTP 404', httpStatus: 404 } };
+    const outcome: ItemOutcome = {
+      kind: 'failed',
+      error: { code: 'http_error', message: 'HTTP 404', httpStatus: 404 },
+    };
     expect(transitionItem(running(), { token: TOKEN, outcome, now: NOW })).toEqual({
       isRecorded: true,
-      update: { state: 'failed', updatedAt: NOW, error: { code: 'http_error', message: 'HTTP 404' }, httpStatus: 404, finishedAt: NOW },
+      update: {
+        state: 'failed',
+        updatedAt: NOW,
+        error: { code: 'http_error', message: 'HTTP 404' },
+        httpStatus: 404,
+        finishedAt: NOW,
+      },
       events: [
         {
           type: 'item.failed',
-          payload: { jobId: 'job-1', seq: 7, url: 'https://example.com/a', code: 'http_error', message: 'HTTP 404' },
+          payload: {
+            jobId: 'job-1',
+            seq: 7,
+            url: 'https://example.com/a',
+            code: 'http_error',
+            message: 'HTTP 404',
+          },
         },
       ],
       counts: { running: -1, failed: 1 },
@@ -140,14 +192,23 @@ describe('transitionItem', () => {
 
   it('records nothing for an item leased under another token (its lease was taken over)', () => {
     for (const outcome of [succeeded, { kind: 'cancelled' } as const]) {
-      expect(transitionItem(running({ leaseToken: 'lease-2' }), { token: TOKEN, outcome, stored, now: NOW })).toEqual({ isRecorded: false });
+      expect(
+        transitionItem(running({ leaseToken: 'lease-2' }), { token: TOKEN, outcome, stored, now: NOW }),
+      ).toEqual({ isRecorded: false });
     }
   });
 
-  it.each<ItemState>(['queued', 'succeeded', 'failed', 'cancelled'])('records nothing for a %s item: only running items end', (state) => {
-    const transition = transitionItem(running({ state }), { token: TOKEN, outcome: { kind: 'failed', error: { code: 'x', message: 'y' } }, now: NOW });
-    expect(transition).toEqual({ isRecorded: false });
-  });
+  it.each<ItemState>(['queued', 'succeeded', 'failed', 'cancelled'])(
+    'records nothing for a %s item: only running items end',
+    (state) => {
+      const transition = transitionItem(running({ state }), {
+        token: TOKEN,
+        outcome: { kind: 'failed', error: { code: 'x', message: 'y' } },
+        now: NOW,
+      });
+      expect(transition).toEqual({ isRecorded: false });
+    },
+  );
 });
 
 describe('holdsLease', () => {

@@ -24,7 +24,8 @@ export function transitionItem(item: AttemptedItem, attempt: Attempt): ItemTrans
   switch (outcome.kind) {
     case 'succeeded': {
       const stored = attempt.stored;
-      if (stored === undefined) throw new TypeError('A succeeded attempt needs its stored document (`stored`)');
+      if (stored === undefined)
+        throw new TypeError('A succeeded attempt needs its stored document (`stored`)');
       const { documentId, change } = stored;
       const events: DomainEvent[] = [
         {
@@ -176,8 +177,7 @@ export interface ItemUpdate {
 
 /** What ending an attempt does: nothing (the lease was lost), or an update, its events and counts. */
 export type ItemTransition =
-  | { isRecorded: false }
-  | { isRecorded: true; update: ItemUpdate; events: DomainEvent[]; counts: CountDelta };
+  { isRecorded: false } | { isRecorded: true; update: ItemUpdate; events: DomainEvent[]; counts: CountDelta };
 
 /** The model's part of `document.extracted`: tokens, and which parts failed (never the answer itself). */
 function llmSummary(llm: ItemLlmResult): NonNullable<EventPayloads['document.extracted']['llm']> {

@@ -14,7 +14,10 @@ export function checkJobName(raw: string): { ok: true; name: string } | { ok: fa
   const name = raw.trim();
   if (name === '') return { ok: false, message: 'must not be empty or only spaces' };
   if (name.length > MAX_JOB_NAME_LENGTH) {
-    return { ok: false, message: `has ${name.length} characters; at most ${MAX_JOB_NAME_LENGTH} are accepted` };
+    return {
+      ok: false,
+      message: `has ${name.length} characters; at most ${MAX_JOB_NAME_LENGTH} are accepted`,
+    };
   }
   if (FORBIDDEN.test(name)) return { ok: false, message: 'must not hold control characters or line breaks' };
   return { ok: true, name };
@@ -25,7 +28,12 @@ export function checkJobName(raw: string): { ok: true; name: string } | { ok: fa
  * more URLs it has ("example.com +41"; an uploaded file by its file name), else "Job" and the
  * start of its id (a job whose items retention removed).
  */
-export function displayJobName(job: { id: string; name?: string | undefined; firstUrl?: string | undefined; total: number }): string {
+export function displayJobName(job: {
+  id: string;
+  name?: string | undefined;
+  firstUrl?: string | undefined;
+  total: number;
+}): string {
   if (job.name !== undefined) return job.name;
   const first = job.firstUrl === undefined ? undefined : urlLabel(job.firstUrl);
   if (first === undefined) return `Job ${job.id.slice(0, 8)}`;

@@ -5,11 +5,21 @@ import type { ItemOutcome, ItemRef, JobRepository, Queue } from './ports.js';
 import type { ClaimedItem, JobOptions } from './types.js';
 
 const options: JobOptions = { maxAgeSeconds: 0, formats: ['text'], timeoutMs: 1000, maxAttempts: 3 };
-const item: ClaimedItem = { jobId: 'job-1', seq: 0, url: 'https://site.test/', attempt: 1, token: 't', options };
+const item: ClaimedItem = {
+  jobId: 'job-1',
+  seq: 0,
+  url: 'https://site.test/',
+  attempt: 1,
+  token: 't',
+  options,
+};
 const outcome: ItemOutcome = { kind: 'cancelled' };
 
 /** A jobs service over a repository that records attempts as told, and a queue that records enqueues. */
-function service(recorded: { isRecorded: boolean; queued: ItemRef[] }, enqueue: (items: readonly ItemRef[]) => Promise<void>) {
+function service(
+  recorded: { isRecorded: boolean; queued: ItemRef[] },
+  enqueue: (items: readonly ItemRef[]) => Promise<void>,
+) {
   const calls = { notified: 0, errors: [] as unknown[], recorded: [] as Array<[ClaimedItem, ItemOutcome]> };
   const repository = {
     recordAttempt: (i: ClaimedItem, o: ItemOutcome) => {
@@ -31,7 +41,10 @@ function service(recorded: { isRecorded: boolean; queued: ItemRef[] }, enqueue: 
 describe('JobsService.finishAttempt', () => {
   it('records the outcome and enqueues the items a crawl page added, then notifies the pool', async () => {
     const enqueued: ItemRef[][] = [];
-    const queued = [{ jobId: 'job-1', seq: 1 }, { jobId: 'job-1', seq: 2 }];
+    const queued = [
+      { jobId: 'job-1', seq: 1 },
+      { jobId: 'job-1', seq: 2 },
+    ];
     const { jobs, calls } = service({ isRecorded: true, queued }, (items) => {
       enqueued.push([...items]);
       return Promise.resolve();

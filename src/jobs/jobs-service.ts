@@ -1,16 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DistillError, RetryableError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import {
+  DistillError,
+  RetryableError,
+  silentLogger,
+  systemClock,
+  toError,
+  type Clock,
+  type Logger,
+} from '../lib/index.js';
 import { MAX_JOB_NAME_LENGTH } from './job-name.js';
 import { JobNotFoundError, SubmissionInterruptedError, UploadNotRetryableError } from './errors.js';
 import { UrlIntake, type InvalidEntry, type SubmitResult } from './url-intake.js';
 import type { ItemOutcome, JobRepository, Queue } from './ports.js';
-import {
-  DEFAULT_TENANT,
-  type ClaimedItem,
-  type DocumentFormat,
-  type Job,
-  type JobOptions,
-} from './types.js';
+import { DEFAULT_TENANT, type ClaimedItem, type DocumentFormat, type Job, type JobOptions } from './types.js';
 
 export type { InvalidEntry, SubmitResult } from './url-intake.js';
 
@@ -106,7 +108,8 @@ export class JobsService {
     const isLlm = formats.some((f) => f === 'json' || f === 'summary');
     return {
       // A logged-in fetch (headers or cookies) never stands in for, nor reuses, another's document.
-      maxAgeSeconds: input.secrets !== undefined || isLlm ? 0 : (input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds),
+      maxAgeSeconds:
+        input.secrets !== undefined || isLlm ? 0 : (input.maxAgeSeconds ?? this.#defaults.maxAgeSeconds),
       formats: [...new Set(formats)],
       timeoutMs: input.timeoutMs ?? this.#defaults.timeoutMs,
       maxAttempts: input.maxAttempts ?? this.#defaults.maxAttempts,
@@ -114,11 +117,17 @@ export class JobsService {
       screenshot: input.screenshot ?? this.#defaults.screenshot ?? 'none',
       ...(input.crawl !== undefined ? { crawl: input.crawl } : {}),
       ...(input.secrets !== undefined ? { secrets: input.secrets } : {}),
-      ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! } : {}),
+      ...((input.proxyPool ?? this.#defaults.proxyPool) !== undefined
+        ? { proxyPool: (input.proxyPool ?? this.#defaults.proxyPool)! }
+        : {}),
       ...(input.proxySession !== undefined ? { proxySession: input.proxySession } : {}),
       ...(input.onBlocked !== undefined ? { onBlocked: input.onBlocked } : {}),
       ...(input.chunking !== undefined ? { chunking: input.chunking } : {}),
-      ...(input.llm !== undefined ? { llm: input.llm } : isLlm ? { llm: { maxInFlight: 4, maxTokens: 1_000_000, maxRepairs: 1 } } : {}),
+      ...(input.llm !== undefined
+        ? { llm: input.llm }
+        : isLlm
+          ? { llm: { maxInFlight: 4, maxTokens: 1_000_000, maxRepairs: 1 } }
+          : {}),
       ...(input.ocrLanguages !== undefined ? { ocrLanguages: [...new Set(input.ocrLanguages)] } : {}),
     };
   }
@@ -211,10 +220,21 @@ export class JobsService {
    * of any item. `maxAttempts` is 1: the bytes are not kept, so nothing could run it again; should
    * this process die meanwhile, the lease expires and the item fails `lease_expired`.
    */
-  async startLocalItem(input: { url: string; options?: JobOptionsInput; tenant?: string | undefined; leaseMs: number }): Promise<ClaimedItem> {
+  async startLocalItem(input: {
+    url: string;
+    options?: JobOptionsInput;
+    tenant?: string | undefined;
+    leaseMs: number;
+  }): Promise<ClaimedItem> {
     const options = this.resolveOptions({ ...input.options, maxAttempts: 1 });
     const tenant = input.tenant ?? DEFAULT_TENANT;
-    const { job } = await this.#repository.createJob({ id: randomUUID(), options, webhook: null, tenant, intake: 'open' });
+    const { job } = await this.#repository.createJob({
+      id: randomUUID(),
+      options,
+      webhook: null,
+      tenant,
+      intake: 'open',
+    });
     const token = randomUUID();
     await this.#repository.addItems(job.id, [{ url: input.url, lease: { token, leaseMs: input.leaseMs } }]);
     await this.#repository.endIntake(job.id, { state: 'ended' });
@@ -227,7 +247,16 @@ export class JobsService {
     await this.finishAttempt(item, outcome);
     const job = await this.#repository.getJob(item.jobId);
     if (!job) throw new JobNotFoundError(item.jobId);
-    return { job, isNew: true, received: 1, accepted: 1, duplicates: 0, reused: 0, invalid: [], invalidCount: 0 };
+    return {
+      job,
+      isNew: true,
+      received: 1,
+      accepted: 1,
+      duplicates: 0,
+      reused: 0,
+      invalid: [],
+      invalidCount: 0,
+    };
   }
 
   /** Adds URLs to an existing job, with the same rules as `submit`. */
@@ -238,7 +267,9 @@ export class JobsService {
   ): Promise<SubmitResult> {
     const job = await this.getJob(jobId, scope);
     const quota = await this.#intake.quota(job.tenant, urls);
-    const result = await this.#intake.ingest(urls, job.options, job.tenant, quota, () => Promise.resolve(jobId));
+    const result = await this.#intake.ingest(urls, job.options, job.tenant, quota, () =>
+      Promise.resolve(jobId),
+    );
     if (result.accepted + result.duplicates === 0)
       throw new NoValidUrlsError(result.invalid, result.received);
     return { ...result, job: (await this.#repository.getJob(jobId)) ?? job, isNew: false };
@@ -265,7 +296,8 @@ export class JobsService {
   async retryFailed(jobId: string, scope: TenantScope = {}): Promise<{ job: Job; retried: number }> {
     const current = await this.getJob(jobId, scope);
     // Queued again, an upload's item would be fetched at its upload.distill.invalid URL.
-    if (current.firstUrl !== undefined && isUploadUrl(current.firstUrl)) throw new UploadNotRetryableError(jobId);
+    if (current.firstUrl !== undefined && isUploadUrl(current.firstUrl))
+      throw new UploadNotRetryableError(jobId);
     const { job, retried } = await this.#repository.retryFailedItems(jobId);
     if (!job) throw new JobNotFoundError(jobId);
     if (retried.length > 0) {
@@ -274,7 +306,10 @@ export class JobsService {
         this.#onEnqueued?.();
       } catch (error) {
         // Committed as queued: the queue's repair delivers them once it answers.
-        this.#logger.error({ err: toError(error), jobId, items: retried.length }, 'Enqueueing retried items failed');
+        this.#logger.error(
+          { err: toError(error), jobId, items: retried.length },
+          'Enqueueing retried items failed',
+        );
       }
     }
     return { job, retried: retried.length };

@@ -58,13 +58,23 @@ describe('a URL written without a scheme', () => {
     ['www.example.org:8080/x', 'https://www.example.org:8080/x'],
     ['localhost:3000', 'https://localhost:3000/'],
   ])('says why %s is refused, and what was probably meant', (input, meant) => {
-    expect(normalizeUrl(input)).toEqual({ ok: false, reason: 'invalid_url', message: `No scheme: did you mean ${meant}?` });
+    expect(normalizeUrl(input)).toEqual({
+      ok: false,
+      reason: 'invalid_url',
+      message: `No scheme: did you mean ${meant}?`,
+    });
   });
 
   it('keeps the other refusals as they were', () => {
     expect(normalizeUrl('ftp://example.com/')).toMatchObject({ reason: 'unsupported_scheme' });
     expect(normalizeUrl('mailto:someone@example.com')).toMatchObject({ reason: 'unsupported_scheme' });
-    expect(normalizeUrl('/just/a/path')).toMatchObject({ reason: 'invalid_url', message: 'Not an absolute URL: "/just/a/path"' });
-    expect(normalizeUrl('nothing')).toMatchObject({ reason: 'invalid_url', message: 'Not an absolute URL: "nothing"' });
+    expect(normalizeUrl('/just/a/path')).toMatchObject({
+      reason: 'invalid_url',
+      message: 'Not an absolute URL: "/just/a/path"',
+    });
+    expect(normalizeUrl('nothing')).toMatchObject({
+      reason: 'invalid_url',
+      message: 'Not an absolute URL: "nothing"',
+    });
   });
 });

@@ -4,9 +4,7 @@ export const MAX_URL_LENGTH = 8192;
 /** Why a submitted URL was refused; stable codes returned per entry by the API. */
 export type UrlRejection = 'invalid_url' | 'unsupported_scheme' | 'url_too_long' | 'credentials_in_url';
 
-export type NormalizedUrl =
-  | { ok: true; url: string }
-  | { ok: false; reason: UrlRejection; message: string };
+export type NormalizedUrl = { ok: true; url: string } | { ok: false; reason: UrlRejection; message: string };
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
@@ -63,7 +61,11 @@ export function normalizeUrl(input: string): NormalizedUrl {
   }
   if (url.hostname === '') return { ok: false, reason: 'invalid_url', message: 'The URL has no host' };
   if (url.username !== '' || url.password !== '') {
-    return { ok: false, reason: 'credentials_in_url', message: 'URLs with user names or passwords are refused' };
+    return {
+      ok: false,
+      reason: 'credentials_in_url',
+      message: 'URLs with user names or passwords are refused',
+    };
   }
   const path = normalizePercentEncoding(url.pathname);
   const search = normalizePercentEncoding(url.search);
@@ -94,7 +96,11 @@ function withoutScheme(text: string): string | undefined {
   if (hasScheme || text.startsWith('/')) return undefined;
   try {
     const url = new URL(`https://${text}`);
-    return url.hostname.includes('.') || url.hostname === 'localhost' ? (url.href.length > 80 ? `${url.href.slice(0, 80)}…` : url.href) : undefined;
+    return url.hostname.includes('.') || url.hostname === 'localhost'
+      ? url.href.length > 80
+        ? `${url.href.slice(0, 80)}…`
+        : url.href
+      : undefined;
   } catch {
     return undefined;
   }

@@ -93,7 +93,8 @@ export type ItemOutcome =
  * the outbox in that transaction. The sum of the stores below that they use.
  */
 export interface JobRepository
-  extends JobStore,
+  extends
+    JobStore,
     Pick<ItemStore, 'addItems' | 'listItems' | 'listResults' | 'llmUsage'>,
     AttemptStore,
     Pick<DocumentStore, 'findFreshDocuments' | 'getDocument' | 'getDocumentByUrl' | 'putDocument'>,
@@ -182,7 +183,11 @@ export interface AttemptStore {
 /** Documents (one per document key) and their earlier versions. */
 export interface DocumentStore {
   /** Fresh documents by normalised URL: those fetched at or after `fetchedAfter`. */
-  findFreshDocuments(urls: readonly string[], fetchedAfter: number, tenant?: string): Promise<Map<string, string>>;
+  findFreshDocuments(
+    urls: readonly string[],
+    fetchedAfter: number,
+    tenant?: string,
+  ): Promise<Map<string, string>>;
   getDocument(id: string): Promise<StoredDocument | null>;
   getDocumentByUrl(url: string, tenant?: string): Promise<StoredDocument | null>;
   /**
@@ -199,14 +204,21 @@ export interface DocumentStore {
   listDocumentVersions(
     documentId: string,
     options: { limit: number },
-  ): Promise<{ current: { version: number; contentHash: string; fetchedAt: number } | null; versions: DocumentVersion[] }>;
+  ): Promise<{
+    current: { version: number; contentHash: string; fetchedAt: number } | null;
+    versions: DocumentVersion[];
+  }>;
   /** Deletes up to `limit` documents no item refers to, last stored before `updatedBefore`. */
   deleteOrphanDocuments(updatedBefore: number, limit: number): Promise<number>;
 }
 
 /** Screenshots of rendered documents: one per document key. */
 export interface ScreenshotStore {
-  saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key?: string): Promise<void>;
+  saveScreenshot(
+    url: string,
+    screenshot: { fetchedAt: number; png: Uint8Array },
+    key?: string,
+  ): Promise<void>;
   /** The screenshot of the document's current version, or null when it has none. */
   getScreenshot(documentId: string): Promise<{ mimeType: string; png: Uint8Array } | null>;
 }
@@ -216,9 +228,7 @@ export interface ScreenshotStore {
  * to the caller, or should be delivered again at `runAfter`, or needs no more deliveries.
  */
 export type DeliveryDecision =
-  | { kind: 'claimed'; item: ClaimedItem }
-  | { kind: 'later'; runAfter: number }
-  | { kind: 'done' };
+  { kind: 'claimed'; item: ClaimedItem } | { kind: 'later'; runAfter: number } | { kind: 'done' };
 
 /** A queued item and the time it may run (`listQueuedItems`). */
 export interface QueuedItemRef extends ItemRef {
@@ -243,7 +253,10 @@ export interface QueueStore {
   /** Puts items whose lease expired back in the queue (or fails them); returns how many it moved. */
   reclaimExpired(limit?: number): Promise<number>;
   /** One page of the queued items of every job, with when each may run; `next` null at the end. */
-  listQueuedItems(limit: number, after?: QueuedItemsCursor): Promise<{ items: QueuedItemRef[]; next: QueuedItemsCursor | null }>;
+  listQueuedItems(
+    limit: number,
+    after?: QueuedItemsCursor,
+  ): Promise<{ items: QueuedItemRef[]; next: QueuedItemsCursor | null }>;
   /** Item counts by state over all jobs. */
   countItemsByState(): Promise<ItemCounts>;
 }
@@ -313,7 +326,10 @@ export interface WebhookDeliveryStore {
     result: WebhookAttemptResult,
   ): Promise<void>;
   /** A job's webhook deliveries in event order, paginated. */
-  listWebhookDeliveries(jobId: string, options: { limit: number; cursor?: string | undefined }): Promise<Page<WebhookDelivery>>;
+  listWebhookDeliveries(
+    jobId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<WebhookDelivery>>;
   /** Sends a delivery again (whatever its status); null when the job has no such delivery. */
   replayWebhookDelivery(jobId: string, deliveryId: string, giveUpMs: number): Promise<WebhookDelivery | null>;
   /** Sends every failed delivery of a job again; returns how many. */
@@ -329,7 +345,11 @@ export interface ScheduleStore {
   createSchedule(input: NewSchedule): Promise<Schedule>;
   getSchedule(id: string): Promise<Schedule | null>;
   /** Schedules, newest first. */
-  listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
+  listSchedules(options: {
+    limit: number;
+    cursor?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<Page<Schedule>>;
   /** Pauses or resumes a schedule; resuming sets when it fires next. Null when there is no such schedule. */
   setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null>;
   /** Deletes a schedule (its jobs stay); false when there was none. */

@@ -10,10 +10,16 @@ export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
  */
 export type ScheduleTemplate =
   | { kind: 'urls'; urls: string[]; options: Partial<JobOptions>; webhook: Job['webhook'] }
-  | { kind: 'crawl'; crawl: Omit<CrawlSettings, 'url'> & { url: string }; options: Partial<JobOptions>; webhook: Job['webhook'] };
+  | {
+      kind: 'crawl';
+      crawl: Omit<CrawlSettings, 'url'> & { url: string };
+      options: Partial<JobOptions>;
+      webhook: Job['webhook'];
+    };
 
 /** When a schedule fires: a cron expression in a time zone, or a fixed interval. */
-export type ScheduleTiming = { cron: string; timezone: string } | { intervalSeconds: number; timezone: string };
+export type ScheduleTiming =
+  { cron: string; timezone: string } | { intervalSeconds: number; timezone: string };
 
 /** A recurring job. */
 export interface Schedule {
@@ -40,4 +46,7 @@ export interface Schedule {
 }
 
 /** A schedule as created: everything but the run bookkeeping. */
-export type NewSchedule = Omit<Schedule, 'lastRunAt' | 'lastJobId' | 'lastError' | 'runs' | 'createdAt' | 'updatedAt'>;
+export type NewSchedule = Omit<
+  Schedule,
+  'lastRunAt' | 'lastJobId' | 'lastError' | 'runs' | 'createdAt' | 'updatedAt'
+>;

@@ -37,7 +37,9 @@ export const LLM_FORMATS: readonly DocumentFormat[] = ['json', 'summary'];
 
 /** What the extractor must make for `formats`: the model's and the chunks' input is the Markdown. */
 export function extractedFormats(formats: readonly DocumentFormat[]): ExtractedFormat[] {
-  const own = formats.filter((f): f is ExtractedFormat => f === 'text' || f === 'markdown' || f === 'html' || f === 'links');
+  const own = formats.filter(
+    (f): f is ExtractedFormat => f === 'text' || f === 'markdown' || f === 'html' || f === 'links',
+  );
   const needsMarkdown = formats.some((f) => f === 'chunks' || f === 'json' || f === 'summary');
   return needsMarkdown && !own.includes('markdown') ? [...own, 'markdown'] : own;
 }
@@ -166,7 +168,12 @@ export interface RedactedRequestSecrets {
 export function redactSecrets(secrets: SealedRequestSecrets): RedactedRequestSecrets {
   return {
     headers: Object.fromEntries(secrets.headerNames.map((name) => [name, '[set]' as const])),
-    cookies: secrets.cookies.map((c) => ({ name: c.name, domain: c.domain, path: c.path, value: '[set]' as const })),
+    cookies: secrets.cookies.map((c) => ({
+      name: c.name,
+      domain: c.domain,
+      path: c.path,
+      value: '[set]' as const,
+    })),
   };
 }
 

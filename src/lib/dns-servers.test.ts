@@ -3,7 +3,12 @@ import { parseDnsServers } from './dns-servers.js';
 
 describe('parseDnsServers', () => {
   it('reads IPs with optional ports, IPv6 in brackets when a port follows', () => {
-    expect(parseDnsServers(' 1.1.1.1, 127.0.0.1:5353 ,::1,[::1]:5300,,')).toEqual(['1.1.1.1', '127.0.0.1:5353', '::1', '[::1]:5300']);
+    expect(parseDnsServers(' 1.1.1.1, 127.0.0.1:5353 ,::1,[::1]:5300,,')).toEqual([
+      '1.1.1.1',
+      '127.0.0.1:5353',
+      '::1',
+      '[::1]:5300',
+    ]);
     expect(parseDnsServers('')).toEqual([]);
   });
 

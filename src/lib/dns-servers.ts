@@ -25,11 +25,16 @@ export function parseDnsServers(text: string): string[] {
         if (colon === -1) throw badServer(entry, 'expected an IP address, optionally with :port');
         host = entry.slice(0, colon);
         port = entry.slice(colon + 1);
-        if (isIP(host) !== 4) throw badServer(entry, `\`${host}\` is not an IPv4 address (write IPv6 with a port as [addr]:port)`);
+        if (isIP(host) !== 4)
+          throw badServer(
+            entry,
+            `\`${host}\` is not an IPv4 address (write IPv6 with a port as [addr]:port)`,
+          );
       }
       if (port !== undefined) {
         const number = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
-        if (!(number >= 1 && number <= 65535)) throw badServer(entry, `port \`${port}\` is not an integer from 1 to 65535`);
+        if (!(number >= 1 && number <= 65535))
+          throw badServer(entry, `port \`${port}\` is not an integer from 1 to 65535`);
       }
       const isV6 = isIP(host) === 6;
       if (port === undefined) return host;

@@ -67,5 +67,8 @@ export function toError(value: unknown): Error {
 /** True when `error` is an abort coming from an `AbortSignal` (DOMException or undici's errors). */
 export function isAbortError(error: unknown): boolean {
   if (error instanceof AbortedError) return true;
-  return error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR');
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR')
+  );
 }

@@ -37,7 +37,14 @@ export function chooseLogFormat(format: LogFormat, isTty: boolean): 'json' | 'pr
 }
 
 /** Request headers that carry credentials. */
-const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie', 'webhook-secret'];
+const SECRET_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'cookie',
+  'set-cookie',
+  'webhook-secret',
+];
 
 /** What a redacted value is replaced with. */
 export const REDACTED = '[redacted]';
@@ -56,7 +63,8 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
  * Query parameters whose values are credentials in the URLs people use: API keys, tokens, signed
  * URLs (`X-Amz-Signature`, `X-Amz-Credential`, `sig`).
  */
-const SECRET_QUERY_PARAMETER = /([?&](?:[\w.-]*(?:api[_-]?key|token|secret|password|signature|credential)|key|sig|auth)=)[^&#]*/gi;
+const SECRET_QUERY_PARAMETER =
+  /([?&](?:[\w.-]*(?:api[_-]?key|token|secret|password|signature|credential)|key|sig|auth)=)[^&#]*/gi;
 /** The user and password of an absolute URL (`scheme://user:password@`). */
 const URL_USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i;
 

@@ -19,14 +19,21 @@ const KEY_CHECK_LABEL = 'distill:secret-key-check:v1';
 /** A sealed box that will not open: changed, cut, or sealed with another key. */
 export class SecretUnreadableError extends PermanentError {
   constructor(reason: string, options?: { cause?: unknown }) {
-    super('secret_unreadable', `A stored secret cannot be opened (${reason}); was DISTILL_SECRET_KEY changed?`, options);
+    super(
+      'secret_unreadable',
+      `A stored secret cannot be opened (${reason}); was DISTILL_SECRET_KEY changed?`,
+      options,
+    );
   }
 }
 
 /** No `DISTILL_SECRET_KEY` is configured, and something needs one. */
 export class SecretKeyMissingError extends PermanentError {
   constructor(what: string) {
-    super('secret_key_missing', `${what} needs DISTILL_SECRET_KEY (32 random bytes as 64 hex digits or base64, e.g. \`openssl rand -hex 32\`); without it they are refused rather than stored in clear`);
+    super(
+      'secret_key_missing',
+      `${what} needs DISTILL_SECRET_KEY (32 random bytes as 64 hex digits or base64, e.g. \`openssl rand -hex 32\`); without it they are refused rather than stored in clear`,
+    );
   }
 }
 
@@ -38,7 +45,9 @@ export function parseSecretKey(text: string): Buffer {
     const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (key.length === 32) return key;
   }
-  throw new TypeError('Expected DISTILL_SECRET_KEY to be 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`)');
+  throw new TypeError(
+    'Expected DISTILL_SECRET_KEY to be 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`)',
+  );
 }
 
 /** Seals and opens short secrets with one AES-256-GCM key; see the module comment. */
@@ -58,22 +67,37 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.#key, nonce, { authTagLength: TAG_BYTES });
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [VERSION, nonce.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+    return [
+      VERSION,
+      nonce.toString('base64url'),
+      tag.toString('base64url'),
+      ciphertext.toString('base64url'),
+    ].join('.');
   }
 
   /** Decrypts a box; throws `SecretUnreadableError` when it is malformed, changed or of another key. */
   open(box: string): string {
     const [version, nonceText, tagText, ciphertextText, ...rest] = box.split('.');
-    if (version !== VERSION || nonceText === undefined || tagText === undefined || ciphertextText === undefined || rest.length > 0) {
+    if (
+      version !== VERSION ||
+      nonceText === undefined ||
+      tagText === undefined ||
+      ciphertextText === undefined ||
+      rest.length > 0
+    ) {
       throw new SecretUnreadableError('not a sealed box of this version');
     }
     const nonce = Buffer.from(nonceText, 'base64url');
     const tag = Buffer.from(tagText, 'base64url');
-    if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) throw new SecretUnreadableError('malformed box');
+    if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES)
+      throw new SecretUnreadableError('malformed box');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertextText, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch (error) {
       throw new SecretUnreadableError('authentication failed', { cause: error });
     }

@@ -46,20 +46,34 @@ export function validatorOf(schema: object): ValidateFunction {
 }
 
 /** Checks a job's schema and prompt: size limits and compilation. Returns the problem, or null. */
-export function checkExtractionInput(schema: unknown, prompt: unknown): { code: 'invalid_json_schema' | 'json_schema_too_large' | 'prompt_too_large'; message: string } | null {
+export function checkExtractionInput(
+  schema: unknown,
+  prompt: unknown,
+): { code: 'invalid_json_schema' | 'json_schema_too_large' | 'prompt_too_large'; message: string } | null {
   if (prompt !== undefined && (typeof prompt !== 'string' || prompt.length > MAX_PROMPT_CHARS)) {
-    return { code: 'prompt_too_large', message: `The prompt must be a string of at most ${MAX_PROMPT_CHARS} characters` };
+    return {
+      code: 'prompt_too_large',
+      message: `The prompt must be a string of at most ${MAX_PROMPT_CHARS} characters`,
+    };
   }
   if (schema === undefined) return null;
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     return { code: 'invalid_json_schema', message: 'The schema must be a JSON Schema object' };
   }
   const bytes = Buffer.byteLength(JSON.stringify(schema));
-  if (bytes > MAX_SCHEMA_BYTES) return { code: 'json_schema_too_large', message: `The schema is ${bytes} bytes of JSON; at most ${MAX_SCHEMA_BYTES} are taken` };
+  if (bytes > MAX_SCHEMA_BYTES)
+    return {
+      code: 'json_schema_too_large',
+      message: `The schema is ${bytes} bytes of JSON; at most ${MAX_SCHEMA_BYTES} are taken`,
+    };
   try {
     validatorOf(schema);
   } catch (error) {
-    if (error instanceof InvalidJsonSchemaError) return { code: 'invalid_json_schema', message: `The schema is not a valid JSON Schema: ${error.message}` };
+    if (error instanceof InvalidJsonSchemaError)
+      return {
+        code: 'invalid_json_schema',
+        message: `The schema is not a valid JSON Schema: ${error.message}`,
+      };
     throw error;
   }
   return null;
@@ -89,6 +103,9 @@ export function parseJsonAnswer(text: string): { ok: true; value: unknown } | { 
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   return (errors ?? [])
     .slice(0, 20)
-    .map((e) => `- ${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : ''}`)
+    .map(
+      (e) =>
+        `- ${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : ''}`,
+    )
     .join('\n');
 }

@@ -12,7 +12,11 @@
  * private-network guard. The API key is given to the client only: never logged, never in errors.
  */
 import OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { describeErrors, parseJsonAnswer, validatorOf } from './json-answers.js';
 
 /** How a model is asked for JSON. */
@@ -53,7 +57,8 @@ export class LlmAnswerError extends Error {
   }
 }
 
-const SYSTEM_JSON = 'You extract structured data from a web page given as Markdown. Answer with JSON only, no prose.';
+const SYSTEM_JSON =
+  'You extract structured data from a web page given as Markdown. Answer with JSON only, no prose.';
 const SYSTEM_SUMMARY = 'You write short, factual abstracts of web pages given as Markdown.';
 const TOOL_NAME = 'record_extraction';
 
@@ -114,7 +119,13 @@ export class OpenAiCompatibleLlm {
     for (const mode of modes) {
       const messages: ChatCompletionMessageParam[] = [
         { role: 'system', content: SYSTEM_JSON },
-        { role: 'user', content: mode === 'json_object' ? `${task}\n\nAnswer with one JSON object that matches this JSON Schema:\n${JSON.stringify(input.schema)}` : task },
+        {
+          role: 'user',
+          content:
+            mode === 'json_object'
+              ? `${task}\n\nAnswer with one JSON object that matches this JSON Schema:\n${JSON.stringify(input.schema)}`
+              : task,
+        },
       ];
       let completion: ChatCompletion;
       try {
@@ -131,10 +142,17 @@ export class OpenAiCompatibleLlm {
       this.#remember(key, mode);
       for (let repair = 0; ; repair++) {
         const parsed = parseJsonAnswer(answer ?? '');
-        const problem = parsed.ok ? (validate(parsed.value) ? null : `the JSON breaks the schema:\n${describeErrors(validate.errors)}`) : parsed.message;
+        const problem = parsed.ok
+          ? validate(parsed.value)
+            ? null
+            : `the JSON breaks the schema:\n${describeErrors(validate.errors)}`
+          : parsed.message;
         if (problem === null && parsed.ok) return { value: parsed.value, usage, mode };
         if (repair >= input.maxRepairs) {
-          throw new LlmAnswerError(`No valid answer after ${repair + 1} tries: ${problem}`.slice(0, 1000), usage);
+          throw new LlmAnswerError(
+            `No valid answer after ${repair + 1} tries: ${problem}`.slice(0, 1000),
+            usage,
+          );
         }
         messages.push(assistantTurn(mode, completion), ...repairTurns(mode, completion, problem ?? ''));
         try {
@@ -149,9 +167,17 @@ export class OpenAiCompatibleLlm {
   }
 
   /** A short abstract of `markdown`. */
-  async summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; maxRetries?: number | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }> {
+  async summarize(input: {
+    markdown: string;
+    prompt?: string | undefined;
+    model?: string | undefined;
+    maxRetries?: number | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<{ summary: string; usage: LlmUsage }> {
     const usage: LlmUsage = { tokensIn: 0, tokensOut: 0, calls: 0 };
-    const instruction = input.prompt ?? 'Summarise this page in at most three sentences: what it is and what it says. Plain text, no Markdown.';
+    const instruction =
+      input.prompt ??
+      'Summarise this page in at most three sentences: what it is and what it says. Plain text, no Markdown.';
     try {
       const completion = await this.#call(
         {
@@ -172,10 +198,17 @@ export class OpenAiCompatibleLlm {
     }
   }
 
-  async #call(body: ChatCompletionCreateParamsNonStreaming, usage: LlmUsage, call: { signal?: AbortSignal | undefined; maxRetries?: number | undefined }): Promise<ChatCompletion> {
+  async #call(
+    body: ChatCompletionCreateParamsNonStreaming,
+    usage: LlmUsage,
+    call: { signal?: AbortSignal | undefined; maxRetries?: number | undefined },
+  ): Promise<ChatCompletion> {
     usage.calls++;
     const maxRetries = Math.min(call.maxRetries ?? this.#maxRetries, this.#maxRetries);
-    const completion = await this.#client.chat.completions.create(body, { maxRetries, ...(call.signal ? { signal: call.signal } : {}) });
+    const completion = await this.#client.chat.completions.create(body, {
+      maxRetries,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
     usage.tokensIn += completion.usage?.prompt_tokens ?? 0;
     usage.tokensOut += completion.usage?.completion_tokens ?? 0;
     return completion;
@@ -188,15 +221,35 @@ export class OpenAiCompatibleLlm {
   }
 }
 
-function requestOf(mode: JsonMode, model: string, messages: ChatCompletionMessageParam[], schema: object): ChatCompletionCreateParamsNonStreaming {
+function requestOf(
+  mode: JsonMode,
+  model: string,
+  messages: ChatCompletionMessageParam[],
+  schema: object,
+): ChatCompletionCreateParamsNonStreaming {
   const base = { model, messages: [...messages], temperature: 0 };
   switch (mode) {
     case 'json_schema':
-      return { ...base, response_format: { type: 'json_schema', json_schema: { name: 'extraction', schema: schema as Record<string, unknown>, strict: false } } };
+      return {
+        ...base,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'extraction', schema: schema as Record<string, unknown>, strict: false },
+        },
+      };
     case 'tools':
       return {
         ...base,
-        tools: [{ type: 'function', function: { name: TOOL_NAME, description: 'Records the data extracted from the page', parameters: schema as Record<string, unknown> } }],
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: TOOL_NAME,
+              description: 'Records the data extracted from the page',
+              parameters: schema as Record<string, unknown>,
+            },
+          },
+        ],
         tool_choice: { type: 'function', function: { name: TOOL_NAME } },
       };
     case 'json_object':
@@ -224,7 +277,11 @@ function assistantTurn(mode: JsonMode, completion: ChatCompletion): ChatCompleti
 }
 
 /** The turn that shows the model what was wrong (a tool result for a tool call, a user turn otherwise). */
-function repairTurns(mode: JsonMode, completion: ChatCompletion, problem: string): ChatCompletionMessageParam[] {
+function repairTurns(
+  mode: JsonMode,
+  completion: ChatCompletion,
+  problem: string,
+): ChatCompletionMessageParam[] {
   const text = `That answer cannot be used: ${problem}\nAnswer again with JSON that matches the schema, nothing else.`;
   const call = completion.choices[0]?.message.tool_calls?.[0];
   if (mode === 'tools' && call) return [{ role: 'tool', tool_call_id: call.id, content: text }];
@@ -233,15 +290,26 @@ function repairTurns(mode: JsonMode, completion: ChatCompletion, problem: string
 
 /** Did the endpoint refuse this way of asking (rather than fail)? */
 function isUnsupported(error: unknown): boolean {
-  return error instanceof OpenAI.BadRequestError || error instanceof OpenAI.UnprocessableEntityError || error instanceof OpenAI.NotFoundError;
+  return (
+    error instanceof OpenAI.BadRequestError ||
+    error instanceof OpenAI.UnprocessableEntityError ||
+    error instanceof OpenAI.NotFoundError
+  );
 }
 
 /** An endpoint failure as an `LlmAnswerError` whose message names what happened, never the key. */
 function endpointError(error: unknown, usage: LlmUsage): LlmAnswerError {
   if (error instanceof LlmAnswerError) return error;
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return new LlmAnswerError('The model endpoint did not answer in time (timeout)', usage, { cause: error });
-  if (error instanceof OpenAI.RateLimitError) return new LlmAnswerError('The model endpoint kept answering 429 Too Many Requests (rate limited)', usage, { cause: error });
-  if (error instanceof OpenAI.APIUserAbortError) return new LlmAnswerError('The call was aborted', usage, { cause: error });
+  if (error instanceof OpenAI.APIConnectionTimeoutError)
+    return new LlmAnswerError('The model endpoint did not answer in time (timeout)', usage, { cause: error });
+  if (error instanceof OpenAI.RateLimitError)
+    return new LlmAnswerError(
+      'The model endpoint kept answering 429 Too Many Requests (rate limited)',
+      usage,
+      { cause: error },
+    );
+  if (error instanceof OpenAI.APIUserAbortError)
+    return new LlmAnswerError('The call was aborted', usage, { cause: error });
   if (error instanceof OpenAI.APIConnectionError) {
     const blocked = findBlocked(error);
     if (blocked) {
@@ -251,10 +319,21 @@ function endpointError(error: unknown, usage: LlmUsage): LlmAnswerError {
         { cause: error },
       );
     }
-    return new LlmAnswerError(`The model endpoint cannot be reached: ${causeMessage(error)}`, usage, { cause: error });
+    return new LlmAnswerError(`The model endpoint cannot be reached: ${causeMessage(error)}`, usage, {
+      cause: error,
+    });
   }
-  if (error instanceof OpenAI.APIError) return new LlmAnswerError(`The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`.slice(0, 500), usage, { cause: error });
-  return new LlmAnswerError(`The call failed: ${error instanceof Error ? error.message : String(error)}`, usage, { cause: error });
+  if (error instanceof OpenAI.APIError)
+    return new LlmAnswerError(
+      `The model endpoint answered ${error.status ?? 'an error'}: ${error.message}`.slice(0, 500),
+      usage,
+      { cause: error },
+    );
+  return new LlmAnswerError(
+    `The call failed: ${error instanceof Error ? error.message : String(error)}`,
+    usage,
+    { cause: error },
+  );
 }
 
 function findBlocked(error: unknown): string | undefined {

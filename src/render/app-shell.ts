@@ -66,7 +66,12 @@ const INVISIBLE_BLOCKS = /<(script|style|noscript|template|svg)\b[\s\S]*?<\/\1\s
 /** Characters of text a reader would see anywhere on the page: tags, scripts and styles removed. */
 export function visibleTextLength(html: string): number {
   const body = /<body\b[\s\S]*$/i.exec(html)?.[0] ?? html;
-  return body.replace(INVISIBLE_BLOCKS, ' ').replace(/<[^>]*>/g, ' ').replace(/&[#\w]+;/g, 'x').replace(/\s+/g, ' ').trim().length;
+  return body
+    .replace(INVISIBLE_BLOCKS, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&[#\w]+;/g, 'x')
+    .replace(/\s+/g, ' ')
+    .trim().length;
 }
 
 /**

@@ -16,7 +16,6 @@ export function defaultRenderPages(cores = availableParallelism(), memoryBytes =
   return Math.max(1, Math.min(4, cores * 2, Math.floor(memoryBytes / BYTES_PER_PAGE_ESTIMATE)));
 }
 
-
 /** Options of `BrowserPool`. */
 export interface BrowserPoolOptions {
   /** Chromium binary. @default '/usr/bin/chromium' */

@@ -105,7 +105,10 @@ export async function processTreeUsage(rootPid: number): Promise<ProcessTreeUsag
  * The descendant of `ancestorPid` whose command line contains `marker`, closest to the ancestor
  * first (the browser's main process, not its children, which repeat some of its switches).
  */
-export async function findDescendantByMarker(ancestorPid: number, marker: string): Promise<number | undefined> {
+export async function findDescendantByMarker(
+  ancestorPid: number,
+  marker: string,
+): Promise<number | undefined> {
   const parents = await parentsByPid();
   const children = new Map<number, number[]>();
   for (const [pid, parent] of parents) {

@@ -47,7 +47,14 @@ export interface RenderPageOptions {
 }
 
 /** Response headers that describe the transfer, not the document: dropped when the bytes are replayed. */
-const TRANSFER_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'location']);
+const TRANSFER_HEADERS = new Set([
+  'content-encoding',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'location',
+]);
 
 function replayHeaders(document: PrefetchedDocument): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -74,7 +81,11 @@ const PAGE_HEIGHT =
   '(() => Math.max(document.documentElement ? document.documentElement.scrollHeight : 0, document.body ? document.body.scrollHeight : 0))()';
 
 /** Renders `request` on `page`; see the module comment. */
-export async function renderPage(page: Page, request: RenderRequest, options: RenderPageOptions): Promise<RenderResult> {
+export async function renderPage(
+  page: Page,
+  request: RenderRequest,
+  options: RenderPageOptions,
+): Promise<RenderResult> {
   const startedAt = performance.now();
   const { deadline, settle, counters, signal } = { ...options, signal: request.signal };
   const onAbort = (): void => void page.close().catch(() => undefined);
@@ -109,7 +120,11 @@ export async function renderPage(page: Page, request: RenderRequest, options: Re
             return;
           }
           isServed = true;
-          await route.fulfill({ status: document.status, headers: replayHeaders(document), body: Buffer.from(document.body) });
+          await route.fulfill({
+            status: document.status,
+            headers: replayHeaders(document),
+            body: Buffer.from(document.body),
+          });
         },
       );
     }
@@ -118,14 +133,28 @@ export async function renderPage(page: Page, request: RenderRequest, options: Re
     const reserveMs = Math.min(3000, Math.max(200, (deadline - performance.now()) * 0.2));
     let response: Response | null;
     try {
-      response = await page.goto(request.url, { waitUntil: 'domcontentloaded', timeout: remaining(deadline - reserveMs) });
+      response = await page.goto(request.url, {
+        waitUntil: 'domcontentloaded',
+        timeout: remaining(deadline - reserveMs),
+      });
     } catch (error) {
       if (signal?.aborted) throw new AbortedError(`Rendering ${request.url} was aborted`, { cause: error });
-      if (isTimeout(error)) throw new FetchTimeoutError(request.url, 'total', request.timeoutMs, { cause: error });
-      throw new RenderFailedError(request.url, `navigation failed: ${toError(error).message.split('\n')[0]}`, { cause: error });
+      if (isTimeout(error))
+        throw new FetchTimeoutError(request.url, 'total', request.timeoutMs, { cause: error });
+      throw new RenderFailedError(
+        request.url,
+        `navigation failed: ${toError(error).message.split('\n')[0]}`,
+        { cause: error },
+      );
     }
     await page.waitForLoadState('load', { timeout: remaining(deadline - reserveMs) }).catch(() => undefined);
-    const settledBy = await waitForContent(page, settle, deadline - reserveMs, () => ({ inFlight, lastActivity }), signal);
+    const settledBy = await waitForContent(
+      page,
+      settle,
+      deadline - reserveMs,
+      () => ({ inFlight, lastActivity }),
+      signal,
+    );
 
     const html = await readDom(page);
     const bytes = Buffer.byteLength(html);
@@ -201,17 +230,29 @@ async function readDom(page: Page): Promise<string> {
     try {
       return await page.content();
     } catch {
-      throw new RenderFailedError(page.url(), `reading the DOM failed: ${toError(error).message.split('\n')[0]}`, { cause: error });
+      throw new RenderFailedError(
+        page.url(),
+        `reading the DOM failed: ${toError(error).message.split('\n')[0]}`,
+        { cause: error },
+      );
     }
   }
 }
 
-async function takeScreenshot(page: Page, mode: 'viewport' | 'fullPage', options: RenderPageOptions): Promise<Uint8Array> {
+async function takeScreenshot(
+  page: Page,
+  mode: 'viewport' | 'fullPage',
+  options: RenderPageOptions,
+): Promise<Uint8Array> {
   // A screenshot gets at least 2 s even when waiting used the whole budget.
   const timeout = Math.max(2000, remaining(options.deadline));
   const common = { type: 'png', timeout, animations: 'disabled', caret: 'hide' } as const;
   if (mode === 'viewport') return page.screenshot(common);
   const height = await page.evaluate<number>(PAGE_HEIGHT);
   const clipHeight = Math.max(1, Math.min(height, options.maxScreenshotHeight));
-  return page.screenshot({ ...common, fullPage: true, clip: { x: 0, y: 0, width: options.viewportWidth, height: clipHeight } });
+  return page.screenshot({
+    ...common,
+    fullPage: true,
+    clip: { x: 0, y: 0, width: options.viewportWidth, height: clipHeight },
+  });
 }

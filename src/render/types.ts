@@ -71,5 +71,9 @@ export interface Renderer {
 export interface ScreenshotStore {
   /** Stores the PNG of the document of `url` fetched at `fetchedAt` (replacing an older one). */
   /** `key`: the item's document key (`ClaimedItem.urlKey`); derived from the URL when absent. */
-  saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key?: string): Promise<void>;
+  saveScreenshot(
+    url: string,
+    screenshot: { fetchedAt: number; png: Uint8Array },
+    key?: string,
+  ): Promise<void>;
 }

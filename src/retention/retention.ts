@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../lib/index.js';
+import {
+  silentLogger,
+  systemClock,
+  toError,
+  type Clock,
+  type Logger,
+  positiveInteger,
+} from '../lib/index.js';
 
 /** What retention needs of storage: small idempotent deletes and a named lease. */
 export interface RetentionStore {
@@ -67,7 +74,9 @@ export class Retention {
     this.#timer = setInterval(() => {
       if (this.#running) return;
       this.#running = this.runOnce()
-        .catch((error: unknown) => this.#logger.warn({ err: toError(error) }, 'Retention failed; it runs again next interval'))
+        .catch((error: unknown) =>
+          this.#logger.warn({ err: toError(error) }, 'Retention failed; it runs again next interval'),
+        )
         .finally(() => {
           this.#running = undefined;
         });
@@ -92,10 +101,13 @@ export class Retention {
    * One run, if this process takes the lease (or `force`): returns what it deleted. Jobs first, so
    * their documents become orphans in the same run.
    */
-  async runOnce(options: { force?: boolean } = {}): Promise<{ jobs: number; items: number; documents: number }> {
+  async runOnce(
+    options: { force?: boolean } = {},
+  ): Promise<{ jobs: number; items: number; documents: number }> {
     const deleted = { jobs: 0, items: 0, documents: 0 };
     if (this.#maxAgeMs === 0) return deleted;
-    if (!options.force && !(await this.#store.acquireLease('retention', this.#holder, this.#intervalMs))) return deleted;
+    if (!options.force && !(await this.#store.acquireLease('retention', this.#holder, this.#intervalMs)))
+      return deleted;
     const before = this.#clock.now() - this.#maxAgeMs;
     for (let i = 0; i < this.#maxBatchesPerRun && !this.#stopping; i++) {
       const step = await this.#store.deleteExpiredJobs(before, this.#batchSize);
@@ -108,8 +120,8 @@ export class Retention {
       deleted.documents += n;
       if (n < this.#batchSize) break;
     }
-    if (deleted.jobs + deleted.items + deleted.documents > 0) this.#logger.info(deleted, 'Retention deleted old jobs and documents');
+    if (deleted.jobs + deleted.items + deleted.documents > 0)
+      this.#logger.info(deleted, 'Retention deleted old jobs and documents');
     return deleted;
   }
 }
-

@@ -7,4 +7,11 @@ export {
   type SchedulesServiceOptions,
   type StartCrawl,
 } from './schedules-service.js';
-export { checkCron, checkTimezone, InvalidTimingError, MIN_INTERVAL_SECONDS, nextRunAfter, type Timing } from './next-run.js';
+export {
+  checkCron,
+  checkTimezone,
+  InvalidTimingError,
+  MIN_INTERVAL_SECONDS,
+  nextRunAfter,
+  type Timing,
+} from './next-run.js';

@@ -17,7 +17,10 @@ export function checkTimezone(timezone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {
-    throw new InvalidTimingError('timezone', `${JSON.stringify(timezone)} is not a known IANA time zone (e.g. UTC, Europe/Paris)`);
+    throw new InvalidTimingError(
+      'timezone',
+      `${JSON.stringify(timezone)} is not a known IANA time zone (e.g. UTC, Europe/Paris)`,
+    );
   }
 }
 
@@ -33,7 +36,10 @@ export function checkCron(cron: string, timezone: string): void {
     first = expression.next().getTime();
     second = expression.next().getTime();
   } catch (error) {
-    throw new InvalidTimingError('cron', `${JSON.stringify(cron)} is not a cron expression: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InvalidTimingError(
+      'cron',
+      `${JSON.stringify(cron)} is not a cron expression: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (second - first < MIN_INTERVAL_SECONDS * 1000) {
     throw new InvalidTimingError('cron', `${JSON.stringify(cron)} fires more often than once a minute`);
@@ -51,7 +57,10 @@ export type Timing = { cron: string; timezone: string } | { intervalSeconds: num
  */
 export function nextRunAfter(timing: Timing, now: number): number {
   if ('cron' in timing) {
-    const expression = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(now) });
+    const expression = CronExpressionParser.parse(timing.cron, {
+      tz: timing.timezone,
+      currentDate: new Date(now),
+    });
     return expression.next().getTime();
   }
   const intervalMs = timing.intervalSeconds * 1000;

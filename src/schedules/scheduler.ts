@@ -1,13 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Schedule } from '../jobs/index.js';
-import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../lib/index.js';
+import {
+  silentLogger,
+  systemClock,
+  toError,
+  type Clock,
+  type Logger,
+  positiveInteger,
+} from '../lib/index.js';
 import { nextRunAfter } from './next-run.js';
 
 /** What the scheduler needs of storage: due schedules, their run records, and a named lease. */
 export interface ScheduleStore {
   listDueSchedules(now: number, limit: number): Promise<Schedule[]>;
-  recordScheduleRun(id: string, scheduledAt: number, run: { nextRunAt: number; jobId: string | null; error: string | null }): Promise<boolean>;
+  recordScheduleRun(
+    id: string,
+    scheduledAt: number,
+    run: { nextRunAt: number; jobId: string | null; error: string | null },
+  ): Promise<boolean>;
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
 }
@@ -142,7 +153,10 @@ export class Scheduler {
     } catch (error) {
       // Cannot happen for a schedule the API checked; a day's pause keeps a broken row from spinning.
       nextRunAt = now + 86_400_000;
-      this.#logger.error({ err: toError(error), scheduleId: schedule.id }, 'Computing the next run of a schedule failed');
+      this.#logger.error(
+        { err: toError(error), scheduleId: schedule.id },
+        'Computing the next run of a schedule failed',
+      );
     }
     let jobId: string | null = null;
     let runError: string | null = null;
@@ -150,11 +164,22 @@ export class Scheduler {
       ({ jobId } = await this.#fire(schedule, `schedule:${schedule.id}:${scheduledAt}`));
     } catch (error) {
       runError = toError(error).message.slice(0, 1000);
-      this.#logger.warn({ err: toError(error), scheduleId: schedule.id }, 'A scheduled run could not submit its job');
+      this.#logger.warn(
+        { err: toError(error), scheduleId: schedule.id },
+        'A scheduled run could not submit its job',
+      );
     }
     try {
-      const isRecorded = await this.#store.recordScheduleRun(schedule.id, scheduledAt, { nextRunAt, jobId, error: runError });
-      if (isRecorded) this.#logger.info({ scheduleId: schedule.id, jobId, nextRunAt: new Date(nextRunAt).toISOString() }, 'Schedule fired');
+      const isRecorded = await this.#store.recordScheduleRun(schedule.id, scheduledAt, {
+        nextRunAt,
+        jobId,
+        error: runError,
+      });
+      if (isRecorded)
+        this.#logger.info(
+          { scheduleId: schedule.id, jobId, nextRunAt: new Date(nextRunAt).toISOString() },
+          'Schedule fired',
+        );
       return isRecorded && jobId !== null;
     } catch (error) {
       // The schedule stays due: the next turn submits again and gets the same job back (idempotency key).
@@ -176,7 +201,10 @@ export class Scheduler {
       this.#logger.warn({ err: toError(error) }, 'Renewing the scheduler lease failed');
     }
     if (wasLeader !== this.isLeader) {
-      this.#logger.info({ holder: this.#holder, isLeader: this.isLeader }, this.isLeader ? 'This process fires schedules now' : 'Another process fires schedules now');
+      this.#logger.info(
+        { holder: this.#holder, isLeader: this.isLeader },
+        this.isLeader ? 'This process fires schedules now' : 'Another process fires schedules now',
+      );
     }
   }
 
@@ -190,7 +218,10 @@ export class Scheduler {
       if (this.#stopping) break;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#timer = setTimeout(resolve, this.isLeader ? this.#pollIntervalMs : Math.ceil(this.#leaseMs / 3));
+        this.#timer = setTimeout(
+          resolve,
+          this.isLeader ? this.#pollIntervalMs : Math.ceil(this.#leaseMs / 3),
+        );
       });
       this.#wake = undefined;
     }
@@ -205,9 +236,11 @@ export class Scheduler {
       try {
         await this.#store.releaseLease(this.#leaseName, this.#holder);
       } catch (error) {
-        this.#logger.warn({ err: toError(error) }, 'Releasing the scheduler lease failed; a standby takes over when it expires');
+        this.#logger.warn(
+          { err: toError(error) },
+          'Releasing the scheduler lease failed; a standby takes over when it expires',
+        );
       }
     }
   }
 }
-

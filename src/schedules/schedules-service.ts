@@ -1,7 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { DistillError, systemClock, type Clock } from '../lib/index.js';
-import { DEFAULT_TENANT, type Job, type JobOptionsInput, type JobsService, type NewSchedule, type Page, type Schedule, type ScheduleStatus, type ScheduleTemplate, type TenantScope } from '../jobs/index.js';
-import { checkCron, checkTimezone, InvalidTimingError, MIN_INTERVAL_SECONDS, nextRunAfter } from './next-run.js';
+import {
+  DEFAULT_TENANT,
+  type Job,
+  type JobOptionsInput,
+  type JobsService,
+  type NewSchedule,
+  type Page,
+  type Schedule,
+  type ScheduleStatus,
+  type ScheduleTemplate,
+  type TenantScope,
+} from '../jobs/index.js';
+import {
+  checkCron,
+  checkTimezone,
+  InvalidTimingError,
+  MIN_INTERVAL_SECONDS,
+  nextRunAfter,
+} from './next-run.js';
 import type { FireSchedule } from './scheduler.js';
 
 /** No schedule has this id. */
@@ -15,7 +32,11 @@ export class ScheduleNotFoundError extends DistillError {
 export interface ScheduleRepository {
   createSchedule(input: NewSchedule): Promise<Schedule>;
   getSchedule(id: string): Promise<Schedule | null>;
-  listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>>;
+  listSchedules(options: {
+    limit: number;
+    cursor?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<Page<Schedule>>;
   setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null>;
   deleteSchedule(id: string): Promise<boolean>;
 }
@@ -74,8 +95,14 @@ export class SchedulesService {
       throw new InvalidTimingError('cron', 'Give exactly one of `cron` and `intervalSeconds`');
     }
     if (input.cron !== undefined) checkCron(input.cron, timezone);
-    if (input.intervalSeconds !== undefined && (!Number.isSafeInteger(input.intervalSeconds) || input.intervalSeconds < MIN_INTERVAL_SECONDS)) {
-      throw new InvalidTimingError('intervalSeconds', `Expected an integer of at least ${MIN_INTERVAL_SECONDS} seconds, got ${input.intervalSeconds}`);
+    if (
+      input.intervalSeconds !== undefined &&
+      (!Number.isSafeInteger(input.intervalSeconds) || input.intervalSeconds < MIN_INTERVAL_SECONDS)
+    ) {
+      throw new InvalidTimingError(
+        'intervalSeconds',
+        `Expected an integer of at least ${MIN_INTERVAL_SECONDS} seconds, got ${input.intervalSeconds}`,
+      );
     }
     const now = this.#clock.now();
     const schedule: NewSchedule = {
@@ -99,7 +126,8 @@ export class SchedulesService {
   /** The schedule, if `scope`'s tenant owns it: another tenant's is as unknown as a missing one. */
   async get(id: string, scope: TenantScope = {}): Promise<Schedule> {
     const schedule = await this.#repository.getSchedule(id);
-    if (!schedule || schedule.tenant !== (scope.tenant ?? DEFAULT_TENANT)) throw new ScheduleNotFoundError(id);
+    if (!schedule || schedule.tenant !== (scope.tenant ?? DEFAULT_TENANT))
+      throw new ScheduleNotFoundError(id);
     return schedule;
   }
 
@@ -114,7 +142,12 @@ export class SchedulesService {
   async resume(id: string, scope: TenantScope = {}): Promise<Schedule> {
     const schedule = await this.get(id, scope);
     if (schedule.status === 'active') return schedule;
-    const next = this.#firstRunAfter(schedule.cron, schedule.intervalSeconds, schedule.timezone, this.#clock.now());
+    const next = this.#firstRunAfter(
+      schedule.cron,
+      schedule.intervalSeconds,
+      schedule.timezone,
+      this.#clock.now(),
+    );
     const resumed = await this.#repository.setScheduleStatus(id, 'active', next);
     if (!resumed) throw new ScheduleNotFoundError(id);
     return resumed;

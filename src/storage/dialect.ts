@@ -33,9 +33,15 @@ export interface Dialect {
    */
   readonly eventLogSettleMs: number;
   /** `SELECT … FOR UPDATE` where row locks exist. */
-  forUpdate<DB, TB extends keyof DB, O>(this: void, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  forUpdate<DB, TB extends keyof DB, O>(
+    this: void,
+    query: SelectQueryBuilder<DB, TB, O>,
+  ): SelectQueryBuilder<DB, TB, O>;
   /** `SELECT … FOR UPDATE SKIP LOCKED` where row locks exist. */
-  forUpdateSkipLocked<DB, TB extends keyof DB, O>(this: void, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  forUpdateSkipLocked<DB, TB extends keyof DB, O>(
+    this: void,
+    query: SelectQueryBuilder<DB, TB, O>,
+  ): SelectQueryBuilder<DB, TB, O>;
   /** An insert that updates `values` instead when a row with the same `conflict` key exists. */
   upsert<DB, TB extends keyof DB, O>(
     insert: InsertQueryBuilder<DB, TB, O>,

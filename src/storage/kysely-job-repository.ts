@@ -59,7 +59,11 @@ export type GroupCommitSetting = false | { maxBatch?: number; windowMs?: number 
  * Builds every store over `context` (the pool's, or a transaction's: there the attempt store
  * writes in the caller's transaction, so it never batches).
  */
-function createStores(context: StoreContext, documentVersions: number, groupCommit: GroupCommitSetting = false): KyselyStores {
+function createStores(
+  context: StoreContext,
+  documentVersions: number,
+  groupCommit: GroupCommitSetting = false,
+): KyselyStores {
   const versions = { documentVersions };
   return {
     jobs: new KyselyJobStore(context),
@@ -213,7 +217,9 @@ export class KyselyJobRepository
   }) {
     this.#documentVersions = options.documentVersions ?? 5;
     if (!Number.isSafeInteger(this.#documentVersions) || this.#documentVersions < 0) {
-      throw new TypeError(`Expected \`documentVersions\` to be a non-negative integer, got \`${this.#documentVersions}\``);
+      throw new TypeError(
+        `Expected \`documentVersions\` to be a non-negative integer, got \`${this.#documentVersions}\``,
+      );
     }
     this.#context = {
       db: options.db,

@@ -1,4 +1,12 @@
-import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import {
+  Migrator,
+  PostgresAdapter,
+  sql,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResult,
+} from 'kysely';
 import { toError } from '../lib/index.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-events.js';

@@ -30,7 +30,12 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) 
  * A page from rows fetched with `limit + 1`: the extra row only says that there is a next page,
  * whose cursor is the last returned row's position.
  */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, positionOf: (row: R) => unknown): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  positionOf: (row: R) => unknown,
+): Page<T> {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -71,7 +71,9 @@ export function toItem(row: Selectable<JobItemsTable>): Item {
         : {
             code: row.error_code,
             message: row.error_message ?? '',
-            ...(row.http_status !== null && row.state === 'failed' ? { httpStatus: Number(row.http_status) } : {}),
+            ...(row.http_status !== null && row.state === 'failed'
+              ? { httpStatus: Number(row.http_status) }
+              : {}),
           },
     documentId: row.document_id,
     createdAt: Number(row.created_at),
@@ -87,9 +89,34 @@ export function toItem(row: Selectable<JobItemsTable>): Item {
  * read of a document needs and which would be sent along with every row.
  */
 export const DOCUMENT_COLUMNS = [
-  'id', 'url_key', 'url', 'final_url', 'canonical_url', 'mime_type', 'http_status', 'title', 'byline', 'description',
-  'site_name', 'lang', 'published_time', 'text', 'markdown', 'html', 'links', 'word_count', 'extractor', 'quality',
-  'metadata', 'content_hash', 'fetched_at', 'created_at', 'updated_at', 'etag', 'last_modified', 'version',
+  'id',
+  'url_key',
+  'url',
+  'final_url',
+  'canonical_url',
+  'mime_type',
+  'http_status',
+  'title',
+  'byline',
+  'description',
+  'site_name',
+  'lang',
+  'published_time',
+  'text',
+  'markdown',
+  'html',
+  'links',
+  'word_count',
+  'extractor',
+  'quality',
+  'metadata',
+  'content_hash',
+  'fetched_at',
+  'created_at',
+  'updated_at',
+  'etag',
+  'last_modified',
+  'version',
 ] as const satisfies readonly (keyof DocumentsTable)[];
 
 export function toDocument(row: Selectable<DocumentsTable>): StoredDocument {

@@ -62,7 +62,10 @@ describe('WAL checkpoints on a thread of their own', () => {
   it('gives the connection SQLite’s own checkpoints back, and says so, when the thread dies', async () => {
     const { connection, file } = connectionTo('orphan.db');
     const errors: Error[] = [];
-    const checkpointer = startCheckpointer(connection, file, { intervalMs: 20, onError: (error) => errors.push(error) });
+    const checkpointer = startCheckpointer(connection, file, {
+      intervalMs: 20,
+      onError: (error) => errors.push(error),
+    });
     cleanups.push(() => checkpointer.stop());
     await checkpointer.thread.terminate();
 
@@ -77,7 +80,10 @@ describe('WAL checkpoints on a thread of their own', () => {
   it('stops when asked, without reporting an error, and gives the checkpoints back', async () => {
     const { connection, file } = connectionTo('stopped.db');
     const errors: Error[] = [];
-    const checkpointer = startCheckpointer(connection, file, { intervalMs: 20, onError: (error) => errors.push(error) });
+    const checkpointer = startCheckpointer(connection, file, {
+      intervalMs: 20,
+      onError: (error) => errors.push(error),
+    });
     await checkpointer.stop();
     await checkpointer.stop(); // a second stop is a no-op
     expect(checkpointer.isRunning).toBe(false);
@@ -101,7 +107,8 @@ describe('openDatabase with checkpointInThread', () => {
     const file = join(dir, 'distill.db');
     handle = openDatabase(`sqlite:${file}`, { checkpointInThread: true });
     await sql`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`.execute(handle.db);
-    for (let i = 0; i < 50; i++) await sql`INSERT INTO notes (body) VALUES (${'x'.repeat(10_000)})`.execute(handle.db);
+    for (let i = 0; i < 50; i++)
+      await sql`INSERT INTO notes (body) VALUES (${'x'.repeat(10_000)})`.execute(handle.db);
     expect(existsSync(`${file}-wal`)).toBe(true);
     await handle.close();
     handle = undefined;

@@ -61,7 +61,11 @@ parentPort.once('message', () => {
  * If the thread fails, the connection gets SQLite's own checkpoints back, so the WAL never grows
  * without bound; `onError` says so.
  */
-export function startCheckpointer(connection: SQLite.Database, file: string, options: CheckpointerOptions = {}): Checkpointer {
+export function startCheckpointer(
+  connection: SQLite.Database,
+  file: string,
+  options: CheckpointerOptions = {},
+): Checkpointer {
   const { intervalMs = 500, onError = () => undefined } = options;
   const thread = new Worker(THREAD_CODE, {
     eval: true,
@@ -97,7 +101,10 @@ export function startCheckpointer(connection: SQLite.Database, file: string, opt
       (stopping ??= (async () => {
         isStopping = true;
         if (thread.threadId === -1) return handBack(); // already gone
-        const exited = once(thread, 'exit').then(() => undefined, () => undefined);
+        const exited = once(thread, 'exit').then(
+          () => undefined,
+          () => undefined,
+        );
         thread.postMessage('stop');
         // A checkpoint in progress finishes first; a thread that does not end in 5 s is ended.
         const timer = setTimeout(() => void thread.terminate(), 5000);

@@ -12,7 +12,10 @@ const RETRY_BASE_MS = 10;
  * with SQLITE_BUSY instead of waiting out the busy timeout. Taking the write lock up front makes
  * concurrent processes queue politely.
  */
-export async function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function sqliteImmediate<T>(
+  db: Kysely<Database>,
+  fn: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
@@ -75,12 +78,20 @@ const MYSQL_TRANSIENT = new Set([1213, 1205]);
 export function isTransientConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, errno } = error as { code?: unknown; errno?: unknown };
-  return (typeof code === 'string' && PG_TRANSIENT.has(code)) || (typeof errno === 'number' && MYSQL_TRANSIENT.has(errno));
+  return (
+    (typeof code === 'string' && PG_TRANSIENT.has(code)) ||
+    (typeof errno === 'number' && MYSQL_TRANSIENT.has(errno))
+  );
 }
 
 /** True when `error` is a unique-key violation, on any of the three engines. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, errno } = error as { code?: unknown; errno?: unknown };
-  return code === '23505' || errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    code === '23505' ||
+    errno === 1062 ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }

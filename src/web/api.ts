@@ -15,7 +15,15 @@ const API_KEY_STORAGE = 'distill.apiKey';
 export const MAX_JSON_URLS = 100_000;
 
 /** Fields of the results list: enough to show and search a row, without the large text fields. */
-export const RESULT_LIST_FIELDS: readonly DocumentField[] = ['id', 'url', 'finalUrl', 'title', 'siteName', 'wordCount', 'fetchedAt'];
+export const RESULT_LIST_FIELDS: readonly DocumentField[] = [
+  'id',
+  'url',
+  'finalUrl',
+  'title',
+  'siteName',
+  'wordCount',
+  'fetchedAt',
+];
 
 /** The stored API key, or null. */
 export function getApiKey(): string | null {
@@ -87,7 +95,8 @@ export function randomKey(): string {
 /** Every result of a job as NDJSON, as a Blob to download (read one document at a time). */
 export async function downloadResultsNdjson(jobId: string, signal?: AbortSignal): Promise<Blob> {
   const lines: string[] = [];
-  for await (const doc of api.results(jobId, signal ? { signal } : {})) lines.push(`${JSON.stringify(doc)}\n`);
+  for await (const doc of api.results(jobId, signal ? { signal } : {}))
+    lines.push(`${JSON.stringify(doc)}\n`);
   return new Blob(lines, { type: 'application/x-ndjson' });
 }
 
@@ -109,20 +118,32 @@ export function progressFetch(onProgress: UploadProgress): typeof globalThis.fet
       new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value));
       const key = getApiKey();
       if (key) xhr.setRequestHeader('authorization', `Bearer ${key}`);
-      xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0));
+      xhr.upload.addEventListener('progress', (event) =>
+        onProgress(event.loaded, event.lengthComputable ? event.total : 0),
+      );
       const signal = init.signal;
       const onAbort = (): void => xhr.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
       xhr.addEventListener('loadend', () => signal?.removeEventListener('abort', onAbort));
       xhr.addEventListener('abort', () => reject(new DOMException('The upload was stopped', 'AbortError')));
-      xhr.addEventListener('error', () => reject(new Error('The server could not be reached; check your connection and that distill is running')));
+      xhr.addEventListener('error', () =>
+        reject(
+          new Error('The server could not be reached; check your connection and that distill is running'),
+        ),
+      );
       xhr.addEventListener('load', () => {
         const headers = new Headers();
-        for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        for (const line of xhr
+          .getAllResponseHeaders()
+          .trim()
+          .split(/[\r\n]+/)) {
           const colon = line.indexOf(':');
           if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
         }
-        const response = new Response(xhr.status === 204 ? null : (xhr.response as ArrayBuffer), { status: xhr.status, headers });
+        const response = new Response(xhr.status === 204 ? null : (xhr.response as ArrayBuffer), {
+          status: xhr.status,
+          headers,
+        });
         if (response.status === 401) {
           void DistillApiError.fromResponse(response.clone()).then((problem) => {
             for (const listener of unauthorizedListeners) listener(problem);

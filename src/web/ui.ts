@@ -24,7 +24,11 @@ export function stateBadge(state: ItemStateName | JobStatusName): HTMLElement {
 export function jobStatusBadge(job: Pick<JobView, 'status' | 'counts'>): HTMLElement {
   const failed = job.counts.failed;
   if (failed === 0 || job.status === 'queued') return stateBadge(job.status);
-  const badge = h('span', { class: 'badge badge--failed' }, `${job.status} with ${failed.toLocaleString('en-US')} failed`);
+  const badge = h(
+    'span',
+    { class: 'badge badge--failed' },
+    `${job.status} with ${failed.toLocaleString('en-US')} failed`,
+  );
   return badge;
 }
 

@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveConcurrency, type LoadSignals } from './adaptive-concurrency.js';
 
-function controller(signals: Partial<LoadSignals> & { backlog?: number; rss?: number } = {}, options: { min?: number; max?: number; initial?: number } = {}) {
+function controller(
+  signals: Partial<LoadSignals> & { backlog?: number; rss?: number } = {},
+  options: { min?: number; max?: number; initial?: number } = {},
+) {
   const state = { backlog: signals.backlog ?? 0, rss: signals.rss ?? 100 * 1024 * 1024 };
   const adaptive = new AdaptiveConcurrency({
     min: options.min ?? 8,
     max: options.max ?? 128,
     initial: options.initial ?? 16,
     maxRssBytes: 1024 * 1024 * 1024,
-    signals: { extractionBacklog: () => state.backlog, extractionThreads: () => 2, rssBytes: () => state.rss },
+    signals: {
+      extractionBacklog: () => state.backlog,
+      extractionThreads: () => 2,
+      rssBytes: () => state.rss,
+    },
   });
   return { adaptive, state };
 }
@@ -52,8 +59,13 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('refuses bounds that cannot hold', () => {
-    expect(() => new AdaptiveConcurrency({ min: 10, max: 5, signals: { extractionBacklog: () => 0, extractionThreads: () => 1 } })).toThrow(
-      /`max` \(5\) to be at least `min` \(10\)/,
-    );
+    expect(
+      () =>
+        new AdaptiveConcurrency({
+          min: 10,
+          max: 5,
+          signals: { extractionBacklog: () => 0, extractionThreads: () => 1 },
+        }),
+    ).toThrow(/`max` \(5\) to be at least `min` \(10\)/);
   });
 });

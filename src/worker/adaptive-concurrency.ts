@@ -12,7 +12,8 @@ export interface LoadSignals {
 }
 
 /** Why the level last changed (or held): in `/metrics` and the logs. */
-export type ConcurrencyReason = 'start' | 'saturated' | 'extraction_backlog' | 'event_loop_delay' | 'memory' | 'pinned';
+export type ConcurrencyReason =
+  'start' | 'saturated' | 'extraction_backlog' | 'event_loop_delay' | 'memory' | 'pinned';
 
 /** Options of `AdaptiveConcurrency`. */
 export interface AdaptiveConcurrencyOptions {
@@ -66,8 +67,12 @@ export class AdaptiveConcurrency {
   constructor(options: AdaptiveConcurrencyOptions) {
     this.#min = positiveInteger('min', options.min ?? 8);
     this.#max = positiveInteger('max', options.max ?? 128);
-    if (this.#max < this.#min) throw new TypeError(`Expected \`max\` (${this.#max}) to be at least \`min\` (${this.#min})`);
-    this.#level = Math.min(this.#max, Math.max(this.#min, positiveInteger('initial', options.initial ?? this.#min * 2)));
+    if (this.#max < this.#min)
+      throw new TypeError(`Expected \`max\` (${this.#max}) to be at least \`min\` (${this.#min})`);
+    this.#level = Math.min(
+      this.#max,
+      Math.max(this.#min, positiveInteger('initial', options.initial ?? this.#min * 2)),
+    );
     this.#backlogPerThread = options.backlogPerThread ?? 2;
     this.#maxEventLoopDelayMs = positiveInteger('maxEventLoopDelayMs', options.maxEventLoopDelayMs ?? 100);
     this.#maxRssBytes = positiveInteger('maxRssBytes', options.maxRssBytes ?? 1024 * 1024 * 1024);

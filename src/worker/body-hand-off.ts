@@ -42,7 +42,10 @@ export class BodyHandOff {
 
   constructor(options: BodyHandOffOptions) {
     this.#maxBytes = positiveInteger('maxBytes', options.maxBytes);
-    this.#minChargeBytes = positiveInteger('minChargeBytes', options.minChargeBytes ?? HAND_OFF_MIN_CHARGE_BYTES);
+    this.#minChargeBytes = positiveInteger(
+      'minChargeBytes',
+      options.minChargeBytes ?? HAND_OFF_MIN_CHARGE_BYTES,
+    );
   }
 
   /** The bodies held fill the budget: fetch nothing more until some leave. */

@@ -8,7 +8,13 @@
  * calls in flight).
  */
 import { CHUNK_LIMITS, chunkMarkdown } from '../extract/index.js';
-import { wantsLlm, type ChunkSettings, type ClaimedItem, type ItemLlmResult, type LlmJobSettings } from '../jobs/index.js';
+import {
+  wantsLlm,
+  type ChunkSettings,
+  type ClaimedItem,
+  type ItemLlmResult,
+  type LlmJobSettings,
+} from '../jobs/index.js';
 import { silentLogger, toError, type Logger } from '../lib/index.js';
 import type { TaskFunction } from './pool.js';
 
@@ -31,7 +37,13 @@ export interface DocumentLlm {
     maxRetries?: number | undefined;
     signal?: AbortSignal | undefined;
   }): Promise<{ value: unknown; usage: LlmUsage }>;
-  summarize(input: { markdown: string; prompt?: string | undefined; model?: string | undefined; maxRetries?: number | undefined; signal?: AbortSignal | undefined }): Promise<{ summary: string; usage: LlmUsage }>;
+  summarize(input: {
+    markdown: string;
+    prompt?: string | undefined;
+    model?: string | undefined;
+    maxRetries?: number | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<{ summary: string; usage: LlmUsage }>;
 }
 
 export interface LlmStageOptions {
@@ -76,19 +88,28 @@ export function withLlmStage(task: TaskFunction, options: LlmStageOptions): Task
     } else held.active++;
     return () => {
       const next = held.waiting.shift();
-      if (next) next(); // The turn passes on: `active` stays.
+      if (next)
+        next(); // The turn passes on: `active` stays.
       else if (--held.active === 0) gates.delete(jobId);
     };
   };
 
   return async (item, context) => {
     let outcome = await task(item, context);
-    if (outcome.kind === 'succeeded' && item.options.formats.includes('chunks')) outcome = { ...outcome, chunks: chunkCountOf(outcome.document.markdown ?? '', item.options.chunking) };
+    if (outcome.kind === 'succeeded' && item.options.formats.includes('chunks'))
+      outcome = { ...outcome, chunks: chunkCountOf(outcome.document.markdown ?? '', item.options.chunking) };
     if (outcome.kind !== 'succeeded' || !wantsLlm(item.options)) return outcome;
     const settings = item.options.llm ?? { maxInFlight: 4, maxTokens: 1_000_000, maxRepairs: 1 };
     const release = await acquire(item.jobId, settings.maxInFlight, context.signal);
     try {
-      const llm = await runModel(item, outcome.document.markdown ?? '', settings, options, context.signal, context.log ?? silentLogger);
+      const llm = await runModel(
+        item,
+        outcome.document.markdown ?? '',
+        settings,
+        options,
+        context.signal,
+        context.log ?? silentLogger,
+      );
       return { ...outcome, llm };
     } finally {
       release();
@@ -124,12 +145,26 @@ async function runModel(
     }
     try {
       if (part === 'json') {
-        const answer = await llm.extractJson({ markdown: input, schema: settings.schema ?? {}, prompt: settings.prompt, model: settings.model, maxRepairs: settings.maxRepairs, maxRetries: settings.maxRetries, signal });
+        const answer = await llm.extractJson({
+          markdown: input,
+          schema: settings.schema ?? {},
+          prompt: settings.prompt,
+          model: settings.model,
+          maxRepairs: settings.maxRepairs,
+          maxRetries: settings.maxRetries,
+          signal,
+        });
         result.json = answer.value;
         add(result, answer.usage);
         options.onUsage?.({ ...answer.usage, model, outcome: 'ok' });
       } else {
-        const answer = await llm.summarize({ markdown: input, prompt: settings.summaryPrompt, model: settings.model, maxRetries: settings.maxRetries, signal });
+        const answer = await llm.summarize({
+          markdown: input,
+          prompt: settings.summaryPrompt,
+          model: settings.model,
+          maxRetries: settings.maxRetries,
+          signal,
+        });
         result.summary = answer.summary;
         add(result, answer.usage);
         options.onUsage?.({ ...answer.usage, model, outcome: 'ok' });
@@ -151,14 +186,25 @@ async function runModel(
  * The chunk count and tokens of `markdown` at the job's sizes, for `document.extracted` (ids need
  * the stored document's id; counts do not). About 4 ms of CPU per document (bench chunks).
  */
-export function chunkCountOf(markdown: string, chunking: ChunkSettings | undefined): { count: number; tokens: number } {
-  const chunks = chunkMarkdown(markdown, { documentId: 'count', maxTokens: chunking?.maxTokens ?? CHUNK_LIMITS.defaultTokens, overlapTokens: chunking?.overlapTokens ?? CHUNK_LIMITS.defaultOverlap });
+export function chunkCountOf(
+  markdown: string,
+  chunking: ChunkSettings | undefined,
+): { count: number; tokens: number } {
+  const chunks = chunkMarkdown(markdown, {
+    documentId: 'count',
+    maxTokens: chunking?.maxTokens ?? CHUNK_LIMITS.defaultTokens,
+    overlapTokens: chunking?.overlapTokens ?? CHUNK_LIMITS.defaultOverlap,
+  });
   return { count: chunks.length, tokens: chunks.reduce((sum, chunk) => sum + chunk.tokens, 0) };
 }
 
 /** The Markdown the model sees: whole chunks from the start while they fit in `contextTokens`. */
 export function contextOf(markdown: string, contextTokens: number): string {
-  const chunks = chunkMarkdown(markdown, { documentId: 'context', maxTokens: Math.min(1024, contextTokens), overlapTokens: 0 });
+  const chunks = chunkMarkdown(markdown, {
+    documentId: 'context',
+    maxTokens: Math.min(1024, contextTokens),
+    overlapTokens: 0,
+  });
   let tokens = 0;
   const kept: string[] = [];
   for (const chunk of chunks) {

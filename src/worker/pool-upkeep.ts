@@ -22,12 +22,23 @@ export interface InFlight {
 type Abort = (entry: InFlight, reason: AbortReason) => void;
 
 /** Every held lease renewed in one batch (see `Queue.renewLeases`); an item whose lease was lost is aborted. */
-export async function renewLeases(queue: Queue, inFlight: Iterable<InFlight>, leaseMs: number, log: Logger, abort: Abort): Promise<void> {
+export async function renewLeases(
+  queue: Queue,
+  inFlight: Iterable<InFlight>,
+  leaseMs: number,
+  log: Logger,
+  abort: Abort,
+): Promise<void> {
   // Items being recorded are renewed too: a slow write must not let their lease run out.
   const entries = [...inFlight].filter((entry) => entry.abortReason === undefined);
   if (entries.length === 0) return;
   try {
-    const lost = new Set(await queue.renewLeases(entries.map((entry) => entry.item), leaseMs));
+    const lost = new Set(
+      await queue.renewLeases(
+        entries.map((entry) => entry.item),
+        leaseMs,
+      ),
+    );
     for (const entry of entries) {
       // An item whose outcome was written meanwhile is no longer running: that is not a lost lease.
       if (!lost.has(entry.item) || entry.isRecording) continue;

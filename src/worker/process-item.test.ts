@@ -78,17 +78,35 @@ describe('the host wait of an item', () => {
 });
 
 describe('the domain rule of an item', () => {
-  const rules = (rule: Record<string, unknown>) => ({ forJob: (_job: string, host: string) => Promise.resolve(host === 'a.example' ? { pattern: 'a.example', source: 'tenant' as const, ...rule } : undefined) });
+  const rules = (rule: Record<string, unknown>) => ({
+    forJob: (_job: string, host: string) =>
+      Promise.resolve(
+        host === 'a.example' ? { pattern: 'a.example', source: 'tenant' as const, ...rule } : undefined,
+      ),
+  });
 
   it('renders when its rule says always though the job says never (waiting for a worker that renders)', async () => {
     const fetcher = stoppingFetcher();
-    const task = createProcessItem({ fetcher, hostLimiter: new MemoryHostLimiter(), extractor: noExtractor, hostMaxWaitMs: 0, domainRules: rules({ render: 'always' }) });
-    const outcome = await task({ ...item, options: { ...item.options, render: 'never' } }, { signal: new AbortController().signal });
-    expect(outcome).toMatchObject({ kind: 'retry', error: { code: 'render_unavailable' }, countsAttempt: false });
+    const task = createProcessItem({
+      fetcher,
+      hostLimiter: new MemoryHostLimiter(),
+      extractor: noExtractor,
+      hostMaxWaitMs: 0,
+      domainRules: rules({ render: 'always' }),
+    });
+    const outcome = await task(
+      { ...item, options: { ...item.options, render: 'never' } },
+      { signal: new AbortController().signal },
+    );
+    expect(outcome).toMatchObject({
+      kind: 'retry',
+      error: { code: 'render_unavailable' },
+      countsAttempt: false,
+    });
     expect(fetcher.calls).toBe(0);
   });
 
-  it('fetches with its rule\'s timeout, robots policy and headers, and through its pool', async () => {
+  it("fetches with its rule's timeout, robots policy and headers, and through its pool", async () => {
     const seen: unknown[] = [];
     const fetcher: Fetcher = {
       fetch: (_url, options) => {
@@ -97,10 +115,28 @@ describe('the domain rule of an item', () => {
       },
       close: () => Promise.resolve(),
     };
-    const task = createProcessItem({ fetcher, hostLimiter: new MemoryHostLimiter(), extractor: noExtractor, hostMaxWaitMs: 0, domainRules: rules({ timeoutMs: 1234, robots: 'ignore', headers: { 'X-Key': 'k' } }) });
+    const task = createProcessItem({
+      fetcher,
+      hostLimiter: new MemoryHostLimiter(),
+      extractor: noExtractor,
+      hostMaxWaitMs: 0,
+      domainRules: rules({ timeoutMs: 1234, robots: 'ignore', headers: { 'X-Key': 'k' } }),
+    });
     await expect(task(item, { signal: new AbortController().signal })).rejects.toThrow('stopped');
-    expect(seen[0]).toMatchObject({ timeoutMs: 1234, robots: 'ignore', domainHeaders: { pattern: 'a.example', headers: { 'X-Key': 'k' } } });
-    const pooled = createProcessItem({ fetcher, hostLimiter: new MemoryHostLimiter(), extractor: noExtractor, hostMaxWaitMs: 0, domainRules: rules({ proxyPool: 'residential' }) });
-    await expect(pooled(item, { signal: new AbortController().signal })).rejects.toMatchObject({ code: 'proxy_pool_unknown' });
+    expect(seen[0]).toMatchObject({
+      timeoutMs: 1234,
+      robots: 'ignore',
+      domainHeaders: { pattern: 'a.example', headers: { 'X-Key': 'k' } },
+    });
+    const pooled = createProcessItem({
+      fetcher,
+      hostLimiter: new MemoryHostLimiter(),
+      extractor: noExtractor,
+      hostMaxWaitMs: 0,
+      domainRules: rules({ proxyPool: 'residential' }),
+    });
+    await expect(pooled(item, { signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'proxy_pool_unknown',
+    });
   });
 });

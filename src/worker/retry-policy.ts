@@ -49,7 +49,12 @@ export function outcomeForError(
   if (item.attempt >= item.options.maxAttempts) return { kind: 'failed', error: itemError };
   const delay = backoffDelayMs(item.attempt, context.backoff);
   if (error instanceof RateLimitedError) {
-    return { kind: 'retry', error: itemError, runAfter: now + Math.max(delay, error.retryAfterMs), countsAttempt: true };
+    return {
+      kind: 'retry',
+      error: itemError,
+      runAfter: now + Math.max(delay, error.retryAfterMs),
+      countsAttempt: true,
+    };
   }
   if (error instanceof RetryableError || !(error instanceof DistillError)) {
     return { kind: 'retry', error: itemError, runAfter: now + delay, countsAttempt: true };

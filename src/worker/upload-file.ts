@@ -1,6 +1,23 @@
 import type { ExtractLimits } from '../extract/index.js';
-import { extractedFormats, UploadFailedError, uploadUrl, type ClaimedItem, type ItemOutcome, type JobOptionsInput, type JobsService, type SubmitResult } from '../jobs/index.js';
-import { AbortedError, DistillError, silentLogger, systemClock, toError, type Clock, type Logger } from '../lib/index.js';
+import {
+  extractedFormats,
+  UploadFailedError,
+  uploadUrl,
+  type ClaimedItem,
+  type ItemOutcome,
+  type JobOptionsInput,
+  type JobsService,
+  type SubmitResult,
+} from '../jobs/index.js';
+import {
+  AbortedError,
+  DistillError,
+  silentLogger,
+  systemClock,
+  toError,
+  type Clock,
+  type Logger,
+} from '../lib/index.js';
 import { withLlmStage, type LlmStageOptions } from './llm-stage.js';
 import type { TaskFunction } from './pool.js';
 import { toNewDocument, type Extractor } from './process-item.js';
@@ -97,12 +114,19 @@ async function runItem(
   } catch (thrown) {
     if (signal.aborted) return { outcome: { kind: 'cancelled' } };
     const error = toError(thrown);
-    const failure = error instanceof DistillError ? error : new DistillError('internal_error', error.message, { cause: error });
-    if (failure.code === 'internal_error') log.error({ err: error, jobId: item.jobId }, 'An upload failed unexpectedly');
+    const failure =
+      error instanceof DistillError
+        ? error
+        : new DistillError('internal_error', error.message, { cause: error });
+    if (failure.code === 'internal_error')
+      log.error({ err: error, jobId: item.jobId }, 'An upload failed unexpectedly');
     // No retry for an upload, whatever the error's class (the pool's own limits included): queued
     // again, a worker would try to fetch its upload.distill.invalid URL.
     const decided = outcomeForError(thrown, item, { now: clock.now() });
-    const outcome: ItemOutcome = decided.kind === 'failed' ? decided : { kind: 'failed', error: { code: failure.code, message: failure.message.slice(0, 1000) } };
+    const outcome: ItemOutcome =
+      decided.kind === 'failed'
+        ? decided
+        : { kind: 'failed', error: { code: failure.code, message: failure.message.slice(0, 1000) } };
     return { outcome, failure };
   }
 }

@@ -34,7 +34,8 @@ beforeAll(async () => {
         listEventLog: (o) => store.repository.listEventLog(o),
         listWebhookDeliveries: (jobId, o) => store.repository.listWebhookDeliveries(jobId, o),
         replayWebhookDelivery: (jobId, id) => store.repository.replayWebhookDelivery(jobId, id, 60_000),
-        replayFailedWebhookDeliveries: (jobId) => store.repository.replayFailedWebhookDeliveries(jobId, 60_000),
+        replayFailedWebhookDeliveries: (jobId) =>
+          store.repository.replayFailedWebhookDeliveries(jobId, 60_000),
         checkWebhookUrl: (url) => checkWebhookUrl(url, { allow: parseAllowList('') }),
       };
       return { keys, events };
@@ -43,13 +44,18 @@ beforeAll(async () => {
   ({ secret } = await keys!.create({ tenant: 'acme' }));
   await harness.app.listen({ host: '127.0.0.1', port: 0 });
   port = (harness.app.server.address() as AddressInfo).port;
-  const spec = (await harness.app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+  const spec = (await harness.app.inject({ url: '/openapi.json' })).json<{
+    paths: Record<string, Record<string, unknown>>;
+  }>();
   routes = Object.entries(spec.paths)
     .filter(([path]) => path.startsWith('/v1/'))
     .flatMap(([path, methods]) =>
       Object.keys(methods)
         .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
-        .map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '0198f00d-0000-7000-8000-000000000000') })),
+        .map((method) => ({
+          method: method.toUpperCase(),
+          path: path.replace(/\{[^}]+\}/g, '0198f00d-0000-7000-8000-000000000000'),
+        })),
     );
 });
 
@@ -59,10 +65,13 @@ afterAll(async () => {
 
 function send(method: string, target: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path: target, headers, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(method === 'GET' || method === 'DELETE' ? undefined : '{}');
   });
@@ -80,16 +89,23 @@ const spelling = (path: string) =>
     .record({
       escapes: fc.array(fc.boolean(), { minLength: path.length, maxLength: path.length }),
       isLowerHex: fc.boolean(),
-      extraSlashes: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: path.split('/').length, maxLength: path.split('/').length }),
+      extraSlashes: fc.array(fc.integer({ min: 0, max: 2 }), {
+        minLength: path.split('/').length,
+        maxLength: path.split('/').length,
+      }),
       dotSegment: fc.constantFrom('', '/.', '/x/..', '/%2e', '/x/%2E%2E', '/./x/../'),
       isAbsolute: fc.boolean(),
       isUpperV: fc.boolean(),
     })
     .map(({ escapes, isLowerHex, extraSlashes, dotSegment, isAbsolute, isUpperV }) => {
       const cased = isUpperV ? `/V1${path.slice(3)}` : path;
-      const escaped = [...cased].map((char, i) => (char !== '/' && escapes[i] ? escape(char, isLowerHex) : char)).join('');
+      const escaped = [...cased]
+        .map((char, i) => (char !== '/' && escapes[i] ? escape(char, isLowerHex) : char))
+        .join('');
       const segments = escaped.split('/');
-      const slashed = segments.map((segment, i) => (i === 0 ? segment : '/'.repeat(extraSlashes[i] ?? 0) + segment)).join('/');
+      const slashed = segments
+        .map((segment, i) => (i === 0 ? segment : '/'.repeat(extraSlashes[i] ?? 0) + segment))
+        .join('/');
       const withDots = dotSegment === '' ? slashed : dotSegment.replace(/\/$/, '') + slashed;
       return isAbsolute ? `http://127.0.0.1:${port}${withDots}` : withDots;
     });
@@ -104,7 +120,9 @@ describe('auth decides from the routed path, whatever the spelling', () => {
   it('answers 401 without a key to every spelling of every /v1/ route', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...routes).chain((route) => spelling(route.path).map((target) => ({ ...route, target }))),
+        fc
+          .constantFrom(...routes)
+          .chain((route) => spelling(route.path).map((target) => ({ ...route, target }))),
         async ({ method, target }) => {
           const answer = await send(method, target, { 'content-type': 'application/json' });
           expect({ target, status: answer.status }).toEqual({ target, status: 401 });
@@ -113,7 +131,14 @@ describe('auth decides from the routed path, whatever the spelling', () => {
       { numRuns: 400 },
     );
     // The tester's own spellings, always.
-    for (const target of ['/%76%31/jobs', `http://127.0.0.1:${port}/v1/events`, '//v1/jobs', '/v1/./jobs', '/V1/jobs', '/x/%2e%2e/v1/jobs']) {
+    for (const target of [
+      '/%76%31/jobs',
+      `http://127.0.0.1:${port}/v1/events`,
+      '//v1/jobs',
+      '/v1/./jobs',
+      '/V1/jobs',
+      '/x/%2e%2e/v1/jobs',
+    ]) {
       expect({ target, status: (await send('GET', target)).status }).toEqual({ target, status: 401 });
     }
     expect((await send('POST', '/%76%31/jobs', { 'content-type': 'application/json' })).status).toBe(401);

@@ -7,7 +7,13 @@ import { parseAllowList } from '../../src/fetch/index.js';
 import type { ApiDependencies } from '../../src/api/index.js';
 import { redisBackend, suiteTitle } from '../helpers/backends.js';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, expectHealthy, expectProblem, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import {
+  createHarness,
+  expectHealthy,
+  expectProblem,
+  waitForFinal,
+  type Harness,
+} from '../helpers/api-harness.js';
 
 const redis = await redisBackend();
 const harnesses: Harness[] = [];
@@ -16,7 +22,9 @@ afterEach(async () => {
 });
 
 /** A harness whose API checks keys (no verification cache, so a revocation shows at once). */
-async function withKeys(options: Parameters<typeof createHarness>[0] = {}): Promise<{ harness: Harness; keys: ApiKeys }> {
+async function withKeys(
+  options: Parameters<typeof createHarness>[0] = {},
+): Promise<{ harness: Harness; keys: ApiKeys }> {
   let keys: ApiKeys | undefined;
   const harness = await createHarness({
     ...options,
@@ -26,7 +34,8 @@ async function withKeys(options: Parameters<typeof createHarness>[0] = {}): Prom
         listEventLog: (o) => store.repository.listEventLog(o),
         listWebhookDeliveries: (jobId, o) => store.repository.listWebhookDeliveries(jobId, o),
         replayWebhookDelivery: (jobId, id) => store.repository.replayWebhookDelivery(jobId, id, 60_000),
-        replayFailedWebhookDeliveries: (jobId) => store.repository.replayFailedWebhookDeliveries(jobId, 60_000),
+        replayFailedWebhookDeliveries: (jobId) =>
+          store.repository.replayFailedWebhookDeliveries(jobId, 60_000),
         checkWebhookUrl: (url) => checkWebhookUrl(url, { allow: parseAllowList('') }),
       };
       return { keys, events, ...options.deps?.(store) };
@@ -57,12 +66,35 @@ describe('API keys and tenants', () => {
     expect(String(body.detail)).toContain('Authorization: Bearer');
     expect(String(body.detail)).not.toContain('`'); // read as plain text by curl users, not as Markdown
     expect(refused.headers['www-authenticate']).toMatch(/^Bearer/);
-    expectProblem(await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer('dsk_not-a-real-key') }), 401, 'unauthorized');
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: ['https://example.com/x'] } }), 401, 'unauthorized');
+    expectProblem(
+      await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer('dsk_not-a-real-key') }),
+      401,
+      'unauthorized',
+    );
+    expectProblem(
+      await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { urls: ['https://example.com/x'] },
+      }),
+      401,
+      'unauthorized',
+    );
 
     // The key works as a Bearer token and as X-API-Key; the tenant `default` sees the jobs made while auth was off.
-    expect((await harness.app.inject({ method: 'GET', url: `/v1/jobs/${openJob}`, headers: bearer(secret) })).statusCode).toBe(200);
-    expect((await harness.app.inject({ method: 'GET', url: `/v1/jobs/${openJob}`, headers: { 'x-api-key': secret } })).statusCode).toBe(200);
+    expect(
+      (await harness.app.inject({ method: 'GET', url: `/v1/jobs/${openJob}`, headers: bearer(secret) }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await harness.app.inject({
+          method: 'GET',
+          url: `/v1/jobs/${openJob}`,
+          headers: { 'x-api-key': secret },
+        })
+      ).statusCode,
+    ).toBe(200);
     // Health, readiness and metrics stay open to probes.
     await expectHealthy(harness.app);
     expect((await harness.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
@@ -78,25 +110,61 @@ describe('API keys and tenants', () => {
     await waitForFinal(harness, globexJob);
 
     for (const path of ['', '/items', '/results', '/webhooks', '/events']) {
-      expectProblem(await harness.app.inject({ method: 'GET', url: `/v1/jobs/${acmeJob}${path}`, headers: bearer(globex) }), 404, 'job_not_found');
+      expectProblem(
+        await harness.app.inject({
+          method: 'GET',
+          url: `/v1/jobs/${acmeJob}${path}`,
+          headers: bearer(globex),
+        }),
+        404,
+        'job_not_found',
+      );
     }
-    expectProblem(await harness.app.inject({ method: 'POST', url: `/v1/jobs/${acmeJob}/cancel`, headers: bearer(globex) }), 404, 'job_not_found');
     expectProblem(
-      await harness.app.inject({ method: 'POST', url: `/v1/jobs/${acmeJob}/urls`, headers: bearer(globex), payload: { urls: ['https://example.com/x'] } }),
+      await harness.app.inject({
+        method: 'POST',
+        url: `/v1/jobs/${acmeJob}/cancel`,
+        headers: bearer(globex),
+      }),
+      404,
+      'job_not_found',
+    );
+    expectProblem(
+      await harness.app.inject({
+        method: 'POST',
+        url: `/v1/jobs/${acmeJob}/urls`,
+        headers: bearer(globex),
+        payload: { urls: ['https://example.com/x'] },
+      }),
       404,
       'job_not_found',
     );
     // The owner sees it all.
-    const results = await harness.app.inject({ method: 'GET', url: `/v1/jobs/${acmeJob}/results`, headers: bearer(acme) });
+    const results = await harness.app.inject({
+      method: 'GET',
+      url: `/v1/jobs/${acmeJob}/results`,
+      headers: bearer(acme),
+    });
     expect(results.statusCode).toBe(200);
     expect(results.json<{ items: unknown[] }>().items).toHaveLength(2);
 
     // Listings are scoped: each tenant lists its own jobs and its own events.
-    const listed = (secret: string) => harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) });
-    expect((await listed(acme)).json<{ items: Array<{ id: string }> }>().items.map((j) => j.id)).toEqual([acmeJob]);
-    expect((await listed(globex)).json<{ items: Array<{ id: string }> }>().items.map((j) => j.id)).toEqual([globexJob]);
-    const events = await harness.app.inject({ method: 'GET', url: '/v1/events?limit=500', headers: bearer(globex) });
-    const jobIds = new Set(events.json<{ items: Array<{ data: { jobId?: string } }> }>().items.map((e) => e.data.jobId));
+    const listed = (secret: string) =>
+      harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) });
+    expect((await listed(acme)).json<{ items: Array<{ id: string }> }>().items.map((j) => j.id)).toEqual([
+      acmeJob,
+    ]);
+    expect((await listed(globex)).json<{ items: Array<{ id: string }> }>().items.map((j) => j.id)).toEqual([
+      globexJob,
+    ]);
+    const events = await harness.app.inject({
+      method: 'GET',
+      url: '/v1/events?limit=500',
+      headers: bearer(globex),
+    });
+    const jobIds = new Set(
+      events.json<{ items: Array<{ data: { jobId?: string } }> }>().items.map((e) => e.data.jobId),
+    );
     expect(jobIds).toEqual(new Set([globexJob]));
   });
 
@@ -104,9 +172,16 @@ describe('API keys and tenants', () => {
     const { harness, keys } = await withKeys();
     const first = await keys.create({ tenant: 'acme' });
     await keys.create({ tenant: 'acme', name: 'second' });
-    expect((await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(first.secret) })).statusCode).toBe(200);
+    expect(
+      (await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(first.secret) }))
+        .statusCode,
+    ).toBe(200);
     expect(await keys.revoke(first.prefix)).toMatchObject({ id: first.id, revokedAt: expect.any(Number) });
-    expectProblem(await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(first.secret) }), 401, 'unauthorized');
+    expectProblem(
+      await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(first.secret) }),
+      401,
+      'unauthorized',
+    );
     const listed = await keys.list();
     expect(listed).toHaveLength(2);
     await keys.revoke(listed.find((key) => key.revokedAt === null)!.id);
@@ -123,13 +198,23 @@ describe('API keys and tenants', () => {
       const url = 'https://example.com/shared-page';
       const acmeJob = await submit(harness, bearer(acme), [url]);
       await waitForFinal(harness, acmeJob);
-      const item = (await harness.app.inject({ method: 'GET', url: `/v1/jobs/${acmeJob}/items`, headers: bearer(acme) })).json<{
+      const item = (
+        await harness.app.inject({ method: 'GET', url: `/v1/jobs/${acmeJob}/items`, headers: bearer(acme) })
+      ).json<{
         items: Array<{ documentId: string }>;
       }>();
       const documentId = item.items[0]!.documentId;
 
-      const byId = await harness.app.inject({ method: 'GET', url: `/v1/documents/${documentId}`, headers: bearer(globex) });
-      const byUrl = await harness.app.inject({ method: 'GET', url: `/v1/documents?url=${encodeURIComponent(url)}`, headers: bearer(globex) });
+      const byId = await harness.app.inject({
+        method: 'GET',
+        url: `/v1/documents/${documentId}`,
+        headers: bearer(globex),
+      });
+      const byUrl = await harness.app.inject({
+        method: 'GET',
+        url: `/v1/documents?url=${encodeURIComponent(url)}`,
+        headers: bearer(globex),
+      });
       // A later job of the other tenant with the default maxAge reuses the document only when shared.
       const second = await harness.app.inject({
         method: 'POST',
@@ -147,7 +232,15 @@ describe('API keys and tenants', () => {
         expect(reused).toBe(1);
       }
       // The owner reads its document either way.
-      expect((await harness.app.inject({ method: 'GET', url: `/v1/documents/${documentId}`, headers: bearer(acme) })).statusCode).toBe(200);
+      expect(
+        (
+          await harness.app.inject({
+            method: 'GET',
+            url: `/v1/documents/${documentId}`,
+            headers: bearer(acme),
+          })
+        ).statusCode,
+      ).toBe(200);
     }
   });
 
@@ -177,15 +270,23 @@ describe('per-tenant cap on queued URLs', () => {
     const { harness, keys } = await withKeys({ maxQueuedPerTenant: 5, isPoolStarted: false });
     const acme = (await keys.create({ tenant: 'acme' })).secret;
     const globex = (await keys.create({ tenant: 'globex' })).secret;
-    const urls = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `https://example.com/${prefix}/${i}`);
+    const urls = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `https://example.com/${prefix}/${i}`);
 
     await submit(harness, bearer(acme), urls('a', 4));
-    const refused = await harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: bearer(acme), payload: { urls: urls('b', 2) } });
+    const refused = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: bearer(acme),
+      payload: { urls: urls('b', 2) },
+    });
     const problem = expectProblem(refused, 429, 'queued_urls_limit');
     expect(problem).toMatchObject({ limit: 5, queued: 4 });
     expect(refused.headers['retry-after']).toBeDefined();
     // Nothing of the refused submission was kept.
-    const listed = (await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(acme) })).json<{ items: unknown[] }>();
+    const listed = (
+      await harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(acme) })
+    ).json<{ items: unknown[] }>();
     expect(listed.items).toHaveLength(1);
 
     // Another tenant has its own room.
@@ -199,13 +300,15 @@ describe('per-tenant cap on queued URLs', () => {
       payload: urls('s', 3).join('\n'),
     });
     expect(streamed.statusCode).toBe(202);
-    const summary = streamed.json<{ submission: { accepted: number; invalid: Array<{ reason: string }> } }>().submission;
+    const summary = streamed.json<{ submission: { accepted: number; invalid: Array<{ reason: string }> } }>()
+      .submission;
     expect(summary.accepted).toBe(1);
     expect(summary.invalid.map((entry) => entry.reason)).toEqual(['queued_urls_limit', 'queued_urls_limit']);
 
     // Once the URLs are done, the tenant may submit again.
     harness.pool.start();
-    for (const job of (await harness.store.repository.listJobs({ limit: 10, tenant: 'acme' })).items) await waitForFinal(harness, job.id);
+    for (const job of (await harness.store.repository.listJobs({ limit: 10, tenant: 'acme' })).items)
+      await waitForFinal(harness, job.id);
     await submit(harness, bearer(acme), urls('c', 5));
   });
 });
@@ -215,7 +318,8 @@ describe('rate limits', () => {
     const { harness, keys } = await withKeys({ api: { rateLimit: 3, rateLimitWindowMs: 60_000 } });
     const acme = (await keys.create({ tenant: 'acme' })).secret;
     const globex = (await keys.create({ tenant: 'globex' })).secret;
-    const get = (secret: string) => harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) });
+    const get = (secret: string) =>
+      harness.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) });
     const first = await get(acme);
     expect(first.statusCode).toBe(200);
     expect(first.headers).toMatchObject({ 'ratelimit-limit': '3', 'ratelimit-remaining': '2' });
@@ -241,46 +345,51 @@ describe('rate limits', () => {
     expect((await get('127.0.0.6')).statusCode).toBe(200);
   });
 
-  describe.skipIf(redis.skipReason !== undefined)(suiteTitle('shared through Redis', redis.skipReason), () => {
-    it('counts one key’s requests across two API processes', async () => {
-      const redisUrl = redis.url();
-      const prefix = redis.prefix();
-      const clients: Redis[] = [];
-      const apis: Harness[] = [];
-      try {
-        const first = await withKeys({
-          api: { rateLimit: 4, redisPrefix: prefix },
-          deps: () => {
-            const redis = new Redis(redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-            clients.push(redis);
-            return { rateLimitRedis: redis };
-          },
-        });
-        apis.push(first.harness);
-        // A second API over the same database and Redis, as a second `distill api` would be.
-        const { secret } = await first.keys.create({ tenant: 'acme' });
-        const second = await createHarness({
-          api: { rateLimit: 4, redisPrefix: prefix },
-          deps: () => {
-            const redis = new Redis(redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-            clients.push(redis);
-            return { rateLimitRedis: redis, keys: first.keys };
-          },
-        });
-        harnesses.push(second);
-        const statuses: number[] = [];
-        for (const api of [first.harness, second, first.harness, second, first.harness]) {
-          statuses.push((await api.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) })).statusCode);
+  describe.skipIf(redis.skipReason !== undefined)(
+    suiteTitle('shared through Redis', redis.skipReason),
+    () => {
+      it('counts one key’s requests across two API processes', async () => {
+        const redisUrl = redis.url();
+        const prefix = redis.prefix();
+        const clients: Redis[] = [];
+        const apis: Harness[] = [];
+        try {
+          const first = await withKeys({
+            api: { rateLimit: 4, redisPrefix: prefix },
+            deps: () => {
+              const redis = new Redis(redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+              clients.push(redis);
+              return { rateLimitRedis: redis };
+            },
+          });
+          apis.push(first.harness);
+          // A second API over the same database and Redis, as a second `distill api` would be.
+          const { secret } = await first.keys.create({ tenant: 'acme' });
+          const second = await createHarness({
+            api: { rateLimit: 4, redisPrefix: prefix },
+            deps: () => {
+              const redis = new Redis(redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+              clients.push(redis);
+              return { rateLimitRedis: redis, keys: first.keys };
+            },
+          });
+          harnesses.push(second);
+          const statuses: number[] = [];
+          for (const api of [first.harness, second, first.harness, second, first.harness]) {
+            statuses.push(
+              (await api.app.inject({ method: 'GET', url: '/v1/jobs', headers: bearer(secret) })).statusCode,
+            );
+          }
+          expect(statuses).toEqual([200, 200, 200, 200, 429]);
+          expect((await clients[0]!.keys(`${prefix}:ratelimit:*`)).length).toBeGreaterThan(0);
+        } finally {
+          await Promise.all(apis.map((h) => h.close()));
+          harnesses.splice(0);
+          await Promise.all(clients.map((c) => c.quit()));
         }
-        expect(statuses).toEqual([200, 200, 200, 200, 429]);
-        expect((await clients[0]!.keys(`${prefix}:ratelimit:*`)).length).toBeGreaterThan(0);
-      } finally {
-        await Promise.all(apis.map((h) => h.close()));
-        harnesses.splice(0);
-        await Promise.all(clients.map((c) => c.quit()));
-      }
-    });
-  });
+      });
+    },
+  );
 });
 
 describe('schedules and crawls belong to a tenant', () => {
@@ -292,21 +401,37 @@ describe('schedules and crawls belong to a tenant', () => {
       intervalSeconds: 3600,
       tenant: 'acme',
     });
-    await expect(schedules.get(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({ code: 'schedule_not_found' });
-    await expect(schedules.pause(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({ code: 'schedule_not_found' });
-    await expect(schedules.delete(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({ code: 'schedule_not_found' });
+    await expect(schedules.get(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({
+      code: 'schedule_not_found',
+    });
+    await expect(schedules.pause(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({
+      code: 'schedule_not_found',
+    });
+    await expect(schedules.delete(schedule.id, { tenant: 'globex' })).rejects.toMatchObject({
+      code: 'schedule_not_found',
+    });
     expect((await schedules.list({ limit: 10, tenant: 'globex' })).items).toEqual([]);
-    expect((await schedules.list({ limit: 10, tenant: 'acme' })).items.map((s) => s.id)).toEqual([schedule.id]);
+    expect((await schedules.list({ limit: 10, tenant: 'acme' })).items.map((s) => s.id)).toEqual([
+      schedule.id,
+    ]);
 
-    const { jobId } = await schedules.fire(await schedules.get(schedule.id, { tenant: 'acme' }), `run-${schedule.id}`);
+    const { jobId } = await schedules.fire(
+      await schedules.get(schedule.id, { tenant: 'acme' }),
+      `run-${schedule.id}`,
+    );
     expect((await harness.store.repository.getJob(jobId))?.tenant).toBe('acme');
-    await expect(harness.jobs.getJob(jobId, { tenant: 'globex' })).rejects.toMatchObject({ code: 'job_not_found' });
+    await expect(harness.jobs.getJob(jobId, { tenant: 'globex' })).rejects.toMatchObject({
+      code: 'job_not_found',
+    });
   });
 });
 
 describe('event streams per tenant', () => {
   it('caps the SSE streams of one tenant, leaving room under the global cap for another tenant', async () => {
-    const { harness, keys } = await withKeys({ isPoolStarted: false, api: { maxEventStreams: 10, maxEventStreamsPerTenant: 3 } });
+    const { harness, keys } = await withKeys({
+      isPoolStarted: false,
+      api: { maxEventStreams: 10, maxEventStreamsPerTenant: 3 },
+    });
     const a = await keys.create({ tenant: 'tenant-a' });
     const b = await keys.create({ tenant: 'tenant-b' });
     // Nothing runs, so the jobs stay queued and their streams stay open.
@@ -315,10 +440,14 @@ describe('event streams per tenant', () => {
     await harness.app.listen({ port: 0, host: '127.0.0.1' });
     const address = harness.app.server.address() as { port: number };
     const open = (jobId: string, secret: string, signal?: AbortSignal) =>
-      fetch(`http://127.0.0.1:${address.port}/v1/jobs/${jobId}/events`, { headers: bearer(secret), ...(signal ? { signal } : {}) });
+      fetch(`http://127.0.0.1:${address.port}/v1/jobs/${jobId}/events`, {
+        headers: bearer(secret),
+        ...(signal ? { signal } : {}),
+      });
 
     const heldByA = Array.from({ length: 3 }, () => new AbortController());
-    for (const controller of heldByA) expect((await open(jobA, a.secret, controller.signal)).status).toBe(200);
+    for (const controller of heldByA)
+      expect((await open(jobA, a.secret, controller.signal)).status).toBe(200);
     const refused = await open(jobA, a.secret);
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('5');
@@ -330,13 +459,17 @@ describe('event streams per tenant', () => {
 
     // A stream of A that ends frees its place.
     heldByA[0]!.abort();
-    await waitFor(async () => {
-      heldByA[0] = new AbortController();
-      const again = await open(jobA, a.secret, heldByA[0].signal);
-      if (again.status === 200) return true;
-      await again.body?.cancel();
-      return false;
-    }, 5000, 'a place for tenant A again');
+    await waitFor(
+      async () => {
+        heldByA[0] = new AbortController();
+        const again = await open(jobA, a.secret, heldByA[0].signal);
+        if (again.status === 200) return true;
+        await again.body?.cancel();
+        return false;
+      },
+      5000,
+      'a place for tenant A again',
+    );
     for (const controller of [...heldByA, streamB]) controller.abort();
   });
 });

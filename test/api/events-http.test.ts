@@ -5,7 +5,14 @@ import type { JobView, SubmitResponse } from '../../src/client/types.js';
 import { createDeferred, type Deferred } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
 import { waitFor } from '../helpers/store.js';
-import { createHarness, expectHealthy, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import {
+  createHarness,
+  expectHealthy,
+  fakeTask,
+  urls,
+  waitForFinal,
+  type Harness,
+} from '../helpers/api-harness.js';
 
 /** Parses a whole SSE body (inject) into events. */
 function parseSse(body: string): Array<{ id?: string; event: string; data: unknown }> {
@@ -18,7 +25,11 @@ function parseSse(body: string): Array<{ id?: string; event: string; data: unkno
         const colon = line.indexOf(':');
         if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 2);
       }
-      return { ...(fields.id !== undefined ? { id: fields.id } : {}), event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') as unknown };
+      return {
+        ...(fields.id !== undefined ? { id: fields.id } : {}),
+        event: fields.event ?? 'message',
+        data: JSON.parse(fields.data ?? 'null') as unknown,
+      };
     });
 }
 
@@ -45,7 +56,11 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events)', () => {
   it('replays the event log, sends progress, ends with `completed`; Last-Event-ID resumes exactly after it', async () => {
     harness = await createHarness();
     const created = (
-      await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: [...urls(8), 'https://example.com/fail/1'], options: { maxAttempts: 1 } } })
+      await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { urls: [...urls(8), 'https://example.com/fail/1'], options: { maxAttempts: 1 } },
+      })
     ).json<SubmitResponse>();
     const jobId = created.job.id;
     await waitForFinal(harness, jobId);
@@ -64,8 +79,14 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events)', () => {
     expect(types.filter((t) => t === 'item.failed')).toHaveLength(1);
     const ids = logged.map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(events.at(-2)).toMatchObject({ event: 'progress', data: { jobId, status: 'completed', progress: 1 } });
-    expect(events.at(-1)).toMatchObject({ event: 'completed', data: { id: jobId, status: 'completed', counts: { succeeded: 8, failed: 1 } } });
+    expect(events.at(-2)).toMatchObject({
+      event: 'progress',
+      data: { jobId, status: 'completed', progress: 1 },
+    });
+    expect(events.at(-1)).toMatchObject({
+      event: 'completed',
+      data: { id: jobId, status: 'completed', counts: { succeeded: 8, failed: 1 } },
+    });
 
     // Resume after the fourth logged event, by header and by query string: exactly the rest.
     const after = logged[3]!.id!;
@@ -74,10 +95,15 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events)', () => {
       { url: `/v1/jobs/${jobId}/events?lastEventId=${after}` },
     ]) {
       const resumed = parseSse((await harness.app.inject(request)).body);
-      expect(resumed.filter((e) => e.id !== undefined).map((e) => e.id)).toEqual(logged.slice(4).map((e) => e.id));
+      expect(resumed.filter((e) => e.id !== undefined).map((e) => e.id)).toEqual(
+        logged.slice(4).map((e) => e.id),
+      );
       expect(resumed.at(-1)?.event).toBe('completed');
     }
-    const bad = await harness.app.inject({ url: `/v1/jobs/${jobId}/events`, headers: { 'last-event-id': 'yesterday' } });
+    const bad = await harness.app.inject({
+      url: `/v1/jobs/${jobId}/events`,
+      headers: { 'last-event-id': 'yesterday' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: '/last-event-id' }] });
   });
@@ -102,24 +128,46 @@ describe('over real HTTP', () => {
 
   it('sends document.extracted for URLs reused from stored documents too, marked reused, before job.completed', async () => {
     harness = await createHarness();
-    const first = (await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(3) } })).json<SubmitResponse>();
+    const first = (
+      await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(3) } })
+    ).json<SubmitResponse>();
     await waitForFinal(harness, first.job.id);
     const second = (
-      await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(3), options: { maxAge: 3600 } } })
+      await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { urls: urls(3), options: { maxAge: 3600 } },
+      })
     ).json<SubmitResponse & { submission: { reused: number } }>();
     expect(second.submission.reused).toBe(3);
     await waitForFinal(harness, second.job.id);
-    const logged = parseSse((await harness.app.inject({ url: `/v1/jobs/${second.job.id}/events` })).body).filter((e) => e.id !== undefined);
-    expect(logged.map((e) => e.event)).toEqual(['job.created', 'document.extracted', 'document.extracted', 'document.extracted', 'job.completed']);
+    const logged = parseSse(
+      (await harness.app.inject({ url: `/v1/jobs/${second.job.id}/events` })).body,
+    ).filter((e) => e.id !== undefined);
+    expect(logged.map((e) => e.event)).toEqual([
+      'job.created',
+      'document.extracted',
+      'document.extracted',
+      'document.extracted',
+      'job.completed',
+    ]);
     for (const event of logged.filter((e) => e.event === 'document.extracted')) {
-      expect(event.data).toMatchObject({ jobId: second.job.id, reused: true, documentId: expect.any(String), title: expect.any(String) });
+      expect(event.data).toMatchObject({
+        jobId: second.job.id,
+        reused: true,
+        documentId: expect.any(String),
+        title: expect.any(String),
+      });
     }
   });
 
   it('streams live events; a client that disconnects and resumes with Last-Event-ID misses nothing', async () => {
     const gate = createDeferred();
     const h = await start({ task: gatedTask(gate) });
-    const { job } = await client.submit([...urls(5, 'example.com', 'gate'), ...urls(5, 'example.com', 'free')]);
+    const { job } = await client.submit([
+      ...urls(5, 'example.com', 'gate'),
+      ...urls(5, 'example.com', 'free'),
+    ]);
 
     // First connection: read until the five free items are in, then hang up.
     const firstAbort = new AbortController();
@@ -140,7 +188,9 @@ describe('over real HTTP', () => {
     expect(resumed.at(-1)).toMatchObject({ event: 'completed', data: { id: job.id, status: 'completed' } });
 
     const received = [...seen, ...resumed].filter((e) => e.id !== undefined).map((e) => Number(e.id));
-    const logged = (await h.store.repository.listEvents({ jobId: job.id, afterId: 0, limit: 1000 })).map((e) => e.id);
+    const logged = (await h.store.repository.listEvents({ jobId: job.id, afterId: 0, limit: 1000 })).map(
+      (e) => e.id,
+    );
     expect(received).toEqual(logged);
     expect(logged).toHaveLength(1 + 10 + 1);
     expect(await openStreams(h)).toBe(0);
@@ -182,7 +232,12 @@ describe('over real HTTP', () => {
       yield 'gopher://nope/';
     }
     const big = await client.submitStream(lines(), { maxAge: 0, formats: ['text', 'markdown'] });
-    expect(big.submission).toMatchObject({ received: 20_001, accepted: 20_000, invalidCount: 1, duplicates: 0 });
+    expect(big.submission).toMatchObject({
+      received: 20_001,
+      accepted: 20_000,
+      invalidCount: 1,
+      duplicates: 0,
+    });
     expect(big.job).toMatchObject({ total: 20_000, options: { maxAge: 0, formats: ['text', 'markdown'] } });
     expect((await client.cancel(big.job.id)).counts).toMatchObject({ queued: 0, cancelled: 20_000 });
 
@@ -202,7 +257,11 @@ describe('over real HTTP', () => {
 
   it('exposes problems as DistillApiError, and the typed calls round-trip', async () => {
     const h = await start();
-    await expect(client.getJob('nope')).rejects.toMatchObject({ name: 'DistillApiError', status: 404, code: 'job_not_found' });
+    await expect(client.getJob('nope')).rejects.toMatchObject({
+      name: 'DistillApiError',
+      status: 404,
+      code: 'job_not_found',
+    });
     const error = await client.submit(['ftp://x/']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DistillApiError);
     expect((error as DistillApiError).problem.invalid).toHaveLength(1);

@@ -14,14 +14,19 @@ afterEach(async () => {
 });
 
 async function pragma(name: string): Promise<number> {
-  const { rows } = await sql<Record<string, number>>`${sql.raw(`PRAGMA ${name}`)}`.execute(harness!.store.handle.db);
+  const { rows } = await sql<Record<string, number>>`${sql.raw(`PRAGMA ${name}`)}`.execute(
+    harness!.store.handle.db,
+  );
   return Number(Object.values(rows[0]!)[0]);
 }
 
 describe('a submission whose storage fails part-way', () => {
   it('answers with the storage problem and the id of the job that holds the first batches, and the rest can be appended', async () => {
     harness = await createHarness({ isPoolStarted: false });
-    const urls = Array.from({ length: 10_000 }, (_, i) => `https://example.com/interrupted/${i}/${'x'.repeat(60)}`);
+    const urls = Array.from(
+      { length: 10_000 },
+      (_, i) => `https://example.com/interrupted/${i}/${'x'.repeat(60)}`,
+    );
     // A real SQLITE_FULL: the database may grow by about one batch of 2,000 URLs, not five.
     const pages = await pragma('page_count');
     await pragma(`max_page_count = ${pages + 250}`);
@@ -64,14 +69,20 @@ describe('a submission whose storage fails at its first batch', () => {
     const pages = await pragma('page_count');
     await pragma(`max_page_count = ${pages + 20}`);
     const urls = Array.from({ length: 2000 }, (_, i) => `https://example.com/full/${i}/${'x'.repeat(200)}`);
-    const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'text/plain' }, payload: urls.join('\n') });
+    const response = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'text/plain' },
+      payload: urls.join('\n'),
+    });
     const problem = expectProblem(response, 507, 'storage_full');
     expect(problem.jobId).toBeUndefined();
     await pragma('max_page_count = 1073741823');
     const { items } = await harness.store.repository.listJobs({ limit: 10 });
     // No job stays `queued` with nothing in it.
     expect(items.filter((job) => job.status !== 'cancelled' && job.status !== 'completed')).toEqual([]);
-    for (const job of items) expect(job).toMatchObject({ total: 0, status: 'cancelled', intake: 'interrupted' });
+    for (const job of items)
+      expect(job).toMatchObject({ total: 0, status: 'cancelled', intake: 'interrupted' });
   });
 });
 
@@ -93,14 +104,22 @@ describe('a streamed submission whose body is cut', () => {
     );
     socket.write(urls.slice(0, 10_000).join('\n'));
     let cut: Job | undefined;
-    await waitFor(async () => {
-      cut = (await harness!.store.repository.listJobs({ limit: 1 })).items[0];
-      return cut !== undefined && cut.total > 0;
-    }, 10_000, 'the first batches to be stored');
+    await waitFor(
+      async () => {
+        cut = (await harness!.store.repository.listJobs({ limit: 1 })).items[0];
+        return cut !== undefined && cut.total > 0;
+      },
+      10_000,
+      'the first batches to be stored',
+    );
     expect(cut!.intake).toBe('open');
     socket.destroy();
 
-    await waitFor(async () => (await harness!.store.repository.getJob(cut!.id))?.intake === 'interrupted', 10_000, 'the job to be marked interrupted');
+    await waitFor(
+      async () => (await harness!.store.repository.getJob(cut!.id))?.intake === 'interrupted',
+      10_000,
+      'the job to be marked interrupted',
+    );
     const stored = (await harness.store.repository.getJob(cut!.id))!;
     expect(stored.status).toBe('cancelled');
     expect(stored.total).toBeLessThan(urls.length);
@@ -110,7 +129,12 @@ describe('a streamed submission whose body is cut', () => {
 
     // The same key again, with the whole body: a new job of every URL, not a replay of the part.
     const submit = () =>
-      harness!.app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'text/plain', 'idempotency-key': 'cut-1' }, payload: body });
+      harness!.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: { 'content-type': 'text/plain', 'idempotency-key': 'cut-1' },
+        payload: body,
+      });
     const retried = await submit();
     expect(retried.statusCode).toBe(202);
     const whole = retried.json<SubmitResponse>();
@@ -120,6 +144,9 @@ describe('a streamed submission whose body is cut', () => {
     // Now that it is whole, the key is bound: a replay returns it.
     const replayed = await submit();
     expect(replayed.statusCode).toBe(200);
-    expect(replayed.json<SubmitResponse>()).toMatchObject({ job: { id: whole.job.id, total: urls.length }, submission: { replayed: true } });
+    expect(replayed.json<SubmitResponse>()).toMatchObject({
+      job: { id: whole.job.id, total: urls.length },
+      submission: { replayed: true },
+    });
   }, 60_000);
 });

@@ -32,7 +32,9 @@ describe('job names', () => {
     expect(read.json<JobView>().name).toBe('example.com +41');
 
     const list = async (query: string) =>
-      (await harness!.app.inject({ method: 'GET', url: `/v1/jobs?${query}` })).json<PageView<JobView>>().items.map((j) => j.name);
+      (await harness!.app.inject({ method: 'GET', url: `/v1/jobs?${query}` }))
+        .json<PageView<JobView>>()
+        .items.map((j) => j.name);
     expect(await list('q=docs')).toEqual(['Docs refresh']);
     expect(await list('q=EXAMPLE.COM')).toEqual(['example.com +41']);
     expect(await list(`q=${encodeURIComponent('https://example.com/17')}`)).toEqual(['example.com +41']);
@@ -43,11 +45,20 @@ describe('job names', () => {
   it('refuses a blank name, one with a line break and one over 200 characters with 400 validation_failed naming /name', async () => {
     harness = await createHarness({ isPoolStarted: false });
     for (const name of ['   ', 'two\nlines', 'x'.repeat(201), '']) {
-      const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: ['https://example.com/'], name } });
+      const response = await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { urls: ['https://example.com/'], name },
+      });
       const problem = expectProblem(response, 400, 'validation_failed');
       expect(JSON.stringify(problem)).toContain('/name');
     }
-    const bell = await harness.app.inject({ method: 'POST', url: '/v1/jobs?name=ring%07', headers: { 'content-type': 'text/plain' }, payload: 'https://example.com/\n' });
+    const bell = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs?name=ring%07',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'https://example.com/\n',
+    });
     expectProblem(bell, 400, 'validation_failed');
     const long = await harness.app.inject({ method: 'GET', url: `/v1/jobs?q=${'q'.repeat(201)}` });
     expectProblem(long, 400, 'validation_failed');

@@ -101,4 +101,3 @@ for (const backend of DATABASES) {
     },
   );
 }
-

@@ -9,7 +9,8 @@ export const MAX_REQUEST_BYTES = 16 * 1024;
 
 export const API_CODES: readonly string[] = API_ERROR_CODES;
 
-export const encodeText = (text: string): string => encodeURIComponent(text.replaceAll(/[\uD800-\uDFFF]/g, '?'));
+export const encodeText = (text: string): string =>
+  encodeURIComponent(text.replaceAll(/[\uD800-\uDFFF]/g, '?'));
 
 /** Any UTF-16 code unit, lone surrogates included. */
 export const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n));
@@ -61,7 +62,10 @@ export const urlList = fc.oneof(
 );
 
 /** Mostly a value valid for the field, so that handlers are reached; else a near miss or anything. */
-export const fieldValue = <T>(valid: fc.Arbitrary<T>, nearMisses: readonly unknown[] = []): fc.Arbitrary<unknown> =>
+export const fieldValue = <T>(
+  valid: fc.Arbitrary<T>,
+  nearMisses: readonly unknown[] = [],
+): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 12, arbitrary: valid },
     { weight: 1, arbitrary: nearMisses.length > 0 ? fc.constantFrom(...nearMisses) : anyJson },
@@ -126,15 +130,10 @@ export const crawlInput = fc.record(
   },
   { requiredKeys: ['url'] },
 );
-export const cron = fieldValue(fc.constantFrom('*/5 * * * *', '0 0 * * *', '0 0 * * MON-FRI', '*/10 * * * * *'), [
-  '0 0 31 2 *',
-  '0 0 30 2 *',
-  '61 * * * *',
-  '@daily',
-  'L W # ?',
-  '* * * * * * *',
-  '',
-]);
+export const cron = fieldValue(
+  fc.constantFrom('*/5 * * * *', '0 0 * * *', '0 0 * * MON-FRI', '*/10 * * * * *'),
+  ['0 0 31 2 *', '0 0 30 2 *', '61 * * * *', '@daily', 'L W # ?', '* * * * * * *', ''],
+);
 export const timezone = fieldValue(fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'Etc/GMT+14'), [
   'Mars/Olympus',
   'utc',
@@ -142,7 +141,10 @@ export const timezone = fieldValue(fc.constantFrom('UTC', 'Europe/Paris', 'Ameri
   '',
   'x'.repeat(65),
 ]);
-export const intervalSeconds = fieldValue(fc.integer({ min: 60, max: 31_622_400 }), [0, 59, 31_622_401, 60.5]);
+export const intervalSeconds = fieldValue(
+  fc.integer({ min: 60, max: 31_622_400 }),
+  [0, 59, 31_622_401, 60.5],
+);
 export const jobParts = { options: fieldValue(jobOptions), webhook: fieldValue(webhook) };
 
 /** A schedule's body: one template form and one timing as a rule, several or none now and then. */

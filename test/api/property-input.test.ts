@@ -1,7 +1,19 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { RUNS, useFixture } from './property-fixture.js';
-import { anyJson, bodyByRoute, type BodyRoute, contentType, encodeText, headerText, idOf, nearMiss, payloadOf, queryString, urlEntry } from './property-generators.js';
+import {
+  anyJson,
+  bodyByRoute,
+  type BodyRoute,
+  contentType,
+  encodeText,
+  headerText,
+  idOf,
+  nearMiss,
+  payloadOf,
+  queryString,
+  urlEntry,
+} from './property-generators.js';
 
 /** See property-fixture.ts for what every answer must be. */
 describe('API (properties): any body, content type, query string or streamed submission gets a 4xx problem or a success', () => {
@@ -27,7 +39,12 @@ describe('API (properties): any body, content type, query string or streamed sub
     );
     await fc.assert(
       fc.asyncProperty(probe, async ({ url, payload, type }) => {
-        await ctx.send({ method: 'POST', url, payload, headers: type === '' ? {} : { 'content-type': type } });
+        await ctx.send({
+          method: 'POST',
+          url,
+          payload,
+          headers: type === '' ? {} : { 'content-type': type },
+        });
       }),
       { numRuns: RUNS * 2 },
     );

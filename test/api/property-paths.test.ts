@@ -158,7 +158,11 @@ describe('API (properties): any path id, header or method gets a 4xx problem or 
 
   it('refuses a submission with neither body nor Content-Type as validation_failed (was a 500)', async () => {
     // A job of its own: the properties above may have deleted the fixture's (DELETE /v1/jobs/:id).
-    const fresh = await ctx.fixture.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: ['http://127.0.0.1:9/fresh'] } });
+    const fresh = await ctx.fixture.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { urls: ['http://127.0.0.1:9/fresh'] },
+    });
     const freshId = fresh.json<{ job: { id: string } }>().job.id;
     for (const url of ['/v1/jobs', `/v1/jobs/${freshId}/urls`]) {
       expect(problemOf(await ctx.send({ method: 'POST', url }))).toEqual({

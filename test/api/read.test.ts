@@ -2,10 +2,25 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { API_ERROR_CODES, PROBLEM_STATUS } from '../../src/api/index.js';
-import type { DocumentView, ItemView, JobView, PageView, ResultView, SubmitResponse } from '../../src/client/types.js';
+import type {
+  DocumentView,
+  ItemView,
+  JobView,
+  PageView,
+  ResultView,
+  SubmitResponse,
+} from '../../src/client/types.js';
 import { createDeferred, PermanentError } from '../../src/lib/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
-import { createHarness, expectHealthy, expectProblem, fakeTask, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import {
+  createHarness,
+  expectHealthy,
+  expectProblem,
+  fakeTask,
+  urls,
+  waitForFinal,
+  type Harness,
+} from '../helpers/api-harness.js';
 import { fakeDocument } from '../helpers/store.js';
 
 /** The files of a zip, by name, as text (yauzl: the reader the server uses for DOCX). */
@@ -34,8 +49,16 @@ async function unzip(buffer: Buffer): Promise<Map<string, string>> {
   return files;
 }
 
-async function submit(harness: Harness, list: string[], options: Record<string, unknown> = {}): Promise<SubmitResponse> {
-  const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: list, options } });
+async function submit(
+  harness: Harness,
+  list: string[],
+  options: Record<string, unknown> = {},
+): Promise<SubmitResponse> {
+  const response = await harness.app.inject({
+    method: 'POST',
+    url: '/v1/jobs',
+    payload: { urls: list, options },
+  });
   expect(response.statusCode).toBe(202);
   return response.json<SubmitResponse>();
 }
@@ -63,14 +86,27 @@ describe('reading jobs, items, results and documents', () => {
     expect(new Set(seen)).toEqual(new Set(ids));
     expect(seen).toHaveLength(5);
 
-    for (const url of ['/v1/jobs/does-not-exist', '/v1/jobs/does-not-exist/items', '/v1/jobs/does-not-exist/results', '/v1/jobs/does-not-exist/events']) {
+    for (const url of [
+      '/v1/jobs/does-not-exist',
+      '/v1/jobs/does-not-exist/items',
+      '/v1/jobs/does-not-exist/results',
+      '/v1/jobs/does-not-exist/events',
+    ]) {
       const problem = expectProblem(await harness.app.inject({ url }), 404, 'job_not_found');
       expect(problem.instance).toBe(url);
     }
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/does-not-exist/cancel' }), 404, 'job_not_found');
+    expectProblem(
+      await harness.app.inject({ method: 'POST', url: '/v1/jobs/does-not-exist/cancel' }),
+      404,
+      'job_not_found',
+    );
     expectProblem(await harness.app.inject({ url: '/v1/nothing-here' }), 404, 'not_found');
     expectProblem(await harness.app.inject({ url: '/v1/jobs?cursor=forged' }), 400, 'invalid_cursor');
-    const limit = expectProblem(await harness.app.inject({ url: '/v1/jobs?limit=5000' }), 400, 'validation_failed');
+    const limit = expectProblem(
+      await harness.app.inject({ url: '/v1/jobs?limit=5000' }),
+      400,
+      'validation_failed',
+    );
     expect(limit.errors).toEqual([{ field: '/limit', message: 'must be <= 100' }]);
     expectProblem(await harness.app.inject({ url: '/v1/jobs?limit=ten' }), 400, 'validation_failed');
     await expectHealthy(harness.app);
@@ -78,7 +114,9 @@ describe('reading jobs, items, results and documents', () => {
 
   it('pages through items with a state filter and a cursor, with error codes on failed items', async () => {
     harness = await createHarness();
-    const list = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `https://example.com/fail/${i}` : `https://example.com/ok/${i}`));
+    const list = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 0 ? `https://example.com/fail/${i}` : `https://example.com/ok/${i}`,
+    );
     const { job } = await submit(harness, list, { maxAttempts: 1 });
     await waitForFinal(harness, job.id);
 
@@ -103,11 +141,22 @@ describe('reading jobs, items, results and documents', () => {
       error: { code: 'blocked_address', message: expect.stringContaining('private address') },
       documentId: null,
     });
-    const succeeded = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=succeeded&limit=1000` })).json<PageView<ItemView>>();
+    const succeeded = (
+      await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=succeeded&limit=1000` })
+    ).json<PageView<ItemView>>();
     expect(succeeded.items).toHaveLength(20);
     expect(succeeded.items.every((i) => i.documentId !== null && i.error === null)).toBe(true);
-    const bad = expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=done` }), 400, 'validation_failed');
-    expect(bad.errors).toEqual([{ field: '/state', message: 'must be equal to one of the allowed values: queued, running, succeeded, failed, cancelled' }]);
+    const bad = expectProblem(
+      await harness.app.inject({ url: `/v1/jobs/${job.id}/items?state=done` }),
+      400,
+      'validation_failed',
+    );
+    expect(bad.errors).toEqual([
+      {
+        field: '/state',
+        message: 'must be equal to one of the allowed values: queued, running, succeeded, failed, cancelled',
+      },
+    ]);
   });
 
   it('pages results as JSON and streams them all as NDJSON, keeping only the requested fields', async () => {
@@ -115,14 +164,26 @@ describe('reading jobs, items, results and documents', () => {
     const { job } = await submit(harness, [...urls(250), 'https://example.com/fail/x'], { maxAttempts: 1 });
     await waitForFinal(harness, job.id);
 
-    const first = (await harness.app.inject({ url: `/v1/jobs/${job.id}/results?limit=3` })).json<PageView<DocumentView>>();
+    const first = (await harness.app.inject({ url: `/v1/jobs/${job.id}/results?limit=3` })).json<
+      PageView<DocumentView>
+    >();
     expect(first.items).toHaveLength(3);
-    expect(first.items[0]).toMatchObject({ url: 'https://example.com/page/0', title: 'Title of https://example.com/page/0', text: expect.any(String) });
+    expect(first.items[0]).toMatchObject({
+      url: 'https://example.com/page/0',
+      title: 'Title of https://example.com/page/0',
+      text: expect.any(String),
+    });
     expect(first.items[0]?.fetchedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     const second = (
-      await harness.app.inject({ url: `/v1/jobs/${job.id}/results?limit=3&fields=url,title&cursor=${first.nextCursor}` })
+      await harness.app.inject({
+        url: `/v1/jobs/${job.id}/results?limit=3&fields=url,title&cursor=${first.nextCursor}`,
+      })
     ).json<PageView<ResultView>>();
-    expect(second.items.map((d) => Object.keys(d).sort())).toEqual([['title', 'url'], ['title', 'url'], ['title', 'url']]);
+    expect(second.items.map((d) => Object.keys(d).sort())).toEqual([
+      ['title', 'url'],
+      ['title', 'url'],
+      ['title', 'url'],
+    ]);
     expect(second.items[0]?.url).toBe('https://example.com/page/3');
 
     const streamed = await harness.app.inject({
@@ -131,22 +192,34 @@ describe('reading jobs, items, results and documents', () => {
     });
     expect(streamed.statusCode).toBe(200);
     expect(streamed.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    const lines = streamed.body.trimEnd().split('\n').map((l) => JSON.parse(l) as ResultView);
+    const lines = streamed.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ResultView);
     expect(lines).toHaveLength(250);
     expect(lines.map((d) => d.url)).toEqual(urls(250));
     expect(Object.keys(lines[0]!).sort()).toEqual(['markdown', 'title', 'url']);
 
     // All of them as Markdown files in a zip (the web page's "Download Markdown (zip)").
-    const zipped = await harness.app.inject({ url: `/v1/jobs/${job.id}/results`, headers: { accept: 'application/zip' } });
+    const zipped = await harness.app.inject({
+      url: `/v1/jobs/${job.id}/results`,
+      headers: { accept: 'application/zip' },
+    });
     expect(zipped.statusCode).toBe(200);
     expect(zipped.headers['content-type']).toBe('application/zip');
     expect(zipped.headers['content-disposition']).toBe(`attachment; filename="distill-${job.id}.zip"`);
     const files = await unzip(zipped.rawPayload);
     expect(files.size).toBe(250);
     const page7 = [...files.entries()].find(([name]) => name.startsWith('example.com-page-7-'));
-    expect(page7?.[1]).toMatch(/^---\nurl: "https:\/\/example\.com\/page\/7"\ntitle: "Title of https:\/\/example\.com\/page\/7"\nfetched: \d{4}-[^\n]+\n---\n# Title of https:\/\/example\.com\/page\/7\n$/);
+    expect(page7?.[1]).toMatch(
+      /^---\nurl: "https:\/\/example\.com\/page\/7"\ntitle: "Title of https:\/\/example\.com\/page\/7"\nfetched: \d{4}-[^\n]+\n---\n# Title of https:\/\/example\.com\/page\/7\n$/,
+    );
 
-    const unknown = expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,body` }), 400, 'validation_failed');
+    const unknown = expectProblem(
+      await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,body` }),
+      400,
+      'validation_failed',
+    );
     expect(unknown.errors).toEqual([expect.objectContaining({ field: '/fields' })]);
   });
 
@@ -178,15 +251,31 @@ describe('reading jobs, items, results and documents', () => {
     harness = await createHarness();
     const { job } = await submit(harness, ['https://example.com/doc']);
     await waitForFinal(harness, job.id);
-    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
+    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>()
+      .items;
     const byId = await harness.app.inject({ url: `/v1/documents/${item!.documentId}` });
     expect(byId.statusCode).toBe(200);
-    expect(byId.json<DocumentView>()).toMatchObject({ id: item!.documentId, url: 'https://example.com/doc', links: [], quality: {} });
-    const byUrl = await harness.app.inject({ url: `/v1/documents?url=${encodeURIComponent('HTTPS://Example.COM:443/doc#top')}` });
+    expect(byId.json<DocumentView>()).toMatchObject({
+      id: item!.documentId,
+      url: 'https://example.com/doc',
+      links: [],
+      quality: {},
+    });
+    const byUrl = await harness.app.inject({
+      url: `/v1/documents?url=${encodeURIComponent('HTTPS://Example.COM:443/doc#top')}`,
+    });
     expect(byUrl.json<DocumentView>().id).toBe(item!.documentId);
     expectProblem(await harness.app.inject({ url: '/v1/documents/nope' }), 404, 'document_not_found');
-    expectProblem(await harness.app.inject({ url: '/v1/documents?url=https://example.com/other' }), 404, 'document_not_found');
-    expectProblem(await harness.app.inject({ url: '/v1/documents?url=ftp://example.com/' }), 400, 'invalid_url');
+    expectProblem(
+      await harness.app.inject({ url: '/v1/documents?url=https://example.com/other' }),
+      404,
+      'document_not_found',
+    );
+    expectProblem(
+      await harness.app.inject({ url: '/v1/documents?url=ftp://example.com/' }),
+      400,
+      'invalid_url',
+    );
     expectProblem(await harness.app.inject({ url: '/v1/documents' }), 400, 'validation_failed');
   });
 
@@ -201,77 +290,149 @@ describe('reading jobs, items, results and documents', () => {
       return fakeTask(item, context);
     };
     harness = await createHarness({ task: flaky });
-    const { job } = await submit(harness, ['https://example.com/ok', 'https://example.com/flaky/1', 'https://example.com/flaky/2'], { maxAttempts: 1 });
+    const { job } = await submit(
+      harness,
+      ['https://example.com/ok', 'https://example.com/flaky/1', 'https://example.com/flaky/2'],
+      { maxAttempts: 1 },
+    );
     await waitForFinal(harness, job.id);
-    expect((await harness.app.inject({ url: `/v1/jobs/${job.id}` })).json<JobView>()).toMatchObject({ status: 'completed', counts: { succeeded: 1, failed: 2 } });
+    expect((await harness.app.inject({ url: `/v1/jobs/${job.id}` })).json<JobView>()).toMatchObject({
+      status: 'completed',
+      counts: { succeeded: 1, failed: 2 },
+    });
 
     const retried = await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/retry` });
     expect(retried.statusCode).toBe(200);
-    expect(retried.json<{ retried: number; job: JobView }>()).toMatchObject({ retried: 2, job: { counts: { failed: 0 }, finishedAt: null } });
+    expect(retried.json<{ retried: number; job: JobView }>()).toMatchObject({
+      retried: 2,
+      job: { counts: { failed: 0 }, finishedAt: null },
+    });
     await waitForFinal(harness, job.id);
     const after = (await harness.app.inject({ url: `/v1/jobs/${job.id}` })).json<JobView>();
     expect(after).toMatchObject({ status: 'completed', counts: { succeeded: 3, failed: 0 } });
-    const items = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
-    expect(items.map((item) => [item.state, item.attempts, item.error])).toEqual([['succeeded', 1, null], ['succeeded', 1, null], ['succeeded', 1, null]]);
-    const log = (await harness.store.repository.listEvents({ jobId: job.id, afterId: 0, limit: 100 })).map((e) => e.type);
+    const items = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>()
+      .items;
+    expect(items.map((item) => [item.state, item.attempts, item.error])).toEqual([
+      ['succeeded', 1, null],
+      ['succeeded', 1, null],
+      ['succeeded', 1, null],
+    ]);
+    const log = (await harness.store.repository.listEvents({ jobId: job.id, afterId: 0, limit: 100 })).map(
+      (e) => e.type,
+    );
     expect(log.filter((type) => type === 'job.retried')).toHaveLength(1);
     expect(log.filter((type) => type === 'job.completed')).toHaveLength(2);
 
     // Nothing failed any more: nothing to retry.
-    expect((await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/retry` })).json<{ retried: number }>().retried).toBe(0);
+    expect(
+      (await harness.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/retry` })).json<{
+        retried: number;
+      }>().retried,
+    ).toBe(0);
     const other = await submit(harness, ['https://example.com/hang/1']);
     await harness.app.inject({ method: 'POST', url: `/v1/jobs/${other.job.id}/cancel` });
-    expectProblem(await harness.app.inject({ method: 'POST', url: `/v1/jobs/${other.job.id}/retry` }), 409, 'job_cancelled');
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/nope/retry' }), 404, 'job_not_found');
+    expectProblem(
+      await harness.app.inject({ method: 'POST', url: `/v1/jobs/${other.job.id}/retry` }),
+      409,
+      'job_cancelled',
+    );
+    expectProblem(
+      await harness.app.inject({ method: 'POST', url: '/v1/jobs/nope/retry' }),
+      404,
+      'job_not_found',
+    );
   });
 
   it('deletes a finished job with its items, keeps its documents, and refuses a job that still runs', async () => {
     harness = await createHarness();
     const { job } = await submit(harness, ['https://example.com/kept']);
     await waitForFinal(harness, job.id);
-    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>().items;
+    const [item] = (await harness.app.inject({ url: `/v1/jobs/${job.id}/items` })).json<PageView<ItemView>>()
+      .items;
     const running = await submit(harness, ['https://example.com/hang/delete']);
-    expectProblem(await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${running.job.id}` }), 409, 'job_not_finished');
+    expectProblem(
+      await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${running.job.id}` }),
+      409,
+      'job_not_finished',
+    );
 
     const deleted = await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` });
     expect(deleted.statusCode).toBe(204);
     expectProblem(await harness.app.inject({ url: `/v1/jobs/${job.id}` }), 404, 'job_not_found');
-    expectProblem(await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` }), 404, 'job_not_found');
-    expect((await harness.app.inject({ url: '/v1/jobs' })).json<PageView<JobView>>().items.map((j) => j.id)).toEqual([running.job.id]);
+    expectProblem(
+      await harness.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}` }),
+      404,
+      'job_not_found',
+    );
+    expect(
+      (await harness.app.inject({ url: '/v1/jobs' })).json<PageView<JobView>>().items.map((j) => j.id),
+    ).toEqual([running.job.id]);
     // The document stays: a later job may reuse it, and retention removes orphans.
     expect((await harness.app.inject({ url: `/v1/documents/${item!.documentId}` })).statusCode).toBe(200);
   });
 
   it('hashes what a document holds: its Markdown when no text was asked for, never the empty text', async () => {
     const markdownOnly: TaskFunction = (item) =>
-      Promise.resolve({ kind: 'succeeded', document: { ...fakeDocument(item.url), text: '', markdown: `# Only Markdown of ${item.url}` } });
+      Promise.resolve({
+        kind: 'succeeded',
+        document: { ...fakeDocument(item.url), text: '', markdown: `# Only Markdown of ${item.url}` },
+      });
     harness = await createHarness({ task: markdownOnly });
-    const { job } = await submit(harness, ['https://example.com/a', 'https://example.com/b'], { formats: ['markdown'] });
+    const { job } = await submit(harness, ['https://example.com/a', 'https://example.com/b'], {
+      formats: ['markdown'],
+    });
     await waitForFinal(harness, job.id);
-    const results = (await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,markdown,contentHash` })).json<PageView<ResultView>>();
+    const results = (
+      await harness.app.inject({ url: `/v1/jobs/${job.id}/results?fields=url,markdown,contentHash` })
+    ).json<PageView<ResultView>>();
     const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-    expect(results.items.map((doc) => doc.contentHash)).toEqual(results.items.map((doc) => sha256(doc.markdown!)));
+    expect(results.items.map((doc) => doc.contentHash)).toEqual(
+      results.items.map((doc) => sha256(doc.markdown!)),
+    );
     expect(results.items.map((doc) => doc.contentHash)).not.toContain(sha256(''));
   });
 
   it('extracts one URL synchronously: 200 document, 422 with the item code, 504 extract_timeout naming the job', async () => {
     harness = await createHarness({ api: { extractTimeoutMs: 300 } });
-    const ok = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'https://example.com/sync' } });
+    const ok = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/extract',
+      payload: { url: 'https://example.com/sync' },
+    });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json<DocumentView>()).toMatchObject({ url: 'https://example.com/sync', title: 'Title of https://example.com/sync' });
+    expect(ok.json<DocumentView>()).toMatchObject({
+      url: 'https://example.com/sync',
+      title: 'Title of https://example.com/sync',
+    });
 
-    const failed = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'http://example.com/fail/10.0.0.1', options: { maxAttempts: 1 } } });
+    const failed = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/extract',
+      payload: { url: 'http://example.com/fail/10.0.0.1', options: { maxAttempts: 1 } },
+    });
     const problem = expectProblem(failed, 422, 'blocked_address');
     expect(problem).toMatchObject({ url: 'http://example.com/fail/10.0.0.1', jobId: expect.any(String) });
 
-    const slow = await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'https://example.com/hang' } });
+    const slow = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/extract',
+      payload: { url: 'https://example.com/hang' },
+    });
     const timeout = expectProblem(slow, 504, 'extract_timeout');
     const jobId = timeout.jobId as string;
     expect(timeout.links).toMatchObject({ self: `/v1/jobs/${jobId}` });
     expect((await harness.app.inject({ url: `/v1/jobs/${jobId}` })).json<JobView>().status).toBe('running');
 
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'ftp://x/' } }), 400, 'no_valid_urls');
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { link: 'https://x/' } }), 400, 'validation_failed');
+    expectProblem(
+      await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { url: 'ftp://x/' } }),
+      400,
+      'no_valid_urls',
+    );
+    expectProblem(
+      await harness.app.inject({ method: 'POST', url: '/v1/extract', payload: { link: 'https://x/' } }),
+      400,
+      'validation_failed',
+    );
     await expectHealthy(harness.app);
   });
 });
@@ -290,23 +451,34 @@ describe('operations endpoints', () => {
     expect((await harness.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await harness.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, queue: { ok: true } } });
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      checks: { database: { ok: true }, queue: { ok: true } },
+    });
 
     const metrics = await harness.app.inject({ url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.body).toContain('distill_queue_depth{state="succeeded"} 3');
     expect(metrics.body).toContain('distill_queue_depth{state="failed"} 1');
-    expect(metrics.body).toMatch(/distill_http_request_duration_seconds_count\{route="\/v1\/jobs",method="POST",status="202"\} 1/);
+    expect(metrics.body).toMatch(
+      /distill_http_request_duration_seconds_count\{route="\/v1\/jobs",method="POST",status="202"\} 1/,
+    );
     expect(metrics.body).toContain('distill_item_outcomes_total{state="failed",code="blocked_address"} 1');
     expect(metrics.body).toContain('distill_item_outcomes_total{state="succeeded",code="none"} 3');
     harness.metrics.observeExtraction(12, 'text/html; charset=utf-8');
-    expect((await harness.app.inject({ url: '/metrics' })).body).toContain('distill_extraction_duration_seconds_count{mime_type="text/html"} 1');
+    expect((await harness.app.inject({ url: '/metrics' })).body).toContain(
+      'distill_extraction_duration_seconds_count{mime_type="text/html"} 1',
+    );
     await harness.close();
 
     harness = await createHarness({
       isPoolStarted: false,
-      readiness: () => Promise.resolve({ isReady: false, checks: { database: { ok: true }, queue: { ok: false, message: 'queue is not reachable' } } }),
+      readiness: () =>
+        Promise.resolve({
+          isReady: false,
+          checks: { database: { ok: true }, queue: { ok: false, message: 'queue is not reachable' } },
+        }),
     });
     const notReady = await harness.app.inject({ url: '/readyz' });
     expect(notReady.statusCode).toBe(503);
@@ -319,7 +491,9 @@ describe('operations endpoints', () => {
     expect(response.statusCode).toBe(200);
     const doc = response.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
     expect(doc.openapi).toMatch(/^3\./);
-    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes.sort()).toEqual(
       [
         'POST /v1/jobs',
@@ -343,21 +517,37 @@ describe('operations endpoints', () => {
         'GET /metrics',
       ].sort(),
     );
-    const submitBody = (doc.paths['/v1/jobs']!.post as { requestBody: { content: Record<string, unknown> } }).requestBody.content;
-    expect(Object.keys(submitBody).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/plain']);
+    const submitBody = (doc.paths['/v1/jobs']!.post as { requestBody: { content: Record<string, unknown> } })
+      .requestBody.content;
+    expect(Object.keys(submitBody).sort()).toEqual([
+      'application/json',
+      'application/x-ndjson',
+      'text/plain',
+    ]);
     // "Try it out" starts from a request that works: two real-looking URLs, no made-up webhook.
     const example = (submitBody['application/json'] as { example?: Record<string, unknown> }).example;
-    expect(example).toMatchObject({ urls: ['https://example.com/', 'https://www.rfc-editor.org/rfc/rfc9457.txt'] });
+    expect(example).toMatchObject({
+      urls: ['https://example.com/', 'https://www.rfc-editor.org/rfc/rfc9457.txt'],
+    });
     expect(example).not.toHaveProperty('webhook');
     for (const path of ['/v1/extract', '/v1/jobs/{id}/urls']) {
-      const body = (doc.paths[path]!.post as { requestBody: { content: Record<string, { example?: unknown }> } }).requestBody.content['application/json']!;
+      const body = (
+        doc.paths[path]!.post as { requestBody: { content: Record<string, { example?: unknown }> } }
+      ).requestBody.content['application/json']!;
       expect(body.example, path).toEqual(expect.objectContaining({}));
     }
     // Every answer a /v1/ route can give is documented: its success, and the problem body of 4XX/5XX.
     for (const [path, methods] of Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/'))) {
-      for (const [method, operation] of Object.entries(methods as Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>)) {
-        const problems = ['4XX', '5XX'].map((range) => Object.keys(operation.responses[range]?.content ?? {}).length > 0);
-        expect({ route: `${method.toUpperCase()} ${path}`, problems }).toEqual({ route: `${method.toUpperCase()} ${path}`, problems: [true, true] });
+      for (const [method, operation] of Object.entries(
+        methods as Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>,
+      )) {
+        const problems = ['4XX', '5XX'].map(
+          (range) => Object.keys(operation.responses[range]?.content ?? {}).length > 0,
+        );
+        expect({ route: `${method.toUpperCase()} ${path}`, problems }).toEqual({
+          route: `${method.toUpperCase()} ${path}`,
+          problems: [true, true],
+        });
       }
     }
     const docs = await harness.app.inject({ url: '/docs/' });

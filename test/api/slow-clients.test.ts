@@ -12,7 +12,9 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function listen(api: NonNullable<Parameters<typeof createHarness>[0]>['api']): Promise<{ port: number }> {
+async function listen(
+  api: NonNullable<Parameters<typeof createHarness>[0]>['api'],
+): Promise<{ port: number }> {
   harness = await createHarness({ isPoolStarted: false, api });
   await harness.app.listen({ port: 0, host: '127.0.0.1' });
   const address = harness.app.server.address();
@@ -37,7 +39,9 @@ function open(port: number): Promise<Socket & { closedAt?: number }> {
 }
 
 function openConnections(): Promise<number> {
-  return new Promise((resolve, reject) => harness!.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  return new Promise((resolve, reject) =>
+    harness!.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
 }
 
 async function healthz(port: number): Promise<number> {
@@ -48,7 +52,12 @@ async function healthz(port: number): Promise<number> {
 
 describe('slow clients', () => {
   it('closes 500 connections that send their headers or their body a byte at a time, within the configured timeouts, while /healthz answers', async () => {
-    const limits = { headersTimeoutMs: 600, requestTimeoutMs: 1500, keepAliveTimeoutMs: 500, maxConnectionsPerIp: 1000 };
+    const limits = {
+      headersTimeoutMs: 600,
+      requestTimeoutMs: 1500,
+      keepAliveTimeoutMs: 500,
+      maxConnectionsPerIp: 1000,
+    };
     const { port } = await listen(limits);
     const slowHeaders = await Promise.all(Array.from({ length: 250 }, () => open(port)));
     const slowBodies = await Promise.all(Array.from({ length: 250 }, () => open(port)));
@@ -57,7 +66,9 @@ describe('slow clients', () => {
     for (const socket of slowHeaders) socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
     for (const socket of slowBodies) {
       // One URL line that never ends: no job is made, the body just never finishes.
-      socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\nhttps://example.com/');
+      socket.write(
+        'POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\nhttps://example.com/',
+      );
     }
     // A byte every 100 ms on each: never idle, never done.
     const trickle = setInterval(() => {
@@ -66,19 +77,24 @@ describe('slow clients', () => {
     try {
       // While they hang on, the server serves others.
       expect(await healthz(port)).toBe(200);
-      await waitFor(() => [...slowHeaders, ...slowBodies].every((s) => s.closedAt !== undefined), 45_000, 'every slow connection to be closed');
+      await waitFor(
+        () => [...slowHeaders, ...slowBodies].every((s) => s.closedAt !== undefined),
+        45_000,
+        'every slow connection to be closed',
+      );
     } finally {
       clearInterval(trickle);
     }
     // Generous bounds: the timeout plus Node's check interval plus a loaded machine's slack. Without
     // the limits they would live until the client stops (headers: Node's 60 s default and more).
-    const latest = (group: Array<{ closedAt?: number }>) => Math.max(...group.map((s) => s.closedAt! - started));
+    const latest = (group: Array<{ closedAt?: number }>) =>
+      Math.max(...group.map((s) => s.closedAt! - started));
     expect(latest(slowHeaders)).toBeLessThan(limits.headersTimeoutMs + 20_000);
     expect(latest(slowBodies)).toBeLessThan(limits.requestTimeoutMs + 20_000);
     expect(await healthz(port)).toBe(200);
   }, 90_000);
 
-  it('closes an idle keep-alive connection after keepAliveTimeoutMs (plus Node\'s one-second buffer)', async () => {
+  it("closes an idle keep-alive connection after keepAliveTimeoutMs (plus Node's one-second buffer)", async () => {
     const { port } = await listen({ keepAliveTimeoutMs: 300 });
     const socket = await open(port);
     socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');

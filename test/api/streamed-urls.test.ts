@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StreamedUrls } from '../../src/api/streamed-urls.js';
 
-async function collect(chunks: Array<string | Buffer>, options: Partial<ConstructorParameters<typeof StreamedUrls>[1]> = {}) {
+async function collect(
+  chunks: Array<string | Buffer>,
+  options: Partial<ConstructorParameters<typeof StreamedUrls>[1]> = {},
+) {
   const stream = Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   const urls = new StreamedUrls(stream, { format: 'text', maxLineBytes: 64, maxUrls: 1000, ...options });
   const entries: string[] = [];
@@ -23,8 +26,17 @@ describe('StreamedUrls', () => {
     const long = 'x'.repeat(50);
     const { entries, urls } = await collect(['https://a.test/\nhttps://', long, long, '\nhttps://b.test/']);
     expect(entries).toEqual(['https://a.test/', '', 'https://b.test/']);
-    const merged = urls.mergeInvalid([{ index: 1, input: '', reason: 'invalid_url', message: 'The URL is empty' }]);
-    expect(merged).toEqual([{ index: 1, input: `https://${long}${long}`.slice(0, 200), reason: 'url_too_long', message: 'The line is longer than 64 bytes' }]);
+    const merged = urls.mergeInvalid([
+      { index: 1, input: '', reason: 'invalid_url', message: 'The URL is empty' },
+    ]);
+    expect(merged).toEqual([
+      {
+        index: 1,
+        input: `https://${long}${long}`.slice(0, 200),
+        reason: 'url_too_long',
+        message: 'The line is longer than 64 bytes',
+      },
+    ]);
   });
 
   it('stops taking URLs past maxUrls and says so', async () => {
@@ -34,7 +46,10 @@ describe('StreamedUrls', () => {
   });
 
   it('drains the rest of the body when the reader stops early, instead of destroying it', async () => {
-    const stream = Readable.from([Buffer.from('https://a.test/\nhttps://b.test/\n'), Buffer.from('https://c.test/\n')]);
+    const stream = Readable.from([
+      Buffer.from('https://a.test/\nhttps://b.test/\n'),
+      Buffer.from('https://c.test/\n'),
+    ]);
     const urls = new StreamedUrls(stream, { format: 'ndjson', maxLineBytes: 64, maxUrls: 10 });
     for await (const entry of urls) {
       expect(entry).toBe('');

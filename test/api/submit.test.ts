@@ -1,7 +1,14 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SubmitResponse } from '../../src/client/types.js';
-import { createHarness, expectHealthy, expectProblem, urls, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import {
+  createHarness,
+  expectHealthy,
+  expectProblem,
+  urls,
+  waitForFinal,
+  type Harness,
+} from '../helpers/api-harness.js';
 
 describe('POST /v1/jobs', () => {
   let harness: Harness | undefined;
@@ -31,7 +38,14 @@ describe('POST /v1/jobs', () => {
     expect(response.statusCode).toBe(202);
     const body = response.json<SubmitResponse>();
     expect(response.headers.location).toBe(`/v1/jobs/${body.job.id}`);
-    expect(body.submission).toMatchObject({ received: 7, accepted: 2, duplicates: 1, reused: 0, invalidCount: 4, replayed: false });
+    expect(body.submission).toMatchObject({
+      received: 7,
+      accepted: 2,
+      duplicates: 1,
+      reused: 0,
+      invalidCount: 4,
+      replayed: false,
+    });
     expect(body.submission.invalid.map((e) => [e.index, e.reason])).toEqual([
       [2, 'unsupported_scheme'],
       [3, 'invalid_url'],
@@ -69,7 +83,11 @@ describe('POST /v1/jobs', () => {
 
   it('refuses 100,001 URLs with 400 validation_failed naming /urls', async () => {
     harness = await createHarness({ isPoolStarted: false });
-    const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: urls(100_001) } });
+    const response = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { urls: urls(100_001) },
+    });
     const problem = expectProblem(response, 400, 'validation_failed');
     expect(problem.errors).toEqual([{ field: '/urls', message: 'must NOT have more than 100000 items' }]);
     expect(problem.detail).toContain('/urls');
@@ -97,9 +115,17 @@ describe('POST /v1/jobs', () => {
     [{}, '/urls', "must have required property 'urls'"],
     [{ urls: ['https://a.test/'], options: { maxAge: 'soon' } }, '/options/maxAge', 'must be integer'],
     [{ urls: ['https://a.test/'], options: { timeoutMs: 10 } }, '/options/timeoutMs', 'must be >= 1000'],
-    [{ urls: ['https://a.test/'], options: { formats: ['pdf'] } }, '/options/formats/0', 'must be equal to one of the allowed values: text, markdown, html, links, chunks, json, summary'],
+    [
+      { urls: ['https://a.test/'], options: { formats: ['pdf'] } },
+      '/options/formats/0',
+      'must be equal to one of the allowed values: text, markdown, html, links, chunks, json, summary',
+    ],
     [{ urls: ['https://a.test/'], extra: true }, '/extra', 'must NOT have additional properties'],
-    [{ urls: ['https://a.test/'], webhook: { url: 'ftp://x' } }, '/webhook/url', 'must match pattern "^https?://"'],
+    [
+      { urls: ['https://a.test/'], webhook: { url: 'ftp://x' } },
+      '/webhook/url',
+      'must match pattern "^https?://"',
+    ],
   ])('answers 400 validation_failed naming the field for %j', async (payload, field, message) => {
     harness ??= await createHarness({ isPoolStarted: false });
     const response = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload });
@@ -111,7 +137,11 @@ describe('POST /v1/jobs', () => {
   it('reports a 5 MB URL as an invalid entry, and answers 413 body_too_large above the body limit', async () => {
     harness = await createHarness({ isPoolStarted: false });
     const huge = `https://example.com/${'a'.repeat(5 * 1024 * 1024)}`;
-    const accepted = await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: [huge, 'https://example.com/ok'] } });
+    const accepted = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { urls: [huge, 'https://example.com/ok'] },
+    });
     expect(accepted.statusCode).toBe(202);
     expect(accepted.json<SubmitResponse>().submission.invalid).toEqual([
       expect.objectContaining({ index: 0, reason: 'url_too_long', input: huge.slice(0, 200) }),
@@ -130,7 +160,12 @@ describe('POST /v1/jobs', () => {
     const json = JSON.stringify({ urls: many });
     expect(json.length).toBeGreaterThan(60_000_000);
     const started = Date.now();
-    const refused = await harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload: json });
+    const refused = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: json,
+    });
     const problem = expectProblem(refused, 413, 'body_too_large');
     expect(String(problem.detail)).toMatch(/text\/plain.*application\/x-ndjson/);
     // Refused from its Content-Length, before a byte is parsed (generous bound; parsing took seconds).
@@ -156,7 +191,12 @@ describe('POST /v1/jobs', () => {
       413,
       'body_too_large',
     );
-    const streamed = await harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'text/plain' }, payload: lines });
+    const streamed = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'text/plain' },
+      payload: lines,
+    });
     expect(streamed.statusCode).toBe(202);
     expect(streamed.json<SubmitResponse>().submission.accepted).toBe(5000);
   }, 60_000);
@@ -218,7 +258,14 @@ describe('POST /v1/jobs', () => {
 
   it('takes 20,000 URLs streamed as text/plain, with options in the query string', async () => {
     harness = await createHarness({ isPoolStarted: false });
-    const lines = ['# a comment', ...urls(20_000), '', 'ftp://nope/', 'https://example.com/page/0', `https://example.com/${'x'.repeat(11_000)}`];
+    const lines = [
+      '# a comment',
+      ...urls(20_000),
+      '',
+      'ftp://nope/',
+      'https://example.com/page/0',
+      `https://example.com/${'x'.repeat(11_000)}`,
+    ];
     const response = await harness.app.inject({
       method: 'POST',
       url: '/v1/jobs?maxAge=0&formats=text,links&maxAttempts=5',
@@ -227,12 +274,25 @@ describe('POST /v1/jobs', () => {
     });
     expect(response.statusCode).toBe(202);
     const body = response.json<SubmitResponse>();
-    expect(body.submission).toMatchObject({ received: 20_003, accepted: 20_000, duplicates: 1, invalidCount: 2, truncated: false });
+    expect(body.submission).toMatchObject({
+      received: 20_003,
+      accepted: 20_000,
+      duplicates: 1,
+      invalidCount: 2,
+      truncated: false,
+    });
     expect(body.submission.invalid).toEqual([
       expect.objectContaining({ index: 20_000, reason: 'unsupported_scheme' }),
-      expect.objectContaining({ index: 20_002, reason: 'url_too_long', message: 'The line is longer than 10240 bytes' }),
+      expect.objectContaining({
+        index: 20_002,
+        reason: 'url_too_long',
+        message: 'The line is longer than 10240 bytes',
+      }),
     ]);
-    expect(body.job).toMatchObject({ total: 20_000, options: { maxAge: 0, formats: ['text', 'links'], maxAttempts: 5 } });
+    expect(body.job).toMatchObject({
+      total: 20_000,
+      options: { maxAge: 0, formats: ['text', 'links'], maxAttempts: 5 },
+    });
   });
 
   it('takes URLs streamed as NDJSON: JSON strings or {"url"} objects; other lines are invalid entries', async () => {
@@ -260,7 +320,7 @@ describe('POST /v1/jobs', () => {
     ]);
   });
 
-  it('answers 400 no_valid_urls to a streamed body with no valid line, with the lines\' reasons', async () => {
+  it("answers 400 no_valid_urls to a streamed body with no valid line, with the lines' reasons", async () => {
     harness = await createHarness({ isPoolStarted: false });
     const response = await harness.app.inject({
       method: 'POST',
@@ -279,7 +339,11 @@ describe('POST /v1/jobs', () => {
   it('appends URLs to a job with the same rules, and refuses them for a cancelled job (409)', async () => {
     harness = await createHarness({ isPoolStarted: false });
     const created = (
-      await harness.app.inject({ method: 'POST', url: '/v1/jobs', payload: { urls: ['https://example.com/1'] } })
+      await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { urls: ['https://example.com/1'] },
+      })
     ).json<SubmitResponse>();
     const id = created.job.id;
     const appended = await harness.app.inject({
@@ -299,9 +363,21 @@ describe('POST /v1/jobs', () => {
       payload: 'https://example.com/3\nhttps://example.com/4\n',
     });
     expect(streamed.json<SubmitResponse>().job.total).toBe(4);
-    expectProblem(await harness.app.inject({ method: 'POST', url: '/v1/jobs/nope/urls', payload: { urls: ['https://a.test/'] } }), 404, 'job_not_found');
+    expectProblem(
+      await harness.app.inject({
+        method: 'POST',
+        url: '/v1/jobs/nope/urls',
+        payload: { urls: ['https://a.test/'] },
+      }),
+      404,
+      'job_not_found',
+    );
     await harness.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
-    const refused = await harness.app.inject({ method: 'POST', url: `/v1/jobs/${id}/urls`, payload: { urls: ['https://example.com/5'] } });
+    const refused = await harness.app.inject({
+      method: 'POST',
+      url: `/v1/jobs/${id}/urls`,
+      payload: { urls: ['https://example.com/5'] },
+    });
     expectProblem(refused, 409, 'job_cancelled');
     await expectHealthy(harness.app);
   });
@@ -316,7 +392,9 @@ describe('POST /v1/jobs', () => {
       })
     ).json<SubmitResponse>();
     await waitForFinal(harness, created.job.id);
-    const job = (await harness.app.inject({ url: `/v1/jobs/${created.job.id}` })).json<SubmitResponse['job']>();
+    const job = (await harness.app.inject({ url: `/v1/jobs/${created.job.id}` })).json<
+      SubmitResponse['job']
+    >();
     expect(job).toMatchObject({ status: 'completed', progress: 1, counts: { succeeded: 20, failed: 1 } });
     expect(job.finishedAt).not.toBeNull();
   });

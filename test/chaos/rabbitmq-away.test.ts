@@ -25,7 +25,8 @@ describe('chaos: RabbitMQ away while a job completes', () => {
     const task = gatedTask((item) => (item.seq < 30 ? Promise.resolve() : gate.promise));
     const { app, url, close } = await startApp({ DISTILL_AMQP_URL: proxy.url }, { task });
     cleanups.push(close);
-    const ofJob = (jobId: string): ReceivedMessage[] => consumer.messages.filter((m) => m.body.jobId === jobId);
+    const ofJob = (jobId: string): ReceivedMessage[] =>
+      consumer.messages.filter((m) => m.body.jobId === jobId);
 
     const urls = Array.from({ length: 150 }, (_, i) => `https://example.com/rabbit-away/${i}`);
     const submitted = await postJson(`${url}/v1/jobs`, { urls, options: { maxAge: 0 } });
@@ -38,7 +39,11 @@ describe('chaos: RabbitMQ away while a job completes', () => {
 
     proxy.cut();
     gate.resolve();
-    await waitFor(async () => (await app.repository.getJob(jobId))?.status === 'completed', 20_000, 'the job to complete');
+    await waitFor(
+      async () => (await app.repository.getJob(jobId))?.status === 'completed',
+      20_000,
+      'the job to complete',
+    );
     // The broker is away: the process is still ready (nothing is lost, the events wait in the
     // outbox), and the report names the broker once the sink has seen its connection go.
     let away = await getJson(`${url}/readyz`);
@@ -59,8 +64,16 @@ describe('chaos: RabbitMQ away while a job completes', () => {
     expect((await app.repository.listUnpublishedEvents(1000)).some((e) => e.jobId === jobId)).toBe(true);
 
     proxy.restore();
-    await waitFor(() => ofJob(jobId).some((m) => m.routingKey === 'job.completed'), 45_000, 'job.completed after the broker came back');
-    await waitFor(async () => (await app.repository.listUnpublishedEvents(1000)).every((e) => e.jobId !== jobId), 10_000, 'the outbox to empty');
+    await waitFor(
+      () => ofJob(jobId).some((m) => m.routingKey === 'job.completed'),
+      45_000,
+      'job.completed after the broker came back',
+    );
+    await waitFor(
+      async () => (await app.repository.listUnpublishedEvents(1000)).every((e) => e.jobId !== jobId),
+      10_000,
+      'the outbox to empty',
+    );
 
     // At least once: a batch cut before its confirm may arrive twice, so compare sets of ids.
     const log = await eventLogOf(url, jobId);

@@ -15,7 +15,16 @@
  * to recover, as in production.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -36,7 +45,9 @@ function run(command: string, args: readonly string[]): string {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`\`${command} ${args.join(' ')}\` failed (these tests need root and mount rights): ${stderr.trim() || String(error)}`);
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` failed (these tests need root and mount rights): ${stderr.trim() || String(error)}`,
+    );
   }
 }
 
@@ -80,13 +91,20 @@ async function readiness(app: App): Promise<{ status: number; body: Readiness }>
   return { status: response.status, body: (await response.json()) as Readiness };
 }
 
-async function submit(app: App, urls: readonly string[]): Promise<{ status: number; contentType: string; body: Record<string, unknown> }> {
+async function submit(
+  app: App,
+  urls: readonly string[],
+): Promise<{ status: number; contentType: string; body: Record<string, unknown> }> {
   const response = await fetch(`${app.url}/v1/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ urls, options: { maxAge: 0 } }),
   });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** Submits `urls`, expects 202, and waits until the job completed; returns its id. */
@@ -94,7 +112,11 @@ async function submitAndFinish(app: App, urls: readonly string[]): Promise<strin
   const submitted = await submit(app, urls);
   expect(submitted.status).toBe(202);
   const jobId = (submitted.body.job as { id: string }).id;
-  await eventually(async () => (await app.repository.getJob(jobId))?.status === 'completed', 30_000, `job ${jobId} to complete`);
+  await eventually(
+    async () => (await app.repository.getJob(jobId))?.status === 'completed',
+    30_000,
+    `job ${jobId} to complete`,
+  );
   return jobId;
 }
 
@@ -112,7 +134,9 @@ function expectIntactFile(file: string, jobs: ReadonlyArray<{ id: string; urls: 
     expect(db.pragma('integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     for (const job of jobs) {
       const rows = db
-        .prepare(`select i.url, i.state, d.id as document from job_items i left join documents d on d.id = i.document_id where i.job_id = ?`)
+        .prepare(
+          `select i.url, i.state, d.id as document from job_items i left join documents d on d.id = i.document_id where i.job_id = ?`,
+        )
         .all(job.id) as Array<{ url: string; state: string; document: string | null }>;
       expect(new Set(rows.map((r) => r.url))).toEqual(new Set(job.urls));
       expect(rows.filter((r) => r.state !== 'succeeded' || r.document === null)).toEqual([]);
@@ -123,7 +147,12 @@ function expectIntactFile(file: string, jobs: ReadonlyArray<{ id: string; urls: 
 }
 
 /** Submits `urls` while the storage fails: a problem+json answer with `status` and `problem` in it. */
-async function expectRefused(app: App, urls: readonly string[], status: number, problem: Record<string, unknown>): Promise<void> {
+async function expectRefused(
+  app: App,
+  urls: readonly string[],
+  status: number,
+  problem: Record<string, unknown>,
+): Promise<void> {
   const refused = await submit(app, urls);
   expect(refused.status).toBe(status);
   expect(refused.contentType).toMatch(/^application\/problem\+json/);
@@ -134,7 +163,12 @@ async function expectRefused(app: App, urls: readonly string[], status: number, 
  * Once the storage is back: a new job of `later` runs to the end, the process stops, and the file
  * is whole with both the job from before the failure and the new one in it.
  */
-async function expectRecovered(app: App, file: string, before: { id: string; urls: readonly string[] }, later: readonly string[]): Promise<void> {
+async function expectRecovered(
+  app: App,
+  file: string,
+  before: { id: string; urls: readonly string[] },
+  later: readonly string[],
+): Promise<void> {
   const second = await submitAndFinish(app, later);
   await app.stop();
   expectIntactFile(file, [before, { id: second, urls: later }]);
@@ -182,7 +216,11 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     expect(((await job.json()) as { counts: { succeeded: number } }).counts.succeeded).toBe(100);
 
     rmSync(filler);
-    await eventually(async () => (await readiness(app)).status === 200, 15_000, '/readyz to be ready once space is freed');
+    await eventually(
+      async () => (await readiness(app)).status === 200,
+      15_000,
+      '/readyz to be ready once space is freed',
+    );
     await expectRecovered(app, file, { id: first, urls: accepted }, urlsOf('after-full', 50));
   }, 60_000);
 
@@ -200,7 +238,10 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     await sql`pragma query_only = 1`.execute(app.database.db);
     const notReady = await readiness(app);
     expect(notReady.status).toBe(503);
-    expect(notReady.body.checks.database).toEqual({ ok: false, message: 'The database is read-only: writes fail' });
+    expect(notReady.body.checks.database).toEqual({
+      ok: false,
+      message: 'The database is read-only: writes fail',
+    });
     await expectRefused(app, urlsOf('while-ro', 10), 503, { code: 'storage_unavailable', status: 503 });
     expect((await fetch(`${app.url}/v1/jobs/${first}`)).status).toBe(200);
 
@@ -237,7 +278,10 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     writeFileSync(`/sys/fs/ext4/${device}/trigger_fs_error`, '1');
     const notReady = await readiness(app);
     expect(notReady.status).toBe(503);
-    expect(notReady.body.checks.database).toEqual({ ok: false, message: 'The database is not reachable or failing' });
+    expect(notReady.body.checks.database).toEqual({
+      ok: false,
+      message: 'The database is not reachable or failing',
+    });
     await expectRefused(app, urlsOf('while-fs-error', 10), 503, { code: 'storage_unavailable', status: 503 });
     expect((await fetch(`${app.url}/v1/jobs/${first}`)).status).toBe(200);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
@@ -251,7 +295,11 @@ describe('chaos: the SQLite file of `distill serve` runs out of space or refuses
     mount();
     app = await startRole('serve', env(file), { task: gatedTask() });
     cleanups.push(() => app.stop());
-    await eventually(async () => (await readiness(app)).status === 200, 10_000, '/readyz to be ready after the restart');
+    await eventually(
+      async () => (await readiness(app)).status === 200,
+      10_000,
+      '/readyz to be ready after the restart',
+    );
     await expectRecovered(app, file, { id: first, urls: accepted }, urlsOf('after-fs-error', 30));
   }, 60_000);
 });

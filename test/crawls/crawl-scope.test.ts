@@ -15,7 +15,12 @@ describe('crawl patterns and scope', () => {
   });
 
   it('keeps normalised links in scope: same site (www. aside), include, exclude; deduped and capped', async () => {
-    const scope = new CrawlScope({ url: 'https://www.a.test/', sameSite: true, include: ['/docs/**'], exclude: ['/draft/'] });
+    const scope = new CrawlScope({
+      url: 'https://www.a.test/',
+      sameSite: true,
+      include: ['/docs/**'],
+      exclude: ['/draft/'],
+    });
     const links = [
       'https://a.test/docs/one#top',
       'https://a.test/docs/one',
@@ -36,6 +41,8 @@ describe('crawl patterns and scope', () => {
       <url><loc><![CDATA[https://a.test/c]]></loc></url><url><loc>https://a.test/d</loc></url></urlset>`;
     expect(parseSitemap(xml)).toEqual(['https://a.test/?a=1&b=2', 'https://a.test/c', 'https://a.test/d']);
     expect(parseSitemap(xml, 2)).toHaveLength(2);
-    expect(parseSitemap('<sitemapindex><sitemap><loc>https://a.test/s1.xml</loc></sitemap></sitemapindex>')).toEqual([]);
+    expect(
+      parseSitemap('<sitemapindex><sitemap><loc>https://a.test/s1.xml</loc></sitemap></sitemapindex>'),
+    ).toEqual([]);
   });
 });

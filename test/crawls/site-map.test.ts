@@ -36,10 +36,16 @@ describe('SiteMapper on hostile and large sites', () => {
     server = createServer((request, response) => {
       const path = request.url ?? '/';
       requested.set(path, (requested.get(path) ?? 0) + 1);
-      const xml = (body: string | Buffer, type = 'application/xml'): void => void response.writeHead(200, { 'content-type': type }).end(body);
+      const xml = (body: string | Buffer, type = 'application/xml'): void =>
+        void response.writeHead(200, { 'content-type': type }).end(body);
       if (path === '/robots.txt') return xml(robots, 'text/plain');
-      if (path === '/') return xml(`<html><body><a href="/home-link">a link</a><a href="mailto:x@y">mail</a></body></html>`, 'text/html');
-      if (path === '/home-link') return xml('<html><body><a href="/beyond">one page beyond</a></body></html>', 'text/html');
+      if (path === '/')
+        return xml(
+          `<html><body><a href="/home-link">a link</a><a href="mailto:x@y">mail</a></body></html>`,
+          'text/html',
+        );
+      if (path === '/home-link')
+        return xml('<html><body><a href="/beyond">one page beyond</a></body></html>', 'text/html');
       if (path === '/pages.xml') return xml(urlset([`${origin}/kept/1`, `${origin}/kept/2`]));
       if (path === '/self.xml') return xml(index([`${origin}/self.xml`, `${origin}/pages.xml`]));
       if (path === '/huge.xml') {
@@ -60,11 +66,14 @@ describe('SiteMapper on hostile and large sites', () => {
       const deep = /^\/deep\/(\d+)\.xml$/.exec(path);
       if (deep) {
         const n = Number(deep[1]);
-        return xml(n < 100_000 ? index([`${origin}/deep/${n + 1}.xml`, `${origin}/deep-pages/${n}.xml`]) : urlset([]));
+        return xml(
+          n < 100_000 ? index([`${origin}/deep/${n + 1}.xml`, `${origin}/deep-pages/${n}.xml`]) : urlset([]),
+        );
       }
       const deepPages = /^\/deep-pages\/(\d+)\.xml$/.exec(path);
       if (deepPages) return xml(urlset([`${origin}/deep-page/${deepPages[1]}`]));
-      if (path === '/wide.xml') return xml(index(Array.from({ length: 100_000 }, (_, i) => `${origin}/wide/${i}.xml`)));
+      if (path === '/wide.xml')
+        return xml(index(Array.from({ length: 100_000 }, (_, i) => `${origin}/wide/${i}.xml`)));
       if (path.startsWith('/wide/')) return xml(urlset([`${origin}/wide-page${path.slice(5, -4)}`]));
       if (path === '/bomb.xml.gz') return xml(bomb, 'application/gzip');
       if (path === '/entities.xml') {
@@ -99,10 +108,25 @@ describe('SiteMapper on hostile and large sites', () => {
   it('ends each hostile sitemap with a warning and keeps the rest of the map', async () => {
     const result = await mapWith(['/huge.xml', '/self.xml', '/bomb.xml.gz', '/entities.xml']);
     const urls = result.links.map((link) => link.url);
-    expect(urls).toEqual(expect.arrayContaining([`${origin}/`, `${origin}/kept/1`, `${origin}/kept/2`, `${origin}/home-link`, `${origin}/beyond`, `${origin}/docs.md`]));
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        `${origin}/`,
+        `${origin}/kept/1`,
+        `${origin}/kept/2`,
+        `${origin}/home-link`,
+        `${origin}/beyond`,
+        `${origin}/docs.md`,
+      ]),
+    );
     expect(urls.some((url) => url.includes('lol'))).toBe(false);
-    const codes = Object.fromEntries(result.warnings.map((warning) => [new URL(warning.url).pathname, warning.code]));
-    expect(codes).toMatchObject({ '/huge.xml': 'too_large', '/bomb.xml.gz': 'decompression_limit', '/entities.xml': 'xml_entities' });
+    const codes = Object.fromEntries(
+      result.warnings.map((warning) => [new URL(warning.url).pathname, warning.code]),
+    );
+    expect(codes).toMatchObject({
+      '/huge.xml': 'too_large',
+      '/bomb.xml.gz': 'decompression_limit',
+      '/entities.xml': 'xml_entities',
+    });
     // The index that names itself is read once.
     expect(requested.get('/self.xml')).toBe(1);
     expect(result.isPartial).toBe(false);
@@ -130,9 +154,19 @@ describe('SiteMapper on hostile and large sites', () => {
   it('filters by search, patterns and host', async () => {
     robots = `Sitemap: ${origin}/big.xml.gz\n`;
     const searched = await mapper.map({ url: origin, search: 'big/4999', sitemap: 'only' });
-    expect(searched.links.map((link) => link.url).sort()).toEqual([`${origin}/big/4999`, ...Array.from({ length: 10 }, (_, i) => `${origin}/big/4999${i}`)].sort());
-    const included = await mapper.map({ url: origin, include: ['/big/1234*'], exclude: ['/big/12345'], sitemap: 'only' });
-    expect(included.links.map((link) => link.url)).toEqual([`${origin}/big/1234`, ...[0, 1, 2, 3, 4, 6, 7, 8, 9].map((i) => `${origin}/big/1234${i}`)]);
+    expect(searched.links.map((link) => link.url).sort()).toEqual(
+      [`${origin}/big/4999`, ...Array.from({ length: 10 }, (_, i) => `${origin}/big/4999${i}`)].sort(),
+    );
+    const included = await mapper.map({
+      url: origin,
+      include: ['/big/1234*'],
+      exclude: ['/big/12345'],
+      sitemap: 'only',
+    });
+    expect(included.links.map((link) => link.url)).toEqual([
+      `${origin}/big/1234`,
+      ...[0, 1, 2, 3, 4, 6, 7, 8, 9].map((i) => `${origin}/big/1234${i}`),
+    ]);
     expect(() => mapper.check({ include: ['/(a)\\1/'] })).toThrow(/backreferences/);
   }, 60_000);
 });

@@ -21,7 +21,9 @@ describe('the distill command line', () => {
         if (path === '/robots.txt') return { status: 404, body: '' };
         if (path.startsWith('/gone')) return { status: 410, body: 'gone' };
         const n = path.split('/').pop();
-        return { body: `<html><head><title>Page ${n}</title></head><body><article><h1>Page ${n}</h1><p>Some text about page ${n} that is long enough to be the main content of the page, with a few more words.</p></article></body></html>` };
+        return {
+          body: `<html><head><title>Page ${n}</title></head><body><article><h1>Page ${n}</h1><p>Some text about page ${n} that is long enough to be the main content of the page, with a few more words.</p></article></body></html>`,
+        };
       },
     });
     dir = mkdtempSync(join(tmpdir(), 'distill-cli-'));
@@ -35,7 +37,15 @@ describe('the distill command line', () => {
   it('lists every command and option with --help', async () => {
     const run = await distill(['--help']);
     expect(run.code).toBe(0);
-    for (const word of ['serve', 'extract', 'jobs', 'migrate', '--database-url', 'DISTILL_DATABASE_URL', '[default: sqlite:./data/distill.db]']) {
+    for (const word of [
+      'serve',
+      'extract',
+      'jobs',
+      'migrate',
+      '--database-url',
+      'DISTILL_DATABASE_URL',
+      '[default: sqlite:./data/distill.db]',
+    ]) {
       expect(run.stdout).toContain(word);
     }
     const sub = await distill(['extract', '--help']);
@@ -64,7 +74,13 @@ describe('the distill command line', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const { port } = busy.address() as AddressInfo;
     try {
-      const run = await distill(['serve', '--port', String(port), '--database-url', `sqlite:${join(dir, 'busy.db')}`]);
+      const run = await distill([
+        'serve',
+        '--port',
+        String(port),
+        '--database-url',
+        `sqlite:${join(dir, 'busy.db')}`,
+      ]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`127.0.0.1:${port} is already in use`);
       expect(run.stderr).toContain('--port');
@@ -80,16 +96,26 @@ describe('the distill command line', () => {
   });
 
   it('says why a link without a scheme is refused, and what was meant', async () => {
-    const run = await runDistill(['extract', 'example.com'], { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'noscheme.db')}` });
+    const run = await runDistill(['extract', 'example.com'], {
+      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'noscheme.db')}`,
+    });
     // Not a file here, so a usage error (2) that names what was most likely meant.
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('No such file: example.com; as a link: No scheme: did you mean https://example.com/?');
+    expect(run.stderr).toContain(
+      'No such file: example.com; as a link: No scheme: did you mean https://example.com/?',
+    );
   });
 
   it('extracts URLs from stdin to Markdown files with a progress summary, exiting 1 when one failed', async () => {
     const out = join(dir, 'md');
-    const urls = [`${corpus.origins[0]}/a/1`, `${corpus.origins[1]}/a/2`, `${corpus.origins[0]}/gone/3`].join('\n');
-    const run = await distill(['extract', '-o', out], { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' }, urls);
+    const urls = [`${corpus.origins[0]}/a/1`, `${corpus.origins[1]}/a/2`, `${corpus.origins[0]}/gone/3`].join(
+      '\n',
+    );
+    const run = await distill(
+      ['extract', '-o', out],
+      { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' },
+      urls,
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('2 extracted (0 reused), 1 failed');
     expect(run.stderr).toMatch(/failed http:\/\/127\.0\.0\.1:\d+\/gone\/3: http_error/);
@@ -101,7 +127,10 @@ describe('the distill command line', () => {
   });
 
   it('writes NDJSON documents to stdout and reuses them on a second run', async () => {
-    const env = { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'ndjson.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' };
+    const env = {
+      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'ndjson.db')}`,
+      DISTILL_FETCH_ALLOW: '127.0.0.1',
+    };
     const url = `${corpus.origins[0]}/b/7`;
     const first = await distill(['extract', url], env);
     expect(first.code).toBe(0);
@@ -139,9 +168,18 @@ describe('the distill command line', () => {
   });
 
   it('ends quietly with exit code 0 when the reader closes the pipe early, as `| head -1` does', async () => {
-    const env = { ...process.env, DISTILL_LOG_LEVEL: 'silent', DISTILL_DATABASE_URL: `sqlite:${join(dir, 'pipe.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1' };
+    const env = {
+      ...process.env,
+      DISTILL_LOG_LEVEL: 'silent',
+      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'pipe.db')}`,
+      DISTILL_FETCH_ALLOW: '127.0.0.1',
+    };
     const urls = Array.from({ length: 12 }, (_, i) => `${corpus.origins[i % 2]}/pipe/${i}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'extract', ...urls], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/e2e/fixtures/distill.ts', 'extract', ...urls],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Like `head -1`: read the first line, then close the pipe.

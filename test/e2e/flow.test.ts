@@ -23,7 +23,12 @@ const PAGE = (title: string, n: string): string =>
   more text, and a <a href="/next/${n}">link to the next article</a> so that links are found.</p></article></body></html>`;
 
 /** Paths: /ok/N → article, /missing/N → 404, /flaky/N → 500, /image/N → PNG, /slow/N → article after a delay. */
-function handler(path: string): { status?: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number } {
+function handler(path: string): {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  delayMs?: number;
+} {
   const [, kind, n = '0'] = path.split('/');
   switch (kind) {
     case 'robots.txt':
@@ -37,7 +42,10 @@ function handler(path: string): { status?: number; headers?: Record<string, stri
     case 'flaky':
       return { status: 500, headers: { 'content-type': 'text/plain' }, body: 'boom' };
     case 'image':
-      return { headers: { 'content-type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]) };
+      return {
+        headers: { 'content-type': 'image/png' },
+        body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+      };
     default:
       return { status: 404, body: '' };
   }
@@ -104,7 +112,12 @@ describe('the whole flow in embedded mode, over real HTTP', () => {
     expect(urls).toHaveLength(500);
 
     const submitted = await client.submit(urls, { maxAttempts: 2 });
-    expect(submitted.submission).toMatchObject({ received: 500, accepted: 480, duplicates: 15, invalidCount: 5 });
+    expect(submitted.submission).toMatchObject({
+      received: 500,
+      accepted: 480,
+      duplicates: 15,
+      invalidCount: 5,
+    });
     expect(submitted.submission.invalid.map((e) => e.reason).sort()).toEqual(
       ['credentials_in_url', 'invalid_url', 'invalid_url', 'unsupported_scheme', 'unsupported_scheme'].sort(),
     );
@@ -170,7 +183,11 @@ describe('the whole flow in embedded mode, over real HTTP', () => {
   it('cancels a job mid-way: nothing stays queued or running', async () => {
     const urls = Array.from({ length: 200 }, (_, i) => `${corpus.origins[i % 5]}/slow/${i}`);
     const submitted = await client.submit(urls);
-    await waitFor(async () => (await client.getJob(submitted.job.id)).counts.succeeded > 0, 20_000, 'a first document');
+    await waitFor(
+      async () => (await client.getJob(submitted.job.id)).counts.succeeded > 0,
+      20_000,
+      'a first document',
+    );
     const cancelled = await client.cancel(submitted.job.id);
     expect(cancelled.status).toBe('cancelled');
     expect((await client.cancel(submitted.job.id)).status).toBe('cancelled');
@@ -200,18 +217,22 @@ describe('crash safety of the service', () => {
 
   /** `distill serve` on this test's database, `child` from the moment it exists (see `startServe`). */
   async function startServer(port: number): Promise<ChildProcess> {
-    return startServe(port, {
-      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
-      DISTILL_FETCH_ALLOW: '127.0.0.1',
-      DISTILL_CONCURRENCY: '8',
-      DISTILL_HOST_RATE: '100',
-      DISTILL_HOST_BURST: '20',
-      DISTILL_LEASE_MS: '2000',
-      DISTILL_EXTRACT_THREADS: '1',
-      DISTILL_LOG_LEVEL: 'warn',
-    }, (proc) => {
-      child = proc;
-    });
+    return startServe(
+      port,
+      {
+        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+        DISTILL_FETCH_ALLOW: '127.0.0.1',
+        DISTILL_CONCURRENCY: '8',
+        DISTILL_HOST_RATE: '100',
+        DISTILL_HOST_BURST: '20',
+        DISTILL_LEASE_MS: '2000',
+        DISTILL_EXTRACT_THREADS: '1',
+        DISTILL_LOG_LEVEL: 'warn',
+      },
+      (proc) => {
+        child = proc;
+      },
+    );
   }
 
   it('finishes every item exactly once after the server is SIGKILLed mid-job and started again', async () => {
@@ -220,7 +241,11 @@ describe('crash safety of the service', () => {
     const client = new DistillClient({ baseUrl: `http://127.0.0.1:${port}` });
     const urls = Array.from({ length: 120 }, (_, i) => `${corpus.origins[i % 4]}/slow/crash-${i}`);
     const submitted = await client.submit(urls);
-    await waitFor(async () => (await client.getJob(submitted.job.id)).counts.succeeded >= 10, 60_000, 'some progress');
+    await waitFor(
+      async () => (await client.getJob(submitted.job.id)).counts.succeeded >= 10,
+      60_000,
+      'some progress',
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
 

@@ -15,9 +15,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -33,7 +41,11 @@ describe('npm install -g of the checkout', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-      const build = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+      const build = await run(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+        { cwd: ROOT },
+      );
       expect(build.code, build.stdout + build.stderr).toBe(0);
     }
     prefix = mkdtempSync(join(tmpdir(), 'distill-prefix-'));
@@ -45,7 +57,11 @@ describe('npm install -g of the checkout', () => {
   });
 
   it('gives a working `distill` command on PATH, run from another directory', async () => {
-    const install = await run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', ROOT], { cwd: elsewhere });
+    const install = await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', ROOT],
+      { cwd: elsewhere },
+    );
     expect(install.code, install.stderr).toBe(0);
     expect(lstatSync(join(prefix, 'bin', 'distill')).isSymbolicLink()).toBe(true);
 

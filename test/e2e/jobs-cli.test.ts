@@ -21,7 +21,9 @@ describe('distill jobs: a shell client of a running server', () => {
         if (path === '/robots.txt') return { status: 404, body: '' };
         if (path.startsWith('/gone')) return { status: 410, body: 'gone' };
         const n = path.split('/').pop();
-        return { body: `<html><head><title>Page ${n}</title></head><body><article><h1>Page ${n}</h1><p>Some text about page ${n}, long enough to be the main content of the page, with a few more words in it.</p></article></body></html>` };
+        return {
+          body: `<html><head><title>Page ${n}</title></head><body><article><h1>Page ${n}</h1><p>Some text about page ${n}, long enough to be the main content of the page, with a few more words in it.</p></article></body></html>`,
+        };
       },
     });
     dir = mkdtempSync(join(tmpdir(), 'distill-jobs-cli-'));
@@ -29,7 +31,12 @@ describe('distill jobs: a shell client of a running server', () => {
     env = { DISTILL_SERVER: `http://127.0.0.1:${port}` };
     await startServe(
       port,
-      { DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`, DISTILL_FETCH_ALLOW: '127.0.0.1', DISTILL_LOG_LEVEL: 'silent', DISTILL_EXTRACT_THREADS: '1' },
+      {
+        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+        DISTILL_FETCH_ALLOW: '127.0.0.1',
+        DISTILL_LOG_LEVEL: 'silent',
+        DISTILL_EXTRACT_THREADS: '1',
+      },
       (proc) => (server = proc),
     );
   }, 90_000);
@@ -42,7 +49,10 @@ describe('distill jobs: a shell client of a running server', () => {
 
   it('watches a job to its end and lists its failed URLs with their codes; items by state; results as Markdown files', async () => {
     const origin = corpus.origins[0]!;
-    const submitted = await runDistill(['jobs', 'submit', `${origin}/a/1`, `${origin}/a/2`, `${origin}/gone/3`, '--watch'], env);
+    const submitted = await runDistill(
+      ['jobs', 'submit', `${origin}/a/1`, `${origin}/a/2`, `${origin}/gone/3`, '--watch'],
+      env,
+    );
     expect(submitted.code).toBe(1);
     const { id } = JSON.parse(submitted.stdout.trim().split('\n')[0]!) as { id: string };
     expect(submitted.stderr).toContain(`failed ${origin}/gone/3: http_error`);
@@ -51,8 +61,17 @@ describe('distill jobs: a shell client of a running server', () => {
 
     const failed = await runDistill(['jobs', 'items', id, '--state', 'failed'], env);
     expect(failed.code).toBe(0);
-    const lines = failed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { url: string; state: string; error: { code: string } });
-    expect(lines).toEqual([expect.objectContaining({ url: `${origin}/gone/3`, state: 'failed', error: expect.objectContaining({ code: 'http_error' }) })]);
+    const lines = failed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { url: string; state: string; error: { code: string } });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        url: `${origin}/gone/3`,
+        state: 'failed',
+        error: expect.objectContaining({ code: 'http_error' }),
+      }),
+    ]);
     expect((await runDistill(['jobs', 'items', id], env)).stdout.trim().split('\n')).toHaveLength(3);
     const wrongState = await runDistill(['jobs', 'items', id, '--state', 'broken'], env);
     expect(wrongState.code).toBe(2);
@@ -70,15 +89,23 @@ describe('distill jobs: a shell client of a running server', () => {
     expect(written.stderr).toContain(`2 Markdown files written into ${out}`);
     const files = readdirSync(out).sort();
     expect(files).toHaveLength(2);
-    expect(readFileSync(join(out, files[0]!), 'utf8')).toMatch(/^---\nurl: "http:\/\/127\.0\.0\.1:\d+\/a\/1"\ntitle: "Page 1"\nfetched: "?\d{4}-/);
+    expect(readFileSync(join(out, files[0]!), 'utf8')).toMatch(
+      /^---\nurl: "http:\/\/127\.0\.0\.1:\d+\/a\/1"\ntitle: "Page 1"\nfetched: "?\d{4}-/,
+    );
   }, 60_000);
 
   it('names a job at submission (--name) and lists jobs with their names, by --search and --status', async () => {
     const origin = corpus.origins[0]!;
-    const named = await runDistill(['jobs', 'submit', `${origin}/n/1`, '--name', 'Nightly docs', '--watch'], env);
+    const named = await runDistill(
+      ['jobs', 'submit', `${origin}/n/1`, '--name', 'Nightly docs', '--watch'],
+      env,
+    );
     expect(named.code).toBe(0);
     expect(JSON.parse(named.stdout.trim().split('\n')[0]!)).toMatchObject({ name: 'Nightly docs' });
-    const unnamed = await runDistill(['jobs', 'submit', `${origin}/u/1`, `${origin}/u/2`, `${origin}/u/3`], env);
+    const unnamed = await runDistill(
+      ['jobs', 'submit', `${origin}/u/1`, `${origin}/u/2`, `${origin}/u/3`],
+      env,
+    );
     const { id } = JSON.parse(unnamed.stdout.trim()) as { id: string };
     const host = new URL(origin).host;
     const listed = await runDistill(['jobs', 'list', '--search', 'nightly'], env);

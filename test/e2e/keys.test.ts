@@ -15,7 +15,8 @@ describe('distill keys: API keys made on the command line guard a running server
   let env: Record<string, string>;
 
   /** Runs the distill CLI against this test's database. */
-  const distill = (args: string[], extra: Record<string, string> = {}): Promise<Run> => runDistill(args, { ...env, ...extra });
+  const distill = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
+    runDistill(args, { ...env, ...extra });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'distill-keys-'));
@@ -57,10 +58,25 @@ describe('distill keys: API keys made on the command line guard a running server
     });
     server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
     const anonymous = new DistillClient({ baseUrl: env.DISTILL_SERVER! });
-    await waitFor(async () => anonymous.health().then(() => true, () => false), 30_000, 'the server to answer');
-    await waitFor(() => Promise.resolve(serverLog.includes('API auth is on')), 10_000, 'the start-up line about auth');
+    await waitFor(
+      async () =>
+        anonymous.health().then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      'the server to answer',
+    );
+    await waitFor(
+      () => Promise.resolve(serverLog.includes('API auth is on')),
+      10_000,
+      'the start-up line about auth',
+    );
 
-    const error = await anonymous.listJobs().then(() => null, (e: unknown) => e);
+    const error = await anonymous.listJobs().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DistillApiError);
     expect((error as DistillApiError).status).toBe(401);
     expect((error as DistillApiError).code).toBe('unauthorized');
@@ -78,7 +94,15 @@ describe('distill keys: API keys made on the command line guard a running server
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain('revoked');
     // The server's verification cache holds an answer for at most 5 s.
-    await waitFor(async () => client.listJobs().then(() => false, (e: unknown) => (e as DistillApiError).status === 401), 15_000, 'the revoked key to be refused');
+    await waitFor(
+      async () =>
+        client.listJobs().then(
+          () => false,
+          (e: unknown) => (e as DistillApiError).status === 401,
+        ),
+      15_000,
+      'the revoked key to be refused',
+    );
     expect((await distill(['keys', 'revoke', 'dsk_nothing'])).code).toBe(1);
   }, 120_000);
 

@@ -218,10 +218,18 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await expect.poll(() => page.locator('#toast').textContent()).toBe('2 failed links queued again');
     // The missing pages are still missing: the job completes again with the same two failures.
     await expect
-      .poll(async () => (await (await fetch(`${server.baseUrl}/v1/jobs/${firstJobId}/events`)).text()).includes('event: job.retried'), { timeout: 15_000 })
+      .poll(
+        async () =>
+          (await (await fetch(`${server.baseUrl}/v1/jobs/${firstJobId}/events`)).text()).includes(
+            'event: job.retried',
+          ),
+        { timeout: 15_000 },
+      )
       .toBe(true);
     await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('.count--failed .count__n').textContent(), { timeout: 30_000 }).toBe('2');
+    await expect
+      .poll(() => page.locator('.count--failed .count__n').textContent(), { timeout: 30_000 })
+      .toBe('2');
     expect(await page.locator('.count--succeeded .count__n').textContent()).toBe('48');
   });
 
@@ -306,12 +314,23 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     // Two per host in flight, the rest held back by politeness: the page says so, not "8 running".
     await expect
       .poll(() => page.locator('#job-politeness').textContent(), { timeout: 15_000 })
-      .toMatch(/^4 in flight, waiting for host 127\.0\.0\.1:\d+: 100 requests\/s, 2 at a time \(\d+ links? waits?\); also 127\.0\.0\.1:\d+ \(\d+\)$/);
+      .toMatch(
+        /^4 in flight, waiting for host 127\.0\.0\.1:\d+: 100 requests\/s, 2 at a time \(\d+ links? waits?\); also 127\.0\.0\.1:\d+ \(\d+\)$/,
+      );
     expect(await page.locator('.count--running .count__n').textContent()).toBe('4');
     expect(await page.locator('.count--running .badge').textContent()).toBe('in flight');
-    const view = (await (await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).json()) as { counts: { running: number }; politeness?: { inFlight: number; waiting: Array<{ host: string; items: number; limit: unknown }> } };
+    const view = (await (await fetch(`${server.baseUrl}/v1/jobs/${jobId}`)).json()) as {
+      counts: { running: number };
+      politeness?: { inFlight: number; waiting: Array<{ host: string; items: number; limit: unknown }> };
+    };
     expect(view.counts.running).toBe(8);
-    expect(view.politeness).toMatchObject({ inFlight: 4, waiting: [{ host: expect.stringMatching(/^127\.0\.0\.1:/), limit: { inFlight: 2, ratePerSecond: 100 } }, { host: expect.any(String) }] });
+    expect(view.politeness).toMatchObject({
+      inFlight: 4,
+      waiting: [
+        { host: expect.stringMatching(/^127\.0\.0\.1:/), limit: { inFlight: 2, ratePerSecond: 100 } },
+        { host: expect.any(String) },
+      ],
+    });
     await screenshot(page, 'job-running-desktop');
     await page.getByRole('button', { name: 'Cancel job…' }).click();
     await page.getByRole('button', { name: 'Stop the job' }).click();
@@ -370,8 +389,14 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     await page.getByRole('button', { name: 'Start job' }).click();
     await page.waitForURL(/#\/jobs\/[^/]+$/);
     const jobId = decodeURIComponent(new URL(page.url()).hash.replace('#/jobs/', ''));
-    const crawl = (await (await fetch(`${server.baseUrl}/v1/crawls/${jobId}`)).json()) as { job: { options: { render: string } }; crawl: unknown };
-    expect(crawl).toMatchObject({ job: { options: { render: 'never' } }, crawl: { url: start, maxDepth: 0, maxPages: 1 } });
+    const crawl = (await (await fetch(`${server.baseUrl}/v1/crawls/${jobId}`)).json()) as {
+      job: { options: { render: string } };
+      crawl: unknown;
+    };
+    expect(crawl).toMatchObject({
+      job: { options: { render: 'never' } },
+      crawl: { url: start, maxDepth: 0, maxPages: 1 },
+    });
     await page.locator('.title-badge .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
 
     // A finished job can be deleted, after a confirmation; the page goes back to the list.
@@ -385,32 +410,54 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
     const page = await openPage(DESKTOP);
     await page.goto(`${server.baseUrl}/#/`);
     await page.locator('#upload-zone').waitFor();
-    const paragraph = 'Uploaded notes keep their paragraphs, and this sentence is long enough to count as the main content of the page. '.repeat(4);
+    const paragraph =
+      'Uploaded notes keep their paragraphs, and this sentence is long enough to count as the main content of the page. '.repeat(
+        4,
+      );
     const html = `<!doctype html><html><head><title>Field notes on uploads</title></head><body><article><h1>Field notes on uploads</h1><p>${paragraph}</p><h2>Second part</h2><p>${paragraph}</p></article></body></html>`;
     // The picker: one HTML file.
-    await page.locator('#upload-files').setInputFiles({ name: 'field-notes.html', mimeType: 'text/html', buffer: Buffer.from(html) });
+    await page
+      .locator('#upload-files')
+      .setInputFiles({ name: 'field-notes.html', mimeType: 'text/html', buffer: Buffer.from(html) });
     const rows = page.locator('.uploads .upload');
     await expect.poll(() => rows.first().getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
     expect(await rows.first().locator('.upload__name').textContent()).toBe('field-notes.html');
     expect(await rows.first().locator('.upload__document').textContent()).toBe('Field notes on uploads');
-    expect(await rows.first().locator('.upload__bar').evaluate((bar) => (bar as HTMLProgressElement).position)).toBe(1);
+    expect(
+      await rows
+        .first()
+        .locator('.upload__bar')
+        .evaluate((bar) => (bar as HTMLProgressElement).position),
+    ).toBe(1);
     await expect.poll(() => page.locator('#upload-count').textContent()).toBe('1 of 1 file done.');
 
     // A drop of two files: Markdown is extracted, bytes of no known type fail with their code.
     const dataTransfer = await page.evaluateHandle(() => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File(['# Dropped plan\n\nThe plan has one step: drop the file and read it.\n'], 'plan.md', { type: 'text/markdown' }));
-      transfer.items.add(new File([new Uint8Array([0, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 7])], 'blob.bin', { type: 'application/octet-stream' }));
+      transfer.items.add(
+        new File(['# Dropped plan\n\nThe plan has one step: drop the file and read it.\n'], 'plan.md', {
+          type: 'text/markdown',
+        }),
+      );
+      transfer.items.add(
+        new File([new Uint8Array([0, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 7])], 'blob.bin', {
+          type: 'application/octet-stream',
+        }),
+      );
       return transfer;
     });
     await page.locator('#upload-zone').dispatchEvent('drop', { dataTransfer });
-    await expect.poll(() => page.locator('#upload-count').textContent(), { timeout: 30_000 }).toBe('3 of 3 files done.');
+    await expect
+      .poll(() => page.locator('#upload-count').textContent(), { timeout: 30_000 })
+      .toBe('3 of 3 files done.');
     expect(await rows.nth(1).getAttribute('data-state')).toBe('done');
     expect(await rows.nth(1).locator('.upload__name').textContent()).toBe('plan.md');
     expect(await rows.nth(2).getAttribute('data-state')).toBe('failed');
     expect(await rows.nth(2).locator('.error-code').textContent()).toBe('unsupported_content_type');
     expect(await rows.nth(2).textContent()).toContain('HTTP 422');
-    expect(await page.locator('#upload-progress').evaluate((bar) => (bar as HTMLProgressElement).position)).toBe(1);
+    expect(
+      await page.locator('#upload-progress').evaluate((bar) => (bar as HTMLProgressElement).position),
+    ).toBe(1);
     await screenshot(page, 'new-job-uploads-desktop');
 
     // The link opens the extracted document; its way back names the job.

@@ -18,14 +18,16 @@ describe('decodeText', () => {
   });
 
   it('detects windows-1251 without any declaration', () => {
-    const russian = '<html><body><p>Москва — столица России, город федерального значения. Население города составляет более двенадцати миллионов человек, это крупнейший по численности населения город страны.</p></body></html>';
+    const russian =
+      '<html><body><p>Москва — столица России, город федерального значения. Население города составляет более двенадцати миллионов человек, это крупнейший по численности населения город страны.</p></body></html>';
     const decoded = decodeText(bytes(russian, 'windows-1251'), 'text/html');
     expect(decoded.text).toBe(russian);
     expect(decoded.source).toBe('detected');
   });
 
   it('decodes Shift_JIS with and without a declaration', () => {
-    const japanese = '<html><body><p>東京は日本の首都であり、世界有数の大都市です。多くの人々がここで暮らし、働いています。日本語の文章を正しく読み込めるか確認します。</p></body></html>';
+    const japanese =
+      '<html><body><p>東京は日本の首都であり、世界有数の大都市です。多くの人々がここで暮らし、働いています。日本語の文章を正しく読み込めるか確認します。</p></body></html>';
     const body = bytes(japanese, 'shift_jis');
     expect(decodeText(body, 'text/html; charset=Shift_JIS').text).toBe(japanese);
     expect(decodeText(body, undefined).text).toBe(japanese);
@@ -34,7 +36,8 @@ describe('decodeText', () => {
   it('uses <meta charset> and <meta http-equiv> when the header has none', () => {
     const html = '<html><head><meta charset="windows-1251"><title>Тест</title></head><body>Да</body></html>';
     expect(decodeText(bytes(html, 'windows-1251'), 'text/html').text).toContain('<title>Тест</title>');
-    const equiv = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head><body>caf\u00e9 \u2019</body></html>';
+    const equiv =
+      '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head><body>caf\u00e9 \u2019</body></html>';
     const decoded = decodeText(bytes(equiv, 'windows-1252'), undefined);
     expect(decoded.text).toContain('caf\u00e9 \u2019');
     expect(decoded.source).toBe('meta');

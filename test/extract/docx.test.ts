@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { DecompressionLimitError, ExtractionFailedError, extractDocument, ExtractorPool, readZip } from '../../src/extract/index.js';
+import {
+  DecompressionLimitError,
+  ExtractionFailedError,
+  extractDocument,
+  ExtractorPool,
+  readZip,
+} from '../../src/extract/index.js';
 
 const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const MB = 1024 * 1024;
@@ -41,13 +47,25 @@ async function zip(parts: readonly Part[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const docx = (extra: readonly Part[] = [], paragraphs = ['Quarterly report', 'Sales grew in every region this quarter.']): Promise<Buffer> =>
-  zip([['[Content_Types].xml', CONTENT_TYPES], ['_rels/.rels', RELS], ['word/document.xml', documentXml(paragraphs)], ...extra]);
+const docx = (
+  extra: readonly Part[] = [],
+  paragraphs = ['Quarterly report', 'Sales grew in every region this quarter.'],
+): Promise<Buffer> =>
+  zip([
+    ['[Content_Types].xml', CONTENT_TYPES],
+    ['_rels/.rels', RELS],
+    ['word/document.xml', documentXml(paragraphs)],
+    ...extra,
+  ]);
 
 /** Rewrites the uncompressed size that the central directory declares for every entry. */
 function declareSize(archive: Buffer, size: number): Buffer {
   const patched = Buffer.from(archive);
-  for (let at = patched.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at >= 0; at = patched.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 4)) {
+  for (
+    let at = patched.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    at >= 0;
+    at = patched.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 4)
+  ) {
     patched.writeUInt32LE(size, at + 24);
   }
   return patched;
@@ -60,47 +78,75 @@ afterEach(async () => {
 
 describe('DOCX extraction', () => {
   it('extracts the text of a Word document', async () => {
-    const document = await extractDocument({ url: 'https://example.com/report.docx', contentType: DOCX_TYPE, body: await docx() });
+    const document = await extractDocument({
+      url: 'https://example.com/report.docx',
+      contentType: DOCX_TYPE,
+      body: await docx(),
+    });
     expect(document.extractor).toBe('docx');
     expect(document.text).toContain('Sales grew in every region this quarter.');
     expect(document.title).toBe('Quarterly report');
   });
 
-  it('fails a decompression bomb with decompression_limit, and the process memory stays bounded', { timeout: 120_000 }, async () => {
-    // 200 MB of zeros as word/document.xml: about 200 KB on the wire.
-    const bomb = await zip([['[Content_Types].xml', CONTENT_TYPES], ['_rels/.rels', RELS], ['word/document.xml', zeros(200 * MB)]]);
-    expect(bomb.byteLength).toBeLessThan(MB);
-    const pool = new ExtractorPool({ threads: 2 });
-    pools.push(pool);
-    // Threads started and warm, so that their own memory is in the baseline.
-    await pool.run({ url: 'https://example.com/warm.docx', contentType: DOCX_TYPE, body: await docx() });
-    const baseline = process.memoryUsage.rss();
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
-    }, 5);
-    try {
-      const results = await Promise.allSettled([0, 1, 2].map((i) => pool.run({ url: `https://example.com/bomb-${i}.docx`, contentType: DOCX_TYPE, body: Buffer.from(bomb) })));
-      for (const result of results) {
-        expect(result.status).toBe('rejected');
-        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(DecompressionLimitError);
-        expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'decompression_limit' });
+  it(
+    'fails a decompression bomb with decompression_limit, and the process memory stays bounded',
+    { timeout: 120_000 },
+    async () => {
+      // 200 MB of zeros as word/document.xml: about 200 KB on the wire.
+      const bomb = await zip([
+        ['[Content_Types].xml', CONTENT_TYPES],
+        ['_rels/.rels', RELS],
+        ['word/document.xml', zeros(200 * MB)],
+      ]);
+      expect(bomb.byteLength).toBeLessThan(MB);
+      const pool = new ExtractorPool({ threads: 2 });
+      pools.push(pool);
+      // Threads started and warm, so that their own memory is in the baseline.
+      await pool.run({ url: 'https://example.com/warm.docx', contentType: DOCX_TYPE, body: await docx() });
+      const baseline = process.memoryUsage.rss();
+      let peak = baseline;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage.rss());
+      }, 5);
+      try {
+        const results = await Promise.allSettled(
+          [0, 1, 2].map((i) =>
+            pool.run({
+              url: `https://example.com/bomb-${i}.docx`,
+              contentType: DOCX_TYPE,
+              body: Buffer.from(bomb),
+            }),
+          ),
+        );
+        for (const result of results) {
+          expect(result.status).toBe('rejected');
+          expect((result as PromiseRejectedResult).reason).toBeInstanceOf(DecompressionLimitError);
+          expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'decompression_limit' });
+        }
+      } finally {
+        clearInterval(sampler);
       }
-    } finally {
-      clearInterval(sampler);
-    }
-    // Before the limit, one such file took the process up by over 600 MB. Generous: 150 MB.
-    expect(peak - baseline).toBeLessThan(150 * MB);
-    // The pool still works.
-    const document = await pool.run({ url: 'https://example.com/after.docx', contentType: DOCX_TYPE, body: await docx() });
-    expect(document.text).toContain('Sales grew');
-  });
+      // Before the limit, one such file took the process up by over 600 MB. Generous: 150 MB.
+      expect(peak - baseline).toBeLessThan(150 * MB);
+      // The pool still works.
+      const document = await pool.run({
+        url: 'https://example.com/after.docx',
+        contentType: DOCX_TYPE,
+        body: await docx(),
+      });
+      expect(document.text).toContain('Sales grew');
+    },
+  );
 
   it('recycles the threads after a document that grows the process memory', { timeout: 60_000 }, async () => {
     const pool = new ExtractorPool({ threads: 1, maxRssGrowthMb: 8 });
     pools.push(pool);
     // 40 MB of media that the text never uses, within the 50 MB limit: inflated, held, released.
-    await pool.run({ url: 'https://example.com/big.docx', contentType: DOCX_TYPE, body: await docx([['word/media/big.bin', zeros(40 * MB)]]) });
+    await pool.run({
+      url: 'https://example.com/big.docx',
+      contentType: DOCX_TYPE,
+      body: await docx([['word/media/big.bin', zeros(40 * MB)]]),
+    });
     await pool.run({ url: 'https://example.com/next.docx', contentType: DOCX_TYPE, body: await docx() });
     expect(pool.stats().recycled).toBeGreaterThanOrEqual(1);
   });
@@ -108,25 +154,40 @@ describe('DOCX extraction', () => {
 
 describe('readZip', () => {
   it('reads every file of an archive', async () => {
-    const entries = await readZip(await zip([['a.txt', 'alpha'], ['dir/b.txt', 'beta']]));
+    const entries = await readZip(
+      await zip([
+        ['a.txt', 'alpha'],
+        ['dir/b.txt', 'beta'],
+      ]),
+    );
     expect([...entries.keys()]).toEqual(['a.txt', 'dir/b.txt']);
     expect(Buffer.from(entries.get('dir/b.txt')!).toString()).toBe('beta');
   });
 
   it('refuses an entry that declares more than the limit, before inflating it', async () => {
     const archive = await zip([['big.bin', zeros(2 * MB)]]);
-    await expect(readZip(archive, { maxTotalBytes: MB })).rejects.toMatchObject({ code: 'decompression_limit' });
+    await expect(readZip(archive, { maxTotalBytes: MB })).rejects.toMatchObject({
+      code: 'decompression_limit',
+    });
   });
 
   it('refuses entries that are each within the limit but over it together', async () => {
-    const archive = await zip([['one.bin', zeros(600 * 1024)], ['two.bin', zeros(600 * 1024)]]);
+    const archive = await zip([
+      ['one.bin', zeros(600 * 1024)],
+      ['two.bin', zeros(600 * 1024)],
+    ]);
     await expect(readZip(archive, { maxTotalBytes: MB })).rejects.toBeInstanceOf(DecompressionLimitError);
-    await expect(readZip(archive, { maxTotalBytes: 2 * MB, maxEntryBytes: 500 * 1024 })).rejects.toBeInstanceOf(DecompressionLimitError);
+    await expect(
+      readZip(archive, { maxTotalBytes: 2 * MB, maxEntryBytes: 500 * 1024 }),
+    ).rejects.toBeInstanceOf(DecompressionLimitError);
   });
 
   it('stops an entry that inflates past the size it declares', async () => {
     const lying = declareSize(await zip([['small.xml', zeros(20 * MB)]]), 1000);
-    await expect(readZip(lying)).rejects.toMatchObject({ code: 'decompression_limit', message: expect.stringContaining('declared size of 1000') });
+    await expect(readZip(lying)).rejects.toMatchObject({
+      code: 'decompression_limit',
+      message: expect.stringContaining('declared size of 1000'),
+    });
   });
 
   it('refuses archives with too many entries', async () => {
@@ -135,6 +196,8 @@ describe('readZip', () => {
   });
 
   it('fails a corrupt archive with extraction_failed', async () => {
-    await expect(readZip(Buffer.from('PK\x03\x04 not really a zip'))).rejects.toBeInstanceOf(ExtractionFailedError);
+    await expect(readZip(Buffer.from('PK\x03\x04 not really a zip'))).rejects.toBeInstanceOf(
+      ExtractionFailedError,
+    );
   });
 });

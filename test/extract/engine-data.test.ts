@@ -7,7 +7,12 @@ import { parseTree } from '../../src/extract/html/engine/tree.js';
 // JSON-LD: the engine builds its blocks from that data when the HTML shows little of it.
 
 async function extract(html: string, url = 'https://app.example.com/posts/1'): Promise<ExtractedDocument> {
-  return extractDocument({ url, contentType: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8'), formats: ['text', 'markdown'] });
+  return extractDocument({
+    url,
+    contentType: 'text/html; charset=utf-8',
+    body: Buffer.from(html, 'utf8'),
+    formats: ['text', 'markdown'],
+  });
 }
 
 function cpuMs<T>(run: () => T): { result: T; ms: number } {
@@ -28,7 +33,10 @@ describe('content from page data', () => {
     const data = {
       props: {
         pageProps: {
-          nav: [{ label: 'Home', url: '/' }, { label: 'News', url: '/news' }],
+          nav: [
+            { label: 'Home', url: '/' },
+            { label: 'News', url: '/news' },
+          ],
           post: { title: 'The harbour', body: PARAGRAPHS.map((p) => `<p>${p}</p>`).join('') },
         },
       },
@@ -58,7 +66,12 @@ describe('content from page data', () => {
   });
 
   it('uses the articleBody of JSON-LD when the visible page is a shell', async () => {
-    const ld = { '@context': 'https://schema.org', '@type': 'NewsArticle', headline: 'The harbour', articleBody: PARAGRAPHS.join('\n\n') };
+    const ld = {
+      '@context': 'https://schema.org',
+      '@type': 'NewsArticle',
+      headline: 'The harbour',
+      articleBody: PARAGRAPHS.join('\n\n'),
+    };
     const html = `<html><head><title>The harbour</title><script type="application/ld+json">${JSON.stringify(ld)}</script></head>
 <body><div id="root">Please wait</div></body></html>`;
     const document = await extract(html);
@@ -84,7 +97,11 @@ describe('content from page data', () => {
 
 describe('page data on hostile input', () => {
   it('drops a 10 MB __NEXT_DATA__ unread and still extracts the page', async () => {
-    const big = JSON.stringify({ props: { items: Array.from({ length: 100_000 }, (_, i) => `item number ${i} of a very long list of things`) } });
+    const big = JSON.stringify({
+      props: {
+        items: Array.from({ length: 100_000 }, (_, i) => `item number ${i} of a very long list of things`),
+      },
+    });
     expect(big.length).toBeGreaterThan(4_000_000);
     const padded = big.slice(0, -1) + `,"pad":"${'x'.repeat(10_000_000 - big.length)}"}`;
     const html = `<html><body><p>Tiny shell page.</p><script id="__NEXT_DATA__" type="application/json">${padded}</script></body></html>`;
@@ -107,7 +124,9 @@ describe('page data on hostile input', () => {
   });
 
   it('visits a bounded number of values in a huge flat array', () => {
-    const many = JSON.stringify(Array.from({ length: 500_000 }, () => 'the ferry leaves the harbour at seven every morning'));
+    const many = JSON.stringify(
+      Array.from({ length: 500_000 }, () => 'the ferry leaves the harbour at seven every morning'),
+    );
     const { result, ms } = cpuMs(() => readScriptData([many]));
     expect(result.length).toBe(1); // identical strings are one text
     expect(ms).toBeLessThan(5000);

@@ -5,7 +5,18 @@ async function extract(html: string, url: string): Promise<ExtractedDocument> {
   return extractDocument({ url, contentType: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8') });
 }
 
-const NAMES = ['Blue mug', 'Oat bowl', 'Tea cup', 'Jug, 1 l', 'Red plate', 'Egg cup', 'Salt pig', 'Big mug', 'Milk jug', 'Tea pot'];
+const NAMES = [
+  'Blue mug',
+  'Oat bowl',
+  'Tea cup',
+  'Jug, 1 l',
+  'Red plate',
+  'Egg cup',
+  'Salt pig',
+  'Big mug',
+  'Milk jug',
+  'Tea pot',
+];
 
 /** A shop's collection page: a grid of cards whose names are short links (nothing else in them), and a pager. */
 function collectionPage(grid: string): string {
@@ -17,8 +28,7 @@ function collectionPage(grid: string): string {
 
 function cards(): string {
   const items = NAMES.map(
-    (name, i) =>
-      `<li class="product-card"><a href="/products/item-${i}">${name}</a></li>`,
+    (name, i) => `<li class="product-card"><a href="/products/item-${i}">${name}</a></li>`,
   ).join('');
   return `<p>Every piece is thrown by hand and glazed in small batches; no two are quite alike.</p>
 <ul class="product-grid">${items}</ul>

@@ -47,7 +47,10 @@ describe('teaser rails on article pages', () => {
 
 describe('poster chrome around forum posts', () => {
   it('drops user titles, join dates, signatures and reaction bars, and keeps every post', async () => {
-    const post = (user: string, text: string) => `<article class="message"><div class="message-userDetails"><h4 class="message-name"><a class="username">${user}</a></h4>
+    const post = (
+      user: string,
+      text: string,
+    ) => `<article class="message"><div class="message-userDetails"><h4 class="message-name"><a class="username">${user}</a></h4>
 <h5 class="userTitle message-userTitle">Well-known member</h5><div class="message-userExtras"><dl><dt>Joined</dt><dd>Feb 16, 2015</dd></dl></div></div>
 <div class="message-content"><div class="message-body">${text}</div><div class="message-signature">My rig: two oars, one boat, and a thermos of tea for the crossing.</div>
 <div class="reactions-bar">3 people like this</div></div></article>`;
@@ -63,7 +66,8 @@ ${post('rower1', STORY[0])}${post('sailor2', STORY[1])}${post('ferryman', STORY[
 
 describe('repeated text', () => {
   it('keeps a paragraph the author repeats in the next section, and drops a duplicate render', async () => {
-    const refrain = 'Keep the path along the sea front open, whatever the weather and whatever the cost of the works.';
+    const refrain =
+      'Keep the path along the sea front open, whatever the weather and whatever the cost of the works.';
     const html = `<html><head><title>Harbour</title></head><body><article><h1>Harbour</h1>
 <div><p>${STORY[0]}</p><p>${refrain}</p></div><h2>Later</h2><div><p>${STORY[1]}</p><p>${refrain}</p></div>
 <div class="desktop"><div><p>${STORY[2]}</p></div></div><div class="mobile"><div><p>${STORY[2]}</p></div></div>

@@ -1,6 +1,12 @@
 import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
-import { elementsWithTags, findElements, hasFastWalk, parseDocument, walkElements } from '../../src/extract/html/dom.js';
+import {
+  elementsWithTags,
+  findElements,
+  hasFastWalk,
+  parseDocument,
+  walkElements,
+} from '../../src/extract/html/dom.js';
 import { removeBoilerplate } from '../../src/extract/html/boilerplate.js';
 
 const PAGE = `<!DOCTYPE html><html><head><title>T</title><meta name="a" content="1"></head><body>
@@ -26,7 +32,9 @@ describe('DOM walks over linkedom', () => {
     const div = document.createElement('DIV');
     div.appendChild(document.createElement('P'));
     document.body!.appendChild(div);
-    expect(elementsWithTags(document.body!, ['div', 'p'])).toEqual([...document.body!.querySelectorAll('div,p')]);
+    expect(elementsWithTags(document.body!, ['div', 'p'])).toEqual([
+      ...document.body!.querySelectorAll('div,p'),
+    ]);
   });
 
   it('skips a subtree when the visitor says so, even after removing it', () => {
@@ -52,7 +60,8 @@ describe('linkedom events (patched: patches/linkedom+*.patch)', () => {
   it('gives parsed nodes no listener map until one is added, so the patch is in place', () => {
     const document = parseDocument(PAGE);
     let eventTarget: object = document.body!;
-    while (Object.getPrototypeOf(eventTarget) !== Object.prototype) eventTarget = Object.getPrototypeOf(eventTarget);
+    while (Object.getPrototypeOf(eventTarget) !== Object.prototype)
+      eventTarget = Object.getPrototypeOf(eventTarget);
     const source = String((eventTarget as { constructor: unknown }).constructor);
     expect(source).toContain('addEventListener');
     expect(source).not.toMatch(/constructor\(\)\s*\{[^}]*wm\.set/);

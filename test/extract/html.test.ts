@@ -4,7 +4,12 @@ import { type DocumentFormat, extractDocument, type ExtractedDocument } from '..
 const URL_ = 'https://news.example.com/2024/05/story.html';
 
 async function extract(html: string, formats?: DocumentFormat[]): Promise<ExtractedDocument> {
-  return extractDocument({ url: URL_, contentType: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8'), formats });
+  return extractDocument({
+    url: URL_,
+    contentType: 'text/html; charset=utf-8',
+    body: Buffer.from(html, 'utf8'),
+    formats,
+  });
 }
 
 const paragraph = (n: number): string =>
@@ -67,7 +72,9 @@ describe('extractDocument on HTML', () => {
   it('keeps the article text in paragraphs and drops navigation, comments and scripts', async () => {
     const { text, wordCount } = await extract(ARTICLE);
     expect(text).toContain('Paragraph 1 of the story');
-    expect(text).toMatch(/town council meeting on Tuesday evening, who spoke, and why the vote on the new bridge matters to residents\.\n\nWhat the vote means\n\nParagraph 2/);
+    expect(text).toMatch(
+      /town council meeting on Tuesday evening, who spoke, and why the vote on the new bridge matters to residents\.\n\nWhat the vote means\n\nParagraph 2/,
+    );
     expect(text).not.toContain('Great article');
     expect(text).not.toContain('tracking');
     expect(text).not.toContain('World');
@@ -80,7 +87,9 @@ describe('extractDocument on HTML', () => {
     expect(markdown).toContain('- First point about costs\n- Second point about timing');
     expect(markdown).toContain('1. Step one\n2. Step two');
     expect(markdown).toContain('```js\nconst bridge = build();\nconsole.log(bridge);\n```');
-    expect(markdown).toContain('| Option | Cost |\n| --- | --- |\n| Bridge | 10 \\| 12 M |\n| Tunnel | 30 M |');
+    expect(markdown).toContain(
+      '| Option | Cost |\n| --- | --- |\n| Bridge | 10 \\| 12 M |\n| Tunnel | 30 M |',
+    );
     expect(markdown).toContain('[minutes](https://news.example.com/docs/minutes.pdf)');
   });
 
@@ -121,7 +130,8 @@ describe('extractDocument on HTML', () => {
   });
 
   it('flags a login wall and a cookie wall', async () => {
-    const login = await extract(`<html><head><title>Sign in</title></head><body><form><h1>Sign in to continue</h1>
+    const login =
+      await extract(`<html><head><title>Sign in</title></head><body><form><h1>Sign in to continue</h1>
       <p>Please log in to your account to read this page. Forgot your password?</p></form></body></html>`);
     expect(login.quality.wall).toBe('login');
     const cookie = await extract(`<html><head><title>Before you continue</title></head><body><div>
@@ -133,7 +143,9 @@ describe('extractDocument on HTML', () => {
   });
 
   it('flags an error page', async () => {
-    const document = await extract('<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>');
+    const document = await extract(
+      '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>',
+    );
     expect(document.quality.wall).toBe('error');
   });
 });

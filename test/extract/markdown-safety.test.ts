@@ -6,11 +6,20 @@ import { extractDocument } from '../../src/extract/index.js';
 /** The HTML a Markdown renderer (marked: CommonMark + GFM, raw HTML passed through) makes. */
 const render = (markdown: string): string => marked.parse(markdown, { async: false });
 
-const filler = '<p>This paragraph gives the article enough ordinary words, in full sentences, to be read as its main content.</p>'.repeat(4);
-const page = (content: string): string => `<html><head><title>Escaping</title></head><body><article><h1>Escaping</h1>${filler}${content}</article></body></html>`;
+const filler =
+  '<p>This paragraph gives the article enough ordinary words, in full sentences, to be read as its main content.</p>'.repeat(
+    4,
+  );
+const page = (content: string): string =>
+  `<html><head><title>Escaping</title></head><body><article><h1>Escaping</h1>${filler}${content}</article></body></html>`;
 
 async function markdownOf(body: string, contentType = 'text/html; charset=utf-8'): Promise<string> {
-  const document = await extractDocument({ url: 'https://example.com/post', contentType, body: Buffer.from(body), formats: ['markdown'] });
+  const document = await extractDocument({
+    url: 'https://example.com/post',
+    contentType,
+    body: Buffer.from(body),
+    formats: ['markdown'],
+  });
   return document.markdown ?? '';
 }
 
@@ -24,13 +33,18 @@ function expectNoInjectedHtml(markdown: string): void {
   for (const element of elements) {
     expect(['SCRIPT', 'IFRAME', 'SVG', 'OBJECT'], markdown).not.toContain(element.tagName);
     for (const attribute of element.getAttributeNames()) expect(attribute, markdown).not.toMatch(/^on/i);
-    if (element.tagName === 'IMG') expect(element.getAttribute('src'), markdown).toMatch(/^https:\/\/example\.com\//);
+    if (element.tagName === 'IMG')
+      expect(element.getAttribute('src'), markdown).toMatch(/^https:\/\/example\.com\//);
   }
 }
 
 describe('Markdown output carries no HTML from the page', () => {
   it('escapes markup written as text in a paragraph', async () => {
-    const markdown = await markdownOf(page('<p>Try &lt;img src=x onerror=alert(1)&gt; and &lt;script&gt;alert(2)&lt;/script&gt; in a comment.</p>'));
+    const markdown = await markdownOf(
+      page(
+        '<p>Try &lt;img src=x onerror=alert(1)&gt; and &lt;script&gt;alert(2)&lt;/script&gt; in a comment.</p>',
+      ),
+    );
     expectNoInjectedHtml(markdown);
     expect(markdown).toContain('&lt;img src=x onerror=alert(1)&gt;');
     // What a reader sees is the page's text.
@@ -38,26 +52,35 @@ describe('Markdown output carries no HTML from the page', () => {
   });
 
   it('keeps `</pre><script>` inside a code block', async () => {
-    const markdown = await markdownOf(page('<pre><code>```\n&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;\n````</code></pre>'));
+    const markdown = await markdownOf(
+      page('<pre><code>```\n&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;\n````</code></pre>'),
+    );
     expectNoInjectedHtml(markdown);
     expect(render(markdown)).toContain('&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
   it('keeps inline code with backtick runs from breaking out', async () => {
-    const markdown = await markdownOf(page('<p>Run <code>`` &lt;img src=x onerror=alert(1)&gt; ``</code> now.</p>'));
+    const markdown = await markdownOf(
+      page('<p>Run <code>`` &lt;img src=x onerror=alert(1)&gt; ``</code> now.</p>'),
+    );
     expectNoInjectedHtml(markdown);
   });
 
   it('keeps a hostile link title and image alt inside their syntax', async () => {
     const markdown = await markdownOf(
-      page('<p><a href="/x" title="&lt;img src=x onerror=alert(1)&gt; \\">the link</a> and <img src="/i.png" alt="&lt;img src=x onerror=alert(2)&gt;"> here.</p>'),
+      page(
+        '<p><a href="/x" title="&lt;img src=x onerror=alert(1)&gt; \\">the link</a> and <img src="/i.png" alt="&lt;img src=x onerror=alert(2)&gt;"> here.</p>',
+      ),
     );
     expectNoInjectedHtml(markdown);
     expect(render(markdown)).toContain('>the link</a>');
   });
 
   it('escapes markup in plain text turned into Markdown', async () => {
-    const markdown = await markdownOf('Notes\n\n<img src=x onerror=alert(1)>\n\n</pre><script>alert(2)</script>\n', 'text/plain; charset=utf-8');
+    const markdown = await markdownOf(
+      'Notes\n\n<img src=x onerror=alert(1)>\n\n</pre><script>alert(2)</script>\n',
+      'text/plain; charset=utf-8',
+    );
     expectNoInjectedHtml(markdown);
     expect(markdown).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });

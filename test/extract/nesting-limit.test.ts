@@ -12,7 +12,9 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 
 describe('limitNesting', () => {
   it('drops the tags of elements nested past the cap and keeps their text', () => {
-    const { html, droppedTags } = limitNesting(`${'<div>'.repeat(5)}deep${'</div>'.repeat(5)}`, { maxDepth: 2 });
+    const { html, droppedTags } = limitNesting(`${'<div>'.repeat(5)}deep${'</div>'.repeat(5)}`, {
+      maxDepth: 2,
+    });
     expect(html).toBe('<div><div>deep</div></div>');
     expect(droppedTags).toBe(6);
   });
@@ -34,7 +36,9 @@ describe('limitNesting', () => {
   });
 
   it('drops the tags after the element budget, keeping their text', () => {
-    expect(limitNesting('<b>one</b> <i>two</i> <u>three</u> <br>four', { maxElements: 2 }).html).toBe('<b>one</b> <i>two</i> three four');
+    expect(limitNesting('<b>one</b> <i>two</i> <u>three</u> <br>four', { maxElements: 2 }).html).toBe(
+      '<b>one</b> <i>two</i> three four',
+    );
   });
 
   it('keeps a deep page linear: one pass and the same output size', () => {
@@ -55,7 +59,11 @@ describe('extraction of deeply nested pages', () => {
   for (const depth of [1000, 5000, 100_000]) {
     it(`extracts ${depth.toLocaleString('en')} nested elements cheaply`, { timeout: 60_000 }, async () => {
       const started = process.cpuUsage();
-      const document = await extractDocument({ url: 'https://example.com/deep', contentType: 'text/html', body: Buffer.from(nested(depth)) });
+      const document = await extractDocument({
+        url: 'https://example.com/deep',
+        contentType: 'text/html',
+        body: Buffer.from(nested(depth)),
+      });
       expect(document.text).toContain('The deepest paragraph holds the text of this page');
       expect(document.markdown).toContain('The deepest paragraph');
       expect(cpuMs(started)).toBeLessThan(10_000);
@@ -63,7 +71,11 @@ describe('extraction of deeply nested pages', () => {
   }
 
   it('caps every kind of element, not only divs', { timeout: 60_000 }, async () => {
-    const document = await extractDocument({ url: 'https://example.com/deep', contentType: 'text/html', body: Buffer.from(nested(20_000, 'blockquote')) });
+    const document = await extractDocument({
+      url: 'https://example.com/deep',
+      contentType: 'text/html',
+      body: Buffer.from(nested(20_000, 'blockquote')),
+    });
     expect(document.text).toContain('The deepest paragraph');
   });
 });

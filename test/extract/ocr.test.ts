@@ -19,7 +19,9 @@ beforeAll(() => {
     try {
       execFileSync(command, args, { stdio: 'ignore' });
     } catch {
-      throw new Error(`The OCR tests need \`${command}\`, which is not installed: apt-get install ${packages} (.ci/run installs it)`);
+      throw new Error(
+        `The OCR tests need \`${command}\`, which is not installed: apt-get install ${packages} (.ci/run installs it)`,
+      );
     }
   }
 });
@@ -46,7 +48,9 @@ async function sentenceImage(sentence: string, format: 'png' | 'jpeg' | 'tiff'):
 }
 
 /** The sentence as an 8-bit grey raster (pdftoppm's PGM), at 300 dpi. */
-async function sentenceGrey(sentence: string): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+async function sentenceGrey(
+  sentence: string,
+): Promise<{ width: number; height: number; pixels: Uint8Array }> {
   const source = join(dir, `grey-${sentence.length}.pdf`);
   writeFileSync(source, await sentencePdf(sentence));
   const root = join(dir, `grey-${sentence.length}`);
@@ -95,24 +99,48 @@ function greyGif(frames: Array<{ width: number; height: number; pixels: Uint8Arr
   return Uint8Array.from(Buffer.concat(parts));
 }
 
-const words = (text: string): string => text.toLowerCase().replace(/[^a-z ]+/g, ' ').replace(/\s+/g, ' ').trim();
+const words = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z ]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 describe('OCR of images', () => {
-  it.each(['png', 'jpeg', 'tiff'] as const)('reads the sentence of a %s image rendered with a known font', async (format) => {
-    const body = await sentenceImage(SENTENCE, format);
-    const document = await extractDocument({ url: `https://example.org/scan.${format}`, contentType: `image/${format}`, body });
-    expect(document.extractor).toBe('ocr');
-    expect(words(document.text)).toContain(words(SENTENCE));
-    expect(document.metadata).toMatchObject({ ocrPages: '1', ocrLanguages: 'eng' });
-    expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
-    expect(document.markdown).toContain('quick brown fox');
-  });
+  it.each(['png', 'jpeg', 'tiff'] as const)(
+    'reads the sentence of a %s image rendered with a known font',
+    async (format) => {
+      const body = await sentenceImage(SENTENCE, format);
+      const document = await extractDocument({
+        url: `https://example.org/scan.${format}`,
+        contentType: `image/${format}`,
+        body,
+      });
+      expect(document.extractor).toBe('ocr');
+      expect(words(document.text)).toContain(words(SENTENCE));
+      expect(document.metadata).toMatchObject({ ocrPages: '1', ocrLanguages: 'eng' });
+      expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
+      expect(document.markdown).toContain('quick brown fox');
+    },
+  );
 
   it('reads the sentence of a GIF image, its first frame only', async () => {
     const first = await sentenceGrey(SENTENCE);
     const second = await sentenceGrey(SCANNED);
-    const body = greyGif([first, { ...second, width: first.width, height: first.height, pixels: second.pixels.subarray(0, first.width * first.height) }]);
-    const document = await extractDocument({ url: 'https://example.org/scan.gif', contentType: 'image/gif', body });
+    const body = greyGif([
+      first,
+      {
+        ...second,
+        width: first.width,
+        height: first.height,
+        pixels: second.pixels.subarray(0, first.width * first.height),
+      },
+    ]);
+    const document = await extractDocument({
+      url: 'https://example.org/scan.gif',
+      contentType: 'image/gif',
+      body,
+    });
     expect(document).toMatchObject({ mimeType: 'image/gif', extractor: 'ocr' });
     expect(words(document.text)).toContain(words(SENTENCE));
     expect(words(document.text)).not.toContain('tesseract');
@@ -124,14 +152,20 @@ describe('OCR of images', () => {
     try {
       execFileSync('cwebp', ['-version'], { stdio: 'ignore' });
     } catch {
-      throw new Error('The WebP OCR test needs `cwebp`, which is not installed: apt-get install webp (.ci/run installs it)');
+      throw new Error(
+        'The WebP OCR test needs `cwebp`, which is not installed: apt-get install webp (.ci/run installs it)',
+      );
     }
     const png = join(dir, 'webp-source.png');
     writeFileSync(png, await sentenceImage(SENTENCE, 'png'));
     const webp = join(dir, 'scan.webp');
     execFileSync('cwebp', ['-quiet', '-lossless', png, '-o', webp]);
     const body = Uint8Array.from(readFileSync(webp));
-    const document = await extractDocument({ url: 'https://example.org/scan', contentType: 'application/octet-stream', body });
+    const document = await extractDocument({
+      url: 'https://example.org/scan',
+      contentType: 'application/octet-stream',
+      body,
+    });
     expect(document).toMatchObject({ mimeType: 'image/webp', extractor: 'ocr' });
     expect(words(document.text)).toContain(words(SENTENCE));
     expect(document.metadata.ocrConfidence).toBeGreaterThan(60);
@@ -145,17 +179,34 @@ describe('OCR of images', () => {
     huge.writeUInt32BE(30_000, 16);
     huge.writeUInt32BE(30_000, 20);
     await using pool = new ExtractorPool({ threads: 1 });
-    await expect(pool.run({ url: 'https://example.org/huge.png', contentType: 'image/png', body: Uint8Array.from(huge) })).rejects.toMatchObject({
+    await expect(
+      pool.run({
+        url: 'https://example.org/huge.png',
+        contentType: 'image/png',
+        body: Uint8Array.from(huge),
+      }),
+    ).rejects.toMatchObject({
       code: 'image_too_large',
       message: expect.stringContaining('30000 × 30000'),
     });
-    const next = await pool.run({ url: 'https://example.org/next.png', contentType: 'image/png', body: await sentenceImage(SENTENCE, 'png') });
+    const next = await pool.run({
+      url: 'https://example.org/next.png',
+      contentType: 'image/png',
+      body: await sentenceImage(SENTENCE, 'png'),
+    });
     expect(words(next.text)).toContain('lazy dog');
   });
 
   it('fails with ocr_language_unavailable for a language whose data is not installed', async () => {
     const body = await sentenceImage(SENTENCE, 'png');
-    await expect(extractDocument({ url: 'https://example.org/a.png', contentType: 'image/png', body, ocrLanguages: ['xyz'] })).rejects.toMatchObject({
+    await expect(
+      extractDocument({
+        url: 'https://example.org/a.png',
+        contentType: 'image/png',
+        body,
+        ocrLanguages: ['xyz'],
+      }),
+    ).rejects.toMatchObject({
       code: 'ocr_language_unavailable',
       message: expect.stringContaining('`xyz`'),
     });
@@ -163,7 +214,11 @@ describe('OCR of images', () => {
 
   it('reads an image that lies about its type (a PNG served as a PDF)', async () => {
     const body = await sentenceImage(SENTENCE, 'png');
-    const document = await extractDocument({ url: 'https://example.org/report.pdf', contentType: 'application/pdf', body });
+    const document = await extractDocument({
+      url: 'https://example.org/report.pdf',
+      contentType: 'application/pdf',
+      body,
+    });
     expect(document).toMatchObject({ mimeType: 'image/png', extractor: 'ocr' });
   });
 
@@ -176,7 +231,9 @@ describe('OCR of images', () => {
     webp.writeUIntLE(1999, 24, 3);
     webp.writeUIntLE(999, 27, 3);
     expect(imageDimensions('image/webp', webp)).toEqual({ width: 2000, height: 1000 });
-    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0x01, 0x2c, 0x01, 0x90, 3, 0, 0, 0]);
+    const jpeg = Buffer.from([
+      0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0x01, 0x2c, 0x01, 0x90, 3, 0, 0, 0,
+    ]);
     expect(imageDimensions('image/jpeg', jpeg)).toEqual({ width: 400, height: 300 });
     expect(imageDimensions('image/png', Buffer.from([0x89, 0x50]))).toBeNull();
   });
@@ -186,11 +243,20 @@ describe('OCR of scanned PDF pages', () => {
   it('reads the scanned page of a PDF through OCR, keeps the text layer of the other, and says which', async () => {
     const pdf = await PDFDocument.create();
     const font = await pdf.embedFont(StandardFonts.Helvetica);
-    pdf.addPage([595, 842]).drawText('This first page has a real text layer with enough words in it.', { x: 50, y: 780, size: 12, font });
+    pdf.addPage([595, 842]).drawText('This first page has a real text layer with enough words in it.', {
+      x: 50,
+      y: 780,
+      size: 12,
+      font,
+    });
     const scan = await pdf.embedPng(await sentenceImage(SCANNED, 'png'));
     // The image of a page: no text layer at all, as a scanner writes it.
     pdf.addPage([620, 160]).drawImage(scan, { x: 0, y: 0, width: 620, height: 160 });
-    const document = await extractDocument({ url: 'https://example.org/scan.pdf', contentType: 'application/pdf', body: await pdf.save() });
+    const document = await extractDocument({
+      url: 'https://example.org/scan.pdf',
+      contentType: 'application/pdf',
+      body: await pdf.save(),
+    });
     expect(document.extractor).toBe('pdf');
     expect(document.text).toContain('This first page has a real text layer');
     expect(words(document.text)).toContain(words(SCANNED));
@@ -202,8 +268,14 @@ describe('OCR of scanned PDF pages', () => {
   it('OCRs at most DISTILL_OCR_MAX_PAGES pages and lists the ones it left', async () => {
     const pdf = await PDFDocument.create();
     const scan = await pdf.embedPng(await sentenceImage(SCANNED, 'png'));
-    for (let i = 0; i < 3; i++) pdf.addPage([620, 160]).drawImage(scan, { x: 0, y: 0, width: 620, height: 160 });
-    const document = await extractDocument({ url: 'https://example.org/three.pdf', contentType: 'application/pdf', body: await pdf.save(), ocrMaxPages: 1 });
+    for (let i = 0; i < 3; i++)
+      pdf.addPage([620, 160]).drawImage(scan, { x: 0, y: 0, width: 620, height: 160 });
+    const document = await extractDocument({
+      url: 'https://example.org/three.pdf',
+      contentType: 'application/pdf',
+      body: await pdf.save(),
+      ocrMaxPages: 1,
+    });
     expect(document.metadata).toMatchObject({ pageCount: 3, ocrPages: '1', ocrSkippedPages: '2,3' });
     expect(words(document.text)).toContain(words(SCANNED));
   });
@@ -216,11 +288,24 @@ describe('encrypted PDF', () => {
     pdf.addPage().drawText('Locked words.', { x: 50, y: 700, size: 12, font });
     // The Standard security handler with a user password: its /U entry matches no empty password.
     const context = pdf.context;
-    const encrypt = context.obj({ Filter: 'Standard', V: 1, R: 2, Length: 40, P: -44, O: PDFHexString.of('a1'.repeat(32)), U: PDFHexString.of('b2'.repeat(32)) });
+    const encrypt = context.obj({
+      Filter: 'Standard',
+      V: 1,
+      R: 2,
+      Length: 40,
+      P: -44,
+      O: PDFHexString.of('a1'.repeat(32)),
+      U: PDFHexString.of('b2'.repeat(32)),
+    });
     context.trailerInfo.Encrypt = context.register(encrypt);
-    context.trailerInfo.ID = context.obj([PDFHexString.of('c3'.repeat(16)), PDFHexString.of('c3'.repeat(16))]);
+    context.trailerInfo.ID = context.obj([
+      PDFHexString.of('c3'.repeat(16)),
+      PDFHexString.of('c3'.repeat(16)),
+    ]);
     const body = await pdf.save({ useObjectStreams: false });
-    await expect(extractDocument({ url: 'https://example.org/locked.pdf', contentType: 'application/pdf', body })).rejects.toMatchObject({
+    await expect(
+      extractDocument({ url: 'https://example.org/locked.pdf', contentType: 'application/pdf', body }),
+    ).rejects.toMatchObject({
       code: 'encrypted_document',
     });
   });

@@ -12,7 +12,12 @@ async function onePage(draw: (page: PDFPage, font: PDFFont) => void): Promise<Ui
 }
 
 async function markdownOf(body: Uint8Array): Promise<{ text: string; markdown: string }> {
-  const doc = await extractDocument({ url, contentType: 'application/pdf', body, formats: ['text', 'markdown'] });
+  const doc = await extractDocument({
+    url,
+    contentType: 'application/pdf',
+    body,
+    formats: ['text', 'markdown'],
+  });
   return { text: doc.text, markdown: doc.markdown ?? '' };
 }
 
@@ -40,7 +45,13 @@ describe('PDF reading order', () => {
 
   it('leaves a one-column page with a wide gap in a single line alone', async () => {
     const body = await onePage((page, font) => {
-      for (let row = 0; row < 8; row++) page.drawText(`An ordinary line of prose number ${row} that runs across the page.`, { x: 50, y: 780 - row * 14, size: 10, font });
+      for (let row = 0; row < 8; row++)
+        page.drawText(`An ordinary line of prose number ${row} that runs across the page.`, {
+          x: 50,
+          y: 780 - row * 14,
+          size: 10,
+          font,
+        });
       page.drawText('Total', { x: 50, y: 640, size: 10, font });
       page.drawText('12', { x: 400, y: 640, size: 10, font });
     });
@@ -65,8 +76,12 @@ describe('PDF lists', () => {
       page.drawText('Safe travels to every crew that reads this far.', { x: 50, y: 620, size: 11, font });
     });
     const { markdown, text } = await markdownOf(body);
-    expect(markdown).toContain('Before you sail, check these:\n\n- The weather forecast for the whole trip.\n- The fuel and the water.');
-    expect(markdown).toContain('Then follow the steps:\n\n1. Cast off the lines.\n2. Leave the harbour slowly.\n- a) Keep to starboard.');
+    expect(markdown).toContain(
+      'Before you sail, check these:\n\n- The weather forecast for the whole trip.\n- The fuel and the water.',
+    );
+    expect(markdown).toContain(
+      'Then follow the steps:\n\n1. Cast off the lines.\n2. Leave the harbour slowly.\n- a) Keep to starboard.',
+    );
     expect(markdown).toContain('\n\nSafe travels to every crew');
     expect(text).toContain('• The weather forecast for the whole trip.');
   });
@@ -82,11 +97,15 @@ describe('PDF tables', () => {
     ];
     const body = await onePage((page, font) => {
       page.drawText('Berths in use this week are listed below.', { x: 50, y: 790, size: 11, font });
-      rows.forEach((cells, r) => cells.forEach((cell, c) => page.drawText(cell, { x: 50 + c * 150, y: 760 - r * 16, size: 11, font })));
+      rows.forEach((cells, r) =>
+        cells.forEach((cell, c) => page.drawText(cell, { x: 50 + c * 150, y: 760 - r * 16, size: 11, font })),
+      );
       page.drawText('The list is updated every Monday morning.', { x: 50, y: 680, size: 11, font });
     });
     const { markdown, text } = await markdownOf(body);
-    expect(markdown).toContain('Berths in use this week are listed below.\n\n| Vessel | Berth | Tonnage |\n| --- | --- | --- |\n| Aurora | North 3 | 1200 |\n| Boreas | South 1 | 860 |\n| Cygnus | East 7 | 2045 |\n\nThe list is updated');
+    expect(markdown).toContain(
+      'Berths in use this week are listed below.\n\n| Vessel | Berth | Tonnage |\n| --- | --- | --- |\n| Aurora | North 3 | 1200 |\n| Boreas | South 1 | 860 |\n| Cygnus | East 7 | 2045 |\n\nThe list is updated',
+    );
     expect(text).toContain('Aurora\tNorth 3\t1200');
   });
 

@@ -34,8 +34,19 @@ const LETTER = String.raw`{\rtf1\ansi\ansicpg1252\deff0\uc1
 
 describe('RTF', () => {
   it('reads paragraphs, headings by style, bold and italic, escapes, links, tables and \\info metadata', async () => {
-    const doc = await extractDocument({ url, contentType: octet, body: bytes(LETTER), formats: ['text', 'markdown', 'links'] });
-    expect(doc).toMatchObject({ mimeType: 'application/rtf', extractor: 'rtf', title: 'The harbour report', byline: 'Ana Lima', publishedTime: '2024-03-15T09:30:00.000Z' });
+    const doc = await extractDocument({
+      url,
+      contentType: octet,
+      body: bytes(LETTER),
+      formats: ['text', 'markdown', 'links'],
+    });
+    expect(doc).toMatchObject({
+      mimeType: 'application/rtf',
+      extractor: 'rtf',
+      title: 'The harbour report',
+      byline: 'Ana Lima',
+      publishedTime: '2024-03-15T09:30:00.000Z',
+    });
     expect(doc.metadata).toMatchObject({ author: 'Ana Lima' });
     const md = doc.markdown ?? '';
     expect(md).toContain('# Harbour traffic');
@@ -45,9 +56,21 @@ describe('RTF', () => {
     expect(doc.text).toContain('Café prices rose € 2 – a “surprise”.');
     expect(md).toContain('[the full report](https://port.example/report)');
     expect(doc.links).toContain('https://port.example/report');
-    expect(md).toMatch(/\| Ship\s*\| Berths\s*\|\n\|\s*-+\s*\|\s*-+\s*\|\n\| Aurora\s*\| 12\s*\|\n\| Boreas\s*\| 7\s*\|/);
+    expect(md).toMatch(
+      /\| Ship\s*\| Berths\s*\|\n\|\s*-+\s*\|\s*-+\s*\|\n\| Aurora\s*\| 12\s*\|\n\| Boreas\s*\| 7\s*\|/,
+    );
     // Fonts, colours, styles, generator, header, bookmarks and pictures are not text.
-    for (const absent of ['Times New Roman', 'Arial', 'Normal', 'Riched20', 'Running header', 'secret', '89504e47', 'Port Authority', 'Default Paragraph']) {
+    for (const absent of [
+      'Times New Roman',
+      'Arial',
+      'Normal',
+      'Riched20',
+      'Running header',
+      'secret',
+      '89504e47',
+      'Port Authority',
+      'Default Paragraph',
+    ]) {
       expect(doc.text).not.toContain(absent);
     }
   });
@@ -58,7 +81,9 @@ describe('RTF', () => {
       const doc = await extractDocument({ url, contentType, body: bytes(cyrillic) });
       expect(doc.text).toBe('Привет, мир!');
     }
-    await expect(extractDocument({ url, contentType: 'text/rtf', body: bytes('not rtf at all') })).rejects.toBeInstanceOf(UnsupportedContentTypeError);
+    await expect(
+      extractDocument({ url, contentType: 'text/rtf', body: bytes('not rtf at all') }),
+    ).rejects.toBeInstanceOf(UnsupportedContentTypeError);
   });
 
   it('stays bounded on hostile input: 100,000 nested groups, a \\bin claiming 2 GB, a 10 MB file', async () => {
@@ -67,14 +92,24 @@ describe('RTF', () => {
     expect(nested.text).toContain('deep text');
     expect(nested.text).toContain('after');
 
-    const bin = await extractDocument({ url, contentType: octet, body: bytes('{\\rtf1 before\\par{\\pict\\bin2147483647 \u0000\u0001\u0002}never') });
+    const bin = await extractDocument({
+      url,
+      contentType: octet,
+      body: bytes('{\\rtf1 before\\par{\\pict\\bin2147483647 \u0000\u0001\u0002}never'),
+    });
     expect(bin.text).toBe('before');
 
-    const paragraph = String.raw`\pard The quick brown fox {\b jumps} over the lazy dog \u8212? again.\par` + '\n';
+    const paragraph =
+      String.raw`\pard The quick brown fox {\b jumps} over the lazy dog \u8212? again.\par` + '\n';
     const big = `{\\rtf1\\ansi ${paragraph.repeat(Math.ceil((10 * 1024 * 1024) / paragraph.length))}}`;
     expect(big.length).toBeGreaterThan(10 * 1024 * 1024);
     const started = process.cpuUsage();
-    const doc = await extractDocument({ url, contentType: 'application/rtf', body: bytes(big), formats: ['text'] });
+    const doc = await extractDocument({
+      url,
+      contentType: 'application/rtf',
+      body: bytes(big),
+      formats: ['text'],
+    });
     const cpuMs = (process.cpuUsage(started).user + process.cpuUsage(started).system) / 1000;
     // Every sentence is kept (past the HTML engine's 100,000 elements the paragraphs' tags go, not their text).
     expect(doc.text.split('again.').length - 1).toBe(Math.ceil((10 * 1024 * 1024) / paragraph.length));
@@ -89,17 +124,32 @@ describe('RTF', () => {
   } catch {
     soffice = undefined;
   }
-  it.skipIf(soffice === undefined)('reads an RTF that LibreOffice wrote from an HTML page made here', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'distill-rtf-'));
-    try {
-      writeFileSync(join(dir, 'source.html'), '<html><body><h1>Tide tables</h1><p>Low tide comes at <b>noon</b>.</p><table><tr><td>Day</td><td>Height</td></tr><tr><td>Monday</td><td>1.2</td></tr><tr><td>Tuesday</td><td>1.4</td></tr></table></body></html>');
-      execFileSync(soffice!, ['--headless', '--convert-to', 'rtf', '--outdir', dir, join(dir, 'source.html')], { timeout: 120_000, stdio: 'ignore' });
-      const doc = await extractDocument({ url, contentType: octet, body: readFileSync(join(dir, 'source.rtf')) });
-      expect(doc.text).toContain('Low tide comes at noon.');
-      expect(doc.markdown).toContain('Tide tables');
-      expect(doc.markdown).toMatch(/\| Monday\s*\| 1\.2\s*\|/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+  it.skipIf(soffice === undefined)(
+    'reads an RTF that LibreOffice wrote from an HTML page made here',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'distill-rtf-'));
+      try {
+        writeFileSync(
+          join(dir, 'source.html'),
+          '<html><body><h1>Tide tables</h1><p>Low tide comes at <b>noon</b>.</p><table><tr><td>Day</td><td>Height</td></tr><tr><td>Monday</td><td>1.2</td></tr><tr><td>Tuesday</td><td>1.4</td></tr></table></body></html>',
+        );
+        execFileSync(
+          soffice!,
+          ['--headless', '--convert-to', 'rtf', '--outdir', dir, join(dir, 'source.html')],
+          { timeout: 120_000, stdio: 'ignore' },
+        );
+        const doc = await extractDocument({
+          url,
+          contentType: octet,
+          body: readFileSync(join(dir, 'source.rtf')),
+        });
+        expect(doc.text).toContain('Low tide comes at noon.');
+        expect(doc.markdown).toContain('Tide tables');
+        expect(doc.markdown).toMatch(/\| Monday\s*\| 1\.2\s*\|/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
 });

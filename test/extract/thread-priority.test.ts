@@ -19,14 +19,20 @@ function threadNiceness(): Map<number, number> {
   return result;
 }
 
-const page = Buffer.from(`<html><body><article><h1>Niceness</h1>${'<p>Enough words to be the main content of a page.</p>'.repeat(6)}</article></body></html>`);
+const page = Buffer.from(
+  `<html><body><article><h1>Niceness</h1>${'<p>Enough words to be the main content of a page.</p>'.repeat(6)}</article></body></html>`,
+);
 
 describe.runIf(process.platform === 'linux')('extraction threads’ priority', () => {
   it('runs the extraction threads at the niceness asked for, and leaves the event loop’s thread alone', async () => {
     const before = threadNiceness();
     const pool = new ExtractorPool({ threads: 2, threadNiceness: 7 });
     pools.push(pool);
-    await Promise.all([1, 2, 3, 4].map((n) => pool.run({ url: `https://example.com/${n}`, contentType: 'text/html', body: page })));
+    await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        pool.run({ url: `https://example.com/${n}`, contentType: 'text/html', body: page }),
+      ),
+    );
     const after = threadNiceness();
     const lowered = [...after].filter(([tid, nice]) => nice === 7 && !before.has(tid));
     expect(lowered.length).toBeGreaterThanOrEqual(1);

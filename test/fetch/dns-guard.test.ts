@@ -10,7 +10,12 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDnsLookup, HttpFetcher, type HttpFetcherOptions, type LookupFunction } from '../../src/fetch/index.js';
+import {
+  createDnsLookup,
+  HttpFetcher,
+  type HttpFetcherOptions,
+  type LookupFunction,
+} from '../../src/fetch/index.js';
 import { parseDnsServers } from '../../src/lib/index.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 
@@ -21,7 +26,11 @@ interface CountingServer {
 }
 
 async function startCountingServer(host: string, port = 0, body = 'ok'): Promise<CountingServer> {
-  const counting: CountingServer = { server: createServer((_request, response) => response.end(body)), port: 0, connections: 0 };
+  const counting: CountingServer = {
+    server: createServer((_request, response) => response.end(body)),
+    port: 0,
+    connections: 0,
+  };
   counting.server.on('connection', () => (counting.connections += 1));
   counting.server.listen(port, host);
   await once(counting.server, 'listening');
@@ -45,7 +54,9 @@ const fetchers: HttpFetcher[] = [];
 const lookups: string[] = [];
 const spyLookup: LookupFunction = (hostname) => {
   lookups.push(hostname);
-  return Promise.reject(Object.assign(new Error(`no lookup expected for ${hostname}`), { code: 'ENOTFOUND' }));
+  return Promise.reject(
+    Object.assign(new Error(`no lookup expected for ${hostname}`), { code: 'ENOTFOUND' }),
+  );
 };
 
 function fetcher(options: HttpFetcherOptions): HttpFetcher {
@@ -87,21 +98,32 @@ describe('localhost names (RFC 6761)', () => {
     const before = allowed.connections;
     const error = await failure(fetcher({ lookup: spyLookup }).fetch(`http://${name}:${allowed.port}/`));
     expect(error).toMatchObject({ code: 'blocked_address', addressClass: 'loopback' });
-    expect(error.message).toBe(`Refused to connect to ${name.toLowerCase()}: the name resolves to a loopback address, not a public one. To permit it, add ${name.toLowerCase()}:${allowed.port} to DISTILL_FETCH_ALLOW (or --fetch-allow)`);
+    expect(error.message).toBe(
+      `Refused to connect to ${name.toLowerCase()}: the name resolves to a loopback address, not a public one. To permit it, add ${name.toLowerCase()}:${allowed.port} to DISTILL_FETCH_ALLOW (or --fetch-allow)`,
+    );
     expect(lookups).toEqual([]);
     expect(allowed.connections).toBe(before);
   });
 
-  it.each(names)('fetches %s from loopback, without DNS, when the allow list permits loopback there', async (name) => {
-    const response = await fetcher({ lookup: spyLookup, allow: `127.0.0.1:${allowed.port}` }).fetch(`http://${name}:${allowed.port}/`);
-    expect(Buffer.from(response.body).toString()).toBe('allowed');
-    expect(lookups).toEqual([]);
-  });
+  it.each(names)(
+    'fetches %s from loopback, without DNS, when the allow list permits loopback there',
+    async (name) => {
+      const response = await fetcher({ lookup: spyLookup, allow: `127.0.0.1:${allowed.port}` }).fetch(
+        `http://${name}:${allowed.port}/`,
+      );
+      expect(Buffer.from(response.body).toString()).toBe('allowed');
+      expect(lookups).toEqual([]);
+    },
+  );
 
   it('is also allowed by a host-name entry, and still refused on another port', async () => {
     const byName = fetcher({ lookup: spyLookup, allow: `localhost:${allowed.port}` });
-    expect(Buffer.from((await byName.fetch(`http://localhost.:${allowed.port}/`)).body).toString()).toBe('allowed');
-    expect(await failure(byName.fetch(`http://localhost:${allowed.port + 1}/`))).toMatchObject({ code: 'blocked_address' });
+    expect(Buffer.from((await byName.fetch(`http://localhost.:${allowed.port}/`)).body).toString()).toBe(
+      'allowed',
+    );
+    expect(await failure(byName.fetch(`http://localhost:${allowed.port + 1}/`))).toMatchObject({
+      code: 'blocked_address',
+    });
     expect(lookups).toEqual([]);
   });
 });
@@ -119,14 +141,20 @@ describe('names resolved by the configured DNS servers', () => {
     expect(dns.queries.filter((q) => q === 'A rebind.test').length - queriesBefore).toBe(1);
     // Every later query answers the canary: refused, and the canary never sees a connection.
     for (let i = 0; i < 3; i++) {
-      expect(await failure(fetcher({ lookup: lookup(), allow }).fetch(url))).toMatchObject({ code: 'blocked_address' });
+      expect(await failure(fetcher({ lookup: lookup(), allow }).fetch(url))).toMatchObject({
+        code: 'blocked_address',
+      });
     }
     expect(canary.connections).toBe(0);
   });
 
   it('refuses a name whose one answer mixes an allowed and a canary address, connecting to neither', async () => {
     const before = allowed.connections;
-    const error = await failure(fetcher({ lookup: lookup(), allow: `127.0.0.1:${allowed.port}` }).fetch(`http://mixed.test:${allowed.port}/`));
+    const error = await failure(
+      fetcher({ lookup: lookup(), allow: `127.0.0.1:${allowed.port}` }).fetch(
+        `http://mixed.test:${allowed.port}/`,
+      ),
+    );
     expect(error).toMatchObject({ code: 'blocked_address', address: '127.0.0.2' });
     expect(allowed.connections).toBe(before);
     expect(canary.connections).toBe(0);
@@ -149,7 +177,9 @@ describe('names resolved by the configured DNS servers', () => {
   });
 
   it('resolves a name the servers know, for the allow list to admit', async () => {
-    const response = await fetcher({ lookup: lookup(), allow: `127.0.0.1:${allowed.port}` }).fetch(`http://allowed.test:${allowed.port}/`);
+    const response = await fetcher({ lookup: lookup(), allow: `127.0.0.1:${allowed.port}` }).fetch(
+      `http://allowed.test:${allowed.port}/`,
+    );
     expect(Buffer.from(response.body).toString()).toBe('allowed');
     expect(canary.connections).toBe(0);
   });

@@ -23,7 +23,11 @@ let dir: string;
 let app: App;
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${app.url!}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${app.url!}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -34,7 +38,9 @@ beforeAll(async () => {
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end('<html><head><title>Resolved by the test server</title></head><body><p>Hello from the allowed address.</p></body></html>');
+    response.end(
+      '<html><head><title>Resolved by the test server</title></head><body><p>Hello from the allowed address.</p></body></html>',
+    );
   });
   site.listen(0, '127.0.0.1');
   await once(site, 'listening');

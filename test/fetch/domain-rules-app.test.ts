@@ -23,16 +23,25 @@ const current = new Map<string, number>();
 const maxConcurrent = new Map<string, number>();
 const seen: Array<{ host: string; path: string; token: string | undefined; at: number }> = [];
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${app.url!}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, json: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
 }
 
-async function runJob(urls: string[], options: Record<string, unknown> = {}): Promise<{ items: Array<Record<string, unknown>>; results: Array<Record<string, unknown>> }> {
+async function runJob(
+  urls: string[],
+  options: Record<string, unknown> = {},
+): Promise<{ items: Array<Record<string, unknown>>; results: Array<Record<string, unknown>> }> {
   const submitted = await call('POST', '/v1/jobs', { urls, options: { maxAge: 0, ...options } });
   expect(submitted.status, JSON.stringify(submitted.json)).toBe(202);
   const id = (submitted.json.job as { id: string }).id;
@@ -40,8 +49,12 @@ async function runJob(urls: string[], options: Record<string, unknown> = {}): Pr
   for (;;) {
     const { json } = await call('GET', `/v1/jobs/${id}`);
     if (json.status === 'completed') {
-      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<Record<string, unknown>>;
-      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<Record<string, unknown>>;
+      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
+      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
       return { items, results };
     }
     if (Date.now() > deadline) throw new Error(`job ${id} did not complete: ${JSON.stringify(json)}`);
@@ -61,10 +74,14 @@ describe('per-domain settings', () => {
       const token = request.headers['x-token'];
       seen.push({ host, path, token: typeof token === 'string' ? token : undefined, at: Date.now() });
       if (path === '/robots.txt') {
-        if (host === 'robots.localhost') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /\n');
+        if (host === 'robots.localhost')
+          return void response
+            .writeHead(200, { 'content-type': 'text/plain' })
+            .end('User-agent: *\nDisallow: /\n');
         return void response.writeHead(404).end();
       }
-      if (path === '/redirect-out') return void response.writeHead(302, { location: url('other.localhost', '/landing') }).end();
+      if (path === '/redirect-out')
+        return void response.writeHead(302, { location: url('other.localhost', '/landing') }).end();
       current.set(host, (current.get(host) ?? 0) + 1);
       maxConcurrent.set(host, Math.max(maxConcurrent.get(host) ?? 0, current.get(host)!));
       const delayMs = path === '/hang' ? 5000 : path.startsWith('/slow') ? 300 : 0;
@@ -72,7 +89,9 @@ describe('per-domain settings', () => {
         current.set(host, current.get(host)! - 1);
         if (response.destroyed) return;
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        response.end(`<html><head><title>${host}${path}</title></head><body><article><p>The page ${path} of ${host} has words enough to be kept as a document.</p></article></body></html>`);
+        response.end(
+          `<html><head><title>${host}${path}</title></head><body><article><p>The page ${path} of ${host} has words enough to be kept as a document.</p></article></body></html>`,
+        );
       }, delayMs);
     });
     site.listen(0, '127.0.0.1');
@@ -133,44 +152,62 @@ describe('per-domain settings', () => {
     // PUT /v1/domains with the pattern in the body creates (201), then replaces (200); DELETE removes.
     expect((await call('PUT', '/v1/domains', { pattern: 'Example.COM', timeoutMs: 1000 })).status).toBe(201);
     const replaced = await call('PUT', '/v1/domains/example.com', { timeoutMs: 2000 });
-    expect([replaced.status, replaced.json.timeoutMs, replaced.json.pattern]).toEqual([200, 2000, 'example.com']);
+    expect([replaced.status, replaced.json.timeoutMs, replaced.json.pattern]).toEqual([
+      200,
+      2000,
+      'example.com',
+    ]);
     expect((await call('DELETE', '/v1/domains/example.com')).status).toBe(204);
     expect((await call('GET', '/v1/domains/example.com')).status).toBe(404);
   });
 
-  it('holds a host to its rule\'s concurrency (1 at a time) while a host without a rule gets several', async () => {
+  it("holds a host to its rule's concurrency (1 at a time) while a host without a rule gets several", async () => {
     expect((await call('PUT', '/v1/domains/one.localhost', { concurrency: 1 })).status).toBe(201);
-    const urls = [1, 2, 3, 4, 5, 6].flatMap((n) => [url('one.localhost', `/slow-${n}`), url('free.localhost', `/slow-${n}`), url('cfg.localhost', `/slow-${n}`)]);
+    const urls = [1, 2, 3, 4, 5, 6].flatMap((n) => [
+      url('one.localhost', `/slow-${n}`),
+      url('free.localhost', `/slow-${n}`),
+      url('cfg.localhost', `/slow-${n}`),
+    ]);
     const { items, results } = await runJob(urls);
     expect(items.every((i) => i.state === 'succeeded')).toBe(true);
     expect(maxConcurrent.get('one.localhost')).toBe(1);
     expect(maxConcurrent.get('cfg.localhost')).toBe(1);
     expect(maxConcurrent.get('free.localhost')).toBeGreaterThanOrEqual(2);
-    const byHost = (host: string): unknown[] => results.filter((r) => String(r.url).includes(`//${host}:`)).map(ruleOf);
+    const byHost = (host: string): unknown[] =>
+      results.filter((r) => String(r.url).includes(`//${host}:`)).map(ruleOf);
     expect(byHost('one.localhost')).toEqual(Array(6).fill('one.localhost'));
     expect(byHost('cfg.localhost')).toEqual(Array(6).fill('cfg.localhost'));
     expect(byHost('free.localhost')).toEqual(Array(6).fill(undefined));
   });
 
-  it('spaces a host\'s requests by its rule\'s rate (2 per second)', async () => {
+  it("spaces a host's requests by its rule's rate (2 per second)", async () => {
     expect((await call('PUT', '/v1/domains/*.rate.localhost', { ratePerSecond: 2 })).status).toBe(201);
-    const { items, results } = await runJob([1, 2, 3, 4, 5, 6].map((n) => url('a.rate.localhost', `/p-${n}`)));
+    const { items, results } = await runJob(
+      [1, 2, 3, 4, 5, 6].map((n) => url('a.rate.localhost', `/p-${n}`)),
+    );
     expect(items.every((i) => i.state === 'succeeded')).toBe(true);
-    const times = seen.filter((s) => s.host === 'a.rate.localhost' && s.path.startsWith('/p-')).map((s) => s.at);
+    const times = seen
+      .filter((s) => s.host === 'a.rate.localhost' && s.path.startsWith('/p-'))
+      .map((s) => s.at);
     expect(times).toHaveLength(6);
     // 6 requests, a burst of 2 then 2 a second: about 2 s; the site-wide limit (1000/s) would take ms.
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(1500);
     expect(results.map(ruleOf)).toEqual(Array(6).fill('*.rate.localhost'));
   });
 
-  it('sends a rule\'s header only to the hosts it matches (not across a redirect, not to robots.txt), sealed at rest', async () => {
+  it("sends a rule's header only to the hosts it matches (not across a redirect, not to robots.txt), sealed at rest", async () => {
     const put = await call('PUT', '/v1/domains/*.hdr.localhost', { headers: { 'X-Token': TOKEN } });
     expect(put.status).toBe(201);
     expect(put.json.headers).toEqual({ 'X-Token': '[set]' });
     expect(JSON.stringify((await call('GET', '/v1/domains')).json)).not.toContain(TOKEN);
-    const { items } = await runJob([url('a.hdr.localhost', '/page'), url('a.hdr.localhost', '/redirect-out'), url('plain.localhost', '/page')]);
+    const { items } = await runJob([
+      url('a.hdr.localhost', '/page'),
+      url('a.hdr.localhost', '/redirect-out'),
+      url('plain.localhost', '/page'),
+    ]);
     expect(items.every((i) => i.state === 'succeeded')).toBe(true);
-    const tokenOf = (host: string, path: string): Array<string | undefined> => seen.filter((s) => s.host === host && s.path === path).map((s) => s.token);
+    const tokenOf = (host: string, path: string): Array<string | undefined> =>
+      seen.filter((s) => s.host === host && s.path === path).map((s) => s.token);
     expect(tokenOf('a.hdr.localhost', '/page')).toEqual([TOKEN]);
     expect(tokenOf('a.hdr.localhost', '/redirect-out')).toEqual([TOKEN]);
     expect(tokenOf('other.localhost', '/landing')).toEqual([undefined]);
@@ -179,7 +216,7 @@ describe('per-domain settings', () => {
     for (const file of readdirSync(dir)) expect(readFileSync(join(dir, file)).includes(TOKEN)).toBe(false);
   });
 
-  it('obeys robots.txt unless the host\'s rule says ignore', async () => {
+  it("obeys robots.txt unless the host's rule says ignore", async () => {
     const before = await runJob([url('robots.localhost', '/page')]);
     expect(codeOf(before.items[0]!)).toBe('robots_disallowed');
     expect((await call('PUT', '/v1/domains/robots.localhost', { robots: 'ignore' })).status).toBe(201);
@@ -188,7 +225,7 @@ describe('per-domain settings', () => {
     expect(after.results.map(ruleOf)).toEqual(['robots.localhost']);
   });
 
-  it('gives a host its rule\'s timeout instead of the job\'s', async () => {
+  it("gives a host its rule's timeout instead of the job's", async () => {
     expect((await call('PUT', '/v1/domains/hang.localhost', { timeoutMs: 500 })).status).toBe(201);
     const { items } = await runJob([url('hang.localhost', '/hang')], { timeoutMs: 30_000 });
     expect(items[0]?.state).toBe('failed');

@@ -263,7 +263,9 @@ describe('HttpFetcher: private-network guard', () => {
     expect(error).toBeInstanceOf(BlockedAddressError);
     expect(error).toMatchObject({ code: 'blocked_address', address: '127.0.0.1', addressClass: 'loopback' });
     // The message names the one entry that would permit it, so a user fetching a local page knows the way out.
-    expect(error.message).toContain(`add 127.0.0.1:${counter.port} to DISTILL_FETCH_ALLOW (or --fetch-allow)`);
+    expect(error.message).toContain(
+      `add 127.0.0.1:${counter.port} to DISTILL_FETCH_ALLOW (or --fetch-allow)`,
+    );
     expect(counter.connections).toBe(0);
   });
 

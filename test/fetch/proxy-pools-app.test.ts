@@ -27,15 +27,28 @@ const proxies: TestProxy[] = [];
 let dir: string;
 let app: App;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${app.url!}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-async function runJob(urls: string[], options: Record<string, unknown>): Promise<{ job: Record<string, unknown>; items: Array<Record<string, unknown>>; results: Array<Record<string, unknown>> }> {
+async function runJob(
+  urls: string[],
+  options: Record<string, unknown>,
+): Promise<{
+  job: Record<string, unknown>;
+  items: Array<Record<string, unknown>>;
+  results: Array<Record<string, unknown>>;
+}> {
   const submitted = await call('POST', '/v1/jobs', { urls, options: { maxAge: 0, ...options } });
   expect(submitted.status, JSON.stringify(submitted.json)).toBe(202);
   const id = (submitted.json.job as { id: string }).id;
@@ -43,8 +56,12 @@ async function runJob(urls: string[], options: Record<string, unknown>): Promise
   for (;;) {
     const { json } = await call('GET', `/v1/jobs/${id}`);
     if (json.status === 'completed') {
-      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<Record<string, unknown>>;
-      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<Record<string, unknown>>;
+      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
+      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
       return { job: json, items, results };
     }
     if (Date.now() > deadline) throw new Error(`job ${id} did not complete: ${JSON.stringify(json)}`);
@@ -60,16 +77,22 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
   beforeAll(async () => {
     site = createServer((request, response) => {
       if (request.url === '/robots.txt') return void response.writeHead(404).end();
-      const wall = '<html><head><title>Just a moment...</title></head><body><script>window._cf_chl_opt={}</script></body></html>';
-      if (request.url === '/wall') return void response.writeHead(403, { 'content-type': 'text/html' }).end(wall);
+      const wall =
+        '<html><head><title>Just a moment...</title></head><body><script>window._cf_chl_opt={}</script></body></html>';
+      if (request.url === '/wall')
+        return void response.writeHead(403, { 'content-type': 'text/html' }).end(wall);
       if (request.url === '/wall-once' && !wallsServed.has('/wall-once')) {
         wallsServed.add('/wall-once');
         return void response.writeHead(403, { 'content-type': 'text/html' }).end(wall);
       }
-      if (request.url === '/members') return void response.writeHead(302, { location: '/login?next=/members' }).end();
-      if (request.url?.startsWith('/to-canary') === true) return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/secret` }).end();
+      if (request.url === '/members')
+        return void response.writeHead(302, { location: '/login?next=/members' }).end();
+      if (request.url?.startsWith('/to-canary') === true)
+        return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/secret` }).end();
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      response.end(`<html><head><title>Page ${request.url}</title></head><body><article><p>Page ${request.url} has words enough to be kept as a document.</p></article></body></html>`);
+      response.end(
+        `<html><head><title>Page ${request.url}</title></head><body><article><p>Page ${request.url} has words enough to be kept as a document.</p></article></body></html>`,
+      );
     });
     site.listen(0, '127.0.0.1');
     await once(site, 'listening');
@@ -80,13 +103,36 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
     await once(canary, 'listening');
     canaryPort = (canary.address() as AddressInfo).port;
 
-    proxies.push(await startTinyproxy(), await startTinyproxy(), await startTinyproxy({ user: 'crawler', password: 's3cret' }));
+    proxies.push(
+      await startTinyproxy(),
+      await startTinyproxy(),
+      await startTinyproxy({ user: 'crawler', password: 's3cret' }),
+    );
     const [a, b, authed] = proxies as [TestProxy, TestProxy, TestProxy];
     const pools = [
-      { name: 'main', rotation: 'round_robin', proxies: [{ name: 'a', url: a.url }, { name: 'b', url: b.url }], ejectAfterFailures: 1, ejectForMs: 600_000 },
-      { name: 'sticky', rotation: 'sticky_host', proxies: [{ name: 'a', url: a.url }, { name: 'b', url: b.url }] },
+      {
+        name: 'main',
+        rotation: 'round_robin',
+        proxies: [
+          { name: 'a', url: a.url },
+          { name: 'b', url: b.url },
+        ],
+        ejectAfterFailures: 1,
+        ejectForMs: 600_000,
+      },
+      {
+        name: 'sticky',
+        rotation: 'sticky_host',
+        proxies: [
+          { name: 'a', url: a.url },
+          { name: 'b', url: b.url },
+        ],
+      },
       { name: 'authed', proxies: [{ name: 'authed', url: authed.url }] },
-      { name: 'wrong-password', proxies: [{ name: 'authed-wrong', url: authed.url.replace('s3cret', 'nope') }] },
+      {
+        name: 'wrong-password',
+        proxies: [{ name: 'authed-wrong', url: authed.url.replace('s3cret', 'nope') }],
+      },
     ];
     dir = mkdtempSync(join(tmpdir(), 'distill-proxies-'));
     app = new App(
@@ -125,7 +171,7 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
     const urls = [1, 2, 3, 4].map((n) => `http://127.0.0.1:${sitePort}/rr-${n}`);
     const { results } = await runJob(urls, { proxyPool: 'main' });
     expect(results).toHaveLength(4);
-    const names = results.map((r) => ((r.quality as Record<string, unknown>).proxy as string)).sort();
+    const names = results.map((r) => (r.quality as Record<string, unknown>).proxy as string).sort();
     expect(names).toEqual(['a', 'a', 'b', 'b']);
     expect(connectsTo(a, sitePort)).toBeGreaterThanOrEqual(1);
     expect(connectsTo(b, sitePort)).toBeGreaterThanOrEqual(1);
@@ -142,7 +188,10 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
   it('sends Basic credentials, and fails with proxy_error when the proxy refuses them', async () => {
     const ok = await runJob([`http://127.0.0.1:${sitePort}/authed`], { proxyPool: 'authed' });
     expect((ok.job.counts as Record<string, number>).succeeded).toBe(1);
-    const refused = await runJob([`http://127.0.0.1:${sitePort}/refused`], { proxyPool: 'wrong-password', maxAttempts: 1 });
+    const refused = await runJob([`http://127.0.0.1:${sitePort}/refused`], {
+      proxyPool: 'wrong-password',
+      maxAttempts: 1,
+    });
     expect(refused.items[0]?.state).toBe('failed');
     expect((refused.items[0]?.error as { code: string; message: string }).code).toBe('proxy_error');
     expect((refused.items[0]?.error as { message: string }).message).toMatch(/credentials|40[17]/);
@@ -151,8 +200,14 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
 
   it('makes zero connections to a canary the guard refuses, asked for directly or by a redirect, through every proxy', async () => {
     for (const pool of ['main', 'sticky', 'authed']) {
-      const { items } = await runJob([`http://127.0.0.1:${canaryPort}/direct-${pool}`, `http://127.0.0.1:${sitePort}/to-canary?${pool}`], { proxyPool: pool, maxAttempts: 1 });
-      expect(items.map((i) => (i.error as { code: string } | null)?.code)).toEqual(['blocked_address', 'blocked_address']);
+      const { items } = await runJob(
+        [`http://127.0.0.1:${canaryPort}/direct-${pool}`, `http://127.0.0.1:${sitePort}/to-canary?${pool}`],
+        { proxyPool: pool, maxAttempts: 1 },
+      );
+      expect(items.map((i) => (i.error as { code: string } | null)?.code)).toEqual([
+        'blocked_address',
+        'blocked_address',
+      ]);
     }
     expect(canaryConnections).toBe(0);
     for (const proxy of proxies) expect(connectsTo(proxy, canaryPort)).toBe(0);
@@ -164,11 +219,21 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
     const urls = [1, 2, 3, 4, 5, 6].map((n) => `http://127.0.0.1:${sitePort}/after-death-${n}`);
     const { job, results } = await runJob(urls, { proxyPool: 'main' });
     expect((job.counts as Record<string, number>).succeeded).toBe(6);
-    expect(results.map((r) => (r.quality as Record<string, unknown>).proxy)).toEqual(['b', 'b', 'b', 'b', 'b', 'b']);
+    expect(results.map((r) => (r.quality as Record<string, unknown>).proxy)).toEqual([
+      'b',
+      'b',
+      'b',
+      'b',
+      'b',
+      'b',
+    ]);
   });
 
   it('recognises a bot wall and a login redirect instead of making documents of them, with hints', async () => {
-    const { items } = await runJob([`http://127.0.0.1:${sitePort}/wall`, `http://127.0.0.1:${sitePort}/members`], { proxyPool: 'authed' });
+    const { items } = await runJob(
+      [`http://127.0.0.1:${sitePort}/wall`, `http://127.0.0.1:${sitePort}/members`],
+      { proxyPool: 'authed' },
+    );
     const errors = items.map((i) => i.error as { code: string; message: string });
     expect(items.map((i) => i.state)).toEqual(['failed', 'failed']);
     expect(errors[0]?.code).toBe('blocked_by_site');
@@ -177,8 +242,11 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
     expect(errors[1]?.message).toMatch(/options\.cookies/);
   });
 
-  it('gives a page that met a wall one more try through the job\'s onBlocked pool', async () => {
-    const { results } = await runJob([`http://127.0.0.1:${sitePort}/wall-once`], { proxyPool: 'main', onBlocked: { proxyPool: 'authed' } });
+  it("gives a page that met a wall one more try through the job's onBlocked pool", async () => {
+    const { results } = await runJob([`http://127.0.0.1:${sitePort}/wall-once`], {
+      proxyPool: 'main',
+      onBlocked: { proxyPool: 'authed' },
+    });
     expect(results).toHaveLength(1);
     const quality = results[0]?.quality as Record<string, unknown>;
     expect(quality.proxyPool).toBe('authed');

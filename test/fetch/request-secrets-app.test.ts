@@ -37,7 +37,10 @@ function page(title: string): string {
   return `<html><head><title>${title}</title></head><body><article><p>${title} is a page with enough words to be a document of its own.</p></article></body></html>`;
 }
 
-async function site(record: Seen[], handle: (path: string) => { status: number; headers?: Record<string, string>; body?: string }): Promise<[Server, number]> {
+async function site(
+  record: Seen[],
+  handle: (path: string) => { status: number; headers?: Record<string, string>; body?: string },
+): Promise<[Server, number]> {
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     if (path !== '/robots.txt') record.push({ path, headers: request.headers });
@@ -64,13 +67,24 @@ function configFor(database: string, env: Record<string, string> = {}) {
   });
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, text, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    text,
+    json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 async function waitForJob(base: string, id: string): Promise<Record<string, unknown>> {
@@ -86,13 +100,21 @@ async function waitForJob(base: string, id: string): Promise<Record<string, unkn
 beforeAll(async () => {
   [other, otherPort] = await site(seen.other, () => ({ status: 200, body: page('Elsewhere') }));
   [own, ownPort] = await site(seen.own, (path) =>
-    path === '/away' ? { status: 302, headers: { location: `http://localhost:${otherPort}/landing` } } : { status: 200, body: page(`Members ${path}`) },
+    path === '/away'
+      ? { status: 302, headers: { location: `http://localhost:${otherPort}/landing` } }
+      : { status: 200, body: page(`Members ${path}`) },
   );
   dir = mkdtempSync(join(tmpdir(), 'distill-secrets-'));
-  app = new App(configFor(join(dir, 'distill.db'), { DISTILL_SECRET_KEY: KEY, DISTILL_FETCH_ALLOW: `127.0.0.1:${ownPort},localhost:${otherPort},127.0.0.1:${otherPort}` }), {
-    role: 'serve',
-    logger: silentLogger,
-  });
+  app = new App(
+    configFor(join(dir, 'distill.db'), {
+      DISTILL_SECRET_KEY: KEY,
+      DISTILL_FETCH_ALLOW: `127.0.0.1:${ownPort},localhost:${otherPort},127.0.0.1:${otherPort}`,
+    }),
+    {
+      role: 'serve',
+      logger: silentLogger,
+    },
+  );
   await app.start();
 });
 
@@ -108,7 +130,7 @@ afterAll(async () => {
 describe('per-job headers and cookies', () => {
   let jobId: string;
 
-  it('sends them to the job\'s own host, by cookie rules, and not across a redirect to another host', async () => {
+  it("sends them to the job's own host, by cookie rules, and not across a redirect to another host", async () => {
     const submitted = await call(app.url!, 'POST', '/v1/jobs', {
       urls: [`http://127.0.0.1:${ownPort}/account`, `http://127.0.0.1:${ownPort}/away`],
       options: {
@@ -138,7 +160,10 @@ describe('per-job headers and cookies', () => {
 
   it('shows them as [set] in the API and the event log, never their values', async () => {
     const job = await call(app.url!, 'GET', `/v1/jobs/${jobId}`);
-    expect((job.json.options as Record<string, unknown>).headers).toEqual({ Authorization: '[set]', 'X-Tenant': '[set]' });
+    expect((job.json.options as Record<string, unknown>).headers).toEqual({
+      Authorization: '[set]',
+      'X-Tenant': '[set]',
+    });
     expect((job.json.options as Record<string, unknown>).cookies).toEqual([
       { name: 'sid', domain: '127.0.0.1', path: '/', value: '[set]' },
       { name: 'other', domain: '127.0.0.1', path: '/elsewhere', value: '[set]' },
@@ -169,7 +194,10 @@ describe('per-job headers and cookies', () => {
   });
 
   it('stops a process started with another key on the same database', async () => {
-    const wrong = new App(configFor(join(dir, 'distill.db'), { DISTILL_SECRET_KEY: 'f'.repeat(64) }), { role: 'serve', logger: silentLogger });
+    const wrong = new App(configFor(join(dir, 'distill.db'), { DISTILL_SECRET_KEY: 'f'.repeat(64) }), {
+      role: 'serve',
+      logger: silentLogger,
+    });
     await expect(wrong.start()).rejects.toThrow(/DISTILL_SECRET_KEY is not the key this database/);
     await wrong.stop();
   });
@@ -178,7 +206,10 @@ describe('per-job headers and cookies', () => {
     const keyless = new App(configFor(join(dir, 'keyless.db')), { role: 'serve', logger: silentLogger });
     await keyless.start();
     try {
-      const refused = await call(keyless.url!, 'POST', '/v1/jobs', { urls: [`http://127.0.0.1:${ownPort}/a`], options: { headers: { Authorization: TOKEN } } });
+      const refused = await call(keyless.url!, 'POST', '/v1/jobs', {
+        urls: [`http://127.0.0.1:${ownPort}/a`],
+        options: { headers: { Authorization: TOKEN } },
+      });
       expect(refused.status).toBe(400);
       expect(refused.json.code).toBe('secret_key_missing');
       expect(refused.json.detail).toMatch(/DISTILL_SECRET_KEY/);
@@ -186,11 +217,17 @@ describe('per-job headers and cookies', () => {
     } finally {
       await keyless.stop();
     }
-    const keyed = new App(configFor(join(dir, 'distill.db'), { DISTILL_SECRET_KEY: KEY }), { role: 'api', logger: silentLogger });
+    const keyed = new App(configFor(join(dir, 'distill.db'), { DISTILL_SECRET_KEY: KEY }), {
+      role: 'api',
+      logger: silentLogger,
+    });
     await keyed.start();
     try {
       for (const name of ['Host', 'Content-Length', 'Connection', 'Transfer-Encoding']) {
-        const refused = await call(keyed.url!, 'POST', '/v1/jobs', { urls: [`http://127.0.0.1:${ownPort}/a`], options: { headers: { [name]: 'x' } } });
+        const refused = await call(keyed.url!, 'POST', '/v1/jobs', {
+          urls: [`http://127.0.0.1:${ownPort}/a`],
+          options: { headers: { [name]: 'x' } },
+        });
         expect(refused.status, name).toBe(400);
         expect(refused.json.code).toBe('invalid_request_secret');
       }

@@ -24,10 +24,16 @@ let dir: string;
 let app: App;
 const servers: Record<string, TestSocksProxy> = {};
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${app.url!}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
@@ -38,13 +44,24 @@ async function submit(urls: string[], options: Record<string, unknown>): Promise
   return (submitted.json.job as { id: string }).id;
 }
 
-async function waitFor(id: string, timeoutMs = 120_000): Promise<{ job: Record<string, unknown>; items: Array<Record<string, unknown>>; results: Array<Record<string, unknown>> }> {
+async function waitFor(
+  id: string,
+  timeoutMs = 120_000,
+): Promise<{
+  job: Record<string, unknown>;
+  items: Array<Record<string, unknown>>;
+  results: Array<Record<string, unknown>>;
+}> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { json } = await call('GET', `/v1/jobs/${id}`);
     if (json.status === 'completed') {
-      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<Record<string, unknown>>;
-      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<Record<string, unknown>>;
+      const items = (await call('GET', `/v1/jobs/${id}/items?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
+      const results = (await call('GET', `/v1/jobs/${id}/results?limit=100`)).json.items as Array<
+        Record<string, unknown>
+      >;
       return { job: json, items, results };
     }
     if (Date.now() > deadline) throw new Error(`job ${id} did not complete: ${JSON.stringify(json)}`);
@@ -52,9 +69,11 @@ async function waitFor(id: string, timeoutMs = 120_000): Promise<{ job: Record<s
   }
 }
 
-const runJob = async (urls: string[], options: Record<string, unknown>): ReturnType<typeof waitFor> => waitFor(await submit(urls, options));
+const runJob = async (urls: string[], options: Record<string, unknown>): ReturnType<typeof waitFor> =>
+  waitFor(await submit(urls, options));
 const proxyOf = (r: Record<string, unknown>): unknown => (r.quality as Record<string, unknown>).proxy;
-const toPort = (server: TestSocksProxy, port: number): number => server.connections().filter((c) => c === `127.0.0.1:${port}`).length;
+const toPort = (server: TestSocksProxy, port: number): number =>
+  server.connections().filter((c) => c === `127.0.0.1:${port}`).length;
 
 describe('SOCKS5 proxies through microsocks and danted', () => {
   beforeAll(async () => {
@@ -62,11 +81,14 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     if (missing !== undefined) throw new Error(missing);
     site = createServer((request, response) => {
       if (request.url === '/robots.txt') return void response.writeHead(404).end();
-      if (request.url?.startsWith('/to-canary') === true) return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/secret` }).end();
+      if (request.url?.startsWith('/to-canary') === true)
+        return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/secret` }).end();
       const delayMs = request.url?.startsWith('/slow') === true ? 150 : 0;
       setTimeout(() => {
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        response.end(`<html><head><title>Page ${request.url}</title></head><body><article><p>Page ${request.url} has words enough to be kept as a document.</p></article></body></html>`);
+        response.end(
+          `<html><head><title>Page ${request.url}</title></head><body><article><p>Page ${request.url} has words enough to be kept as a document.</p></article></body></html>`,
+        );
       }, delayMs);
     });
     site.listen(0, '127.0.0.1');
@@ -86,15 +108,24 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     const pools = [
       { name: 'open', proxies: [{ name: 'ms-open', url: servers.open.url }] },
       { name: 'authed', proxies: [{ name: 'ms-authed', url: servers.authed.url }] },
-      { name: 'wrong-password', proxies: [{ name: 'ms-wrong', url: servers.authed.url.replace('s3cret', 'nope') }] },
-      { name: 'no-password', proxies: [{ name: 'ms-none', url: servers.authed.url.replace('crawler:s3cret@', '') }] },
+      {
+        name: 'wrong-password',
+        proxies: [{ name: 'ms-wrong', url: servers.authed.url.replace('s3cret', 'nope') }],
+      },
+      {
+        name: 'no-password',
+        proxies: [{ name: 'ms-none', url: servers.authed.url.replace('crawler:s3cret@', '') }],
+      },
       { name: 'dante', proxies: [{ name: 'dante', url: servers.dante.url }] },
       {
         name: 'pair',
         rotation: 'round_robin',
         ejectAfterFailures: 1,
         ejectForMs: 600_000,
-        proxies: [{ name: 'one', url: servers.one.url }, { name: 'two', url: servers.two.url }],
+        proxies: [
+          { name: 'one', url: servers.one.url },
+          { name: 'two', url: servers.two.url },
+        ],
       },
     ];
     ({ app, dir } = await startFetchingApp(
@@ -125,7 +156,10 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
   });
 
   it('fetches through a SOCKS5 proxy without authentication, the document naming the proxy', async () => {
-    const { results } = await runJob([1, 2].map((n) => `http://127.0.0.1:${sitePort}/open-${n}`), { proxyPool: 'open' });
+    const { results } = await runJob(
+      [1, 2].map((n) => `http://127.0.0.1:${sitePort}/open-${n}`),
+      { proxyPool: 'open' },
+    );
     expect(results.map(proxyOf)).toEqual(['ms-open', 'ms-open']);
     expect(results.map((r) => (r.quality as Record<string, unknown>).proxyPool)).toEqual(['open', 'open']);
     expect(toPort(servers.open!, sitePort)).toBeGreaterThanOrEqual(1);
@@ -142,7 +176,10 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     const ok = await runJob([`http://127.0.0.1:${sitePort}/authed`], { proxyPool: 'authed' });
     expect(ok.results.map(proxyOf)).toEqual(['ms-authed']);
     for (const pool of ['wrong-password', 'no-password']) {
-      const refused = await runJob([`http://127.0.0.1:${sitePort}/refused-${pool}`], { proxyPool: pool, maxAttempts: 1 });
+      const refused = await runJob([`http://127.0.0.1:${sitePort}/refused-${pool}`], {
+        proxyPool: pool,
+        maxAttempts: 1,
+      });
       expect(refused.items[0]?.state).toBe('failed');
       const error = refused.items[0]?.error as { code: string; message: string };
       expect(error.code).toBe('proxy_error');
@@ -154,8 +191,14 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
 
   it('makes zero connections to a canary the guard refuses, asked for directly or by a redirect, through every SOCKS pool', async () => {
     for (const pool of ['open', 'authed', 'dante']) {
-      const { items } = await runJob([`http://127.0.0.1:${canaryPort}/direct-${pool}`, `http://127.0.0.1:${sitePort}/to-canary?${pool}`], { proxyPool: pool, maxAttempts: 1 });
-      expect(items.map((i) => (i.error as { code: string } | null)?.code)).toEqual(['blocked_address', 'blocked_address']);
+      const { items } = await runJob(
+        [`http://127.0.0.1:${canaryPort}/direct-${pool}`, `http://127.0.0.1:${sitePort}/to-canary?${pool}`],
+        { proxyPool: pool, maxAttempts: 1 },
+      );
+      expect(items.map((i) => (i.error as { code: string } | null)?.code)).toEqual([
+        'blocked_address',
+        'blocked_address',
+      ]);
     }
     expect(canaryConnections).toBe(0);
     for (const server of Object.values(servers)) expect(toPort(server, canaryPort)).toBe(0);
@@ -178,7 +221,10 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     expect((job.counts as Record<string, number>).succeeded).toBe(50);
     expect(items.every((i) => i.state === 'succeeded')).toBe(true);
     expect(results).toHaveLength(50);
-    const byProxy = results.reduce<Record<string, number>>((counts, r) => ({ ...counts, [String(proxyOf(r))]: (counts[String(proxyOf(r))] ?? 0) + 1 }), {});
+    const byProxy = results.reduce<Record<string, number>>(
+      (counts, r) => ({ ...counts, [String(proxyOf(r))]: (counts[String(proxyOf(r))] ?? 0) + 1 }),
+      {},
+    );
     expect(byProxy.one).toBeGreaterThanOrEqual(1);
     expect(byProxy.two).toBeGreaterThan(byProxy.one ?? 0);
     // Ejected after its first failure, rather than failing every item in turn: only the items in
@@ -186,7 +232,10 @@ describe('SOCKS5 proxies through microsocks and danted', () => {
     const retried = items.filter((i) => Number(i.attempts) > 1).length;
     expect(retried).toBeLessThanOrEqual(20);
     // Still ejected: a later job goes entirely through `two`, each item at its first attempt.
-    const after = await runJob([1, 2, 3, 4].map((n) => `http://127.0.0.1:${sitePort}/after-${n}`), { proxyPool: 'pair' });
+    const after = await runJob(
+      [1, 2, 3, 4].map((n) => `http://127.0.0.1:${sitePort}/after-${n}`),
+      { proxyPool: 'pair' },
+    );
     expect(after.results.map(proxyOf)).toEqual(['two', 'two', 'two', 'two']);
     expect(after.items.map((i) => i.attempts)).toEqual([1, 1, 1, 1]);
   });

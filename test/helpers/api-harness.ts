@@ -1,6 +1,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { buildApi, createMetrics, createReadiness, type ApiDependencies, type ApiOptions, type Metrics } from '../../src/api/index.js';
+import {
+  buildApi,
+  createMetrics,
+  createReadiness,
+  type ApiDependencies,
+  type ApiOptions,
+  type Metrics,
+} from '../../src/api/index.js';
 import { JobsService, type ClaimedItem, type ItemOutcome } from '../../src/jobs/index.js';
 import { PermanentError } from '../../src/lib/index.js';
 import { WorkerPool, type TaskFunction } from '../../src/worker/index.js';
@@ -79,7 +86,10 @@ export async function createHarness(
     metrics,
     readiness:
       options.readiness ??
-      createReadiness({ database: () => store.repository.countItemsByState(), queue: () => store.queue.depth() }),
+      createReadiness({
+        database: () => store.repository.countItemsByState(),
+        queue: () => store.queue.depth(),
+      }),
   };
   const app = buildApi(deps, { eventPollMs: 20, extractPollMs: 10, ...options.api });
   await app.ready();
@@ -108,7 +118,11 @@ export async function createHarness(
 }
 
 /** Asserts an RFC 9457 problem with `status` and `code`; returns its body. */
-export function expectProblem(response: LightMyRequestResponse | { statusCode: number; headers: Record<string, unknown>; body: string }, status: number, code: string): Record<string, unknown> {
+export function expectProblem(
+  response: LightMyRequestResponse | { statusCode: number; headers: Record<string, unknown>; body: string },
+  status: number,
+  code: string,
+): Record<string, unknown> {
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = JSON.parse(response.body) as Record<string, unknown>;
   expect({ status: response.statusCode, code: body.code }).toEqual({ status, code });

@@ -65,7 +65,10 @@ async function startOnSqlite(
 }
 
 /** An App (role `serve` unless told) on a fresh SQLite file, listening on 127.0.0.1, with fast event polling and no network (`gatedTask`). */
-export function startApp(env: Record<string, string>, options: { task?: TaskFunction; role?: 'serve' | 'worker' | 'api' } = {}): Promise<TestApp> {
+export function startApp(
+  env: Record<string, string>,
+  options: { task?: TaskFunction; role?: 'serve' | 'worker' | 'api' } = {},
+): Promise<TestApp> {
   return startOnSqlite(
     'distill-events-',
     { DISTILL_CONCURRENCY: '8', DISTILL_EXTRACT_THREADS: '1', DISTILL_EVENT_POLL_MS: '50', ...env },
@@ -74,7 +77,10 @@ export function startApp(env: Record<string, string>, options: { task?: TaskFunc
 }
 
 /** An App that really fetches and extracts (the worker's own task), on a fresh SQLite file; `env` on top of the test defaults. */
-export function startFetchingApp(env: Record<string, string>, options: { prefix?: string; role?: 'serve' | 'worker' | 'api' } = {}): Promise<TestApp> {
+export function startFetchingApp(
+  env: Record<string, string>,
+  options: { prefix?: string; role?: 'serve' | 'worker' | 'api' } = {},
+): Promise<TestApp> {
   return startOnSqlite(options.prefix ?? 'distill-app-', env, { role: options.role });
 }
 

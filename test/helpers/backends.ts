@@ -22,7 +22,13 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { expect, onTestFinished } from 'vitest';
 import type { Clock } from '../../src/lib/index.js';
-import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle, type DialectName } from '../../src/storage/index.js';
+import {
+  KyselyJobRepository,
+  migrateToLatest,
+  openDatabase,
+  type DatabaseHandle,
+  type DialectName,
+} from '../../src/storage/index.js';
 
 export interface Backend {
   name: DialectName;
@@ -73,33 +79,51 @@ async function probe(
     return { url, skipReason: undefined, error: undefined };
   } catch (error) {
     const reason = `${url} unreachable (${error instanceof Error ? error.message : String(error)})`;
-    if (configured !== undefined) return { url, skipReason: undefined, error: new Error(`${variable}: ${reason}`) };
+    if (configured !== undefined)
+      return { url, skipReason: undefined, error: new Error(`${variable}: ${reason}`) };
     return { url: undefined, skipReason: `${variable} unset and ${reason}`, error: undefined };
   }
 }
 
 type ProbeArgs = Parameters<typeof probe>;
 
-const POSTGRES: ProbeArgs = ['DISTILL_TEST_POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test', async (url) => {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
-  await client.connect();
-  await client.end();
-}];
+const POSTGRES: ProbeArgs = [
+  'DISTILL_TEST_POSTGRES_URL',
+  'postgres://postgres@127.0.0.1:5432/test',
+  async (url) => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+    await client.connect();
+    await client.end();
+  },
+];
 
-const MYSQL: ProbeArgs = ['DISTILL_TEST_MYSQL_URL', 'mysql://root@127.0.0.1:3306/test', async (url) => {
-  const connection = await mysql.createConnection({ uri: url, connectTimeout: PROBE_TIMEOUT_MS });
-  await connection.end();
-}];
+const MYSQL: ProbeArgs = [
+  'DISTILL_TEST_MYSQL_URL',
+  'mysql://root@127.0.0.1:3306/test',
+  async (url) => {
+    const connection = await mysql.createConnection({ uri: url, connectTimeout: PROBE_TIMEOUT_MS });
+    await connection.end();
+  },
+];
 
-const REDIS: ProbeArgs = ['DISTILL_TEST_REDIS_URL', 'redis://127.0.0.1:6379', async (url) => {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
-}];
+const REDIS: ProbeArgs = [
+  'DISTILL_TEST_REDIS_URL',
+  'redis://127.0.0.1:6379',
+  async (url) => {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: PROBE_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    try {
+      await redis.connect();
+      await redis.ping();
+    } finally {
+      redis.disconnect();
+    }
+  },
+];
 
 /** A short identifier from the running test's name plus randomness: unique and recognisable. */
 function isolationName(prefix: string): string {
@@ -122,7 +146,11 @@ function runSchemaPrefix(): string {
 }
 
 /** Registers cleanup with the running test: `close` always runs; `drop` only when the test passed. */
-function whenTestFinishes(cleanup: { close: () => Promise<void>; drop: () => Promise<void>; kept: string }): void {
+function whenTestFinishes(cleanup: {
+  close: () => Promise<void>;
+  drop: () => Promise<void>;
+  kept: string;
+}): void {
   onTestFinished(async (context) => {
     await cleanup.close();
     if (context.task.result?.state === 'fail') {
@@ -136,7 +164,11 @@ function whenTestFinishes(cleanup: { close: () => Promise<void>; drop: () => Pro
 function connectTo(url: string, options: OpenOptions, pools: DatabaseHandle[]): TestConnection {
   const handle = openDatabase(url, { poolSize: options.poolSize ?? 5 });
   pools.push(handle);
-  const repository = new KyselyJobRepository({ db: handle.db, dialect: handle.dialect, ...(options.clock ? { clock: options.clock } : {}) });
+  const repository = new KyselyJobRepository({
+    db: handle.db,
+    dialect: handle.dialect,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   return { handle, repository };
 }
 
@@ -174,7 +206,13 @@ const sqliteBackend: Backend = {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
     };
-    return openIsolated('sqlite', `sqlite:${join(dir, 'distill.db')}`, options, remove, `SQLite file in ${dir}`);
+    return openIsolated(
+      'sqlite',
+      `sqlite:${join(dir, 'distill.db')}`,
+      options,
+      remove,
+      `SQLite file in ${dir}`,
+    );
   },
 };
 
@@ -223,7 +261,13 @@ function mysqlBackend(found: Probe): Backend {
       await run(`create database \`${database}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
       const url = new URL(base);
       url.pathname = `/${database}`;
-      return openIsolated('mysql', url.toString(), options, () => run(`drop database \`${database}\``), `MySQL database ${database}`);
+      return openIsolated(
+        'mysql',
+        url.toString(),
+        options,
+        () => run(`drop database \`${database}\``),
+        `MySQL database ${database}`,
+      );
     },
   };
 }

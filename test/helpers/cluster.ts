@@ -34,9 +34,13 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const started = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     let spawnError: Error | undefined;
     started.on('error', (error) => {
       spawnError = error;
@@ -44,8 +48,15 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     proc = started;
     await waitFor(
       async () => {
-        if (spawnError) throw new Error(`redis-server could not be started (is it installed?): ${spawnError.message}`);
-        const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        if (spawnError)
+          throw new Error(`redis-server could not be started (is it installed?): ${spawnError.message}`);
+        const probe = new Redis({
+          port,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
         // A refused connection is expected until the server listens; the rejected connect() says so.
         probe.on('error', () => undefined);
         try {
@@ -114,7 +125,11 @@ export async function startRole(
     DISTILL_FETCH_ALLOW: '127.0.0.1',
     ...env,
   });
-  const app = new App(config, { role, logger: silentLogger, ...(options.task ? { task: options.task } : {}) });
+  const app = new App(config, {
+    role,
+    logger: silentLogger,
+    ...(options.task ? { task: options.task } : {}),
+  });
   await app.start();
   return app;
 }

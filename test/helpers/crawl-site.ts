@@ -28,7 +28,10 @@ export function siteHandler(other: () => string): (path: string) => CorpusRespon
       case 'robots.txt':
         return { status: 404, body: '' };
       case 'sitemap.xml': {
-        const locs = [...[0, 1, 2, 3, 4].map((i) => `/orphan/${i}`), ...[200, 201, 202, 203, 204].map((i) => `/page/${i}`)];
+        const locs = [
+          ...[0, 1, 2, 3, 4].map((i) => `/orphan/${i}`),
+          ...[200, 201, 202, 203, 204].map((i) => `/page/${i}`),
+        ];
         const base = 'http://HOST';
         return {
           headers: { 'content-type': 'application/xml' },
@@ -41,8 +44,13 @@ export function siteHandler(other: () => string): (path: string) => CorpusRespon
       case 'slow': {
         if (!Number.isInteger(n) || n < 0 || n >= PAGES) return { status: 404, body: 'no such page' };
         const links: Array<[string, string]> = [];
-        for (const child of [2 * n + 1, 2 * n + 2]) if (child < PAGES) links.push([`/${kind}/${child}`, `child ${child}`]);
-        links.push([`/${kind}/0`, 'home'], [`/private/${n}`, 'private'], [`${other()}/page/${n}`, 'elsewhere']);
+        for (const child of [2 * n + 1, 2 * n + 2])
+          if (child < PAGES) links.push([`/${kind}/${child}`, `child ${child}`]);
+        links.push(
+          [`/${kind}/0`, 'home'],
+          [`/private/${n}`, 'private'],
+          [`${other()}/page/${n}`, 'elsewhere'],
+        );
         return { body: page(`Page ${n}`, links), ...(kind === 'slow' ? { delayMs: 150 } : {}) };
       }
       case 'orphan':

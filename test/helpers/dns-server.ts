@@ -37,13 +37,22 @@ export async function startDnsServer(answer: DnsAnswer): Promise<TestDnsServer> 
     queries.push(key);
     const queryNumber = (counts.get(key) ?? 0) + 1;
     counts.set(key, queryNumber);
-    const addresses = question.type === 'A' || question.type === 'AAAA' ? answer(question.name.toLowerCase(), type, queryNumber) : [];
+    const addresses =
+      question.type === 'A' || question.type === 'AAAA'
+        ? answer(question.name.toLowerCase(), type, queryNumber)
+        : [];
     const reply = dnsPacket.encode({
       type: 'response',
       id: request.id ?? 0,
       flags: dnsPacket.AUTHORITATIVE_ANSWER | (addresses === undefined ? 3 : 0), // rcode 3 = NXDOMAIN
       questions: [question],
-      answers: (addresses ?? []).map((data) => ({ type, name: question.name, class: 'IN' as const, ttl: 0, data })),
+      answers: (addresses ?? []).map((data) => ({
+        type,
+        name: question.name,
+        class: 'IN' as const,
+        ttl: 0,
+        data,
+      })),
     });
     socket.send(reply, peer.port, peer.address);
   });

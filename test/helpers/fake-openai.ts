@@ -57,7 +57,8 @@ export async function startFakeOpenAi(options: { delayMs?: number } = {}): Promi
     try {
       let raw = '';
       for await (const chunk of request) raw += String(chunk);
-      if (request.method !== 'POST' || request.url !== '/v1/chat/completions') return error(response, 404, 'Not found', 'not_found');
+      if (request.method !== 'POST' || request.url !== '/v1/chat/completions')
+        return error(response, 404, 'Not found', 'not_found');
       const body = JSON.parse(raw) as ChatRequest;
       requests.push({ body, authorization: request.headers.authorization });
       if (options.delayMs) await sleep(options.delayMs);
@@ -79,21 +80,44 @@ export async function startFakeOpenAi(options: { delayMs?: number } = {}): Promi
         await sleep(5000);
         break;
       case 'tool-model':
-        if (mode === 'json_schema') return error(response, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error');
+        if (mode === 'json_schema')
+          return error(
+            response,
+            400,
+            "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.",
+            'invalid_request_error',
+          );
         break;
       case 'json-mode-model':
-        if (mode === 'json_schema' || mode === 'tools') return error(response, 400, `This model does not support ${mode === 'tools' ? 'tools' : 'response_format json_schema'}.`, 'invalid_request_error');
+        if (mode === 'json_schema' || mode === 'tools')
+          return error(
+            response,
+            400,
+            `This model does not support ${mode === 'tools' ? 'tools' : 'response_format json_schema'}.`,
+            'invalid_request_error',
+          );
         break;
     }
     const turns = body.messages.filter((m) => m.role === 'assistant').length;
     let content: string;
     if (mode === 'text') content = `A short summary of ${title}.`;
-    else if (body.model === 'flaky-model' && turns < 2) content = turns === 0 ? '{"title": "Title of' : 'Sure! Here is the JSON you asked for.';
+    else if (body.model === 'flaky-model' && turns < 2)
+      content = turns === 0 ? '{"title": "Title of' : 'Sure! Here is the JSON you asked for.';
     else if (body.model === 'wrong-model') content = JSON.stringify({ heading: title });
     else content = JSON.stringify({ title });
     const message =
       mode === 'tools'
-        ? { role: 'assistant', content: null, tool_calls: [{ id: `call_${requests.length}`, type: 'function', function: { name: body.tools![0]!.function.name, arguments: content } }] }
+        ? {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: `call_${requests.length}`,
+                type: 'function',
+                function: { name: body.tools![0]!.function.name, arguments: content },
+              },
+            ],
+          }
         : { role: 'assistant', content };
     send(response, 200, {
       id: `chatcmpl-${requests.length}`,
@@ -111,7 +135,9 @@ export async function startFakeOpenAi(options: { delayMs?: number } = {}): Promi
   }
 
   function error(response: ServerResponse, status: number, message: string, code: string): void {
-    send(response, status, { error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code } });
+    send(response, status, {
+      error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code },
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -25,10 +25,13 @@ async function dropTestSchemas(which: (runPid: number | undefined) => boolean): 
     return; // no PostgreSQL here: the suites that need it say so themselves
   }
   try {
-    const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname like 't\\_%'`);
+    const { rows } = await client.query<{ name: string }>(
+      `select nspname as name from pg_namespace where nspname like 't\\_%'`,
+    );
     for (const { name } of rows) {
       const runPid = /^t_(\d+)_/.exec(name)?.[1];
-      if (which(runPid === undefined ? undefined : Number(runPid))) await client.query(`drop schema if exists "${name}" cascade`);
+      if (which(runPid === undefined ? undefined : Number(runPid)))
+        await client.query(`drop schema if exists "${name}" cascade`);
     }
   } finally {
     await client.end();

@@ -74,17 +74,30 @@ function lines(file: string): string[] {
 }
 
 /** microsocks on loopback; with `user`, it asks for that username and password (RFC 1929). */
-export async function startMicrosocks(options: { user?: string; password?: string; scheme?: 'socks5' | 'socks5h' } = {}): Promise<TestSocksProxy> {
+export async function startMicrosocks(
+  options: { user?: string; password?: string; scheme?: 'socks5' | 'socks5h' } = {},
+): Promise<TestSocksProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'distill-microsocks-'));
   const port = await freePort();
   const log = join(dir, 'log');
   const auth = options.user === undefined ? [] : ['-u', options.user, '-P', options.password ?? ''];
   const out = openSync(log, 'a');
-  const child = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port), ...auth], { stdio: ['ignore', out, out], detached: true });
+  const child = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port), ...auth], {
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   const credentials = options.user === undefined ? '' : `${options.user}:${options.password ?? ''}@`;
   // microsocks logs `client[5] 127.0.0.1: connected to 127.0.0.1:41081`.
-  const connections = (): string[] => lines(log).flatMap((line) => /connected to (\S+)$/.exec(line)?.[1] ?? []);
-  return started('microsocks', child, port, dir, `${options.scheme ?? 'socks5'}://${credentials}127.0.0.1:${port}`, connections);
+  const connections = (): string[] =>
+    lines(log).flatMap((line) => /connected to (\S+)$/.exec(line)?.[1] ?? []);
+  return started(
+    'microsocks',
+    child,
+    port,
+    dir,
+    `${options.scheme ?? 'socks5'}://${credentials}127.0.0.1:${port}`,
+    connections,
+  );
 }
 
 /** Dante's danted on loopback, without authentication, logging every connect. */
@@ -107,12 +120,22 @@ export async function startDante(options: { scheme?: 'socks5' | 'socks5h' } = {}
       '',
     ].join('\n'),
   );
-  const child = spawn('danted', ['-f', join(dir, 'conf'), '-N', '1', '-p', join(dir, 'pid')], { stdio: 'ignore', detached: true });
+  const child = spawn('danted', ['-f', join(dir, 'conf'), '-N', '1', '-p', join(dir, 'pid')], {
+    stdio: 'ignore',
+    detached: true,
+  });
   // `pass(1): tcp/connect [: 127.0.0.1.56830 127.0.0.1.41082 -> 127.0.0.1.40131 127.0.0.1.41081`
   const connections = (): string[] =>
     lines(log).flatMap((line) => {
       const match = /tcp\/connect \[: .* -> \S+ (\d+\.\d+\.\d+\.\d+)\.(\d+)/.exec(line);
       return match ? [`${match[1]}:${match[2]}`] : [];
     });
-  return started('danted', child, port, dir, `${options.scheme ?? 'socks5'}://127.0.0.1:${port}`, connections);
+  return started(
+    'danted',
+    child,
+    port,
+    dir,
+    `${options.scheme ?? 'socks5'}://127.0.0.1:${port}`,
+    connections,
+  );
 }

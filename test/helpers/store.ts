@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import type { Clock } from '../../src/lib/index.js';
 import type { JobOptions, NewDocument } from '../../src/jobs/index.js';
 import { EmbeddedQueue } from '../../src/queue/index.js';
-import { KyselyJobRepository, migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/storage/index.js';
+import {
+  KyselyJobRepository,
+  migrateToLatest,
+  openDatabase,
+  type DatabaseHandle,
+} from '../../src/storage/index.js';
 
 /** A clock the test moves by hand. */
 export class FakeClock implements Clock {
@@ -30,7 +35,9 @@ export interface TestStore {
 }
 
 /** A fresh SQLite file in a temporary folder, migrated; `close()` removes it. */
-export async function createTestStore(options: { clock?: Clock; path?: string; tenantIsolation?: boolean } = {}): Promise<TestStore> {
+export async function createTestStore(
+  options: { clock?: Clock; path?: string; tenantIsolation?: boolean } = {},
+): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'distill-test-'));
   const path = options.path ?? join(dir, 'distill.db');
   const handle = openDatabase(`sqlite:${path}`);
@@ -55,7 +62,12 @@ export async function createTestStore(options: { clock?: Clock; path?: string; t
   };
 }
 
-export const defaultOptions: JobOptions = { maxAgeSeconds: 0, formats: ['text', 'markdown'], timeoutMs: 10_000, maxAttempts: 3 };
+export const defaultOptions: JobOptions = {
+  maxAgeSeconds: 0,
+  formats: ['text', 'markdown'],
+  timeoutMs: 10_000,
+  maxAttempts: 3,
+};
 
 /** A document as a test task would produce it. */
 export function fakeDocument(url: string, fetchedAt = Date.now()): NewDocument {
@@ -99,7 +111,11 @@ export async function seedJob(
 }
 
 /** Polls `check` until it returns true, failing after `timeoutMs`. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -46,7 +46,8 @@ export async function startTinyproxy(options: { user?: string; password?: string
   const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', join(dir, 'conf')], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await isListening(port))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`tinyproxy did not start on ${port}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`tinyproxy did not start on ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   let stopping: Promise<void> | undefined;

@@ -12,7 +12,7 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
 
 /** `file: code` of each allowed site → why its source is not user input. */
 const ALLOWED: Record<string, string> = {
-  'extract/html/prepare.ts: const pattern = new RegExp(`</${name}\\\\s*>`, \'gi\');':
+  "extract/html/prepare.ts: const pattern = new RegExp(`</${name}\\\\s*>`, 'gi');":
     '`name` is one of the fixed tag names of OPENING (script, style, noscript, ...), never page text',
   "extract/nesting-limit.ts: const pattern = new RegExp(TAG.source, 'g');":
     'a fresh copy of the constant TAG pattern, for its own lastIndex',
@@ -42,7 +42,10 @@ describe('regular expressions built at run time', () => {
       }
     }
     const unlisted = found.filter((site) => !(site in ALLOWED));
-    expect(unlisted, 'Build user patterns with RE2 (src/crawls/url-pattern.ts), or add the site to ALLOWED with a reason').toEqual([]);
+    expect(
+      unlisted,
+      'Build user patterns with RE2 (src/crawls/url-pattern.ts), or add the site to ALLOWED with a reason',
+    ).toEqual([]);
     // A site that went away leaves its entry behind: keep the list honest.
     expect(Object.keys(ALLOWED).filter((site) => !found.includes(site))).toEqual([]);
   });

@@ -4,9 +4,17 @@ import type { ItemOutcome } from '../../src/jobs/index.js';
 import { eventLogOf, getJson, startApp } from '../helpers/app-server.js';
 import { fakeDocument, waitFor } from '../helpers/store.js';
 
-const sentence = (n: number): string => `Sentence ${n} of the section says a little more about the topic at hand.`;
+const sentence = (n: number): string =>
+  `Sentence ${n} of the section says a little more about the topic at hand.`;
 const markdownOf = (url: string): string =>
-  [`# Guide to ${url}`, Array.from({ length: 30 }, (_, i) => sentence(i)).join(' '), '## Install', '```sh\nnpm install distill\n```', '## Use', 'Run it.'].join('\n\n');
+  [
+    `# Guide to ${url}`,
+    Array.from({ length: 30 }, (_, i) => sentence(i)).join(' '),
+    '## Install',
+    '```sh\nnpm install distill\n```',
+    '## Use',
+    'Run it.',
+  ].join('\n\n');
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -15,12 +23,23 @@ afterEach(async () => {
 
 describe('chunks as a format', () => {
   it('serves chunks with the results, as NDJSON per job, and with a document', async () => {
-    const app = await startApp({}, {
-      task: (item): Promise<ItemOutcome> => Promise.resolve({ kind: 'succeeded', document: { ...fakeDocument(item.url), markdown: markdownOf(item.url) } }),
-    });
+    const app = await startApp(
+      {},
+      {
+        task: (item): Promise<ItemOutcome> =>
+          Promise.resolve({
+            kind: 'succeeded',
+            document: { ...fakeDocument(item.url), markdown: markdownOf(item.url) },
+          }),
+      },
+    );
     closers.push(app.close);
     const client = new DistillClient({ baseUrl: app.url });
-    const { job } = await client.submit(['https://c.example/1', 'https://c.example/2'], { formats: ['chunks'], chunkTokens: 64, chunkOverlap: 16 });
+    const { job } = await client.submit(['https://c.example/1', 'https://c.example/2'], {
+      formats: ['chunks'],
+      chunkTokens: 64,
+      chunkOverlap: 16,
+    });
     expect(job.options).toMatchObject({ formats: ['chunks'], chunkTokens: 64, chunkOverlap: 16 });
     await waitFor(async () => (await client.getJob(job.id)).status === 'completed', 15_000, 'job completed');
 
@@ -36,16 +55,25 @@ describe('chunks as a format', () => {
     const streamed = [];
     for await (const chunk of client.chunks(job.id)) streamed.push(chunk);
     expect(streamed.filter((c) => c.seq === 0).map((c) => c.id)).toEqual(chunks.map((c) => c.id));
-    expect(new Set(streamed.map((c) => c.url))).toEqual(new Set(['https://c.example/1', 'https://c.example/2']));
+    expect(new Set(streamed.map((c) => c.url))).toEqual(
+      new Set(['https://c.example/1', 'https://c.example/2']),
+    );
 
     // Events carry no bodies: document.extracted says how many chunks (and tokens) there are to read.
-    const extracted = (await eventLogOf(app.url, job.id)).filter((e) => e.type === 'document.extracted') as unknown as Array<{ data: { seq: number; chunks: unknown } }>;
-    expect(extracted.find((e) => e.data.seq === 0)!.data.chunks).toEqual({ count: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0) });
+    const extracted = (await eventLogOf(app.url, job.id)).filter(
+      (e) => e.type === 'document.extracted',
+    ) as unknown as Array<{ data: { seq: number; chunks: unknown } }>;
+    expect(extracted.find((e) => e.data.seq === 0)!.data.chunks).toEqual({
+      count: chunks.length,
+      tokens: chunks.reduce((sum, c) => sum + c.tokens, 0),
+    });
 
     // Other sizes on request: ids are stable for the same Markdown and sizes.
     const bigger = await client.documentChunks(documentId, { chunkTokens: 512 });
     expect(bigger.chunks.length).toBeLessThan(chunks.length);
-    expect((await client.documentChunks(documentId, { chunkTokens: 512 })).chunks.map((c) => c.id)).toEqual(bigger.chunks.map((c) => c.id));
+    expect((await client.documentChunks(documentId, { chunkTokens: 512 })).chunks.map((c) => c.id)).toEqual(
+      bigger.chunks.map((c) => c.id),
+    );
     const refused = await getJson(`${app.url}/v1/jobs/${job.id}/chunks?chunkTokens=5`);
     expect(refused).toMatchObject({ status: 400, body: { code: 'invalid_chunk_settings' } });
   });

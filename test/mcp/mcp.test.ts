@@ -56,7 +56,9 @@ describe('distill MCP server', () => {
       hosts: 1,
       handler: (path) =>
         path === '/hub'
-          ? { body: '<!doctype html><html><body><nav><a href="/a/5">Five</a> <a href="/a/6">Six</a> <a href="http://elsewhere.test/x">Away</a></nav></body></html>' }
+          ? {
+              body: '<!doctype html><html><body><nav><a href="/a/5">Five</a> <a href="/a/6">Six</a> <a href="http://elsewhere.test/x">Away</a></nav></body></html>',
+            }
           : { body: PAGE(path.split('/')[2] ?? '0') },
     });
     dir = mkdtempSync(join(tmpdir(), 'distill-mcp-'));
@@ -98,8 +100,14 @@ describe('distill MCP server', () => {
   it('maps a site: the start page and the URLs it links to on its host', async () => {
     const mapped = await call(http, 'map_site', { url: `${corpus.origins[0]}/hub` });
     expect(mapped.isError).toBeFalsy();
-    const urls = (mapped.structuredContent as { links: { url: string }[] }).links.map((link) => link.url).sort();
-    expect(urls).toEqual([`${corpus.origins[0]}/a/5`, `${corpus.origins[0]}/a/6`, `${corpus.origins[0]}/hub`]);
+    const urls = (mapped.structuredContent as { links: { url: string }[] }).links
+      .map((link) => link.url)
+      .sort();
+    expect(urls).toEqual([
+      `${corpus.origins[0]}/a/5`,
+      `${corpus.origins[0]}/a/6`,
+      `${corpus.origins[0]}/hub`,
+    ]);
     expect(textOf(mapped)).toContain(`${corpus.origins[0]}/a/5 (Five)`);
     const refused = await call(http, 'map_site', { url: 'ftp://example.com/' });
     expect(refused.isError).toBe(true);
@@ -155,9 +163,19 @@ describe('distill MCP server', () => {
       chunkTokens: { type: 'integer' },
     });
     const url = `${corpus.origins[0]}/a/1`;
-    const extracted = await call(http, 'extract_url', { url, format: 'chunks', chunkTokens: 32, chunkOverlap: 0 });
+    const extracted = await call(http, 'extract_url', {
+      url,
+      format: 'chunks',
+      chunkTokens: 32,
+      chunkOverlap: 0,
+    });
     expect(extracted.isError).toBeFalsy();
-    const result = extracted.structuredContent as { document: { id: string }; chunks: Chunk[]; chunkCount: number; isTruncated: boolean };
+    const result = extracted.structuredContent as {
+      document: { id: string };
+      chunks: Chunk[];
+      chunkCount: number;
+      isTruncated: boolean;
+    };
     expect(result.chunks.length).toBeGreaterThan(1);
     expect(result.chunkCount).toBe(result.chunks.length);
     for (const chunk of result.chunks) expect(chunk.tokens).toBeLessThanOrEqual(32);
@@ -165,33 +183,59 @@ describe('distill MCP server', () => {
     expect(result.chunks[0]!.id).toMatch(new RegExp(`^${result.document.id}:0:[0-9a-f]{12}$`));
     expect(textOf(extracted)).toContain('[chunk 0 · Narwhal article 1 · ');
     // The same chunks as the REST route cuts.
-    const rest = (await (await fetch(`${app.url!}/v1/documents/${result.document.id}/chunks?chunkTokens=32&chunkOverlap=0`)).json()) as { chunks: Chunk[] };
+    const rest = (await (
+      await fetch(`${app.url!}/v1/documents/${result.document.id}/chunks?chunkTokens=32&chunkOverlap=0`)
+    ).json()) as { chunks: Chunk[] };
     expect(result.chunks).toEqual(rest.chunks);
     // maxChars keeps whole chunks and says how many were left out.
-    const cut = await call(http, 'get_document', { url, format: 'chunks', chunkTokens: 32, chunkOverlap: 0, maxChars: 100 });
-    expect((cut.structuredContent as { chunks: Chunk[]; isTruncated: boolean }).chunks).toEqual(rest.chunks.slice(0, 1));
+    const cut = await call(http, 'get_document', {
+      url,
+      format: 'chunks',
+      chunkTokens: 32,
+      chunkOverlap: 0,
+      maxChars: 100,
+    });
+    expect((cut.structuredContent as { chunks: Chunk[]; isTruncated: boolean }).chunks).toEqual(
+      rest.chunks.slice(0, 1),
+    );
     expect(textOf(cut)).toContain(`more of ${rest.chunks.length} chunks`);
 
     // A batch that asks for chunks: its results carry them, cut with its sizes.
-    const submitted = await call(http, 'submit_batch', { urls: [2, 3].map((n) => `${corpus.origins[0]}/a/${n}`), chunks: true, chunkTokens: 48, chunkOverlap: 8 });
-    const jobId = (submitted.structuredContent as { job: { id: string; options: Record<string, unknown> } }).job.id;
-    expect((submitted.structuredContent as { job: { options: Record<string, unknown> } }).job.options).toMatchObject({ chunkTokens: 48, chunkOverlap: 8 });
+    const submitted = await call(http, 'submit_batch', {
+      urls: [2, 3].map((n) => `${corpus.origins[0]}/a/${n}`),
+      chunks: true,
+      chunkTokens: 48,
+      chunkOverlap: 8,
+    });
+    const jobId = (submitted.structuredContent as { job: { id: string; options: Record<string, unknown> } })
+      .job.id;
+    expect(
+      (submitted.structuredContent as { job: { options: Record<string, unknown> } }).job.options,
+    ).toMatchObject({ chunkTokens: 48, chunkOverlap: 8 });
     const deadline = Date.now() + 30_000;
-    while (((await call(http, 'job_status', { jobId })).structuredContent as { job: { status: string } }).job.status !== 'completed') {
+    while (
+      ((await call(http, 'job_status', { jobId })).structuredContent as { job: { status: string } }).job
+        .status !== 'completed'
+    ) {
       if (Date.now() > deadline) throw new Error('the job did not complete');
       await new Promise((r) => setTimeout(r, 100));
     }
     const results = await call(http, 'job_results', { jobId, format: 'chunks' });
     const items = (results.structuredContent as { items: Array<{ url: string; chunks: Chunk[] }> }).items;
     expect(items.map((i) => i.url)).toEqual([2, 3].map((n) => `${corpus.origins[0]}/a/${n}`));
-    const streamed = (await (await fetch(`${app.url!}/v1/jobs/${jobId}/chunks`)).text()).trim().split('\n').map((line) => JSON.parse(line) as Chunk & { seq: number });
+    const streamed = (await (await fetch(`${app.url!}/v1/jobs/${jobId}/chunks`)).text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Chunk & { seq: number });
     expect(items.flatMap((i) => i.chunks.map((c) => c.id))).toEqual(streamed.map((c) => c.id));
     for (const chunk of items.flatMap((i) => i.chunks)) expect(chunk.tokens).toBeLessThanOrEqual(48);
     expect(textOf(results)).toContain('[chunk 0 · Narwhal article 2 · ');
 
     const refused = await call(http, 'extract_url', { url, format: 'chunks', chunkTokens: 5 });
     expect(refused.isError).toBe(true);
-    expect(refused.structuredContent).toMatchObject({ error: { code: 'invalid_chunk_settings', status: 400 } });
+    expect(refused.structuredContent).toMatchObject({
+      error: { code: 'invalid_chunk_settings', status: 400 },
+    });
   }, 60_000);
 
   it('answers bad calls with MCP tool errors that carry distill’s codes', async () => {

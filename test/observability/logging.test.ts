@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/index.js';
-import { articleHtml, startSite, startTestApp, submit, waitForJob, type Site } from '../helpers/observability.js';
+import {
+  articleHtml,
+  startSite,
+  startTestApp,
+  submit,
+  waitForJob,
+  type Site,
+} from '../helpers/observability.js';
 
 type Line = Record<string, unknown> & { msg?: string; reqId?: string; jobId?: string };
 

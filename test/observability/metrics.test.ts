@@ -138,9 +138,10 @@ describe('metrics of the outbox', () => {
   });
 });
 
-
 /** The count of succeeded attempts in a scrape (0 when the process recorded none). */
 function succeeded(body: string): number {
-  const line = body.split('\n').find((l) => l.startsWith('distill_item_outcomes_total{') && l.includes('state="succeeded"'));
+  const line = body
+    .split('\n')
+    .find((l) => l.startsWith('distill_item_outcomes_total{') && l.includes('state="succeeded"'));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }

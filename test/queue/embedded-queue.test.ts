@@ -11,10 +11,21 @@ describe('embedded queue and job repository', () => {
   it('collapses duplicate URLs within a batch and across appends', async () => {
     store = await createTestStore();
     const { repository } = store;
-    await repository.createJob({ id: 'j1', options: { maxAgeSeconds: 0, formats: ['text'], timeoutMs: 1000, maxAttempts: 3 }, webhook: null });
-    const first = await repository.addItems('j1', [{ url: 'https://a.test/1' }, { url: 'https://a.test/1' }, { url: 'https://a.test/2' }]);
+    await repository.createJob({
+      id: 'j1',
+      options: { maxAgeSeconds: 0, formats: ['text'], timeoutMs: 1000, maxAttempts: 3 },
+      webhook: null,
+    });
+    const first = await repository.addItems('j1', [
+      { url: 'https://a.test/1' },
+      { url: 'https://a.test/1' },
+      { url: 'https://a.test/2' },
+    ]);
     expect(first).toMatchObject({ added: 2, duplicates: 1, reused: 0 });
-    const second = await repository.addItems('j1', [{ url: 'https://a.test/2' }, { url: 'https://a.test/3' }]);
+    const second = await repository.addItems('j1', [
+      { url: 'https://a.test/2' },
+      { url: 'https://a.test/3' },
+    ]);
     expect(second).toMatchObject({ added: 1, duplicates: 1 });
     const job = await repository.getJob('j1');
     expect(job?.total).toBe(3);
@@ -35,7 +46,9 @@ describe('embedded queue and job repository', () => {
     expect(await store.queue.claim(10, 30_000)).toHaveLength(0);
     for (const item of [...first, ...second]) {
       expect(item.attempt).toBe(1);
-      expect(await store.repository.finishAttempt(item, { kind: 'succeeded', document: fakeDocument(item.url) })).toBe(true);
+      expect(
+        await store.repository.finishAttempt(item, { kind: 'succeeded', document: fakeDocument(item.url) }),
+      ).toBe(true);
     }
     const job = await store.repository.getJob(jobId);
     expect(job?.status).toBe('completed');
@@ -58,10 +71,17 @@ describe('embedded queue and job repository', () => {
     expect(fresh!.token).not.toBe(stale!.token);
     expect(fresh!.attempt).toBe(2);
     // The old holder wakes up and tries to report: nothing changes.
-    expect(await store.repository.finishAttempt(stale!, { kind: 'failed', error: { code: 'timeout', message: 'late' } })).toBe(false);
+    expect(
+      await store.repository.finishAttempt(stale!, {
+        kind: 'failed',
+        error: { code: 'timeout', message: 'late' },
+      }),
+    ).toBe(false);
     expect(await store.queue.renewLease(stale!, 30_000)).toBe(false);
     expect(await store.queue.renewLease(fresh!, 30_000)).toBe(true);
-    expect(await store.repository.finishAttempt(fresh!, { kind: 'succeeded', document: fakeDocument(fresh!.url) })).toBe(true);
+    expect(
+      await store.repository.finishAttempt(fresh!, { kind: 'succeeded', document: fakeDocument(fresh!.url) }),
+    ).toBe(true);
     const job = await store.repository.getJob(jobId);
     expect(job?.counts).toMatchObject({ succeeded: 1, failed: 0, running: 0 });
   });
@@ -132,7 +152,10 @@ describe('embedded queue and job repository', () => {
     const b = await seedJob(store.repository, 1, { host: 'shared.test' });
     const claimed = await store.queue.claim(10, 30_000);
     expect(claimed).toHaveLength(1);
-    await store.repository.finishAttempt(claimed[0]!, { kind: 'succeeded', document: fakeDocument(claimed[0]!.url) });
+    await store.repository.finishAttempt(claimed[0]!, {
+      kind: 'succeeded',
+      document: fakeDocument(claimed[0]!.url),
+    });
     const [jobA, jobB] = [await store.repository.getJob(a), await store.repository.getJob(b)];
     expect(jobA?.status).toBe('completed');
     expect(jobB?.status).toBe('completed');
@@ -152,14 +175,21 @@ describe('embedded queue and job repository', () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    await expect(store.repository.listItems(jobId, { limit: 10, cursor: 'bm9wZQ' })).rejects.toThrow(/cursor/);
+    await expect(store.repository.listItems(jobId, { limit: 10, cursor: 'bm9wZQ' })).rejects.toThrow(
+      /cursor/,
+    );
   });
 
   it('returns the same job for a repeated idempotency key', async () => {
     store = await createTestStore();
     const options = { maxAgeSeconds: 0, formats: ['text' as const], timeoutMs: 1000, maxAttempts: 3 };
     const first = await store.repository.createJob({ id: 'x1', options, webhook: null, idempotencyKey: 'k' });
-    const second = await store.repository.createJob({ id: 'x2', options, webhook: null, idempotencyKey: 'k' });
+    const second = await store.repository.createJob({
+      id: 'x2',
+      options,
+      webhook: null,
+      idempotencyKey: 'k',
+    });
     expect(first.isNew).toBe(true);
     expect(second).toMatchObject({ isNew: false, job: { id: 'x1' } });
   });
@@ -181,8 +211,16 @@ describe('embedded queue and job repository', () => {
     const jobId = await seedJob(store.repository, 2);
     const [a, b] = await store.queue.claim(2, 30_000);
     await store.repository.finishAttempt(a!, { kind: 'succeeded', document: fakeDocument(a!.url) });
-    await store.repository.finishAttempt(b!, { kind: 'failed', error: { code: 'http_error', message: 'HTTP 404' } });
+    await store.repository.finishAttempt(b!, {
+      kind: 'failed',
+      error: { code: 'http_error', message: 'HTTP 404' },
+    });
     const events = await store.repository.listEvents({ jobId, afterId: 0, limit: 10 });
-    expect(events.map((e) => e.type)).toEqual(['job.created', 'document.extracted', 'item.failed', 'job.completed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'job.created',
+      'document.extracted',
+      'item.failed',
+      'job.completed',
+    ]);
   });
 });

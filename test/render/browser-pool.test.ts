@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowList } from '../../src/fetch/index.js';
 import { BrowserPool, usageOfMarkedProcesses } from '../../src/render/index.js';
-import { ARTICLE_PARAGRAPHS, CHROMIUM_PATH, hasChromium, SKIP_REASON, startCountingServer, startSite, type TestSite } from './site.js';
+import {
+  ARTICLE_PARAGRAPHS,
+  CHROMIUM_PATH,
+  hasChromium,
+  SKIP_REASON,
+  startCountingServer,
+  startSite,
+  type TestSite,
+} from './site.js';
 
 describe.skipIf(!hasChromium)(`BrowserPool (${hasChromium ? 'Chromium found' : SKIP_REASON})`, () => {
   let site: TestSite;
@@ -11,7 +19,11 @@ describe.skipIf(!hasChromium)(`BrowserPool (${hasChromium ? 'Chromium found' : S
   beforeAll(async () => {
     forbidden = await startCountingServer();
     site = await startSite({ forbiddenOrigin: forbidden.origin });
-    pool = new BrowserPool({ executablePath: CHROMIUM_PATH, allow: parseAllowList(`127.0.0.1:${site.port}`), maxPages: 2 });
+    pool = new BrowserPool({
+      executablePath: CHROMIUM_PATH,
+      allow: parseAllowList(`127.0.0.1:${site.port}`),
+      maxPages: 2,
+    });
   });
 
   afterAll(async () => {
@@ -38,10 +50,16 @@ describe.skipIf(!hasChromium)(`BrowserPool (${hasChromium ? 'Chromium found' : S
 
   it('replays a prefetched document instead of requesting the page again', async () => {
     const before = site.requests.get('/shell') ?? 0;
-    const body = new TextEncoder().encode('<!doctype html><title>x</title><div id="root"></div><script src="/app.js"></script>');
+    const body = new TextEncoder().encode(
+      '<!doctype html><title>x</title><div id="root"></div><script src="/app.js"></script>',
+    );
     const result = await pool.render({
       url: `${site.origin}/shell`,
-      document: { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-length': '1' }, body },
+      document: {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'content-length': '1' },
+        body,
+      },
       timeoutMs: 15_000,
       screenshot: 'viewport',
     });
@@ -63,7 +81,13 @@ describe.skipIf(!hasChromium)(`BrowserPool (${hasChromium ? 'Chromium found' : S
     let maxPss = 0;
     for (let batch = 0; batch < 10; batch++) {
       const results = await Promise.all(
-        [0, 1, 2].map((i) => small.render({ url: `${site.origin}/shell`, timeoutMs: 15_000, contextKey: `job-${(batch * 3 + i) % 4}` })),
+        [0, 1, 2].map((i) =>
+          small.render({
+            url: `${site.origin}/shell`,
+            timeoutMs: 15_000,
+            contextKey: `job-${(batch * 3 + i) % 4}`,
+          }),
+        ),
       );
       for (const result of results) expect(result.html).toContain(ARTICLE_PARAGRAPHS[2]);
       const usage = await small.usage();

@@ -8,26 +8,50 @@ import { hasTinyproxy, startTinyproxy } from '../helpers/tinyproxy.js';
 import { startCountingServer, startSite, type TestSite } from './site.js';
 
 /** Sends `CONNECT authority` through the proxy; resolves with the status line and the socket. */
-async function connectThrough(proxyUrl: string, authority: string, headers: Record<string, string> = {}): Promise<{ statusLine: string; socket: Socket }> {
+async function connectThrough(
+  proxyUrl: string,
+  authority: string,
+  headers: Record<string, string> = {},
+): Promise<{ statusLine: string; socket: Socket }> {
   const { port } = new URL(proxyUrl);
   const socket = connect(Number(port), '127.0.0.1');
   await once(socket, 'connect');
-  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${extra}\r\n`);
   const [chunk] = (await once(socket, 'data')) as [Buffer];
   return { statusLine: chunk.toString('latin1').split('\r\n')[0] ?? '', socket };
 }
 
 /** GET `url` through the proxy, absolute-form, as a browser does for http://. */
-function getThrough(proxyUrl: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; blocked: string | undefined }> {
+function getThrough(
+  proxyUrl: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; blocked: string | undefined }> {
   const proxy = new URL(proxyUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: Number(proxy.port), path: url, headers: { host: new URL(url).host, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, blocked: res.headers['x-distill-blocked'] as string | undefined }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: Number(proxy.port),
+        path: url,
+        headers: { host: new URL(url).host, ...headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            blocked: res.headers['x-distill-blocked'] as string | undefined,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -110,38 +134,46 @@ describe('EgressProxy', () => {
     await expect(proxy.start()).rejects.toThrow(/stopped/);
   });
 
-  it.skipIf(!hasTinyproxy)("tunnels a route's requests through its upstream proxy to the checked address, after the guard", async () => {
-    const tinyproxy = await startTinyproxy();
-    try {
-      proxy = new EgressProxy({ allow: parseAllowList(`127.0.0.1:${site.port}`), proxies: [{ name: 'tp', url: tinyproxy.url }] });
-      await proxy.start();
-      await expect(proxy.openRoute('nope')).rejects.toThrow(/No proxy is named `nope`/);
-      const route = await proxy.openRoute('tp');
-      expect(proxy.stats.openRoutes).toBe(1);
-      const response = await getThrough(route.url, `${site.origin}/plain`);
-      expect(response.status).toBe(200);
-      expect(response.body).toContain('<h1>Plain</h1>');
-      const { statusLine, socket } = await connectThrough(route.url, `127.0.0.1:${site.port}`);
-      socket.destroy();
-      expect(statusLine).toBe('HTTP/1.1 200 Connection Established');
-      expect(tinyproxy.requests().filter((line) => line.startsWith(`CONNECT 127.0.0.1:${site.port} `))).toHaveLength(2);
-      expect(proxy.stats.proxied).toBe(2);
-      // Refused here: the upstream proxy never hears of the forbidden port.
-      expect((await getThrough(route.url, `${forbidden.origin}/secret`)).status).toBe(403);
-      const refused = await connectThrough(route.url, `127.0.0.1:${forbidden.port}`);
-      refused.socket.destroy();
-      expect(refused.statusLine).toBe('HTTP/1.1 403 Forbidden');
-      expect(tinyproxy.requests().some((line) => line.includes(`:${forbidden.port}`))).toBe(false);
-      expect(forbidden.connections()).toBe(0);
-      // The main listener still goes directly; a closed route's port answers nothing.
-      const before = tinyproxy.requests().length;
-      expect((await getThrough(proxy.url, `${site.origin}/plain`)).status).toBe(200);
-      expect(tinyproxy.requests()).toHaveLength(before);
-      await route.close();
-      expect(proxy.stats.openRoutes).toBe(0);
-      await expect(getThrough(route.url, `${site.origin}/plain`)).rejects.toThrow(/ECONNREFUSED/);
-    } finally {
-      await tinyproxy.stop();
-    }
-  });
+  it.skipIf(!hasTinyproxy)(
+    "tunnels a route's requests through its upstream proxy to the checked address, after the guard",
+    async () => {
+      const tinyproxy = await startTinyproxy();
+      try {
+        proxy = new EgressProxy({
+          allow: parseAllowList(`127.0.0.1:${site.port}`),
+          proxies: [{ name: 'tp', url: tinyproxy.url }],
+        });
+        await proxy.start();
+        await expect(proxy.openRoute('nope')).rejects.toThrow(/No proxy is named `nope`/);
+        const route = await proxy.openRoute('tp');
+        expect(proxy.stats.openRoutes).toBe(1);
+        const response = await getThrough(route.url, `${site.origin}/plain`);
+        expect(response.status).toBe(200);
+        expect(response.body).toContain('<h1>Plain</h1>');
+        const { statusLine, socket } = await connectThrough(route.url, `127.0.0.1:${site.port}`);
+        socket.destroy();
+        expect(statusLine).toBe('HTTP/1.1 200 Connection Established');
+        expect(
+          tinyproxy.requests().filter((line) => line.startsWith(`CONNECT 127.0.0.1:${site.port} `)),
+        ).toHaveLength(2);
+        expect(proxy.stats.proxied).toBe(2);
+        // Refused here: the upstream proxy never hears of the forbidden port.
+        expect((await getThrough(route.url, `${forbidden.origin}/secret`)).status).toBe(403);
+        const refused = await connectThrough(route.url, `127.0.0.1:${forbidden.port}`);
+        refused.socket.destroy();
+        expect(refused.statusLine).toBe('HTTP/1.1 403 Forbidden');
+        expect(tinyproxy.requests().some((line) => line.includes(`:${forbidden.port}`))).toBe(false);
+        expect(forbidden.connections()).toBe(0);
+        // The main listener still goes directly; a closed route's port answers nothing.
+        const before = tinyproxy.requests().length;
+        expect((await getThrough(proxy.url, `${site.origin}/plain`)).status).toBe(200);
+        expect(tinyproxy.requests()).toHaveLength(before);
+        await route.close();
+        expect(proxy.stats.openRoutes).toBe(0);
+        await expect(getThrough(route.url, `${site.origin}/plain`)).rejects.toThrow(/ECONNREFUSED/);
+      } finally {
+        await tinyproxy.stop();
+      }
+    },
+  );
 });

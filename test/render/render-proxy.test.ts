@@ -12,10 +12,22 @@ import { startFetchingApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
 import { hasMicrosocks, startMicrosocks, type TestSocksProxy } from '../helpers/socks.js';
 import { hasTinyproxy, startTinyproxy, type TestProxy } from '../helpers/tinyproxy.js';
-import { ARTICLE_PARAGRAPHS, CHROMIUM_PATH, hasChromium, SKIP_REASON, startCountingServer, startSite, type TestSite } from './site.js';
+import {
+  ARTICLE_PARAGRAPHS,
+  CHROMIUM_PATH,
+  hasChromium,
+  SKIP_REASON,
+  startCountingServer,
+  startSite,
+  type TestSite,
+} from './site.js';
 
 const READY = hasChromium && hasTinyproxy;
-const WHY = !hasChromium ? SKIP_REASON : !hasTinyproxy ? 'needs tinyproxy (.ci/run installs it)' : 'Chromium and tinyproxy found';
+const WHY = !hasChromium
+  ? SKIP_REASON
+  : !hasTinyproxy
+    ? 'needs tinyproxy (.ci/run installs it)'
+    : 'Chromium and tinyproxy found';
 
 describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   let site: TestSite;
@@ -27,7 +39,8 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   let client: DistillClient;
 
   /** CONNECTs tinyproxy logged to `port` (the egress proxy asks it for the checked address). */
-  const connectsTo = (port: number): number => tinyproxy.requests().filter((line) => line.startsWith(`CONNECT 127.0.0.1:${port} `)).length;
+  const connectsTo = (port: number): number =>
+    tinyproxy.requests().filter((line) => line.startsWith(`CONNECT 127.0.0.1:${port} `)).length;
   const proxyStats = () => app.renderer!.stats.proxy!;
   /** Routes opened since start; the egress proxy starts with the first render through a pool. */
   const routesOpened = () => app.renderer!.stats.proxy?.routesOpened ?? 0;
@@ -69,7 +82,11 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
   it("renders a page through the pool's proxy: its script and XHR go through tinyproxy, and the document names the proxy", async () => {
     const before = connectsTo(site.port);
     const routesBefore = routesOpened();
-    const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
+    const doc = await client.extract(`${site.origin}/shell`, {
+      render: 'always',
+      proxyPool: 'tp',
+      maxAge: 0,
+    });
     expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
     expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'tp', proxy: 'tp1' });
     // The plain fetch of /shell (its first tunnel), then the browser's /app.js and /api/article: one each.
@@ -82,16 +99,23 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
     expect(JSON.stringify(doc)).not.toContain('pa55');
   });
 
-  it.skipIf(!hasMicrosocks)('renders through a SOCKS5 proxy with credentials the same way (microsocks)', async () => {
-    const toSite = (): number => socks!.connections().filter((c) => c === `127.0.0.1:${site.port}`).length;
-    const before = toSite();
-    const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'socks', maxAge: 0 });
-    expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
-    expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'socks', proxy: 'ms1' });
-    // The fetch, then the browser's /app.js and /api/article.
-    expect(toSite() - before).toBeGreaterThanOrEqual(3);
-    expect(JSON.stringify(doc)).not.toContain('s0cks');
-  });
+  it.skipIf(!hasMicrosocks)(
+    'renders through a SOCKS5 proxy with credentials the same way (microsocks)',
+    async () => {
+      const toSite = (): number => socks!.connections().filter((c) => c === `127.0.0.1:${site.port}`).length;
+      const before = toSite();
+      const doc = await client.extract(`${site.origin}/shell`, {
+        render: 'always',
+        proxyPool: 'socks',
+        maxAge: 0,
+      });
+      expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
+      expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxyPool: 'socks', proxy: 'ms1' });
+      // The fetch, then the browser's /app.js and /api/article.
+      expect(toSite() - before).toBeGreaterThanOrEqual(3);
+      expect(JSON.stringify(doc)).not.toContain('s0cks');
+    },
+  );
 
   it('renders a page without a pool directly: tinyproxy hears nothing of it', async () => {
     const before = connectsTo(site.port);
@@ -108,7 +132,11 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
 
   it('gives a loopback canary the guard does not allow zero connections through the render+proxy path', async () => {
     const blockedBefore = app.renderer!.stats.proxy?.blocked ?? 0;
-    const doc = await client.extract(`${site.origin}/leaky`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
+    const doc = await client.extract(`${site.origin}/leaky`, {
+      render: 'always',
+      proxyPool: 'tp',
+      maxAge: 0,
+    });
     expect(doc.text).toContain(ARTICLE_PARAGRAPHS[0]);
     expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxy: 'tp1' });
     expect(doc.quality.renderGuardBlockedRequests).toBeGreaterThanOrEqual(3);
@@ -137,9 +165,13 @@ describe.skipIf(!READY)(`rendering through a pool's proxy (${WHY})`, () => {
         // Gone with its parent already.
       }
     }
-    await waitFor(() => proxyStats().openRoutes === 0, 15_000, 'the crashed context\'s route closed');
+    await waitFor(() => proxyStats().openRoutes === 0, 15_000, "the crashed context's route closed");
     const before = connectsTo(site.port);
-    const doc = await client.extract(`${site.origin}/shell`, { render: 'always', proxyPool: 'tp', maxAge: 0 });
+    const doc = await client.extract(`${site.origin}/shell`, {
+      render: 'always',
+      proxyPool: 'tp',
+      maxAge: 0,
+    });
     expect(doc.text).toContain(ARTICLE_PARAGRAPHS[3]);
     expect(doc.quality).toMatchObject({ renderPath: 'rendered', proxy: 'tp1' });
     expect(app.renderer!.stats.launches).toBe(launches + 1);

@@ -81,12 +81,28 @@ export async function startSite(options: { forbiddenOrigin?: string } = {}): Pro
       case '/app.js':
         return send(200, 'application/javascript', APP_JS);
       case '/api/article':
-        setTimeout(() => send(200, 'application/json', JSON.stringify({ title: 'The harbour', paragraphs: ARTICLE_PARAGRAPHS })), 300);
+        setTimeout(
+          () =>
+            send(
+              200,
+              'application/json',
+              JSON.stringify({ title: 'The harbour', paragraphs: ARTICLE_PARAGRAPHS }),
+            ),
+          300,
+        );
         return;
       case '/leaky':
-        return send(200, 'text/html; charset=utf-8', leakyPage(options.forbiddenOrigin ?? 'http://127.0.0.1:9'));
+        return send(
+          200,
+          'text/html; charset=utf-8',
+          leakyPage(options.forbiddenOrigin ?? 'http://127.0.0.1:9'),
+        );
       case '/plain':
-        return send(200, 'text/html; charset=utf-8', `<!doctype html><html><head><title>Plain</title></head><body><article><h1>Plain</h1>${ARTICLE_PARAGRAPHS.map((p) => `<p>${p}</p>`).join('')}</article></body></html>`);
+        return send(
+          200,
+          'text/html; charset=utf-8',
+          `<!doctype html><html><head><title>Plain</title></head><body><article><h1>Plain</h1>${ARTICLE_PARAGRAPHS.map((p) => `<p>${p}</p>`).join('')}</article></body></html>`,
+        );
       default:
         return send(404, 'text/plain', 'not here');
     }
@@ -106,7 +122,12 @@ export async function startSite(options: { forbiddenOrigin?: string } = {}): Pro
 }
 
 /** A TCP server on another loopback port that only counts connections: it must see none. */
-export async function startCountingServer(): Promise<{ origin: string; port: number; connections: () => number; close(): Promise<void> }> {
+export async function startCountingServer(): Promise<{
+  origin: string;
+  port: number;
+  connections: () => number;
+  close(): Promise<void>;
+}> {
   let connections = 0;
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => {

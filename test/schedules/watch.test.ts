@@ -15,7 +15,8 @@ import { silentLogger } from '../../src/lib/index.js';
 import { waitFor } from '../helpers/store.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
-const PARAGRAPH = 'A page that the tests change now and then, with enough words in it to be taken for the main content of the page.';
+const PARAGRAPH =
+  'A page that the tests change now and then, with enough words in it to be taken for the main content of the page.';
 
 function html(lines: string[]): string {
   return `<!doctype html><html lang="en"><head><title>Watched</title></head><body><article><h1>Watched</h1>${lines
@@ -77,27 +78,45 @@ describe('change detection and schedules over HTTP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    return {
+      status: response.status,
+      body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
   }
 
   /** Extracts `url` again (maxAge 0) and returns its item's document id. */
   async function extract(url: string): Promise<string> {
     const submitted = await call('POST', '/v1/jobs', { urls: [url], options: { maxAge: 0 } });
     const jobId = (submitted.body.job as { id: string }).id;
-    await waitFor(async () => (await call('GET', `/v1/jobs/${jobId}`)).body.status === 'completed', 15_000, 'the job');
-    const items = (await call('GET', `/v1/jobs/${jobId}/items`)).body.items as Array<{ state: string; documentId: string }>;
+    await waitFor(
+      async () => (await call('GET', `/v1/jobs/${jobId}`)).body.status === 'completed',
+      15_000,
+      'the job',
+    );
+    const items = (await call('GET', `/v1/jobs/${jobId}/items`)).body.items as Array<{
+      state: string;
+      documentId: string;
+    }>;
     expect(items[0]!.state).toBe('succeeded');
     return items[0]!.documentId;
   }
 
   async function changedEvents(documentId: string): Promise<Array<Record<string, unknown>>> {
-    const events = (await call('GET', '/v1/events?type=document.changed&limit=100')).body.items as Array<{ data: Record<string, unknown> }>;
+    const events = (await call('GET', '/v1/events?type=document.changed&limit=100')).body.items as Array<{
+      data: Record<string, unknown>;
+    }>;
     return events.map((e) => e.data).filter((d) => d.documentId === documentId);
   }
 
@@ -119,7 +138,11 @@ describe('change detection and schedules over HTTP', () => {
     expect(items[0]).toMatchObject({ version: 1, changes: { addedLines: 2, removedLines: 1 } });
     expect(items[0]!.text).toContain('second');
     await waitFor(async () => (await changedEvents(id)).length === 1, 5000, 'document.changed');
-    expect((await changedEvents(id))[0]).toMatchObject({ url, version: 2, changes: { addedLines: 2, removedLines: 1 } });
+    expect((await changedEvents(id))[0]).toMatchObject({
+      url,
+      version: 2,
+      changes: { addedLines: 2, removedLines: 1 },
+    });
     expect((await call('GET', `/v1/documents/${id}/versions?text=false`)).body.items).toEqual([
       expect.not.objectContaining({ text: expect.anything() }),
     ]);
@@ -170,14 +193,20 @@ describe('change detection and schedules over HTTP', () => {
     expect(new Date(created.body.nextRunAt as string).getTime()).toBeGreaterThan(Date.now());
     const id = created.body.id as string;
 
-    const crawl = await call('POST', '/v1/schedules', { crawl: { url: `${site.origins[0]}/etag/1`, maxDepth: 1 }, intervalSeconds: 3600 });
+    const crawl = await call('POST', '/v1/schedules', {
+      crawl: { url: `${site.origins[0]}/etag/1`, maxDepth: 1 },
+      intervalSeconds: 3600,
+    });
     expect(crawl.status).toBe(201);
     expect(crawl.body.template).toMatchObject({ kind: 'crawl', crawl: { maxDepth: 1, maxPages: 100 } });
 
     const list = (await call('GET', '/v1/schedules?limit=1')).body;
     expect((list.items as unknown[]).length).toBe(1);
     expect(list.nextCursor).not.toBeNull();
-    expect((await call('POST', `/v1/schedules/${id}/pause`)).body).toMatchObject({ status: 'paused', nextRunAt: null });
+    expect((await call('POST', `/v1/schedules/${id}/pause`)).body).toMatchObject({
+      status: 'paused',
+      nextRunAt: null,
+    });
     expect((await call('POST', `/v1/schedules/${id}/resume`)).body).toMatchObject({ status: 'active' });
     expect((await call('GET', `/v1/schedules/${id}`)).body.id).toBe(id);
     expect((await call('DELETE', `/v1/schedules/${id}`)).status).toBe(204);
@@ -192,13 +221,21 @@ describe('change detection and schedules over HTTP', () => {
     const urls = [`${site.origins[0]}/etag/1`];
     expect(await bad({ urls, cron: 'every day' })).toBe('validation_failed "/cron"');
     expect(await bad({ urls, cron: '* * * * * *' })).toBe('validation_failed "/cron"');
-    expect(await bad({ urls, cron: '0 9 * * *', timezone: 'Mars/Olympus' })).toBe('validation_failed "/timezone"');
+    expect(await bad({ urls, cron: '0 9 * * *', timezone: 'Mars/Olympus' })).toBe(
+      'validation_failed "/timezone"',
+    );
     expect(await bad({ urls, cron: '0 9 * * *', intervalSeconds: 3600 })).toBe('validation_failed "/cron"');
     expect(await bad({ urls, intervalSeconds: 10 })).toMatch(/^validation_failed/);
     expect(await bad({ cron: '0 9 * * *' })).toBe('validation_failed "/"');
     expect(await bad({ urls: ['nope'], cron: '0 9 * * *' })).toMatch(/^no_valid_urls/);
-    expect(await bad({ crawl: { url: urls[0], exclude: ['/(/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/exclude"');
-    expect(await bad({ crawl: { url: urls[0], exclude: ['/(a+)\\1/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/exclude"');
-    expect(await bad({ crawl: { url: urls[0], include: ['/(?<!a)b/'] }, cron: '0 9 * * *' })).toBe('validation_failed "/crawl/include"');
+    expect(await bad({ crawl: { url: urls[0], exclude: ['/(/'] }, cron: '0 9 * * *' })).toBe(
+      'validation_failed "/crawl/exclude"',
+    );
+    expect(await bad({ crawl: { url: urls[0], exclude: ['/(a+)\\1/'] }, cron: '0 9 * * *' })).toBe(
+      'validation_failed "/crawl/exclude"',
+    );
+    expect(await bad({ crawl: { url: urls[0], include: ['/(?<!a)b/'] }, cron: '0 9 * * *' })).toBe(
+      'validation_failed "/crawl/include"',
+    );
   });
 });

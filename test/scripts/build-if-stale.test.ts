@@ -21,7 +21,8 @@ describe('npm start builds only when something changed (scripts/build-if-stale.m
     const stamp = join(root, 'dist', '.build-stamp');
     writeFileSync(stamp, 'built\n');
     const now = Date.now() / 1000;
-    for (const path of [source, join(root, 'src', 'api'), join(root, 'src'), join(root, 'package.json')]) utimesSync(path, now - 100, now - 100);
+    for (const path of [source, join(root, 'src', 'api'), join(root, 'src'), join(root, 'package.json')])
+      utimesSync(path, now - 100, now - 100);
     utimesSync(stamp, now - 100 - stampAge, now - 100 - stampAge);
     return root;
   }

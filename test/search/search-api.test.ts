@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClaimedItem } from '../../src/jobs/index.js';
 import type { TaskFunction } from '../../src/worker/index.js';
-import { createHarness, expectHealthy, expectProblem, waitForFinal, type Harness } from '../helpers/api-harness.js';
+import {
+  createHarness,
+  expectHealthy,
+  expectProblem,
+  waitForFinal,
+  type Harness,
+} from '../helpers/api-harness.js';
 import { fakeDocument } from '../helpers/store.js';
 
 /** Pages whose text says which animal their path names. */

@@ -9,7 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClaimedItem, ItemOutcome } from '../../src/jobs/index.js';
 import { createTestStore, fakeDocument, FakeClock, seedJob, type TestStore } from '../helpers/store.js';
 
-const succeeded = (item: ClaimedItem): ItemOutcome => ({ kind: 'succeeded', document: fakeDocument(item.url) });
+const succeeded = (item: ClaimedItem): ItemOutcome => ({
+  kind: 'succeeded',
+  document: fakeDocument(item.url),
+});
 
 let store: TestStore | undefined;
 afterEach(async () => {
@@ -19,7 +22,11 @@ afterEach(async () => {
 
 async function claimAll(s: TestStore, leaseMs = 60_000): Promise<ClaimedItem[]> {
   const claimed: ClaimedItem[] = [];
-  for (let batch = await s.repository.claimBatch(50, leaseMs); batch.length > 0; batch = await s.repository.claimBatch(50, leaseMs)) {
+  for (
+    let batch = await s.repository.claimBatch(50, leaseMs);
+    batch.length > 0;
+    batch = await s.repository.claimBatch(50, leaseMs)
+  ) {
     claimed.push(...batch);
   }
   return claimed;
@@ -34,19 +41,33 @@ describe('group commit of finished items', () => {
     // The database refuses to record item 13's success, as a full disk or a constraint would.
     await sql`create trigger refuse_13 before update on job_items when new.seq = 13 and new.state = 'succeeded'
       begin select raise(abort, 'refused'); end`.execute(store.handle.db);
-    const results = await Promise.allSettled(claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item))));
+    const results = await Promise.allSettled(
+      claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item))),
+    );
     claimed.forEach((item, i) => {
-      if (item.seq === 13) expect(results[i]).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/refused/) } });
+      if (item.seq === 13)
+        expect(results[i]).toMatchObject({
+          status: 'rejected',
+          reason: { message: expect.stringMatching(/refused/) },
+        });
       else expect(results[i]).toEqual({ status: 'fulfilled', value: true });
     });
-    expect((await store.repository.getJob(jobId))?.counts).toMatchObject({ queued: 0, running: 1, succeeded: 99, failed: 0 });
+    expect((await store.repository.getJob(jobId))?.counts).toMatchObject({
+      queued: 0,
+      running: 1,
+      succeeded: 99,
+      failed: 0,
+    });
     expect(store.repository.attempts.groupCommitStats?.failedBatches).toBeGreaterThanOrEqual(1);
 
     // Item 13 is still running under its lease: once the database takes it, it ends, and so does the job.
     await sql`drop trigger refuse_13`.execute(store.handle.db);
     const thirteen = claimed.find((item) => item.seq === 13)!;
     expect(await store.repository.finishAttempt(thirteen, succeeded(thirteen))).toBe(true);
-    expect(await store.repository.getJob(jobId)).toMatchObject({ status: 'completed', counts: { running: 0, succeeded: 100 } });
+    expect(await store.repository.getJob(jobId)).toMatchObject({
+      status: 'completed',
+      counts: { running: 0, succeeded: 100 },
+    });
     const documents = await store.handle.db.selectFrom('documents').select('id').execute();
     expect(documents).toHaveLength(100);
   });
@@ -58,26 +79,45 @@ describe('group commit of finished items', () => {
     const claimed = await claimAll(store, 30_000);
     // The counters' write comes last in a batch; refusing it fails every transaction after the
     // items' rows and documents were written, as a crash before COMMIT would.
-    await sql`create trigger refuse_counts before update on jobs begin select raise(abort, 'no commit'); end`.execute(store.handle.db);
-    const results = await Promise.allSettled(claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item))));
+    await sql`create trigger refuse_counts before update on jobs begin select raise(abort, 'no commit'); end`.execute(
+      store.handle.db,
+    );
+    const results = await Promise.allSettled(
+      claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item))),
+    );
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     await sql`drop trigger refuse_counts`.execute(store.handle.db);
 
     // Nothing of the rolled-back batches shows: no document, no item event, every item still running.
     expect(await store.handle.db.selectFrom('documents').select('id').execute()).toHaveLength(0);
     const before = await store.repository.listEvents({ jobId, afterId: 0, limit: 100 });
-    expect(before.filter((e) => e.type === 'document.extracted' || e.type === 'job.completed')).toHaveLength(0);
-    expect((await store.repository.getJob(jobId))?.counts).toMatchObject({ queued: 0, running: 60, succeeded: 0 });
+    expect(before.filter((e) => e.type === 'document.extracted' || e.type === 'job.completed')).toHaveLength(
+      0,
+    );
+    expect((await store.repository.getJob(jobId))?.counts).toMatchObject({
+      queued: 0,
+      running: 60,
+      succeeded: 0,
+    });
 
     // The leases run out, the items are queued again, and a second worker ends each exactly once.
     clock.advance(31_000);
     expect(await store.repository.reclaimExpired()).toBe(60);
     const again = await claimAll(store);
-    expect(again.map((item) => item.seq).sort((a, b) => a - b)).toEqual(claimed.map((item) => item.seq).sort((a, b) => a - b));
-    expect(await Promise.all(again.map((item) => store!.repository.finishAttempt(item, succeeded(item))))).toEqual(again.map(() => true));
+    expect(again.map((item) => item.seq).sort((a, b) => a - b)).toEqual(
+      claimed.map((item) => item.seq).sort((a, b) => a - b),
+    );
+    expect(
+      await Promise.all(again.map((item) => store!.repository.finishAttempt(item, succeeded(item)))),
+    ).toEqual(again.map(() => true));
     // The first worker's late answers are refused: their leases are gone.
-    expect(await Promise.all(claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item))))).toEqual(claimed.map(() => false));
-    expect(await store.repository.getJob(jobId)).toMatchObject({ status: 'completed', counts: { running: 0, succeeded: 60 } });
+    expect(
+      await Promise.all(claimed.map((item) => store!.repository.finishAttempt(item, succeeded(item)))),
+    ).toEqual(claimed.map(() => false));
+    expect(await store.repository.getJob(jobId)).toMatchObject({
+      status: 'completed',
+      counts: { running: 0, succeeded: 60 },
+    });
     const events = await store.repository.listEvents({ jobId, afterId: 0, limit: 1000 });
     expect(events.filter((e) => e.type === 'document.extracted')).toHaveLength(60);
     expect(events.filter((e) => e.type === 'job.completed')).toHaveLength(1);

@@ -33,7 +33,14 @@ describe('the hand-off between fetching and extraction (a byte budget)', () => {
       await extraction.promise;
       return { kind: 'succeeded', document: fakeDocument(item.url) };
     };
-    pool = new WorkerPool({ queue: store.queue, repository: store.repository, task, concurrency: 3, pollIntervalMs: 10, handOff });
+    pool = new WorkerPool({
+      queue: store.queue,
+      repository: store.repository,
+      task,
+      concurrency: 3,
+      pollIntervalMs: 10,
+      handOff,
+    });
     pool.start();
 
     // Three slots fetch three bodies (150,000 bytes): the budget is full and no slot fetches, though all are free.
@@ -54,7 +61,11 @@ describe('the hand-off between fetching and extraction (a byte budget)', () => {
 
     // A second ends: 50,000 bytes, under the budget. Fetching resumes (three free slots) and fills it again.
     extractions.shift()!.resolve();
-    await waitFor(() => fetched === 6 && pool!.isFetchingPaused, 10_000, 'fetching to resume and the budget to fill again');
+    await waitFor(
+      () => fetched === 6 && pool!.isFetchingPaused,
+      10_000,
+      'fetching to resume and the budget to fill again',
+    );
     await turns();
     expect(fetched).toBe(6);
     expect(handOff.stats()).toMatchObject({ bytes: 200_000, bodies: 4, pauses: 2 });
@@ -62,7 +73,11 @@ describe('the hand-off between fetching and extraction (a byte budget)', () => {
     // Every extraction lets go: the rest of the job runs through and nothing stays held.
     const release = setInterval(() => extractions.splice(0).forEach((extraction) => extraction.resolve()), 5);
     try {
-      await waitFor(async () => (await store!.repository.getJob(jobId))?.status === 'completed', 15_000, 'the job to complete');
+      await waitFor(
+        async () => (await store!.repository.getJob(jobId))?.status === 'completed',
+        15_000,
+        'the job to complete',
+      );
     } finally {
       clearInterval(release);
     }
@@ -85,7 +100,13 @@ describe('the hand-off between fetching and extraction (a byte budget)', () => {
       await extraction.promise;
       return { kind: 'succeeded', document: fakeDocument(item.url) };
     };
-    pool = new WorkerPool({ queue: store.queue, repository: store.repository, task, concurrency: 2, pollIntervalMs: 10 });
+    pool = new WorkerPool({
+      queue: store.queue,
+      repository: store.repository,
+      task,
+      concurrency: 2,
+      pollIntervalMs: 10,
+    });
     pool.start();
     await waitFor(() => fetched === 2, 10_000, 'two items to start');
     await turns();

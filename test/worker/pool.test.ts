@@ -6,7 +6,8 @@ import { PermanentError, RetryableError, createDeferred, sleep, type Deferred } 
 import { WorkerPool, type TaskFunction } from '../../src/worker/index.js';
 import { createTestStore, fakeDocument, seedJob, waitFor, type TestStore } from '../helpers/store.js';
 
-const succeed: TaskFunction = (item) => Promise.resolve({ kind: 'succeeded', document: fakeDocument(item.url) });
+const succeed: TaskFunction = (item) =>
+  Promise.resolve({ kind: 'succeeded', document: fakeDocument(item.url) });
 
 describe('WorkerPool', () => {
   let store: TestStore | undefined;
@@ -18,7 +19,10 @@ describe('WorkerPool', () => {
     store = undefined;
   });
 
-  function makePool(task: TaskFunction, options: Partial<ConstructorParameters<typeof WorkerPool>[0]> = {}): WorkerPool {
+  function makePool(
+    task: TaskFunction,
+    options: Partial<ConstructorParameters<typeof WorkerPool>[0]> = {},
+  ): WorkerPool {
     pool = new WorkerPool({
       queue: store!.queue,
       repository: store!.repository,
@@ -31,7 +35,11 @@ describe('WorkerPool', () => {
   }
 
   async function jobDone(jobId: string): Promise<void> {
-    await waitFor(async () => (await store!.repository.getJob(jobId))?.status === 'completed', 15_000, `job ${jobId}`);
+    await waitFor(
+      async () => (await store!.repository.getJob(jobId))?.status === 'completed',
+      15_000,
+      `job ${jobId}`,
+    );
   }
 
   it('never runs more than `concurrency` items at once', async () => {
@@ -70,7 +78,12 @@ describe('WorkerPool', () => {
       {
         concurrency: 'auto',
         adjustIntervalMs: 20,
-        autoConcurrency: { min: 4, max: 40, initial: 4, signals: { extractionBacklog: () => backlog, extractionThreads: () => 2 } },
+        autoConcurrency: {
+          min: 4,
+          max: 40,
+          initial: 4,
+          signals: { extractionBacklog: () => backlog, extractionThreads: () => 2 },
+        },
         onConcurrencyStep: (step) => steps.push(step),
       },
     ).start();
@@ -95,7 +108,10 @@ describe('WorkerPool', () => {
   });
 
   it('refuses `auto` concurrency without its signals', () => {
-    expect(() => new WorkerPool({ queue: {} as never, repository: {} as never, task: succeed, concurrency: 'auto' })).toThrow(/autoConcurrency/);
+    expect(
+      () =>
+        new WorkerPool({ queue: {} as never, repository: {} as never, task: succeed, concurrency: 'auto' }),
+    ).toThrow(/autoConcurrency/);
   });
 
   it('retries a retryable failure with backoff, then fails with the last error after maxAttempts', async () => {
@@ -112,7 +128,11 @@ describe('WorkerPool', () => {
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(5);
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(10);
     const [item] = (await store.repository.listItems(jobId, { limit: 1 })).items;
-    expect(item).toMatchObject({ state: 'failed', attempts: 3, error: { code: 'timeout', message: 'attempt 3 timed out' } });
+    expect(item).toMatchObject({
+      state: 'failed',
+      attempts: 3,
+      error: { code: 'timeout', message: 'attempt 3 timed out' },
+    });
   });
 
   it('fails a permanent error at once and keeps running other items after a task throws anything', async () => {
@@ -147,9 +167,16 @@ describe('WorkerPool', () => {
     ).start();
     await waitFor(() => started.length === 3);
     await store.repository.cancelJob(jobId);
-    await waitFor(async () => (await store!.repository.getJob(jobId))?.counts.running === 0, 5000, 'running items to end');
+    await waitFor(
+      async () => (await store!.repository.getJob(jobId))?.counts.running === 0,
+      5000,
+      'running items to end',
+    );
     const job = await store.repository.getJob(jobId);
-    expect(job).toMatchObject({ status: 'cancelled', counts: { queued: 0, running: 0, cancelled: 10, succeeded: 0 } });
+    expect(job).toMatchObject({
+      status: 'cancelled',
+      counts: { queued: 0, running: 0, cancelled: 10, succeeded: 0 },
+    });
   });
 
   it('stops gracefully: lets in-flight items finish, claims nothing more', async () => {
@@ -182,7 +209,9 @@ describe('WorkerPool', () => {
     makePool(
       (item, { signal }) => {
         started.push(item);
-        return new Promise<ItemOutcome>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return new Promise<ItemOutcome>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
       },
       { concurrency: 2, shutdownTimeoutMs: 50 },
     ).start();
@@ -198,10 +227,17 @@ describe('WorkerPool', () => {
   it('loses nothing when a worker process is SIGKILLed mid-task: another process finishes every item once', async () => {
     store = await createTestStore();
     const jobId = await seedJob(store.repository, 40);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/worker/fixtures/claim-and-hang.ts', store.path, '8'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [chunk] = (await Promise.race([once(child.stdout, 'data'), sleep(20_000).then(() => ['timeout'])])) as [Buffer | string];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/worker/fixtures/claim-and-hang.ts', store.path, '8'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const [chunk] = (await Promise.race([
+      once(child.stdout, 'data'),
+      sleep(20_000).then(() => ['timeout']),
+    ])) as [Buffer | string];
     expect(String(chunk)).toContain('claimed');
     const beforeKill = await store.repository.getJob(jobId);
     expect(beforeKill?.counts.running).toBe(8);
@@ -224,6 +260,12 @@ describe('WorkerPool', () => {
     expect(runs.size).toBe(40);
     // The 8 items the dead process held were reclaimed and ran a second attempt.
     expect(items.filter((i) => i.attempts === 2)).toHaveLength(8);
-    expect((await store.repository.getJob(jobId))?.counts).toEqual({ queued: 0, running: 0, succeeded: 40, failed: 0, cancelled: 0 });
+    expect((await store.repository.getJob(jobId))?.counts).toEqual({
+      queued: 0,
+      running: 0,
+      succeeded: 40,
+      failed: 0,
+      cancelled: 0,
+    });
   });
 });

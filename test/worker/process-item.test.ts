@@ -41,29 +41,32 @@ describe('processing one item', () => {
     await extractor.stop();
   });
 
-  it.each(['never', 'auto'] as const)('extracts a large HTML page with render "%s" (the body handed to the thread is not reused)', async (render) => {
-    const task = createProcessItem({
-      fetcher: fetcherOf(ARTICLE),
-      hostLimiter: new MemoryHostLimiter({}),
-      extractor,
-      hostMaxWaitMs: 1000,
-    });
-    const item: ClaimedItem = {
-      jobId: 'j',
-      seq: 0,
-      url: 'https://example.com/long',
-      attempt: 1,
-      token: 't',
-      options: { ...defaultOptions, render },
-    };
-    const outcome = await task(item, { signal: new AbortController().signal });
-    expect(outcome.kind).toBe('succeeded');
-    if (outcome.kind === 'succeeded') {
-      expect(outcome.document.title).toBe('Long page');
-      expect(outcome.document.text.length).toBeGreaterThan(5000);
-      expect(outcome.document.quality).toMatchObject({ renderPath: 'plain' });
-    }
-  });
+  it.each(['never', 'auto'] as const)(
+    'extracts a large HTML page with render "%s" (the body handed to the thread is not reused)',
+    async (render) => {
+      const task = createProcessItem({
+        fetcher: fetcherOf(ARTICLE),
+        hostLimiter: new MemoryHostLimiter({}),
+        extractor,
+        hostMaxWaitMs: 1000,
+      });
+      const item: ClaimedItem = {
+        jobId: 'j',
+        seq: 0,
+        url: 'https://example.com/long',
+        attempt: 1,
+        token: 't',
+        options: { ...defaultOptions, render },
+      };
+      const outcome = await task(item, { signal: new AbortController().signal });
+      expect(outcome.kind).toBe('succeeded');
+      if (outcome.kind === 'succeeded') {
+        expect(outcome.document.title).toBe('Long page');
+        expect(outcome.document.text.length).toBeGreaterThan(5000);
+        expect(outcome.document.quality).toMatchObject({ renderPath: 'plain' });
+      }
+    },
+  );
 
   it('hands the fetched body off (its size) before the extraction starts, on the plain path', async () => {
     const handedOff: number[] = [];
@@ -80,7 +83,14 @@ describe('processing one item', () => {
       },
       hostMaxWaitMs: 1000,
     });
-    const item: ClaimedItem = { jobId: 'j', seq: 0, url: 'https://example.com/long', attempt: 1, token: 't', options: defaultOptions };
+    const item: ClaimedItem = {
+      jobId: 'j',
+      seq: 0,
+      url: 'https://example.com/long',
+      attempt: 1,
+      token: 't',
+      options: defaultOptions,
+    };
     const outcome = await task(item, {
       signal: new AbortController().signal,
       handOff: (bytes) => {

@@ -21,8 +21,16 @@ const CONTENT_FORMATS = ['markdown', 'text', 'chunks'] as const;
 type ContentFormat = (typeof CONTENT_FORMATS)[number];
 
 /** Chunk sizes a tool passes on; the API checks their ranges (`invalid_chunk_settings`). */
-const chunkTokens = z.number().int().optional().describe('format chunks: token budget of one chunk, 32..8192 (default 512, or the job’s)');
-const chunkOverlap = z.number().int().optional().describe('format chunks: tokens repeated from the end of one chunk, 0..chunkTokens/2 (default 64)');
+const chunkTokens = z
+  .number()
+  .int()
+  .optional()
+  .describe('format chunks: token budget of one chunk, 32..8192 (default 512, or the job’s)');
+const chunkOverlap = z
+  .number()
+  .int()
+  .optional()
+  .describe('format chunks: tokens repeated from the end of one chunk, 0..chunkTokens/2 (default 64)');
 
 const maxChars = z
   .number()
@@ -34,7 +42,9 @@ const maxChars = z
 const format = z
   .enum(CONTENT_FORMATS)
   .optional()
-  .describe('What to return the content as (default markdown); chunks: retrieval-sized pieces with their headings and ids');
+  .describe(
+    'What to return the content as (default markdown); chunks: retrieval-sized pieces with their headings and ids',
+  );
 const jobId = z.string().min(1).max(128).describe('A job id, as submit_batch returned it');
 
 /** A tool's failure as an MCP tool error carrying distill's stable code (the API's problem code). */
@@ -84,7 +94,10 @@ function documentText(
  * A document's chunks as the tool returns them: each with a line that names its index, heading
  * path, tokens and id, as many whole chunks as fit in `limit` characters (at least one).
  */
-function chunksText(chunks: readonly ChunkView[], limit: number): { text: string; shown: ChunkView[]; isTruncated: boolean } {
+function chunksText(
+  chunks: readonly ChunkView[],
+  limit: number,
+): { text: string; shown: ChunkView[]; isTruncated: boolean } {
   const shown: ChunkView[] = [];
   let text = '';
   for (const chunk of chunks) {
@@ -94,13 +107,17 @@ function chunksText(chunks: readonly ChunkView[], limit: number): { text: string
     text += part;
   }
   const isTruncated = shown.length < chunks.length;
-  if (isTruncated) text += `[… ${chunks.length - shown.length} more of ${chunks.length} chunks: raise maxChars, or read GET /v1/documents/{id}/chunks]`;
+  if (isTruncated)
+    text += `[… ${chunks.length - shown.length} more of ${chunks.length} chunks: raise maxChars, or read GET /v1/documents/{id}/chunks]`;
   else if (chunks.length === 0) text = 'No chunks: the document has no Markdown.';
   return { text: text.trimEnd(), shown, isTruncated };
 }
 
 /** Chunk sizes of a tool's input, as the client takes them. */
-function chunkSizes(input: { chunkTokens?: number | undefined; chunkOverlap?: number | undefined }): { chunkTokens?: number; chunkOverlap?: number } {
+function chunkSizes(input: { chunkTokens?: number | undefined; chunkOverlap?: number | undefined }): {
+  chunkTokens?: number;
+  chunkOverlap?: number;
+} {
   return {
     ...(input.chunkTokens !== undefined ? { chunkTokens: input.chunkTokens } : {}),
     ...(input.chunkOverlap !== undefined ? { chunkOverlap: input.chunkOverlap } : {}),
@@ -149,13 +166,22 @@ export function createMcpServer(client: DistillClient): McpServer {
   /** A document's chunks, cut by the API (`GET /v1/documents/:id/chunks`) with the input's sizes. */
   async function chunksResult(
     document: Partial<DocumentView>,
-    input: { chunkTokens?: number | undefined; chunkOverlap?: number | undefined; maxChars?: number | undefined },
+    input: {
+      chunkTokens?: number | undefined;
+      chunkOverlap?: number | undefined;
+      maxChars?: number | undefined;
+    },
   ): Promise<CallToolResult> {
     const { chunks } = await client.documentChunks(document.id ?? '', chunkSizes(input));
     const { text, shown, isTruncated } = chunksText(chunks, input.maxChars ?? DEFAULT_MAX_CHARS);
     return {
       content: [{ type: 'text', text: `${documentHeader(document)}\n${text}` }],
-      structuredContent: { document: documentMeta(document), chunks: shown, chunkCount: chunks.length, isTruncated },
+      structuredContent: {
+        document: documentMeta(document),
+        chunks: shown,
+        chunkCount: chunks.length,
+        isTruncated,
+      },
     };
   }
 
@@ -216,7 +242,12 @@ export function createMcpServer(client: DistillClient): McpServer {
           .min(0)
           .optional()
           .describe('Reuse stored documents younger than this many seconds'),
-        chunks: z.boolean().optional().describe('Also cut each document into chunks (the job’s results carry them; job_results with format chunks)'),
+        chunks: z
+          .boolean()
+          .optional()
+          .describe(
+            'Also cut each document into chunks (the job’s results carry them; job_results with format chunks)',
+          ),
         chunkTokens,
         chunkOverlap,
       },
@@ -286,7 +317,13 @@ export function createMcpServer(client: DistillClient): McpServer {
     (input) =>
       run(async () => {
         const as = input.format ?? 'markdown';
-        const fields: DocumentField[] = ['id', 'url', 'title', 'wordCount', as === 'chunks' ? 'markdown' : as];
+        const fields: DocumentField[] = [
+          'id',
+          'url',
+          'title',
+          'wordCount',
+          as === 'chunks' ? 'markdown' : as,
+        ];
         const page = await client.listResults(input.jobId, {
           limit: input.limit ?? 10,
           fields,
@@ -302,7 +339,10 @@ export function createMcpServer(client: DistillClient): McpServer {
             continue;
           }
           // A job that asked for chunks has them with its results, cut with its sizes; other sizes are asked of the API.
-          const chunks = document.chunks !== undefined && Object.keys(sizes).length === 0 ? document.chunks : (await client.documentChunks(document.id ?? '', sizes)).chunks;
+          const chunks =
+            document.chunks !== undefined && Object.keys(sizes).length === 0
+              ? document.chunks
+              : (await client.documentChunks(document.id ?? '', sizes)).chunks;
           const shown = chunksText(chunks, limit);
           chunksOfItems.push(shown.shown);
           parts.push(`${documentHeader(document)}\n${shown.text}`);
@@ -436,7 +476,9 @@ export function createMcpServer(client: DistillClient): McpServer {
           ...result.warnings.map((warning) => `Warning ${warning.code}: ${warning.message}`),
         ];
         return {
-          content: [{ type: 'text', text: [`${result.count} URLs of ${result.url}:`, ...lines, ...notes].join('\n') }],
+          content: [
+            { type: 'text', text: [`${result.count} URLs of ${result.url}:`, ...lines, ...notes].join('\n') },
+          ],
           structuredContent: result,
         };
       }),

@@ -17,8 +17,14 @@ const chunkQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    chunkTokens: { type: 'integer', description: `Token budget of one chunk (default: the job's, or ${CHUNK_LIMITS.defaultTokens})` },
-    chunkOverlap: { type: 'integer', description: `Overlap in tokens (default: the job's, or ${CHUNK_LIMITS.defaultOverlap})` },
+    chunkTokens: {
+      type: 'integer',
+      description: `Token budget of one chunk (default: the job's, or ${CHUNK_LIMITS.defaultTokens})`,
+    },
+    chunkOverlap: {
+      type: 'integer',
+      description: `Overlap in tokens (default: the job's, or ${CHUNK_LIMITS.defaultOverlap})`,
+    },
   },
 } as const;
 
@@ -30,7 +36,10 @@ interface ChunkQuery {
 /** The chunk settings of a request: the query's, else the job's, else the defaults; checked (`invalid_chunk_settings`). */
 function settingsOf(query: ChunkQuery, job: ChunkSettings | undefined): ChunkSettings {
   const maxTokens = query.chunkTokens ?? job?.maxTokens ?? CHUNK_LIMITS.defaultTokens;
-  const overlapTokens = query.chunkOverlap ?? (query.chunkTokens === undefined ? job?.overlapTokens : undefined) ?? Math.min(CHUNK_LIMITS.defaultOverlap, Math.floor(maxTokens / 2));
+  const overlapTokens =
+    query.chunkOverlap ??
+    (query.chunkTokens === undefined ? job?.overlapTokens : undefined) ??
+    Math.min(CHUNK_LIMITS.defaultOverlap, Math.floor(maxTokens / 2));
   try {
     checkChunkSettings(maxTokens, overlapTokens);
   } catch (error) {
@@ -76,13 +85,22 @@ export function chunkRoutes(context: RouteContext) {
           tags: ['jobs'],
           params: jobIdParamsSchema,
           querystring: chunkQuerySchema,
-          response: { 200: { content: { 'application/x-ndjson': { schema: { type: 'string', description: 'One chunk per line' } } } }, ...problemResponses },
+          response: {
+            200: {
+              content: {
+                'application/x-ndjson': { schema: { type: 'string', description: 'One chunk per line' } },
+              },
+            },
+            ...problemResponses,
+          },
         },
       },
       (request: FastifyRequest<{ Params: { id: string }; Querystring: ChunkQuery }>, reply: FastifyReply) => {
         const options: JobOptions = ownedJobOf(request).options;
         const settings = settingsOf(request.query, options.chunking);
-        return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(streamChunks(request.params.id, settings)));
+        return reply
+          .type('application/x-ndjson; charset=utf-8')
+          .send(Readable.from(streamChunks(request.params.id, settings)));
       },
     );
 
@@ -91,12 +109,21 @@ export function chunkRoutes(context: RouteContext) {
       {
         schema: {
           summary: "A document's chunks",
-          description: 'The document (as GET /v1/documents/:id) with `chunks`, cut with the query\'s sizes (default 512 tokens, 64 of overlap).',
+          description:
+            "The document (as GET /v1/documents/:id) with `chunks`, cut with the query's sizes (default 512 tokens, 64 of overlap).",
           tags: ['documents'],
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } },
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
           querystring: chunkQuerySchema,
           response: {
-            200: { type: 'object', required: [...documentSchema.required, 'chunks'], properties: { ...documentSchema.properties, chunks: { type: 'array', items: chunkSchema } } },
+            200: {
+              type: 'object',
+              required: [...documentSchema.required, 'chunks'],
+              properties: { ...documentSchema.properties, chunks: { type: 'array', items: chunkSchema } },
+            },
             ...problemResponses,
           },
         },
@@ -104,7 +131,11 @@ export function chunkRoutes(context: RouteContext) {
       async (request: FastifyRequest<{ Params: { id: string }; Querystring: ChunkQuery }>) => {
         const settings = settingsOf(request.query, undefined);
         const document = await repository.getDocument(request.params.id);
-        if (!document) throw new ApiError('document_not_found', `No document with id ${JSON.stringify(request.params.id)}`);
+        if (!document)
+          throw new ApiError(
+            'document_not_found',
+            `No document with id ${JSON.stringify(request.params.id)}`,
+          );
         return { ...toDocumentView(document), chunks: chunksOf(document, settings) };
       },
     );

@@ -21,13 +21,19 @@ export function toCrawlProblem(error: unknown, prefix = ''): unknown {
 }
 
 /** Checks a submitted webhook URL against the guard, as `POST /v1/jobs` does. */
-export async function checkWebhook(check: ((url: string) => Promise<void>) | undefined, webhook: WebhookInput | undefined): Promise<void> {
+export async function checkWebhook(
+  check: ((url: string) => Promise<void>) | undefined,
+  webhook: WebhookInput | undefined,
+): Promise<void> {
   if (!check || !webhook) return;
   try {
     await check(webhook.url);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'invalid_webhook_url') {
-      throw new ApiError('invalid_webhook_url', (error as Error).message, { extensions: { url: webhook.url }, cause: error });
+      throw new ApiError('invalid_webhook_url', (error as Error).message, {
+        extensions: { url: webhook.url },
+        cause: error,
+      });
     }
     throw error;
   }
@@ -58,7 +64,10 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
           response: { 200: crawlResponseSchema, 202: crawlResponseSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Body: CrawlBody; Headers: { 'idempotency-key'?: string } }>, reply) => {
+      async (
+        request: FastifyRequest<{ Body: CrawlBody; Headers: { 'idempotency-key'?: string } }>,
+        reply,
+      ) => {
         const { options, webhook, name: rawName, ...crawl } = request.body;
         const name = readJobName(rawName);
         await checkWebhook(crawls.checkWebhookUrl?.bind(crawls), webhook);
@@ -66,8 +75,14 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
         try {
           result = await crawls.start({
             crawl,
-            options: toDomainOptions(options, { box: context.services.secretBox }, { isLlmConfigured: context.services.isLlmConfigured === true }),
-            webhook: webhook ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) } : null,
+            options: toDomainOptions(
+              options,
+              { box: context.services.secretBox },
+              { isLlmConfigured: context.services.isLlmConfigured === true },
+            ),
+            webhook: webhook
+              ? { url: webhook.url, ...(webhook.secret !== undefined ? { secret: webhook.secret } : {}) }
+              : null,
             idempotencyKey: request.headers['idempotency-key'],
             tenant: request.tenant,
             name,
@@ -95,7 +110,8 @@ export function crawlRoutes(context: RouteContext<'crawls'>) {
       },
       (request: FastifyRequest<{ Params: { id: string } }>) => {
         const job = ownedJobOf(request);
-        if (!job.options.crawl) throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(request.params.id)}`);
+        if (!job.options.crawl)
+          throw new ApiError('crawl_not_found', `No crawl with id ${JSON.stringify(request.params.id)}`);
         return { job: toJobView(job), crawl: job.options.crawl };
       },
     );

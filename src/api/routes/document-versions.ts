@@ -18,7 +18,11 @@ export function documentVersionRoutes(context: RouteContext<'documentVersions'>)
             'A version is kept each time a re-extraction changes the main text (the last DISTILL_DOCUMENT_VERSIONS); ' +
             '`changes` summarises how the next version differs. `text=false` leaves out text and Markdown.',
           tags: ['documents'],
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } },
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -30,13 +34,28 @@ export function documentVersionRoutes(context: RouteContext<'documentVersions'>)
           response: { 200: documentVersionsSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string }; Querystring: { limit: number; text: 'true' | 'false' } }>) => {
-        const { current, versions: items } = await versions.listDocumentVersions(request.params.id, { limit: request.query.limit });
-        if (!current) throw new ApiError('document_not_found', `No document with id ${JSON.stringify(request.params.id)}`);
+      async (
+        request: FastifyRequest<{
+          Params: { id: string };
+          Querystring: { limit: number; text: 'true' | 'false' };
+        }>,
+      ) => {
+        const { current, versions: items } = await versions.listDocumentVersions(request.params.id, {
+          limit: request.query.limit,
+        });
+        if (!current)
+          throw new ApiError(
+            'document_not_found',
+            `No document with id ${JSON.stringify(request.params.id)}`,
+          );
         const withText = request.query.text === 'true';
         return {
           documentId: request.params.id,
-          current: { version: current.version, contentHash: current.contentHash, fetchedAt: iso(current.fetchedAt) },
+          current: {
+            version: current.version,
+            contentHash: current.contentHash,
+            fetchedAt: iso(current.fetchedAt),
+          },
           items: items.map((v) => ({
             version: v.version,
             contentHash: v.contentHash,

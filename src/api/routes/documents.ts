@@ -16,13 +16,21 @@ export function documentRoutes(context: RouteContext) {
         schema: {
           summary: 'A stored document by id',
           tags: ['documents'],
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } },
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
           response: { 200: documentSchema, ...problemResponses },
         },
       },
       async (request: FastifyRequest<{ Params: { id: string } }>) => {
         const document = await repository.getDocument(request.params.id);
-        if (!document) throw new ApiError('document_not_found', `No document with id ${JSON.stringify(request.params.id)}`);
+        if (!document)
+          throw new ApiError(
+            'document_not_found',
+            `No document with id ${JSON.stringify(request.params.id)}`,
+          );
         return toDocumentView(document);
       },
     );
@@ -32,7 +40,8 @@ export function documentRoutes(context: RouteContext) {
       {
         schema: {
           summary: 'The stored document of a URL',
-          description: 'The URL is normalised first (scheme and host case, default port, fragment, percent-encoding).',
+          description:
+            'The URL is normalised first (scheme and host case, default port, fragment, percent-encoding).',
           tags: ['documents'],
           querystring: {
             type: 'object',
@@ -46,7 +55,9 @@ export function documentRoutes(context: RouteContext) {
       async (request: FastifyRequest<{ Querystring: { url: string } }>) => {
         const normalized = normalizeUrl(request.query.url);
         if (!normalized.ok) {
-          throw new ApiError('invalid_url', normalized.message, { extensions: { reason: normalized.reason } });
+          throw new ApiError('invalid_url', normalized.message, {
+            extensions: { reason: normalized.reason },
+          });
         }
         const document = await repository.getDocumentByUrl(normalized.url, request.tenant);
         if (!document) throw new ApiError('document_not_found', `No document for ${normalized.url}`);

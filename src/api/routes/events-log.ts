@@ -42,7 +42,12 @@ export function eventLogRoutes(context: RouteContext<'events'>) {
             additionalProperties: false,
             properties: {
               // Bounded: a larger id is beyond a SQL bigint, which PostgreSQL refuses to compare.
-              after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Event id; only later events are returned' },
+              after: {
+                type: 'integer',
+                minimum: 0,
+                maximum: Number.MAX_SAFE_INTEGER,
+                description: 'Event id; only later events are returned',
+              },
               type: { type: 'string', maxLength: 500, pattern: TYPE_LIST },
               jobId: { type: 'string', minLength: 1, maxLength: 128 },
               limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },

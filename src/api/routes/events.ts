@@ -127,7 +127,12 @@ export function eventRoutes(context: RouteContext) {
             type: 'object',
             additionalProperties: false,
             properties: {
-              lastEventId: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Same as the Last-Event-ID header' },
+              lastEventId: {
+                type: 'integer',
+                minimum: 0,
+                maximum: Number.MAX_SAFE_INTEGER,
+                description: 'Same as the Last-Event-ID header',
+              },
             },
           },
           headers: {
@@ -141,14 +146,22 @@ export function eventRoutes(context: RouteContext) {
         },
       },
       async (
-        request: FastifyRequest<{ Params: { id: string }; Querystring: { lastEventId?: number }; Headers: { 'last-event-id'?: string } }>,
+        request: FastifyRequest<{
+          Params: { id: string };
+          Querystring: { lastEventId?: number };
+          Headers: { 'last-event-id'?: string };
+        }>,
         reply: FastifyReply,
       ) => {
         const job = ownedJobOf(request);
         if (openStreams >= options.maxEventStreams) {
-          throw new ApiError('too_many_streams', `This server has ${openStreams} event streams open, its limit; retry later or poll the job`, {
-            headers: { 'retry-after': '5' },
-          });
+          throw new ApiError(
+            'too_many_streams',
+            `This server has ${openStreams} event streams open, its limit; retry later or poll the job`,
+            {
+              headers: { 'retry-after': '5' },
+            },
+          );
         }
         const tenant = request.principal !== null ? request.tenant : null;
         const tenantStreams = tenant === null ? 0 : (openByTenant.get(tenant) ?? 0);

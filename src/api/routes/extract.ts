@@ -28,7 +28,9 @@ export function extractRoutes(context: RouteContext) {
   async function waitFinal(jobId: string, responseSignal: AbortSignal): Promise<Job | null | 'timeout'> {
     const signal = AbortSignal.any([responseSignal, AbortSignal.timeout(options.extractTimeoutMs)]);
     try {
-      const job = services.waitForJob ? await services.waitForJob(jobId, { signal }) : await pollUntilFinal(jobId, signal);
+      const job = services.waitForJob
+        ? await services.waitForJob(jobId, { signal })
+        : await pollUntilFinal(jobId, signal);
       return job !== null && isJobFinal(job) ? job : signal.aborted ? 'timeout' : job;
     } catch (error) {
       if (isAbortError(error) || signal.aborted) return 'timeout';
@@ -43,7 +45,7 @@ export function extractRoutes(context: RouteContext) {
         schema: {
           summary: 'Extract one URL and wait for its document',
           description:
-            'Submits a one-URL job and waits for it (bounded). 200 with the document; 422 with the item\'s error code ' +
+            "Submits a one-URL job and waits for it (bounded). 200 with the document; 422 with the item's error code " +
             '(e.g. blocked_address, http_error, timeout) when it failed; 504 extract_timeout when it took too long (the job ' +
             'keeps running; the problem names it).',
           tags: ['documents'],
@@ -51,10 +53,17 @@ export function extractRoutes(context: RouteContext) {
           response: { 200: documentSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Body: { url: string; options?: WireJobOptions } }>, reply: FastifyReply) => {
+      async (
+        request: FastifyRequest<{ Body: { url: string; options?: WireJobOptions } }>,
+        reply: FastifyReply,
+      ) => {
         const submitted = await services.jobs.submit({
           urls: [request.body.url],
-          options: toDomainOptions(request.body.options, { box: context.services.secretBox }, { isLlmConfigured: context.services.isLlmConfigured === true }),
+          options: toDomainOptions(
+            request.body.options,
+            { box: context.services.secretBox },
+            { isLlmConfigured: context.services.isLlmConfigured === true },
+          ),
           tenant: request.tenant,
         });
         const jobId = submitted.job.id;
@@ -62,9 +71,13 @@ export function extractRoutes(context: RouteContext) {
         const job = await waitFinal(jobId, signalOfResponse(request, reply));
         if (job === 'timeout' || job === null) {
           const view = toJobView(submitted.job);
-          throw new ApiError('extract_timeout', `The URL was not extracted within ${options.extractTimeoutMs} ms; job ${jobId} keeps running`, {
-            extensions: { jobId, links: view.links },
-          });
+          throw new ApiError(
+            'extract_timeout',
+            `The URL was not extracted within ${options.extractTimeoutMs} ms; job ${jobId} keeps running`,
+            {
+              extensions: { jobId, links: view.links },
+            },
+          );
         }
         const [item] = (await services.repository.listItems(jobId, { limit: 1 })).items;
         if (item?.state === 'succeeded' && item.documentId !== null) {
@@ -81,7 +94,9 @@ export function extractRoutes(context: RouteContext) {
           });
         }
         if (item?.state === 'cancelled' || job.status === 'cancelled') {
-          throw new ApiError('job_cancelled', `Job ${jobId} was cancelled before the URL was extracted`, { extensions: { jobId } });
+          throw new ApiError('job_cancelled', `Job ${jobId} was cancelled before the URL was extracted`, {
+            extensions: { jobId },
+          });
         }
         throw new Error(`Job ${jobId} is final but its item is ${item?.state ?? 'missing'}`);
       },

@@ -21,9 +21,22 @@ const filesQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 255, description: 'File name for a raw body (a multipart part names its own)' },
-    formats: { type: 'string', pattern: FORMAT_LIST, description: 'Comma-separated formats (json needs its schema: the multipart `options` field)' },
-    ocrLanguages: { type: 'string', pattern: `^${LANGUAGE}(,${LANGUAGE}){0,7}$`, description: 'Comma-separated Tesseract languages, e.g. eng,deu' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      description: 'File name for a raw body (a multipart part names its own)',
+    },
+    formats: {
+      type: 'string',
+      pattern: FORMAT_LIST,
+      description: 'Comma-separated formats (json needs its schema: the multipart `options` field)',
+    },
+    ocrLanguages: {
+      type: 'string',
+      pattern: `^${LANGUAGE}(,${LANGUAGE}){0,7}$`,
+      description: 'Comma-separated Tesseract languages, e.g. eng,deu',
+    },
   },
 } as const;
 
@@ -37,7 +50,12 @@ const uploadOptionsSchema = {
   properties: {
     formats: formatsInputSchema,
     ...aiOptionsInputProperties,
-    ocrLanguages: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', pattern: OCR_LANGUAGE_PATTERN } },
+    ocrLanguages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      items: { type: 'string', pattern: OCR_LANGUAGE_PATTERN },
+    },
   },
 } as const;
 
@@ -64,14 +82,21 @@ export function fileRoutes(context: RouteContext<'files'>) {
   const maxBytes = options.maxUploadBytes;
 
   const tooLarge = (): ApiError =>
-    new ApiError('file_too_large', `The file is larger than this server takes (${maxBytes} bytes, DISTILL_MAX_UPLOAD_BYTES)`, {
-      extensions: { limit: maxBytes },
-    });
+    new ApiError(
+      'file_too_large',
+      `The file is larger than this server takes (${maxBytes} bytes, DISTILL_MAX_UPLOAD_BYTES)`,
+      {
+        extensions: { limit: maxBytes },
+      },
+    );
 
-  async function readUpload(request: FastifyRequest<{ Querystring: FilesQuery }>): Promise<Omit<UploadInput, 'options' | 'tenant' | 'signal'> & { options?: WireJobOptions }> {
+  async function readUpload(
+    request: FastifyRequest<{ Querystring: FilesQuery }>,
+  ): Promise<Omit<UploadInput, 'options' | 'tenant' | 'signal'> & { options?: WireJobOptions }> {
     if (!request.isMultipart()) {
       const body = request.body;
-      if (!(body instanceof Uint8Array) || body.length === 0) throw new ApiValidationError('body', 'must hold the file (it is empty)');
+      if (!(body instanceof Uint8Array) || body.length === 0)
+        throw new ApiValidationError('body', 'must hold the file (it is empty)');
       return { body, contentType: request.headers['content-type'], fileName: request.query.name };
     }
     let file: Omit<UploadInput, 'options' | 'tenant' | 'signal'> | undefined;
@@ -88,18 +113,34 @@ export function fileRoutes(context: RouteContext<'files'>) {
       if (body.length === 0) throw new ApiValidationError('file', 'is empty');
       file = { body, contentType: part.mimetype, fileName: part.filename || request.query.name };
     }
-    if (file === undefined) throw new ApiValidationError('file', 'is missing: send the file as a multipart part named `file`');
+    if (file === undefined)
+      throw new ApiValidationError('file', 'is missing: send the file as a multipart part named `file`');
     return options === undefined ? file : { ...file, options };
   }
 
   return function register(app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     // Every body is the file here: JSON, XML or text included, so the inherited parsers go.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, parsed) => parsed(null, body));
-    void app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: MAX_OPTIONS_FIELD_BYTES, parts: 20, headerPairs: 100 } });
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, parsed) =>
+      parsed(null, body),
+    );
+    void app.register(multipart, {
+      limits: {
+        fileSize: maxBytes,
+        files: 1,
+        fields: 10,
+        fieldSize: MAX_OPTIONS_FIELD_BYTES,
+        parts: 20,
+        headerPairs: 100,
+      },
+    });
     app.setErrorHandler((error, request, reply) => {
       const code = (error as { code?: unknown }).code;
-      return sendProblem(typeof code === 'string' && TOO_LARGE_CODES.has(code) ? tooLarge() : error, request, reply);
+      return sendProblem(
+        typeof code === 'string' && TOO_LARGE_CODES.has(code) ? tooLarge() : error,
+        request,
+        reply,
+      );
     });
 
     app.post(
@@ -110,7 +151,7 @@ export function fileRoutes(context: RouteContext<'files'>) {
           summary: 'Extract an uploaded file',
           description:
             'The file as multipart/form-data (part `file`, and optionally a field `options`: JSON, the options of POST /v1/jobs ' +
-            'that apply to a file: formats with json\'s schema, chunkTokens, llm, ocrLanguages) or as the raw body with its ' +
+            "that apply to a file: formats with json's schema, chunkTokens, llm, ocrLanguages) or as the raw body with its " +
             'Content-Type (`?name=` names it). It is the one item of a new job, run now: extracted, then json/summary through ' +
             'the model as for URLs; the answer comes when it is done (202, as a submission, the job completed). ' +
             'GET /v1/jobs/{id}/results reads its document. 413 file_too_large over DISTILL_MAX_UPLOAD_BYTES; a file that ' +
@@ -130,10 +171,17 @@ export function fileRoutes(context: RouteContext<'files'>) {
           ...(ocrLanguages !== undefined ? { ocrLanguages: ocrLanguages.split(',') } : {}),
           ...file.options,
         };
-        const jobOptions = toDomainOptions(wire, undefined, { isLlmConfigured: services.isLlmConfigured === true });
+        const jobOptions = toDomainOptions(wire, undefined, {
+          isLlmConfigured: services.isLlmConfigured === true,
+        });
         let result;
         try {
-          result = await services.files.upload({ ...file, options: jobOptions, tenant: request.tenant, signal: signalOfResponse(request, reply) });
+          result = await services.files.upload({
+            ...file,
+            options: jobOptions,
+            tenant: request.tenant,
+            signal: signalOfResponse(request, reply),
+          });
         } catch (error) {
           if (!(error instanceof UploadFailedError)) throw error;
           // The job exists and its item failed with this code: the answer says both.
@@ -149,7 +197,10 @@ export function fileRoutes(context: RouteContext<'files'>) {
         }
         bindJobId(request, reply, result.job.id);
         const view = toJobView(result.job);
-        return reply.code(202).header('location', view.links.self).send({ job: view, submission: toSubmissionSummary(result) });
+        return reply
+          .code(202)
+          .header('location', view.links.self)
+          .send({ job: view, submission: toSubmissionSummary(result) });
       },
     );
     done();
@@ -162,7 +213,10 @@ function parseOptionsField(request: FastifyRequest, value: unknown): WireJobOpti
   try {
     parsed = JSON.parse(String(value));
   } catch {
-    throw new ApiValidationError('options', 'must be JSON: the options of POST /v1/jobs that apply to a file');
+    throw new ApiValidationError(
+      'options',
+      'must be JSON: the options of POST /v1/jobs that apply to a file',
+    );
   }
   const validate = request.compileValidationSchema(uploadOptionsSchema);
   if (!validate(parsed)) {

@@ -14,7 +14,13 @@ export function healthRoutes(context: { services: Pick<ApiServices, 'readiness' 
         schema: {
           summary: 'Liveness: the process answers',
           tags: ['operations'],
-          response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } },
+          response: {
+            200: {
+              type: 'object',
+              required: ['status'],
+              properties: { status: { type: 'string', enum: ['ok'] } },
+            },
+          },
         },
       },
       () => ({ status: 'ok' as const }),
@@ -41,7 +47,12 @@ export function healthRoutes(context: { services: Pick<ApiServices, 'readiness' 
           report = { status: isReady ? 'ready' : 'not_ready', checks };
         } catch (error) {
           request.log.error({ err: error }, 'Readiness check failed');
-          report = { status: 'not_ready', checks: { readiness: { ok: false, message: 'The readiness check failed; the server log has the cause' } } };
+          report = {
+            status: 'not_ready',
+            checks: {
+              readiness: { ok: false, message: 'The readiness check failed; the server log has the cause' },
+            },
+          };
         }
         return reply.code(report.status === 'ready' ? 200 : 503).send(report);
       },

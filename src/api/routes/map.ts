@@ -7,7 +7,11 @@ import { problemResponses } from '../schemas.js';
 /** The largest `limit` of a map (`MAX_MAP_LIMIT` of src/crawls). */
 const MAX_LIMIT = 100_000;
 
-const patternsSchema = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } } as const;
+const patternsSchema = {
+  type: 'array',
+  maxItems: 50,
+  items: { type: 'string', minLength: 1, maxLength: 500 },
+} as const;
 
 /** Body of `POST /v1/map`. */
 export const mapBodySchema = {
@@ -40,11 +44,18 @@ const mapResponseSchema = {
     read: { type: 'object', additionalProperties: true },
     links: {
       type: 'array',
-      items: { type: 'object', required: ['url', 'source'], properties: { url: { type: 'string' }, source: { type: 'string' }, title: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['url', 'source'],
+        properties: { url: { type: 'string' }, source: { type: 'string' }, title: { type: 'string' } },
+      },
     },
     warnings: {
       type: 'array',
-      items: { type: 'object', properties: { url: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { url: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
 } as const;
@@ -54,7 +65,8 @@ export function toMapProblem(error: unknown): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError)) return error;
   const { field, pattern } = error as { field?: unknown; pattern?: unknown };
   if (field === 'url') return new ApiError('invalid_url', error.message);
-  if (typeof pattern === 'string') return new ApiValidationError(`/${field === 'exclude' ? 'exclude' : 'include'}`, error.message);
+  if (typeof pattern === 'string')
+    return new ApiValidationError(`/${field === 'exclude' ? 'exclude' : 'include'}`, error.message);
   if (typeof field === 'string') return new ApiValidationError(`/${field}`, error.message);
   return error;
 }
@@ -84,7 +96,14 @@ export function mapRoutes(context: RouteContext<'map'>) {
         } catch (error) {
           throw toMapProblem(error);
         }
-        return { url: result.url, count: result.links.length, isPartial: result.isPartial, read: result.read, links: result.links, warnings: result.warnings };
+        return {
+          url: result.url,
+          count: result.links.length,
+          isPartial: result.isPartial,
+          read: result.read,
+          links: result.links,
+          warnings: result.warnings,
+        };
       },
     );
     done();

@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobOptionsInput as WireJobOptions, WebhookInput } from '../../client/types.js';
-import { normalizeUrl, NoValidUrlsError, type JobOptionsInput, type Schedule, type ScheduleTemplate } from '../../jobs/index.js';
+import {
+  normalizeUrl,
+  NoValidUrlsError,
+  type JobOptionsInput,
+  type Schedule,
+  type ScheduleTemplate,
+} from '../../jobs/index.js';
 import { ApiValidationError } from '../api-error.js';
 import { toDomainOptions, type RouteContext } from '../route-context.js';
 import { pageSchema, paginationQuerySchema, problemResponses } from '../schemas.js';
@@ -79,14 +85,23 @@ export function scheduleRoutes(context: RouteContext<'schedules'>) {
   /** The template of a new schedule from its body; throws `validation_failed` / `no_valid_urls`. */
   async function templateOf(body: ScheduleBody): Promise<ScheduleTemplate> {
     const forms = [body.urls, body.jobTemplate, body.crawl].filter((f) => f !== undefined).length;
-    if (forms !== 1) throw new ApiValidationError('/', 'needs exactly one of `urls`, `jobTemplate` and `crawl`');
+    if (forms !== 1)
+      throw new ApiValidationError('/', 'needs exactly one of `urls`, `jobTemplate` and `crawl`');
     if (body.jobTemplate && (body.options || body.webhook)) {
-      throw new ApiValidationError('/jobTemplate', 'carries its own `options` and `webhook`; give none beside it');
+      throw new ApiValidationError(
+        '/jobTemplate',
+        'carries its own `options` and `webhook`; give none beside it',
+      );
     }
     const options = body.jobTemplate?.options ?? body.options;
     const webhookInput = body.jobTemplate?.webhook ?? body.webhook;
     await checkWebhook(crawls?.checkWebhookUrl?.bind(crawls), webhookInput);
-    const webhook = webhookInput ? { url: webhookInput.url, ...(webhookInput.secret !== undefined ? { secret: webhookInput.secret } : {}) } : null;
+    const webhook = webhookInput
+      ? {
+          url: webhookInput.url,
+          ...(webhookInput.secret !== undefined ? { secret: webhookInput.secret } : {}),
+        }
+      : null;
     if (body.crawl) {
       if (!crawls) throw new ApiValidationError('/crawl', 'crawls are not available on this server');
       let crawl;
@@ -103,7 +118,13 @@ export function scheduleRoutes(context: RouteContext<'schedules'>) {
     for (const [index, entry] of given.entries()) {
       const normalized = normalizeUrl(entry);
       if (normalized.ok) urls.add(normalized.url);
-      else if (invalid.length < 1000) invalid.push({ index, input: entry.slice(0, 200), reason: normalized.reason, message: normalized.message });
+      else if (invalid.length < 1000)
+        invalid.push({
+          index,
+          input: entry.slice(0, 200),
+          reason: normalized.reason,
+          message: normalized.message,
+        });
     }
     if (urls.size === 0) throw new NoValidUrlsError(invalid, given.length);
     return { kind: 'urls', urls: [...urls], options: toDomainOptions(options), webhook };
@@ -139,7 +160,8 @@ export function scheduleRoutes(context: RouteContext<'schedules'>) {
           });
         } catch (error) {
           const field = (error as { field?: unknown }).field;
-          if (error instanceof TypeError && typeof field === 'string') throw new ApiValidationError(`/${field}`, error.message);
+          if (error instanceof TypeError && typeof field === 'string')
+            throw new ApiValidationError(`/${field}`, error.message);
           throw error;
         }
         const view = toScheduleView(schedule);
@@ -158,23 +180,41 @@ export function scheduleRoutes(context: RouteContext<'schedules'>) {
         },
       },
       async (request: FastifyRequest<{ Querystring: { cursor?: string; limit: number } }>) => {
-        const page = await schedules.list({ limit: request.query.limit, cursor: request.query.cursor, tenant: request.tenant });
+        const page = await schedules.list({
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+          tenant: request.tenant,
+        });
         return { items: page.items.map(toScheduleView), nextCursor: page.nextCursor };
       },
     );
 
     app.get(
       '/v1/schedules/:id',
-      { schema: { summary: 'A schedule', tags: ['schedules'], params: scheduleParamsSchema, response: { 200: scheduleSchema, ...problemResponses } } },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.get(request.params.id, { tenant: request.tenant })),
+      {
+        schema: {
+          summary: 'A schedule',
+          tags: ['schedules'],
+          params: scheduleParamsSchema,
+          response: { 200: scheduleSchema, ...problemResponses },
+        },
+      },
+      async (request: FastifyRequest<{ Params: { id: string } }>) =>
+        toScheduleView(await schedules.get(request.params.id, { tenant: request.tenant })),
     );
 
     app.post(
       '/v1/schedules/:id/pause',
       {
-        schema: { summary: 'Pause a schedule (idempotent)', tags: ['schedules'], params: scheduleParamsSchema, response: { 200: scheduleSchema, ...problemResponses } },
+        schema: {
+          summary: 'Pause a schedule (idempotent)',
+          tags: ['schedules'],
+          params: scheduleParamsSchema,
+          response: { 200: scheduleSchema, ...problemResponses },
+        },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.pause(request.params.id, { tenant: request.tenant })),
+      async (request: FastifyRequest<{ Params: { id: string } }>) =>
+        toScheduleView(await schedules.pause(request.params.id, { tenant: request.tenant })),
     );
 
     app.post(
@@ -188,7 +228,8 @@ export function scheduleRoutes(context: RouteContext<'schedules'>) {
           response: { 200: scheduleSchema, ...problemResponses },
         },
       },
-      async (request: FastifyRequest<{ Params: { id: string } }>) => toScheduleView(await schedules.resume(request.params.id, { tenant: request.tenant })),
+      async (request: FastifyRequest<{ Params: { id: string } }>) =>
+        toScheduleView(await schedules.resume(request.params.id, { tenant: request.tenant })),
     );
 
     app.delete(

@@ -19,9 +19,16 @@ export function screenshotRoutes(context: RouteContext) {
             '`document_not_found` when there is no such document, `not_found` when it has no screenshot (never rendered, ' +
             'or fetched again since without one).',
           tags: ['documents'],
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } },
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
           response: {
-            200: { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+            200: {
+              description: 'The PNG',
+              content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+            },
             ...problemResponses,
           },
         },
@@ -31,7 +38,8 @@ export function screenshotRoutes(context: RouteContext) {
         const screenshot = reader ? await reader.getScreenshot(id) : null;
         if (!screenshot) {
           const document = await repository.getDocument(id);
-          if (!document) throw new ApiError('document_not_found', `No document with id ${JSON.stringify(id)}`);
+          if (!document)
+            throw new ApiError('document_not_found', `No document with id ${JSON.stringify(id)}`);
           throw new ApiError('not_found', `Document ${JSON.stringify(id)} has no screenshot`);
         }
         const body = Buffer.from(screenshot.png.buffer, screenshot.png.byteOffset, screenshot.png.byteLength);

@@ -2,14 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { chunkMarkdown, checkChunkSettings } from './chunk-markdown.js';
 import { countTokens } from './count-tokens.js';
 
-const sentence = (n: number): string => `Sentence number ${n} talks about the subject at some length, with a few more words.`;
-const paragraph = (from: number, count: number): string => Array.from({ length: count }, (_, i) => sentence(from + i)).join(' ');
+const sentence = (n: number): string =>
+  `Sentence number ${n} talks about the subject at some length, with a few more words.`;
+const paragraph = (from: number, count: number): string =>
+  Array.from({ length: count }, (_, i) => sentence(from + i)).join(' ');
 
 describe('chunkMarkdown', () => {
   it('splits at headings and gives each chunk its heading path', () => {
-    const markdown = ['Intro text.', '# Guide', 'About the guide.', '## Install', 'Run the installer.', '## Use', 'Open it.', '# Other', 'Else.'].join('\n\n');
+    const markdown = [
+      'Intro text.',
+      '# Guide',
+      'About the guide.',
+      '## Install',
+      'Run the installer.',
+      '## Use',
+      'Open it.',
+      '# Other',
+      'Else.',
+    ].join('\n\n');
     const chunks = chunkMarkdown(markdown, { documentId: 'doc1', maxTokens: 512 });
-    expect(chunks.map((c) => c.headings)).toEqual([[], ['Guide'], ['Guide', 'Install'], ['Guide', 'Use'], ['Other']]);
+    expect(chunks.map((c) => c.headings)).toEqual([
+      [],
+      ['Guide'],
+      ['Guide', 'Install'],
+      ['Guide', 'Use'],
+      ['Other'],
+    ]);
     expect(chunks[2]!.text).toBe('## Install\n\nRun the installer.');
     expect(chunks.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
   });
@@ -83,7 +101,11 @@ describe('chunkMarkdown', () => {
     const again = chunkMarkdown(markdown, { documentId: 'doc-7', maxTokens: 100, overlapTokens: 10 });
     expect(again.map((c) => c.id)).toEqual(first.map((c) => c.id));
     expect(first[0]!.id).toMatch(/^doc-7:0:[0-9a-f]{12}$/);
-    const edited = chunkMarkdown(markdown.replace('Sentence number 0', 'Sentence number zero'), { documentId: 'doc-7', maxTokens: 100, overlapTokens: 10 });
+    const edited = chunkMarkdown(markdown.replace('Sentence number 0', 'Sentence number zero'), {
+      documentId: 'doc-7',
+      maxTokens: 100,
+      overlapTokens: 10,
+    });
     expect(edited[0]!.id).not.toBe(first[0]!.id);
     expect(new Set(first.map((c) => c.id)).size).toBe(first.length);
   });

@@ -59,11 +59,23 @@ const sentences = new Intl.Segmenter(undefined, { granularity: 'sentence' });
 
 /** Checks chunk settings, throwing `TypeError` with what is wrong. */
 export function checkChunkSettings(maxTokens: number, overlapTokens: number): void {
-  if (!Number.isSafeInteger(maxTokens) || maxTokens < CHUNK_LIMITS.minTokens || maxTokens > CHUNK_LIMITS.maxTokens) {
-    throw new TypeError(`Expected \`chunkTokens\` to be an integer from ${CHUNK_LIMITS.minTokens} to ${CHUNK_LIMITS.maxTokens}, got \`${maxTokens}\``);
+  if (
+    !Number.isSafeInteger(maxTokens) ||
+    maxTokens < CHUNK_LIMITS.minTokens ||
+    maxTokens > CHUNK_LIMITS.maxTokens
+  ) {
+    throw new TypeError(
+      `Expected \`chunkTokens\` to be an integer from ${CHUNK_LIMITS.minTokens} to ${CHUNK_LIMITS.maxTokens}, got \`${maxTokens}\``,
+    );
   }
-  if (!Number.isSafeInteger(overlapTokens) || overlapTokens < 0 || overlapTokens > Math.floor(maxTokens / 2)) {
-    throw new TypeError(`Expected \`chunkOverlap\` to be an integer from 0 to half of chunkTokens (${Math.floor(maxTokens / 2)}), got \`${overlapTokens}\``);
+  if (
+    !Number.isSafeInteger(overlapTokens) ||
+    overlapTokens < 0 ||
+    overlapTokens > Math.floor(maxTokens / 2)
+  ) {
+    throw new TypeError(
+      `Expected \`chunkOverlap\` to be an integer from 0 to half of chunkTokens (${Math.floor(maxTokens / 2)}), got \`${overlapTokens}\``,
+    );
   }
 }
 
@@ -78,7 +90,13 @@ export function chunkMarkdown(markdown: string, options: ChunkOptions): Chunk[] 
       const text = join(units);
       const index = chunks.length;
       const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-      chunks.push({ id: `${options.documentId}:${index}:${hash}`, index, text, headings: section.headings, tokens: countTokens(text) });
+      chunks.push({
+        id: `${options.documentId}:${index}:${hash}`,
+        index,
+        text,
+        headings: section.headings,
+        tokens: countTokens(text),
+      });
     }
   }
   return chunks;
@@ -114,11 +132,13 @@ function unitsOf(block: MarkdownBlock, index: number, maxTokens: number): Unit[]
   switch (block.kind) {
     case 'heading':
       // A heading made of a long link: cut at words like a paragraph line.
-      return sentencesOf(block.markdown, maxTokens).map((piece, k) => unit(piece.text, index, k === 0 ? '\n\n' : piece.glue, false));
+      return sentencesOf(block.markdown, maxTokens).map((piece, k) =>
+        unit(piece.text, index, k === 0 ? '\n\n' : piece.glue, false),
+      );
     case 'code': {
       const overhead = countTokens(`${block.open}\n\n${block.close}`) + margin;
-      return groupLines(splitLongLines(block.lines, maxTokens - overhead), maxTokens - overhead).map((lines) =>
-        unit([block.open, ...lines, block.close].join('\n'), index, '\n\n', false),
+      return groupLines(splitLongLines(block.lines, maxTokens - overhead), maxTokens - overhead).map(
+        (lines) => unit([block.open, ...lines, block.close].join('\n'), index, '\n\n', false),
       );
     }
     case 'table': {
@@ -134,7 +154,10 @@ function unitsOf(block: MarkdownBlock, index: number, maxTokens: number): Unit[]
         const glue = n === 0 ? '\n\n' : '\n';
         const lineUnit = unit(line, index, glue, true);
         if (lineUnit.tokens <= maxTokens) units.push(lineUnit);
-        else sentencesOf(line, maxTokens).forEach((piece, k) => units.push(unit(piece.text, index, k === 0 ? glue : piece.glue, true)));
+        else
+          sentencesOf(line, maxTokens).forEach((piece, k) =>
+            units.push(unit(piece.text, index, k === 0 ? glue : piece.glue, true)),
+          );
       });
       return units;
     }
@@ -161,7 +184,9 @@ function sentencesOf(text: string, maxTokens: number): Piece[] {
 
 /** Lines of a code block or table rows cut into pieces of at most `budget` tokens. */
 function splitLongLines(lines: string[], budget: number): string[] {
-  return lines.flatMap((line) => (countTokens(line) <= budget ? [line] : hardSplit(line, budget, '').map((p) => p.text)));
+  return lines.flatMap((line) =>
+    countTokens(line) <= budget ? [line] : hardSplit(line, budget, '').map((p) => p.text),
+  );
 }
 
 /** Words (or, for one huge word, characters) packed into pieces of at most `budget` tokens. */

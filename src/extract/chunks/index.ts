@@ -1,2 +1,8 @@
-export { chunkMarkdown, checkChunkSettings, CHUNK_LIMITS, type Chunk, type ChunkOptions } from './chunk-markdown.js';
+export {
+  chunkMarkdown,
+  checkChunkSettings,
+  CHUNK_LIMITS,
+  type Chunk,
+  type ChunkOptions,
+} from './chunk-markdown.js';
 export { countTokens } from './count-tokens.js';

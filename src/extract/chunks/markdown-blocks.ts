@@ -23,7 +23,8 @@ export function markdownBlocks(markdown: string): MarkdownBlock[] {
   const blocks: MarkdownBlock[] = [];
   let paragraph: string[] = [];
   const endParagraph = (): void => {
-    if (paragraph.length > 0) blocks.push({ kind: 'paragraph', lines: paragraph, markdown: paragraph.join('\n') });
+    if (paragraph.length > 0)
+      blocks.push({ kind: 'paragraph', lines: paragraph, markdown: paragraph.join('\n') });
     paragraph = [];
   };
   for (let i = 0; i < lines.length; i++) {
@@ -37,7 +38,11 @@ export function markdownBlocks(markdown: string): MarkdownBlock[] {
       let j = i + 1;
       for (; j < lines.length; j++) {
         const candidate = lines[j]!.trim();
-        if (/^(`{3,}|~{3,})$/.test(candidate) && candidate[0] === marker[0] && candidate.length >= marker.length) {
+        if (
+          /^(`{3,}|~{3,})$/.test(candidate) &&
+          candidate[0] === marker[0] &&
+          candidate.length >= marker.length
+        ) {
           close = candidate;
           break;
         }
@@ -52,7 +57,12 @@ export function markdownBlocks(markdown: string): MarkdownBlock[] {
     const heading = HEADING.exec(line);
     if (heading) {
       endParagraph();
-      blocks.push({ kind: 'heading', level: heading[1]!.length, text: heading[2]!.trim(), markdown: line.trim() });
+      blocks.push({
+        kind: 'heading',
+        level: heading[1]!.length,
+        text: heading[2]!.trim(),
+        markdown: line.trim(),
+      });
       continue;
     }
     if (TABLE_ROW.test(line)) {

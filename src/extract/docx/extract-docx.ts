@@ -27,7 +27,8 @@ function mammothZip(entries: ZipEntries): object {
     read: (name: string, encoding?: string): Promise<Uint8Array | string> => {
       const data = entries.get(name);
       if (!data) return Promise.reject(new Error(`The DOCX has no part ${name}`));
-      if (encoding === 'base64') return Promise.resolve(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
+      if (encoding === 'base64')
+        return Promise.resolve(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
       return Promise.resolve(encoding ? new TextDecoder(encoding).decode(data) : data);
     },
     write: (name: string, contents: string | Uint8Array): void => {
@@ -46,13 +47,19 @@ export async function extractDocx(body: Uint8Array, options: DocxExtractOptions)
   const entries = await readZip(body, { maxTotalBytes: options.maxInflatedBytes });
   let html: string;
   try {
-    const result = await mammoth.convertToHtml({ file: mammothZip(entries) } as unknown as Parameters<typeof mammoth.convertToHtml>[0]);
+    const result = await mammoth.convertToHtml({ file: mammothZip(entries) } as unknown as Parameters<
+      typeof mammoth.convertToHtml
+    >[0]);
     html = result.value;
   } catch (error) {
-    throw new ExtractionFailedError(`Cannot read the DOCX document at ${url}: ${(error as Error).message}`, { cause: error });
+    throw new ExtractionFailedError(`Cannot read the DOCX document at ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   // mammoth's HTML nests as deep as the document's tables and lists: the same caps as a page.
-  const document = parseDocument(`<!DOCTYPE html><html><head></head><body>${limitNesting(html).html}</body></html>`);
+  const document = parseDocument(
+    `<!DOCTYPE html><html><head></head><body>${limitNesting(html).html}</body></html>`,
+  );
   const root = document.body!;
   const { text } = toText(root);
   const heading = root.querySelector('h1, h2');

@@ -10,7 +10,8 @@ import { type DomDocument, type DomElement, someElement, walkElements } from './
  */
 
 /** Class or id tokens of comment sections and of single comments. */
-const COMMENT_TOKEN = /^(?:comments?(?:[-_].*)?|comment(?:list|form|body|s?area|thread|wrap|block|content|entry|text|meta|author)|commentlist|commentform|respond|disqus_thread|dsq-.*|disqus.*|fb-comments|livefyre.*|replies|talkback.*|recentcomments|wp-comment.*)$/i;
+const COMMENT_TOKEN =
+  /^(?:comments?(?:[-_].*)?|comment(?:list|form|body|s?area|thread|wrap|block|content|entry|text|meta|author)|commentlist|commentform|respond|disqus_thread|dsq-.*|disqus.*|fb-comments|livefyre.*|replies|talkback.*|recentcomments|wp-comment.*)$/i;
 
 /**
  * Elements that never hold main content: `nav`, `[role=navigation]`, `[role=dialog]`,
@@ -30,7 +31,13 @@ function isBoilerplate(element: DomElement): boolean {
  */
 function isArticleMarker(element: DomElement): boolean {
   const tag = element.tagName;
-  return tag === 'H1' || tag === 'ARTICLE' || tag === 'MAIN' || element.getAttribute('itemprop') === 'articleBody' || element.getAttribute('role') === 'main';
+  return (
+    tag === 'H1' ||
+    tag === 'ARTICLE' ||
+    tag === 'MAIN' ||
+    element.getAttribute('itemprop') === 'articleBody' ||
+    element.getAttribute('role') === 'main'
+  );
 }
 
 function containsArticle(element: DomElement): boolean {

@@ -78,7 +78,9 @@ interface Linked {
 }
 
 const LINKS: LinkSymbols | null = (() => {
-  const { document } = parseHTML('<html><head></head><body><p></p></body></html>') as unknown as { document: DomDocument };
+  const { document } = parseHTML('<html><head></head><body><p></p></body></html>') as unknown as {
+    document: DomDocument;
+  };
   const body = document.body;
   const paragraph = body?.firstChild;
   if (!body || !paragraph) return null;
@@ -87,7 +89,9 @@ const LINKS: LinkSymbols | null = (() => {
   const end = symbols.find((symbol) => symbol.description === 'end');
   if (!next || !end) return null;
   const linked = (node: unknown): Linked => node as Linked;
-  return linked(body)[next] === linked(paragraph) && linked(paragraph)[next] === linked(paragraph)[end] && linked(paragraph)[end]?.[next] === linked(body)[end]
+  return linked(body)[next] === linked(paragraph) &&
+    linked(paragraph)[next] === linked(paragraph)[end] &&
+    linked(paragraph)[end]?.[next] === linked(body)[end]
     ? { next, end }
     : null;
 })();
@@ -99,7 +103,10 @@ export const hasFastWalk = LINKS !== null;
  * Calls `visit` on every element under `root` (not `root` itself), in document order. When
  * `visit` returns true, the element's subtree is skipped; `visit` may then remove the element.
  */
-export function walkElements(root: DomElement | DomDocument, visit: (element: DomElement) => boolean | void): void {
+export function walkElements(
+  root: DomElement | DomDocument,
+  visit: (element: DomElement) => boolean | void,
+): void {
   // A tree from another copy of linkedom (other symbols) takes the slow path.
   if (LINKS && LINKS.next in root) {
     const { next, end } = LINKS;
@@ -149,7 +156,10 @@ function nextNode(node: DomNode, root: DomNode, skipChildren = false): DomNode |
  * Elements under `root` (not `root` itself) that pass `test`, in document order: what
  * `querySelectorAll` returns, without linkedom compiling a CSS selector on every call.
  */
-export function findElements(root: DomElement | DomDocument, test: (element: DomElement) => boolean): DomElement[] {
+export function findElements(
+  root: DomElement | DomDocument,
+  test: (element: DomElement) => boolean,
+): DomElement[] {
   const found: DomElement[] = [];
   walkElements(root, (element) => {
     if (test(element)) found.push(element);

@@ -67,13 +67,18 @@ function engineDocument(result: EngineResult, options: HtmlExtractOptions): Extr
  */
 export function extractHtml(source: string, options: HtmlExtractOptions): ExtractedDocument {
   const { formats } = options;
-  const result = runEngine(source, { url: options.url, wantsMarkdown: formats.has('markdown'), wantsLinks: formats.has('links') });
+  const result = runEngine(source, {
+    url: options.url,
+    wantsMarkdown: formats.has('markdown'),
+    wantsLinks: formats.has('links'),
+  });
   const document = engineDocument(result, options);
   if (!isWeak(result)) return document;
   const fallback = extractWithReadability(source, options);
   const fallbackChars = fallback.quality.textLength;
   if (fallbackChars <= document.quality.textLength * 1.2 && document.quality.textLength > 0) return document;
-  if (fallbackChars === 0) return { ...document, extractor: 'html-fallback', quality: { ...document.quality, path: 'fallback' } };
+  if (fallbackChars === 0)
+    return { ...document, extractor: 'html-fallback', quality: { ...document.quality, path: 'fallback' } };
   return {
     ...fallback,
     title: document.title ?? fallback.title,

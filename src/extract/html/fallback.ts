@@ -9,9 +9,20 @@ import { type DomDocument, type DomElement, type DomNode, ELEMENT_NODE, TEXT_NOD
  */
 
 /** Elements whose subtree is layout chrome rather than content. */
-const CHROME_SELECTOR = 'header, footer, aside, nav, menu, [role="banner"], [role="contentinfo"], [role="complementary"]';
+const CHROME_SELECTOR =
+  'header, footer, aside, nav, menu, [role="banner"], [role="contentinfo"], [role="complementary"]';
 const FOLLOW_SHARE = 0.6;
-const SKIPPED = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'BUTTON', 'SELECT', 'TEXTAREA', 'HEAD']);
+const SKIPPED = new Set([
+  'SCRIPT',
+  'STYLE',
+  'NOSCRIPT',
+  'TEMPLATE',
+  'SVG',
+  'BUTTON',
+  'SELECT',
+  'TEXTAREA',
+  'HEAD',
+]);
 
 interface Weight {
   chars: number;

@@ -128,16 +128,38 @@ export function buildMetadata(source: MetadataSource, pageUrl: string): HtmlMeta
   };
   const baseUrl = absoluteHttpUrl(source.baseHref, pageUrl) ?? pageUrl;
   const canonicalHref = source.canonicalHref ?? meta.get('og:url');
-  const declaredTitle = ldString('headline') ?? first(meta, 'dc.title', 'dcterm:title', 'og:title', 'twitter:title', 'parsely-title');
+  const declaredTitle =
+    ldString('headline') ??
+    first(meta, 'dc.title', 'dcterm:title', 'og:title', 'twitter:title', 'parsely-title');
   return {
     title: declaredTitle ?? clean(source.titleText),
     isTitleDeclared: declaredTitle !== null,
-    byline: first(meta, 'author', 'article:author', 'dc.creator', 'parsely-author', 'byl', 'sailthru.author') ?? nameOf(ld?.author),
-    description: first(meta, 'description', 'og:description', 'twitter:description', 'dc.description') ?? ldString('description'),
+    byline:
+      first(meta, 'author', 'article:author', 'dc.creator', 'parsely-author', 'byl', 'sailthru.author') ??
+      nameOf(ld?.author),
+    description:
+      first(meta, 'description', 'og:description', 'twitter:description', 'dc.description') ??
+      ldString('description'),
     siteName: first(meta, 'og:site_name', 'application-name') ?? nameOf(ld?.publisher),
-    lang: clean(source.lang) ?? first(meta, 'og:locale', 'content-language', 'language', 'dc.language')?.replace('_', '-') ?? null,
+    lang:
+      clean(source.lang) ??
+      first(meta, 'og:locale', 'content-language', 'language', 'dc.language')?.replace('_', '-') ??
+      null,
     publishedTime: isoTime(
-      first(meta, 'article:published_time', 'og:article:published_time', 'datepublished', 'date', 'dc.date', 'dc.date.issued', 'dcterms.created', 'pubdate', 'publishdate', 'parsely-pub-date', 'sailthru.date') ??
+      first(
+        meta,
+        'article:published_time',
+        'og:article:published_time',
+        'datepublished',
+        'date',
+        'dc.date',
+        'dc.date.issued',
+        'dcterms.created',
+        'pubdate',
+        'publishdate',
+        'parsely-pub-date',
+        'sailthru.date',
+      ) ??
         ldString('datePublished') ??
         ldString('dateCreated'),
     ),

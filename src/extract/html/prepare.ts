@@ -16,7 +16,18 @@ export interface PreparedHtml {
 }
 
 /** Elements removed with their whole content (the parser would give them raw text or widgets). */
-const DROPPED = new Set(['script', 'style', 'noscript', 'svg', 'template', 'iframe', 'object', 'select', 'textarea', 'canvas']);
+const DROPPED = new Set([
+  'script',
+  'style',
+  'noscript',
+  'svg',
+  'template',
+  'iframe',
+  'object',
+  'select',
+  'textarea',
+  'canvas',
+]);
 /**
  * A comment or any tag. Every tag is matched so that the scan can step over its attributes: a
  * `<svg` inside an attribute value (`<img alt="x <svg y">`) is text, not an element to strip.

@@ -91,7 +91,13 @@ function runReadability(document: DomDocument): MainContent | null {
       root = strict;
       text = toText(root);
     }
-    return { root, text, title: clean(result.title), byline: clean(result.byline), excerpt: clean(result.excerpt) };
+    return {
+      root,
+      text,
+      title: clean(result.title),
+      byline: clean(result.byline),
+      excerpt: clean(result.excerpt),
+    };
   } catch {
     // Readability throws on some malformed trees (a top candidate outside <body>); the fallback
     // handles those pages.
@@ -151,7 +157,12 @@ export function extractWithReadability(source: string, options: HtmlExtractOptio
   return buildDocument(main, metadata, path, options);
 }
 
-function buildDocument(main: MainContent, metadata: HtmlMetadata, path: 'main' | 'fallback', options: HtmlExtractOptions): ExtractedDocument {
+function buildDocument(
+  main: MainContent,
+  metadata: HtmlMetadata,
+  path: 'main' | 'fallback',
+  options: HtmlExtractOptions,
+): ExtractedDocument {
   const { url, formats } = options;
   const { root, text } = main;
   // Declared metadata first; then Readability's title, which strips " | Site" from <title>.

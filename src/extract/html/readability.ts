@@ -32,7 +32,10 @@ export type Reader = Readability<DomElement>;
 const BYLINE = /byline|author|dateline|writtenby|p-author/i;
 
 interface ReadabilityInternals {
-  _getAllNodesWithTag?: (node: DomElement | DomDocument, tagNames: readonly string[]) => ArrayLike<DomElement>;
+  _getAllNodesWithTag?: (
+    node: DomElement | DomDocument,
+    tagNames: readonly string[],
+  ) => ArrayLike<DomElement>;
   _isProbablyVisible?: (node: DomElement) => boolean;
   _isValidByline?: (node: DomElement, matchString: string) => boolean;
   REGEXPS?: { byline?: RegExp };
@@ -57,11 +60,14 @@ export function createReader(document: DomDocument, options: ReaderOptions): Rea
   if (typeof isProbablyVisible === 'function') {
     internal._isProbablyVisible = (node) => {
       const style = node.getAttribute?.('style');
-      if (style && (style.includes('display') || style.includes('visibility'))) return isProbablyVisible.call(reader, node);
+      if (style && (style.includes('display') || style.includes('visibility')))
+        return isProbablyVisible.call(reader, node);
       // Without those properties, style.display and style.visibility are '': the rest of the test.
       return (
         !node.hasAttribute('hidden') &&
-        (!node.hasAttribute('aria-hidden') || node.getAttribute('aria-hidden') !== 'true' || Boolean(node.className?.includes?.('fallback-image')))
+        (!node.hasAttribute('aria-hidden') ||
+          node.getAttribute('aria-hidden') !== 'true' ||
+          Boolean(node.className?.includes?.('fallback-image')))
       );
     };
   }
@@ -70,7 +76,12 @@ export function createReader(document: DomDocument, options: ReaderOptions): Rea
     const byline = internal.REGEXPS?.byline ?? BYLINE;
     internal._isValidByline = (node, matchString) => {
       const itemprop = node.getAttribute('itemprop');
-      if (!(node.getAttribute('rel') === 'author' || itemprop?.includes('author') || byline.test(matchString))) return false;
+      if (!(
+        node.getAttribute('rel') === 'author' ||
+        itemprop?.includes('author') ||
+        byline.test(matchString)
+      ))
+        return false;
       const length = (node.textContent ?? '').trim().length;
       return length > 0 && length < 100;
     };

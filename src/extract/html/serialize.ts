@@ -1,5 +1,12 @@
 import { absoluteHttpUrl } from './metadata.js';
-import { escapeMarkdownLineStarts, escapeMarkdownText, markdownCodeFence, markdownCodeSpan, markdownLinkTitle, markdownUrl } from '../markdown-escape.js';
+import {
+  escapeMarkdownLineStarts,
+  escapeMarkdownText,
+  markdownCodeFence,
+  markdownCodeSpan,
+  markdownLinkTitle,
+  markdownUrl,
+} from '../markdown-escape.js';
 import { type DomElement, type DomNode, ELEMENT_NODE, elementsWithTags, TEXT_NODE } from './dom.js';
 
 /*
@@ -10,14 +17,66 @@ import { type DomElement, type DomNode, ELEMENT_NODE, elementsWithTags, TEXT_NOD
 
 /** Elements that start a paragraph of their own. */
 const BLOCKS = new Set([
-  'ADDRESS', 'ARTICLE', 'ASIDE', 'BLOCKQUOTE', 'CENTER', 'DETAILS', 'DIALOG', 'DIR', 'DIV', 'DL', 'FIELDSET', 'FIGCAPTION', 'FIGURE',
-  'FOOTER', 'FORM', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'HEADER', 'HGROUP', 'HR', 'MAIN', 'MENU', 'NAV', 'OL', 'P', 'PRE', 'SECTION',
-  'SUMMARY', 'TABLE', 'UL', 'BODY', 'HTML', 'CAPTION', 'THEAD', 'TBODY', 'TFOOT',
+  'ADDRESS',
+  'ARTICLE',
+  'ASIDE',
+  'BLOCKQUOTE',
+  'CENTER',
+  'DETAILS',
+  'DIALOG',
+  'DIR',
+  'DIV',
+  'DL',
+  'FIELDSET',
+  'FIGCAPTION',
+  'FIGURE',
+  'FOOTER',
+  'FORM',
+  'H1',
+  'H2',
+  'H3',
+  'H4',
+  'H5',
+  'H6',
+  'HEADER',
+  'HGROUP',
+  'HR',
+  'MAIN',
+  'MENU',
+  'NAV',
+  'OL',
+  'P',
+  'PRE',
+  'SECTION',
+  'SUMMARY',
+  'TABLE',
+  'UL',
+  'BODY',
+  'HTML',
+  'CAPTION',
+  'THEAD',
+  'TBODY',
+  'TFOOT',
 ]);
 /** Elements that start a line, but not a paragraph. */
 const LINES = new Set(['LI', 'DT', 'DD', 'TR', 'OPTION', 'LEGEND']);
 /** Elements whose content is never text. */
-const SKIPPED = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'IFRAME', 'OBJECT', 'SELECT', 'TEXTAREA', 'BUTTON', 'HEAD', 'TITLE', 'META', 'LINK']);
+const SKIPPED = new Set([
+  'SCRIPT',
+  'STYLE',
+  'NOSCRIPT',
+  'TEMPLATE',
+  'SVG',
+  'IFRAME',
+  'OBJECT',
+  'SELECT',
+  'TEXTAREA',
+  'BUTTON',
+  'HEAD',
+  'TITLE',
+  'META',
+  'LINK',
+]);
 const CELLS = new Set(['TD', 'TH']);
 
 /** Plain text with its statistics. */
@@ -246,7 +305,9 @@ function node(current: DomNode, context: MarkdownContext): string {
     case 'OL':
       return context.inCell ? ` ${children(element, context)} ` : list(element, context);
     case 'LI':
-      return context.inCell ? ` ${children(element, context)} ` : `\n- ${children(element, context).trim()}\n`;
+      return context.inCell
+        ? ` ${children(element, context)} `
+        : `\n- ${children(element, context).trim()}\n`;
     case 'BLOCKQUOTE': {
       if (context.inCell) return ` ${children(element, context)} `;
       const content = tidy(children(element, context));
@@ -282,7 +343,10 @@ function link(element: DomElement, context: MarkdownContext): string {
 }
 
 function image(element: DomElement, context: MarkdownContext): string {
-  const src = absoluteHttpUrl(element.getAttribute('src') ?? element.getAttribute('data-src'), context.baseUrl);
+  const src = absoluteHttpUrl(
+    element.getAttribute('src') ?? element.getAttribute('data-src'),
+    context.baseUrl,
+  );
   if (!src) return '';
   const alt = escapeInline(inline(element.getAttribute('alt') ?? ''));
   return `![${alt}](${markdownUrl(src)})`;
@@ -337,11 +401,19 @@ function table(element: DomElement, context: MarkdownContext): string {
   if (rows.length === 0) return '';
   const width = Math.max(...rows.map((cells) => cells.length));
   // A one-column table is layout, not data: keep its content as paragraphs.
-  if (width === 1) return block(rows.map((cells) => cells[0]).filter(Boolean).join('\n\n'));
-  const line = (cells: readonly string[]): string => `| ${Array.from({ length: width }, (_, i) => cells[i] ?? '').join(' | ')} |`;
+  if (width === 1)
+    return block(
+      rows
+        .map((cells) => cells[0])
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  const line = (cells: readonly string[]): string =>
+    `| ${Array.from({ length: width }, (_, i) => cells[i] ?? '').join(' | ')} |`;
   const header = hasHeader ? rows.shift()! : Array.from({ length: width }, () => '');
   const caption = elementsWithTags(element, ['caption'])[0];
-  const captionText = caption && closestTable(caption) === element ? `${inline(children(caption, context))}\n\n` : '';
+  const captionText =
+    caption && closestTable(caption) === element ? `${inline(children(caption, context))}\n\n` : '';
   return `\n\n${captionText}${line(header)}\n| ${Array.from({ length: width }, () => '---').join(' | ')} |\n${rows.map(line).join('\n')}\n\n`;
 }
 

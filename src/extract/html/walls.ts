@@ -15,11 +15,13 @@ export type Wall = 'error' | 'login' | 'cookie' | 'paywall' | null;
 
 const ERROR_TITLE =
   /\b(?:404|403|410|500|502|503)\b.*\b(?:error|not found|forbidden|gone|unavailable)\b|\b(?:error|http)\s*(?:404|403|410|500|502|503)\b|\bpage (?:not found|does(?:n['’]t| not) exist|no longer exists|is missing|cannot be found|could not be found)\b|^(?:not found|access denied|forbidden|server error|service unavailable|internal server error|page not found|error)\b|\b(?:we couldn['’]t find|can['’]t find) (?:the|that|this) page\b/i;
-const ERROR_TEXT = /\b(?:the page you (?:are|were) looking for|this page (?:doesn['’]t|does not|no longer) exist|page (?:not found|cannot be found)|404 (?:error|not found)|error 404)\b/i;
+const ERROR_TEXT =
+  /\b(?:the page you (?:are|were) looking for|this page (?:doesn['’]t|does not|no longer) exist|page (?:not found|cannot be found)|404 (?:error|not found)|error 404)\b/i;
 const LOGIN_TEXT =
   /\b(?:(?:sign|log) ?in to (?:continue|view|read|access|see)|please (?:sign|log) ?in\b|you (?:must|need to) (?:be (?:logged|signed) in|(?:sign|log) ?in)|(?:sign|log) ?in (?:required|with your)|login required|forgot (?:your )?password)/i;
 const LOGIN_TITLE = /^(?:sign ?in|log ?in|login|sign on|authentication required|anmelden|connexion)\b/i;
-const COOKIE_TEXT = /\bcookies?\b[\s\S]*\b(?:accept|consent|agree|manage|preferences|settings)\b|\b(?:accept|consent to|agree to)\b[\s\S]*\bcookies?\b|\bconsent\b[\s\S]*\bpartners\b/i;
+const COOKIE_TEXT =
+  /\bcookies?\b[\s\S]*\b(?:accept|consent|agree|manage|preferences|settings)\b|\b(?:accept|consent to|agree to)\b[\s\S]*\bcookies?\b|\bconsent\b[\s\S]*\bpartners\b/i;
 const PAYWALL_TEXT =
   /\b(?:subscribe (?:now )?to (?:continue|read|keep reading|unlock)|(?:already|are you) a subscriber|(?:for|available to|exclusive to) (?:paying )?(?:subscribers|members) only|subscribers? only|to continue reading|continue reading with a subscription|this (?:article|content|story) is (?:for|available to|reserved for) (?:subscribers|members)|start your (?:free )?trial to (?:read|continue))\b/i;
 
@@ -28,7 +30,13 @@ export function detectWall(title: string | null, text: string): Wall {
   const length = text.length;
   const heading = (title ?? '').trim();
   const start = text.slice(0, 600);
-  if (length < 2500 && (ERROR_TITLE.test(heading) || ERROR_TITLE.test(start.split('\n', 1)[0] ?? '') || (length < 1000 && ERROR_TEXT.test(text)))) return 'error';
+  if (
+    length < 2500 &&
+    (ERROR_TITLE.test(heading) ||
+      ERROR_TITLE.test(start.split('\n', 1)[0] ?? '') ||
+      (length < 1000 && ERROR_TEXT.test(text)))
+  )
+    return 'error';
   if (length < 1500 && (LOGIN_TEXT.test(text) || (LOGIN_TITLE.test(heading) && length < 800))) return 'login';
   if (length < 1200 && COOKIE_TEXT.test(text)) return 'cookie';
   if (length < 3000 && PAYWALL_TEXT.test(text)) return 'paywall';

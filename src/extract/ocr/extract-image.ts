@@ -20,13 +20,21 @@ export interface ImageExtractOptions {
  * `maxImagePixels` fails with `image_too_large` before any decoder allocates its pixels (a
  * 30,000 × 30,000 PNG of a few kilobytes would want 900 MB). A GIF is read from its first frame.
  */
-export async function extractImage(body: Uint8Array, options: ImageExtractOptions): Promise<ExtractedDocument> {
+export async function extractImage(
+  body: Uint8Array,
+  options: ImageExtractOptions,
+): Promise<ExtractedDocument> {
   const { url, formats, mimeType, ocr } = options;
   const size = imageDimensions(mimeType, body);
-  if (size === null) throw new ExtractionFailedError(`Cannot read the ${mimeType} image at ${url}: its header is cut or malformed`);
+  if (size === null)
+    throw new ExtractionFailedError(
+      `Cannot read the ${mimeType} image at ${url}: its header is cut or malformed`,
+    );
   const pixels = size.width * size.height;
   if (pixels > ocr.maxImagePixels) {
-    throw new ImageTooLargeError(`The image at ${url} is ${size.width} × ${size.height} pixels, over the limit of ${ocr.maxImagePixels} (DISTILL_OCR_MAX_IMAGE_PIXELS)`);
+    throw new ImageTooLargeError(
+      `The image at ${url} is ${size.width} × ${size.height} pixels, over the limit of ${ocr.maxImagePixels} (DISTILL_OCR_MAX_IMAGE_PIXELS)`,
+    );
   }
   await checkLanguages(ocr.languages);
   let page;
@@ -34,9 +42,13 @@ export async function extractImage(body: Uint8Array, options: ImageExtractOption
     page = await ocrImage(body, ocr.languages, ocr.pageTimeoutMs);
   } catch (error) {
     if (error instanceof BoundedRunError && error.failure === 'timeout') {
-      throw new ExtractionTimeoutError(`OCR of the image at ${url} took longer than ${ocr.pageTimeoutMs} ms (DISTILL_OCR_PAGE_TIMEOUT_MS)`, { cause: error });
+      throw new ExtractionTimeoutError(
+        `OCR of the image at ${url} took longer than ${ocr.pageTimeoutMs} ms (DISTILL_OCR_PAGE_TIMEOUT_MS)`,
+        { cause: error },
+      );
     }
-    if (error instanceof BoundedRunError) throw new ExtractionFailedError(`Cannot OCR the image at ${url}: ${error.message}`, { cause: error });
+    if (error instanceof BoundedRunError)
+      throw new ExtractionFailedError(`Cannot OCR the image at ${url}: ${error.message}`, { cause: error });
     throw error;
   }
   const { text } = page;

@@ -7,8 +7,10 @@ export interface ImageDimensions {
 const u16be = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
 const u16le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
 const u24le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
-const u32be = (b: Uint8Array, i: number): number => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
-const u32le = (b: Uint8Array, i: number): number => b[i]! + (b[i + 1]! << 8) + (b[i + 2]! << 16) + ((b[i + 3]! << 24) >>> 0);
+const u32be = (b: Uint8Array, i: number): number =>
+  ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
+const u32le = (b: Uint8Array, i: number): number =>
+  b[i]! + (b[i + 1]! << 8) + (b[i + 2]! << 16) + ((b[i + 3]! << 24) >>> 0);
 
 function png(b: Uint8Array): ImageDimensions | null {
   // The IHDR chunk comes first: length, "IHDR", width, height (big-endian).

@@ -44,8 +44,18 @@ export interface PdfOcrResult {
  * extraction's own time limit, so that no child outlives its thread). A page that fails or runs
  * out of time keeps its text layer and is listed in `skipped`.
  */
-export async function ocrPdfPages(body: Uint8Array, pageIndexes: readonly number[], settings: OcrSettings & { deadlineAt: number }): Promise<PdfOcrResult> {
-  const result: PdfOcrResult = { texts: new Map(), pages: [], confidence: null, skipped: [], unavailable: null };
+export async function ocrPdfPages(
+  body: Uint8Array,
+  pageIndexes: readonly number[],
+  settings: OcrSettings & { deadlineAt: number },
+): Promise<PdfOcrResult> {
+  const result: PdfOcrResult = {
+    texts: new Map(),
+    pages: [],
+    confidence: null,
+    skipped: [],
+    unavailable: null,
+  };
   if (pageIndexes.length === 0) return result;
   try {
     await checkLanguages(settings.languages);
@@ -69,10 +79,14 @@ export async function ocrPdfPages(body: Uint8Array, pageIndexes: readonly number
       const startedAt = Date.now();
       try {
         const page = String(index + 1);
-        const png = await runBounded('pdftoppm', ['-f', page, '-l', page, '-r', String(RENDER_DPI), '-gray', '-png', '-singlefile', file], {
-          timeoutMs: budget,
-          maxOutputBytes: MAX_PAGE_PNG_BYTES,
-        });
+        const png = await runBounded(
+          'pdftoppm',
+          ['-f', page, '-l', page, '-r', String(RENDER_DPI), '-gray', '-png', '-singlefile', file],
+          {
+            timeoutMs: budget,
+            maxOutputBytes: MAX_PAGE_PNG_BYTES,
+          },
+        );
         const read = await ocrImage(png, settings.languages, Math.max(1, budget - (Date.now() - startedAt)));
         result.texts.set(index, read.text);
         result.pages.push(index + 1);
@@ -82,9 +96,15 @@ export async function ocrPdfPages(body: Uint8Array, pageIndexes: readonly number
         }
       } catch (error) {
         if (error instanceof BoundedRunError && error.failure === 'missing') {
-          return { ...result, skipped: pageIndexes.map((i) => i + 1), unavailable: 'OCR of PDF pages needs pdftoppm (Debian: poppler-utils), which is not installed here' };
+          return {
+            ...result,
+            skipped: pageIndexes.map((i) => i + 1),
+            unavailable:
+              'OCR of PDF pages needs pdftoppm (Debian: poppler-utils), which is not installed here',
+          };
         }
-        if (error instanceof OcrUnavailableError) return { ...result, skipped: pageIndexes.map((i) => i + 1), unavailable: error.message };
+        if (error instanceof OcrUnavailableError)
+          return { ...result, skipped: pageIndexes.map((i) => i + 1), unavailable: error.message };
         if (!(error instanceof BoundedRunError)) throw error;
         result.skipped.push(index + 1);
       }

@@ -29,7 +29,11 @@ export interface BoundedRunOptions {
  * a shell (arguments go as they are). The child is killed with SIGKILL at the limit, so a stuck
  * Tesseract or pdftoppm cannot outlive its page; stderr keeps only its first 4 KiB, for the message.
  */
-export function runBounded(command: string, args: readonly string[], options: BoundedRunOptions): Promise<Buffer> {
+export function runBounded(
+  command: string,
+  args: readonly string[],
+  options: BoundedRunOptions,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const chunks: Buffer[] = [];
@@ -53,14 +57,27 @@ export function runBounded(command: string, args: readonly string[], options: Bo
     child.stdin.on('error', () => undefined);
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new BoundedRunError(error.code === 'ENOENT' ? 'missing' : 'failed', `${command}: ${error.message}`));
+      reject(
+        new BoundedRunError(error.code === 'ENOENT' ? 'missing' : 'failed', `${command}: ${error.message}`),
+      );
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (failure === 'timeout') reject(new BoundedRunError('timeout', `${command} took longer than ${options.timeoutMs} ms`));
-      else if (failure === 'too_much_output') reject(new BoundedRunError('too_much_output', `${command} wrote more than ${options.maxOutputBytes} bytes`));
+      if (failure === 'timeout')
+        reject(new BoundedRunError('timeout', `${command} took longer than ${options.timeoutMs} ms`));
+      else if (failure === 'too_much_output')
+        reject(
+          new BoundedRunError(
+            'too_much_output',
+            `${command} wrote more than ${options.maxOutputBytes} bytes`,
+          ),
+        );
       else if (code !== 0) {
-        const detail = stderr.trim().split('\n').find((line) => line.trim() !== '') ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+        const detail =
+          stderr
+            .trim()
+            .split('\n')
+            .find((line) => line.trim() !== '') ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
         reject(new BoundedRunError('failed', `${command} failed: ${detail.slice(0, 300)}`));
       } else resolve(Buffer.concat(chunks));
     });

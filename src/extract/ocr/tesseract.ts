@@ -23,7 +23,12 @@ export interface OcrSettings {
   maxImagePixels: number;
 }
 
-export const DEFAULT_OCR_SETTINGS: Readonly<OcrSettings> = { languages: ['eng'], pageTimeoutMs: 20_000, maxPages: 20, maxImagePixels: 50_000_000 };
+export const DEFAULT_OCR_SETTINGS: Readonly<OcrSettings> = {
+  languages: ['eng'],
+  pageTimeoutMs: 20_000,
+  maxPages: 20,
+  maxImagePixels: 50_000_000,
+};
 
 /** Text Tesseract read from one image, and its mean word confidence (0..100; null without words). */
 export interface OcrPage {
@@ -55,8 +60,22 @@ const TESSERACT_ENV = { ...process.env, OMP_THREAD_LIMIT: '1' };
 let installed: Promise<Set<string>> | undefined;
 
 function listLanguages(): Promise<Set<string>> {
-  installed ??= runBounded('tesseract', ['--list-langs'], { timeoutMs: 10_000, maxOutputBytes: 1024 * 1024, env: TESSERACT_ENV })
-    .then((out) => new Set(out.toString('utf8').split('\n').slice(1).map((line) => line.trim()).filter(Boolean)))
+  installed ??= runBounded('tesseract', ['--list-langs'], {
+    timeoutMs: 10_000,
+    maxOutputBytes: 1024 * 1024,
+    env: TESSERACT_ENV,
+  })
+    .then(
+      (out) =>
+        new Set(
+          out
+            .toString('utf8')
+            .split('\n')
+            .slice(1)
+            .map((line) => line.trim())
+            .filter(Boolean),
+        ),
+    )
     .catch((error: unknown) => {
       installed = undefined;
       throw toOcrError(error);
@@ -66,7 +85,10 @@ function listLanguages(): Promise<Set<string>> {
 
 function toOcrError(error: unknown): unknown {
   if (error instanceof BoundedRunError && error.failure === 'missing') {
-    return new OcrUnavailableError('OCR needs Tesseract, which is not installed here (Debian: apt-get install tesseract-ocr tesseract-ocr-eng poppler-utils)', { cause: error });
+    return new OcrUnavailableError(
+      'OCR needs Tesseract, which is not installed here (Debian: apt-get install tesseract-ocr tesseract-ocr-eng poppler-utils)',
+      { cause: error },
+    );
   }
   return error;
 }
@@ -75,7 +97,9 @@ function toOcrError(error: unknown): unknown {
 export async function checkLanguages(languages: readonly string[]): Promise<void> {
   const bad = languages.find((language) => !LANGUAGE.test(language));
   if (bad !== undefined || languages.length === 0) {
-    throw new OcrLanguageUnavailableError(`Expected OCR languages as Tesseract codes (eng, deu, chi_sim), got \`${bad ?? '(none)'}\``);
+    throw new OcrLanguageUnavailableError(
+      `Expected OCR languages as Tesseract codes (eng, deu, chi_sim), got \`${bad ?? '(none)'}\``,
+    );
   }
   const have = await listLanguages();
   const missing = languages.filter((language) => !have.has(language));
@@ -132,14 +156,22 @@ export function parseTsv(tsv: string): OcrPage {
  * Reads the text of one image (PNG, JPEG, GIF, WebP, TIFF bytes) with Tesseract. Rejects with a
  * `BoundedRunError` of failure `timeout` past `timeoutMs`, `OcrUnavailableError` without Tesseract.
  */
-export async function ocrImage(image: Uint8Array, languages: readonly string[], timeoutMs: number): Promise<OcrPage> {
+export async function ocrImage(
+  image: Uint8Array,
+  languages: readonly string[],
+  timeoutMs: number,
+): Promise<OcrPage> {
   try {
-    const tsv = await runBounded('tesseract', ['stdin', 'stdout', '-l', languages.join('+'), '--psm', '3', 'tsv'], {
-      input: image,
-      timeoutMs,
-      maxOutputBytes: MAX_TSV_BYTES,
-      env: TESSERACT_ENV,
-    });
+    const tsv = await runBounded(
+      'tesseract',
+      ['stdin', 'stdout', '-l', languages.join('+'), '--psm', '3', 'tsv'],
+      {
+        input: image,
+        timeoutMs,
+        maxOutputBytes: MAX_TSV_BYTES,
+        env: TESSERACT_ENV,
+      },
+    );
     return parseTsv(tsv.toString('utf8'));
   } catch (error) {
     throw toOcrError(error);

@@ -8,7 +8,14 @@ import { countWords } from '../html/count-words.js';
 import { DistillError } from '../../lib/index.js';
 import { firstLineTitle, linksInText } from '../text/extract-text.js';
 import { escapeMarkdownLineStarts } from '../markdown-escape.js';
-import { buildBlocks, dropRunningLines, pageLines, type PdfBlock, type PdfLine, type PdfTextItem } from './pdf-layout.js';
+import {
+  buildBlocks,
+  dropRunningLines,
+  pageLines,
+  type PdfBlock,
+  type PdfLine,
+  type PdfTextItem,
+} from './pdf-layout.js';
 
 /** Options of {@link extractPdf}. */
 export interface PdfExtractOptions {
@@ -24,7 +31,8 @@ function pdfDate(value: unknown): string | null {
   const match = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(value);
   if (!match) return null;
   const [, year, month = '01', day = '01', hour = '00', minute = '00', second = '00', zone] = match;
-  const offset = !zone || zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-3, -1).replace("'", '') || '00'}`;
+  const offset =
+    !zone || zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-3, -1).replace("'", '') || '00'}`;
   const time = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${offset}`);
   return Number.isNaN(time) ? null : new Date(time).toISOString();
 }
@@ -53,14 +61,20 @@ interface PdfProxy {
  * Each page's lines, read one page at a time (no `page.cleanup()`: it made pdf.js load the fonts
  * again for each page, a third more CPU; `destroy()` frees it all at the end), and (when `withLinks`) the http(s) URIs of its link annotations.
  */
-async function readPages(pdf: PdfProxy, withLinks: boolean): Promise<{ pages: PdfLine[][]; links: string[] }> {
+async function readPages(
+  pdf: PdfProxy,
+  withLinks: boolean,
+): Promise<{ pages: PdfLine[][]; links: string[] }> {
   const pages: PdfLine[][] = [];
   const links: string[] = [];
   for (let pageNumber = 1; pageNumber <= pdf.numPages; pageNumber += 1) {
     const page = await pdf.getPage(pageNumber);
     const annotations = withLinks ? await page.getAnnotations().catch(() => []) : [];
     const areas = annotations.flatMap((annotation) =>
-      annotation.subtype === 'Link' && typeof annotation.url === 'string' && /^https?:\/\//i.test(annotation.url) && Array.isArray(annotation.rect)
+      annotation.subtype === 'Link' &&
+      typeof annotation.url === 'string' &&
+      /^https?:\/\//i.test(annotation.url) &&
+      Array.isArray(annotation.rect)
         ? [{ rect: annotation.rect, url: annotation.url }]
         : [],
     );
@@ -74,7 +88,9 @@ async function readPages(pdf: PdfProxy, withLinks: boolean): Promise<{ pages: Pd
 function blocksToMarkdown(blocks: readonly PdfBlock[]): string {
   return joinBlocks(blocks, (block) => {
     if (block.kind !== undefined) return block.markdown;
-    return block.level === 0 ? escapeMarkdownLineStarts(block.markdown) : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`;
+    return block.level === 0
+      ? escapeMarkdownLineStarts(block.markdown)
+      : `${'#'.repeat(block.level)} ${block.markdown.replace(/#$/, '\\#')}`;
   });
 }
 
@@ -95,13 +111,22 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
   let pdf: unknown;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given: hand it a copy.
-    pdf = await getDocumentProxy(new Uint8Array(body), { isEvalSupported: false, useSystemFonts: false, verbosity: 0 });
+    pdf = await getDocumentProxy(new Uint8Array(body), {
+      isEvalSupported: false,
+      useSystemFonts: false,
+      verbosity: 0,
+    });
   } catch (error) {
     // pdf.js names it PasswordException: a user password is set (one with an empty password opens).
     if ((error as Error | null)?.name === 'PasswordException') {
-      throw new EncryptedDocumentError(`The PDF at ${url} is encrypted with a password; distill cannot read it`, { cause: error });
+      throw new EncryptedDocumentError(
+        `The PDF at ${url} is encrypted with a password; distill cannot read it`,
+        { cause: error },
+      );
     }
-    throw new ExtractionFailedError(`Cannot open the PDF at ${url}: ${(error as Error).message}`, { cause: error });
+    throw new ExtractionFailedError(`Cannot open the PDF at ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let ocr: PdfOcrResult | null = null;
   try {
@@ -112,7 +137,9 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
     const totalPages = linePages.length;
     const ocrTexts = new Map<number, string>();
     if (options.ocr && options.ocr.maxPages > 0) {
-      const wanting = linePages.flatMap((lines, index) => (needsOcr(lines.map((line) => line.text).join('\n')) ? [index] : []));
+      const wanting = linePages.flatMap((lines, index) =>
+        needsOcr(lines.map((line) => line.text).join('\n')) ? [index] : [],
+      );
       ocr = await ocrPdfPages(body, wanting, options.ocr);
       for (const [index, pageText] of ocr.texts) ocrTexts.set(index, pageText);
     }
@@ -120,9 +147,13 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
     const blocks = buildBlocks(kept.map((lines, index) => lines ?? ocrTexts.get(index) ?? ''));
     const text = joinBlocks(blocks, (block) => block.text);
     const info = (meta?.info ?? {}) as Record<string, unknown>;
-    const infoString = (key: string): string | null => (typeof info[key] === 'string' ? clean(info[key]) : null);
-    const title = infoString('Title') ?? firstLineTitle(blocks.find((block) => block.level > 0)?.text ?? text);
-    const uniqueLinks = new Set<string>([...links, ...linksInText(text)].filter((link) => /^https?:\/\//i.test(link)));
+    const infoString = (key: string): string | null =>
+      typeof info[key] === 'string' ? clean(info[key]) : null;
+    const title =
+      infoString('Title') ?? firstLineTitle(blocks.find((block) => block.level > 0)?.text ?? text);
+    const uniqueLinks = new Set<string>(
+      [...links, ...linksInText(text)].filter((link) => /^https?:\/\//i.test(link)),
+    );
     return {
       url,
       canonicalUrl: null,
@@ -152,7 +183,10 @@ export async function extractPdf(body: Uint8Array, options: PdfExtractOptions): 
     };
   } catch (error) {
     if (error instanceof DistillError) throw error;
-    throw new ExtractionFailedError(`Cannot read the text of the PDF at ${url}: ${(error as Error).message}`, { cause: error });
+    throw new ExtractionFailedError(
+      `Cannot read the text of the PDF at ${url}: ${(error as Error).message}`,
+      { cause: error },
+    );
   } finally {
     await (pdf as { destroy(): Promise<void> }).destroy().catch(() => undefined);
   }

@@ -24,7 +24,8 @@ export function firstLineTitle(text: string): string | null {
 /** Absolute http(s) URLs written out in a text, unique, in order. */
 export function linksInText(text: string): string[] {
   const links = new Set<string>();
-  for (const match of text.matchAll(/\bhttps?:\/\/[^\s<>"'`()[\]{}]+[^\s<>"'`()[\]{}.,;:!?]/gi)) links.add(match[0]);
+  for (const match of text.matchAll(/\bhttps?:\/\/[^\s<>"'`()[\]{}]+[^\s<>"'`()[\]{}.,;:!?]/gi))
+    links.add(match[0]);
   return [...links];
 }
 
@@ -46,7 +47,11 @@ function markdownToText(markdown: string): string {
 }
 
 function normaliseNewlines(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /** Front-matter keys kept, and characters of one value. */
@@ -66,7 +71,9 @@ export function splitFrontMatter(markdown: string): { frontMatter: Record<string
   for (const line of match[1]!.split('\n')) {
     const pair = /^([A-Za-z_][\w-]{0,63})[ \t]*:[ \t]*(.*?)[ \t]*$/.exec(line);
     if (!pair || pair[2] === '' || Object.keys(frontMatter).length >= MAX_FRONT_MATTER_KEYS) continue;
-    frontMatter[pair[1]!.toLowerCase()] = pair[2]!.replace(/^(["'])(.*)\1$/, '$2').slice(0, MAX_FRONT_MATTER_VALUE_CHARS);
+    frontMatter[pair[1]!.toLowerCase()] = pair[2]!
+      .replace(/^(["'])(.*)\1$/, '$2')
+      .slice(0, MAX_FRONT_MATTER_VALUE_CHARS);
   }
   return { frontMatter, body: markdown.slice(match[0].length).replace(/^\n+/, '') };
 }
@@ -84,7 +91,9 @@ export function extractPlainText(source: string, options: TextExtractOptions): E
   const text = isMarkdown ? normaliseNewlines(markdownToText(normalised)) : normalised;
   let links: string[] = [];
   if (formats.has('links')) {
-    const markdownLinks = isMarkdown ? [...normalised.matchAll(/\]\((https?:\/\/[^)\s]+)/gi)].map((match) => match[1]!) : [];
+    const markdownLinks = isMarkdown
+      ? [...normalised.matchAll(/\]\((https?:\/\/[^)\s]+)/gi)].map((match) => match[1]!)
+      : [];
     links = [...new Set([...markdownLinks, ...linksInText(normalised)])];
   }
   return {

@@ -95,13 +95,19 @@ return {1, 0}
 function positive(name: string, value: number, isInteger: boolean): number {
   const ok = Number.isFinite(value) && value > 0 && (!isInteger || Number.isInteger(value));
   if (!ok) {
-    throw new TypeError(`Expected \`${name}\` to be a positive ${isInteger ? 'integer' : 'number'}, got \`${String(value)}\``);
+    throw new TypeError(
+      `Expected \`${name}\` to be a positive ${isInteger ? 'integer' : 'number'}, got \`${String(value)}\``,
+    );
   }
   return value;
 }
 
 type RedisWithAcquire = Redis & {
-  distillAcquireHostSlot(bucketKey: string, slotsKey: string, ...args: Array<string | number>): Promise<[number, number]>;
+  distillAcquireHostSlot(
+    bucketKey: string,
+    slotsKey: string,
+    ...args: Array<string | number>
+  ): Promise<[number, number]>;
 };
 
 /** Per-host concurrency bound and token bucket, in Redis, shared by all processes. */
@@ -126,7 +132,11 @@ export class RedisHostLimiter implements HostLimiter {
     const { connection } = options;
     this.#isOwned = !(connection instanceof Redis);
     const redis =
-      connection instanceof Redis ? connection : typeof connection === 'string' ? new Redis(connection) : new Redis(connection);
+      connection instanceof Redis
+        ? connection
+        : typeof connection === 'string'
+          ? new Redis(connection)
+          : new Redis(connection);
     if (this.#isOwned) {
       // Without a listener, ioredis prints "Unhandled error event" on stderr for every attempt.
       let reportedAt = -Infinity;
@@ -145,7 +155,10 @@ export class RedisHostLimiter implements HostLimiter {
   async tryAcquire(host: string, limits?: HostLimits): Promise<HostSlot> {
     if (this.#closing) throw new Error('RedisHostLimiter is closed; cannot acquire a slot');
     // A domain rule's limits keep a bucket and slots of their own (the limits are part of the keys).
-    const { bucketKey, slotsKey } = this.#keys(host, limits === undefined ? '' : `:${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`);
+    const { bucketKey, slotsKey } = this.#keys(
+      host,
+      limits === undefined ? '' : `:${limits.maxInFlight}/${limits.ratePerSecond}/${limits.burst}`,
+    );
     const slotId = randomUUID();
     const [isGranted, retryAfterMs] = await this.#redis.distillAcquireHostSlot(
       bucketKey,
@@ -160,7 +173,8 @@ export class RedisHostLimiter implements HostLimiter {
     if (isGranted !== 1) return { isGranted: false, retryAfterMs: Number(retryAfterMs) };
     let released: Promise<void> | undefined;
     // Idempotent: ZREM of a member already gone is a no-op, and a second call reuses the first.
-    const release = (): Promise<void> => (released ??= this.#redis.zrem(slotsKey, slotId).then(() => undefined));
+    const release = (): Promise<void> =>
+      (released ??= this.#redis.zrem(slotsKey, slotId).then(() => undefined));
     return { isGranted: true, release };
   }
 
@@ -180,6 +194,9 @@ export class RedisHostLimiter implements HostLimiter {
 
   #keys(host: string, suffix = ''): { bucketKey: string; slotsKey: string } {
     const tag = `{${host.toLowerCase()}}`;
-    return { bucketKey: `${this.#prefix}${tag}${suffix}:bucket`, slotsKey: `${this.#prefix}${tag}${suffix}:slots` };
+    return {
+      bucketKey: `${this.#prefix}${tag}${suffix}:bucket`,
+      slotsKey: `${this.#prefix}${tag}${suffix}:slots`,
+    };
   }
 }

@@ -2,7 +2,13 @@ import { Queue as BullQueue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ItemRef } from '../../jobs/index.js';
 import type { Clock, Logger } from '../../lib/index.js';
-import { ADD_CHUNK, deliveryId, MAX_STALLED_COUNT, PRIORITY_LIMIT, type DeliveryData } from './bullmq-options.js';
+import {
+  ADD_CHUNK,
+  deliveryId,
+  MAX_STALLED_COUNT,
+  PRIORITY_LIMIT,
+  type DeliveryData,
+} from './bullmq-options.js';
 
 /** What `BullmqConnections` is built from (the queue's options, checked). */
 export interface BullmqConnectionsOptions {
@@ -44,7 +50,10 @@ export class BullmqConnections {
       // One retry: with Redis away, an enqueue gives up within a reconnection attempt instead of
       // holding the request for ioredis's default 20; the repair delivers the items later.
       this.#producerRedis = this.#newRedis({ maxRetriesPerRequest: 1 });
-      this.#producer = new BullQueue<DeliveryData>(this.#options.queueName, { connection: this.#producerRedis, prefix: this.#options.prefix });
+      this.#producer = new BullQueue<DeliveryData>(this.#options.queueName, {
+        connection: this.#producerRedis,
+        prefix: this.#options.prefix,
+      });
       this.#producer.on('error', (error) => this.#options.log.error({ err: error }, 'BullMQ queue error'));
     }
     return this.#producer;
@@ -124,7 +133,10 @@ export class BullmqConnections {
 
   #newRedis(overrides: RedisOptions): Redis {
     const { connection, log } = this.#options;
-    const redis = typeof connection === 'string' ? new Redis(connection, overrides) : new Redis({ ...connection, ...overrides });
+    const redis =
+      typeof connection === 'string'
+        ? new Redis(connection, overrides)
+        : new Redis({ ...connection, ...overrides });
     // ioredis emits one error per reconnection attempt and prints "Unhandled error event" without a
     // listener. BullMQ reports what matters through its own 'error' events (logged above) and
     // `/readyz` says the queue is away, so these go to debug.

@@ -61,7 +61,14 @@ export const DB_ERROR_RETRY_MS = 1000;
 /** Name of the database lease that picks the one worker process that runs the repair. */
 export const REPAIR_LEASE = 'bullmq-repair';
 /** BullMQ states of a job that is still a delivery (not completed or failed). */
-export const PENDING_STATES = ['active', 'wait', 'paused', 'prioritized', 'delayed', 'waiting-children'] as const;
+export const PENDING_STATES = [
+  'active',
+  'wait',
+  'paused',
+  'prioritized',
+  'delayed',
+  'waiting-children',
+] as const;
 
 export interface DeliveryData {
   jobId: string;

@@ -1,12 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedItem, DeliveryDecision, ItemCounts, ItemOutcome, ItemRef, Queue } from '../../jobs/index.js';
-import { silentLogger, systemClock, toError, type Clock, type Logger, positiveInteger } from '../../lib/index.js';
+import type {
+  ClaimedItem,
+  DeliveryDecision,
+  ItemCounts,
+  ItemOutcome,
+  ItemRef,
+  Queue,
+} from '../../jobs/index.js';
+import {
+  silentLogger,
+  systemClock,
+  toError,
+  type Clock,
+  type Logger,
+  positiveInteger,
+} from '../../lib/index.js';
 import { BullmqConnections } from './bullmq-connections.js';
-import { DB_ERROR_RETRY_MS, itemKey, parseRef, type BullmqQueueOptions, type BullmqQueueStore, type Delivery } from './bullmq-options.js';
+import {
+  DB_ERROR_RETRY_MS,
+  itemKey,
+  parseRef,
+  type BullmqQueueOptions,
+  type BullmqQueueStore,
+  type Delivery,
+} from './bullmq-options.js';
 import { DeliveryRepair } from './delivery-repair.js';
 
 export { deliveryId, type BullmqQueueOptions, type BullmqQueueStore } from './bullmq-options.js';
-
 
 /**
  * The distributed `Queue`: BullMQ on Redis delivers items, the database decides what a delivery
@@ -75,7 +95,9 @@ export class BullmqQueue implements Queue {
     }
     this.#lockDurationMs = positiveInteger('lockDurationMs', options.lockDurationMs ?? 30_000);
     this.#maxDeliveriesPerClaim =
-      options.maxDeliveriesPerClaim === undefined ? undefined : positiveInteger('maxDeliveriesPerClaim', options.maxDeliveriesPerClaim);
+      options.maxDeliveriesPerClaim === undefined
+        ? undefined
+        : positiveInteger('maxDeliveriesPerClaim', options.maxDeliveriesPerClaim);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'bullmq-queue' });
     this.#connections = new BullmqConnections({
@@ -111,7 +133,10 @@ export class BullmqQueue implements Queue {
     } catch (error) {
       // The items are committed already: failing the request now would only make the client submit
       // them again. The repair gives them their deliveries once Redis answers (see the class comment).
-      this.#log.warn({ err: toError(error), items: items.length }, 'Enqueueing in Redis failed; the repair will deliver these items once Redis answers');
+      this.#log.warn(
+        { err: toError(error), items: items.length },
+        'Enqueueing in Redis failed; the repair will deliver these items once Redis answers',
+      );
     }
   }
 
@@ -162,7 +187,9 @@ export class BullmqQueue implements Queue {
         decisions = await this.#repository.claimDeliveries(refs, leaseMs);
       } catch (error) {
         // Hand the deliveries back to BullMQ for a little later; what was claimed before is kept.
-        await this.#settleAll(deliveries.map((d) => [d, { kind: 'later', runAfter: this.#clock.now() + DB_ERROR_RETRY_MS }]));
+        await this.#settleAll(
+          deliveries.map((d) => [d, { kind: 'later', runAfter: this.#clock.now() + DB_ERROR_RETRY_MS }]),
+        );
         if (claimed.length > 0) {
           this.#log.error({ err: toError(error) }, 'Claiming deliveries in the database failed');
           break;
@@ -172,7 +199,9 @@ export class BullmqQueue implements Queue {
       const byRef = new Map(refs.map((ref, i) => [`${ref.jobId}\u0000${ref.seq}`, decisions[i]!]));
       const toSettle: Array<[Delivery, DeliveryDecision]> = [];
       for (const delivery of deliveries) {
-        const decision = delivery.ref ? byRef.get(`${delivery.ref.jobId}\u0000${delivery.ref.seq}`) : undefined;
+        const decision = delivery.ref
+          ? byRef.get(`${delivery.ref.jobId}\u0000${delivery.ref.seq}`)
+          : undefined;
         if (decision?.kind === 'claimed') {
           this.#held.set(itemKey(decision.item), delivery);
           claimed.push(decision.item);
@@ -212,7 +241,10 @@ export class BullmqQueue implements Queue {
           (error: unknown) => {
             // The database lease is what counts; a lost lock only means the stalled check may hand
             // the delivery to another worker, which will find the item leased and delay it.
-            this.#log.warn({ err: toError(error), jobId: item.jobId, seq: item.seq }, 'Extending a BullMQ lock failed');
+            this.#log.warn(
+              { err: toError(error), jobId: item.jobId, seq: item.seq },
+              'Extending a BullMQ lock failed',
+            );
           },
         ),
       );
@@ -292,7 +324,12 @@ export class BullmqQueue implements Queue {
       if (result.status === 'rejected') {
         const [{ job, ref }, decision] = entries[i]!;
         this.#log.warn(
-          { err: toError(result.reason), deliveryId: job.id, ...(ref ? { jobId: ref.jobId, seq: ref.seq } : {}), decision: decision.kind },
+          {
+            err: toError(result.reason),
+            deliveryId: job.id,
+            ...(ref ? { jobId: ref.jobId, seq: ref.seq } : {}),
+            decision: decision.kind,
+          },
           'Settling a BullMQ delivery failed',
         );
       }

@@ -74,7 +74,10 @@ export class DeliveryRepair {
       const isLeader = await repository.acquireLease(REPAIR_LEASE, this.#holder, 3 * intervalMs);
       if (!isLeader || this.#stopped) return 0;
       const producer = connections.producer();
-      const [items, jobs] = await Promise.all([repository.countItemsByState(), producer.getJobCounts(...PENDING_STATES)]);
+      const [items, jobs] = await Promise.all([
+        repository.countItemsByState(),
+        producer.getJobCounts(...PENDING_STATES),
+      ]);
       const pending = Object.values(jobs).reduce((sum, n) => sum + n, 0);
       // Every queued or running item has at most one job; as many jobs as items means none is missing.
       if (pending >= items.queued + items.running) return 0;
@@ -98,7 +101,10 @@ export class DeliveryRepair {
       after = page.next ?? undefined;
     } while (after !== undefined && !this.#stopped);
     if (added > 0) {
-      log.warn({ added }, 'Queued items had no BullMQ delivery (Redis lost data, or a process died between commit and enqueue); they have one again');
+      log.warn(
+        { added },
+        'Queued items had no BullMQ delivery (Redis lost data, or a process died between commit and enqueue); they have one again',
+      );
     }
     return added;
   }

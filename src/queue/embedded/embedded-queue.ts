@@ -1,7 +1,10 @@
 import type { ClaimedItem, ItemCounts, ItemOutcome, ItemRef, Queue, QueueStore } from '../../jobs/index.js';
 
 /** What the embedded queue needs of storage (the items table's queue store). */
-export type EmbeddedQueueStore = Pick<QueueStore, 'claimBatch' | 'renewLeases' | 'reclaimExpired' | 'countItemsByState'>;
+export type EmbeddedQueueStore = Pick<
+  QueueStore,
+  'claimBatch' | 'renewLeases' | 'reclaimExpired' | 'countItemsByState'
+>;
 
 /**
  * The embedded queue: the items table of the SQLite database is the queue. An item is runnable

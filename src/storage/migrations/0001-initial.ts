@@ -107,7 +107,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('published_at', 'bigint')
     .execute();
   await db.schema.createIndex('events_job_idx').on('events').columns(['job_id', 'id']).execute();
-  await db.schema.createIndex('events_unpublished_idx').on('events').columns(['published_at', 'id']).execute();
+  await db.schema
+    .createIndex('events_unpublished_idx')
+    .on('events')
+    .columns(['published_at', 'id'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

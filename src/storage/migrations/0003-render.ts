@@ -1,4 +1,11 @@
-import { MysqlAdapter, PostgresAdapter, sql, type ColumnDataType, type Expression, type Kysely } from 'kysely';
+import {
+  MysqlAdapter,
+  PostgresAdapter,
+  sql,
+  type ColumnDataType,
+  type Expression,
+  type Kysely,
+} from 'kysely';
 import { dialectOf, type MigrationTypes } from './types.js';
 
 /** A binary column per engine: `bytea` (PostgreSQL), `longblob` (MySQL: `blob` stops at 64 KiB), `blob` (SQLite). */

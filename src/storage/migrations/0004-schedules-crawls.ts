@@ -17,7 +17,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema.alterTable('documents').addColumn('etag', 'varchar(1024)').execute();
   await db.schema.alterTable('documents').addColumn('last_modified', 'varchar(128)').execute();
-  await db.schema.alterTable('documents').addColumn('version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('documents')
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema.alterTable('job_items').addColumn('depth', 'integer').execute();
 
   await db.schema
@@ -52,8 +55,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('schedules_due_idx').on('schedules').columns(['status', 'next_run_at']).execute();
-  await db.schema.createIndex('schedules_created_idx').on('schedules').columns(['created_at', 'id']).execute();
+  await db.schema
+    .createIndex('schedules_due_idx')
+    .on('schedules')
+    .columns(['status', 'next_run_at'])
+    .execute();
+  await db.schema
+    .createIndex('schedules_created_idx')
+    .on('schedules')
+    .columns(['created_at', 'id'])
+    .execute();
 
   await db.schema.createIndex('jobs_finished_idx').on('jobs').columns(['finished_at']).execute();
   await db.schema.createIndex('documents_updated_idx').on('documents').columns(['updated_at']).execute();
@@ -61,7 +72,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const [index, table] of [['job_items_document_idx', 'job_items'], ['documents_updated_idx', 'documents'], ['jobs_finished_idx', 'jobs']] as const) {
+  for (const [index, table] of [
+    ['job_items_document_idx', 'job_items'],
+    ['documents_updated_idx', 'documents'],
+    ['jobs_finished_idx', 'jobs'],
+  ] as const) {
     await db.schema.dropIndex(index).on(table).execute();
   }
   for (const table of ['schedules', 'document_versions']) {

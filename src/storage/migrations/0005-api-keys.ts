@@ -28,8 +28,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('api_keys_created_idx').on('api_keys').columns(['created_at', 'id']).execute();
 
-  await db.schema.alterTable('jobs').addColumn('tenant', 'varchar(64)', (c) => c.notNull().defaultTo('default')).execute();
-  await db.schema.alterTable('schedules').addColumn('tenant', 'varchar(64)', (c) => c.notNull().defaultTo('default')).execute();
+  await db.schema
+    .alterTable('jobs')
+    .addColumn('tenant', 'varchar(64)', (c) => c.notNull().defaultTo('default'))
+    .execute();
+  await db.schema
+    .alterTable('schedules')
+    .addColumn('tenant', 'varchar(64)', (c) => c.notNull().defaultTo('default'))
+    .execute();
   await db.schema.createIndex('jobs_tenant_idx').on('jobs').columns(['tenant', 'created_at', 'id']).execute();
   await db.schema.createIndex('jobs_tenant_status_idx').on('jobs').columns(['tenant', 'status']).execute();
 }

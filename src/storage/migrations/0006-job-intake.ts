@@ -7,7 +7,10 @@ import type { Kysely } from 'kysely';
  * the body was cut or storing failed part-way. Jobs made before this migration are `ended`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('jobs').addColumn('intake', 'varchar(16)', (c) => c.notNull().defaultTo('ended')).execute();
+  await db.schema
+    .alterTable('jobs')
+    .addColumn('intake', 'varchar(16)', (c) => c.notNull().defaultTo('ended'))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

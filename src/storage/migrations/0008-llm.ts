@@ -8,8 +8,14 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('job_items').addColumn('llm_result', 'text').execute();
-  await db.schema.alterTable('job_items').addColumn('llm_tokens_in', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('job_items').addColumn('llm_tokens_out', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('job_items')
+    .addColumn('llm_tokens_in', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('job_items')
+    .addColumn('llm_tokens_out', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -9,7 +9,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('jobs').addColumn('name', 'varchar(200)').execute();
   await db.schema.alterTable('jobs').addColumn('first_url', 'text').execute();
   // One correlated statement over the jobs (the items' primary key finds each job's first item).
-  await sql`update jobs set first_url = (select i.url from job_items i where i.job_id = jobs.id order by i.seq limit 1)`.execute(db);
+  await sql`update jobs set first_url = (select i.url from job_items i where i.job_id = jobs.id order by i.seq limit 1)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

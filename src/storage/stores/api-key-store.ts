@@ -28,7 +28,12 @@ export class KyselyApiKeyStore implements ApiKeyStore {
 
   /** Every key, newest first (a deployment has a handful, not thousands). */
   async listApiKeys(): Promise<ApiKeyInfo[]> {
-    const rows = await this.#context.db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    const rows = await this.#context.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map(toApiKeyInfo);
   }
 
@@ -42,7 +47,11 @@ export class KyselyApiKeyStore implements ApiKeyStore {
     if (matches.length !== 1) return null;
     const row = matches[0]!;
     if (row.revoked_at === null) {
-      await this.#context.db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).execute();
+      await this.#context.db
+        .updateTable('api_keys')
+        .set({ revoked_at: now })
+        .where('id', '=', row.id)
+        .execute();
     }
     return toApiKeyInfo({ ...row, revoked_at: row.revoked_at ?? now });
   }

@@ -27,7 +27,6 @@ interface AttemptRequest {
 
 type AttemptResult = { isRecorded: boolean; queued: ItemRef[] };
 
-
 const notRecorded = (): AttemptResult => ({ isRecorded: false, queued: [] });
 
 /**
@@ -64,7 +63,8 @@ export class KyselyAttemptStore implements AttemptStore {
   }
 
   /** Attempts and transactions so far: `requests / batches` is the mean batch (bench, tests). */
-  get groupCommitStats(): { batches: number; requests: number; largest: number; failedBatches: number } | undefined {
+  get groupCommitStats():
+    { batches: number; requests: number; largest: number; failedBatches: number } | undefined {
     return this.#group === undefined ? undefined : { ...this.#group.stats };
   }
 
@@ -109,7 +109,10 @@ export class KyselyAttemptStore implements AttemptStore {
     await inTransaction(this.#context, async (trx) => {
       // Run again from the start on a retried transaction (PostgreSQL/MySQL conflicts).
       results = [];
-      await lockJobs(trx, requests.map((r) => r.item.jobId));
+      await lockJobs(
+        trx,
+        requests.map((r) => r.item.jobId),
+      );
       const deltas = new Map<string, CountDelta>();
       for (const { item, outcome } of requests) {
         const written = await this.#record(trx, item, outcome);
@@ -157,7 +160,10 @@ export class KyselyAttemptStore implements AttemptStore {
     // The lease token is the attempt's proof (see `holdsLease`): checked before the document is
     // stored; the state machine checks it again.
     if (!holdsLease(current, item.token)) return undefined;
-    const stored = outcome.kind === 'succeeded' ? await this.#storeDocument(trx, item, row.url_key, outcome, now) : undefined;
+    const stored =
+      outcome.kind === 'succeeded'
+        ? await this.#storeDocument(trx, item, row.url_key, outcome, now)
+        : undefined;
     const transition = transitionItem(current, { token: item.token, outcome, stored, now });
     if (!transition.isRecorded) return undefined;
     await trx.db
@@ -171,10 +177,23 @@ export class KyselyAttemptStore implements AttemptStore {
     // A crawl page's links join the job before its counts change: the job cannot complete here
     // while they wait (one applyCounts with the whole delta).
     let queued: ItemRef[] = [];
-    if (outcome.kind === 'succeeded' && outcome.discovered !== undefined && outcome.discovered.length > 0 && item.options.crawl) {
-      queued = await new KyselyItemStore(trx).appendLinks(item, Number(row.depth ?? 0), outcome.discovered, now);
+    if (
+      outcome.kind === 'succeeded' &&
+      outcome.discovered !== undefined &&
+      outcome.discovered.length > 0 &&
+      item.options.crawl
+    ) {
+      queued = await new KyselyItemStore(trx).appendLinks(
+        item,
+        Number(row.depth ?? 0),
+        outcome.discovered,
+        now,
+      );
     }
-    const counts = queued.length > 0 ? { ...transition.counts, queued: (transition.counts.queued ?? 0) + queued.length } : transition.counts;
+    const counts =
+      queued.length > 0
+        ? { ...transition.counts, queued: (transition.counts.queued ?? 0) + queued.length }
+        : transition.counts;
     if (stored !== undefined) await completeWaitingDuplicates(trx, row.url_key, stored.documentId, now);
     return { counts, queued };
   }
@@ -188,9 +207,16 @@ export class KyselyAttemptStore implements AttemptStore {
     now: number,
   ): Promise<{ documentId: string; change: DocumentChange | null }> {
     const documents = new KyselyDocumentStore(trx, { documentVersions: this.#documentVersions });
-    const refreshed = outcome.isNotModified === true ? await documents.refreshDocument(key, outcome.document, now) : null;
+    const refreshed =
+      outcome.isNotModified === true ? await documents.refreshDocument(key, outcome.document, now) : null;
     if (refreshed !== null) return { documentId: refreshed, change: null };
-    return documents.storeDocument(item.url, key, outcome.document, now, item.options.formats.includes('text'));
+    return documents.storeDocument(
+      item.url,
+      key,
+      outcome.document,
+      now,
+      item.options.formats.includes('text'),
+    );
   }
 }
 
@@ -226,7 +252,12 @@ function toItemColumns(update: ItemUpdate): Partial<JobItemsTable> {
  * LOCKED): waiting for it here, while holding this job's row, could deadlock with a transaction
  * that holds it and waits for ours. A busy job simply fetches the URL itself.
  */
-async function completeWaitingDuplicates(trx: StoreContext, key: string, documentId: string, now: number): Promise<void> {
+async function completeWaitingDuplicates(
+  trx: StoreContext,
+  key: string,
+  documentId: string,
+  now: number,
+): Promise<void> {
   const { db } = trx;
   const waiting = await db
     .selectFrom('job_items')
@@ -257,7 +288,11 @@ async function completeWaitingDuplicates(trx: StoreContext, key: string, documen
       .executeTakeFirst();
     const n = Number(result.numUpdatedRows);
     if (n === 0) continue;
-    await db.updateTable('jobs').set({ reused: job.reused + n }).where('id', '=', jobId).execute();
+    await db
+      .updateTable('jobs')
+      .set({ reused: job.reused + n })
+      .where('id', '=', jobId)
+      .execute();
     // The items this update finished: the document and the time say which.
     const finished = await db
       .selectFrom('job_items')
@@ -267,7 +302,11 @@ async function completeWaitingDuplicates(trx: StoreContext, key: string, documen
       .where('document_id', '=', documentId)
       .where('finished_at', '=', now)
       .execute();
-    await writeReusedEvents(trx, jobId, finished.map((row) => ({ seq: row.seq, url: row.url, document_id: documentId })));
+    await writeReusedEvents(
+      trx,
+      jobId,
+      finished.map((row) => ({ seq: row.seq, url: row.url, document_id: documentId })),
+    );
     await applyCounts(trx, jobId, { queued: -n, succeeded: n }, now);
   }
 }

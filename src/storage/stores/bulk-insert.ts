@@ -38,7 +38,8 @@ export async function insertRows<T extends keyof Database>(
       const row = rows[r] as Record<string, unknown>;
       for (const column of columns) {
         const value = row[column];
-        if (value === undefined) throw new TypeError(`Expected every row of \`${table}\` to set \`${column}\`, row ${r} does not`);
+        if (value === undefined)
+          throw new TypeError(`Expected every row of \`${table}\` to set \`${column}\`, row ${r} does not`);
         parameters[p++] = value;
       }
     }
@@ -66,7 +67,12 @@ export function statementSizes(total: number, columnCount: number): number[] {
 }
 
 /** The SQL of an INSERT of `count` rows of `columns`, compiled by Kysely once for this engine. */
-function template(context: StoreContext, table: keyof Database, columns: readonly string[], count: number): string {
+function template(
+  context: StoreContext,
+  table: keyof Database,
+  columns: readonly string[],
+  count: number,
+): string {
   const key = `${context.dialect.name}\u0000${table}\u0000${columns.join(',')}\u0000${count}`;
   const cached = templates.get(key);
   if (cached !== undefined) return cached;
@@ -77,7 +83,9 @@ function template(context: StoreContext, table: keyof Database, columns: readonl
     .compile();
   // Every value must have become one parameter, in row order: the parameters above are laid out so.
   if (compiled.parameters.length !== count * columns.length) {
-    throw new Error(`Compiling a ${count}-row insert into ${table} gave ${compiled.parameters.length} parameters, expected ${count * columns.length}`);
+    throw new Error(
+      `Compiling a ${count}-row insert into ${table} gave ${compiled.parameters.length} parameters, expected ${count * columns.length}`,
+    );
   }
   if (templates.size >= MAX_TEMPLATES) templates.clear();
   templates.set(key, compiled.sql);

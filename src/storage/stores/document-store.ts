@@ -60,7 +60,11 @@ export class KyselyDocumentStore implements DocumentStore {
   }
 
   async getDocument(id: string): Promise<StoredDocument | null> {
-    const row = await this.#context.db.selectFrom('documents').select(DOCUMENT_COLUMNS).where('id', '=', id).executeTakeFirst();
+    const row = await this.#context.db
+      .selectFrom('documents')
+      .select(DOCUMENT_COLUMNS)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toDocument(row) : null;
   }
 
@@ -144,7 +148,9 @@ export class KyselyDocumentStore implements DocumentStore {
     const { db: trx, dialect } = this.#context;
     // The hash of what the document holds: its text, or its Markdown when the job asked for no
     // text (a hash of the empty text would make every such document look the same).
-    const contentHash = createHash('sha256').update(doc.text !== '' ? doc.text : (doc.markdown ?? '')).digest('hex');
+    const contentHash = createHash('sha256')
+      .update(doc.text !== '' ? doc.text : (doc.markdown ?? ''))
+      .digest('hex');
     // Locked on PostgreSQL/MySQL: two workers storing one URL at once see each other's version.
     const head = await trx
       .selectFrom('documents')
@@ -203,9 +209,7 @@ export class KyselyDocumentStore implements DocumentStore {
     const newId = randomUUID();
     await dialect
       .upsert(
-        trx
-          .insertInto('documents')
-          .values({ ...values, id: newId, url_key: key, url, created_at: now }),
+        trx.insertInto('documents').values({ ...values, id: newId, url_key: key, url, created_at: now }),
         ['url_key'],
         values,
       )
@@ -214,11 +218,7 @@ export class KyselyDocumentStore implements DocumentStore {
     // or the one just inserted. Elsewhere another writer may have inserted it meanwhile.
     const row = dialect.hasSerialWriters
       ? { id: head?.id ?? newId }
-      : await trx
-          .selectFrom('documents')
-          .select('id')
-          .where('url_key', '=', key)
-          .executeTakeFirstOrThrow();
+      : await trx.selectFrom('documents').select('id').where('url_key', '=', key).executeTakeFirstOrThrow();
     if (!isChanged || previous === undefined) return { documentId: row.id, change: null };
     const summary = summarizeChange(previous.text, doc.text);
     if (this.#documentVersions > 0) {

@@ -29,7 +29,11 @@ export class KyselyEventStore implements EventStore {
   }
 
   /** Events of a job after `afterId`, oldest first, for SSE replay. */
-  async listEvents(options: { jobId?: string | undefined; afterId: number; limit: number }): Promise<StoredEvent[]> {
+  async listEvents(options: {
+    jobId?: string | undefined;
+    afterId: number;
+    limit: number;
+  }): Promise<StoredEvent[]> {
     let query = this.#context.db.selectFrom('events').selectAll().where('id', '>', options.afterId);
     if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
     const rows = await query.orderBy('id').limit(options.limit).execute();
@@ -63,7 +67,12 @@ export class KyselyEventStore implements EventStore {
       .limit(1)
       .executeTakeFirst();
     if (!oldest) return { pending: 0, oldestCreatedAt: null };
-    const unpublished = db.selectFrom('events').select('id').where('published_at', 'is', null).limit(limit).as('unpublished');
+    const unpublished = db
+      .selectFrom('events')
+      .select('id')
+      .where('published_at', 'is', null)
+      .limit(limit)
+      .as('unpublished');
     const counted = await db
       .selectFrom(unpublished)
       .select((eb) => eb.fn.countAll().as('n'))
@@ -95,7 +104,11 @@ export class KyselyEventStore implements EventStore {
     if (rows.length === 0) return 0;
     const result = await db
       .deleteFrom('events')
-      .where('id', 'in', rows.map((r) => Number(r.id)))
+      .where(
+        'id',
+        'in',
+        rows.map((r) => Number(r.id)),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
@@ -117,12 +130,16 @@ export class KyselyEventStore implements EventStore {
     if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
     const { tenant } = options;
     if (tenant !== undefined) {
-      query = query.where('job_id', 'in', (eb) => eb.selectFrom('jobs').select('jobs.id').where('jobs.tenant', '=', tenant));
+      query = query.where('job_id', 'in', (eb) =>
+        eb.selectFrom('jobs').select('jobs.id').where('jobs.tenant', '=', tenant),
+      );
     }
     const types = options.types ?? [];
     if (types.length > 0) {
       const exact = types.filter((t) => !t.endsWith('.*'));
-      const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1).replace(/[%_\\]/g, '')}%`);
+      const prefixes = types
+        .filter((t) => t.endsWith('.*'))
+        .map((t) => `${t.slice(0, -1).replace(/[%_\\]/g, '')}%`);
       query = query.where((eb) =>
         eb.or([
           ...(exact.length > 0 ? [eb('type', 'in', exact)] : []),
@@ -130,9 +147,9 @@ export class KyselyEventStore implements EventStore {
         ]),
       );
     }
-    if (dialect.eventLogSettleMs > 0) query = query.where('created_at', '<=', clock.now() - dialect.eventLogSettleMs);
+    if (dialect.eventLogSettleMs > 0)
+      query = query.where('created_at', '<=', clock.now() - dialect.eventLogSettleMs);
     const rows = await query.orderBy('id').limit(options.limit).execute();
     return rows.map(toStoredEvent);
   }
 }
-

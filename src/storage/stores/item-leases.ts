@@ -69,7 +69,13 @@ export function newLease(
   const attempt = Number(row.attempts) + 1;
   return {
     claimed: { jobId, seq: Number(row.seq), url: row.url, urlKey: row.url_key, attempt, token, options },
-    values: (now) => ({ state: 'running', attempts: attempt, lease_token: token, lease_expires_at: now + leaseMs, updated_at: now }),
+    values: (now) => ({
+      state: 'running',
+      attempts: attempt,
+      lease_token: token,
+      lease_expires_at: now + leaseMs,
+      updated_at: now,
+    }),
   };
 }
 
@@ -85,9 +91,20 @@ export async function failLeaseExpired(
   await updateItem(
     trx,
     { job_id: jobId, seq: row.seq },
-    { lease_token: null, lease_expires_at: null, updated_at: now, state: 'failed', error_code: 'lease_expired', error_message: message, finished_at: now },
+    {
+      lease_token: null,
+      lease_expires_at: null,
+      updated_at: now,
+      state: 'failed',
+      error_code: 'lease_expired',
+      error_message: message,
+      finished_at: now,
+    },
   );
   await new KyselyEventStore(trx).appendEvents(jobId, [
-    { type: 'item.failed', payload: { jobId, seq: Number(row.seq), url: row.url, code: 'lease_expired', message } },
+    {
+      type: 'item.failed',
+      payload: { jobId, seq: Number(row.seq), url: row.url, code: 'lease_expired', message },
+    },
   ]);
 }

@@ -65,12 +65,24 @@ export class KyselyItemStore implements ItemStore {
       const seq = Number(job.next_seq) + rows.length;
       await trx.db
         .updateTable('jobs')
-        .set({ next_seq: seq, total: job.total + rows.length, reused: job.reused + reused, first_url: job.first_url ?? rows[0]?.url ?? null })
+        .set({
+          next_seq: seq,
+          total: job.total + rows.length,
+          reused: job.reused + reused,
+          first_url: job.first_url ?? rows[0]?.url ?? null,
+        })
         .where('id', '=', jobId)
         .execute();
-      const reusedRows = rows.flatMap((row) => (row.document_id === null ? [] : [{ ...row, document_id: row.document_id }]));
+      const reusedRows = rows.flatMap((row) =>
+        row.document_id === null ? [] : [{ ...row, document_id: row.document_id }],
+      );
       await writeReusedEvents(trx, jobId, reusedRows);
-      await applyCounts(trx, jobId, { queued: queued.length, succeeded: reused, ...(running > 0 ? { running } : {}) }, now);
+      await applyCounts(
+        trx,
+        jobId,
+        { queued: queued.length, succeeded: reused, ...(running > 0 ? { running } : {}) },
+        now,
+      );
       return { added: rows.length, duplicates: items.length - rows.length, reused, queued };
     });
   }
@@ -81,7 +93,12 @@ export class KyselyItemStore implements ItemStore {
    * `maxDepth`, up to `maxPages` items in all, and never a URL the job already has (its
    * `(job_id, url_key)` uniqueness). Returns the new items; the caller applies the counts.
    */
-  async appendLinks(item: ClaimedItem, depth: number, urls: readonly string[], now: number): Promise<ItemRef[]> {
+  async appendLinks(
+    item: ClaimedItem,
+    depth: number,
+    urls: readonly string[],
+    now: number,
+  ): Promise<ItemRef[]> {
     const { db } = this.#context;
     const crawl = item.options.crawl;
     if (!crawl || depth + 1 > crawl.maxDepth) return [];
@@ -193,7 +210,11 @@ export class KyselyItemStore implements ItemStore {
       ])
       .where('job_id', '=', jobId)
       .executeTakeFirst();
-    return { tokensIn: Number(row?.tokens_in ?? 0), tokensOut: Number(row?.tokens_out ?? 0), items: Number(row?.items ?? 0) };
+    return {
+      tokensIn: Number(row?.tokens_in ?? 0),
+      tokensOut: Number(row?.tokens_out ?? 0),
+      items: Number(row?.items ?? 0),
+    };
   }
 
   /** Does one of the tenant's jobs refer to the document? Document reads under tenant isolation. */
@@ -229,7 +250,13 @@ function newItemRows(
     } else if (item.lease !== undefined) {
       // Run by the caller (an upload): leased at once, never handed to the queue.
       running++;
-      rows.push({ ...row, state: 'running', attempts: 1, lease_token: item.lease.token, lease_expires_at: now + item.lease.leaseMs });
+      rows.push({
+        ...row,
+        state: 'running',
+        attempts: 1,
+        lease_token: item.lease.token,
+        lease_expires_at: now + item.lease.leaseMs,
+      });
     } else {
       queued.push({ jobId, seq });
       rows.push(row);
@@ -243,7 +270,10 @@ function newItemRows(
  * Inserts the rows under a savepoint; false, with nothing written, when one of them repeats a key
  * the job already has (a unique violation), so that the caller can drop those and insert again.
  */
-async function insertUnlessDuplicate(context: StoreContext, rows: readonly JobItemsTable[]): Promise<boolean> {
+async function insertUnlessDuplicate(
+  context: StoreContext,
+  rows: readonly JobItemsTable[],
+): Promise<boolean> {
   await sql`savepoint add_items`.execute(context.db);
   try {
     await insertRows(context, 'job_items', rows);
@@ -280,7 +310,11 @@ function newItemRow(jobId: string, seq: number, url: string, key: string, now: n
 }
 
 /** Removes from `byKey` the document keys the job already has an item for. */
-async function dropKeysOfJob(context: StoreContext, jobId: string, byKey: Map<string, unknown>): Promise<void> {
+async function dropKeysOfJob(
+  context: StoreContext,
+  jobId: string,
+  byKey: Map<string, unknown>,
+): Promise<void> {
   for (const chunk of chunks([...byKey.keys()])) {
     const existing = await context.db
       .selectFrom('job_items')
@@ -306,7 +340,11 @@ export async function writeReusedEvents(
   const ids = [...new Set(items.map((item) => item.document_id))];
   const documents = new Map<string, { title: string | null; wordCount: number }>();
   for (const chunk of chunks(ids)) {
-    const rows = await context.db.selectFrom('documents').select(['id', 'title', 'word_count']).where('id', 'in', chunk).execute();
+    const rows = await context.db
+      .selectFrom('documents')
+      .select(['id', 'title', 'word_count'])
+      .where('id', 'in', chunk)
+      .execute();
     for (const row of rows) documents.set(row.id, { title: row.title, wordCount: Number(row.word_count) });
   }
   await new KyselyEventStore(context).appendEvents(

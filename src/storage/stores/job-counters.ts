@@ -41,7 +41,12 @@ export async function lockJobs(context: StoreContext, jobIds: readonly string[])
  * Applies a change of item counts to a job and re-derives its status; the move to `completed`
  * stamps `finished_at` and writes `job.completed` in the same transaction.
  */
-export async function applyCounts(context: StoreContext, jobId: string, delta: CountDelta, now: number): Promise<void> {
+export async function applyCounts(
+  context: StoreContext,
+  jobId: string,
+  delta: CountDelta,
+  now: number,
+): Promise<void> {
   // Read-modify-write under the job's row lock (callers already hold it; FOR UPDATE makes sure).
   const job = await context.db
     .selectFrom('jobs')
@@ -68,12 +73,15 @@ export async function applyCounts(context: StoreContext, jobId: string, delta: C
     .execute();
   // A job with items, once (`total` counts them all; the items a change finishes included).
   if (status === 'completed' && job.status !== 'completed' && job.total > 0) {
-    await new KyselyEventStore(context).appendEvents(jobId, [{ type: 'job.completed', payload: { jobId, counts } }]);
+    await new KyselyEventStore(context).appendEvents(jobId, [
+      { type: 'job.completed', payload: { jobId, counts } },
+    ]);
   }
 }
 
 /** Adds `delta` into `sum`, state by state. */
 export function addCounts(sum: CountDelta, delta: CountDelta): CountDelta {
-  for (const [state, n] of Object.entries(delta) as Array<[keyof CountDelta, number]>) sum[state] = (sum[state] ?? 0) + n;
+  for (const [state, n] of Object.entries(delta) as Array<[keyof CountDelta, number]>)
+    sum[state] = (sum[state] ?? 0) + n;
   return sum;
 }

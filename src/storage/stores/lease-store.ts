@@ -32,7 +32,10 @@ export class KyselyLeaseStore implements LeaseStore {
     const existing = await db.selectFrom('leases').select('name').where('name', '=', name).executeTakeFirst();
     if (existing) return false;
     try {
-      await db.insertInto('leases').values({ name, holder, expires_at: now + ttlMs }).execute();
+      await db
+        .insertInto('leases')
+        .values({ name, holder, expires_at: now + ttlMs })
+        .execute();
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

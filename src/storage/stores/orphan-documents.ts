@@ -9,7 +9,11 @@ import { inTransaction, type StoreContext } from './store-context.js';
  * `updatedBefore`, with their versions and screenshots, in one short transaction. The reference
  * check is repeated in the DELETE itself, so an item that took the document meanwhile keeps it.
  */
-export async function deleteOrphanDocuments(context: StoreContext, updatedBefore: number, limit: number): Promise<number> {
+export async function deleteOrphanDocuments(
+  context: StoreContext,
+  updatedBefore: number,
+  limit: number,
+): Promise<number> {
   const notReferenced = (eb: ExpressionBuilder<Database, 'documents'>) =>
     eb.not(
       eb.exists(

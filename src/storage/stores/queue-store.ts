@@ -10,7 +10,13 @@ import type {
   QueueStore,
 } from '../../jobs/index.js';
 import { addCounts, applyCounts, lockJobs, type LockedJob } from './job-counters.js';
-import { failLeaseExpired, leaseCandidate, newLease, SINGLE_FLIGHT_WAIT_MS, updateItem } from './item-leases.js';
+import {
+  failLeaseExpired,
+  leaseCandidate,
+  newLease,
+  SINGLE_FLIGHT_WAIT_MS,
+  updateItem,
+} from './item-leases.js';
 import { KyselyJobStore } from './job-store.js';
 import { listQueuedItems } from './queued-items.js';
 import { CHUNK, groupSeqs, inTransaction, type StoreContext } from './store-context.js';
@@ -66,7 +72,14 @@ export class KyselyQueueStore implements QueueStore {
         .execute();
       if (chosen.length === 0) return [];
       // Re-read under the lock: another claim may have emptied or a cancel stopped a job meanwhile.
-      const locked = new Map((await lockJobs(trx, chosen.map((j) => j.id))).map((j) => [j.id, j]));
+      const locked = new Map(
+        (
+          await lockJobs(
+            trx,
+            chosen.map((j) => j.id),
+          )
+        ).map((j) => [j.id, j]),
+      );
       const jobs = chosen
         .map((j) => locked.get(j.id))
         .filter((j): j is LockedJob => j !== undefined && j.queued > 0 && j.status !== 'cancelled');
@@ -119,7 +132,14 @@ export class KyselyQueueStore implements QueueStore {
     if (refs.length === 0) return [];
     return inTransaction(this.#context, async (trx) => {
       const now = trx.clock.now();
-      const jobs = new Map((await lockJobs(trx, refs.map((r) => r.jobId))).map((j) => [j.id, j]));
+      const jobs = new Map(
+        (
+          await lockJobs(
+            trx,
+            refs.map((r) => r.jobId),
+          )
+        ).map((j) => [j.id, j]),
+      );
       const decisions = new Map<string, DeliveryDecision>();
       const deltas = new Map<string, CountDelta>();
       const addDelta = (jobId: string, delta: CountDelta): void => {
@@ -156,8 +176,15 @@ export class KyselyQueueStore implements QueueStore {
               decisions.set(key, { kind: 'claimed', item });
               addDelta(jobId, { queued: -1, running: 1 });
             }
-          } else if (row.state === 'running' && row.lease_expires_at !== null && Number(row.lease_expires_at) >= now) {
-            decisions.set(key, { kind: 'later', runAfter: Number(row.lease_expires_at) + LEASE_RECHECK_MARGIN_MS });
+          } else if (
+            row.state === 'running' &&
+            row.lease_expires_at !== null &&
+            Number(row.lease_expires_at) >= now
+          ) {
+            decisions.set(key, {
+              kind: 'later',
+              runAfter: Number(row.lease_expires_at) + LEASE_RECHECK_MARGIN_MS,
+            });
           } else if (row.state === 'running') {
             if (Number(row.attempts) >= options.maxAttempts) {
               await failLeaseExpired(trx, jobId, row, options.maxAttempts, now);
@@ -198,7 +225,11 @@ export class KyselyQueueStore implements QueueStore {
           .where('job_id', '=', jobId)
           .where('seq', 'in', seqs)
           .where('state', '=', 'running')
-          .where('lease_token', 'in', chunk.map((item) => item.token))
+          .where(
+            'lease_token',
+            'in',
+            chunk.map((item) => item.token),
+          )
           .execute();
         const rows = await this.#context.db
           .selectFrom('job_items')
@@ -232,7 +263,14 @@ export class KyselyQueueStore implements QueueStore {
       if (expired.length === 0) return 0;
       // Lock order: the jobs' rows first, then their items, re-checked under the lock (a late
       // finish or a renewal may have come in between).
-      const jobs = new Map((await lockJobs(trx, expired.map((e) => e.job_id))).map((j) => [j.id, j]));
+      const jobs = new Map(
+        (
+          await lockJobs(
+            trx,
+            expired.map((e) => e.job_id),
+          )
+        ).map((j) => [j.id, j]),
+      );
       let moved = 0;
       for (const [jobId, seqs] of groupSeqs(expired.map((e) => ({ jobId: e.job_id, seq: Number(e.seq) })))) {
         const job = jobs.get(jobId);
@@ -254,7 +292,13 @@ export class KyselyQueueStore implements QueueStore {
             await updateItem(
               trx,
               { job_id: jobId, seq: row.seq },
-              { lease_token: null, lease_expires_at: null, updated_at: now, state: 'cancelled', finished_at: now },
+              {
+                lease_token: null,
+                lease_expires_at: null,
+                updated_at: now,
+                state: 'cancelled',
+                finished_at: now,
+              },
             );
             delta.cancelled! += 1;
           } else if (Number(row.attempts) >= maxAttempts) {

@@ -43,7 +43,8 @@ export async function listQueuedItems(
       .orderBy('seq')
       .limit(want)
       .execute();
-    for (const row of rows) items.push({ jobId: job.id, seq: Number(row.seq), runAfter: Number(row.run_after) });
+    for (const row of rows)
+      items.push({ jobId: job.id, seq: Number(row.seq), runAfter: Number(row.run_after) });
     const last = rows.at(-1);
     if (rows.length === want && last) {
       return { items, next: { jobId: job.id, runAfter: Number(last.run_after), seq: Number(last.seq) } };

@@ -37,12 +37,20 @@ export class KyselyScheduleStore implements ScheduleStore {
   }
 
   async getSchedule(id: string): Promise<Schedule | null> {
-    const row = await this.#context.db.selectFrom('schedules').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#context.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toSchedule(row) : null;
   }
 
   /** Schedules, newest first. */
-  async listSchedules(options: { limit: number; cursor?: string | undefined; tenant?: string | undefined }): Promise<Page<Schedule>> {
+  async listSchedules(options: {
+    limit: number;
+    cursor?: string | undefined;
+    tenant?: string | undefined;
+  }): Promise<Page<Schedule>> {
     const after = decodeCursor(options.cursor, isNewestFirstCursor);
     let query = this.#context.db.selectFrom('schedules').selectAll();
     if (options.tenant !== undefined) query = query.where('tenant', '=', options.tenant);
@@ -59,7 +67,11 @@ export class KyselyScheduleStore implements ScheduleStore {
   async setScheduleStatus(id: string, status: ScheduleStatus, nextRunAt?: number): Promise<Schedule | null> {
     await this.#context.db
       .updateTable('schedules')
-      .set({ status, updated_at: this.#context.clock.now(), ...(nextRunAt !== undefined ? { next_run_at: nextRunAt } : {}) })
+      .set({
+        status,
+        updated_at: this.#context.clock.now(),
+        ...(nextRunAt !== undefined ? { next_run_at: nextRunAt } : {}),
+      })
       .where('id', '=', id)
       .execute();
     return this.getSchedule(id);

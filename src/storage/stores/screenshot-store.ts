@@ -13,7 +13,11 @@ export class KyselyScreenshotStore implements ScreenshotStore {
    * Stores the PNG screenshot of the document of `url` fetched at `fetchedAt`, replacing the URL's
    * previous one (one per URL, like documents). Written before the document, by the worker.
    */
-  async saveScreenshot(url: string, screenshot: { fetchedAt: number; png: Uint8Array }, key: string = urlKey(url)): Promise<void> {
+  async saveScreenshot(
+    url: string,
+    screenshot: { fetchedAt: number; png: Uint8Array },
+    key: string = urlKey(url),
+  ): Promise<void> {
     const { db, dialect } = this.#context;
     const values = {
       document_fetched_at: screenshot.fetchedAt,
@@ -22,7 +26,9 @@ export class KyselyScreenshotStore implements ScreenshotStore {
       data: Buffer.from(screenshot.png.buffer, screenshot.png.byteOffset, screenshot.png.byteLength),
       created_at: this.#context.clock.now(),
     };
-    await dialect.upsert(db.insertInto('screenshots').values({ ...values, url_key: key }), ['url_key'], values).execute();
+    await dialect
+      .upsert(db.insertInto('screenshots').values({ ...values, url_key: key }), ['url_key'], values)
+      .execute();
   }
 
   /**
@@ -34,7 +40,9 @@ export class KyselyScreenshotStore implements ScreenshotStore {
     const row = await db
       .selectFrom('documents')
       .innerJoin('screenshots', (join) =>
-        join.onRef('screenshots.url_key', '=', 'documents.url_key').onRef('screenshots.document_fetched_at', '=', 'documents.fetched_at'),
+        join
+          .onRef('screenshots.url_key', '=', 'documents.url_key')
+          .onRef('screenshots.document_fetched_at', '=', 'documents.fetched_at'),
       )
       .select(['screenshots.mime_type', 'screenshots.data'])
       .where('documents.id', '=', documentId)

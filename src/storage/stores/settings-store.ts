@@ -35,7 +35,11 @@ export class KyselySettingsStore {
   }
 
   async #read(name: string): Promise<string | undefined> {
-    const row = await this.#context.db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
+    const row = await this.#context.db
+      .selectFrom('settings')
+      .select('value')
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row?.value;
   }
 }

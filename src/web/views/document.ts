@@ -34,7 +34,9 @@ export async function renderDocument(
   const { signal } = context;
   context.setTitle('Document');
   // The way back names the job as the lists do; until the job is read (or if it cannot be), its id.
-  const backLink = jobId ? h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, id: 'back-to-job' }, `← Job ${shortId(jobId)}`) : null;
+  const backLink = jobId
+    ? h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, id: 'back-to-job' }, `← Job ${shortId(jobId)}`)
+    : null;
   const back = backLink ? h('p', { class: 'back' }, backLink) : null;
   if (jobId && backLink) {
     api.getJob(jobId, { signal }).then(

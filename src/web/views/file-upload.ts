@@ -27,14 +27,32 @@ function formatBytes(bytes: number): string {
 
 /** The drop zone, picker and list of uploads; append it to the form. */
 export function fileUploadField(options: FileUploadOptions): HTMLElement {
-  const picker = h('input', { id: 'upload-files', type: 'file', multiple: true, class: 'sr-only', 'aria-describedby': 'upload-hint' });
+  const picker = h('input', {
+    id: 'upload-files',
+    type: 'file',
+    multiple: true,
+    class: 'sr-only',
+    'aria-describedby': 'upload-hint',
+  });
   const zone = h(
     'div',
     { class: 'dropzone', id: 'upload-zone' },
-    h('p', { class: 'dropzone__text' }, 'Drop files here, or ', h('label', { for: 'upload-files', class: 'dropzone__pick' }, 'choose files'), '.'),
+    h(
+      'p',
+      { class: 'dropzone__text' },
+      'Drop files here, or ',
+      h('label', { for: 'upload-files', class: 'dropzone__pick' }, 'choose files'),
+      '.',
+    ),
     picker,
   );
-  const overall = h('progress', { id: 'upload-progress', max: '1', value: '0', hidden: true, 'aria-label': 'Files extracted' });
+  const overall = h('progress', {
+    id: 'upload-progress',
+    max: '1',
+    value: '0',
+    hidden: true,
+    'aria-label': 'Files extracted',
+  });
   const overallText = h('p', { id: 'upload-count', class: 'small', role: 'status' });
   const list = h('ol', { class: 'uploads', 'aria-label': 'Uploaded files' });
   const queue: File[] = [];
@@ -46,7 +64,10 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
     overall.hidden = total === 0;
     overall.max = Math.max(total, 1);
     overall.value = finished;
-    overallText.textContent = total === 0 ? '' : `${formatCount(finished)} of ${formatCount(total)} file${total === 1 ? '' : 's'} done.`;
+    overallText.textContent =
+      total === 0
+        ? ''
+        : `${formatCount(finished)} of ${formatCount(total)} file${total === 1 ? '' : 's'} done.`;
   }
 
   function add(files: Iterable<File>): void {
@@ -57,7 +78,8 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
     }
     total = finished + queue.length + (isRunning ? 1 : 0);
     showCount();
-    if (skipped > 0) overallText.textContent += ` ${formatCount(skipped)} more not sent: at most ${MAX_FILES} files at once.`;
+    if (skipped > 0)
+      overallText.textContent += ` ${formatCount(skipped)} more not sent: at most ${MAX_FILES} files at once.`;
     if (!isRunning) void drain();
   }
 
@@ -75,12 +97,22 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
   }
 
   async function send(file: File): Promise<void> {
-    const bar = h('progress', { max: '1', value: '0', class: 'upload__bar', 'aria-label': `Upload of ${file.name}` });
+    const bar = h('progress', {
+      max: '1',
+      value: '0',
+      class: 'upload__bar',
+      'aria-label': `Upload of ${file.name}`,
+    });
     const state = h('span', { class: 'upload__state' }, 'Uploading…');
     const row = h(
       'li',
       { class: 'upload', 'data-state': 'uploading' },
-      h('div', { class: 'upload__head' }, h('span', { class: 'upload__name' }, file.name), h('span', { class: 'muted small' }, formatBytes(file.size))),
+      h(
+        'div',
+        { class: 'upload__head' },
+        h('span', { class: 'upload__name' }, file.name),
+        h('span', { class: 'muted small' }, formatBytes(file.size)),
+      ),
       bar,
       state,
     );
@@ -98,16 +130,26 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
     try {
       const { job } = await client.uploadFile(file, { formats: options.formats(), signal: options.signal });
       let doc: { id?: string; title?: string | null; wordCount?: number } | undefined;
-      for await (const result of client.results(job.id, { fields: ['id', 'title', 'wordCount'], signal: options.signal })) {
+      for await (const result of client.results(job.id, {
+        fields: ['id', 'title', 'wordCount'],
+        signal: options.signal,
+      })) {
         doc = result;
         break;
       }
       row.dataset.state = 'done';
       bar.max = 1;
       bar.value = 1;
-      const href = doc?.id ? `#/documents/${encodeURIComponent(doc.id)}?job=${encodeURIComponent(job.id)}` : `#/jobs/${encodeURIComponent(job.id)}`;
+      const href = doc?.id
+        ? `#/documents/${encodeURIComponent(doc.id)}?job=${encodeURIComponent(job.id)}`
+        : `#/jobs/${encodeURIComponent(job.id)}`;
       const words = doc?.wordCount !== undefined ? ` (${formatCount(doc.wordCount)} words)` : '';
-      replace(state, 'Extracted: ', h('a', { href, class: 'upload__document' }, doc?.title || file.name), words);
+      replace(
+        state,
+        'Extracted: ',
+        h('a', { href, class: 'upload__document' }, doc?.title || file.name),
+        words,
+      );
     } catch (error) {
       if (options.signal.aborted) return;
       row.dataset.state = 'failed';
@@ -115,10 +157,23 @@ export function fileUploadField(options: FileUploadOptions): HTMLElement {
       if (error instanceof DistillApiError) {
         // A file that could not be read is still a failed item of its job: link the job.
         const jobId = error.problem.jobId;
-        const jobLink = jobId !== undefined ? [' · ', h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, class: 'upload__job' }, 'job')] : [];
-        replace(state, h('span', { class: 'upload__error' }, error.detail ?? error.problem.title), ' ', h('code', { class: 'error-code' }, error.code), h('span', { class: 'muted small' }, ` · HTTP ${error.status}`), ...jobLink);
+        const jobLink =
+          jobId !== undefined
+            ? [' · ', h('a', { href: `#/jobs/${encodeURIComponent(jobId)}`, class: 'upload__job' }, 'job')]
+            : [];
+        replace(
+          state,
+          h('span', { class: 'upload__error' }, error.detail ?? error.problem.title),
+          ' ',
+          h('code', { class: 'error-code' }, error.code),
+          h('span', { class: 'muted small' }, ` · HTTP ${error.status}`),
+          ...jobLink,
+        );
       } else {
-        replace(state, h('span', { class: 'upload__error' }, error instanceof Error ? error.message : String(error)));
+        replace(
+          state,
+          h('span', { class: 'upload__error' }, error instanceof Error ? error.message : String(error)),
+        );
       }
     }
   }

@@ -113,8 +113,16 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
     h('p', {}, 'Queued links will not be fetched and running ones are stopped. Finished documents are kept.'),
     h('div', { class: 'actions' }, confirmCancel, keepRunning),
   );
-  const deleteButton = h('button', { type: 'button', class: 'button button--danger', hidden: true }, 'Delete job');
-  const retryButton = h('button', { type: 'button', class: 'button', id: 'retry-failed', hidden: true }, 'Retry failed');
+  const deleteButton = h(
+    'button',
+    { type: 'button', class: 'button button--danger', hidden: true },
+    'Delete job',
+  );
+  const retryButton = h(
+    'button',
+    { type: 'button', class: 'button', id: 'retry-failed', hidden: true },
+    'Retry failed',
+  );
   const ndjsonButton = h('button', { type: 'button', class: 'button' }, 'Download all (NDJSON)');
   const zipButton = h('button', { type: 'button', class: 'button' }, 'Download Markdown (zip)');
   const actionError = h('div');
@@ -188,10 +196,19 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       ...ITEM_STATES.map((state) =>
         h(
           'li',
-          { class: `count count--${state}${state === 'failed' && job.counts.failed > 0 ? ' count--alarm' : ''}`, 'data-state': state },
-          h('span', { class: 'count__n' }, formatCount(state === 'running' && polite ? polite.inFlight : job.counts[state])),
+          {
+            class: `count count--${state}${state === 'failed' && job.counts.failed > 0 ? ' count--alarm' : ''}`,
+            'data-state': state,
+          },
+          h(
+            'span',
+            { class: 'count__n' },
+            formatCount(state === 'running' && polite ? polite.inFlight : job.counts[state]),
+          ),
           ' ',
-          state === 'running' && polite ? h('span', { class: 'badge badge--running' }, 'in flight') : stateBadge(state),
+          state === 'running' && polite
+            ? h('span', { class: 'badge badge--running' }, 'in flight')
+            : stateBadge(state),
         ),
       ),
     );
@@ -255,7 +272,8 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
   confirmCancel.addEventListener('click', () => {
     confirmCancel.disabled = true;
     replace(actionError);
-    api.cancel(job.id)
+    api
+      .cancel(job.id)
       .then(
         (cancelled) => {
           confirmBox.hidden = true;
@@ -295,7 +313,11 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       .retryFailed(job.id)
       .then(
         ({ retried }) => {
-          toast(retried === 0 ? 'Nothing to retry' : `${formatCount(retried)} failed link${retried === 1 ? '' : 's'} queued again`);
+          toast(
+            retried === 0
+              ? 'Nothing to retry'
+              : `${formatCount(retried)} failed link${retried === 1 ? '' : 's'} queued again`,
+          );
           // The job runs again: start over, live updates included.
           context.rerender();
         },
@@ -314,7 +336,8 @@ export async function renderJob(main: HTMLElement, context: ViewContext, jobId: 
       .then(
         (blob) => download(blob, `distill-${job.id}.zip`),
         (error: unknown) => {
-          if (!signal.aborted) replace(actionError, errorBox(error, 'The Markdown files could not be downloaded'));
+          if (!signal.aborted)
+            replace(actionError, errorBox(error, 'The Markdown files could not be downloaded'));
         },
       )
       .finally(() => {

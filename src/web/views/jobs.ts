@@ -31,7 +31,9 @@ export function jobList(jobs: readonly JobView[]): HTMLElement {
           { class: 'job-card__meta' },
           `${formatCount(finishedCount(job.counts))} of ${formatCount(job.total)} done (${formatPercent(job.progress)})`,
           job.counts.failed > 0 ? ' · ' : '',
-          job.counts.failed > 0 ? h('span', { class: 'failed-count' }, `${formatCount(job.counts.failed)} failed`) : '',
+          job.counts.failed > 0
+            ? h('span', { class: 'failed-count' }, `${formatCount(job.counts.failed)} failed`)
+            : '',
           ' · ',
           h(
             'time',
@@ -62,7 +64,14 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     h('option', { value: '' }, 'Every status'),
     ...(['queued', 'running', 'completed', 'cancelled'] as const).map((s) => h('option', { value: s }, s)),
   );
-  const search = h('input', { id: 'jobs-search', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: '200', 'aria-describedby': 'jobs-search-hint' });
+  const search = h('input', {
+    id: 'jobs-search',
+    type: 'search',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: '200',
+    'aria-describedby': 'jobs-search-hint',
+  });
   main.append(
     h(
       'section',
@@ -77,7 +86,11 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
           { class: 'field field--inline' },
           h('label', { for: 'jobs-search' }, 'Search jobs'),
           search,
-          h('p', { id: 'jobs-search-hint', class: 'hint' }, 'Part of a name or first link, or a whole link of the job.'),
+          h(
+            'p',
+            { id: 'jobs-search-hint', class: 'hint' },
+            'Part of a name or first link, or a whole link of the job.',
+          ),
         ),
       ),
       list,
@@ -96,7 +109,13 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
     try {
       const chosen = (filter.value || undefined) as JobView['status'] | undefined;
       const q = search.value.trim();
-      const page = await api.listJobs({ cursor: cursor ?? undefined, limit: 20, status: chosen, q, signal: context.signal });
+      const page = await api.listJobs({
+        cursor: cursor ?? undefined,
+        limit: 20,
+        status: chosen,
+        q,
+        signal: context.signal,
+      });
       if (mine !== generation) return; // A newer filter won.
       jobs.push(...page.items);
       cursor = page.nextCursor;
@@ -107,8 +126,8 @@ export async function renderJobs(main: HTMLElement, context: ViewContext): Promi
           ? search.value.trim() !== ''
             ? h('p', {}, `No ${filter.value ? `${filter.value} ` : ''}job matches “${search.value.trim()}”.`)
             : filter.value !== ''
-            ? h('p', {}, `No ${filter.value} job.`)
-            : h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
+              ? h('p', {}, `No ${filter.value} job.`)
+              : h('p', {}, 'No jobs yet. ', h('a', { href: '#/' }, 'Submit some links'), '.')
           : jobList(jobs),
       );
       list.setAttribute('aria-busy', 'false');

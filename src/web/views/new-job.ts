@@ -82,11 +82,47 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     h('option', { value: 'auto' }, 'When the page needs JavaScript'),
     h('option', { value: 'always' }, 'Always, in a browser'),
   );
-  const jobNameInput = h('input', { id: 'job-name', name: 'name', type: 'text', maxlength: '200', autocomplete: 'off', placeholder: 'Docs refresh', 'aria-describedby': 'job-name-hint' });
-  const webhookUrl = h('input', { id: 'webhook-url', name: 'webhookUrl', type: 'url', autocomplete: 'off', placeholder: 'https://example.com/hooks/distill', 'aria-describedby': 'webhook-hint' });
-  const isCrawl = h('input', { id: 'crawl', name: 'crawl', type: 'checkbox', 'aria-describedby': 'crawl-hint', 'aria-controls': 'crawl-scope' });
-  const crawlDepth = h('input', { id: 'crawl-depth', name: 'maxDepth', type: 'number', min: '0', max: '100', value: '2', inputmode: 'numeric' });
-  const crawlPages = h('input', { id: 'crawl-pages', name: 'maxPages', type: 'number', min: '1', value: '100', inputmode: 'numeric' });
+  const jobNameInput = h('input', {
+    id: 'job-name',
+    name: 'name',
+    type: 'text',
+    maxlength: '200',
+    autocomplete: 'off',
+    placeholder: 'Docs refresh',
+    'aria-describedby': 'job-name-hint',
+  });
+  const webhookUrl = h('input', {
+    id: 'webhook-url',
+    name: 'webhookUrl',
+    type: 'url',
+    autocomplete: 'off',
+    placeholder: 'https://example.com/hooks/distill',
+    'aria-describedby': 'webhook-hint',
+  });
+  const isCrawl = h('input', {
+    id: 'crawl',
+    name: 'crawl',
+    type: 'checkbox',
+    'aria-describedby': 'crawl-hint',
+    'aria-controls': 'crawl-scope',
+  });
+  const crawlDepth = h('input', {
+    id: 'crawl-depth',
+    name: 'maxDepth',
+    type: 'number',
+    min: '0',
+    max: '100',
+    value: '2',
+    inputmode: 'numeric',
+  });
+  const crawlPages = h('input', {
+    id: 'crawl-pages',
+    name: 'maxPages',
+    type: 'number',
+    min: '1',
+    value: '100',
+    inputmode: 'numeric',
+  });
   const crawlScope = h(
     'div',
     { id: 'crawl-scope', class: 'field-row', hidden: true },
@@ -196,7 +232,11 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
       { class: 'field' },
       h('label', { for: 'job-name' }, 'Name (optional)'),
       jobNameInput,
-      h('p', { id: 'job-name-hint', class: 'hint' }, 'Shown in the jobs list. Without one, the job is named after its first link’s site and how many links it has.'),
+      h(
+        'p',
+        { id: 'job-name-hint', class: 'hint' },
+        'Shown in the jobs list. Without one, the job is named after its first link’s site and how many links it has.',
+      ),
     ),
     h(
       'details',
@@ -233,14 +273,27 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
           { class: 'field' },
           h('label', { for: 'render' }, 'Render pages in a browser'),
           render,
-          h('p', { id: 'render-hint', class: 'hint' }, 'For pages that build their content with JavaScript (render). Needs Chromium on the server.'),
+          h(
+            'p',
+            { id: 'render-hint', class: 'hint' },
+            'For pages that build their content with JavaScript (render). Needs Chromium on the server.',
+          ),
         ),
         h(
           'fieldset',
           { class: 'field' },
           h('legend', {}, 'Crawl'),
-          h('label', { class: 'check', for: 'crawl' }, isCrawl, ' Follow the links of the first link, within its site'),
-          h('p', { id: 'crawl-hint', class: 'hint' }, 'The first link is the start page; links are followed breadth-first (a crawl job).'),
+          h(
+            'label',
+            { class: 'check', for: 'crawl' },
+            isCrawl,
+            ' Follow the links of the first link, within its site',
+          ),
+          h(
+            'p',
+            { id: 'crawl-hint', class: 'hint' },
+            'The first link is the start page; links are followed breadth-first (a crawl job).',
+          ),
           crawlScope,
         ),
         h(
@@ -248,7 +301,11 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
           { class: 'field' },
           h('label', { for: 'webhook-url' }, 'Webhook URL (optional)'),
           webhookUrl,
-          h('p', { id: 'webhook-hint', class: 'hint' }, 'Signed POSTs of the job\'s events (document extracted, item failed, job completed).'),
+          h(
+            'p',
+            { id: 'webhook-hint', class: 'hint' },
+            "Signed POSTs of the job's events (document extracted, item failed, job completed).",
+          ),
         ),
       ),
     ),
@@ -258,7 +315,10 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
   const uploads = h(
     'div',
     { class: 'panel stack' },
-    fileUploadField({ formats: () => formatBoxes.filter((box) => box.checked).map((box) => box.value as DocumentFormatName), signal: context.signal }),
+    fileUploadField({
+      formats: () => formatBoxes.filter((box) => box.checked).map((box) => box.value as DocumentFormatName),
+      signal: context.signal,
+    }),
   );
 
   // A changed form is a different submission: it gets a key of its own.
@@ -307,14 +367,25 @@ export async function renderNewJob(main: HTMLElement, context: ViewContext): Pro
     replace(feedback);
     try {
       const name = jobNameInput.value.trim();
-      const submitOptions = { ...options, idempotencyKey, ...(webhook ? { webhook } : {}), ...(name !== '' ? { name } : {}) };
+      const submitOptions = {
+        ...options,
+        idempotencyKey,
+        ...(webhook ? { webhook } : {}),
+        ...(name !== '' ? { name } : {}),
+      };
       if (isCrawl.checked) {
-        const { job } = await api.crawl(urls[0]!, { ...submitOptions, maxDepth: Number(crawlDepth.value), maxPages: Number(crawlPages.value) });
+        const { job } = await api.crawl(urls[0]!, {
+          ...submitOptions,
+          maxDepth: Number(crawlDepth.value),
+          maxPages: Number(crawlPages.value),
+        });
         idempotencyKey = randomKey();
         location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
         return;
       }
-      const { job, submission } = await (urls.length <= MAX_JSON_URLS ? api.submit(urls, submitOptions) : api.submitStream(urls, submitOptions));
+      const { job, submission } = await (urls.length <= MAX_JSON_URLS
+        ? api.submit(urls, submitOptions)
+        : api.submitStream(urls, submitOptions));
       idempotencyKey = randomKey();
       recentSubmissions.set(job.id, submission);
       location.hash = `#/jobs/${encodeURIComponent(job.id)}`;

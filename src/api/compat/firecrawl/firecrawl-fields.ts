@@ -9,32 +9,63 @@ import { ApiError } from '../../api-error.js';
 
 /** Thrown for a field Firecrawl has and distill does not do (400 `unsupported_option`). */
 export function refuse(field: string, reason: string): ApiError {
-  return new ApiError('unsupported_option', `\`${field}\` is not supported by distill: ${reason}`, { extensions: { field } });
+  return new ApiError('unsupported_option', `\`${field}\` is not supported by distill: ${reason}`, {
+    extensions: { field },
+  });
 }
 
 /** Thrown for a malformed or unknown field (400 `validation_failed`, naming it). */
 export function invalid(field: string, message: string): ApiError {
-  return new ApiError('validation_failed', `\`${field}\` ${message}`, { extensions: { errors: [{ field, message }] } });
+  return new ApiError('validation_failed', `\`${field}\` ${message}`, {
+    extensions: { errors: [{ field, message }] },
+  });
 }
 
 /** The reason given for Firecrawl's other formats that need a language model. */
-export const LLM_FORMAT_REASON = 'of the formats that need a language model, distill has json and summary only';
+export const LLM_FORMAT_REASON =
+  'of the formats that need a language model, distill has json and summary only';
 
 /** How distill produces a Firecrawl format. */
 export type FormatSupport =
-  | { kind: 'supported' | 'mapped'; output: 'markdown' | 'html' | 'links' | 'screenshot' | 'json' | 'summary'; note?: string }
+  | {
+      kind: 'supported' | 'mapped';
+      output: 'markdown' | 'html' | 'links' | 'screenshot' | 'json' | 'summary';
+      note?: string;
+    }
   | { kind: 'refused'; reason: string };
 
 /** Every format of Firecrawl's v1 and v2 APIs. */
 export const FIRECRAWL_FORMATS: Readonly<Record<string, FormatSupport>> = {
   markdown: { kind: 'supported', output: 'markdown' },
-  html: { kind: 'mapped', output: 'html', note: "distill's cleaned HTML of the main content (what its Markdown is made from)" },
+  html: {
+    kind: 'mapped',
+    output: 'html',
+    note: "distill's cleaned HTML of the main content (what its Markdown is made from)",
+  },
   links: { kind: 'supported', output: 'links' },
-  screenshot: { kind: 'mapped', output: 'screenshot', note: 'the page rendered in Chromium; a URL of GET /v1/documents/{id}/screenshot (needs the API key)' },
-  'screenshot@fullPage': { kind: 'mapped', output: 'screenshot', note: 'v1 spelling of a full-page screenshot' },
-  rawHtml: { kind: 'refused', reason: 'distill does not keep the raw HTML of a page, only what it extracts from it' },
-  json: { kind: 'mapped', output: 'json', note: "distill's json format: the schema and prompt of `{type: \"json\"}` (v2) or `jsonOptions` (v1)" },
-  extract: { kind: 'refused', reason: 'the v1 `extract` format is the older name of `json`: ask for `json` with `jsonOptions`' },
+  screenshot: {
+    kind: 'mapped',
+    output: 'screenshot',
+    note: 'the page rendered in Chromium; a URL of GET /v1/documents/{id}/screenshot (needs the API key)',
+  },
+  'screenshot@fullPage': {
+    kind: 'mapped',
+    output: 'screenshot',
+    note: 'v1 spelling of a full-page screenshot',
+  },
+  rawHtml: {
+    kind: 'refused',
+    reason: 'distill does not keep the raw HTML of a page, only what it extracts from it',
+  },
+  json: {
+    kind: 'mapped',
+    output: 'json',
+    note: 'distill\'s json format: the schema and prompt of `{type: "json"}` (v2) or `jsonOptions` (v1)',
+  },
+  extract: {
+    kind: 'refused',
+    reason: 'the v1 `extract` format is the older name of `json`: ask for `json` with `jsonOptions`',
+  },
   summary: { kind: 'mapped', output: 'summary', note: "distill's summary format" },
   changeTracking: {
     kind: 'refused',
@@ -43,7 +74,10 @@ export const FIRECRAWL_FORMATS: Readonly<Record<string, FormatSupport>> = {
   images: { kind: 'refused', reason: 'a list of images is not one of distill’s outputs' },
   attributes: { kind: 'refused', reason: 'distill does not select attributes by CSS selector' },
   branding: { kind: 'refused', reason: 'not one of distill’s outputs' },
-  product: { kind: 'refused', reason: 'not one of distill’s outputs (product data is in metadata.structured of the native API)' },
+  product: {
+    kind: 'refused',
+    reason: 'not one of distill’s outputs (product data is in metadata.structured of the native API)',
+  },
   menu: { kind: 'refused', reason: 'not one of distill’s outputs' },
   audio: { kind: 'refused', reason: 'distill does not transcribe media' },
   video: { kind: 'refused', reason: 'distill does not transcribe media' },
@@ -61,7 +95,12 @@ export interface RequestedFormats {
 }
 
 /** Members of a v2 `{type: "json"}` format: each one's handling. */
-function readJsonMember(object: Record<string, unknown>, key: string, at: string, into: RequestedFormats): void {
+function readJsonMember(
+  object: Record<string, unknown>,
+  key: string,
+  at: string,
+  into: RequestedFormats,
+): void {
   into.json ??= { field: at };
   if (key === 'schema') into.json.schema = object.schema;
   else if (key === 'prompt') into.json.prompt = object.prompt;
@@ -77,7 +116,8 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
     result.outputs.add('markdown');
     return result;
   }
-  if (!Array.isArray(value) || value.length > 20) throw invalid(field, 'must be an array of at most 20 formats');
+  if (!Array.isArray(value) || value.length > 20)
+    throw invalid(field, 'must be an array of at most 20 formats');
   for (const [index, entry] of value.entries()) {
     const at = `${field}[${index}]`;
     let name: unknown = entry;
@@ -93,7 +133,8 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
           fullPage = object.fullPage;
           continue;
         }
-        if (name === 'screenshot' && (key === 'quality' || key === 'viewport')) throw refuse(`${at}.${key}`, 'screenshots are PNGs of the default viewport');
+        if (name === 'screenshot' && (key === 'quality' || key === 'viewport'))
+          throw refuse(`${at}.${key}`, 'screenshots are PNGs of the default viewport');
         if (name === 'json') {
           readJsonMember(object, key, at, result);
           continue;
@@ -106,7 +147,8 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
     const support = FIRECRAWL_FORMATS[name];
     if (!support) throw invalid(at, `is not a Firecrawl format: ${JSON.stringify(name.slice(0, 50))}`);
     if (support.kind === 'refused') throw refuse(`${at}`, `the \`${name}\` format: ${support.reason}`);
-    if (support.output === 'screenshot') result.screenshot = fullPage || name === 'screenshot@fullPage' ? 'fullPage' : 'viewport';
+    if (support.output === 'screenshot')
+      result.screenshot = fullPage || name === 'screenshot@fullPage' ? 'fullPage' : 'viewport';
     else result.outputs.add(support.output);
   }
   return result;
@@ -114,7 +156,8 @@ export function readFormats(value: unknown, field: string): RequestedFormats {
 
 /** The members of a request body: a plain object, else a 400. */
 export function objectOf(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(field, 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(field, 'must be an object');
   return value as Record<string, unknown>;
 }
 
@@ -138,7 +181,8 @@ export function readInteger(value: unknown, field: string, min: number, max: num
 }
 
 export function readStrings(value: unknown, field: string, maxItems: number): string[] {
-  if (!Array.isArray(value) || value.length > maxItems) throw invalid(field, `must be an array of at most ${maxItems} strings`);
+  if (!Array.isArray(value) || value.length > maxItems)
+    throw invalid(field, `must be an array of at most ${maxItems} strings`);
   return value.map((entry, index) => readString(entry, `${field}[${index}]`, 2048));
 }
 

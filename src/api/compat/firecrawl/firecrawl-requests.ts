@@ -80,14 +80,22 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
     for (const [key, member] of Object.entries(object)) {
       if (key === 'schema' || key === 'prompt' || key === 'systemPrompt') options[key] = member;
       else if (key === 'checkPromptInjection') {
-        if (!isUnset(member)) throw refuse(`${field}.${key}`, 'distill does not screen prompts for injection');
+        if (!isUnset(member))
+          throw refuse(`${field}.${key}`, 'distill does not screen prompts for injection');
       } else throw invalid(`${field}.${key}`, 'is not a member of jsonOptions');
     }
     into.jsonOptions = options;
   },
-  onlyMainContent: onlyBoolean(true, 'distill always extracts the main content of a page (onlyMainContent: true)'),
-  includeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
-  excludeTags: refusedUnlessUnset('distill selects the main content itself; CSS tag selection is not available'),
+  onlyMainContent: onlyBoolean(
+    true,
+    'distill always extracts the main content of a page (onlyMainContent: true)',
+  ),
+  includeTags: refusedUnlessUnset(
+    'distill selects the main content itself; CSS tag selection is not available',
+  ),
+  excludeTags: refusedUnlessUnset(
+    'distill selects the main content itself; CSS tag selection is not available',
+  ),
   headers: (value, field, into) => {
     const headers: Record<string, string> = {};
     for (const [name, member] of Object.entries(objectOf(value, field))) {
@@ -104,24 +112,35 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
     into.options.timeoutMs = Math.min(timeoutMs, MAX_FETCH_TIMEOUT_MS);
   },
   waitFor: (value, field) => {
-    if (readInteger(value, field, 0, 60_000) !== 0) throw refuse(field, 'rendered pages are read once the page has loaded; a fixed wait is not available');
+    if (readInteger(value, field, 0, 60_000) !== 0)
+      throw refuse(field, 'rendered pages are read once the page has loaded; a fixed wait is not available');
   },
   maxAge: (value, field, into) => {
     into.options.maxAgeSeconds = Math.floor(readInteger(value, field, 0, 365 * 24 * 3600 * 1000) / 1000);
   },
-  storeInCache: onlyBoolean(true, 'distill always stores the documents it fetches (they serve maxAge and change detection)'),
+  storeInCache: onlyBoolean(
+    true,
+    'distill always stores the documents it fetches (they serve maxAge and change detection)',
+  ),
   mobile: onlyBoolean(false, 'distill fetches and renders as a desktop browser only'),
-  skipTlsVerification: onlyBoolean(false, 'distill always verifies TLS certificates (a bad one fails the page with tls_error)'),
+  skipTlsVerification: onlyBoolean(
+    false,
+    'distill always verifies TLS certificates (a bad one fails the page with tls_error)',
+  ),
   removeBase64Images: onlyBoolean(true, 'distill’s Markdown never carries base64 images'),
   blockAds: onlyBoolean(true, 'distill extracts without ads and trackers; it cannot keep them'),
   fastMode: refusedUnlessUnset('there is no fast mode; distill always fetches the page'),
   parsers: (value, field) => {
     if (!Array.isArray(value)) throw invalid(field, 'must be an array');
-    const names = value.map((entry: unknown) => (typeof entry === 'object' && entry !== null ? (entry as { type?: unknown }).type : entry));
-    if (!names.every((name) => name === 'pdf') || names.length === 0) throw refuse(field, 'distill always parses PDFs (parsers: ["pdf"]) and has no other parser');
+    const names = value.map((entry: unknown) =>
+      typeof entry === 'object' && entry !== null ? (entry as { type?: unknown }).type : entry,
+    );
+    if (!names.every((name) => name === 'pdf') || names.length === 0)
+      throw refuse(field, 'distill always parses PDFs (parsers: ["pdf"]) and has no other parser');
   },
   proxy: (value, field) => {
-    if (value !== 'basic' && value !== 'auto') throw refuse(field, 'distill fetches through its own egress (proxy: "basic" or "auto")');
+    if (value !== 'basic' && value !== 'auto')
+      throw refuse(field, 'distill fetches through its own egress (proxy: "basic" or "auto")');
   },
   actions: refusedUnlessUnset('browser actions (click, type, scroll) are not available'),
   location: refusedUnlessUnset('distill has no per-request location or language'),
@@ -134,12 +153,20 @@ const SCRAPE_OPTIONS: Record<string, Reader> = {
   profile: refusedUnlessUnset('browser profiles are not available'),
   domainTools: refusedUnlessUnset('not available'),
   toolDetail: refusedUnlessUnset('not available'),
-  zeroDataRetention: refusedUnlessUnset('distill stores every document it fetches (retention is set by the operator)'),
+  zeroDataRetention: refusedUnlessUnset(
+    'distill stores every document it fetches (retention is set by the operator)',
+  ),
 };
 
 /** A new scrape request with Firecrawl's defaults: Markdown only. */
 function emptyScrape(): ScrapeRequest {
-  return { options: {}, formats: readFormats(undefined, 'formats'), timeoutMs: undefined, headers: undefined, modelFormats: [] };
+  return {
+    options: {},
+    formats: readFormats(undefined, 'formats'),
+    timeoutMs: undefined,
+    headers: undefined,
+    modelFormats: [],
+  };
 }
 
 /**
@@ -152,13 +179,24 @@ function jsonFormatOf(scrape: ScrapeRequest): Exclude<FormatInput, string> {
   const field = scrape.formats.json?.field ?? scrape.jsonOptions?.field ?? scrape.formatsField ?? 'formats';
   const { schema, prompt } = source ?? {};
   const systemPrompt = scrape.formats.json ? undefined : scrape.jsonOptions?.systemPrompt;
-  if (schema === undefined && prompt === undefined) throw invalid(field, 'needs a `schema` or a `prompt` for the json format');
-  if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) throw invalid(`${field}.schema`, 'must be a JSON Schema object');
-  for (const [name, text] of [['prompt', prompt], ['systemPrompt', systemPrompt]] as const) {
+  if (schema === undefined && prompt === undefined)
+    throw invalid(field, 'needs a `schema` or a `prompt` for the json format');
+  if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema)))
+    throw invalid(`${field}.schema`, 'must be a JSON Schema object');
+  for (const [name, text] of [
+    ['prompt', prompt],
+    ['systemPrompt', systemPrompt],
+  ] as const) {
     if (text !== undefined && typeof text !== 'string') throw invalid(`${field}.${name}`, 'must be a string');
   }
-  const joined = [systemPrompt, prompt].filter((text): text is string => typeof text === 'string' && text !== '').join('\n\n');
-  return { type: 'json', schema: (schema as Record<string, unknown> | undefined) ?? ANY_OBJECT_SCHEMA, ...(joined !== '' ? { prompt: joined } : {}) };
+  const joined = [systemPrompt, prompt]
+    .filter((text): text is string => typeof text === 'string' && text !== '')
+    .join('\n\n');
+  return {
+    type: 'json',
+    schema: (schema as Record<string, unknown> | undefined) ?? ANY_OBJECT_SCHEMA,
+    ...(joined !== '' ? { prompt: joined } : {}),
+  };
 }
 
 /** Sets distill's formats and screenshot from what `formats` asked for. */
@@ -166,7 +204,8 @@ function finish(scrape: ScrapeRequest): ScrapeRequest {
   const { outputs } = scrape.formats;
   scrape.options.formats = [...outputs];
   if (scrape.formats.screenshot !== 'none') scrape.options.screenshot = scrape.formats.screenshot;
-  if (scrape.jsonOptions && !outputs.has('json')) throw invalid(scrape.jsonOptions.field, 'is read only with "json" in formats');
+  if (scrape.jsonOptions && !outputs.has('json'))
+    throw invalid(scrape.jsonOptions.field, 'is read only with "json" in formats');
   if (outputs.has('json')) scrape.modelFormats.push(jsonFormatOf(scrape));
   if (outputs.has('summary')) scrape.modelFormats.push('summary');
   return scrape;
@@ -216,11 +255,15 @@ export function readWebhook(value: unknown, field: string): FirecrawlWebhook {
     const at = `${field}.${key}`;
     if (key === 'url') url = readString(member, at, 2048);
     else if (key === 'headers' || key === 'metadata') {
-      if (!isUnset(member)) throw refuse(at, 'distill signs its webhook calls itself and sends no custom headers or metadata');
+      if (!isUnset(member))
+        throw refuse(at, 'distill signs its webhook calls itself and sends no custom headers or metadata');
     } else if (key === 'events') {
       const events = readStrings(member, at, 10);
       if (!FIRECRAWL_WEBHOOK_EVENTS.every((event) => events.includes(event))) {
-        throw refuse(at, 'distill sends every event of the job (job.created, document.extracted, item.failed, job.completed); a subset cannot be chosen');
+        throw refuse(
+          at,
+          'distill sends every event of the job (job.created, document.extracted, item.failed, job.completed); a subset cannot be chosen',
+        );
       }
     } else throw invalid(at, 'is not a member of a Firecrawl webhook');
   }
@@ -230,7 +273,10 @@ export function readWebhook(value: unknown, field: string): FirecrawlWebhook {
 }
 
 /** `POST /v{1,2}/batch/scrape`. */
-export function readBatchBody(input: unknown, maxUrls: number): {
+export function readBatchBody(
+  input: unknown,
+  maxUrls: number,
+): {
   urls: string[];
   ignoreInvalidURLs: boolean;
   webhook: FirecrawlWebhook | undefined;
@@ -254,7 +300,10 @@ export function readBatchBody(input: unknown, maxUrls: number): {
         throw refuse(field, 'append URLs to a job with POST /v1/jobs/{id}/urls of the native API');
       },
       maxConcurrency: (_value, field) => {
-        throw refuse(field, 'concurrency is set per host by the operator (DISTILL_HOST_CONCURRENCY), not per job');
+        throw refuse(
+          field,
+          'concurrency is set per host by the operator (DISTILL_HOST_CONCURRENCY), not per job',
+        );
       },
       // The v1 SDK nests options here; v2 flattens them.
       scrapeOptions: (value, field) => readMembers(objectOf(value, field), `${field}.`, {}, scrape),
@@ -314,22 +363,32 @@ export function readCrawlBody(input: unknown, version: FirecrawlVersion): CrawlR
       allowBackwardLinks: (value, field) => (crawlEntireDomain = readBoolean(value, field)),
       allowExternalLinks: (value, field) => (allowExternalLinks = readBoolean(value, field)),
       allowSubdomains: (value, field) => {
-        if (readBoolean(value, field)) throw refuse(field, 'a crawl follows the start host (or every host with allowExternalLinks)');
+        if (readBoolean(value, field))
+          throw refuse(field, 'a crawl follows the start host (or every host with allowExternalLinks)');
       },
       sitemap: (value, field) => {
-        if (value === 'only') throw refuse(field, 'a crawl reads the sitemap and links together; list sitemap URLs with map instead');
-        if (value !== 'include' && value !== 'skip') throw invalid(field, 'must be "include", "skip" or "only"');
+        if (value === 'only')
+          throw refuse(
+            field,
+            'a crawl reads the sitemap and links together; list sitemap URLs with map instead',
+          );
+        if (value !== 'include' && value !== 'skip')
+          throw invalid(field, 'must be "include", "skip" or "only"');
         sitemap = value;
       },
       ignoreSitemap: (value, field) => (sitemap = readBoolean(value, field) ? 'skip' : 'include'),
       ignoreQueryParameters: (value, field) => {
-        if (readBoolean(value, field)) throw refuse(field, 'distill keeps query strings (URLs are normalised, not stripped)');
+        if (readBoolean(value, field))
+          throw refuse(field, 'distill keeps query strings (URLs are normalised, not stripped)');
       },
       deduplicateSimilarURLs: (value, field) => {
         if (readBoolean(value, field)) throw refuse(field, 'distill collapses normalised duplicates only');
       },
       prompt: (_value, field) => {
-        throw refuse(field, 'crawl settings from a prompt need a language model, not available on this server yet');
+        throw refuse(
+          field,
+          'crawl settings from a prompt need a language model, not available on this server yet',
+        );
       },
       robotsUserAgent: (_value, field) => {
         throw refuse(field, 'distill reads robots.txt as its own user agent');
@@ -338,7 +397,10 @@ export function readCrawlBody(input: unknown, version: FirecrawlVersion): CrawlR
         throw refuse(field, 'politeness is set per host by the operator (DISTILL_HOST_RATE), not per crawl');
       },
       maxConcurrency: (_value, field) => {
-        throw refuse(field, 'concurrency is set per host by the operator (DISTILL_HOST_CONCURRENCY), not per crawl');
+        throw refuse(
+          field,
+          'concurrency is set per host by the operator (DISTILL_HOST_CONCURRENCY), not per crawl',
+        );
       },
       zeroDataRetention: refusedUnlessUnsetOwn('distill stores every document it fetches'),
       webhook: (value, field) => (webhook = readWebhook(value, field)),
@@ -351,7 +413,8 @@ export function readCrawlBody(input: unknown, version: FirecrawlVersion): CrawlR
   if (!crawlEntireDomain && include.length === 0) {
     // Firecrawl follows only the start path's descendants unless crawlEntireDomain.
     const path = safePath(url);
-    if (path !== null && path !== '/' && !GLOB_SPECIALS.test(path)) include.push(`${path.endsWith('/') ? path : `${path}/`}**`, path);
+    if (path !== null && path !== '/' && !GLOB_SPECIALS.test(path))
+      include.push(`${path.endsWith('/') ? path : `${path}/`}**`, path);
   }
   const crawl: CrawlInputView = {
     url,
@@ -395,7 +458,8 @@ export function readMapBody(input: unknown): Omit<MapRequest, 'signal'> {
       limit: (value, field) => (request.limit = readInteger(value, field, 1, 100_000)),
       timeout: (value, field) => (request.timeoutMs = readInteger(value, field, 1000, 300_000)),
       sitemap: (value, field) => {
-        if (value !== 'include' && value !== 'skip' && value !== 'only') throw invalid(field, 'must be "include", "skip" or "only"');
+        if (value !== 'include' && value !== 'skip' && value !== 'only')
+          throw invalid(field, 'must be "include", "skip" or "only"');
         request.sitemap = value;
       },
       ignoreSitemap: (value, field) => {
@@ -405,7 +469,8 @@ export function readMapBody(input: unknown): Omit<MapRequest, 'signal'> {
         if (readBoolean(value, field)) request.sitemap = 'only';
       },
       useIndex: (value, field) => {
-        if (readBoolean(value, field)) throw refuse(field, 'distill has no index of the web; it reads the site itself');
+        if (readBoolean(value, field))
+          throw refuse(field, 'distill has no index of the web; it reads the site itself');
       },
       location: refusedUnlessUnsetOwn('distill has no per-request location or language'),
       threatProtection: refusedUnlessUnsetOwn('not available'),

@@ -45,7 +45,10 @@ const idParams = {
 const statusQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { cursor: { type: 'string', maxLength: 1024 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+  properties: {
+    cursor: { type: 'string', maxLength: 1024 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
 } as const;
 /** Bodies are read member by member (firecrawl-requests.ts), so that each error names its field. */
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -68,14 +71,20 @@ export function firecrawlRoutes(context: RouteContext) {
     let options = scrape.options;
     if (scrape.modelFormats.length > 0) {
       try {
-        options = { ...options, llm: toAiOptions({ formats: scrape.modelFormats }, services.isLlmConfigured === true).llm };
+        options = {
+          ...options,
+          llm: toAiOptions({ formats: scrape.modelFormats }, services.isLlmConfigured === true).llm,
+        };
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        const field = scrape.formats.json?.field ?? scrape.jsonOptions?.field ?? scrape.formatsField ?? 'formats';
+        const field =
+          scrape.formats.json?.field ?? scrape.jsonOptions?.field ?? scrape.formatsField ?? 'formats';
         throw new ApiError(error.code, `\`${field}\`: ${error.message}`, { extensions: { field } });
       }
     }
-    return scrape.headers === undefined ? options : { ...options, ...toDomainOptions({ headers: scrape.headers }, { box: services.secretBox }) };
+    return scrape.headers === undefined
+      ? options
+      : { ...options, ...toDomainOptions({ headers: scrape.headers }, { box: services.secretBox }) };
   };
 
   async function waitFinal(jobId: string, waitMs: number, responseSignal: AbortSignal): Promise<Job | null> {
@@ -94,17 +103,29 @@ export function firecrawlRoutes(context: RouteContext) {
   }
 
   async function checkFirecrawlWebhook(webhook: FirecrawlWebhook | undefined): Promise<void> {
-    await checkWebhook(services.events?.checkWebhookUrl.bind(services.events) ?? services.crawls?.checkWebhookUrl?.bind(services.crawls), webhook);
+    await checkWebhook(
+      services.events?.checkWebhookUrl.bind(services.events) ??
+        services.crawls?.checkWebhookUrl?.bind(services.crawls),
+      webhook,
+    );
   }
 
   /** The job of a status route, if it is the tenant's: another tenant's is not found. */
-  const ownJob = (request: IdRequest): Promise<Job> => services.jobs.getJob(request.params.id, { tenant: request.tenant });
+  const ownJob = (request: IdRequest): Promise<Job> =>
+    services.jobs.getJob(request.params.id, { tenant: request.tenant });
 
-  async function statusAnswer(request: IdRequest, job: Job, kind: 'batch/scrape' | 'crawl', version: FirecrawlVersion) {
+  async function statusAnswer(
+    request: IdRequest,
+    job: Job,
+    kind: 'batch/scrape' | 'crawl',
+    version: FirecrawlVersion,
+  ) {
     const limit = request.query.limit ?? STATUS_PAGE_SIZE;
     const page = await services.repository.listResults(job.id, { limit, cursor: request.query.cursor });
     const base = baseOf(request);
-    const data = page.items.map(({ item, document }) => toFirecrawlDocument(document, job.options, base, item.llm));
+    const data = page.items.map(({ item, document }) =>
+      toFirecrawlDocument(document, job.options, base, item.llm),
+    );
     const next =
       page.nextCursor !== null && page.nextCursor !== undefined
         ? `${base}${FIRECRAWL_PREFIX}/${version}/${kind}/${encodeURIComponent(job.id)}?cursor=${encodeURIComponent(page.nextCursor)}${request.query.limit !== undefined ? `&limit=${limit}` : ''}`
@@ -146,42 +167,67 @@ export function firecrawlRoutes(context: RouteContext) {
   function registerVersion(app: FastifyInstance, version: FirecrawlVersion): void {
     const v = `/${version}`;
 
-    app.post(`${v}/scrape`, { schema: { hide: true, body: anyObject } }, async (request, reply: FastifyReply) => {
-      const scrape = readScrapeBody(request.body);
-      if (!normalizeUrl(scrape.url).ok) throw invalid('url', `is not a valid http(s) URL: ${JSON.stringify(scrape.url.slice(0, 200))}`);
-      const submitted = await services.jobs.submit({ urls: [scrape.url], options: jobOptionsOf(scrape), tenant: request.tenant });
-      const jobId = submitted.job.id;
-      bindJobId(request, reply, jobId);
-      // Firecrawl's `timeout` may lengthen the wait, but never past the server's idle limit, which
-      // would cut the connection first (the idle limit already outlasts `extractTimeoutMs`).
-      const idleLimitMs = options.idleTimeoutMs === 0 ? Infinity : Math.max(options.idleTimeoutMs, options.extractTimeoutMs + 5000) - 5000;
-      const waitMs = Math.max(options.extractTimeoutMs, Math.min(scrape.timeoutMs ?? 0, idleLimitMs));
-      const job = await waitFinal(jobId, waitMs, signalOfResponse(request, reply));
-      if (job === null || !isJobFinal(job)) {
-        throw new ApiError('extract_timeout', `The page was not scraped within ${waitMs} ms; job ${jobId} keeps running`, { extensions: { jobId } });
-      }
-      const [item] = (await services.repository.listItems(jobId, { limit: 1 })).items;
-      if (item?.state === 'succeeded' && item.documentId !== null) {
-        const document = await services.repository.getDocument(item.documentId);
-        if (document) return { success: true, data: toFirecrawlDocument(document, job.options, baseOf(request), item.llm) };
-      }
-      if (item?.state === 'failed') {
-        throw new ItemFailedError({
-          code: item.error?.code ?? 'extraction_failed',
-          message: item.error?.message ?? `Scraping ${item.url} failed`,
-          jobId,
-          url: item.url,
-          httpStatus: item.error?.httpStatus,
+    app.post(
+      `${v}/scrape`,
+      { schema: { hide: true, body: anyObject } },
+      async (request, reply: FastifyReply) => {
+        const scrape = readScrapeBody(request.body);
+        if (!normalizeUrl(scrape.url).ok)
+          throw invalid('url', `is not a valid http(s) URL: ${JSON.stringify(scrape.url.slice(0, 200))}`);
+        const submitted = await services.jobs.submit({
+          urls: [scrape.url],
+          options: jobOptionsOf(scrape),
+          tenant: request.tenant,
         });
-      }
-      throw new ApiError('job_cancelled', `Job ${jobId} was cancelled before the page was scraped`, { extensions: { jobId } });
-    });
+        const jobId = submitted.job.id;
+        bindJobId(request, reply, jobId);
+        // Firecrawl's `timeout` may lengthen the wait, but never past the server's idle limit, which
+        // would cut the connection first (the idle limit already outlasts `extractTimeoutMs`).
+        const idleLimitMs =
+          options.idleTimeoutMs === 0
+            ? Infinity
+            : Math.max(options.idleTimeoutMs, options.extractTimeoutMs + 5000) - 5000;
+        const waitMs = Math.max(options.extractTimeoutMs, Math.min(scrape.timeoutMs ?? 0, idleLimitMs));
+        const job = await waitFinal(jobId, waitMs, signalOfResponse(request, reply));
+        if (job === null || !isJobFinal(job)) {
+          throw new ApiError(
+            'extract_timeout',
+            `The page was not scraped within ${waitMs} ms; job ${jobId} keeps running`,
+            { extensions: { jobId } },
+          );
+        }
+        const [item] = (await services.repository.listItems(jobId, { limit: 1 })).items;
+        if (item?.state === 'succeeded' && item.documentId !== null) {
+          const document = await services.repository.getDocument(item.documentId);
+          if (document)
+            return {
+              success: true,
+              data: toFirecrawlDocument(document, job.options, baseOf(request), item.llm),
+            };
+        }
+        if (item?.state === 'failed') {
+          throw new ItemFailedError({
+            code: item.error?.code ?? 'extraction_failed',
+            message: item.error?.message ?? `Scraping ${item.url} failed`,
+            jobId,
+            url: item.url,
+            httpStatus: item.error?.httpStatus,
+          });
+        }
+        throw new ApiError('job_cancelled', `Job ${jobId} was cancelled before the page was scraped`, {
+          extensions: { jobId },
+        });
+      },
+    );
 
     app.post(`${v}/batch/scrape`, { schema: { hide: true, body: anyObject } }, async (request, reply) => {
       const batch = readBatchBody(request.body, options.maxUrlsPerRequest);
       const invalidURLs = batch.urls.filter((url) => !normalizeUrl(url).ok);
       if (invalidURLs.length > 0 && !batch.ignoreInvalidURLs) {
-        throw invalid('urls', `holds ${invalidURLs.length} invalid URL(s), the first ${JSON.stringify(invalidURLs[0]!.slice(0, 200))}; set ignoreInvalidURLs to skip them`);
+        throw invalid(
+          'urls',
+          `holds ${invalidURLs.length} invalid URL(s), the first ${JSON.stringify(invalidURLs[0]!.slice(0, 200))}; set ignoreInvalidURLs to skip them`,
+        );
       }
       await checkFirecrawlWebhook(batch.webhook);
       const idempotencyKey = request.headers['x-idempotency-key'];
@@ -202,12 +248,18 @@ export function firecrawlRoutes(context: RouteContext) {
       };
     });
 
-    app.get(`${v}/batch/scrape/:id`, { schema: { hide: true, params: idParams, querystring: statusQuery } }, async (request: IdRequest) =>
-      statusAnswer(request, await ownJob(request), 'batch/scrape', version),
+    app.get(
+      `${v}/batch/scrape/:id`,
+      { schema: { hide: true, params: idParams, querystring: statusQuery } },
+      async (request: IdRequest) => statusAnswer(request, await ownJob(request), 'batch/scrape', version),
     );
-    app.delete(`${v}/batch/scrape/:id`, { schema: { hide: true, params: idParams } }, (request: IdRequest) => cancelAnswer(request));
-    app.get(`${v}/batch/scrape/:id/errors`, { schema: { hide: true, params: idParams } }, async (request: IdRequest) =>
-      errorsAnswer(await ownJob(request)),
+    app.delete(`${v}/batch/scrape/:id`, { schema: { hide: true, params: idParams } }, (request: IdRequest) =>
+      cancelAnswer(request),
+    );
+    app.get(
+      `${v}/batch/scrape/:id/errors`,
+      { schema: { hide: true, params: idParams } },
+      async (request: IdRequest) => errorsAnswer(await ownJob(request)),
     );
 
     if (services.crawls) {
@@ -231,15 +283,27 @@ export function firecrawlRoutes(context: RouteContext) {
         }
         bindJobId(request, reply, result.job.id);
         const id = result.job.id;
-        return { success: true, id, url: `${baseOf(request)}${FIRECRAWL_PREFIX}${v}/crawl/${encodeURIComponent(id)}` };
+        return {
+          success: true,
+          id,
+          url: `${baseOf(request)}${FIRECRAWL_PREFIX}${v}/crawl/${encodeURIComponent(id)}`,
+        };
       });
-      app.get(`${v}/crawl/:id`, { schema: { hide: true, params: idParams, querystring: statusQuery } }, async (request: IdRequest) => {
-        // Any job of the tenant, batches too: the v1 SDK polls a batch's status here.
-        return statusAnswer(request, await ownJob(request), 'crawl', version);
-      });
-      app.delete(`${v}/crawl/:id`, { schema: { hide: true, params: idParams } }, (request: IdRequest) => cancelAnswer(request));
-      app.get(`${v}/crawl/:id/errors`, { schema: { hide: true, params: idParams } }, async (request: IdRequest) =>
-        errorsAnswer(await ownJob(request)),
+      app.get(
+        `${v}/crawl/:id`,
+        { schema: { hide: true, params: idParams, querystring: statusQuery } },
+        async (request: IdRequest) => {
+          // Any job of the tenant, batches too: the v1 SDK polls a batch's status here.
+          return statusAnswer(request, await ownJob(request), 'crawl', version);
+        },
+      );
+      app.delete(`${v}/crawl/:id`, { schema: { hide: true, params: idParams } }, (request: IdRequest) =>
+        cancelAnswer(request),
+      );
+      app.get(
+        `${v}/crawl/:id/errors`,
+        { schema: { hide: true, params: idParams } },
+        async (request: IdRequest) => errorsAnswer(await ownJob(request)),
       );
     }
 
@@ -254,8 +318,19 @@ export function firecrawlRoutes(context: RouteContext) {
           throw toMapProblem(error);
         }
         // v1 answers URLs as strings, v2 as objects (the SDK turns strings into objects too).
-        const links = version === 'v1' ? result.links.map((link) => link.url) : result.links.map((link) => (link.title ? { url: link.url, title: link.title } : { url: link.url }));
-        return { success: true, links, ...(result.warnings.length > 0 ? { warning: result.warnings.map((w) => `${w.url}: ${w.message}`).join('; ') } : {}) };
+        const links =
+          version === 'v1'
+            ? result.links.map((link) => link.url)
+            : result.links.map((link) =>
+                link.title ? { url: link.url, title: link.title } : { url: link.url },
+              );
+        return {
+          success: true,
+          links,
+          ...(result.warnings.length > 0
+            ? { warning: result.warnings.map((w) => `${w.url}: ${w.message}`).join('; ') }
+            : {}),
+        };
       });
     }
   }

@@ -25,7 +25,8 @@ export function toFirecrawlDocument(
   if (formats.has('links')) out.links = document.links;
   if (formats.has('json')) out.json = llm?.json ?? null;
   if (formats.has('summary')) out.summary = llm?.summary ?? null;
-  if (llm?.errors !== undefined && llm.errors.length > 0) out.warning = llm.errors.map((e) => `${e.part}: ${e.code}: ${e.message}`).join('; ');
+  if (llm?.errors !== undefined && llm.errors.length > 0)
+    out.warning = llm.errors.map((e) => `${e.part}: ${e.code}: ${e.message}`).join('; ');
   if (options.screenshot !== undefined && options.screenshot !== 'none') {
     out.screenshot = `${apiBase}/v1/documents/${encodeURIComponent(document.id)}/screenshot`;
   }
@@ -50,7 +51,9 @@ export function toFirecrawlDocument(
       documentId: document.id,
       extractor: document.extractor,
       wordCount: document.wordCount,
-      ...(llm !== undefined ? { llm: { model: llm.model, tokensIn: llm.tokensIn, tokensOut: llm.tokensOut, calls: llm.calls } } : {}),
+      ...(llm !== undefined
+        ? { llm: { model: llm.model, tokensIn: llm.tokensIn, tokensOut: llm.tokensOut, calls: llm.calls } }
+        : {}),
     },
   };
   return out;

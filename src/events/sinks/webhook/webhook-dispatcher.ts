@@ -168,7 +168,9 @@ export class WebhookDispatcher {
           eventType: delivery.eventType,
           attempt: delivery.attempts + 1,
           httpStatus: result.httpStatus,
-          ...(result.kind === 'retry' ? { error: result.error, nextAttemptAt: new Date(result.nextAttemptAt).toISOString() } : {}),
+          ...(result.kind === 'retry'
+            ? { error: result.error, nextAttemptAt: new Date(result.nextAttemptAt).toISOString() }
+            : {}),
         },
         result.kind === 'delivered' ? 'Webhook delivered' : 'Webhook call failed; it will be retried',
       );
@@ -235,7 +237,6 @@ export class WebhookDispatcher {
     return { kind: 'retry', error, httpStatus, nextAttemptAt };
   }
 }
-
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

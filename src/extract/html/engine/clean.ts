@@ -146,7 +146,8 @@ function hasDescendant(root: Element, tag: string): boolean {
   return found;
 }
 
-const isMainMarker = (element: Element): boolean => element.tag === 'main' || attr(element, 'role') === 'main';
+const isMainMarker = (element: Element): boolean =>
+  element.tag === 'main' || attr(element, 'role') === 'main';
 
 function hasMainMarker(root: Element): boolean {
   let found = false;
@@ -226,7 +227,11 @@ const MAX_RECOMMENDATION_SHARE = 0.3;
  * nearest ancestor, at most three levels up, that holds more than the heading, if it is small
  * against the page. Null for any other heading.
  */
-function recommendationSection(heading: Element, pageChars: number, pattern = RECOMMENDATION_HEADING): Element | null {
+function recommendationSection(
+  heading: Element,
+  pageChars: number,
+  pattern = RECOMMENDATION_HEADING,
+): Element | null {
   if (heading.chars > 80 || !pattern.test(textOf(heading, 80))) return null;
   let node = heading;
   for (let level = 0; level < 3 && node.parent; level++) {
@@ -244,7 +249,12 @@ function recommendationSection(heading: Element, pageChars: number, pattern = RE
  * selection, so such a section never moves the selection elsewhere; the size bounds of a
  * recommendation rail.
  */
-export function dropReviewSections(root: Element, main: Element, profile: SelectionProfile, pageChars: number): void {
+export function dropReviewSections(
+  root: Element,
+  main: Element,
+  profile: SelectionProfile,
+  pageChars: number,
+): void {
   if (!profile.dropsReviews) return;
   const isDroppable = (section: Element): boolean =>
     section !== main &&

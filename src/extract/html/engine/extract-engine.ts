@@ -157,7 +157,8 @@ export function runEngine(source: string, options: EngineOptions): EngineResult 
   const profile = PROFILES[pageType];
   dropChrome(body, profile);
   let cleanedChars = measure(body);
-  if (pageType === 'article' && dropTeaserRails(body, [options.url, metadata.canonicalUrl])) cleanedChars = measure(body);
+  if (pageType === 'article' && dropTeaserRails(body, [options.url, metadata.canonicalUrl]))
+    cleanedChars = measure(body);
   let selection = selectBlocks(body, profile, pageChars);
   const heading = headingOutside(body, selection);
   let blocks = heading ? [heading, ...selection.blocks] : selection.blocks;

@@ -38,7 +38,8 @@ const GROUP_SHARE = 0.5;
  */
 const NOT_CONTENT = /^\s*(?:https?:|data:|\/\/|[{[]|<script)|(?:\.\.\.|…)\s*$|":\s*["{[]|\bfunction\s*\(/;
 const ASSIGNMENT_PREFIX = /^\s*(?:window|self|globalThis)\.[\w$]{1,60}\s*=\s*/;
-const HTML_TAG = /<\/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|code|span|a|strong|em|b|i|figure|img|table)\b[^>]{0,500}>/i;
+const HTML_TAG =
+  /<\/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|code|span|a|strong|em|b|i|figure|img|table)\b[^>]{0,500}>/i;
 /** Keys whose strings are never content: identifiers, addresses, styles, scripts. */
 const SKIPPED_KEY =
   /^(?:__typename|id|_id|key|slug|url|href|src|srcset|image|icon|class(?:name)?|style|css|script|json|query|hash|token|type|locale|lang|mime(?:type)?|path|asPath|buildId|etag)$/i;

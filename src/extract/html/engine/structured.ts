@@ -60,7 +60,9 @@ const BODY_TYPE = /Article|BlogPosting|Posting|Report|^Question$|^Answer$|^Comme
 function bodyOf(object: JsonObject): string | null {
   const value = object.articleBody ?? object.text;
   if (typeof value !== 'string' || value.length < 30) return null;
-  const shown = stripTags(value.slice(0, MAX_STRING_CHARS * 5)).replace(/[ \t\u00a0]+/g, ' ').trim();
+  const shown = stripTags(value.slice(0, MAX_STRING_CHARS * 5))
+    .replace(/[ \t\u00a0]+/g, ' ')
+    .trim();
   return shown.length >= 30 ? shown : null;
 }
 

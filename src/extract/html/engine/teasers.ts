@@ -87,7 +87,8 @@ export function dropTeaserRails(body: Element, pageUrls: readonly (string | null
     let texted = 0;
     for (const node of parent.children) if (typeof node !== 'string' && node.chars > 0) texted++;
     // Most of the parent's children are items: a rail, not an article with a few linked headings.
-    if (children.size < 0.6 * texted || left - parent.chars < Math.max(MIN_LEFT_CHARS, parent.chars / 2)) continue;
+    if (children.size < 0.6 * texted || left - parent.chars < Math.max(MIN_LEFT_CHARS, parent.chars / 2))
+      continue;
     parent.isDropped = true;
     left -= parent.chars;
     dropped = true;

@@ -338,7 +338,14 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
       skipDepth = 1;
       const type = name === 'script' ? (attributes?.type ?? '').toLowerCase() : '';
       skipIsJsonLd = type.includes('ld+json');
-      skipData = name !== 'script' || skipIsJsonLd ? 0 : /json/.test(type) ? 1 : /^(?:|text\/javascript|module)$/.test(type) ? 2 : 0;
+      skipData =
+        name !== 'script' || skipIsJsonLd
+          ? 0
+          : /json/.test(type)
+            ? 1
+            : /^(?:|text\/javascript|module)$/.test(type)
+              ? 2
+              : 0;
       skipText = '';
       return;
     }
@@ -424,7 +431,8 @@ export function parseTree(html: string, limits: TreeLimits = {}): ParsedTree {
           attrValue += source.slice(start, Math.min(end, start + MAX_ATTRIBUTE_CHARS - attrValue.length));
       },
       onattribentity(codepoint) {
-        if (isKeptAttr && attrValue.length < MAX_ATTRIBUTE_CHARS) attrValue += String.fromCodePoint(codepoint);
+        if (isKeptAttr && attrValue.length < MAX_ATTRIBUTE_CHARS)
+          attrValue += String.fromCodePoint(codepoint);
       },
       onattribend() {
         if (isKeptAttr) {
