@@ -4,22 +4,18 @@
  * stored item's error.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
+import type { App } from '../../src/app/index.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 let site: Server;
 let port: number;
 let dns: TestDnsServer;
-let dir: string;
+let server: TestApp | undefined;
 let app: App;
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -51,30 +47,24 @@ beforeAll(async () => {
     if (name === 'vm.test') return ['127.0.0.9'];
     return undefined;
   });
-  dir = mkdtempSync(join(tmpdir(), 'distill-dns-'));
-  app = new App(
-    loadConfig({
-      ...TEST_SERVER_ENV,
-      PORT: '0',
-      DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+  server = await startFetchingApp(
+    {
       DISTILL_FETCH_ALLOW: `127.0.0.1:${port}`,
       DISTILL_DNS_SERVERS: dns.address,
       DISTILL_EXTRACT_THREADS: '1',
       DISTILL_MAX_ATTEMPTS: '1',
-      DISTILL_LOG_LEVEL: 'silent',
       DISTILL_RENDER_DEFAULT: 'never',
-    }),
-    { role: 'serve', logger: silentLogger },
+    },
+    { prefix: 'distill-dns-' },
   );
-  await app.start();
+  app = server.app;
 });
 
 afterAll(async () => {
-  await app?.stop();
+  await server?.close();
   await dns?.close();
   site?.closeAllConnections();
   site?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('DISTILL_DNS_SERVERS', () => {
