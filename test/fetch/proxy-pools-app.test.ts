@@ -5,16 +5,11 @@
  * a loopback canary that is not allowed, whether asked for directly or reached by a redirect.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import type { App } from '../../src/app/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { hasTinyproxy, startTinyproxy, type TestProxy } from '../helpers/tinyproxy.js';
 
 let site: Server;
@@ -24,7 +19,7 @@ let canaryPort: number;
 let canaryConnections = 0;
 const wallsServed = new Set<string>();
 const proxies: TestProxy[] = [];
-let dir: string;
+let testApp: TestApp | undefined;
 let app: App;
 
 async function call(
@@ -134,36 +129,30 @@ describe.skipIf(!hasTinyproxy)('proxy pools through tinyproxy', () => {
         proxies: [{ name: 'authed-wrong', url: authed.url.replace('s3cret', 'nope') }],
       },
     ];
-    dir = mkdtempSync(join(tmpdir(), 'distill-proxies-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    testApp = await startFetchingApp(
+      {
         // Only the site: the canary (same address, another port) is not allowed, and the proxies are
         // reachable only because DISTILL_PROXY_POOLS names them.
         DISTILL_FETCH_ALLOW: `127.0.0.1:${sitePort}`,
         DISTILL_PROXY_POOLS: JSON.stringify(pools),
         DISTILL_EXTRACT_THREADS: '1',
         DISTILL_MAX_ATTEMPTS: '3',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_HOST_RATE: '1000',
         DISTILL_HOST_BURST: '100',
-      }),
-      { role: 'serve', logger: silentLogger },
+      },
+      { prefix: 'distill-proxies-' },
     );
-    await app.start();
+    app = testApp.app;
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     for (const proxy of proxies) await proxy.stop();
     for (const server of [site, canary]) {
       server?.closeAllConnections();
       server?.close();
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('rotates round robin: each proxy tunnels half the fetches, and each document names its proxy', async () => {
