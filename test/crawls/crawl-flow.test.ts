@@ -3,17 +3,11 @@
  * site.ts): scope (maxDepth, maxPages, include/exclude, sameSite), the sitemap, each URL requested
  * once, right counts, cancel.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
 import { siteHandler } from '../helpers/crawl-site.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 interface JobBody {
   id: string;
@@ -24,8 +18,7 @@ interface JobBody {
 
 describe('crawls over a local site', () => {
   let site: CorpusServer;
-  let dir: string;
-  let app: App;
+  let testApp: TestApp | undefined;
   let base: string;
   let origin: string;
   let other: string;
@@ -43,31 +36,24 @@ describe('crawls over a local site', () => {
     });
     origin = site.origins[0]!;
     other = otherOrigin = site.origins[1]!;
-    dir = mkdtempSync(join(tmpdir(), 'distill-crawl-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    testApp = await startFetchingApp(
+      {
         DISTILL_FETCH_ALLOW: '127.0.0.1',
         DISTILL_CONCURRENCY: '8',
         DISTILL_HOST_RATE: '500',
         DISTILL_HOST_BURST: '100',
         DISTILL_HOST_CONCURRENCY: '4',
         DISTILL_EXTRACT_THREADS: '2',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
-      }),
-      { role: 'serve', logger: silentLogger },
+      },
+      { prefix: 'distill-crawl-' },
     );
-    await app.start();
-    base = app.url!;
+    base = testApp.url;
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     await site?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => {
