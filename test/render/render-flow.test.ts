@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/index.js';
+import type { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
 import {
   ARTICLE_PARAGRAPHS,
@@ -16,27 +12,18 @@ import {
   startSite,
   type TestSite,
 } from './site.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
-function configFor(
-  dir: string,
-  sitePort: number,
-  extra: Record<string, string> = {},
-): ReturnType<typeof loadConfig> {
-  return loadConfig({
-    ...TEST_SERVER_ENV,
-    PORT: '0',
-    DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+function envFor(sitePort: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
     DISTILL_FETCH_ALLOW: `127.0.0.1:${sitePort}`,
     DISTILL_CONCURRENCY: '4',
     DISTILL_HOST_RATE: '100',
     DISTILL_HOST_BURST: '20',
     DISTILL_EXTRACT_THREADS: '1',
-    DISTILL_LOG_LEVEL: 'silent',
     DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
     DISTILL_RENDER_PAGES: '2',
     ...extra,
-  });
+  };
 }
 
 describe.skipIf(!hasChromium)(
@@ -44,24 +31,22 @@ describe.skipIf(!hasChromium)(
   () => {
     let site: TestSite;
     let forbidden: Awaited<ReturnType<typeof startCountingServer>>;
-    let dir: string;
+    let testApp: TestApp | undefined;
     let app: App;
     let client: DistillClient;
 
     beforeAll(async () => {
       forbidden = await startCountingServer();
       site = await startSite({ forbiddenOrigin: forbidden.origin });
-      dir = mkdtempSync(join(tmpdir(), 'distill-render-'));
-      app = new App(configFor(dir, site.port), { role: 'serve', logger: silentLogger });
-      await app.start();
+      testApp = await startFetchingApp(envFor(site.port), { prefix: 'distill-render-' });
+      app = testApp.app;
       client = new DistillClient({ baseUrl: app.url! });
     });
 
     afterAll(async () => {
-      await app?.stop();
+      await testApp?.close();
       await site?.close();
       await forbidden?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('launches no browser until a page needs one', async () => {
@@ -131,20 +116,18 @@ describe.skipIf(!hasChromium)(
 
 describe('a worker without --render', () => {
   let site: TestSite;
-  let dir: string;
+  let testApp: TestApp | undefined;
   let app: App;
 
   beforeAll(async () => {
     site = await startSite();
-    dir = mkdtempSync(join(tmpdir(), 'distill-render-'));
-    app = new App(configFor(dir, site.port), { role: 'worker', logger: silentLogger });
-    await app.start();
+    testApp = await startFetchingApp(envFor(site.port), { prefix: 'distill-render-', role: 'worker' });
+    app = testApp.app;
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('hosts no browser, keeps the plain page for "auto", and hands "always" back for a render worker', async () => {
