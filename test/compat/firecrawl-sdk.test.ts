@@ -4,18 +4,13 @@
  * 200 pages with status polling and `next` pagination, a crawl with a limit, a cancelled crawl, map,
  * the v1 client, API keys and tenants, and Firecrawl-shaped errors for unknown and refused fields.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import Firecrawl, { SdkError } from '@mendable/firecrawl-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import type { App } from '../../src/app/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
 import { CHROMIUM_PATH, hasChromium } from '../render/site.js';
 
@@ -82,7 +77,7 @@ function siteHandler(path: string, host: string, request: IncomingMessage) {
 
 describe('the Firecrawl SDK against distill', () => {
   let site: CorpusServer;
-  let dir: string;
+  let testApp: TestApp | undefined;
   let app: App;
   let origin: string;
   let firecrawl: Firecrawl;
@@ -93,27 +88,22 @@ describe('the Firecrawl SDK against distill', () => {
   beforeAll(async () => {
     site = await startCorpusServer({ handler: (path, host, request) => siteHandler(path, host, request) });
     origin = site.origins[0]!;
-    dir = mkdtempSync(join(tmpdir(), 'distill-firecrawl-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    testApp = await startFetchingApp(
+      {
         DISTILL_FETCH_ALLOW: '127.0.0.1',
         DISTILL_CONCURRENCY: '8',
         DISTILL_HOST_RATE: '500',
         DISTILL_HOST_BURST: '100',
         DISTILL_HOST_CONCURRENCY: '8',
         DISTILL_EXTRACT_THREADS: '2',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_CHROMIUM_PATH: CHROMIUM_PATH,
         DISTILL_RENDER_PAGES: '1',
         DISTILL_SECRET_KEY: 'a1'.repeat(32),
-      }),
-      { role: 'serve', logger: silentLogger },
+      },
+      { prefix: 'distill-firecrawl-' },
     );
-    await app.start();
+    app = testApp.app;
     const key = await app.apiKeys.create({ tenant: 'acme', name: 'firecrawl test' });
     apiKey = key.secret;
     otherTenantKey = (await app.apiKeys.create({ tenant: 'other' })).secret;
@@ -122,9 +112,8 @@ describe('the Firecrawl SDK against distill', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     await site?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
