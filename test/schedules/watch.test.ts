@@ -4,16 +4,10 @@
  * conditional request keeps the document without a body being sent; and the schedule routes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusResponse, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { waitFor } from '../helpers/store.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 const PARAGRAPH =
   'A page that the tests change now and then, with enough words in it to be taken for the main content of the page.';
@@ -26,8 +20,7 @@ function html(lines: string[]): string {
 
 describe('change detection and schedules over HTTP', () => {
   let site: CorpusServer;
-  let dir: string;
-  let app: App;
+  let testApp: TestApp | undefined;
   let base: string;
   const content = new Map<string, string[]>();
   const answers = { ok: 0, notModified: 0 };
@@ -53,29 +46,22 @@ describe('change detection and schedules over HTTP', () => {
         return { body };
       },
     });
-    dir = mkdtempSync(join(tmpdir(), 'distill-watch-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
+    testApp = await startFetchingApp(
+      {
         DISTILL_FETCH_ALLOW: '127.0.0.1',
         DISTILL_CONCURRENCY: '4',
         DISTILL_EXTRACT_THREADS: '1',
-        DISTILL_LOG_LEVEL: 'silent',
         DISTILL_RENDER_DEFAULT: 'never',
         DISTILL_DOCUMENT_VERSIONS: '3',
-      }),
-      { role: 'serve', logger: silentLogger },
+      },
+      { prefix: 'distill-watch-' },
     );
-    await app.start();
-    base = app.url!;
+    base = testApp.url;
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     await site?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function call(
