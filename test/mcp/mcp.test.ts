@@ -4,8 +4,6 @@
  * tool errors with distill's codes, input validation, the DNS rebinding check, keys and tenants.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,10 +12,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
+import type { App } from '../../src/app/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'test/e2e/fixtures/distill.ts'];
@@ -47,6 +43,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 
 describe('distill MCP server', () => {
   let corpus: CorpusServer;
+  let testApp: TestApp | undefined;
   let dir: string;
   let app: App;
   let http: Client;
@@ -61,28 +58,19 @@ describe('distill MCP server', () => {
             }
           : { body: PAGE(path.split('/')[2] ?? '0') },
     });
-    dir = mkdtempSync(join(tmpdir(), 'distill-mcp-'));
-    app = new App(
-      loadConfig({
-        ...TEST_SERVER_ENV,
-        PORT: '0',
-        DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
-        DISTILL_FETCH_ALLOW: '127.0.0.1',
-        DISTILL_EXTRACT_THREADS: '1',
-        DISTILL_LOG_LEVEL: 'silent',
-      }),
-      { role: 'serve', logger: silentLogger },
+    testApp = await startFetchingApp(
+      { DISTILL_FETCH_ALLOW: '127.0.0.1', DISTILL_EXTRACT_THREADS: '1' },
+      { prefix: 'distill-mcp-' },
     );
-    await app.start();
+    ({ app, dir } = testApp);
     http = new Client({ name: 'distill-test', version: '1.0.0' });
     await http.connect(new StreamableHTTPClientTransport(new URL(`${app.url!}/mcp`)));
   }, 60_000);
 
   afterAll(async () => {
     await http?.close();
-    await app?.stop();
+    await testApp?.close();
     await corpus?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('lists its tools with JSON schemas of their inputs, and answers ping', async () => {
