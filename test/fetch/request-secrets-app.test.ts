@@ -5,15 +5,15 @@
  * at start.
  */
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 const KEY = '0123456789abcdef'.repeat(4);
@@ -30,6 +30,7 @@ let other: Server;
 let ownPort: number;
 let otherPort: number;
 const seen: { own: Seen[]; other: Seen[] } = { own: [], other: [] };
+let testApp: TestApp | undefined;
 let dir: string;
 let app: App;
 
@@ -104,27 +105,25 @@ beforeAll(async () => {
       ? { status: 302, headers: { location: `http://localhost:${otherPort}/landing` } }
       : { status: 200, body: page(`Members ${path}`) },
   );
-  dir = mkdtempSync(join(tmpdir(), 'distill-secrets-'));
-  app = new App(
-    configFor(join(dir, 'distill.db'), {
-      DISTILL_SECRET_KEY: KEY,
-      DISTILL_FETCH_ALLOW: `127.0.0.1:${ownPort},localhost:${otherPort},127.0.0.1:${otherPort}`,
-    }),
+  testApp = await startFetchingApp(
     {
-      role: 'serve',
-      logger: silentLogger,
+      DISTILL_FETCH_ALLOW: `127.0.0.1:${ownPort},localhost:${otherPort},127.0.0.1:${otherPort}`,
+      DISTILL_EXTRACT_THREADS: '1',
+      DISTILL_MAX_ATTEMPTS: '1',
+      DISTILL_RENDER_DEFAULT: 'never',
+      DISTILL_SECRET_KEY: KEY,
     },
+    { prefix: 'distill-secrets-' },
   );
-  await app.start();
+  ({ app, dir } = testApp);
 });
 
 afterAll(async () => {
-  await app?.stop();
+  await testApp?.close();
   for (const server of [own, other]) {
     server?.closeAllConnections();
     server?.close();
   }
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('per-job headers and cookies', () => {
