@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorpusServer, type CorpusServer } from '../../bench/corpus-server.mjs';
-import { App } from '../../src/app/index.js';
 import { DistillClient } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/types.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/lib/index.js';
+import { startFetchingApp, type TestApp } from '../helpers/app-server.js';
 import { freePort } from '../helpers/net.js';
 import { startServe } from '../helpers/serve.js';
 import { waitFor } from '../helpers/store.js';
-import { TEST_SERVER_ENV } from '../helpers/server-env.js';
 
 type Corpus = CorpusServer;
 
@@ -51,21 +48,14 @@ function handler(path: string): {
   }
 }
 
-function configFor(dir: string, extra: Record<string, string> = {}): ReturnType<typeof loadConfig> {
-  return loadConfig({
-    ...TEST_SERVER_ENV,
-    PORT: '0',
-    DISTILL_DATABASE_URL: `sqlite:${join(dir, 'distill.db')}`,
-    DISTILL_FETCH_ALLOW: '127.0.0.1',
-    DISTILL_CONCURRENCY: '16',
-    DISTILL_HOST_RATE: '200',
-    DISTILL_HOST_BURST: '50',
-    DISTILL_HOST_CONCURRENCY: '4',
-    DISTILL_EXTRACT_THREADS: '2',
-    DISTILL_LOG_LEVEL: 'silent',
-    ...extra,
-  });
-}
+const EMBEDDED_ENV = {
+  DISTILL_FETCH_ALLOW: '127.0.0.1',
+  DISTILL_CONCURRENCY: '16',
+  DISTILL_HOST_RATE: '200',
+  DISTILL_HOST_BURST: '50',
+  DISTILL_HOST_CONCURRENCY: '4',
+  DISTILL_EXTRACT_THREADS: '2',
+};
 
 async function finalJob(client: DistillClient, id: string, timeoutMs = 60_000): Promise<JobView> {
   let job = await client.getJob(id);
@@ -82,22 +72,18 @@ async function finalJob(client: DistillClient, id: string, timeoutMs = 60_000): 
 
 describe('the whole flow in embedded mode, over real HTTP', () => {
   let corpus: Corpus;
-  let dir: string;
-  let app: App;
+  let testApp: TestApp | undefined;
   let client: DistillClient;
 
   beforeAll(async () => {
     corpus = await startCorpusServer({ hosts: 5, handler });
-    dir = mkdtempSync(join(tmpdir(), 'distill-e2e-'));
-    app = new App(configFor(dir), { role: 'serve', logger: silentLogger });
-    await app.start();
-    client = new DistillClient({ baseUrl: app.url! });
+    testApp = await startFetchingApp(EMBEDDED_ENV, { prefix: 'distill-e2e-' });
+    client = new DistillClient({ baseUrl: testApp.url });
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await testApp?.close();
     await corpus?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs 500 URLs with errors and duplicates to completion, then reuses the documents', async () => {
